@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// `npm test`: runs vitest once (extra arguments are passed on, e.g. a file filter), then prints the closing
+// line that CI reads: `N passed, N failed, N skipped`. Exit code is vitest's.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outDir = join(root, 'test', '.results');
+const outFile = join(outDir, 'vitest.json');
+mkdirSync(outDir, { recursive: true });
+rmSync(outFile, { force: true });
+
+process.env.XDG_RUNTIME_DIR ??= outDir;
+const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
+const args = [vitest, 'run', '--config', 'test/vitest.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${outFile}`, ...process.argv.slice(2)];
+const res = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env: process.env });
+
+let passed = 0, failed = 0, skipped = 0;
+try {
+  const report = JSON.parse(readFileSync(outFile, 'utf8'));
+  passed = report.numPassedTests ?? 0;
+  failed = (report.numFailedTests ?? 0) + countSuitesThatFailedToRun(report);
+  skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+} catch {
+  failed = Math.max(1, failed);
+}
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(res.status ?? 1);
+
+// A test file that failed to load or crashed has no failed test of its own: count it once as a failure.
+function countSuitesThatFailedToRun(report) {
+  return (report.testResults ?? []).filter((s) => s.status === 'failed' && !(s.assertionResults ?? []).some((t) => t.status === 'failed')).length;
+}
