@@ -1,0 +1,65 @@
+/** Seeded random inputs and error measures shared by the tests (deterministic across runs and machines). */
+import { f64Matrix, type F64Matrix } from '../../kernels/matrix.js';
+
+/** Mulberry32: a small, fast, seeded PRNG returning uniforms in [0, 1). */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal draws (Box-Muller) from a uniform source. */
+export function normal(u: () => number): () => number {
+  return () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
+}
+
+/** rows x cols matrix of N(0,1) entries; `ld` > rows makes a strided view (padding filled with NaN to catch reads). */
+export function randomMatrix(rows: number, cols: number, seed: number, ld = Math.max(1, rows)): F64Matrix {
+  const z = normal(rng(seed));
+  const data = new Float64Array(ld * cols).fill(Number.NaN);
+  for (let j = 0; j < cols; j++) for (let i = 0; i < rows; i++) data[i + j * ld] = z();
+  return f64Matrix(rows, cols, data, ld);
+}
+
+/** Symmetric positive-definite n x n: G G^T / n + shift * I, condition number controlled by shift. */
+export function randomSpd(n: number, seed: number, shift = 1): F64Matrix {
+  const g = randomMatrix(n, n, seed);
+  const a = f64Matrix(n, n);
+  for (let j = 0; j < n; j++) {
+    for (let i = j; i < n; i++) {
+      let s = 0;
+      for (let k = 0; k < n; k++) s += g.data[i + k * n]! * g.data[j + k * n]!;
+      s /= n;
+      if (i === j) s += shift;
+      a.data[i + j * n] = s;
+      a.data[j + i * n] = s;
+    }
+  }
+  return a;
+}
+
+/** max_ij |x - ref| / max(max_ij |ref|, tiny): a relative error that is meaningful for matrices with zeros. */
+export function maxRelErr(x: F64Matrix | Float64Array, ref: F64Matrix | Float64Array): number {
+  const xs = flatten(x);
+  const rs = flatten(ref);
+  if (xs.length !== rs.length) throw new Error(`maxRelErr: sizes differ (${xs.length} vs ${rs.length})`);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < rs.length; i++) {
+    num = Math.max(num, Math.abs(xs[i]! - rs[i]!));
+    den = Math.max(den, Math.abs(rs[i]!));
+  }
+  return num / Math.max(den, Number.MIN_VALUE);
+}
+
+function flatten(m: F64Matrix | Float64Array): Float64Array {
+  if (m instanceof Float64Array) return m;
+  const out = new Float64Array(m.rows * m.cols);
+  for (let j = 0; j < m.cols; j++) for (let i = 0; i < m.rows; i++) out[i + j * m.rows] = m.data[i + j * m.ld]!;
+  return out;
+}
