@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { cpuEigh } from '../../../kernels/cpu/index.js';
+import { f64Matrix, type F64Matrix } from '../../../kernels/matrix.js';
+import { randomMatrix } from '../../helpers/random.js';
+import { get, maxAbs, orthonormalise, symmetricWithSpectrum } from './reference.js';
+
+/** Symmetric part of a Gaussian matrix, upper triangle set to NaN (eigh reads the lower triangle only). */
+function randomSymmetricLower(n: number, seed: number, ld = n): F64Matrix {
+  const g = randomMatrix(n, n, seed);
+  const a = f64Matrix(n, n, new Float64Array(ld * n).fill(Number.NaN), Math.max(1, ld));
+  for (let j = 0; j < n; j++) for (let i = j; i < n; i++) a.data[i + j * a.ld] = (get(g, i, j) + get(g, j, i)) / 2;
+  return a;
+}
+
+function lowerValue(a: F64Matrix, i: number, j: number): number {
+  return get(a, Math.max(i, j), Math.min(i, j));
+}
+
+/** ||A V - V diag(w)||_max / ||A||_max and ||V^T V - I||_max. */
+function residuals(a: F64Matrix, values: Float64Array, v: F64Matrix): { residual: number; orthogonality: number } {
+  const n = a.rows;
+  let res = 0, orth = 0, norm = 0;
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < n; i++) {
+      norm = Math.max(norm, Math.abs(lowerValue(a, i, j)));
+      let av = 0, vv = 0;
+      for (let p = 0; p < n; p++) {
+        av += lowerValue(a, i, p) * get(v, p, j);
+        vv += get(v, p, i) * get(v, p, j);
+      }
+      res = Math.max(res, Math.abs(av - get(v, i, j) * values[j]!));
+      orth = Math.max(orth, Math.abs(vv - (i === j ? 1 : 0)));
+    }
+  }
+  return { residual: res / Math.max(norm, Number.MIN_VALUE), orthogonality: orth };
+}
+
+function expectAscending(w: Float64Array): void {
+  for (let i = 1; i < w.length; i++) expect(w[i]!).toBeGreaterThanOrEqual(w[i - 1]!);
+}
+
+describe('cpuEigh', () => {
+  for (const n of [2, 3, 10, 64, 129, 200]) {
+    it(`random symmetric n=${n} (strided, lower only): A V = V diag(w), V^T V = I, ascending`, () => {
+      const a = randomSymmetricLower(n, n, n + 2);
+      const { values, vectors } = cpuEigh(a);
+      expectAscending(values);
+      const { residual, orthogonality } = residuals(a, values, vectors);
+      expect(residual).toBeLessThan(1e-13);
+      expect(orthogonality).toBeLessThan(1e-13);
+    });
+  }
+
+  it('recovers a known spectrum with repeated eigenvalues', () => {
+    const spectrum = [3, 3, 3, -1, -1, 0, 5, 5, 5, 5, 2, 0.5];
+    const q = orthonormalise(randomMatrix(spectrum.length, spectrum.length, 7));
+    const a = symmetricWithSpectrum(spectrum, q);
+    const { values, vectors } = cpuEigh(a);
+    const sorted = [...spectrum].sort((x, y) => x - y);
+    for (let i = 0; i < sorted.length; i++) expect(Math.abs(values[i]! - sorted[i]!)).toBeLessThan(1e-13 * 5);
+    const { residual, orthogonality } = residuals(a, values, vectors);
+    expect(residual).toBeLessThan(1e-13);
+    expect(orthogonality).toBeLessThan(1e-13);
+  });
+
+  it('is accurate on an ill-conditioned spectrum (1 down to 1e-14)', () => {
+    const n = 40;
+    const spectrum = Array.from({ length: n }, (_, i) => 10 ** (-14 * i / (n - 1)));
+    const a = symmetricWithSpectrum(spectrum, orthonormalise(randomMatrix(n, n, 8)));
+    const { values, vectors } = cpuEigh(a);
+    expect(Math.abs(values[n - 1]! - 1)).toBeLessThan(1e-13);
+    for (const v of values) expect(Math.abs(v)).toBeLessThan(1 + 1e-13);
+    const { residual, orthogonality } = residuals(a, values, vectors);
+    expect(residual).toBeLessThan(1e-13);
+    expect(orthogonality).toBeLessThan(1e-13);
+  });
+
+  it('diagonal, zero, 1x1 and 0x0 matrices', () => {
+    const d = f64Matrix(4, 4);
+    [2, -7, 0, 2].forEach((x, i) => (d.data[i * 5] = x));
+    const rd = cpuEigh(d);
+    expect(Array.from(rd.values)).toEqual([-7, 0, 2, 2]);
+    expect(residuals(d, rd.values, rd.vectors).orthogonality).toBe(0);
+    const z = cpuEigh(f64Matrix(3, 3));
+    expect(Array.from(z.values)).toEqual([0, 0, 0]);
+    expect(residuals(z.vectors, new Float64Array(3).fill(1), z.vectors).orthogonality).toBe(0);
+    const one = cpuEigh(f64Matrix(1, 1, Float64Array.from([-3.5])));
+    expect(Array.from(one.values)).toEqual([-3.5]);
+    expect(Array.from(one.vectors.data)).toEqual([1]);
+    const empty = cpuEigh(f64Matrix(0, 0));
+    expect(empty.values.length).toBe(0);
+    expect(empty.vectors.rows).toBe(0);
+  });
+
+  it('scales: tiny and huge magnitudes give the scaled spectrum', () => {
+    const a = randomSymmetricLower(30, 5);
+    const base = cpuEigh(a).values;
+    for (const s of [1e-150, 1e150]) {
+      const scaled = f64Matrix(30, 30, a.data.map((x) => x * s), a.ld);
+      const w = cpuEigh(scaled).values;
+      for (let i = 0; i < 30; i++) expect(Math.abs(w[i]! / s - base[i]!)).toBeLessThan(1e-13 * maxAbs(f64Matrix(30, 1, base)));
+    }
+  });
+
+  it('rejects non-square and non-finite input', () => {
+    expect(() => cpuEigh(randomMatrix(3, 2, 1))).toThrow(/eigh on cpu \(A 3x2\): A must be square/);
+    const a = randomSymmetricLower(3, 1);
+    a.data[1] = Number.NaN;
+    expect(() => cpuEigh(a)).toThrow(/A\[1,0\] is NaN/);
+  });
+});
