@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { benjaminiHochberg, genomicInflation } from '../../src/stats/multiple-testing.js';
+
+/** Goldens from R's p.adjust and qchisq (data/stats/make-golden.R); JSON null stands for R's NA. */
+const golden = JSON.parse(readFileSync(new URL('../../data/stats/golden.json', import.meta.url), 'utf8')) as {
+  multiple: { p: (number | null)[]; bh: (number | null)[]; lambda: number }[];
+};
+const toF64 = (v: (number | null)[]) => Float64Array.from(v, (x) => (x === null ? NaN : x));
+
+describe('multiple testing against R', () => {
+  golden.multiple.forEach((c, k) => {
+    it(`vector ${k} (n = ${c.p.length}): BH and lambda_GC`, () => {
+      const adj = benjaminiHochberg(toF64(c.p));
+      const want = toF64(c.bh);
+      expect(adj.length).toBe(want.length);
+      for (let i = 0; i < want.length; i++) {
+        if (Number.isNaN(want[i]!)) expect(adj[i]).toBeNaN();
+        else expect(Math.abs(adj[i]! - want[i]!)).toBeLessThanOrEqual(1e-15 * want[i]!);
+      }
+      expect(Math.abs(genomicInflation(toF64(c.p)) - c.lambda)).toBeLessThanOrEqual(1e-10 * c.lambda);
+    });
+  });
+  it('rejects p outside [0, 1] and all-NaN input', () => {
+    expect(() => benjaminiHochberg(Float64Array.of(0.1, 1.5))).toThrow(/p\[1\]/);
+    expect(() => genomicInflation(Float64Array.of(NaN))).toThrow(RangeError);
+    expect(benjaminiHochberg(new Float64Array(0)).length).toBe(0);
+  });
+});
