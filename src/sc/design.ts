@@ -1,0 +1,195 @@
+/**
+ * Cell metadata and the per-analysis design of single-cell DE: which cells enter an analysis, the fixed-effect
+ * matrix X (intercept, condition contrast, covariates), the donor of every cell, and whether the condition
+ * varies between donors or within them (paired).
+ */
+
+/** Cell metadata aligned with the count matrix columns: one string per cell and column. */
+export interface CellTable {
+  /** Column name -> values, one per count-matrix column (cell). */
+  readonly columns: ReadonlyMap<string, readonly string[]>;
+  readonly nCells: number;
+  /** Where the table came from (for messages). */
+  readonly source: string;
+}
+
+/** Thrown for a design that cannot be analysed as asked (bad levels, inconsistent donors...). */
+export class DesignError extends Error {
+  override name = 'DesignError';
+}
+
+export type DesignKind = 'between' | 'paired';
+
+export interface DesignOptions {
+  donor: string;
+  condition: string;
+  /** "B:A": test B relative to A. Without it the condition must have exactly two levels (sorted: A < B). */
+  contrast?: string;
+  covariates?: readonly string[];
+  /** Required design kind; 'auto' accepts a purely between-donor or purely paired design. */
+  design?: DesignKind | 'auto';
+}
+
+/** The cells of one analysis and everything the models need about them. */
+export interface AnalysisDesign {
+  /** Count-matrix column of each analysed cell. */
+  readonly cells: Int32Array;
+  /** Fixed effects, row-major n x p: x[i * p + k]. Column 0 intercept, column 1 condition (B = 1). */
+  readonly x: Float64Array;
+  readonly p: number;
+  /** Names of the p columns. */
+  readonly columnNames: readonly string[];
+  /** Index of the tested coefficient (the condition). */
+  readonly coef: number;
+  /** Donor index (0-based, dense) of each analysed cell. */
+  readonly donorOf: Int32Array;
+  readonly donors: readonly string[];
+  /** 1 for cells in level B, 0 for A. */
+  readonly inB: Uint8Array;
+  readonly levels: { readonly a: string; readonly b: string };
+  readonly kind: DesignKind;
+  /** Donors with cells in A and in B (between: disjoint; paired: each donor in both). */
+  readonly donorsA: number;
+  readonly donorsB: number;
+  /** Cells dropped for a missing value in the donor, condition or a covariate column. */
+  readonly droppedMissing: number;
+}
+
+const MISSING = new Set(['', 'NA', 'NaN', 'nan', 'null', 'None']);
+
+function column(table: CellTable, name: string): readonly string[] {
+  const col = table.columns.get(name);
+  if (!col) throw new DesignError(`${table.source}: no column "${name}" (columns: ${[...table.columns.keys()].join(', ')})`);
+  return col;
+}
+
+/** Sorted distinct values (numeric order when all values are numbers, else code-point order, like R's sort). */
+export function sortedLevels(values: Iterable<string>): string[] {
+  const lv = [...new Set(values)];
+  const numeric = lv.every((v) => v.trim() !== '' && Number.isFinite(Number(v)));
+  return numeric ? lv.sort((a, b) => Number(a) - Number(b)) : lv.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * Builds the design of one analysis over the candidate cells `subset` (count-matrix columns, e.g. one cell
+ * type). Cells with a missing donor/condition/covariate, or a condition level outside the contrast, are left
+ * out. Numeric covariates enter as one column; categorical ones as treatment-coded dummies (first sorted
+ * level is the reference, as R's default contrasts). Throws DesignError for: a condition without a contrast
+ * and other than two levels, an unknown contrast level, an inconsistent donor/condition layout, or a
+ * rank-deficient X. Cost O(n p).
+ */
+export function buildDesign(table: CellTable, subset: Int32Array, opts: DesignOptions): AnalysisDesign {
+  const donorCol = column(table, opts.donor);
+  const condCol = column(table, opts.condition);
+  const covNames = opts.covariates ?? [];
+  const covCols = covNames.map((c) => column(table, c));
+
+  // Step 1: condition levels and contrast.
+  const present = sortedLevels([...subset].map((i) => condCol[i]!).filter((v) => !MISSING.has(v)));
+  let a: string;
+  let b: string;
+  if (opts.contrast !== undefined) {
+    const parts = opts.contrast.split(':');
+    if (parts.length !== 2 || parts[0] === '' || parts[1] === '' || parts[0] === parts[1]) {
+      throw new DesignError(`--contrast "${opts.contrast}": expected B:A with two different levels of ${opts.condition}`);
+    }
+    [b, a] = parts as [string, string];
+    for (const lv of [a, b]) {
+      if (!present.includes(lv)) throw new DesignError(`--contrast: level "${lv}" not found in column ${opts.condition} (levels: ${present.join(', ')})`);
+    }
+  } else {
+    if (present.length !== 2) {
+      throw new DesignError(
+        `column ${opts.condition} has ${present.length} level(s) (${present.join(', ')}); give --contrast B:A to choose the two to compare`,
+      );
+    }
+    [a, b] = present as [string, string];
+  }
+
+  // Step 2: cells kept (non-missing, level A or B).
+  const keep: number[] = [];
+  let droppedMissing = 0;
+  for (const i of subset) {
+    const c = condCol[i]!;
+    if (MISSING.has(donorCol[i]!) || MISSING.has(c) || covCols.some((col) => MISSING.has(col[i]!))) {
+      droppedMissing++;
+      continue;
+    }
+    if (c === a || c === b) keep.push(i);
+  }
+  const n = keep.length;
+  if (n === 0) throw new DesignError(`no cells with condition ${a} or ${b}`);
+
+  // Step 3: donors and design kind.
+  const donors = sortedLevels(keep.map((i) => donorCol[i]!));
+  const donorIndex = new Map(donors.map((d, k) => [d, k]));
+  const donorOf = new Int32Array(n);
+  const inB = new Uint8Array(n);
+  const seen = new Uint8Array(donors.length * 2);
+  keep.forEach((i, r) => {
+    const d = donorIndex.get(donorCol[i]!)!;
+    donorOf[r] = d;
+    inB[r] = condCol[i] === b ? 1 : 0;
+    seen[d * 2 + inB[r]!] = 1;
+  });
+  let both = 0;
+  let donorsA = 0;
+  let donorsB = 0;
+  for (let d = 0; d < donors.length; d++) {
+    if (seen[2 * d] && seen[2 * d + 1]) both++;
+    donorsA += seen[2 * d]!;
+    donorsB += seen[2 * d + 1]!;
+  }
+  const kind: DesignKind = both === 0 ? 'between' : 'paired';
+  const want = opts.design ?? 'auto';
+  if (both > 0 && both < donors.length) {
+    const mixed = donors.filter((_, d) => seen[2 * d] && seen[2 * d + 1]);
+    const single = donors.filter((_, d) => !(seen[2 * d] && seen[2 * d + 1]));
+    if (want === 'between' || want === 'auto') {
+      throw new DesignError(
+        `condition ${opts.condition} is not donor-level: donor(s) ${mixed.slice(0, 5).join(', ')} have cells in both ${a} and ${b}` +
+          (want === 'auto' ? `, while ${single.slice(0, 5).join(', ')} have one level only (neither paired nor between-donor)` : ''),
+      );
+    }
+    throw new DesignError(`--design paired: donor(s) ${single.slice(0, 5).join(', ')} have cells in only one of ${a}, ${b}`);
+  }
+  if (want !== 'auto' && want !== kind) {
+    throw new DesignError(`--design ${want}: the data are ${kind === 'paired' ? 'paired (every donor in both conditions)' : 'between-donor (each donor in one condition)'}`);
+  }
+
+  // Step 4: fixed effects.
+  const names = ['(Intercept)', `${opts.condition}${b}`];
+  const builders: ((i: number) => number)[] = [() => 1, (i) => (condCol[i] === b ? 1 : 0)];
+  covCols.forEach((col, c) => {
+    const vals = keep.map((i) => col[i]!);
+    if (vals.every((v) => Number.isFinite(Number(v)))) {
+      names.push(covNames[c]!);
+      builders.push((i) => Number(col[i]!));
+    } else {
+      for (const lv of sortedLevels(vals).slice(1)) {
+        names.push(`${covNames[c]}${lv}`);
+        builders.push((i) => (col[i] === lv ? 1 : 0));
+      }
+    }
+  });
+  const p = names.length;
+  const x = new Float64Array(n * p);
+  keep.forEach((i, r) => {
+    for (let k = 0; k < p; k++) x[r * p + k] = builders[k]!(i);
+  });
+  return {
+    cells: Int32Array.from(keep),
+    x,
+    p,
+    columnNames: names,
+    coef: 1,
+    donorOf,
+    donors,
+    inB,
+    levels: { a, b },
+    kind,
+    donorsA,
+    donorsB,
+    droppedMissing,
+  };
+}
