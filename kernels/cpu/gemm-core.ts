@@ -1,13 +1,61 @@
 /**
- * The strided f64 product core shared by every cpu op (gemm, syrk, blocked potrf/trsm, eigh back-transform).
- * BLAS-style raw arguments so callers can pass sub-blocks of a larger matrix without copying:
- * element (i, j) of a view is data[off + i + j * ld].
+ * The strided f64 product core shared by every cpu op (gemm, syrk, blocked potrf, eigh back-transform) and
+ * by the worker threads of the cpu backend. BLAS-style raw arguments so callers can pass sub-blocks of a
+ * larger matrix without copying: element (i, j) of a view is data[off + i + j * ld].
+ *
+ * Large products run the GotoBLAS loop nest: for each NC-column panel of C, for each KC-deep slice, pack
+ * op(B) into NR-column micro-panels, then for each MC-row block pack op(A) into MR-row micro-panels and run
+ * the WebAssembly SIMD macro-kernel (kernels/cpu/wasm/gemm-kernel.ts), which accumulates into a C panel
+ * held in wasm memory; the panel is added to C (times alpha) once per NC columns. Small products run plain
+ * loops. The functions {@link gemmBlocked}, {@link packA}, {@link packB} and {@link gemmLoops} are
+ * self-contained (they reference nothing outside their arguments and each other) because the worker pool
+ * ships their source text to its threads.
  */
+import { gemmKernelBytes, MR, NR } from './wasm/gemm-kernel.js';
+import { wasm, type WasmMemory, type WasmModule } from './wasm/runtime.js';
+
+/** A wasm kernel instance with its memory and blocking parameters (one per thread). */
+export interface GemmKernel {
+  macro: (mc: number, nc: number, kc: number, aPack: number, bPack: number, cPtr: number, ldcBytes: number, diag: number) => void;
+  memory: WasmMemory;
+  mr: number;
+  nr: number;
+  /** Rows of op(A) per packed block (L2-resident: MC x KC x 8 bytes). */
+  mc: number;
+  /** Depth of one packed slice. */
+  kc: number;
+  /** Columns of C per panel. */
+  nc: number;
+}
+
+/** Blocking chosen for 32-64 KiB L1 and 512 KiB+ L2: A block 256 KiB, B micro-panel 8 KiB. */
+export const BLOCKING = { mc: 128, kc: 256, nc: 256 } as const;
+
+/** Below this many multiply-adds (m n k) the plain loops beat packing. */
+const SMALL = 48 * 48 * 48;
+
+let mainKernel: GemmKernel | undefined;
+
+/** Instantiates the kernel over `memory` (a shared memory when used by worker threads). */
+export function instantiateGemmKernel(module: WasmModule, memory: WasmMemory): GemmKernel {
+  const inst = new wasm.Instance(module, { env: { memory } });
+  return { macro: inst.exports.macro as GemmKernel['macro'], memory, mr: MR, nr: NR, ...BLOCKING };
+}
+
+/** The compiled kernel module bytes for worker threads (shared memory). */
+export function sharedGemmKernelBytes(): Uint8Array {
+  return gemmKernelBytes(true);
+}
+
+function kernel(): GemmKernel {
+  mainKernel ??= instantiateGemmKernel(new wasm.Module(gemmKernelBytes(false)), new wasm.Memory({ initial: 16, maximum: 65536 }));
+  return mainKernel;
+}
 
 /**
  * C[0:m, 0:n] += alpha op(A) op(B), op(A) m x k, op(B) k x n.
  * With `lowerOnly`, only entries i >= j of C are updated (the syrk triangle); the rest is untouched.
- * Cost 2mnk flops (about half that with lowerOnly and m = n).
+ * Cost 2mnk flops (about half that with lowerOnly and m = n). Summation over k in KC-deep slices.
  */
 export function gemmStrided(
   m: number, n: number, k: number, alpha: number,
@@ -17,26 +65,154 @@ export function gemmStrided(
   lowerOnly = false,
 ): void {
   if (m === 0 || n === 0 || k === 0 || alpha === 0) return;
-  // Step 1: make op(A) column-contiguous (a packed copy of A^T when transposed).
+  if (m * n * k < SMALL) {
+    gemmLoops(m, n, k, alpha, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, lowerOnly, 0);
+  } else {
+    gemmBlocked(kernel(), m, n, k, alpha, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, lowerOnly, 0);
+  }
+}
+
+/**
+ * Plain-loop product (axpy form over contiguous columns of op(A)). `col0` is the global index of column 0
+ * of this C slice, used by `lowerOnly` (update only global rows i >= global column).
+ */
+export function gemmLoops(
+  m: number, n: number, k: number, alpha: number,
+  a: Float64Array, aOff: number, lda: number, transA: boolean,
+  b: Float64Array, bOff: number, ldb: number, transB: boolean,
+  c: Float64Array, cOff: number, ldc: number,
+  lowerOnly: boolean, col0: number,
+): void {
   let ap = a, apOff = aOff, ldap = lda;
   if (transA) {
     ap = new Float64Array(m * k);
     for (let i = 0; i < m; i++) {
       const src = aOff + i * lda;
-      for (let p = 0; p < k; p++) ap[i + p * m] = a[src + p]!;
+      for (let p = 0; p < k; p++) ap[i + p * m] = a[src + p];
     }
     apOff = 0;
     ldap = m;
   }
-  // Step 2: column j of C gathers axpy updates from the columns of op(A).
   for (let j = 0; j < n; j++) {
     const cj = cOff + j * ldc;
-    const i0 = lowerOnly ? j : 0;
+    const i0 = lowerOnly ? Math.max(0, col0 + j) : 0;
     for (let p = 0; p < k; p++) {
-      const bpj = alpha * (transB ? b[bOff + j + p * ldb]! : b[bOff + p + j * ldb]!);
+      const bpj = alpha * (transB ? b[bOff + j + p * ldb] : b[bOff + p + j * ldb]);
       if (bpj === 0) continue;
       const ac = apOff + p * ldap;
-      for (let i = i0; i < m; i++) c[cj + i] += bpj * ap[ac + i]!;
+      for (let i = i0; i < m; i++) c[cj + i] += bpj * ap[ac + i];
+    }
+  }
+}
+
+/**
+ * Packs rows [i0, i0+mc) x depth [p0, p0+kc) of op(A) into MR-row micro-panels at f64 index `dst`:
+ * element (r, p) of panel q at dst + q*MR*kc + p*MR + r; rows past mc are zero.
+ */
+export function packA(
+  f: Float64Array, dst: number, mr: number, mc: number, kc: number,
+  a: Float64Array, aOff: number, lda: number, transA: boolean, i0: number, p0: number,
+): void {
+  for (let ir = 0; ir < mc; ir += mr) {
+    const base = dst + ir * kc;
+    const rows = Math.min(mr, mc - ir);
+    if (!transA) {
+      for (let p = 0; p < kc; p++) {
+        const src = aOff + i0 + ir + (p0 + p) * lda;
+        const d = base + p * mr;
+        for (let r = 0; r < rows; r++) f[d + r] = a[src + r];
+        for (let r = rows; r < mr; r++) f[d + r] = 0;
+      }
+    } else {
+      for (let r = 0; r < mr; r++) {
+        if (r >= rows) {
+          for (let p = 0; p < kc; p++) f[base + p * mr + r] = 0;
+          continue;
+        }
+        const src = aOff + p0 + (i0 + ir + r) * lda;
+        for (let p = 0; p < kc; p++) f[base + p * mr + r] = a[src + p];
+      }
+    }
+  }
+}
+
+/**
+ * Packs depth [p0, p0+kc) x columns [j0, j0+nc) of op(B) into NR-column micro-panels at f64 index `dst`:
+ * element (p, c) of panel q at dst + q*NR*kc + p*NR + c; columns past nc are zero.
+ */
+export function packB(
+  f: Float64Array, dst: number, nr: number, nc: number, kc: number,
+  b: Float64Array, bOff: number, ldb: number, transB: boolean, p0: number, j0: number,
+): void {
+  for (let jr = 0; jr < nc; jr += nr) {
+    const base = dst + jr * kc;
+    const cols = Math.min(nr, nc - jr);
+    if (!transB) {
+      for (let q = 0; q < nr; q++) {
+        if (q >= cols) {
+          for (let p = 0; p < kc; p++) f[base + p * nr + q] = 0;
+          continue;
+        }
+        const src = bOff + p0 + (j0 + jr + q) * ldb;
+        for (let p = 0; p < kc; p++) f[base + p * nr + q] = b[src + p];
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        const src = bOff + j0 + jr + (p0 + p) * ldb;
+        const d = base + p * nr;
+        for (let q = 0; q < cols; q++) f[d + q] = b[src + q];
+        for (let q = cols; q < nr; q++) f[d + q] = 0;
+      }
+    }
+  }
+}
+
+/**
+ * Blocked product through the wasm macro-kernel (see the file comment). `col0` as in {@link gemmLoops}.
+ * Wasm memory layout (bytes): [A block MC*KC*8][B slice KC*NC*8][C panel mPad*NC*8].
+ */
+export function gemmBlocked(
+  kern: GemmKernel,
+  m: number, n: number, k: number, alpha: number,
+  a: Float64Array, aOff: number, lda: number, transA: boolean,
+  b: Float64Array, bOff: number, ldb: number, transB: boolean,
+  c: Float64Array, cOff: number, ldc: number,
+  lowerOnly: boolean, col0: number,
+): void {
+  const { mr, nr, mc: MC, kc: KC, nc: NC } = kern;
+  const mPad = Math.ceil(m / mr) * mr;
+  const aBytes = 0;
+  const bBytes = MC * KC * 8;
+  const cBytes = bBytes + KC * NC * 8;
+  const need = cBytes + mPad * NC * 8;
+  const have = kern.memory.buffer.byteLength;
+  if (need > have) kern.memory.grow(Math.ceil((need - have) / 65536));
+  const f = new Float64Array(kern.memory.buffer);
+  const cPanel = cBytes / 8;
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = Math.min(NC, n - jc);
+    const ncPad = Math.ceil(nc / nr) * nr;
+    const gcol = col0 + jc;
+    // With lowerOnly, rows above this panel's first (global) column are never updated.
+    const iStart = lowerOnly ? Math.max(0, Math.floor(gcol / mr) * mr) : 0;
+    if (iStart >= m) continue;
+    f.fill(0, cPanel, cPanel + mPad * ncPad);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = Math.min(KC, k - pc);
+      packB(f, bBytes / 8, nr, nc, kc, b, bOff, ldb, transB, pc, jc);
+      for (let ic = iStart; ic < m; ic += MC) {
+        const mc = Math.min(MC, m - ic);
+        const mcPad = Math.ceil(mc / mr) * mr;
+        packA(f, aBytes / 8, mr, mc, kc, a, aOff, lda, transA, ic, pc);
+        kern.macro(mcPad, ncPad, kc, aBytes, bBytes, cBytes + ic * 8, mPad * 8, lowerOnly ? ic - gcol : 1 << 29);
+      }
+    }
+    // C[:, jc:jc+nc] += alpha * panel (lower triangle only when asked).
+    for (let j = 0; j < nc; j++) {
+      const cj = cOff + (jc + j) * ldc;
+      const pj = cPanel + j * mPad;
+      const i0 = lowerOnly ? Math.max(0, gcol + j) : 0;
+      for (let i = i0; i < m; i++) c[cj + i] += alpha * f[pj + i];
     }
   }
 }
