@@ -1,10 +1,313 @@
-// PLACEHOLDER: replaced by the gpujs backend implementation.
-import type { Backend, BackendInfo } from '../backend.js';
+/**
+ * The gpujs backend: gpu.js kernels in its WebGPU mode (Dawn), f32 storage and f32 accumulation.
+ *
+ * Ops: gemm (all transposes, alpha/beta), syrk, batchedWeightedDot as one launch each; potrf, trsm and potrs
+ * as sequences of launches that keep their working matrix on the device (see ./programs.ts).
+ * Not supported: eigh (an iterative algorithm with data-dependent control flow that gpu.js cannot express
+ * as a sequence of element-wise kernels at any reasonable cost); calling it throws UnsupportedOpError.
+ *
+ * Inputs are validated exactly as on every backend (kernels/validate.ts), rounded to packed f32 on upload,
+ * and results come back widened to f64. `hold`/`release` are accepted but do nothing: gpu.js uploads its
+ * array arguments on every call. Calls are serialised: gpu.js kernels keep per-kernel state (output size,
+ * argument buffers), so two ops in flight at once would race on it.
+ */
+import {
+  KernelError,
+  NotPositiveDefiniteError,
+  UnsupportedOpError,
+  type Backend,
+  type BackendInfo,
+  type EighResult,
+  type GemmOptions,
+  type OpName,
+  type SyrkOptions,
+  type TrsmOptions,
+} from '../backend.js';
+import { f64Matrix, shapeOf, toF32, type F64Matrix } from '../matrix.js';
+import { checkBatchedWeightedDot, checkGemm, checkSquare, checkSyrk, checkTrsm } from '../validate.js';
+import { BATCHED_WEIGHTED_DOT, GEMM, POTRF_STEP, SYRK, TRSM_STEP, UPLOAD, type GpuJsProgram } from './programs.js';
+import {
+  holdGpuJsRuntime,
+  releaseGpuJsRuntime,
+  type GpuJsBuffer,
+  type GpuJsInstance,
+  type GpuJsKernel,
+  type GpuJsRuntime,
+} from './runtime.js';
 
-export async function createGpuJsBackend(): Promise<Backend> {
-  throw new Error('gpujs backend: not built yet');
+const SUPPORTED: ReadonlySet<OpName> = new Set<OpName>(['gemm', 'syrk', 'potrf', 'trsm', 'potrs', 'batchedWeightedDot']);
+
+/**
+ * gpu.js caps loops whose bound is a runtime value at `loopMaxIterations` (default 1000) and silently stops
+ * there; every loop here is bounded by its real trip count, so the cap is set where it can never bind.
+ */
+const LOOP_CAP = 0x7fffffff;
+
+/** What gpu.js returns: rows of the output (a 2-D output [x, y] gives y arrays of x values) or a flat array. */
+type GpuJsResult = Float32Array[] | Float32Array;
+
+class GpuJsBackend implements Backend {
+  readonly name = 'gpujs' as const;
+  readonly precision = 'f32' as const;
+  private readonly gpu: GpuJsInstance;
+  private readonly kernels = new Map<string, GpuJsKernel>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+
+  constructor(private readonly runtime: GpuJsRuntime) {
+    this.gpu = runtime.newInstance();
+  }
+
+  async info(): Promise<BackendInfo> {
+    return { name: 'gpujs', available: !this.disposed, precision: 'f32', adapter: this.runtime.adapter };
+  }
+
+  supports(op: OpName): boolean {
+    return SUPPORTED.has(op);
+  }
+
+  /** C = alpha op(A) op(B) + beta C: one launch over the m x n output. Cost 2mnk flops (f32). */
+  async gemm(a: F64Matrix, b: F64Matrix, opts: GemmOptions = {}): Promise<F64Matrix> {
+    const { m, n, k } = checkGemm('gpujs', a, b, opts);
+    const shapes = `A ${shapeOf(a)}, B ${shapeOf(b)}`;
+    const alpha = opts.alpha ?? 1;
+    const beta = opts.beta ?? 0;
+    const c = opts.c && beta !== 0 ? opts.c : undefined;
+    if (m === 0 || n === 0 || k === 0) return scaledCopy(m, n, beta, c);
+    return this.exclusive('gemm', shapes, async () => {
+      // op(A)(i, p) = a[i*sAi + p*sAk]: A is m x k (ld m) or, transposed, k x m (ld k); likewise op(B)
+      const [sAi, sAk] = opts.transA ? [k, 1] : [1, m];
+      const [sBk, sBj] = opts.transB ? [n, 1] : [1, k];
+      const rows = await this.launch(GEMM, [m, n], [
+        toF32(a).data, toF32(b).data, c ? toF32(c).data : DUMMY, k, m, sAi, sAk, sBk, sBj, alpha, beta, c ? 1 : 0,
+      ]);
+      return fromRows(rows, m, n);
+    });
+  }
+
+  /** C = alpha A A^T + beta C (or A^T A): one launch computing the lower triangle. Cost n^2 k flops (f32). */
+  async syrk(a: F64Matrix, opts: SyrkOptions = {}): Promise<F64Matrix> {
+    const { n, k } = checkSyrk('gpujs', a, opts);
+    const alpha = opts.alpha ?? 1;
+    const beta = opts.beta ?? 0;
+    const c = opts.c && beta !== 0 ? opts.c : undefined;
+    if (n === 0 || k === 0) return scaledCopy(n, n, beta, c);
+    return this.exclusive('syrk', `A ${shapeOf(a)}`, async () => {
+      // X(i, p) = a[i*sI + p*sP]: X = A (n x k) or A^T (A is k x n)
+      const [sI, sP] = opts.trans ? [k, 1] : [1, n];
+      const rows = await this.launch(SYRK, [n, n], [
+        toF32(a).data, c ? toF32(c).data : DUMMY, k, n, sI, sP, alpha, beta, c ? 1 : 0,
+      ]);
+      const out = fromRows(rows, n, n);
+      mirrorLower(out);
+      return out;
+    });
+  }
+
+  /**
+   * Cholesky A = L L^T by n right-looking steps on the device (one launch per column), one read-back at the
+   * end. Cost n^3/3 flops (f32). Throws NotPositiveDefiniteError naming the first non-positive pivot.
+   */
+  async potrf(a: F64Matrix): Promise<F64Matrix> {
+    const n = checkSquare('potrf', 'gpujs', a);
+    const shapes = `A ${shapeOf(a)}`;
+    if (n === 0) return f64Matrix(0, 0);
+    return this.exclusive('potrf', shapes, async () => {
+      let s: Float32Array | GpuJsBuffer = toF32(a).data;
+      for (let j = 0; j < n; j++) s = await this.step(POTRF_STEP, [n, n], s, [n, j]);
+      const l = fromRows(await readBack(s as GpuJsBuffer), n, n);
+      for (let j = 0; j < n; j++) {
+        const d = l.data[j + j * n]!;
+        if (!(d > 0) || !Number.isFinite(d)) throw new NotPositiveDefiniteError('gpujs', shapes, j, d);
+      }
+      return l;
+    });
+  }
+
+  /** Triangular solve by n substitution steps on the device (one launch per row of op(T)). Cost n^2 r flops (f32). */
+  async trsm(t: F64Matrix, b: F64Matrix, opts: TrsmOptions = {}): Promise<F64Matrix> {
+    return this.solveTriangular('trsm', t, b, opts);
+  }
+
+  /** (L L^T) X = B as two triangular solves. Cost 2 n^2 r flops (f32). */
+  async potrs(l: F64Matrix, b: F64Matrix): Promise<F64Matrix> {
+    const y = await this.solveTriangular('potrs', l, b, { lower: true });
+    return this.solveTriangular('potrs', l, y, { lower: true, trans: true });
+  }
+
+  async eigh(a: F64Matrix): Promise<EighResult> {
+    throw new UnsupportedOpError('eigh', 'gpujs', `A ${shapeOf(a)}`, 'gpu.js cannot express a symmetric eigensolver; use the cpu or webgpu backend');
+  }
+
+  /** out[j] = sum_i w[i, j'] a[i, j] b[i, j'']: one thread per column. Cost 3nm flops (f32). */
+  async batchedWeightedDot(w: F64Matrix, a: F64Matrix, b: F64Matrix): Promise<Float64Array> {
+    const { n, m } = checkBatchedWeightedDot('gpujs', w, a, b);
+    if (m === 0 || n === 0) return new Float64Array(m);
+    const shapes = `w ${shapeOf(w)}, a ${shapeOf(a)}, b ${shapeOf(b)}`;
+    return this.exclusive('batchedWeightedDot', shapes, async () => {
+      const out = await this.launch(BATCHED_WEIGHTED_DOT, [m], [
+        toF32(w).data, toF32(a).data, toF32(b).data, n, w.cols === 1 ? 0 : n, b.cols === 1 ? 0 : n,
+      ]);
+      return Float64Array.from(out as Float32Array);
+    });
+  }
+
+  hold(): void {}
+  release(): void {}
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.queue;
+    this.gpu.destroy();
+    this.kernels.clear();
+    await releaseGpuJsRuntime();
+  }
+
+  /**
+   * Solves op(T) X = alpha B (left) or X op(T) = alpha B (right) as S Y = alpha C with S triangular:
+   * left: S = op(T), Y = X; right: S = op(T)^T, Y = X^T, C = B^T.
+   */
+  private async solveTriangular(op: 'trsm' | 'potrs', t: F64Matrix, b: F64Matrix, opts: TrsmOptions): Promise<F64Matrix> {
+    const { n, r } = checkTrsm('gpujs', t, b, opts, op);
+    if (n === 0 || r === 0) return f64Matrix(b.rows, b.cols);
+    const left = (opts.side ?? 'left') === 'left';
+    const trans = opts.trans ?? false;
+    const opLower = (opts.lower ?? true) !== trans;
+    // S(q, i) = t[q*s1 + i*s2] with T packed n x n: op(T)(q, i) = T(q, i) or T(i, q); right side swaps again
+    const sTransposed = left ? trans : !trans;
+    const [s1, s2] = sTransposed ? [n, 1] : [1, n];
+    const lower = left ? opLower : !opLower;
+    const alpha = opts.alpha ?? 1;
+    return this.exclusive(op, `T ${shapeOf(t)}, B ${shapeOf(b)}`, async () => {
+      const c = new Float32Array(n * r);
+      for (let col = 0; col < r; col++) {
+        for (let q = 0; q < n; q++) c[q + col * n] = alpha * (left ? b.data[q + col * b.ld]! : b.data[col + q * b.ld]!);
+      }
+      const tBuf = await this.step(UPLOAD, [n * n], toF32(t).data, []);
+      let y: Float32Array | GpuJsBuffer = c;
+      try {
+        for (let p = 0; p < n; p++) {
+          const i = lower ? p : n - 1 - p;
+          y = await this.step(TRSM_STEP, [n, r], y, [tBuf, n, i, s1, s2, lower ? 1 : 0, opts.unitDiagonal ? 1 : 0]);
+        }
+      } finally {
+        tBuf.delete();
+      }
+      const rows = await readBack(y as GpuJsBuffer);
+      const x = f64Matrix(b.rows, b.cols);
+      for (let col = 0; col < r; col++) {
+        const row = rows[col]!;
+        for (let q = 0; q < n; q++) {
+          if (left) x.data[q + col * x.ld] = row[q]!;
+          else x.data[col + q * x.ld] = row[q]!;
+        }
+      }
+      return x;
+    });
+  }
+
+  /** One pipeline launch: consumes (and frees) a previous device result `input`, returns the new one. */
+  private async step(program: GpuJsProgram, output: number[], input: Float32Array | GpuJsBuffer, rest: unknown[]): Promise<GpuJsBuffer> {
+    try {
+      return (await this.kernel(program).setOutput(output)(input, ...rest)) as GpuJsBuffer;
+    } finally {
+      if (!(input instanceof Float32Array)) input.delete();
+    }
+  }
+
+  private async launch(program: GpuJsProgram, output: number[], args: unknown[]): Promise<GpuJsResult> {
+    return (await this.kernel(program).setOutput(output)(...args)) as GpuJsResult;
+  }
+
+  private kernel(program: GpuJsProgram): GpuJsKernel {
+    let k = this.kernels.get(program.name);
+    if (!k) {
+      k = this.gpu.createKernel(program.source, {
+        argumentTypes: { ...program.argumentTypes },
+        returnType: 'Number',
+        dynamicOutput: true,
+        dynamicArguments: true,
+        loopMaxIterations: LOOP_CAP,
+        pipeline: program.pipeline,
+        // each pipeline result gets its own buffer, so a launch may read the previous launch's result
+        immutable: program.pipeline,
+        output: [1],
+      });
+      this.kernels.set(program.name, k);
+    }
+    return k;
+  }
+
+  /** Runs `body` after every earlier op finished; turns gpu.js failures into KernelErrors naming the op. */
+  private exclusive<T>(op: OpName, shapes: string, body: () => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      if (this.disposed) throw new KernelError(op, 'gpujs', shapes, 'backend was disposed');
+      try {
+        return await body();
+      } catch (err) {
+        if (err instanceof KernelError) throw err;
+        const lost = this.runtime.isLost() ? 'WebGPU device lost: ' : '';
+        throw new KernelError(op, 'gpujs', shapes, `${lost}${err instanceof Error ? err.message : String(err)}`);
+      }
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
 }
 
+/** Stand-in for an array argument a kernel does not read (gpu.js needs a non-empty buffer in every slot). */
+const DUMMY = new Float32Array(1);
+
+async function readBack(buf: GpuJsBuffer): Promise<Float32Array[]> {
+  try {
+    return (await buf.toArray()) as Float32Array[];
+  } finally {
+    buf.delete();
+  }
+}
+
+/** Packed f64 m x n matrix from gpu.js rows (rows[j][i] = element (i, j) for output [m, n]). */
+function fromRows(rows: GpuJsResult, m: number, n: number): F64Matrix {
+  const out = f64Matrix(m, n);
+  for (let j = 0; j < n; j++) {
+    const col = (rows as Float32Array[])[j]!;
+    for (let i = 0; i < m; i++) out.data[i + j * m] = col[i]!;
+  }
+  return out;
+}
+
+/** beta * C (or zeros): the result of an op whose inner dimension is empty. */
+function scaledCopy(m: number, n: number, beta: number, c: F64Matrix | undefined): F64Matrix {
+  const out = f64Matrix(m, n);
+  if (c) for (let j = 0; j < n; j++) for (let i = 0; i < m; i++) out.data[i + j * m] = beta * c.data[i + j * c.ld]!;
+  return out;
+}
+
+function mirrorLower(s: F64Matrix): void {
+  for (let j = 0; j < s.cols; j++) for (let i = j + 1; i < s.rows; i++) s.data[j + i * s.ld] = s.data[i + j * s.ld]!;
+}
+
+/** Opens the gpujs backend. Throws KernelError('init') with the reason when gpu.js cannot reach a WebGPU adapter. */
+export async function createGpuJsBackend(): Promise<Backend> {
+  let runtime: GpuJsRuntime;
+  try {
+    runtime = await holdGpuJsRuntime();
+  } catch (err) {
+    throw new KernelError('init', 'gpujs', '', `gpu.js (webgpu mode) is unavailable: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return new GpuJsBackend(runtime);
+}
+
+/** Whether gpu.js can run here and on which adapter; never throws, releases what it opened. */
 export async function gpuJsBackendInfo(): Promise<BackendInfo> {
-  return { name: 'gpujs', available: false, precision: 'f32', adapter: null, reason: 'not built yet' };
+  try {
+    const runtime = await holdGpuJsRuntime();
+    const adapter = runtime.adapter;
+    await releaseGpuJsRuntime();
+    return { name: 'gpujs', available: true, precision: 'f32', adapter };
+  } catch (err) {
+    return { name: 'gpujs', available: false, precision: 'f32', adapter: null, reason: `gpu.js (webgpu mode): ${err instanceof Error ? err.message : String(err)}` };
+  }
 }

@@ -1,0 +1,166 @@
+/**
+ * The gpu.js programs of the gpujs backend, as data: a name, the kernel source (the JavaScript subset gpu.js
+ * translates to WGSL), the argument types, and whether the result stays on the device (pipeline mode).
+ *
+ * All operands are packed column-major f32 arrays indexed by hand, element (i, j) of an r-row matrix at
+ * [i + j * r]; transposes are expressed as strides, so one program serves every variant and every size
+ * (sizes and strides are uniforms, never baked into the shader). Every thread computes one output element
+ * and accumulates in f32. gpu.js exposes no workgroup memory or barriers, so nothing here is tiled: these
+ * are the straightforward one-thread-per-element kernels, and sequential algorithms (potrf, trsm) are
+ * sequences of launches whose intermediate results stay on the device.
+ *
+ * Index arithmetic must stay in i32: gpu.js types every local variable f32 (exact only below 2^24), so the
+ * sources use `this.thread.x` / `.y`, loop counters and Integer arguments directly inside index expressions
+ * and never keep an index in a local.
+ *
+ * Kernel sources are strings on purpose: gpu.js parses the text of the function it is given, so a source
+ * rewritten by a compiler or a coverage tool would change the shader.
+ */
+
+export interface GpuJsProgram {
+  readonly name: string;
+  readonly source: string;
+  /** Argument name -> gpu.js type, in call order. */
+  readonly argumentTypes: Readonly<Record<string, 'Array' | 'Integer' | 'Float'>>;
+  /** Keep the result on the device (a GpuJsBuffer) for the next launch instead of reading it back. */
+  readonly pipeline: boolean;
+}
+
+/**
+ * C(i, j) = alpha * sum_p opA(i, p) opB(p, j) + beta * C(i, j), output m x n (thread.x = i, thread.y = j),
+ * opA(i, p) = a[i*sAi + p*sAk], opB(p, j) = b[p*sBk + j*sBj]. C is read only when useC = 1.
+ * Cost 2mnk flops, f32 accumulation over k.
+ */
+export const GEMM: GpuJsProgram = {
+  name: 'gemm',
+  argumentTypes: {
+    a: 'Array', b: 'Array', c: 'Array', k: 'Integer', m: 'Integer',
+    sAi: 'Integer', sAk: 'Integer', sBk: 'Integer', sBj: 'Integer', alpha: 'Float', beta: 'Float', useC: 'Integer',
+  },
+  pipeline: false,
+  source: `function gemm(a, b, c, k, m, sAi, sAk, sBk, sBj, alpha, beta, useC) {
+  let s = 0.0;
+  for (let p = 0; p < k; p++) {
+    s += a[this.thread.x * sAi + p * sAk] * b[p * sBk + this.thread.y * sBj];
+  }
+  let r = alpha * s;
+  if (useC == 1) {
+    r += beta * c[this.thread.x + this.thread.y * m];
+  }
+  return r;
+}`,
+};
+
+/**
+ * Lower triangle of C = alpha * X X^T + beta * C, output n x n, X(i, p) = a[i*sI + p*sP]; the strictly upper
+ * part returns 0 (the host mirrors the lower triangle). Cost n^2 k flops, f32 accumulation over k.
+ */
+export const SYRK: GpuJsProgram = {
+  name: 'syrk',
+  argumentTypes: {
+    a: 'Array', c: 'Array', k: 'Integer', n: 'Integer', sI: 'Integer', sP: 'Integer',
+    alpha: 'Float', beta: 'Float', useC: 'Integer',
+  },
+  pipeline: false,
+  source: `function syrk(a, c, k, n, sI, sP, alpha, beta, useC) {
+  let r = 0.0;
+  if (this.thread.x >= this.thread.y) {
+    let s = 0.0;
+    for (let p = 0; p < k; p++) {
+      s += a[this.thread.x * sI + p * sP] * a[this.thread.y * sI + p * sP];
+    }
+    r = alpha * s;
+    if (useC == 1) {
+      r += beta * c[this.thread.x + this.thread.y * n];
+    }
+  }
+  return r;
+}`,
+};
+
+/**
+ * out[j] = sum_i w[i + j*wCol] * a[i + j*n] * b[i + j*bCol], output m (one thread per column);
+ * wCol / bCol = n for a full operand, 0 to broadcast its single column. Cost 3nm flops, f32 accumulation.
+ */
+export const BATCHED_WEIGHTED_DOT: GpuJsProgram = {
+  name: 'batchedWeightedDot',
+  argumentTypes: { w: 'Array', a: 'Array', b: 'Array', n: 'Integer', wCol: 'Integer', bCol: 'Integer' },
+  pipeline: false,
+  source: `function batchedWeightedDot(w, a, b, n, wCol, bCol) {
+  let s = 0.0;
+  for (let i = 0; i < n; i++) {
+    s += w[i + this.thread.x * wCol] * a[i + this.thread.x * n] * b[i + this.thread.x * bCol];
+  }
+  return s;
+}`,
+};
+
+/**
+ * Step j of right-looking unblocked Cholesky on the n x n working matrix s (lower triangle read):
+ * columns < j are final and copied; column j becomes L(:, j) = s(:, j) / sqrt(s(j, j)); the trailing lower
+ * triangle gets the rank-1 update s(i, c) -= s(i, j) s(c, j) / s(j, j); the upper triangle is 0.
+ * A pivot s(j, j) <= 0 is left on the diagonal as is (its column zeroed) for the host to report.
+ * One launch per column: n launches, n^3/3 flops in all.
+ */
+export const POTRF_STEP: GpuJsProgram = {
+  name: 'potrfStep',
+  argumentTypes: { s: 'Array', n: 'Integer', j: 'Integer' },
+  pipeline: true,
+  source: `function potrfStep(s, n, j) {
+  let r = 0.0;
+  if (this.thread.x >= this.thread.y) {
+    if (this.thread.y < j) {
+      r = s[this.thread.x + this.thread.y * n];
+    } else {
+      const d = s[j + j * n];
+      if (this.thread.y == j) {
+        if (d > 0.0) {
+          r = s[this.thread.x + j * n] / Math.sqrt(d);
+        } else if (this.thread.x == j) {
+          r = d;
+        }
+      } else {
+        r = s[this.thread.x + this.thread.y * n] - s[this.thread.x + j * n] * s[this.thread.y + j * n] / d;
+      }
+    }
+  }
+  return r;
+}`,
+};
+
+/**
+ * Step for row i of the triangular solve S Y = C (Y initialised to alpha C on the host), Y and C n x r:
+ * row i becomes Y(i, :) / S(i, i) and every row q still to be solved gets Y(q, :) -= S(q, i) Y(i, :) / S(i, i);
+ * rows already solved are copied. S(q, i) = t[q*s1 + i*s2]; lower = 1 solves rows 0..n-1 in order (rows
+ * q > i are still to be solved), lower = 0 solves them backwards; unit = 1 takes S(i, i) = 1.
+ * One launch per row: n launches, n^2 r flops in all.
+ */
+export const TRSM_STEP: GpuJsProgram = {
+  name: 'trsmStep',
+  argumentTypes: { y: 'Array', t: 'Array', n: 'Integer', i: 'Integer', s1: 'Integer', s2: 'Integer', lower: 'Integer', unit: 'Integer' },
+  pipeline: true,
+  source: `function trsmStep(y, t, n, i, s1, s2, lower, unit) {
+  let d = 1.0;
+  if (unit == 0) {
+    d = t[i * s1 + i * s2];
+  }
+  const yi = y[i + this.thread.y * n] / d;
+  let r = y[this.thread.x + this.thread.y * n];
+  if (this.thread.x == i) {
+    r = yi;
+  } else if ((lower == 1 && this.thread.x > i) || (lower == 0 && this.thread.x < i)) {
+    r = r - t[this.thread.x * s1 + i * s2] * yi;
+  }
+  return r;
+}`,
+};
+
+/** Copies a flat array into a device buffer once, so that a sequence of launches reads it without re-uploading. */
+export const UPLOAD: GpuJsProgram = {
+  name: 'upload',
+  argumentTypes: { x: 'Array' },
+  pipeline: true,
+  source: `function upload(x) {
+  return x[this.thread.x];
+}`,
+};

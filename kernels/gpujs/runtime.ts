@@ -1,0 +1,158 @@
+/**
+ * The gpu.js runtime in its WebGPU mode, shared by every gpujs backend in the process.
+ *
+ * gpu.js (2.24) finds WebGPU through the global `navigator.gpu` and keeps one module-level device
+ * (`WebGPUContext`) for all its kernels; it never loads the `webgpu` package itself. This module is the one
+ * place that bridges the two: it creates Dawn's GPU object (the project's `webgpu` package, which the npm
+ * override also gives gpu.js), installs it as `navigator.gpu` only while some backend holds the runtime,
+ * and removes it again on the last release, after destroying gpu.js's device (a live device keeps Node
+ * from exiting).
+ * Both packages are imported lazily so that a machine without a Vulkan driver still loads the CLI and
+ * reports the backend as unavailable instead of crashing.
+ */
+import type { AdapterInfo } from '../backend.js';
+
+/** A built gpu.js kernel: call it with its arguments; set the output shape before each call. */
+export interface GpuJsKernel {
+  (...args: unknown[]): Promise<unknown>;
+  setOutput(output: number[]): GpuJsKernel;
+  destroy(): void;
+}
+
+/** A gpu.js pipeline-mode result: a device buffer that the next kernel can read without a round trip. */
+export interface GpuJsBuffer {
+  readonly type: 'WebGPUBuffer';
+  toArray(): Promise<Float32Array[] | Float32Array>;
+  delete(): void;
+}
+
+/** Settings gpu.js accepts for `createKernel` (only those this backend uses). */
+export interface GpuJsKernelSettings {
+  argumentTypes: Record<string, string>;
+  returnType: 'Number';
+  dynamicOutput: true;
+  dynamicArguments: true;
+  loopMaxIterations: number;
+  pipeline: boolean;
+  immutable: boolean;
+  output: number[];
+}
+
+/** One gpu.js GPU instance: owns the kernels it created. */
+export interface GpuJsInstance {
+  createKernel(source: string, settings: GpuJsKernelSettings): GpuJsKernel;
+  destroy(): void;
+}
+
+interface GpuJsModule {
+  GPU: new (settings: { mode: 'webgpu' }) => GpuJsInstance;
+  WebGPUContext: {
+    acquire(): Promise<{ adapter: GPUAdapter; device: GPUDevice; isLost: boolean }>;
+    destroy(): Promise<void>;
+  };
+}
+
+/** What a held runtime offers a backend. */
+export interface GpuJsRuntime {
+  /** A fresh gpu.js instance in webgpu mode (the caller destroys it). */
+  newInstance(): GpuJsInstance;
+  /** The adapter gpu.js's shared device runs on. */
+  readonly adapter: AdapterInfo;
+  /** True once Dawn reported the shared device lost. */
+  isLost(): boolean;
+}
+
+let holders = 0;
+let opening: Promise<GpuJsRuntime> | null = null;
+let uninstall: (() => void) | null = null;
+let gpuJs: GpuJsModule | null = null;
+/**
+ * Dawn's GPU object, created once per process: dropping it and creating another later leaves the second
+ * one's device unable to complete any work (observed with webgpu 0.6.2), while a kept object does not keep
+ * Node alive once its devices are destroyed.
+ */
+let dawnGpu: GPU | null = null;
+
+/**
+ * Holds the shared runtime (opening it on first use): loads Dawn and gpu.js, installs `navigator.gpu`,
+ * and acquires gpu.js's device. Every successful call must be paired with {@link releaseGpuJsRuntime}.
+ * Throws an Error with the reason (no Vulkan driver, no adapter, package not loadable) when it cannot.
+ */
+export async function holdGpuJsRuntime(): Promise<GpuJsRuntime> {
+  holders++;
+  try {
+    opening ??= openRuntime();
+    return await opening;
+  } catch (err) {
+    await releaseGpuJsRuntime();
+    throw err;
+  }
+}
+
+/** Releases one hold; the last one destroys gpu.js's device and removes `navigator.gpu` so Node can exit. */
+export async function releaseGpuJsRuntime(): Promise<void> {
+  holders = Math.max(0, holders - 1);
+  if (holders > 0) return;
+  const pending = opening;
+  opening = null;
+  if (pending) await pending.catch(() => undefined);
+  if (holders > 0) return; // a new holder arrived while we waited: keep the runtime for it
+  if (gpuJs) await gpuJs.WebGPUContext.destroy();
+  uninstall?.();
+  uninstall = null;
+}
+
+async function openRuntime(): Promise<GpuJsRuntime> {
+  const [dawn, gpuJsModule] = await Promise.all([import('webgpu'), import('gpu.js')]);
+  gpuJs = (gpuJsModule as unknown as { default: GpuJsModule }).default;
+  dawnGpu ??= dawn.create([]);
+  uninstall ??= installNavigatorGpu(dawnGpu);
+  const context = await gpuJs.WebGPUContext.acquire();
+  const mod = gpuJs;
+  return {
+    newInstance: () => new mod.GPU({ mode: 'webgpu' }),
+    adapter: describeAdapter(context.adapter),
+    isLost: () => context.isLost,
+  };
+}
+
+/**
+ * Makes `navigator.gpu` the given GPU object unless one is already there (a browser, or another module);
+ * returns the undo. Node 20 has no `navigator`; Node 21+ has one without `gpu`.
+ */
+function installNavigatorGpu(gpu: GPU): () => void {
+  const g = globalThis as { navigator?: { gpu?: GPU } };
+  if (g.navigator?.gpu) return () => undefined;
+  if (g.navigator === undefined) {
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+    return () => {
+      delete g.navigator;
+    };
+  }
+  Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true, writable: true });
+  return () => {
+    delete g.navigator?.gpu;
+  };
+}
+
+/** Software rasterisers that `auto` must never mistake for a GPU. */
+const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|\bwarp\b|software/i;
+
+/** The adapter's self-description and limits in the shape `gpulmm info` reports. */
+export function describeAdapter(adapter: GPUAdapter): AdapterInfo {
+  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  const limits: Record<string, number> = {};
+  for (const key in adapter.limits) {
+    const v = (adapter.limits as unknown as Record<string, unknown>)[key];
+    if (typeof v === 'number') limits[key] = v;
+  }
+  const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;
+  return {
+    vendor: info.vendor,
+    architecture: info.architecture,
+    device: info.device,
+    description: info.description,
+    isSoftware: info.isFallbackAdapter === true || SOFTWARE_ADAPTER.test(text),
+    limits,
+  };
+}
