@@ -1,0 +1,134 @@
+/**
+ * Crash-safe output files: bytes go to a hidden temporary file in the destination's directory
+ * (`.name.<pid>-<random>.tmp`), which is fsynced and renamed over the destination only on commit(). A run that
+ * fails or is killed therefore never leaves a file under the final name that looks complete; on a normal process
+ * exit, temporaries not yet committed are removed.
+ */
+import { randomBytes } from 'node:crypto';
+import { unlinkSync } from 'node:fs';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+export interface AtomicFile {
+  /** Final destination. */
+  readonly path: string;
+  /** Where the bytes are while the file is being written (flushed content is readable there). */
+  readonly tempPath: string;
+  /**
+   * Appends text (UTF-8) or bytes. Buffered up to 1 MiB; when the buffer is full the returned promise waits for
+   * the disk write, so a producer that awaits each write is held to the disk's pace (backpressure).
+   */
+  write(data: string | Uint8Array): Promise<void>;
+  /** Writes out everything buffered so far (readers of tempPath then see it). */
+  flush(): Promise<void>;
+  /** Flushes, fsyncs, closes and renames the temporary onto `path`. */
+  commit(): Promise<void>;
+  /** Closes and deletes the temporary; `path` is left untouched. Safe after a failed write; no-op once committed. */
+  abort(): Promise<void>;
+}
+
+const BUFFER_BYTES = 1 << 20;
+const pendingTemps = new Set<string>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const t of pendingTemps) {
+      try {
+        unlinkSync(t);
+      } catch {
+        // already gone
+      }
+    }
+  });
+}
+
+/** Opens `path` for atomic writing (see AtomicFile). The destination's directory must exist. */
+export async function openAtomic(path: string): Promise<AtomicFile> {
+  if (typeof path !== 'string' || path === '') throw new TypeError('openAtomic: expected a non-empty path');
+  const tempPath = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(tempPath, 'wx');
+  } catch (e) {
+    throw new Error(`cannot create ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (writing to ${tempPath})`);
+  }
+  installExitHook();
+  pendingTemps.add(tempPath);
+  return new AtomicFileImpl(path, tempPath, fh);
+}
+
+class AtomicFileImpl implements AtomicFile {
+  private chunks: Uint8Array[] = [];
+  private buffered = 0;
+  private state: 'open' | 'committed' | 'aborted' = 'open';
+
+  constructor(
+    readonly path: string,
+    readonly tempPath: string,
+    private readonly fh: FileHandle,
+  ) {}
+
+  private checkOpen(op: string): void {
+    if (this.state !== 'open') throw new Error(`${op} on ${this.path}: file already ${this.state}`);
+  }
+
+  async write(data: string | Uint8Array): Promise<void> {
+    this.checkOpen('write');
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (bytes.byteLength === 0) return;
+    this.chunks.push(bytes);
+    this.buffered += bytes.byteLength;
+    if (this.buffered >= BUFFER_BYTES) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    this.checkOpen('flush');
+    if (this.buffered === 0) return;
+    const data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
+    this.chunks = [];
+    this.buffered = 0;
+    let off = 0;
+    while (off < data.byteLength) {
+      const { bytesWritten } = await this.fh.write(data, off, data.byteLength - off);
+      off += bytesWritten;
+    }
+  }
+
+  async commit(): Promise<void> {
+    this.checkOpen('commit');
+    try {
+      await this.flush();
+      await this.fh.sync();
+      this.state = 'committed';
+      await this.fh.close();
+      await rename(this.tempPath, this.path);
+    } catch (e) {
+      this.state = 'aborted';
+      await this.fh.close().catch(() => undefined);
+      await unlink(this.tempPath).catch(() => undefined);
+      pendingTemps.delete(this.tempPath);
+      throw e;
+    }
+    pendingTemps.delete(this.tempPath);
+    // Make the rename itself durable (not supported on every platform: best effort).
+    try {
+      const dir = await open(dirname(this.path), 'r');
+      await dir.sync().finally(() => dir.close());
+    } catch {
+      // directory fsync unsupported
+    }
+  }
+
+  /** No-op once committed or aborted. */
+  async abort(): Promise<void> {
+    if (this.state !== 'open') return;
+    this.state = 'aborted';
+    this.chunks = [];
+    await this.fh.close().catch(() => undefined);
+    await unlink(this.tempPath).catch(() => undefined);
+    pendingTemps.delete(this.tempPath);
+  }
+}
