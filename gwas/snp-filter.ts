@@ -1,0 +1,192 @@
+/**
+ * Per-SNP quality control over the analysed individuals, with GEMMA 0.98.5's exact semantics
+ * (ReadFile_bed / ReadFile_geno), and mean-imputation of missing genotypes.
+ *
+ * For SNP j over the n analysed individuals with n_miss missing dosages:
+ *   af = sum(x) / (2 (n - n_miss))                       (allele1 frequency among non-missing)
+ *   dropped, in this order, when
+ *     'missing'     n_miss / n > miss                      (default 0.05)
+ *     'maf'         af < maf or af > 1 - maf               (default 0.01; maf = -1 disables it)
+ *     'monomorphic' all non-missing dosages are equal      (GEMMA: fewer than two genotype classes)
+ *     'collinear'   x'W (W'W)^-1 W'x / x'x > r2            (x mean-imputed, uncentred; only when W has > 1 column;
+ *                                                         default 0.9999; GEMMA compares with '>')
+ * Missing dosages are replaced by the SNP mean 2 af; the SNP is not centred.
+ */
+import { f64Matrix, shapeOf, type F64Matrix } from '../kernels/matrix.js';
+
+export interface SnpFilterOptions {
+  /** Minimum allele frequency (GEMMA -maf); -1 disables the af filter. Default 0.01. */
+  maf?: number;
+  /** Maximum missing rate (GEMMA -miss). Default 0.05. */
+  miss?: number;
+  /** Maximum r^2 of the SNP on the covariates (GEMMA -r2). Default 0.9999. */
+  r2?: number;
+  /** Covariates W, analysed individuals x c (after the intercept rule). Omitted: W = 1 (no r^2 filter). */
+  covariates?: F64Matrix;
+}
+
+/** Why a SNP was dropped (0 = kept). */
+export const SNP_STATUS = ['ok', 'missing', 'maf', 'monomorphic', 'collinear'] as const;
+export type SnpStatus = (typeof SNP_STATUS)[number];
+
+/** The filter's verdict for one block of SNPs. */
+export interface SnpFilterResult {
+  /** 1 when the SNP passes every filter, per SNP of the block. */
+  kept: Uint8Array;
+  /** Index into SNP_STATUS, per SNP of the block (0 = 'ok'). */
+  status: Uint8Array;
+  /** Allele1 frequency among analysed individuals with a genotype (NaN when all are missing). */
+  af: Float64Array;
+  /** Missing genotypes among analysed individuals. */
+  nMiss: Int32Array;
+  /** Block column of each kept SNP, ascending. */
+  keptIndex: Int32Array;
+  /** Mean-imputed dosages of the kept SNPs only: analysed individuals x keptIndex.length. */
+  imputed: F64Matrix;
+}
+
+/**
+ * GEMMA's SNP filter, prepared once for a fixed covariate matrix (the (W'W) Cholesky factor is computed here).
+ * Cost of {@link SnpFilter.apply}: O(n m c) for an n x m block, plus O(n m) for the rest.
+ */
+export class SnpFilter {
+  readonly maf: number;
+  readonly miss: number;
+  readonly r2: number;
+  private readonly w: F64Matrix | undefined;
+  /** Lower Cholesky factor of W'W (c x c, row-major dense), when the r^2 filter is active. */
+  private readonly wtwChol: Float64Array | undefined;
+
+  constructor(opts: SnpFilterOptions = {}) {
+    this.maf = opts.maf ?? 0.01;
+    this.miss = opts.miss ?? 0.05;
+    this.r2 = opts.r2 ?? 0.9999;
+    if (!(this.maf === -1 || (this.maf >= 0 && this.maf <= 0.5))) throw new RangeError(`SnpFilter: maf must be in [0, 0.5] or -1, got ${this.maf}`);
+    if (!(this.miss >= 0 && this.miss <= 1)) throw new RangeError(`SnpFilter: miss must be in [0, 1], got ${this.miss}`);
+    if (!(this.r2 >= 0 && this.r2 <= 1)) throw new RangeError(`SnpFilter: r2 must be in [0, 1], got ${this.r2}`);
+    const w = opts.covariates;
+    if (w && w.cols > 1) {
+      this.w = w;
+      this.wtwChol = choleskyOfGram(w);
+    }
+  }
+
+  /** Number of analysed individuals the covariates fix (undefined without covariates). */
+  get rows(): number | undefined {
+    return this.w?.rows;
+  }
+
+  /**
+   * Filters and imputes one block. `dosages` is individuals x SNPs (NaN missing); `rows` selects the analysed
+   * individuals among its rows (ascending; all rows when omitted).
+   */
+  apply(dosages: F64Matrix, rows?: Int32Array): SnpFilterResult {
+    const n = rows ? rows.length : dosages.rows;
+    const m = dosages.cols;
+    if (this.w && this.w.rows !== n) {
+      throw new RangeError(`SnpFilter.apply: block has ${n} analysed individuals but the covariates have ${this.w.rows} rows (${shapeOf(dosages)})`);
+    }
+    if (rows) for (const i of rows) if (i < 0 || i >= dosages.rows) throw new RangeError(`SnpFilter.apply: row index ${i} outside ${shapeOf(dosages)}`);
+    const af = new Float64Array(m);
+    const nMiss = new Int32Array(m);
+    const status = new Uint8Array(m);
+    const x = new Float64Array(n);
+    const keptCols: number[] = [];
+    const keptValues: Float64Array[] = [];
+    for (let j = 0; j < m; j++) {
+      const col = j * dosages.ld;
+      // Step 1: gather the analysed rows, count missing, sum, and note whether two values differ.
+      let sum = 0;
+      let miss = 0;
+      let first = Number.NaN;
+      let poly = false;
+      for (let r = 0; r < n; r++) {
+        const v = dosages.data[col + (rows ? rows[r]! : r)]!;
+        x[r] = v;
+        if (Number.isNaN(v)) {
+          miss++;
+          continue;
+        }
+        sum += v;
+        if (Number.isNaN(first)) first = v;
+        else if (v !== first) poly = true;
+      }
+      const freq = sum / (2 * (n - miss));
+      af[j] = freq;
+      nMiss[j] = miss;
+      // Step 2: the filters, in GEMMA's order.
+      let s = 0;
+      if (miss === n || miss / n > this.miss) s = 1;
+      else if (this.maf !== -1 && (freq < this.maf || freq > 1 - this.maf)) s = 2;
+      else if (!poly) s = 3;
+      if (s === 0) {
+        // Step 3: mean-impute, then the r^2 of the uncentred SNP on W.
+        const mean = 2 * freq;
+        if (miss > 0) for (let r = 0; r < n; r++) if (Number.isNaN(x[r]!)) x[r] = mean;
+        if (this.w && this.r2OnCovariates(x) > this.r2) s = 4;
+      }
+      status[j] = s;
+      if (s === 0) {
+        keptCols.push(j);
+        keptValues.push(x.slice());
+      }
+    }
+    const imputed = f64Matrix(n, keptCols.length);
+    keptValues.forEach((v, k) => imputed.data.set(v, k * n));
+    const kept = new Uint8Array(m);
+    for (const j of keptCols) kept[j] = 1;
+    return { kept, status, af, nMiss, keptIndex: Int32Array.from(keptCols), imputed };
+  }
+
+  /** x'W (W'W)^-1 W'x / x'x for the uncentred x. O(n c + c^2). */
+  private r2OnCovariates(x: Float64Array): number {
+    const w = this.w!;
+    const c = w.cols;
+    const l = this.wtwChol!;
+    const z = new Float64Array(c);
+    for (let k = 0; k < c; k++) {
+      let s = 0;
+      const col = k * w.ld;
+      for (let r = 0; r < w.rows; r++) s += w.data[col + r]! * x[r]!;
+      z[k] = s;
+    }
+    // W'x = L L' b  =>  x'W (W'W)^-1 W'x = |L^-1 W'x|^2.
+    let vw = 0;
+    for (let k = 0; k < c; k++) {
+      let s = z[k]!;
+      for (let q = 0; q < k; q++) s -= l[k * c + q]! * z[q]!;
+      z[k] = s / l[k * c + k]!;
+      vw += z[k]! * z[k]!;
+    }
+    let vx = 0;
+    for (let r = 0; r < x.length; r++) vx += x[r]! * x[r]!;
+    return vw / vx;
+  }
+}
+
+/** Lower Cholesky factor of W'W (c x c, row-major); throws when the covariates are linearly dependent. */
+function choleskyOfGram(w: F64Matrix): Float64Array {
+  const c = w.cols;
+  const g = new Float64Array(c * c);
+  for (let a = 0; a < c; a++) {
+    for (let b = 0; b <= a; b++) {
+      let s = 0;
+      for (let r = 0; r < w.rows; r++) s += w.data[r + a * w.ld]! * w.data[r + b * w.ld]!;
+      g[a * c + b] = s;
+    }
+  }
+  for (let k = 0; k < c; k++) {
+    let d = g[k * c + k]!;
+    for (let q = 0; q < k; q++) d -= g[k * c + q]! ** 2;
+    if (!(d > 1e-12 * g[k * c + k]!)) {
+      throw new RangeError(`covariates are linearly dependent (singular W'W, ${w.rows}x${c}): column ${k + 1} is a combination of the previous ones`);
+    }
+    g[k * c + k] = Math.sqrt(d);
+    for (let i = k + 1; i < c; i++) {
+      let s = g[i * c + k]!;
+      for (let q = 0; q < k; q++) s -= g[i * c + q]! * g[k * c + q]!;
+      g[i * c + k] = s / g[k * c + k]!;
+    }
+  }
+  return g;
+}
