@@ -1,0 +1,172 @@
+/**
+ * GEMMA 0.98.5's per-SNP tests (lmm.cpp CalcRLScore, CalcRLWald, CalcLambda + LRT) on eigen-rotated SNPs.
+ * Columns are [W (c), x, y]; with P at the projection levels of projection.ts and df = n - c - 1:
+ * - score, at the null ML lambda: beta = P_xy / P_xx, tau = df / Px_yy, se = sqrt(|1 / (tau P_xx)|),
+ *   p_score = Q_F(1, df)(n P_xy^2 / (P_yy P_xx))  (n, not df, as GEMMA);
+ * - Wald, at the SNP's REML lambda (l_remle): same beta and se, p_wald = Q_F(1, df)((P_yy - Px_yy) tau);
+ * - LRT, at the SNP's ML lambda (l_mle): p_lrt = Q_chi2(1)(2 (l_H1 - l_H0,ML)).
+ * P_yy, P_xx, P_xy are at level c (covariates projected out), Px_yy at level c + 1 (x too).
+ * With every test (GEMMA -lmm 4) beta/se come from the Wald step and logl_H1 from the ML step.
+ * A SNP whose optimisation fails or whose statistics are not finite gets a `status`, never a silent NaN.
+ * Cost per SNP: O(n (c+2)^2) per likelihood evaluation, about 11 (grid) + ~10 per optimised likelihood.
+ */
+import { chi2Log10Survival, chi2Survival, fLog10Survival, fSurvival } from '../../stats/distributions.js';
+import { LAMBDA_GRID, optimiseLambda } from './lambda-optimiser.js';
+import { LambdaObjective } from './likelihood.js';
+import { checkRotatedInputs, fixedProducts, logDetHAtEnds, strided, type NullModel, type RotatedInputs } from './null-model.js';
+import { pairCount, pairIndex } from './projection.js';
+
+/** Which tests to run (GEMMA -lmm 1 = wald, 2 = lrt, 3 = score, 4 = all three). */
+export interface TestSelection {
+  wald: boolean;
+  lrt: boolean;
+  score: boolean;
+}
+
+/** Structure-of-arrays results, one entry per SNP (NaN where a test was not run or failed; see status). */
+export interface AssocColumns {
+  beta: Float64Array;
+  se: Float64Array;
+  loglH1: Float64Array;
+  lRemle: Float64Array;
+  lMle: Float64Array;
+  pWald: Float64Array;
+  pLrt: Float64Array;
+  pScore: Float64Array;
+  log10pWald: Float64Array;
+  log10pLrt: Float64Array;
+  log10pScore: Float64Array;
+  /** 'ok', or why some statistic is missing ('singular', 'remle:newton_failed', ...; ';'-separated). */
+  status: string[];
+}
+
+/** Allocates result columns for m SNPs (all NaN, status ''). */
+export function allocAssocColumns(m: number): AssocColumns {
+  const f = (): Float64Array => new Float64Array(m).fill(NaN);
+  return {
+    beta: f(), se: f(), loglH1: f(), lRemle: f(), lMle: f(), pWald: f(), pLrt: f(), pScore: f(),
+    log10pWald: f(), log10pLrt: f(), log10pScore: f(), status: new Array<string>(m).fill(''),
+  };
+}
+
+/** Runs the selected tests for SNPs of one phenotype; holds the fixed products and scratch. Not thread-safe. */
+export class SnpAssociation {
+  private readonly n: number;
+  private readonly c: number;
+  private readonly q: number;
+  private readonly np: number;
+  private readonly ab: Float64Array;
+  private readonly obj: LambdaObjective;
+  private readonly ldhEnds: [number, number];
+  private readonly grid = new Float64Array(2 * LAMBDA_GRID.length);
+  private readonly ends = new Float64Array(4);
+  private readonly df: number;
+
+  constructor(
+    private readonly inputs: RotatedInputs,
+    private readonly nullModel: NullModel,
+    private readonly tests: TestSelection,
+  ) {
+    this.n = checkRotatedInputs(inputs);
+    if (!tests.wald && !tests.lrt && !tests.score) throw new RangeError('SnpAssociation: select at least one test');
+    this.c = inputs.c;
+    this.q = this.c + 2;
+    this.np = pairCount(this.q);
+    this.ab = fixedProducts(inputs, true);
+    this.obj = new LambdaObjective(inputs.d, this.ab, this.q, this.c + 1);
+    this.ldhEnds = logDetHAtEnds(inputs.d);
+    const variable = new Int32Array(this.q);
+    for (let a = 0; a < this.q; a++) variable[a] = pairIndex(a, this.c, this.q);
+    this.obj.enableFastGrid(LAMBDA_GRID, variable);
+    this.df = this.n - this.c - 1;
+  }
+
+  /**
+   * Tests the m SNPs whose rotated genotypes U'x are the columns of `ux` (n x m, column-major, leading dimension
+   * n), writing results at out[offset .. offset + m). O(m n (c+2)^2 evaluations).
+   */
+  testInto(ux: Float64Array, m: number, out: AssocColumns, offset: number): void {
+    const { n, c, q, np, ab, obj, df, tests } = this;
+    if (ux.length < n * m) throw new RangeError(`SnpAssociation.testInto: U'x has ${ux.length} entries, expected ${n}x${m}`);
+    const uw = this.inputs.uw;
+    const uy = this.inputs.uy;
+    const ixx = pairIndex(c, c, q);
+    const ixy = pairIndex(c, c + 1, q);
+    const iwx = new Int32Array(c);
+    for (let a = 0; a < c; a++) iwx[a] = pairIndex(a, c, q);
+    const nullMl = this.nullModel.loglMle;
+    for (let j = 0; j < m; j++) {
+      const at = offset + j;
+      const xo = j * n;
+      // Step 1: the SNP's products with every column.
+      for (let i = 0; i < n; i++) {
+        const x = ux[xo + i]!;
+        const base = i * np;
+        ab[base + ixx] = x * x;
+        ab[base + ixy] = x * uy[i]!;
+        for (let a = 0; a < c; a++) ab[base + iwx[a]!] = x * uw[i + a * n]!;
+      }
+      obj.refresh();
+      const status: string[] = [];
+      // Step 2: score at the null ML lambda.
+      if (tests.score) {
+        obj.project(this.nullModel.lambdaMle);
+        const pxx = obj.pAt(c, c, c);
+        const pxy = obj.pAt(c, c, c + 1);
+        const pyy = obj.pAt(c, c + 1, c + 1);
+        const pxyy = obj.pAt(c + 1, c + 1, c + 1);
+        if (!(pxx > 0)) status.push('singular');
+        else {
+          const tau = df / pxyy;
+          out.beta[at] = pxy / pxx;
+          out.se[at] = Math.sqrt(Math.abs(1 / (tau * pxx)));
+          const stat = (n * pxy * pxy) / (pyy * pxx);
+          out.pScore[at] = fSurvival(stat, 1, df);
+          out.log10pScore[at] = fLog10Survival(stat, 1, df);
+        }
+      }
+      if (tests.wald || tests.lrt) obj.grid(LAMBDA_GRID, this.ldhEnds, this.grid, this.ends);
+      // Step 3: Wald at the SNP's REML lambda.
+      if (tests.wald) {
+        const r = optimiseLambda(obj, 'reml', strided(this.grid, 0), [this.ends[0]!, this.ends[1]!]);
+        if (r.status !== 'ok') status.push(`remle:${r.status}`);
+        else {
+          out.lRemle[at] = r.lambda;
+          out.loglH1[at] = r.logl;
+          obj.project(r.lambda);
+          const pxx = obj.pAt(c, c, c);
+          if (!(pxx > 0)) {
+            if (!status.includes('singular')) status.push('singular');
+          } else {
+            const pxy = obj.pAt(c, c, c + 1);
+            const pyy = obj.pAt(c, c + 1, c + 1);
+            const pxyy = obj.pAt(c + 1, c + 1, c + 1);
+            const tau = df / pxyy;
+            out.beta[at] = pxy / pxx;
+            out.se[at] = Math.sqrt(Math.abs(1 / (tau * pxx)));
+            const stat = (pyy - pxyy) * tau;
+            out.pWald[at] = fSurvival(stat, 1, df);
+            out.log10pWald[at] = fLog10Survival(stat, 1, df);
+          }
+        }
+      }
+      // Step 4: LRT at the SNP's ML lambda.
+      if (tests.lrt) {
+        const r = optimiseLambda(obj, 'ml', strided(this.grid, 1), [this.ends[2]!, this.ends[3]!]);
+        if (r.status !== 'ok') status.push(`mle:${r.status}`);
+        else {
+          out.lMle[at] = r.lambda;
+          out.loglH1[at] = r.logl;
+          const stat = 2 * (r.logl - nullMl);
+          out.pLrt[at] = chi2Survival(stat, 1);
+          out.log10pLrt[at] = chi2Log10Survival(stat, 1);
+        }
+      }
+      if (status.length === 0) {
+        const bad = (tests.score && !Number.isFinite(out.log10pScore[at]!)) || (tests.wald && !Number.isFinite(out.log10pWald[at]!)) || (tests.lrt && !Number.isFinite(out.log10pLrt[at]!));
+        if (bad) status.push('non_finite');
+      }
+      out.status[at] = status.length === 0 ? 'ok' : status.join(';');
+    }
+  }
+}
