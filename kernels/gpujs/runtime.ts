@@ -11,6 +11,7 @@
  * reports the backend as unavailable instead of crashing.
  */
 import type { AdapterInfo } from '../backend.js';
+import { describeAdapter } from '../webgpu/device.js';
 
 /** A built gpu.js kernel: call it with its arguments; set the output shape before each call. */
 export interface GpuJsKernel {
@@ -132,27 +133,5 @@ function installNavigatorGpu(gpu: GPU): () => void {
   Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true, writable: true });
   return () => {
     delete g.navigator?.gpu;
-  };
-}
-
-/** Software rasterisers that `auto` must never mistake for a GPU. */
-const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|\bwarp\b|software/i;
-
-/** The adapter's self-description and limits in the shape `gpulmm info` reports. */
-export function describeAdapter(adapter: GPUAdapter): AdapterInfo {
-  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
-  const limits: Record<string, number> = {};
-  for (const key in adapter.limits) {
-    const v = (adapter.limits as unknown as Record<string, unknown>)[key];
-    if (typeof v === 'number') limits[key] = v;
-  }
-  const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;
-  return {
-    vendor: info.vendor,
-    architecture: info.architecture,
-    device: info.device,
-    description: info.description,
-    isSoftware: info.isFallbackAdapter === true || SOFTWARE_ADAPTER.test(text),
-    limits,
   };
 }
