@@ -8,6 +8,7 @@ import { registerGrm } from './grm.js';
 import { registerGwas } from './gwas.js';
 import { registerInfo } from './info.js';
 import { registerScde } from './scde.js';
+import { registerScdeCalibrate } from './scde-calibrate.js';
 
 const program = new Command();
 program
@@ -16,6 +17,6 @@ program
   .version(VERSION)
   .showHelpAfterError();
 
-for (const register of [registerGwas, registerGrm, registerScde, registerFit, registerBench, registerInfo]) register(program);
+for (const register of [registerGwas, registerGrm, registerScde, registerScdeCalibrate, registerFit, registerBench, registerInfo]) register(program);
 
 await program.parseAsync(process.argv);
