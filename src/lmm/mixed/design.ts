@@ -1,0 +1,193 @@
+/**
+ * Design matrices: the fixed-effects model matrix X (R's model.matrix with treatment contrasts) and the
+ * random-effects terms Z_k (lme4's mkReTrms), with the names R prints.
+ */
+import { f64Matrix, type F64Matrix } from '../../../kernels/matrix.js';
+import type { RandomTerm, Term, TermList } from './formula.js';
+import { DataError, type FrameColumn, type ModelFrame } from './model-frame.js';
+
+/** A named dense design (column-major n x p). */
+export interface Design {
+  x: F64Matrix;
+  names: string[];
+}
+
+/** One block of columns a term contributes: per-row values and names. */
+interface Block {
+  names: string[];
+  /** values[c][i]: column c at row i */
+  values: Float64Array[];
+}
+
+/**
+ * R's coding rule (Chambers & Hastie 1992, as in R's TermCode): a factor f of term T is coded by treatment
+ * contrasts (dropping the first level) when T without f is in the model (the empty term being the
+ * intercept), else by one indicator per level.
+ */
+function termBlock(term: Term, all: TermList, frame: ModelFrame): Block {
+  const key = (t: Term) => t.map((v) => v.label).sort().join(':');
+  const present = new Set(all.terms.map(key));
+  let block: Block = { names: [''], values: [new Float64Array(frame.n).fill(1)] };
+  for (const v of term) {
+    const col = frame.columns.get(v.label)!;
+    const rest = term.filter((w) => w !== v);
+    let factorCols: Block;
+    if (col.kind === 'numeric') {
+      factorCols = { names: [v.label], values: [col.values] };
+    } else {
+      const contrasts = rest.length === 0 ? all.intercept : present.has(key(rest));
+      const first = contrasts ? 1 : 0;
+      factorCols = { names: [], values: [] };
+      for (let l = first; l < col.levels.length; l++) {
+        const ind = new Float64Array(frame.n);
+        for (let i = 0; i < frame.n; i++) if (col.codes[i] === l) ind[i] = 1;
+        factorCols.names.push(v.label + col.levels[l]);
+        factorCols.values.push(ind);
+      }
+    }
+    // R orders interaction columns with the first variable varying fastest
+    const next: Block = { names: [], values: [] };
+    for (let b = 0; b < factorCols.names.length; b++) {
+      for (let a = 0; a < block.names.length; a++) {
+        const prod = new Float64Array(frame.n);
+        const va = block.values[a]!;
+        const vb = factorCols.values[b]!;
+        for (let i = 0; i < frame.n; i++) prod[i] = va[i]! * vb[i]!;
+        next.names.push(block.names[a] === '' ? factorCols.names[b]! : `${block.names[a]}:${factorCols.names[b]}`);
+        next.values.push(prod);
+      }
+    }
+    block = next;
+  }
+  return block;
+}
+
+/** model.matrix(terms, frame): intercept column `(Intercept)` then each term's block. O(n p). */
+export function modelMatrix(list: TermList, frame: ModelFrame): Design {
+  const names: string[] = [];
+  const cols: Float64Array[] = [];
+  if (list.intercept) {
+    names.push('(Intercept)');
+    cols.push(new Float64Array(frame.n).fill(1));
+  }
+  for (const t of list.terms) {
+    const b = termBlock(t, list, frame);
+    names.push(...b.names);
+    cols.push(...b.values);
+  }
+  const x = f64Matrix(frame.n, cols.length);
+  cols.forEach((c, j) => x.data.set(c, j * frame.n));
+  return { x, names };
+}
+
+/**
+ * Drops columns of X that are linearly dependent on earlier ones (Gram-Schmidt in column order with
+ * relative tolerance 1e-7, as lme4's chkRank.drop.cols with qr(X, tol = 1e-7) keeps the leading
+ * independent columns). Returns the kept design and the dropped names. Cost O(n p^2).
+ */
+export function dropRankDeficient(d: Design, tol = 1e-7): { design: Design; dropped: string[] } {
+  const { x } = d;
+  const n = x.rows;
+  const basis: Float64Array[] = [];
+  const keep: number[] = [];
+  for (let j = 0; j < x.cols; j++) {
+    const v = x.data.slice(j * n, (j + 1) * n);
+    let norm0 = 0;
+    for (let i = 0; i < n; i++) norm0 += v[i]! * v[i]!;
+    for (const q of basis) {
+      let dot = 0;
+      for (let i = 0; i < n; i++) dot += q[i]! * v[i]!;
+      for (let i = 0; i < n; i++) v[i]! -= dot * q[i]!;
+    }
+    let norm = 0;
+    for (let i = 0; i < n; i++) norm += v[i]! * v[i]!;
+    if (norm0 > 0 && Math.sqrt(norm / norm0) > tol) {
+      const s = 1 / Math.sqrt(norm);
+      for (let i = 0; i < n; i++) v[i]! *= s;
+      basis.push(v);
+      keep.push(j);
+    }
+  }
+  const dropped = d.names.filter((_, j) => !keep.includes(j));
+  if (dropped.length === 0) return { design: d, dropped };
+  const out = f64Matrix(n, keep.length);
+  keep.forEach((j, k) => out.data.set(x.data.subarray(j * n, (j + 1) * n), k * n));
+  return { design: { x: out, names: keep.map((j) => d.names[j]!) }, dropped };
+}
+
+/**
+ * A random-effects term: grouping factor with `levels`, per-row level `codes`, and p columns per level
+ * (`z`, row-major n x p: z[i*p + r]). Z_k of Bates et al. (2015, eq. 6) is the n x (levels*p) matrix with
+ * row i holding z[i, :] in the columns of level codes[i].
+ */
+export interface ReTerm {
+  /** Grouping factor name as lme4 prints it (`cask:batch`); `Subject.1` for a repeated factor. */
+  group: string;
+  /** The factor name (without the `.1` suffix) for ngrps. */
+  factor: string;
+  levels: string[];
+  codes: Int32Array;
+  p: number;
+  names: string[];
+  z: Float64Array;
+}
+
+function groupingFactor(r: RandomTerm, frame: ModelFrame): { levels: string[]; codes: Int32Array } {
+  const cols = r.group.map((g) => frame.columns.get(`group:${g}`) as Extract<FrameColumn, { kind: 'factor' }>);
+  if (cols.length === 1) return { levels: cols[0]!.levels, codes: cols[0]!.codes };
+  // a:b as R's `:` on factors: levels in lexicographic order of the component level indices, unused dropped
+  const keyOf = (i: number) => cols.map((c) => c.codes[i]);
+  const seen = new Map<string, number[]>();
+  for (let i = 0; i < frame.n; i++) {
+    const k = keyOf(i);
+    const s = k.join(',');
+    if (!seen.has(s)) seen.set(s, k as number[]);
+  }
+  const combos = Array.from(seen.values()).sort((a, b) => {
+    for (let j = 0; j < a.length; j++) if (a[j] !== b[j]) return a[j]! - b[j]!;
+    return 0;
+  });
+  const index = new Map(combos.map((c, l) => [c.join(','), l]));
+  const levels = combos.map((c) => c.map((code, j) => cols[j]!.levels[code]).join(':'));
+  const codes = new Int32Array(frame.n);
+  for (let i = 0; i < frame.n; i++) codes[i] = index.get(keyOf(i).join(','))!;
+  return { levels, codes };
+}
+
+/**
+ * Builds the random-effects terms in lme4's order: terms sorted by decreasing number of levels
+ * (rev(order(nlevels)) as mkReTrms does, applied only when not already non-increasing), repeated grouping
+ * factors renamed `g.1`, `g.2` as VarCorr prints them. Checks each grouping factor has >= 2 levels and,
+ * with `checkNobs` (lmer's check.nobs.vs.nlev; glmer ignores it), fewer levels than observations.
+ */
+export function buildReTerms(random: RandomTerm[], frame: ModelFrame, checkNobs = true): ReTerm[] {
+  let terms: ReTerm[] = random.map((r) => {
+    const { levels, codes } = groupingFactor(r, frame);
+    if (levels.length < 2) {
+      throw new DataError(`grouping factor '${r.groupName}' has ${levels.length} level${levels.length === 1 ? '' : 's'}: a random effect needs at least 2`);
+    }
+    const d = modelMatrix(r.design, frame);
+    if (d.names.length === 0) throw new DataError(`random term for '${r.groupName}' has no columns`);
+    const p = d.names.length;
+    const z = new Float64Array(frame.n * p);
+    for (let c = 0; c < p; c++) for (let i = 0; i < frame.n; i++) z[i * p + c] = d.x.data[i + c * frame.n]!;
+    return { group: r.groupName, factor: r.groupName, levels, codes, p, names: d.names, z };
+  });
+  const nl = terms.map((t) => t.levels.length);
+  if (nl.some((v, i) => i > 0 && v > nl[i - 1]!)) {
+    const ord = nl.map((_, i) => i).sort((a, b) => nl[a]! - nl[b]! || a - b).reverse();
+    terms = ord.map((i) => terms[i]!);
+  }
+  const count = new Map<string, number>();
+  for (const t of terms) {
+    const c = count.get(t.factor) ?? 0;
+    if (c > 0) t.group = `${t.factor}.${c}`;
+    count.set(t.factor, c + 1);
+  }
+  for (const t of terms) {
+    if (checkNobs && t.levels.length >= frame.n) {
+      throw new DataError(`grouping factor '${t.factor}' has ${t.levels.length} levels for ${frame.n} observations: the random effects are unidentifiable`);
+    }
+  }
+  return terms;
+}

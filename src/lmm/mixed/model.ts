@@ -1,0 +1,259 @@
+/**
+ * The public entry point: `fit(data, formula, options)` -> a fitted mixed model with lme4's summaries.
+ */
+import { normalSurvival, tSurvival2 } from '../../stats/distributions.js';
+import { buildReTerms, dropRankDeficient, modelMatrix, type ReTerm } from './design.js';
+import { parseFormula, type ParsedFormula } from './formula.js';
+import { estimateGlmm, type GlmmFamily } from './glmm.js';
+import { kenwardRogerDf } from './kenward-roger.js';
+import { estimateLmm } from './lmm.js';
+import { buildModelFrame, DataError, type DataInput, type ModelFrame } from './model-frame.js';
+import { satterthwaiteDf } from './satterthwaite.js';
+import type { F64Matrix } from '../../../kernels/matrix.js';
+import type { BlockedPls } from './pls.js';
+
+export type Family = 'gaussian' | GlmmFamily;
+export type DdfMethod = 'satterthwaite' | 'kenward-roger' | 'residual';
+
+export interface FitOptions {
+  family?: Family;
+  /** REML (default true for gaussian; ignored for GLMMs, which are fitted by ML/Laplace) */
+  REML?: boolean;
+  /** denominator df of the fixed-effects t tests (gaussian only; default satterthwaite) */
+  ddf?: DdfMethod;
+}
+
+/** A fixed-effects row: estimate, standard error, df (Infinity: z test for GLMMs), t (or z) and p. */
+export interface FixefRow {
+  term: string;
+  estimate: number;
+  se: number;
+  df: number;
+  t: number;
+  p: number;
+}
+
+/** A row of R's as.data.frame(VarCorr(fit)). */
+export interface VarCorrRow {
+  grp: string;
+  var1: string | null;
+  var2: string | null;
+  vcov: number;
+  sdcor: number;
+}
+
+/** A conditional mode (BLUP) with its conditional standard deviation (lme4's condsd). */
+export interface RanefRow {
+  grp: string;
+  term: string;
+  level: string;
+  value: number;
+  condsd: number;
+}
+
+/** A fitted linear or generalised linear mixed model. */
+export interface MixedModel {
+  formula: string;
+  family: Family;
+  REML: boolean;
+  ddf: DdfMethod;
+  nobs: number;
+  ngrps: Record<string, number>;
+  theta: number[];
+  /** residual standard deviation (1 for binomial/Poisson) */
+  sigma: number;
+  fixef: FixefRow[];
+  /** vcov(beta), p x p column-major */
+  vcov: Float64Array;
+  varcorr: VarCorrRow[];
+  REMLcrit: number | null;
+  deviance: number | null;
+  logLik: number;
+  /** number of estimated parameters (lme4's df of logLik) */
+  npar: number;
+  AIC: number;
+  BIC: number;
+  converged: boolean;
+  singular: boolean;
+  /** optimiser evaluations */
+  evals: number;
+  messages: string[];
+  /** conditional modes with conditional sd, in lme4's order */
+  ranef(): RanefRow[];
+  /** internals for inference, R2 and anova */
+  readonly internals: ModelInternals;
+}
+
+/** What inference, R2 and refits need beyond the summaries. */
+export interface ModelInternals {
+  parsed: ParsedFormula;
+  frame: ModelFrame;
+  terms: ReTerm[];
+  x: F64Matrix;
+  xNames: string[];
+  beta: Float64Array;
+  b: Float64Array;
+  pls: BlockedPls;
+  data: DataInput;
+}
+
+/** Builds X, the random-effects terms and the frame, with lme4's checks and messages. */
+export function buildModel(data: DataInput, formula: string | ParsedFormula, family: Family) {
+  const parsed = typeof formula === 'string' ? parseFormula(formula) : formula;
+  if (parsed.random.length === 0) throw new DataError(`formula "${parsed.text}" has no random-effects terms such as (1 | g)`);
+  const frame = buildModelFrame(data, parsed);
+  if (parsed.response.kind === 'cbind' && family !== 'binomial') throw new DataError('cbind(successes, failures) responses need --family binomial');
+  checkResponse(frame, family);
+  const messages = frame.messages.slice();
+  const full = modelMatrix(parsed.fixed, frame);
+  const { design, dropped } = dropRankDeficient(full);
+  if (dropped.length) {
+    messages.push(`fixed-effect model matrix is rank deficient so dropping ${dropped.length} column${dropped.length === 1 ? '' : 's'} / coefficient${dropped.length === 1 ? '' : 's'} (${dropped.join(', ')})`);
+  }
+  const terms = buildReTerms(parsed.random, frame, family === 'gaussian');
+  return { parsed, frame, x: design.x, xNames: design.names, terms, messages };
+}
+
+function checkResponse(frame: ModelFrame, family: Family): void {
+  const y = frame.y;
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i]!;
+    if (family === 'binomial' && !frame.trials && (v < 0 || v > 1)) {
+      throw new DataError(`binomial response must lie in [0, 1] (or use cbind(successes, failures)): found ${v} in row ${frame.rowIndex[i]! + 1}`);
+    }
+    if (family === 'poisson' && (v < 0 || Math.floor(v) !== v)) {
+      throw new DataError(`poisson response must be a non-negative integer count: found ${v} in row ${frame.rowIndex[i]! + 1}`);
+    }
+  }
+}
+
+/**
+ * Fits a linear (gaussian, REML by default) or generalised linear (binomial logit / Poisson log, Laplace)
+ * mixed model given an lme4 formula. Throws FormulaError / DataError on bad input.
+ */
+export function fit(data: DataInput, formula: string | ParsedFormula, options: FitOptions = {}): MixedModel {
+  const family = options.family ?? 'gaussian';
+  if (!['gaussian', 'binomial', 'poisson'].includes(family)) throw new DataError(`unknown family '${family}' (gaussian, binomial, poisson)`);
+  const m = buildModel(data, formula, family);
+  const n = m.frame.n;
+  const p = m.x.cols;
+  const ngrps: Record<string, number> = {};
+  for (const t of m.terms) ngrps[t.factor] = t.levels.length;
+  const ntheta = m.terms.reduce((s, t) => s + (t.p * (t.p + 1)) / 2, 0);
+
+  if (family === 'gaussian') {
+    if (m.frame.offset) throw new DataError('offset() is supported for binomial and Poisson models only');
+    const reml = options.REML ?? true;
+    const est = estimateLmm(m.terms, m.x, m.frame.y, reml);
+    const ddf = options.ddf ?? 'satterthwaite';
+    const vcov = est.pls.unscaledVcov().map((v) => v * est.sigma * est.sigma);
+    const internals: ModelInternals = { parsed: m.parsed, frame: m.frame, terms: m.terms, x: m.x, xNames: m.xNames, beta: est.beta, b: est.b, pls: est.pls, data };
+    const se = m.xNames.map((_, j) => Math.sqrt(vcov[j + j * p]!));
+    let df: number[];
+    let seUsed = se;
+    if (ddf === 'satterthwaite') df = satterthwaiteDf(internals, est.theta, est.sigma, reml);
+    else if (ddf === 'kenward-roger') {
+      const kr = kenwardRogerDf(internals, est.theta, est.sigma);
+      df = kr.df;
+      seUsed = kr.se;
+    } else df = m.xNames.map(() => n - p);
+    const fixef = m.xNames.map((term, j) => {
+      const t = est.beta[j]! / seUsed[j]!;
+      return { term, estimate: est.beta[j]!, se: seUsed[j]!, df: df[j]!, t, p: tSurvival2(t, df[j]!) };
+    });
+    const npar = p + ntheta + 1;
+    const logLik = -est.criterion / 2;
+    return finish({
+      formula: m.parsed.text, family, REML: reml, ddf, nobs: n, ngrps, theta: est.theta, sigma: est.sigma, fixef, vcov,
+      varcorr: varCorrRows(m.terms, est.theta, est.sigma, true),
+      REMLcrit: reml ? est.criterion : null, deviance: reml ? null : est.criterion, logLik, npar,
+      AIC: -2 * logLik + 2 * npar, BIC: -2 * logLik + npar * Math.log(n), converged: est.converged,
+      singular: isSingular(m.terms, est.theta), evals: est.evals, messages: m.messages, internals,
+    }, est.sigma);
+  }
+
+  const est = estimateGlmm(m.terms, m.x, m.frame, family);
+  const vcov = est.vcov;
+  const fixef = m.xNames.map((term, j) => {
+    const se = Math.sqrt(vcov[j + j * p]!);
+    const z = est.beta[j]! / se;
+    return { term, estimate: est.beta[j]!, se, df: Infinity, t: z, p: 2 * normalSurvival(Math.abs(z)) };
+  });
+  const npar = p + ntheta;
+  const internals: ModelInternals = { parsed: m.parsed, frame: m.frame, terms: m.terms, x: m.x, xNames: m.xNames, beta: est.beta, b: est.b, pls: est.pls, data };
+  return finish({
+    formula: m.parsed.text, family, REML: false, ddf: 'residual', nobs: n, ngrps, theta: est.theta, sigma: 1, fixef, vcov,
+    varcorr: varCorrRows(m.terms, est.theta, 1, false), REMLcrit: null, deviance: -2 * est.logLik, logLik: est.logLik, npar,
+    AIC: -2 * est.logLik + 2 * npar, BIC: -2 * est.logLik + npar * Math.log(n), converged: est.converged,
+    singular: isSingular(m.terms, est.theta), evals: est.evals, messages: m.messages, internals,
+  }, 1);
+}
+
+function finish(base: Omit<MixedModel, 'ranef'>, sigma: number): MixedModel {
+  if (base.singular) base.messages.push("boundary (singular) fit: a variance component is (near) zero or a correlation is +-1");
+  let cache: RanefRow[] | null = null;
+  return {
+    ...base,
+    ranef: () => (cache ??= ranefRows(base.internals, sigma)),
+  };
+}
+
+/** lme4's isSingular: a diagonal element of some T_k below tol (1e-4). */
+export function isSingular(terms: ReTerm[], theta: number[], tol = 1e-4): boolean {
+  let k = 0;
+  for (const t of terms) for (let c = 0; c < t.p; c++) for (let r = c; r < t.p; r++, k++) if (r === c && theta[k]! < tol) return true;
+  return false;
+}
+
+/**
+ * Variance components Sigma_k = sigma^2 T_k T_k' (Bates et al. 2015, eq. 4) as rows of R's
+ * as.data.frame(VarCorr(fit)): variances first, then covariances in lower.tri order, then the residual.
+ */
+export function varCorrRows(terms: ReTerm[], theta: number[], sigma: number, residual: boolean): VarCorrRow[] {
+  const rows: VarCorrRow[] = [];
+  let k = 0;
+  for (const t of terms) {
+    const p = t.p;
+    const T = new Float64Array(p * p);
+    for (let c = 0; c < p; c++) for (let r = c; r < p; r++) T[r + c * p] = theta[k++]!;
+    const S = new Float64Array(p * p);
+    for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) {
+      let s = 0;
+      for (let c = 0; c <= Math.min(i, j); c++) s += T[i + c * p]! * T[j + c * p]!;
+      S[i + j * p] = sigma * sigma * s;
+    }
+    for (let i = 0; i < p; i++) rows.push({ grp: t.group, var1: t.names[i]!, var2: null, vcov: S[i + i * p]!, sdcor: Math.sqrt(S[i + i * p]!) });
+    for (let j = 0; j < p; j++) for (let i = j + 1; i < p; i++) {
+      const cov = S[i + j * p]!;
+      rows.push({ grp: t.group, var1: t.names[j]!, var2: t.names[i]!, vcov: cov, sdcor: cov / Math.sqrt(S[i + i * p]! * S[j + j * p]!) });
+    }
+  }
+  if (residual) rows.push({ grp: 'Residual', var1: null, var2: null, vcov: sigma * sigma, sdcor: sigma });
+  return rows;
+}
+
+/**
+ * Conditional modes b = Lambda u and conditional variances sigma^2 Lambda_j [(L L')^{-1}]_jj Lambda_j'
+ * (lme4's ranef(condVar = TRUE)), in lme4's order: by term, then by column, then by level.
+ */
+function ranefRows(m: ModelInternals, sigma: number): RanefRow[] {
+  const blocks = m.pls.condVarBlocks();
+  const T = m.pls.lambdaFactors;
+  const rows: RanefRow[] = [];
+  let off = 0;
+  m.terms.forEach((t, k) => {
+    const p = t.p;
+    const Tk = T[k]!;
+    for (let c = 0; c < p; c++) {
+      for (let l = 0; l < t.levels.length; l++) {
+        const blk = blocks[k]![l]!;
+        // (T blk T')_cc
+        let v = 0;
+        for (let a = 0; a <= c; a++) for (let b2 = 0; b2 <= c; b2++) v += Tk[c + a * p]! * blk[a + b2 * p]! * Tk[c + b2 * p]!;
+        rows.push({ grp: t.factor, term: t.names[c]!, level: t.levels[l]!, value: m.b[off + l * p + c]!, condsd: sigma * Math.sqrt(v) });
+      }
+    }
+    off += t.levels.length * p;
+  });
+  return rows;
+}

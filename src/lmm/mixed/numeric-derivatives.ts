@@ -1,0 +1,109 @@
+/**
+ * Finite-difference derivatives with Richardson extrapolation (as numDeriv, which lmerTest uses): central
+ * differences at steps h, h/2, h/4 combined to cancel the h^2 and h^4 error terms. f64; error O(h^6).
+ */
+
+/** Relative step: h_i = d * max(|x_i|, eps0), numDeriv's default d = 1e-4 with a floor for zeros. */
+function stepFor(x: number, d: number): number {
+  return d * Math.max(Math.abs(x), 0.1);
+}
+
+function richardson(values: number[]): number {
+  // values at h, h/2, h/4 of a central difference (error series in h^2)
+  let v = values.slice();
+  let pow = 4;
+  while (v.length > 1) {
+    v = v.slice(1).map((hi, i) => (pow * hi - v[i]!) / (pow - 1));
+    pow *= 4;
+  }
+  return v[0]!;
+}
+
+/**
+ * Hessian of f at x (d x d, column-major). Cost 1 + 4 * 3 * d^2 / 2 evaluations.
+ */
+export function hessian(f: (x: number[]) => number, x: readonly number[], rel = 1e-3): Float64Array {
+  const d = x.length;
+  const H = new Float64Array(d * d);
+  const f0 = f(x.slice());
+  const at = (i: number, hi: number, j: number, hj: number): number => {
+    const y = x.slice();
+    y[i]! += hi;
+    y[j]! += hj;
+    return f(y);
+  };
+  for (let i = 0; i < d; i++) {
+    const hi0 = stepFor(x[i]!, rel);
+    const diag: number[] = [];
+    for (let s = 0; s < 3; s++) {
+      const h = hi0 / 2 ** s;
+      diag.push((at(i, h, i, 0) - 2 * f0 + at(i, -h, i, 0)) / (h * h));
+    }
+    H[i + i * d] = richardson(diag);
+    for (let j = 0; j < i; j++) {
+      const hj0 = stepFor(x[j]!, rel);
+      const off: number[] = [];
+      for (let s = 0; s < 3; s++) {
+        const h = hi0 / 2 ** s;
+        const k = hj0 / 2 ** s;
+        off.push((at(i, h, j, k) - at(i, h, j, -k) - at(i, -h, j, k) + at(i, -h, j, -k)) / (4 * h * k));
+      }
+      H[i + j * d] = H[j + i * d] = richardson(off);
+    }
+  }
+  return H;
+}
+
+/** Jacobian of a vector function g: R^d -> R^k, returned as k x d column-major. Cost 6 d evaluations. */
+export function jacobian(g: (x: number[]) => Float64Array, x: readonly number[], rel = 1e-3): Float64Array[] {
+  const out: Float64Array[] = [];
+  for (let i = 0; i < x.length; i++) {
+    const h0 = stepFor(x[i]!, rel);
+    const diffs: Float64Array[] = [];
+    for (let s = 0; s < 3; s++) {
+      const h = h0 / 2 ** s;
+      const up = x.slice();
+      up[i]! += h;
+      const dn = x.slice();
+      dn[i]! -= h;
+      const gu = g(up);
+      const gd = g(dn);
+      diffs.push(gu.map((v, k) => (v - gd[k]!) / (2 * h)));
+    }
+    out.push(diffs[0]!.map((_, k) => richardson(diffs.map((dd) => dd[k]!))));
+  }
+  return out;
+}
+
+/** Inverse of a small symmetric positive-definite matrix (d x d column-major) by Gauss-Jordan. O(d^3). */
+export function invertSymmetric(a: Float64Array, d: number): Float64Array {
+  const m = Float64Array.from(a);
+  const inv = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) inv[i + i * d] = 1;
+  for (let c = 0; c < d; c++) {
+    let piv = c;
+    for (let r = c + 1; r < d; r++) if (Math.abs(m[r + c * d]!) > Math.abs(m[piv + c * d]!)) piv = r;
+    if (m[piv + c * d] === 0) throw new Error(`invertSymmetric: singular ${d}x${d} matrix at column ${c}`);
+    if (piv !== c) {
+      for (let k = 0; k < d; k++) {
+        [m[c + k * d], m[piv + k * d]] = [m[piv + k * d]!, m[c + k * d]!];
+        [inv[c + k * d], inv[piv + k * d]] = [inv[piv + k * d]!, inv[c + k * d]!];
+      }
+    }
+    const s = 1 / m[c + c * d]!;
+    for (let k = 0; k < d; k++) {
+      m[c + k * d]! *= s;
+      inv[c + k * d]! *= s;
+    }
+    for (let r = 0; r < d; r++) {
+      if (r === c) continue;
+      const f = m[r + c * d]!;
+      if (f === 0) continue;
+      for (let k = 0; k < d; k++) {
+        m[r + k * d]! -= f * m[c + k * d]!;
+        inv[r + k * d]! -= f * inv[c + k * d]!;
+      }
+    }
+  }
+  return inv;
+}

@@ -1,0 +1,520 @@
+/**
+ * Penalised least squares with a blocked sparse Cholesky factor, the core of lme4's profiled deviance
+ * (Bates, Maechler, Bolker & Walker 2015, "Fitting Linear Mixed-Effects Models Using lme4", J. Stat. Softw.
+ * 67(1), section 3) arranged as MixedModels.jl's blocked Cholesky.
+ *
+ * For relative covariance factor Lambda(theta) (eq. 4) the augmented system
+ *   [ Lambda'Z'WZ Lambda + I   Lambda'Z'WX   Lambda'Z'Wy ]   = L L'
+ *   [ X'WZ Lambda              X'WX          X'Wy        ]
+ *   [ y'WZ Lambda              y'WX          y'Wy        ]
+ * is factored with the columns of the random-effects term with the most levels first. Its block is
+ * block-diagonal (one p1 x p1 block per level) and stays so in L (L11). The remaining columns (other
+ * random-effects terms, X, y: m of them) form one dense block, updated by the sparse L21 L21' and factored
+ * densely (fill-in makes it dense for crossed factors). The last diagonal element of L is r_theta, the
+ * penalised residual (eq. 19); the X block is R_X' (eq. 18); log|L_theta|^2 comes from the Z diagonal.
+ *
+ * Precision f64. Set-up O(n (e^2 + e p1^2)) with e the nonzeros of a row outside the first term; each
+ * factorisation O(l1 p1^3 + sum_j nnz_j^2 p1 + m^3/3).
+ */
+import type { F64Matrix } from '../../../kernels/matrix.js';
+import type { ReTerm } from './design.js';
+import { potrfLowerInPlace } from './dense-cholesky.js';
+
+/** Number of theta parameters of a term with p columns: the lower triangle p(p+1)/2. */
+export const thetaLength = (p: number): number => (p * (p + 1)) / 2;
+
+/** Lower bounds of theta as lme4 sets them: 0 on the diagonal of each T_k, -Inf elsewhere. */
+export function thetaLower(terms: readonly ReTerm[]): number[] {
+  const lower: number[] = [];
+  for (const t of terms) for (let c = 0; c < t.p; c++) for (let r = c; r < t.p; r++) lower.push(r === c ? 0 : -Infinity);
+  return lower;
+}
+
+/** lme4's starting theta: identity T_k (1 on diagonals, 0 off). */
+export function thetaStart(terms: readonly ReTerm[]): number[] {
+  return thetaLower(terms).map((v) => (v === 0 ? 1 : 0));
+}
+
+/** T_k (p x p lower, column-major) of each term from the theta vector (lower triangle, column by column). */
+export function thetaToFactors(terms: readonly ReTerm[], theta: ArrayLike<number>): Float64Array[] {
+  let k = 0;
+  return terms.map((t) => {
+    const m = new Float64Array(t.p * t.p);
+    for (let c = 0; c < t.p; c++) for (let r = c; r < t.p; r++) m[r + c * t.p] = theta[k++]!;
+    return m;
+  });
+}
+
+/** Values of one factorisation: the pieces of the profiled deviance (Bates et al. 2015, eqs. 34, 41). */
+export interface PlsFactor {
+  /** log|L_theta|^2 */
+  ldL2: number;
+  /** log|R_X|^2 */
+  ldRX2: number;
+  /** r^2_theta: penalised weighted residual sum of squares */
+  pwrss: number;
+}
+
+/** Thrown when a factorisation hits a non-positive pivot (e.g. X not of full rank). */
+export class PlsError extends Error {
+  override name = 'PlsError';
+}
+
+export class BlockedPls {
+  readonly n: number;
+  readonly p: number;
+  /** columns of the first (block-diagonal) term: levels * p1 */
+  readonly q1: number;
+  /** random-effects columns inside the dense block */
+  readonly q2: number;
+  /** dense block size q2 + p + 1 */
+  readonly m: number;
+  /** dense offset of each term (term 0 is the diagonal block: offset -1) */
+  readonly offsets: number[];
+  private readonly p1: number;
+  private readonly l1: number;
+  private readonly a11: Float64Array;
+  private readonly a21Rows: Int32Array[];
+  private readonly a21Vals: Float64Array[];
+  private readonly a22: Float64Array;
+  private readonly l11: Float64Array;
+  private readonly l21Vals: Float64Array[];
+  readonly l22: Float64Array;
+  private factors: Float64Array[] = [];
+
+  /**
+   * Forms the cross-products [Z X y]' W [Z X y] once (weights `w`, default 1).
+   * @param terms random-effects terms, the first being the block-diagonal one (most levels)
+   * @param x n x p fixed-effects design (p may be 0)
+   */
+  constructor(
+    readonly terms: readonly ReTerm[],
+    x: F64Matrix,
+    y: Float64Array,
+    w: Float64Array | null = null,
+  ) {
+    const n = y.length;
+    if (terms.length === 0) throw new PlsError('BlockedPls: at least one random-effects term is needed');
+    if (x.rows !== n) throw new PlsError(`BlockedPls: X has ${x.rows} rows, y has ${n}`);
+    this.n = n;
+    this.p = x.cols;
+    const t1 = terms[0]!;
+    this.p1 = t1.p;
+    this.l1 = t1.levels.length;
+    this.q1 = this.p1 * this.l1;
+    this.offsets = [-1];
+    let q2 = 0;
+    for (let k = 1; k < terms.length; k++) {
+      this.offsets.push(q2);
+      q2 += terms[k]!.p * terms[k]!.levels.length;
+    }
+    this.q2 = q2;
+    const m = q2 + this.p + 1;
+    this.m = m;
+    const p1 = this.p1;
+
+    // row i's entries in the dense block: (index, value)
+    const e = terms.slice(1).reduce((s, t) => s + t.p, 0) + this.p + 1;
+    const rowIdx = new Int32Array(e);
+    const rowVal = new Float64Array(e);
+    const fillRow = (i: number): void => {
+      let c = 0;
+      for (let k = 1; k < terms.length; k++) {
+        const t = terms[k]!;
+        const base = this.offsets[k]! + t.codes[i]! * t.p;
+        for (let r = 0; r < t.p; r++) {
+          rowIdx[c] = base + r;
+          rowVal[c++] = t.z[i * t.p + r]!;
+        }
+      }
+      for (let j = 0; j < this.p; j++) {
+        rowIdx[c] = q2 + j;
+        rowVal[c++] = x.data[i + j * x.ld]!;
+      }
+      rowIdx[c] = m - 1;
+      rowVal[c] = y[i]!;
+    };
+
+    // A22 (full symmetric, column-major) and A11 blocks
+    this.a22 = new Float64Array(m * m);
+    this.a11 = new Float64Array(this.l1 * p1 * p1);
+    for (let i = 0; i < n; i++) {
+      const wi = w ? w[i]! : 1;
+      fillRow(i);
+      for (let a = 0; a < e; a++) {
+        const va = wi * rowVal[a]!;
+        const ia = rowIdx[a]!;
+        for (let b = 0; b < e; b++) this.a22[ia + rowIdx[b]! * m]! += va * rowVal[b]!;
+      }
+      const z1 = i * p1;
+      const blk = t1.codes[i]! * p1 * p1;
+      for (let c = 0; c < p1; c++) for (let r = 0; r < p1; r++) this.a11[blk + r + c * p1]! += wi * t1.z[z1 + r]! * t1.z[z1 + c]!;
+    }
+
+    // A21, sparse by level of the first term: rows touched and values (nnz x p1, row-major)
+    const byLevel = groupRows(t1.codes, this.l1);
+    const acc = new Float64Array(m * p1);
+    const mark = new Int32Array(m).fill(-1);
+    this.a21Rows = [];
+    this.a21Vals = [];
+    for (let j = 0; j < this.l1; j++) {
+      const touched: number[] = [];
+      for (const i of byLevel[j]!) {
+        const wi = w ? w[i]! : 1;
+        fillRow(i);
+        for (let a = 0; a < e; a++) {
+          const ia = rowIdx[a]!;
+          if (mark[ia] !== j) {
+            mark[ia] = j;
+            touched.push(ia);
+            acc.fill(0, ia * p1, ia * p1 + p1);
+          }
+          const va = wi * rowVal[a]!;
+          for (let c = 0; c < p1; c++) acc[ia * p1 + c]! += va * t1.z[i * p1 + c]!;
+        }
+      }
+      touched.sort((a, b) => a - b);
+      const rows = Int32Array.from(touched);
+      const vals = new Float64Array(rows.length * p1);
+      rows.forEach((r, k) => vals.set(acc.subarray(r * p1, r * p1 + p1), k * p1));
+      this.a21Rows.push(rows);
+      this.a21Vals.push(vals);
+    }
+    this.l11 = new Float64Array(this.a11.length);
+    this.l21Vals = this.a21Vals.map((v) => new Float64Array(v.length));
+    this.l22 = new Float64Array(m * m);
+  }
+
+  /**
+   * Factors the augmented system at theta (step comments follow the blocked Cholesky).
+   * Throws PlsError if a pivot is not positive.
+   */
+  factor(theta: ArrayLike<number>): PlsFactor {
+    const { m, p1, l1, q2, terms } = this;
+    const T = thetaToFactors(terms, theta);
+    this.factors = T;
+    const T1 = T[0]!;
+    let ldL2 = 0;
+    // step 1: L11_j = chol(T1' A11_j T1 + I), one small block per level
+    const tmp = new Float64Array(p1 * p1);
+    for (let j = 0; j < l1; j++) {
+      const off = j * p1 * p1;
+      congruence(this.a11, off, T1, p1, tmp);
+      for (let r = 0; r < p1; r++) tmp[r + r * p1]! += 1;
+      if (potrfLowerInPlace(tmp, p1) >= 0) throw new PlsError('non-positive pivot in the diagonal block');
+      for (let c = 0; c < p1; c++) for (let r = 0; r < p1; r++) this.l11[off + r + c * p1] = r >= c ? tmp[r + c * p1]! : 0;
+      for (let r = 0; r < p1; r++) ldL2 += 2 * Math.log(tmp[r + r * p1]!);
+    }
+    // step 2: dense block M = Lambda2' A22 Lambda2 + diag(I_q2, 0)
+    const M = this.l22;
+    M.set(this.a22);
+    for (let k = 1; k < terms.length; k++) scaleDenseBlocks(M, m, this.offsets[k]!, terms[k]!, T[k]!);
+    for (let d = 0; d < q2; d++) M[d + d * m]! += 1;
+    // step 3: L21_j = Lambda2' A21_j T1 L11_j^{-T}
+    for (let j = 0; j < l1; j++) {
+      const rows = this.a21Rows[j]!;
+      const v = this.l21Vals[j]!;
+      v.set(this.a21Vals[j]!);
+      this.transformRows(rows, v, T);
+      rightMultiplyLower(v, rows.length, p1, T1);
+      rightSolveLowerT(v, rows.length, p1, this.l11, j * p1 * p1);
+    }
+    // step 4: M -= sum_j L21_j L21_j' (lower triangle only)
+    for (let j = 0; j < l1; j++) {
+      const rows = this.a21Rows[j]!;
+      const v = this.l21Vals[j]!;
+      const nnz = rows.length;
+      for (let b = 0; b < nnz; b++) {
+        const cb = rows[b]! * m;
+        for (let a = b; a < nnz; a++) {
+          let s = 0;
+          for (let c = 0; c < p1; c++) s += v[a * p1 + c]! * v[b * p1 + c]!;
+          M[rows[a]! + cb]! -= s;
+        }
+      }
+    }
+    // step 5: dense Cholesky of the fill-in block
+    const bad = potrfLowerInPlace(M, m);
+    if (bad >= 0 && bad < m - 1) throw new PlsError(`non-positive pivot at dense column ${bad}${bad >= q2 ? ' (fixed effects not of full rank)' : ''}`);
+    let ldRX2 = 0;
+    for (let d = 0; d < q2; d++) ldL2 += 2 * Math.log(M[d + d * m]!);
+    for (let d = q2; d < m - 1; d++) ldRX2 += 2 * Math.log(M[d + d * m]!);
+    const r = bad === m - 1 ? 0 : M[m * m - 1]!;
+    return { ldL2, ldRX2, pwrss: r * r };
+  }
+
+  /** Applies Lambda2' to the rows of a sparse L21 block (rows of one level of a term are contiguous). */
+  private transformRows(rows: Int32Array, v: Float64Array, T: Float64Array[]): void {
+    const { p1, q2, terms } = this;
+    let a = 0;
+    while (a < rows.length && rows[a]! < q2) {
+      const k = termOfDense(this.offsets, rows[a]!);
+      const t = terms[k]!;
+      const Tk = T[k]!;
+      const pk = t.p;
+      if (pk === 1) {
+        const s = Tk[0]!;
+        for (let c = 0; c < p1; c++) v[a * p1 + c]! *= s;
+        a++;
+        continue;
+      }
+      // rows a..a+pk-1 hold one level's block: v_B <- Tk' v_B
+      for (let c = 0; c < p1; c++) {
+        for (let r = 0; r < pk; r++) {
+          let s = 0;
+          for (let i = r; i < pk; i++) s += Tk[i + r * pk]! * v[(a + i) * p1 + c]!;
+          v[(a + r) * p1 + c] = s;
+        }
+      }
+      a += pk;
+    }
+  }
+
+  /** The current T_k factors (after {@link factor}). */
+  get lambdaFactors(): Float64Array[] {
+    return this.factors;
+  }
+
+  /**
+   * Solves L' [u; beta] = l for the spherical random effects u (length q1 + q2, first term first) and beta
+   * (Bates et al. 2015 eqs. 17-18: conditional modes and the conditional estimate of beta).
+   */
+  solve(): { u: Float64Array; beta: Float64Array } {
+    const { m, p1, l1, q1 } = this;
+    const M = this.l22;
+    const k = m - 1;
+    const x = new Float64Array(k);
+    for (let i = 0; i < k; i++) x[i] = M[k + i * m]!;
+    // step 1: back-substitution with the dense block: L22' x = l
+    for (let i = k - 1; i >= 0; i--) {
+      let s = x[i]!;
+      for (let r = i + 1; r < k; r++) s -= M[r + i * m]! * x[r]!;
+      x[i] = s / M[i + i * m]!;
+    }
+    // step 2: per level, L11_j' u_j = l_j - L21_j' x
+    const u1 = new Float64Array(q1);
+    const rhs = new Float64Array(p1);
+    for (let j = 0; j < l1; j++) {
+      const rows = this.a21Rows[j]!;
+      const v = this.l21Vals[j]!;
+      rhs.fill(0);
+      for (let a = 0; a < rows.length; a++) {
+        const r = rows[a]!;
+        const coef = r === k ? -1 : x[r]!;
+        for (let c = 0; c < p1; c++) rhs[c]! -= v[a * p1 + c]! * coef;
+      }
+      const off = j * p1 * p1;
+      for (let i = p1 - 1; i >= 0; i--) {
+        let s = rhs[i]!;
+        for (let r = i + 1; r < p1; r++) s -= this.l11[off + r + i * p1]! * u1[j * p1 + r]!;
+        u1[j * p1 + i] = s / this.l11[off + i + i * p1]!;
+      }
+    }
+    const u = new Float64Array(q1 + this.q2);
+    u.set(u1);
+    u.set(x.subarray(0, this.q2), q1);
+    return { u, beta: x.slice(this.q2, this.q2 + this.p) };
+  }
+
+  /** b = Lambda u, in the same layout as u (first term first). */
+  lambdaTimes(u: Float64Array): Float64Array {
+    const b = new Float64Array(u.length);
+    let off = 0;
+    this.terms.forEach((t, k) => {
+      const T = this.factors[k]!;
+      for (let l = 0; l < t.levels.length; l++) {
+        for (let r = 0; r < t.p; r++) {
+          let s = 0;
+          for (let c = 0; c <= r; c++) s += T[r + c * t.p]! * u[off + l * t.p + c]!;
+          b[off + l * t.p + r] = s;
+        }
+      }
+      off += t.levels.length * t.p;
+    });
+    return b;
+  }
+
+  /** (R_X' R_X)^{-1}: the unscaled covariance of beta (vcov = sigma^2 times this). O(p^3). */
+  unscaledVcov(): Float64Array {
+    const { p, q2, m } = this;
+    const Linv = new Float64Array(p * p);
+    for (let c = 0; c < p; c++) {
+      for (let r = c; r < p; r++) {
+        let s = r === c ? 1 : 0;
+        for (let i = c; i < r; i++) s -= this.l22[q2 + r + (q2 + i) * m]! * Linv[i + c * p]!;
+        Linv[r + c * p] = s / this.l22[q2 + r + (q2 + r) * m]!;
+      }
+    }
+    const v = new Float64Array(p * p);
+    for (let a = 0; a < p; a++) {
+      for (let b = 0; b < p; b++) {
+        let s = 0;
+        for (let i = Math.max(a, b); i < p; i++) s += Linv[i + a * p]! * Linv[i + b * p]!;
+        v[a + b * p] = s;
+      }
+    }
+    return v;
+  }
+
+  /**
+   * Diagonal blocks of (L_theta L_theta')^{-1} per term and level (p x p each, column-major), the
+   * conditional covariance of u given beta up to sigma^2 (lme4's condVar). Cost O(q2^3/3 + sum_j nnz_j q2).
+   */
+  condVarBlocks(): Float64Array[][] {
+    const { m, p1, l1, q2, terms } = this;
+    // inverse of the q2 x q2 random-effects part of the dense factor (lower triangular)
+    const Li = new Float64Array(q2 * q2);
+    for (let c = 0; c < q2; c++) {
+      Li[c + c * q2] = 1 / this.l22[c + c * m]!;
+      for (let r = c + 1; r < q2; r++) {
+        let s = 0;
+        for (let i = c; i < r; i++) s -= this.l22[r + i * m]! * Li[i + c * q2]!;
+        Li[r + c * q2] = s / this.l22[r + r * m]!;
+      }
+    }
+    const out: Float64Array[][] = terms.map(() => []);
+    const x1 = new Float64Array(p1 * p1);
+    const w = new Float64Array(q2 * p1);
+    for (let j = 0; j < l1; j++) {
+      // x1 = L11_j^{-1}; the column block of L^{-1} below it is -L22^{-1} L21_j x1
+      const off = j * p1 * p1;
+      x1.fill(0);
+      for (let c = 0; c < p1; c++) {
+        for (let r = c; r < p1; r++) {
+          let s = r === c ? 1 : 0;
+          for (let i = c; i < r; i++) s -= this.l11[off + r + i * p1]! * x1[i + c * p1]!;
+          x1[r + c * p1] = s / this.l11[off + r + r * p1]!;
+        }
+      }
+      w.fill(0);
+      const rows = this.a21Rows[j]!;
+      const v = this.l21Vals[j]!;
+      for (let a = 0; a < rows.length && rows[a]! < q2; a++) {
+        const r = rows[a]!;
+        for (let c = 0; c < p1; c++) {
+          let s = 0;
+          for (let i = 0; i < p1; i++) s += v[a * p1 + i]! * x1[i + c * p1]!;
+          // w[:, c] += Li[:, r] * s (only rows >= r are nonzero)
+          for (let t = r; t < q2; t++) w[t + c * q2]! += Li[t + r * q2]! * s;
+        }
+      }
+      const blk = new Float64Array(p1 * p1);
+      for (let a = 0; a < p1; a++) {
+        for (let b = 0; b < p1; b++) {
+          let s = 0;
+          for (let i = 0; i < p1; i++) s += x1[i + a * p1]! * x1[i + b * p1]!;
+          for (let t = 0; t < q2; t++) s += w[t + a * q2]! * w[t + b * q2]!;
+          blk[a + b * p1] = s;
+        }
+      }
+      out[0]!.push(blk);
+    }
+    for (let k = 1; k < terms.length; k++) {
+      const t = terms[k]!;
+      for (let l = 0; l < t.levels.length; l++) {
+        const base = this.offsets[k]! + l * t.p;
+        const blk = new Float64Array(t.p * t.p);
+        for (let a = 0; a < t.p; a++) {
+          for (let b = 0; b < t.p; b++) {
+            let s = 0;
+            for (let i = base + Math.max(a, b); i < q2; i++) s += Li[i + (base + a) * q2]! * Li[i + (base + b) * q2]!;
+            blk[a + b * t.p] = s;
+          }
+        }
+        out[k]!.push(blk);
+      }
+    }
+    return out;
+  }
+}
+
+/** Row indices grouped by level (counting sort). O(n). */
+function groupRows(codes: Int32Array, levels: number): Int32Array[] {
+  const counts = new Int32Array(levels);
+  for (const c of codes) counts[c]!++;
+  const out = Array.from(counts, (c) => new Int32Array(c));
+  const fill = new Int32Array(levels);
+  codes.forEach((c, i) => {
+    out[c]![fill[c]!++] = i;
+  });
+  return out;
+}
+
+function termOfDense(offsets: number[], d: number): number {
+  let k = 1;
+  while (k + 1 < offsets.length && offsets[k + 1]! <= d) k++;
+  return k;
+}
+
+/** out = T' A_blk T for a p x p block of `a` at `off` (T lower). O(p^3). */
+function congruence(a: Float64Array, off: number, T: Float64Array, p: number, out: Float64Array): void {
+  if (p === 1) {
+    out[0] = T[0]! * T[0]! * a[off]!;
+    return;
+  }
+  const at = new Float64Array(p * p);
+  for (let c = 0; c < p; c++) for (let r = 0; r < p; r++) {
+    let s = 0;
+    for (let i = c; i < p; i++) s += a[off + r + i * p]! * T[i + c * p]!;
+    at[r + c * p] = s;
+  }
+  for (let c = 0; c < p; c++) for (let r = 0; r < p; r++) {
+    let s = 0;
+    for (let i = r; i < p; i++) s += T[i + r * p]! * at[i + c * p]!;
+    out[r + c * p] = s;
+  }
+}
+
+/** M[B,:] = T' M[B,:] and M[:,B] = M[:,B] T for every level block B of a term in the dense block. */
+function scaleDenseBlocks(M: Float64Array, m: number, off: number, t: ReTerm, T: Float64Array): void {
+  const p = t.p;
+  const nb = t.levels.length;
+  if (p === 1) {
+    const s = T[0]!;
+    for (let c = 0; c < m; c++) for (let r = off; r < off + nb; r++) M[r + c * m]! *= s;
+    for (let c = off; c < off + nb; c++) for (let r = 0; r < m; r++) M[r + c * m]! *= s;
+    return;
+  }
+  const tmp = new Float64Array(p);
+  for (let l = 0; l < nb; l++) {
+    const b = off + l * p;
+    for (let c = 0; c < m; c++) {
+      for (let r = 0; r < p; r++) {
+        let s = 0;
+        for (let i = r; i < p; i++) s += T[i + r * p]! * M[b + i + c * m]!;
+        tmp[r] = s;
+      }
+      for (let r = 0; r < p; r++) M[b + r + c * m] = tmp[r]!;
+    }
+    for (let r = 0; r < m; r++) {
+      for (let c = 0; c < p; c++) {
+        let s = 0;
+        for (let i = c; i < p; i++) s += M[r + (b + i) * m]! * T[i + c * p]!;
+        tmp[c] = s;
+      }
+      for (let c = 0; c < p; c++) M[r + (b + c) * m] = tmp[c]!;
+    }
+  }
+}
+
+/** V (nnz x p, row-major) <- V T for lower T. */
+function rightMultiplyLower(v: Float64Array, nnz: number, p: number, T: Float64Array): void {
+  for (let a = 0; a < nnz; a++) {
+    for (let c = 0; c < p; c++) {
+      let s = 0;
+      for (let i = c; i < p; i++) s += v[a * p + i]! * T[i + c * p]!;
+      v[a * p + c] = s;
+    }
+  }
+}
+
+/** V <- V L^{-T} (each row solved against L, lower p x p at `off`). */
+function rightSolveLowerT(v: Float64Array, nnz: number, p: number, L: Float64Array, off: number): void {
+  for (let a = 0; a < nnz; a++) {
+    for (let c = 0; c < p; c++) {
+      let s = v[a * p + c]!;
+      for (let i = 0; i < c; i++) s -= L[off + c + i * p]! * v[a * p + i]!;
+      v[a * p + c] = s / L[off + c + c * p]!;
+    }
+  }
+}
