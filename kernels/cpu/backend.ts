@@ -1,15 +1,25 @@
 /**
- * The cpu Backend: f64, the oracle. Each op runs the synchronous kernels of kernels/cpu/index.ts.
+ * The cpu Backend: f64, the oracle. Large gemm and syrk split C's columns over a worker pool
+ * (kernels/cpu/pool.ts, thread count from the `threads` flag); everything else, and small operands, runs the
+ * synchronous kernels of kernels/cpu/index.ts on the calling thread. Results are identical either way: every
+ * entry of C is summed in the same order by the same kernel whichever thread computes it.
  */
 import os from 'node:os';
-import type { Backend, BackendInfo, OpName } from '../backend.js';
-import type { F64Matrix } from '../matrix.js';
+import { getFlag } from '../../src/flags.js';
+import type { Backend, BackendInfo, GemmOptions, OpName, SyrkOptions } from '../backend.js';
+import { f64Matrix, type F64Matrix } from '../matrix.js';
+import { checkGemm, checkSyrk } from '../validate.js';
 import { cpuBatchedWeightedDot } from './batched-weighted-dot.js';
 import { cpuEigh } from './eigh.js';
 import { cpuGemm } from './gemm.js';
+import { GemmPool, type GemmSliceArgs } from './pool.js';
 import { cpuPotrf } from './potrf.js';
-import { cpuSyrk } from './syrk.js';
+import { cpuSyrk, mirrorLower } from './syrk.js';
 import { cpuPotrs, cpuTrsm } from './trsm.js';
+import { NR } from './wasm/gemm-kernel.js';
+
+/** Products below this many flops stay on the calling thread (thread hand-off costs ~0.1 ms). */
+const PARALLEL_MIN_FLOPS = 2 * 160 ** 3;
 
 /** The host CPU as an adapter record (model from os.cpus(), cores and memory as limits). */
 export async function cpuBackendInfo(): Promise<BackendInfo> {
@@ -23,26 +33,93 @@ export async function cpuBackendInfo(): Promise<BackendInfo> {
       vendor: model.split(/\s+/)[0] ?? 'unknown',
       architecture: os.arch(),
       device: model,
-      description: `${model}, ${os.availableParallelism()} logical cores, ${os.platform()}`,
+      description: `${model}, ${os.availableParallelism()} logical cores, ${getFlag('threads')} threads, ${os.platform()}`,
       isSoftware: false,
-      limits: { logicalCores: os.availableParallelism(), totalMemoryBytes: os.totalmem() },
+      limits: { logicalCores: os.availableParallelism(), threads: getFlag('threads'), totalMemoryBytes: os.totalmem() },
     },
   };
 }
 
-/** Creates the cpu backend (never fails). */
+/** Packed copy of a view on a SharedArrayBuffer (visible to worker threads without copying). */
+function shared(m: F64Matrix, scale = 1, lowerOnly = false): Float64Array {
+  const rows = m.rows;
+  const out = new Float64Array(new SharedArrayBuffer(Math.max(1, rows * m.cols) * 8));
+  for (let j = 0; j < m.cols; j++) {
+    for (let i = lowerOnly ? j : 0; i < rows; i++) out[i + j * rows] = scale * m.data[i + j * m.ld]!;
+  }
+  return out;
+}
+
+/**
+ * Column boundaries splitting n columns into `parts` slices of equal work, multiples of NR: equal widths
+ * for a full product, widths growing to the right for a lower triangle (column j costs n - j).
+ */
+export function columnSplits(n: number, parts: number, triangle: boolean): number[] {
+  const cuts = [0];
+  for (let t = 1; t < parts; t++) {
+    const f = triangle ? 1 - Math.sqrt(1 - t / parts) : t / parts;
+    cuts.push(Math.min(n, Math.max(cuts[t - 1]!, Math.round((f * n) / NR) * NR)));
+  }
+  cuts.push(n);
+  return cuts;
+}
+
+/** Creates the cpu backend (never fails; worker threads start on the first large product). */
 export async function createCpuBackend(): Promise<Backend> {
+  const pool = new GemmPool(getFlag('threads'));
   let disposed = false;
   const live = (): void => {
     if (disposed) throw new Error('cpu backend: used after dispose()');
   };
+
+  async function gemm(a: F64Matrix, b: F64Matrix, o: GemmOptions = {}): Promise<F64Matrix> {
+    live();
+    const { m, n, k } = checkGemm('cpu', a, b, o);
+    const alpha = o.alpha ?? 1;
+    if (pool.threads < 2 || 2 * m * n * k < PARALLEL_MIN_FLOPS || alpha === 0 || n < 2 * NR) return cpuGemm(a, b, o);
+    const transA = o.transA ?? false, transB = o.transB ?? false;
+    const as = shared(a), bs = shared(b);
+    const cs = o.c && (o.beta ?? 0) !== 0 ? shared(o.c, o.beta) : new Float64Array(new SharedArrayBuffer(m * n * 8));
+    const lda = Math.max(1, a.rows), ldb = Math.max(1, b.rows);
+    const cuts = columnSplits(n, Math.min(pool.threads, Math.floor(n / NR)), false);
+    const slices: GemmSliceArgs[] = [];
+    for (let t = 0; t + 1 < cuts.length; t++) {
+      const j0 = cuts[t]!, j1 = cuts[t + 1]!;
+      if (j1 > j0) slices.push([m, j1 - j0, k, alpha, as, 0, lda, transA, bs, transB ? j0 : j0 * ldb, ldb, transB, cs, j0 * m, m, false, 0]);
+    }
+    await pool.runSlices(slices);
+    return f64Matrix(m, n, new Float64Array(cs));
+  }
+
+  async function syrk(a: F64Matrix, o: SyrkOptions = {}): Promise<F64Matrix> {
+    live();
+    const { n, k } = checkSyrk('cpu', a, o);
+    const alpha = o.alpha ?? 1;
+    if (pool.threads < 2 || n * n * k < PARALLEL_MIN_FLOPS || alpha === 0 || n < 2 * NR) return cpuSyrk(a, o);
+    const trans = o.trans ?? false;
+    const as = shared(a);
+    const lda = Math.max(1, a.rows);
+    const cs = o.c && (o.beta ?? 0) !== 0 ? shared(o.c, o.beta, true) : new Float64Array(new SharedArrayBuffer(n * n * 8));
+    const cuts = columnSplits(n, Math.min(pool.threads, Math.floor(n / NR)), true);
+    const slices: GemmSliceArgs[] = [];
+    for (let t = 0; t + 1 < cuts.length; t++) {
+      const j0 = cuts[t]!, j1 = cuts[t + 1]!;
+      // Lower triangle of op(A) op(A)^T, columns [j0, j1): column j of op(A)^T is row j of op(A).
+      if (j1 > j0) slices.push([n, j1 - j0, k, alpha, as, 0, lda, trans, as, trans ? j0 * lda : j0, lda, !trans, cs, j0 * n, n, true, j0]);
+    }
+    await pool.runSlices(slices);
+    const out = f64Matrix(n, n, new Float64Array(cs));
+    mirrorLower(out.data, 0, n, n);
+    return out;
+  }
+
   return {
     name: 'cpu',
     precision: 'f64',
     info: cpuBackendInfo,
     supports: (_op: OpName) => true,
-    gemm: async (a, b, o) => (live(), cpuGemm(a, b, o)),
-    syrk: async (a, o) => (live(), cpuSyrk(a, o)),
+    gemm,
+    syrk,
     potrf: async (a) => (live(), cpuPotrf(a)),
     trsm: async (t, b, o) => (live(), cpuTrsm(t, b, o)),
     potrs: async (l, b) => (live(), cpuPotrs(l, b)),
@@ -52,6 +129,7 @@ export async function createCpuBackend(): Promise<Backend> {
     release: (_m: F64Matrix) => undefined,
     dispose: async () => {
       disposed = true;
+      await pool.dispose();
     },
   };
 }

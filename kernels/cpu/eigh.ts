@@ -1,13 +1,15 @@
 /**
  * Symmetric eigendecomposition on the cpu, f64: A = V diag(w) V^T, w ascending, V orthonormal.
- * Householder tridiagonalisation Q^T A Q = T (LAPACK dsytrd, lower), explicit Q (dorgtr), then implicit QL
- * with Wilkinson-style shifts on T (EISPACK tql2 / LAPACK dsteqr) accumulating plane rotations into Q.
+ * Householder tridiagonalisation Q^T A Q = T (LAPACK dsytrd, lower), implicit QL with Wilkinson-style shifts
+ * on T (EISPACK tql2 / LAPACK dsteqr) accumulating plane rotations into Z, then V = Q Z applied in blocked
+ * compact-WY form (dormtr).
  * Backward stable: ||A V - V diag(w)|| and ||V^T V - I|| are O(n eps ||A||). Cost about 4/3 n^3 (reduction)
- * + 4/3 n^3 (Q) + 6 n^3 (rotations) flops.
+ * + 6 n^3 (rotations) + 2 n^3 (back-transformation) flops.
  */
 import { KernelError, type EighResult } from '../backend.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../matrix.js';
 import { checkSquare } from '../validate.js';
+import { gemmStrided } from './gemm-core.js';
 
 /** Eigenvalues ascending and orthonormal eigenvectors of the symmetric A (only its lower triangle is read). */
 export function cpuEigh(a: F64Matrix): EighResult {
@@ -20,8 +22,9 @@ export function cpuEigh(a: F64Matrix): EighResult {
   const e = new Float64Array(n);
   const tau = new Float64Array(n);
   tridiagonalise(work, n, w, e, tau);
-  formQ(work, n, tau, v.data);
+  for (let i = 0; i < n; i++) v.data[i + i * ld] = 1;
   tridiagonalQl(w, e, n, v.data, `A ${shapeOf(a)}`);
+  backTransform(work, n, tau, v.data);
   sortAscending(w, v.data, n);
   return { values: w, vectors: v };
 }
@@ -40,51 +43,114 @@ function scaledNorm(x: Float64Array, off: number, len: number): number {
   return scale * Math.sqrt(s);
 }
 
+/** p[s0:n] = A[s0:n, s0:n] x[s0:n] reading only the lower triangle of the packed n x n `a` (symv). */
+function symvLower(a: Float64Array, n: number, s0: number, x: Float64Array, xOff: number, p: Float64Array): void {
+  p.fill(0, s0, n);
+  for (let j = s0; j < n; j++) {
+    const cj = j * n;
+    const xj = x[xOff + j]!;
+    let acc = a[cj + j]! * xj;
+    for (let i = j + 1; i < n; i++) {
+      const aij = a[cj + i]!;
+      p[i] += aij * xj;
+      acc += aij * x[xOff + i]!;
+    }
+    p[j] += acc;
+  }
+}
+
+/**
+ * Householder reflector of column k (dlarfg) for x = a[k+1:n, k]: stores v (unit first entry) in place,
+ * returns tau and sets e[k] = beta, so that (I - tau v v^T) x = beta e_1. tau = 0 when x is already reduced.
+ */
+function reflector(a: Float64Array, n: number, k: number, e: Float64Array): number {
+  const col = k * n;
+  const alpha = a[col + k + 1]!;
+  const xnorm = scaledNorm(a, col + k + 2, n - k - 2);
+  if (xnorm === 0) {
+    e[k] = alpha;
+    return 0;
+  }
+  const beta = -(alpha >= 0 ? 1 : -1) * Math.hypot(alpha, xnorm);
+  e[k] = beta;
+  const scal = 1 / (alpha - beta);
+  for (let i = k + 2; i < n; i++) a[col + i] *= scal;
+  a[col + k + 1] = 1;
+  return (beta - alpha) / beta;
+}
+
 /**
  * In place on the packed lower triangle of `a` (n x n): reflectors H_k = I - tau_k v_k v_k^T with
  * v_k = [0..0, 1, a[k+2:n, k]] so that H_{n-3}..H_0 A H_0..H_{n-3} = T; d = diag(T), e = subdiagonal.
- * Each step: p = tau A22 v (symv), w = p - (tau/2)(p.v) v, A22 -= v w^T + w v^T (syr2), lower half only.
+ * Blocked as LAPACK dsytrd/dlatrd: within a panel of NB columns each step needs p = tau A22 v (symv on the
+ * not-yet-updated trailing matrix, corrected by the panel's V W^T + W V^T), w = p - (tau/2)(p.v) v; after
+ * the panel the trailing matrix takes one rank-2NB update (two lower-triangle products). Small trailing
+ * matrices finish unblocked (symv + syr2 per step).
  */
 function tridiagonalise(a: Float64Array, n: number, d: Float64Array, e: Float64Array, tau: Float64Array): void {
   const p = new Float64Array(n);
-  for (let k = 0; k + 2 < n; k++) {
+  const vb = new Float64Array(n * NB);
+  const wb = new Float64Array(n * NB);
+  let k0 = 0;
+  for (; n - k0 >= 3 * NB; k0 += NB) {
+    vb.fill(0);
+    wb.fill(0);
+    for (let t = 0; t < NB; t++) {
+      const i = k0 + t;
+      const col = i * n;
+      // Step 1: bring column i up to date with the panel's earlier reflectors.
+      for (let q = 0; q < t; q++) {
+        const wi = wb[i + q * n]!, vi = vb[i + q * n]!;
+        const cq = q * n;
+        for (let r = i; r < n; r++) a[col + r] -= vb[cq + r]! * wi + wb[cq + r]! * vi;
+      }
+      d[i] = a[col + i]!;
+      // Step 2: reflector, copied into the panel's V.
+      const ti = reflector(a, n, i, e);
+      tau[i] = ti;
+      if (ti === 0) continue;
+      const ct = t * n;
+      for (let r = i + 1; r < n; r++) vb[ct + r] = a[col + r]!;
+      // Step 3: p = A22 v - V (W^T v) - W (V^T v), then w = tau p - (tau^2/2)(p.v) v.
+      symvLower(a, n, i + 1, a, col, p);
+      for (let q = 0; q < t; q++) {
+        const cq = q * n;
+        let x1 = 0, x2 = 0;
+        for (let r = i + 1; r < n; r++) {
+          const v = a[col + r]!;
+          x1 += wb[cq + r]! * v;
+          x2 += vb[cq + r]! * v;
+        }
+        for (let r = i + 1; r < n; r++) p[r] -= vb[cq + r]! * x1 + wb[cq + r]! * x2;
+      }
+      let pv = 0;
+      for (let r = i + 1; r < n; r++) {
+        p[r] *= ti;
+        pv += p[r]! * a[col + r]!;
+      }
+      const h = 0.5 * ti * pv;
+      for (let r = i + 1; r < n; r++) wb[ct + r] = p[r]! - h * a[col + r]!;
+    }
+    // Step 4: trailing A22 -= V W^T + W V^T (lower triangle).
+    const k1 = k0 + NB;
+    const m = n - k1;
+    gemmStrided(m, m, NB, -1, vb, k1, n, false, wb, k1, n, true, a, k1 + k1 * n, n, true);
+    gemmStrided(m, m, NB, -1, wb, k1, n, false, vb, k1, n, true, a, k1 + k1 * n, n, true);
+  }
+  for (let k = k0; k + 2 < n; k++) {
     d[k] = a[k + k * n]!;
     const col = k * n;
-    const alpha = a[col + k + 1]!;
-    const xnorm = scaledNorm(a, col + k + 2, n - k - 2);
-    if (xnorm === 0) {
-      tau[k] = 0;
-      e[k] = alpha;
-      continue;
-    }
-    // Step 1: reflector (dlarfg): beta = -sign(alpha) ||x||, v = x / (alpha - beta), v_0 = 1.
-    const beta = -(alpha >= 0 ? 1 : -1) * Math.hypot(alpha, xnorm);
-    const t = (beta - alpha) / beta;
+    const t = reflector(a, n, k, e);
     tau[k] = t;
-    e[k] = beta;
-    const scal = 1 / (alpha - beta);
-    for (let i = k + 2; i < n; i++) a[col + i] *= scal;
-    a[col + k + 1] = 1;
-    // Step 2: p = tau A22 v over the lower triangle of A22 = a[k+1:n, k+1:n].
+    if (t === 0) continue;
+    // p = tau A22 v; w = p - (tau/2)(p.v) v; A22 -= v w^T + w v^T (lower).
     const s0 = k + 1;
-    p.fill(0, s0, n);
-    for (let j = s0; j < n; j++) {
-      const cj = j * n;
-      const vj = a[col + j]!;
-      let acc = a[cj + j]! * vj;
-      for (let i = j + 1; i < n; i++) {
-        const aij = a[cj + i]!;
-        p[i] += aij * vj;
-        acc += aij * a[col + i]!;
-      }
-      p[j] += acc;
-    }
+    symvLower(a, n, s0, a, col, p);
     let pv = 0;
     for (let i = s0; i < n; i++) {
       p[i] *= t;
       pv += p[i]! * a[col + i]!;
     }
-    // Step 3: w = p - (tau/2)(p.v) v, then the symmetric rank-2 update of the lower triangle.
     const h = 0.5 * t * pv;
     for (let i = s0; i < n; i++) p[i] -= h * a[col + i]!;
     for (let j = s0; j < n; j++) {
@@ -102,27 +168,67 @@ function tridiagonalise(a: Float64Array, n: number, d: Float64Array, e: Float64A
   e[n - 1] = 0;
 }
 
-/** Q = H_0 H_1 ... H_{n-3} into packed q (n x n), applying reflectors backwards to the identity (dorg2l). */
-function formQ(a: Float64Array, n: number, tau: Float64Array, q: Float64Array): void {
-  for (let i = 0; i < n; i++) q[i + i * n] = 1;
-  for (let k = n - 3; k >= 0; k--) {
-    const t = tau[k]!;
-    if (t === 0) continue;
-    const col = k * n;
-    for (let j = k + 1; j < n; j++) {
-      const cj = j * n;
-      let s = 0;
-      for (let i = k + 1; i < n; i++) s += a[col + i]! * q[cj + i]!;
-      s *= t;
-      if (s === 0) continue;
-      for (let i = k + 1; i < n; i++) q[cj + i] -= s * a[col + i]!;
+/** Reflectors applied per block in the back-transformation (and panel width of the reduction). */
+const NB = 32;
+
+/**
+ * Z := Q Z with Q = H_0 H_1 ... H_{n-3} (LAPACK dormtr), blocks of NB reflectors at a time in compact WY
+ * form H_k..H_{k+b-1} = I - Y T Y^T (T upper triangular, dlarft forward): W = Y^T Z, W = T W, Z -= Y W.
+ * Two products through the shared core per block; 2 n^3 flops in all.
+ */
+function backTransform(a: Float64Array, n: number, tau: Float64Array, z: Float64Array): void {
+  const nref = n - 2;
+  if (nref <= 0) return;
+  const y = new Float64Array(n * NB);
+  const t = new Float64Array(NB * NB);
+  const w = new Float64Array(NB * n);
+  const tmp = new Float64Array(NB);
+  for (let kb = Math.floor((nref - 1) / NB) * NB; kb >= 0; kb -= NB) {
+    const b = Math.min(NB, nref - kb);
+    const r0 = kb + 1;
+    const len = n - r0;
+    // Step 1: Y (len x b): column q is v_{kb+q} on rows r0.., with its implicit unit entry.
+    y.fill(0, 0, len * b);
+    for (let q = 0; q < b; q++) {
+      const k = kb + q;
+      y[q + q * len] = 1;
+      for (let i = k + 2; i < n; i++) y[i - r0 + q * len] = a[i + k * n]!;
     }
+    // Step 2: T (b x b, upper): T[q,q] = tau_q, T[0:q, q] = -tau_q T[0:q, 0:q] (Y[:, 0:q]^T v_q).
+    t.fill(0, 0, b * b);
+    for (let q = 0; q < b; q++) {
+      const tq = tau[kb + q]!;
+      t[q + q * b] = tq;
+      if (tq === 0) continue;
+      for (let p = 0; p < q; p++) {
+        let s = 0;
+        for (let i = q; i < len; i++) s += y[i + p * len]! * y[i + q * len]!;
+        tmp[p] = -tq * s;
+      }
+      for (let p = 0; p < q; p++) {
+        let s = 0;
+        for (let r = p; r < q; r++) s += t[p + r * b]! * tmp[r]!;
+        t[p + q * b] = s;
+      }
+    }
+    // Step 3: W = T (Y^T Z[r0:n, :]), then Z[r0:n, :] -= Y W.
+    w.fill(0, 0, b * n);
+    gemmStrided(b, n, len, 1, y, 0, len, true, z, r0, n, false, w, 0, b);
+    for (let j = 0; j < n; j++) {
+      const wj = j * b;
+      for (let p = 0; p < b; p++) {
+        let s = 0;
+        for (let r = p; r < b; r++) s += t[p + r * b]! * w[wj + r]!;
+        w[wj + p] = s;
+      }
+    }
+    gemmStrided(len, n, b, -1, y, 0, len, false, w, 0, b, false, z, r0, n);
   }
 }
 
 /**
  * Implicit QL on the symmetric tridiagonal (d, e) with e[i] = T[i+1, i]; on return d holds the eigenvalues
- * and the columns of z (n x n, initially Q) have been rotated into the eigenvectors of A.
+ * and the columns of z (n x n, initially I) have been rotated into the eigenvectors of T.
  * A subdiagonal entry is negligible when |e_m| <= eps (|d_m| + |d_{m+1}|).
  */
 function tridiagonalQl(d: Float64Array, e: Float64Array, n: number, z: Float64Array, shapes: string): void {

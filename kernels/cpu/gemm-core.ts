@@ -42,13 +42,17 @@ export function instantiateGemmKernel(module: WasmModule, memory: WasmMemory): G
   return { macro: inst.exports.macro as GemmKernel['macro'], memory, mr: MR, nr: NR, ...BLOCKING };
 }
 
-/** The compiled kernel module bytes for worker threads (shared memory). */
-export function sharedGemmKernelBytes(): Uint8Array {
-  return gemmKernelBytes(true);
+let kernelModule: WasmModule | undefined;
+
+/** The compiled kernel module (structured-cloneable: worker threads instantiate it over their own memory). */
+export function gemmKernelModule(): WasmModule {
+  kernelModule ??= new wasm.Module(gemmKernelBytes());
+  return kernelModule;
 }
 
-function kernel(): GemmKernel {
-  mainKernel ??= instantiateGemmKernel(new wasm.Module(gemmKernelBytes(false)), new wasm.Memory({ initial: 16, maximum: 65536 }));
+/** This thread's kernel instance. */
+export function mainGemmKernel(): GemmKernel {
+  mainKernel ??= instantiateGemmKernel(gemmKernelModule(), new wasm.Memory({ initial: 16, maximum: 65536 }));
   return mainKernel;
 }
 
@@ -68,7 +72,7 @@ export function gemmStrided(
   if (m * n * k < SMALL) {
     gemmLoops(m, n, k, alpha, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, lowerOnly, 0);
   } else {
-    gemmBlocked(kernel(), m, n, k, alpha, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, lowerOnly, 0);
+    gemmBlocked(mainGemmKernel(), m, n, k, alpha, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, lowerOnly, 0);
   }
 }
 

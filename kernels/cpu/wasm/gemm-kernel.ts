@@ -69,11 +69,11 @@ function macro(mr: number, nr: number): Code {
   return c;
 }
 
-/** Module bytes; it imports `env.memory` (shared when the kernel is run by worker threads). */
-export function gemmKernelBytes(shared: boolean): Uint8Array {
+/** Module bytes; it imports `env.memory` (each thread instantiates it over a memory of its own). */
+export function gemmKernelBytes(): Uint8Array {
   return assemble([{ name: 'macro', params: [I32, I32, I32, I32, I32, I32, I32, I32], code: macro(MR, NR) }], {
     minPages: 1,
     maxPages: 65536,
-    shared,
+    shared: false,
   });
 }
