@@ -20,19 +20,42 @@ function checkPValues(fn: string, p: Float64Array): void {
  */
 export function benjaminiHochberg(p: Float64Array): Float64Array {
   checkPValues('benjaminiHochberg', p);
-  const out = new Float64Array(p.length).fill(NaN);
-  let m = 0;
-  const order = new Uint32Array(p.length);
-  for (let i = 0; i < p.length; i++) if (!Number.isNaN(p[i]!)) order[m++] = i;
-  const idx = order.subarray(0, m).sort((a, b) => p[a]! - p[b]!);
-  // Step down from the largest p: running minimum of m p_(j) / j.
+  const sorted = nonNaNSorted(p);
+  const m = sorted.length;
+  // Step down from the largest p: q_(j) = running minimum of m p_(j) / j.
+  const q = new Float64Array(m);
   let running = 1;
   for (let j = m; j >= 1; j--) {
-    const i = idx[j - 1]!;
-    running = Math.min(running, (m / j) * p[i]!);
-    out[i] = running;
+    running = Math.min(running, (m / j) * sorted[j - 1]!);
+    q[j - 1] = running;
+  }
+  // Tied p share one q (the running minimum makes them equal), so each p maps to q at its first sorted position.
+  const out = new Float64Array(p.length);
+  for (let i = 0; i < p.length; i++) {
+    const v = p[i]!;
+    out[i] = Number.isNaN(v) ? NaN : q[lowerBound(sorted, v)]!;
   }
   return out;
+}
+
+/** Copy of the non-NaN values, sorted ascending (native numeric sort). */
+function nonNaNSorted(p: Float64Array): Float64Array {
+  const kept = new Float64Array(p.length);
+  let m = 0;
+  for (let i = 0; i < p.length; i++) if (!Number.isNaN(p[i]!)) kept[m++] = p[i]!;
+  return kept.subarray(0, m).sort();
+}
+
+/** First index k with a[k] >= v in ascending `a`. */
+function lowerBound(a: Float64Array, v: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** qchisq(0.5, 1): the median of chi-square on 1 df, 0.45493642311957... */
@@ -47,7 +70,7 @@ const CHI2_1_MEDIAN = chi2Quantile(0.5, 1);
  */
 export function genomicInflation(p: Float64Array): number {
   checkPValues('genomicInflation', p);
-  const kept = p.filter((v) => !Number.isNaN(v)).sort();
+  const kept = nonNaNSorted(p);
   const m = kept.length;
   if (m === 0) throw new RangeError('genomicInflation: no non-NaN p-values');
   // chi2 is decreasing in p, so the middle chi-square values come from the middle p.
