@@ -77,6 +77,9 @@ export async function runBenchmarks(cases: readonly BenchCase[], opts: HarnessOp
         backend: backend.name,
         n: c.n,
         precision: backend.precision,
+        median_s: null,
+        gflops: null,
+        max_rel_err: null,
         adapter: info.adapter && {
           vendor: info.adapter.vendor,
           architecture: info.adapter.architecture,
@@ -90,6 +93,8 @@ export async function runBenchmarks(cases: readonly BenchCase[], opts: HarnessOp
         machine,
         date: new Date().toISOString(),
         quick: opts.quick,
+        samples: 0,
+        rme_percent: null,
       };
       let record: BenchRecord;
       try {
@@ -102,7 +107,7 @@ export async function runBenchmarks(cases: readonly BenchCase[], opts: HarnessOp
         opts.log(`    median ${fmt(timing.median)} s, ${fmt(record.gflops!)} GFLOP/s, max_rel_err ${err === null ? 'unchecked' : err.toExponential(2)}`);
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
-        record = { ...base, median_s: null, gflops: null, max_rel_err: null, samples: 0, rme_percent: null, error: message };
+        record = { ...base, error: message };
         opts.log(`    failed: ${message}`);
       }
       records.push(record);

@@ -141,6 +141,26 @@ describe.skipIf(!info.available)('gpujs backend (gpu.js webgpu mode)', () => {
     expect(maxRelErr(await be.potrs(l, b), cpuPotrs(l, b))).toBeLessThan(TOL);
   });
 
+  it('ill-conditioned inputs: potrf and trsm stay backward stable (residuals small although cond ~ 1e4)', async () => {
+    const n = 48;
+    const a = randomSpd(n, 90, 1e-3); // eigenvalues from ~1e-3 to ~4
+    const l = await be.potrf(a);
+    expect(maxRelErr(cpuGemm(l, l, { transB: true }), a)).toBeLessThan(TOL);
+    const lref = cpuPotrf(a);
+    const b = randomMatrix(n, 3, 91);
+    const x = await be.trsm(lref, b);
+    expect(maxRelErr(cpuGemm(lref, x), b)).toBeLessThan(TOL);
+  });
+
+  it('backends share the device: disposing one leaves another working, a disposed one refuses work', async () => {
+    const other = await createGpuJsBackend();
+    const a = randomMatrix(5, 4, 95);
+    expect(maxRelErr(await other.gemm(a, a, { transA: true }), cpuGemm(a, a, { transA: true }))).toBeLessThan(TOL);
+    await other.dispose();
+    await expect(other.gemm(a, a, { transA: true })).rejects.toThrow(/gemm on gpujs .*disposed/);
+    expect(maxRelErr(await be.gemm(a, a, { transA: true }), cpuGemm(a, a, { transA: true }))).toBeLessThan(TOL);
+  });
+
   it('eigh is unsupported and says so', async () => {
     await expect(be.eigh(randomSpd(4, 80))).rejects.toThrow(UnsupportedOpError);
     await expect(be.eigh(randomSpd(4, 80))).rejects.toThrow(/eigh on gpujs/);
