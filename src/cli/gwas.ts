@@ -1,6 +1,238 @@
-// PLACEHOLDER: replaced by the real `gpulmm gwas` command.
+/**
+ * `gpulmm gwas`: GEMMA 0.98.5-exact LMM association scan (-gk then -lmm 1/2/3/4 in one command), streamed to an
+ * Arrow IPC stream (`--out`), GEMMA's assoc.txt (`--tsv`) and PNG plots (`--plot`); see gwas/scan.ts.
+ */
+import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { GemmaTsvWriter, describeNullModel, openArrowOutput, writeArrowBatch, writeNullModelJson } from '../../gwas/scan-output.js';
+import { gwasScan, type KinshipInput, type PhenotypeInput, type ResultBatch } from '../../gwas/scan.js';
+import { readKeepFile } from '../../gwas/samples.js';
+import type { GenotypeSource } from '../../gwas/types.js';
+import type { BackendChoice } from '../../kernels/backend.js';
+import type { F64Matrix } from '../../kernels/matrix.js';
+import { setFlags, getFlag } from '../flags.js';
+import { checkRowCount, readCovariateFile, readPhenotypeFile } from '../io/gemma-tables.js';
+import { famPhenotype, openPlink, type PlinkSource } from '../io/plink.js';
+import type { TestSelection } from '../lmm/snp/assoc.js';
+import type { NullModel } from '../lmm/snp/null-model.js';
+import { manhattanPng, qqPng } from '../plot/index.js';
+import { genomicInflation } from '../stats/multiple-testing.js';
+import { VERSION } from '../version.js';
+import { action, UserError } from './command.js';
+import { createProgress } from './progress.js';
+
+interface GwasCliOptions {
+  bfile?: string;
+  geno?: string;
+  pheno?: string;
+  anno?: string;
+  phenoCol: string;
+  covar?: string;
+  kinship?: string;
+  grm: 'centered' | 'standardized';
+  test: 'wald' | 'lrt' | 'score' | 'all';
+  maf: number;
+  miss: number;
+  keep?: string;
+  loco?: boolean;
+  vc: 'exact' | 'fixed';
+  backend?: BackendChoice;
+  threads?: number;
+  blockSize?: number;
+  eigenCache?: string;
+  out?: string;
+  tsv?: string;
+  plot?: string;
+  verbose?: boolean;
+}
+
+const TESTS: Record<GwasCliOptions['test'], TestSelection> = {
+  wald: { wald: true, lrt: false, score: false },
+  lrt: { wald: false, lrt: true, score: false },
+  score: { wald: false, lrt: false, score: true },
+  all: { wald: true, lrt: true, score: true },
+};
+
+const num = (name: string) => (raw: string): number => {
+  const v = Number(raw);
+  if (!Number.isFinite(v)) throw new UserError(`--${name} ${raw}: expected a number`);
+  return v;
+};
+const int = (name: string) => (raw: string): number => {
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < 1) throw new UserError(`--${name} ${raw}: expected a positive integer`);
+  return v;
+};
 
 export function registerGwas(program: Command): void {
-  program.command('gwas').description('(not built yet)');
+  program
+    .command('gwas')
+    .description('Exact LMM association scan (GEMMA 0.98.5 -lmm semantics): kinship, eigendecomposition, per-SNP Wald/LRT/score')
+    .option('--bfile <prefix>', 'PLINK 1 binary genotypes: PREFIX.bed/.bim/.fam')
+    .option('--geno <file>', 'BIMBAM mean genotypes (GEMMA -g), with --pheno and --anno')
+    .option('--pheno <file>', 'phenotypes, one row per individual in genotype order (GEMMA -p); default: .fam column 6')
+    .option('--anno <file>', 'BIMBAM SNP annotation (GEMMA -a)')
+    .option('--pheno-col <cols>', 'phenotype column(s): K (1-based, GEMMA -n), a list 1,2,3 or all', '1')
+    .option('--covar <file>', 'covariates (GEMMA -c); an intercept is appended when no column is constant')
+    .option('--kinship <file>', 'kinship matrix over all individuals (GEMMA cXX/sXX text)')
+    .option('--grm <mode>', 'kinship computed from the genotypes: centered (GEMMA -gk 1) or standardized (-gk 2)', 'centered')
+    .option('--test <test>', 'wald | lrt | score | all (GEMMA -lmm 1/2/3/4)', 'all')
+    .option('--maf <x>', 'minimum allele frequency', num('maf'), 0.01)
+    .option('--miss <x>', 'maximum missing rate per SNP', num('miss'), 0.05)
+    .option('--keep <file>', 'analyse only these sample IDs (one IID, or FID IID, per line)')
+    .option('--loco', 'leave-one-chromosome-out: test each chromosome against the kinship without it')
+    .option('--vc <mode>', 'exact (per-SNP lambda, GEMMA) or fixed (null-model variance components, EMMAX/P3D)', 'exact')
+    .option('--backend <name>', 'auto | cpu | webgpu | gpujs')
+    .option('--threads <n>', 'cpu worker threads', int('threads'))
+    .option('--block-size <n>', 'SNPs per streamed block', int('block-size'))
+    .option('--eigen-cache <dir>', 'reuse eigendecompositions stored in DIR (keyed by a fingerprint of the inputs)')
+    .option('--out <file.arrows>', 'Arrow IPC stream output (null model JSON in the schema metadata, .json sidecar)')
+    .option('--tsv <file>', "GEMMA's assoc.txt layout for the chosen test")
+    .option('--plot <prefix>', 'write PREFIX.manhattan.png and PREFIX.qq.png')
+    .option('--verbose', 'print the time spent per stage')
+    .action(action('gwas', runGwas));
+}
+
+async function runGwas(o: GwasCliOptions): Promise<void> {
+  const t0 = performance.now();
+  if (!TESTS[o.test]) throw new UserError(`--test ${o.test}: expected wald, lrt, score or all`);
+  if (o.grm !== 'centered' && o.grm !== 'standardized') throw new UserError(`--grm ${o.grm}: expected centered or standardized`);
+  if (o.vc !== 'exact' && o.vc !== 'fixed') throw new UserError(`--vc ${o.vc}: expected exact or fixed`);
+  if (!o.out && !o.tsv) throw new UserError('nothing to write: give --out FILE.arrows and/or --tsv FILE');
+  if (o.eigenCache) throw new UserError('--eigen-cache is not available yet in this build');
+  setFlags({ backend: o.backend, threads: o.threads, blockSize: o.blockSize });
+
+  // Step 1: inputs.
+  let source: GenotypeSource;
+  let phenotypes: PhenotypeInput[];
+  if (o.bfile) {
+    if (o.geno) throw new UserError('give either --bfile or --geno, not both');
+    const plink: PlinkSource = await openPlink(o.bfile);
+    source = plink;
+    phenotypes = o.pheno ? await phenotypesFromFile(o.pheno, o.phenoCol, source) : famPhenotypes(plink, o.phenoCol);
+  } else if (o.geno) {
+    throw new UserError('--geno (BIMBAM) input is not available yet in this build: use --bfile');
+  } else {
+    throw new UserError('no genotypes: give --bfile PREFIX or --geno FILE');
+  }
+  let covariates: F64Matrix | undefined;
+  if (o.covar) {
+    const t = await readCovariateFile(o.covar);
+    checkRowCount(t, source.samples.length, source.describe);
+    covariates = t.values;
+  }
+  if (o.kinship) throw new UserError('--kinship FILE is not available yet in this build: use --grm');
+  const kinship: KinshipInput = { mode: o.grm };
+  const tests = o.vc === 'fixed' ? (o.test === 'wald' || o.test === 'all' ? TESTS.wald : undefined) : TESTS[o.test];
+  if (!tests) throw new UserError('--vc fixed gives Wald statistics only: use --test wald');
+
+  // Step 2: the scan.
+  const progress = createProgress({ label: 'gwas', total: source.nSnps * phenotypes.length, unit: 'SNPs' });
+  let lastDone = 0;
+  const scan = await gwasScan({
+    source, phenotypes, ...(covariates ? { covariates } : {}), ...(o.keep ? { keep: await readKeepFile(o.keep) } : {}),
+    kinship, tests, maf: o.maf, miss: o.miss, ...(o.loco ? { loco: true } : {}), vc: o.vc,
+    backend: getFlag('backend'), blockSize: getFlag('blockSize'),
+    onProgress: (done) => {
+      progress.tick((done - lastDone) * phenotypes.length);
+      lastDone = done;
+    },
+  });
+  const several = phenotypes.length > 1;
+  const meta = { tool: `gpulmm ${VERSION}`, command: process.argv.slice(2).join(' '), test: o.test, vc: o.vc, kinship: o.kinship ?? o.grm, loco: String(!!o.loco) };
+  const arrow = o.out ? await openArrowOutput(o.out, scan.nullModels, several, meta) : undefined;
+  const tsvs = new Map<string, GemmaTsvWriter>();
+  const kept = new Map<string, { chr: string[]; ps: number[]; rs: string[]; log10: Record<string, number[]> }>();
+  try {
+    if (o.tsv) for (const p of phenotypes) tsvs.set(p.name, await GemmaTsvWriter.open(several ? tsvPath(o.tsv, p.name) : o.tsv, tests));
+    for await (const b of scan.batches) {
+      if (arrow) await writeArrowBatch(arrow, b, scan.summary.nAnalysed, several);
+      await tsvs.get(b.pheno)?.write(b);
+      collect(kept, b, tests);
+    }
+    progress.done();
+    for (const w of tsvs.values()) await w.close();
+    if (arrow) await arrow.close();
+  } catch (e) {
+    await arrow?.abort();
+    for (const w of tsvs.values()) await w.abort();
+    throw e;
+  }
+  if (o.out) await writeNullModelJson(`${o.out.replace(/\.arrows?$/, '')}.json`, scan.nullModels, { tool: meta.tool, command: meta.command });
+
+  // Step 3: summary (and plots).
+  const s = scan.summary;
+  const lines: string[] = [];
+  lines.push(`analysed individuals: ${s.nAnalysed} of ${s.nIndividuals}; covariates (intercept included): ${s.c}`);
+  lines.push(`analysed SNPs: ${s.nTested} of ${s.nSnps}${Object.keys(s.dropped).length ? ` (dropped: ${Object.entries(s.dropped).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`);
+  for (const [key, nm] of scan.nullModels) {
+    if (!o.loco || !several) lines.push(`null model${several || o.loco ? ` [${key}]` : ''}:`, ...describeNullModel(nm as NullModel).map((l) => `  ${l}`));
+  }
+  for (const [pheno, k] of kept) {
+    for (const [test, log10] of Object.entries(k.log10)) {
+      const p = Float64Array.from(log10, (v) => Math.pow(10, v));
+      lines.push(`${several ? `[${pheno}] ` : ''}lambda_GC (${test}) = ${genomicInflation(p).toFixed(4)}`);
+    }
+    const main = k.log10.wald ?? k.log10.lrt ?? k.log10.score!;
+    const order = [...main.keys()].filter((i) => Number.isFinite(main[i]!)).sort((a, b) => main[a]! - main[b]!).slice(0, 5);
+    lines.push(`${several ? `[${pheno}] ` : ''}top hits (${k.log10.wald ? 'wald' : k.log10.lrt ? 'lrt' : 'score'}):`);
+    for (const i of order) lines.push(`  ${k.chr[i]}\t${k.rs[i]}\t${k.ps[i]}\tlog10p ${main[i]!.toFixed(3)}`);
+    if (o.plot) {
+      const prefix = several ? `${o.plot}.${pheno}` : o.plot;
+      await writeFile(`${prefix}.manhattan.png`, manhattanPng({ chr: k.chr, pos: k.ps, log10p: Float64Array.from(main), title: `gpulmm gwas ${pheno}` }));
+      await writeFile(`${prefix}.qq.png`, qqPng({ log10p: Float64Array.from(main), title: `gpulmm gwas ${pheno}`, lambda: genomicInflation(Float64Array.from(main, (v) => Math.pow(10, v))) }));
+    }
+  }
+  if (o.verbose) {
+    const t = s.timings;
+    lines.push(`time (s): kinship ${t.kinship.toFixed(2)}, eigh ${t.eigh.toFixed(2)}, null model ${t.nullModel.toFixed(2)}, rotation ${t.rotation.toFixed(2)}, optimisation ${t.optimisation.toFixed(2)}, read+filter ${t.io.toFixed(2)}, total ${((performance.now() - t0) / 1000).toFixed(2)} [backend ${s.backend}]`);
+  }
+  process.stderr.write(`${lines.join('\n')}\n`);
+}
+
+/** `out.assoc.txt` -> `out.PHENO.assoc.txt` (one GEMMA file per phenotype). */
+function tsvPath(path: string, pheno: string): string {
+  const m = /^(.*?)(\.assoc\.txt|\.txt|\.tsv)?$/.exec(path)!;
+  return `${m[1]}.${pheno}${m[2] ?? ''}`;
+}
+
+function parseColumns(spec: string, available: number, what: string): number[] {
+  if (spec === 'all') return Array.from({ length: available }, (_, i) => i + 1);
+  const cols = spec.split(',').map((s) => Number(s.trim()));
+  for (const c of cols) {
+    if (!Number.isInteger(c) || c < 1 || c > available) throw new UserError(`--pheno-col ${spec}: column ${c} is not between 1 and ${available} (${what})`);
+  }
+  return cols;
+}
+
+function famPhenotypes(plink: PlinkSource, spec: string): PhenotypeInput[] {
+  const available = Math.max(1, ...plink.fam.phenotypeFields.map((f) => f.length));
+  return parseColumns(spec, available, `phenotype columns of ${plink.fam.path}`).map((c) => ({ name: `p${c}`, values: famPhenotype(plink.fam, c) }));
+}
+
+async function phenotypesFromFile(path: string, spec: string, source: GenotypeSource): Promise<PhenotypeInput[]> {
+  const t = await readPhenotypeFile(path);
+  checkRowCount(t, source.samples.length, source.describe);
+  return parseColumns(spec, t.values.cols, `columns of ${path}`).map((c) => ({ name: `p${c}`, values: t.values.data.slice((c - 1) * t.values.ld, (c - 1) * t.values.ld + t.values.rows) }));
+}
+
+/** Keeps what the end summary and plots need (positions and log10 p per test), per phenotype. */
+function collect(kept: Map<string, { chr: string[]; ps: number[]; rs: string[]; log10: Record<string, number[]> }>, b: ResultBatch, sel: TestSelection): void {
+  let k = kept.get(b.pheno);
+  if (!k) {
+    k = { chr: [], ps: [], rs: [], log10: {} };
+    kept.set(b.pheno, k);
+  }
+  const tests: [string, Float64Array, boolean][] = [['wald', b.assoc.log10pWald, sel.wald], ['lrt', b.assoc.log10pLrt, sel.lrt], ['score', b.assoc.log10pScore, sel.score]];
+  for (let j = 0; j < b.snps.length; j++) {
+    const s = b.snps[j]!;
+    k.chr.push(s.chr);
+    k.ps.push(s.ps);
+    k.rs.push(s.rs);
+  }
+  for (const [name, v, on] of tests) {
+    if (!on) continue;
+    const arr = (k.log10[name] ??= []);
+    for (let j = 0; j < v.length; j++) arr.push(v[j]!);
+  }
 }

@@ -1,0 +1,277 @@
+/**
+ * The GWAS scan driver: genotypes -> analysed individuals -> kinship -> eigendecomposition (shared by every
+ * phenotype) -> null models -> streamed SNP blocks (filter, mean-impute, rotate U'X on the backend) -> exact
+ * per-SNP LMM tests (src/lmm/snp) -> result batches. Memory is bounded by the block size, never the SNP count.
+ *
+ * Modes:
+ * - default: GEMMA 0.98.5 -lmm 1/2/3/4 on K = U D U' (one eigendecomposition, O(n^3), reused by every phenotype);
+ * - loco: each chromosome's SNPs are tested against K built without that chromosome (one eigendecomposition and
+ *   one null model per chromosome and phenotype);
+ * - vc 'fixed' (EMMAX / P3D): lambda fixed at the null REML value; with V = vg K + ve I = L L' (potrf), the
+ *   whitened columns L^-1 [W, x, y] (trsm, O(n^2 m) instead of rotation's 2 n^2 m) give GLS Wald statistics
+ *   with no per-SNP optimisation and no eigendecomposition per chromosome under loco.
+ * Costs: kinship O(N^2 m) (syrk), eigh O(n^3), rotation O(2 n^2 m) (gemm), tests O(m n (c+2)^2 x evaluations).
+ */
+import type { Backend, BackendChoice } from '../kernels/backend.js';
+import { f64Matrix, type F64Matrix } from '../kernels/matrix.js';
+import { createBackend } from '../kernels/select.js';
+import { covariateDesign } from '../src/io/gemma-tables.js';
+import { allocAssocColumns, SnpAssociation, type AssocColumns, type TestSelection } from '../src/lmm/snp/assoc.js';
+import { fitNullModel, zeroSmallEigenvaluesInPlace, type NullModel, type RotatedInputs } from '../src/lmm/snp/null-model.js';
+import { FixedVcWald } from '../src/lmm/snp/fixed-vc.js';
+import { computeKinship, locoKinship, restrictAndCenter, type KinshipMode, type KinshipResult } from './kinship.js';
+import { selectSamples, type KeepList, type SampleSelection } from './samples.js';
+import { SnpFilter } from './snp-filter.js';
+import type { GenotypeSource, SnpInfo } from './types.js';
+
+/** A phenotype to scan: one value per individual of the genotype file (NaN missing). */
+export interface PhenotypeInput {
+  name: string;
+  values: Float64Array;
+}
+
+/** Where K comes from: computed from the genotypes (GEMMA -gk 1/2) or given over all N individuals. */
+export type KinshipInput = { mode: KinshipMode } | { matrix: F64Matrix; describe: string };
+
+export interface GwasScanOptions {
+  source: GenotypeSource;
+  phenotypes: PhenotypeInput[];
+  /** Raw covariates, N x c (NaN missing); GEMMA's intercept rule is applied. */
+  covariates?: F64Matrix;
+  keep?: KeepList;
+  kinship: KinshipInput;
+  tests: TestSelection;
+  maf?: number;
+  miss?: number;
+  r2?: number;
+  loco?: boolean;
+  vc?: 'exact' | 'fixed';
+  backend?: Backend | BackendChoice;
+  blockSize?: number;
+  /** Called after each block with SNPs read so far and the total in the file. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** One block's results for one phenotype, rows in file order. */
+export interface ResultBatch {
+  pheno: string;
+  snps: SnpInfo[];
+  nMiss: Int32Array;
+  af: Float64Array;
+  assoc: AssocColumns;
+}
+
+/** Seconds spent per stage (printed by --verbose). */
+export interface ScanTimings {
+  kinship: number;
+  eigh: number;
+  rotation: number;
+  optimisation: number;
+  io: number;
+  nullModel: number;
+}
+
+export interface ScanSummary {
+  nIndividuals: number;
+  nAnalysed: number;
+  nSnps: number;
+  nTested: number;
+  /** Why SNPs were dropped, counted per filter status. */
+  dropped: Record<string, number>;
+  timings: ScanTimings;
+  samples: SampleSelection;
+  /** Number of covariates (intercept included). */
+  c: number;
+  backend: string;
+}
+
+export interface GwasScan {
+  /** Null model per phenotype (with loco: per phenotype and chromosome, key `pheno` or `pheno:chr`). */
+  nullModels: Map<string, NullModel>;
+  batches: AsyncIterable<ResultBatch>;
+  /** Complete once `batches` has been consumed. */
+  summary: ScanSummary;
+}
+
+/** A decomposition and what depends on it: per phenotype, the transform of X (shared when identical) and the tests. */
+interface Decomposition {
+  testers: {
+    pheno: string;
+    /** Rotation (U' .) or whitening (L^-1 .) of an n x k matrix; phenotypes sharing it rotate X once. */
+    transform: (x: F64Matrix) => Promise<F64Matrix>;
+    run(xt: F64Matrix, out: AssocColumns, offset: number): void;
+  }[];
+}
+
+const now = (): number => performance.now() / 1000;
+
+/** Sets up the scan (samples, kinship, decompositions, null models) and returns the lazily streamed batches. */
+export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
+  const { source } = opts;
+  if (opts.phenotypes.length === 0) throw new RangeError('gwasScan: no phenotype selected');
+  if (!opts.tests.wald && !opts.tests.lrt && !opts.tests.score) throw new RangeError('gwasScan: select at least one test');
+  const vc = opts.vc ?? 'exact';
+  if (vc === 'fixed' && (opts.tests.lrt || opts.tests.score)) throw new RangeError("gwasScan: --vc fixed gives Wald statistics only: use --test wald");
+  const backend = typeof opts.backend === 'object' ? opts.backend : await createBackend(opts.backend);
+  const blockSize = opts.blockSize ?? 4096;
+  const timings: ScanTimings = { kinship: 0, eigh: 0, rotation: 0, optimisation: 0, io: 0, nullModel: 0 };
+  const N = source.samples.length;
+
+  // Step 1: analysed individuals and the covariate design.
+  const samples = selectSamples({ ids: source.samples, phenotypes: opts.phenotypes.map((p) => p.values), ...(opts.covariates ? { covariates: opts.covariates } : {}), ...(opts.keep ? { keep: opts.keep } : {}) });
+  const rows = samples.indices;
+  const n = rows.length;
+  const w = covariateDesign(opts.covariates, rows).w;
+  const c = w.cols;
+  if (n - c - 1 < 1) throw new RangeError(`gwasScan: ${n} analysed individuals and ${c} covariates leave no residual degrees of freedom`);
+  const filter = new SnpFilter({ ...(opts.maf !== undefined ? { maf: opts.maf } : {}), ...(opts.miss !== undefined ? { miss: opts.miss } : {}), ...(opts.r2 !== undefined ? { r2: opts.r2 } : {}), covariates: w });
+  const ys = opts.phenotypes.map((p) => {
+    const y = f64Matrix(n, 1);
+    for (let r = 0; r < n; r++) y.data[r] = p.values[rows[r]!]!;
+    return y;
+  });
+
+  // Step 2: kinship over all N individuals (GEMMA semantics), then per-decomposition restriction + centring.
+  let t = now();
+  let kin: KinshipResult | undefined;
+  let kAll: F64Matrix;
+  if ('mode' in opts.kinship) {
+    kin = await computeKinship(source, { mode: opts.kinship.mode, filter, filterRows: rows, backend, blockSize, ...(opts.loco ? { loco: true } : {}) });
+    kAll = kin.k;
+  } else {
+    kAll = opts.kinship.matrix;
+    if (kAll.rows !== N || kAll.cols !== N) throw new RangeError(`kinship ${opts.kinship.describe} is ${kAll.rows}x${kAll.cols}, expected ${N}x${N} (one row per individual of ${source.describe})`);
+    if (opts.loco) throw new RangeError('--loco needs the kinship computed from the genotypes (--grm), not a kinship file');
+  }
+  timings.kinship += now() - t;
+
+  const nullModels = new Map<string, NullModel>();
+  const makeDecomposition = async (k: F64Matrix, key: (pheno: string) => string): Promise<Decomposition> => {
+    const kc = restrictAndCenter(k, rows);
+    if (vc === 'fixed') return fixedDecomposition(kc, key);
+    let t0 = now();
+    const { values, vectors } = await backend.eigh(kc);
+    zeroSmallEigenvaluesInPlace(values);
+    timings.eigh += now() - t0;
+    backend.hold(vectors);
+    const transform = (x: F64Matrix): Promise<F64Matrix> => backend.gemm(vectors, x, { transA: true });
+    t0 = now();
+    const uw = await transform(w);
+    const testers: Decomposition['testers'] = [];
+    for (const [pi, p] of opts.phenotypes.entries()) {
+      const uy = await transform(ys[pi]!);
+      const inputs: RotatedInputs = { d: values, uw: uw.data, c, uy: uy.data };
+      const nm = fitNullModel(inputs);
+      nullModels.set(key(p.name), nm);
+      const assoc = new SnpAssociation(inputs, nm, opts.tests);
+      testers.push({ pheno: p.name, transform, run: (xt, out, offset) => assoc.testInto(xt.data, xt.cols, out, offset) });
+    }
+    timings.nullModel += now() - t0;
+    return { testers };
+  };
+
+  /** EMMAX/P3D: null models from one eigendecomposition of the global K, then whitening by chol(vg K + ve I). */
+  let globalNull: Map<string, NullModel> | undefined;
+  const fixedDecomposition = async (kc: F64Matrix, key: (pheno: string) => string): Promise<Decomposition> => {
+    if (!globalNull) {
+      const t0 = now();
+      const { values, vectors } = await backend.eigh(restrictAndCenter(kAll, rows));
+      zeroSmallEigenvaluesInPlace(values);
+      timings.eigh += now() - t0;
+      const uw = await backend.gemm(vectors, w, { transA: true });
+      globalNull = new Map();
+      for (const [pi, p] of opts.phenotypes.entries()) {
+        const uy = await backend.gemm(vectors, ys[pi]!, { transA: true });
+        globalNull.set(p.name, fitNullModel({ d: values, uw: uw.data, c, uy: uy.data }));
+      }
+      timings.nullModel += now() - t0;
+    }
+    const testers: Decomposition['testers'] = [];
+    for (const [pi, p] of opts.phenotypes.entries()) {
+      const nm = globalNull.get(p.name)!;
+      nullModels.set(key(p.name), nm);
+      // Step: V = vg K + ve I = L L' (potrf), whitening x -> L^-1 x (trsm).
+      const v = f64Matrix(n, n);
+      for (let j = 0; j < n; j++) for (let i = 0; i < n; i++) v.data[i + j * n] = nm.vg * kc.data[i + j * n]! + (i === j ? nm.ve : 0);
+      const t0 = now();
+      const l = await backend.potrf(v);
+      timings.eigh += now() - t0;
+      const transform = (x: F64Matrix): Promise<F64Matrix> => backend.trsm(l, x, { side: 'left', lower: true });
+      const wald = new FixedVcWald(await transform(w), (await transform(ys[pi]!)).data, nm);
+      testers.push({ pheno: p.name, transform, run: (xt, out, offset) => wald.testInto(xt, out, offset) });
+    }
+    return { testers };
+  };
+
+  const summary: ScanSummary = {
+    nIndividuals: N, nAnalysed: n, nSnps: source.nSnps, nTested: 0, dropped: {}, timings, samples, c, backend: backend.name,
+  };
+
+  // Step 3: decompositions (one, or one per chromosome with loco) and null models, built before streaming.
+  const decompositions = new Map<string, Decomposition>();
+  let global: Decomposition | undefined;
+  if (opts.loco) {
+    const chrs = [...new Set(source.snps.map((s) => s.chr))];
+    for (const chr of chrs) {
+      if (!kin!.chromosomes!.has(chr)) continue; // no kinship SNP there: no SNP of it will be tested either
+      const t0 = now();
+      const kLoco = locoKinship(kin!, chr);
+      timings.kinship += now() - t0;
+      decompositions.set(chr, await makeDecomposition(kLoco, (p) => `${p}:${chr}`));
+    }
+  } else {
+    global = await makeDecomposition(kAll, (p) => p);
+  }
+
+  async function* stream(): AsyncGenerator<ResultBatch> {
+    let done = 0;
+    let tRead = now();
+    for await (const block of source.blocks(blockSize)) {
+      const verdict = filter.apply(block.dosages, rows);
+      timings.io += now() - tRead;
+      for (let j = 0; j < verdict.status.length; j++) {
+        if (verdict.status[j] !== 0) {
+          const why = ['ok', 'missing', 'maf', 'monomorphic', 'collinear'][verdict.status[j]!]!;
+          summary.dropped[why] = (summary.dropped[why] ?? 0) + 1;
+        }
+      }
+      // Group the kept SNPs by decomposition (all together, or per chromosome with loco).
+      const groups = new Map<Decomposition, number[]>();
+      verdict.keptIndex.forEach((j, k) => {
+        const dec = global ?? decompositions.get(block.snps[j]!.chr);
+        if (!dec) return;
+        const g = groups.get(dec);
+        if (g) g.push(k);
+        else groups.set(dec, [k]);
+      });
+      for (const [dec, ks] of groups) {
+        const x = f64Matrix(n, ks.length);
+        ks.forEach((k, col) => x.data.set(verdict.imputed.data.subarray(k * n, (k + 1) * n), col * n));
+        const snps = ks.map((k) => block.snps[verdict.keptIndex[k]!]!);
+        const nMiss = Int32Array.from(ks, (k) => verdict.nMiss[verdict.keptIndex[k]!]!);
+        const af = Float64Array.from(ks, (k) => verdict.af[verdict.keptIndex[k]!]!);
+        const transformed = new Map<Decomposition['testers'][number]['transform'], F64Matrix>();
+        for (const tester of dec.testers) {
+          let t0 = now();
+          let xt = transformed.get(tester.transform);
+          if (!xt) {
+            xt = await tester.transform(x);
+            transformed.set(tester.transform, xt);
+          }
+          timings.rotation += now() - t0;
+          const out = allocAssocColumns(ks.length);
+          t0 = now();
+          tester.run(xt, out, 0);
+          timings.optimisation += now() - t0;
+          yield { pheno: tester.pheno, snps, nMiss, af, assoc: out };
+        }
+        summary.nTested += ks.length;
+      }
+      done += block.snps.length;
+      opts.onProgress?.(done, source.nSnps);
+      tRead = now();
+    }
+  }
+
+  return { nullModels, batches: stream(), summary };
+}
