@@ -9,6 +9,9 @@ import { InputError } from '../io/csv.js';
 import { loadScdeInput } from '../sc/load-input.js';
 import { DEFAULT_MIN_FRAC, runScde, SCDE_METHODS, type ScdeMethod } from '../sc/scde.js';
 import { ScdeResultWriter } from '../sc/write-results.js';
+import { openAtomic } from '../io/atomic-file.js';
+import { volcanoPng } from '../plot/index.js';
+import type { ScdeBlock } from '../sc/scde.js';
 import { VERSION } from '../version.js';
 import { action, UserError } from './command.js';
 import { createProgress } from './progress.js';
@@ -29,6 +32,7 @@ interface ScdeCliOptions {
   minFrac: string;
   out?: string;
   tsv?: string;
+  plot?: string;
 }
 
 /** Errors caused by the user's files or flags print without a stack. */
@@ -64,6 +68,7 @@ export function registerScde(program: Command): void {
     .option('--min-frac <share>', 'test genes with a non-zero count in at least this share of the analysed cells', String(DEFAULT_MIN_FRAC))
     .option('--out <file.arrows>', 'results as an Arrow IPC stream')
     .option('--tsv <file>', 'results as TSV')
+    .option('--plot <prefix>', 'volcano plot per cell type: <prefix>.<celltype>.volcano.png')
     .action(
       action('scde', async (opts: ScdeCliOptions) => {
         try {
@@ -104,6 +109,7 @@ async function runScdeCommand(opts: ScdeCliOptions): Promise<void> {
   try {
     for (const block of blocks) {
       await writer.write(block);
+      if (opts.plot) await writeVolcano(opts.plot, block);
       progress.tick();
       const tested = block.status.filter((s) => s === 'ok' || s === 'singular').length;
       let hits = 0;
@@ -114,6 +120,24 @@ async function runScdeCommand(opts: ScdeCliOptions): Promise<void> {
     progress.done();
   } catch (err) {
     await writer.abort();
+    throw err;
+  }
+}
+
+/** Writes `<prefix>.<celltype>.volcano.png` (cell type name made file-safe), atomically. */
+async function writeVolcano(prefix: string, block: ScdeBlock): Promise<void> {
+  const png = volcanoPng({
+    beta: block.beta,
+    log10p: block.log10p,
+    fdr: block.fdr,
+    title: `${block.celltype}: ${block.design ? `${block.design.levels.b} vs ${block.design.levels.a}` : ''} (${block.method})`,
+  });
+  const file = await openAtomic(`${prefix}.${block.celltype.replace(/[^A-Za-z0-9._+-]+/g, '_')}.volcano.png`);
+  try {
+    await file.write(png);
+    await file.commit();
+  } catch (err) {
+    await file.abort();
     throw err;
   }
 }

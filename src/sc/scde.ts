@@ -6,6 +6,7 @@
  * per cell type, yielded in turn so a writer can stream them.
  */
 import type { SparseCounts } from '../io/mtx.js';
+import { tLog10Survival2 } from '../stats/distributions.js';
 import { benjaminiHochberg } from '../stats/multiple-testing.js';
 import { cellGeneStats, donorDesign, librarySizes } from './cell-stats.js';
 import type { JoinedCells } from './cell-table.js';
@@ -59,6 +60,8 @@ export interface ScdeBlock {
   readonly df: Float64Array;
   readonly t: Float64Array;
   readonly p: Float64Array;
+  /** log10 p from t and df (finite where p underflows; for plots). */
+  readonly log10p: Float64Array;
   readonly fdr: Float64Array;
   readonly varDonor: Float64Array;
   readonly varResid: Float64Array;
@@ -82,6 +85,7 @@ function emptyBlock(celltype: string, genes: readonly string[], method: ScdeMeth
     df: nan(),
     t: nan(),
     p: nan(),
+    log10p: nan(),
     fdr: nan(),
     varDonor: nan(),
     varResid: nan(),
@@ -156,8 +160,10 @@ export function* runScde(input: ScdeInput, opts: ScdeOptions): Generator<ScdeBlo
     }
     if (method === 'pseudobulk') pseudobulkInto(input, design, minFrac, block);
     else cellLevelInto(input, lib!, design, minFrac, method, block);
-    const fdr = benjaminiHochberg(block.p);
-    block.fdr.set(fdr);
+    block.fdr.set(benjaminiHochberg(block.p));
+    for (let g = 0; g < genes.length; g++) {
+      if (!Number.isNaN(block.p[g]!)) block.log10p[g] = tLog10Survival2(block.t[g]!, block.df[g]!);
+    }
     yield block;
   }
 }

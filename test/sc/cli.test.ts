@@ -25,7 +25,7 @@ describe('gpulmm scde end to end on data/sc/fixture', () => {
     try {
       await cli([
         '--counts', FIXTURE_DIR, '--cells', path.join(FIXTURE_DIR, 'cells.csv'), '--donor', 'donor', '--condition', 'group',
-        '--covariates', 'score', '--celltype', 'batch', '--tsv', tsv, '--out', arrows,
+        '--covariates', 'score', '--celltype', 'batch', '--tsv', tsv, '--out', arrows, '--plot', path.join(dir, 'v'),
       ]);
     } finally {
       process.stderr.write = stderr;
@@ -54,7 +54,8 @@ describe('gpulmm scde end to end on data/sc/fixture', () => {
       sub.forEach((r, i) => expect(num(r[10]!)).toEqual(q[i]));
     }
     expect(rows.filter((r) => r[0] === 'G00').map((r) => r[15])).toEqual(['all_zero', 'all_zero', 'all_zero']);
-    // No temporary files left behind.
-    expect(readdirSync(dir).sort()).toEqual(['res.arrows', 'res.tsv']);
+    // No temporary files left behind; one volcano plot per cell type.
+    expect(readdirSync(dir).sort()).toEqual(['res.arrows', 'res.tsv', 'v.b1.volcano.png', 'v.b2.volcano.png', 'v.b3.volcano.png']);
+    expect(readFileSync(path.join(dir, 'v.b1.volcano.png')).subarray(1, 4).toString()).toBe('PNG');
   });
 });
