@@ -7,8 +7,9 @@
  * as a sequence of element-wise kernels at any reasonable cost); calling it throws UnsupportedOpError.
  *
  * Inputs are validated exactly as on every backend (kernels/validate.ts), rounded to packed f32 on upload,
- * and results come back widened to f64. `hold`/`release` are accepted but do nothing: gpu.js uploads its
- * array arguments on every call. Calls are serialised: gpu.js kernels keep per-kernel state (output size,
+ * and results come back widened to f64. A matrix passed to `hold` is uploaded once and its device copy is
+ * bound instead of a fresh upload until `release` (potrf, which transforms its operand, always uploads).
+ * Calls are serialised: gpu.js kernels keep per-kernel state (output size,
  * argument buffers), so two ops in flight at once would race on it.
  */
 import {
@@ -52,6 +53,8 @@ class GpuJsBackend implements Backend {
   private readonly gpu: GpuJsInstance;
   private readonly kernels = new Map<string, GpuJsKernel>();
   private queue: Promise<unknown> = Promise.resolve();
+  /** Device copies of held matrices (packed f32), keyed by the caller's matrix object. */
+  private readonly held = new Map<F64Matrix, Promise<GpuJsBuffer>>();
   private disposed = false;
 
   constructor(private readonly runtime: GpuJsRuntime) {
@@ -79,7 +82,7 @@ class GpuJsBackend implements Backend {
       const [sAi, sAk] = opts.transA ? [k, 1] : [1, m];
       const [sBk, sBj] = opts.transB ? [n, 1] : [1, k];
       const rows = await this.launch(GEMM, [m, n], [
-        toF32(a).data, toF32(b).data, c ? toF32(c).data : DUMMY, k, m, sAi, sAk, sBk, sBj, alpha, beta, c ? 1 : 0,
+        await this.operand(a), await this.operand(b), c ? await this.operand(c) : DUMMY, k, m, sAi, sAk, sBk, sBj, alpha, beta, c ? 1 : 0,
       ]);
       return fromRows(rows, m, n);
     });
@@ -96,7 +99,7 @@ class GpuJsBackend implements Backend {
       // X(i, p) = a[i*sI + p*sP]: X = A (n x k) or A^T (A is k x n)
       const [sI, sP] = opts.trans ? [k, 1] : [1, n];
       const rows = await this.launch(SYRK, [n, n], [
-        toF32(a).data, c ? toF32(c).data : DUMMY, k, n, sI, sP, alpha, beta, c ? 1 : 0,
+        await this.operand(a), c ? await this.operand(c) : DUMMY, k, n, sI, sP, alpha, beta, c ? 1 : 0,
       ]);
       const out = fromRows(rows, n, n);
       mirrorLower(out);
@@ -146,19 +149,34 @@ class GpuJsBackend implements Backend {
     const shapes = `w ${shapeOf(w)}, a ${shapeOf(a)}, b ${shapeOf(b)}`;
     return this.exclusive('batchedWeightedDot', shapes, async () => {
       const out = await this.launch(BATCHED_WEIGHTED_DOT, [m], [
-        toF32(w).data, toF32(a).data, toF32(b).data, n, w.cols === 1 ? 0 : n, b.cols === 1 ? 0 : n,
+        await this.operand(w), await this.operand(a), await this.operand(b), n, w.cols === 1 ? 0 : n, b.cols === 1 ? 0 : n,
       ]);
       return Float64Array.from(out as Float32Array);
     });
   }
 
-  hold(): void {}
-  release(): void {}
+  /** Uploads `m` (packed f32) once; later ops bind the device copy until `release(m)`. */
+  hold(m: F64Matrix): void {
+    if (this.disposed || this.held.has(m)) return;
+    const upload = this.serial(() => this.step(UPLOAD, [Math.max(1, m.rows * m.cols)], packedF32(m), []));
+    upload.catch(() => undefined); // a failed upload only means ops upload m themselves
+    this.held.set(m, upload);
+  }
+
+  /** Frees the device copy of `m` once every op queued before this call has run. */
+  release(m: F64Matrix): void {
+    const upload = this.held.get(m);
+    if (!upload) return;
+    this.held.delete(m);
+    void this.serial(async () => (await upload).delete()).catch(() => undefined);
+  }
 
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
     await this.queue;
+    for (const upload of this.held.values()) await upload.then((b) => b.delete(), () => undefined);
+    this.held.clear();
     this.gpu.destroy();
     this.kernels.clear();
     await releaseGpuJsRuntime();
@@ -184,7 +202,8 @@ class GpuJsBackend implements Backend {
       for (let col = 0; col < r; col++) {
         for (let q = 0; q < n; q++) c[q + col * n] = alpha * (left ? b.data[q + col * b.ld]! : b.data[col + q * b.ld]!);
       }
-      const tBuf = await this.step(UPLOAD, [n * n], toF32(t).data, []);
+      const heldT = this.heldCopy(t);
+      const tBuf = (await heldT) ?? (await this.step(UPLOAD, [n * n], toF32(t).data, []));
       let y: Float32Array | GpuJsBuffer = c;
       try {
         for (let p = 0; p < n; p++) {
@@ -192,7 +211,7 @@ class GpuJsBackend implements Backend {
           y = await this.step(TRSM_STEP, [n, r], y, [tBuf, n, i, s1, s2, lower ? 1 : 0, opts.unitDiagonal ? 1 : 0]);
         }
       } finally {
-        tBuf.delete();
+        if (!heldT) tBuf.delete();
       }
       const rows = await readBack(y as GpuJsBuffer);
       const x = f64Matrix(b.rows, b.cols);
@@ -205,6 +224,16 @@ class GpuJsBackend implements Backend {
       }
       return x;
     });
+  }
+
+  /** The device copy of a held matrix, or undefined (also when its upload failed). */
+  private heldCopy(m: F64Matrix): Promise<GpuJsBuffer | undefined> | undefined {
+    return this.held.get(m)?.catch(() => undefined);
+  }
+
+  /** An array argument: the held device copy of `m` if there is one, else a fresh packed f32 copy. */
+  private async operand(m: F64Matrix): Promise<Float32Array | GpuJsBuffer> {
+    return (await this.heldCopy(m)) ?? packedF32(m);
   }
 
   /** One pipeline launch: consumes (and frees) a previous device result `input`, returns the new one. */
@@ -241,7 +270,7 @@ class GpuJsBackend implements Backend {
 
   /** Runs `body` after every earlier op finished; turns gpu.js failures into KernelErrors naming the op. */
   private exclusive<T>(op: OpName, shapes: string, body: () => Promise<T>): Promise<T> {
-    const run = async (): Promise<T> => {
+    return this.serial(async () => {
       if (this.disposed) throw new KernelError(op, 'gpujs', shapes, 'backend was disposed');
       try {
         return await body();
@@ -250,11 +279,20 @@ class GpuJsBackend implements Backend {
         const lost = this.runtime.isLost() ? 'WebGPU device lost: ' : '';
         throw new KernelError(op, 'gpujs', shapes, `${lost}${err instanceof Error ? err.message : String(err)}`);
       }
-    };
-    const result = this.queue.then(run, run);
+    });
+  }
+
+  /** Queues `task` behind everything queued before it. */
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(task, task);
     this.queue = result.catch(() => undefined);
     return result;
   }
+}
+
+/** Packed f32 copy of `m` (at least one element: gpu.js cannot bind an empty buffer). */
+function packedF32(m: F64Matrix): Float32Array {
+  return m.rows * m.cols === 0 ? DUMMY : toF32(m).data;
 }
 
 /** Stand-in for an array argument a kernel does not read (gpu.js needs a non-empty buffer in every slot). */

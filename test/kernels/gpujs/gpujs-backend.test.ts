@@ -161,6 +161,25 @@ describe.skipIf(!info.available)('gpujs backend (gpu.js webgpu mode)', () => {
     expect(maxRelErr(await be.gemm(a, a, { transA: true }), cpuGemm(a, a, { transA: true }))).toBeLessThan(TOL);
   });
 
+  it('hold uploads once: held operands are read from the device copy until release', async () => {
+    const u = randomMatrix(31, 31, 100, 33);
+    const x = randomMatrix(31, 4, 101);
+    const before = cpuGemm(u, x, { transA: true });
+    be.hold(u);
+    expect(maxRelErr(await be.gemm(u, x, { transA: true }), before)).toBeLessThan(TOL);
+    const t = triangular(31, 102, true);
+    be.hold(t);
+    expect(maxRelErr(await be.trsm(t, x), cpuTrsm(t, x))).toBeLessThan(TOL);
+    // the contract forbids mutating a held matrix; doing it here shows the device copy is what ops read
+    const saved = Float64Array.from(u.data);
+    u.data.fill(0);
+    expect(maxRelErr(await be.gemm(u, x, { transA: true }), before)).toBeLessThan(TOL);
+    be.release(u);
+    be.release(t);
+    expect(maxRelErr(await be.gemm(u, x, { transA: true }), f64Matrix(31, 4))).toBe(0);
+    u.data.set(saved);
+  });
+
   it('eigh is unsupported and says so', async () => {
     await expect(be.eigh(randomSpd(4, 80))).rejects.toThrow(UnsupportedOpError);
     await expect(be.eigh(randomSpd(4, 80))).rejects.toThrow(/eigh on gpujs/);
