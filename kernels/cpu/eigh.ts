@@ -6,10 +6,11 @@
  * Backward stable: ||A V - V diag(w)|| and ||V^T V - I|| are O(n eps ||A||). Cost about 4/3 n^3 (reduction)
  * + 6 n^3 (rotations) + 2 n^3 (back-transformation) flops.
  */
-import { KernelError, type EighResult } from '../backend.js';
+import type { EighResult } from '../backend.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../matrix.js';
 import { checkSquare } from '../validate.js';
 import { gemmStrided } from './gemm-core.js';
+import { tridiagonalEigen } from './tridiagonal-eigen.js';
 
 /** Eigenvalues ascending and orthonormal eigenvectors of the symmetric A (only its lower triangle is read). */
 export function cpuEigh(a: F64Matrix): EighResult {
@@ -22,8 +23,7 @@ export function cpuEigh(a: F64Matrix): EighResult {
   const e = new Float64Array(n);
   const tau = new Float64Array(n);
   tridiagonalise(work, n, w, e, tau);
-  for (let i = 0; i < n; i++) v.data[i + i * ld] = 1;
-  tridiagonalQl(w, e, n, v.data, `A ${shapeOf(a)}`);
+  tridiagonalEigen(w, e, n, v.data, `A ${shapeOf(a)}`);
   backTransform(work, n, tau, v.data);
   sortAscending(w, v.data, n);
   return { values: w, vectors: v };
@@ -223,65 +223,6 @@ function backTransform(a: Float64Array, n: number, tau: Float64Array, z: Float64
       }
     }
     gemmStrided(len, n, b, -1, y, 0, len, false, w, 0, b, false, z, r0, n);
-  }
-}
-
-/**
- * Implicit QL on the symmetric tridiagonal (d, e) with e[i] = T[i+1, i]; on return d holds the eigenvalues
- * and the columns of z (n x n, initially I) have been rotated into the eigenvectors of T.
- * A subdiagonal entry is negligible when |e_m| <= eps (|d_m| + |d_{m+1}|).
- */
-function tridiagonalQl(d: Float64Array, e: Float64Array, n: number, z: Float64Array, shapes: string): void {
-  const eps = Number.EPSILON;
-  for (let l = 0; l < n; l++) {
-    let iter = 0;
-    for (;;) {
-      let m = l;
-      for (; m < n - 1; m++) {
-        if (Math.abs(e[m]!) <= eps * (Math.abs(d[m]!) + Math.abs(d[m + 1]!))) break;
-      }
-      if (m === l) break;
-      if (++iter > 60) throw new KernelError('eigh', 'cpu', shapes, `QL iteration did not converge for eigenvalue ${l}`);
-      // Shift from the leading 2x2 block (Wilkinson).
-      let g = (d[l + 1]! - d[l]!) / (2 * e[l]!);
-      let r = Math.hypot(g, 1);
-      g = d[m]! - d[l]! + e[l]! / (g + (g >= 0 ? r : -r));
-      let s = 1, c = 1, p = 0;
-      let i = m - 1;
-      let underflow = false;
-      for (; i >= l; i--) {
-        const f = s * e[i]!;
-        const b = c * e[i]!;
-        r = Math.hypot(f, g);
-        e[i + 1] = r;
-        if (r === 0) {
-          // Recover from underflow: the block splits here.
-          d[i + 1] -= p;
-          e[m] = 0;
-          underflow = true;
-          break;
-        }
-        s = f / r;
-        c = g / r;
-        g = d[i + 1]! - p;
-        r = (d[i]! - g) * s + 2 * c * b;
-        p = s * r;
-        d[i + 1] = g + p;
-        g = c * r - b;
-        // Rotate eigenvector columns i and i+1.
-        const ci = i * n, ci1 = ci + n;
-        for (let k = 0; k < n; k++) {
-          const zi = z[ci + k]!;
-          const zi1 = z[ci1 + k]!;
-          z[ci1 + k] = s * zi + c * zi1;
-          z[ci + k] = c * zi - s * zi1;
-        }
-      }
-      if (underflow) continue;
-      d[l] -= p;
-      e[l] = g;
-      e[m] = 0;
-    }
   }
 }
 

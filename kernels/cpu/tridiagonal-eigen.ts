@@ -1,0 +1,282 @@
+/**
+ * Eigenvalues and eigenvectors of a symmetric tridiagonal matrix T (diagonal d, subdiagonal e), f64:
+ * implicit QL for small blocks and Cuppen's divide and conquer (LAPACK dstedc/dlaed0-3) above them.
+ *
+ * Divide and conquer: tear T = diag(T1, T2) + rho u u^T at the middle (rho = |e_mid|), solve both halves,
+ * then solve D + rho z z^T (z = Q^T u) for the merged block: deflate components with negligible z or
+ * (after a plane rotation) near-equal poles, find each remaining root of the secular equation
+ * 1 + rho sum_j z_j^2 / (delta_j - lambda) = 0 by bisection on lambda - delta_origin (origin: the nearer
+ * pole, so every difference delta_j - lambda keeps full relative accuracy), recompute z from the roots
+ * (Gu and Eisenstat, 1995) so the rank-one eigenvectors z_j / (delta_j - lambda) are orthogonal to working
+ * precision, and multiply them into the halves' vectors with one product through the shared core.
+ * Cost O(n^2) for the roots plus at most about (4/3) n^3 flops of products (less with deflation).
+ */
+import { KernelError } from '../backend.js';
+import { gemmStrided } from './gemm-core.js';
+
+/** Blocks of at most this size are solved by QL. */
+const LEAF = 32;
+
+/**
+ * Implicit QL on the symmetric tridiagonal (d, e) with e[i] = T[i+1, i]; on return d holds the eigenvalues
+ * and the columns of z (n x n, initially I) have been rotated into the eigenvectors of T.
+ * A subdiagonal entry is negligible when |e_m| <= eps (|d_m| + |d_{m+1}|).
+ */
+export function tridiagonalQl(d: Float64Array, e: Float64Array, n: number, z: Float64Array, shapes: string): void {
+  const eps = Number.EPSILON;
+  for (let l = 0; l < n; l++) {
+    let iter = 0;
+    for (;;) {
+      let m = l;
+      for (; m < n - 1; m++) {
+        if (Math.abs(e[m]!) <= eps * (Math.abs(d[m]!) + Math.abs(d[m + 1]!))) break;
+      }
+      if (m === l) break;
+      if (++iter > 60) throw new KernelError('eigh', 'cpu', shapes, `QL iteration did not converge for eigenvalue ${l}`);
+      // Shift from the leading 2x2 block (Wilkinson).
+      let g = (d[l + 1]! - d[l]!) / (2 * e[l]!);
+      let r = Math.hypot(g, 1);
+      g = d[m]! - d[l]! + e[l]! / (g + (g >= 0 ? r : -r));
+      let s = 1, c = 1, p = 0;
+      let i = m - 1;
+      let underflow = false;
+      for (; i >= l; i--) {
+        const f = s * e[i]!;
+        const b = c * e[i]!;
+        r = Math.hypot(f, g);
+        e[i + 1] = r;
+        if (r === 0) {
+          // Recover from underflow: the block splits here.
+          d[i + 1] -= p;
+          e[m] = 0;
+          underflow = true;
+          break;
+        }
+        s = f / r;
+        c = g / r;
+        g = d[i + 1]! - p;
+        r = (d[i]! - g) * s + 2 * c * b;
+        p = s * r;
+        d[i + 1] = g + p;
+        g = c * r - b;
+        // Rotate eigenvector columns i and i+1.
+        const ci = i * n, ci1 = ci + n;
+        for (let k = 0; k < n; k++) {
+          const zi = z[ci + k]!;
+          const zi1 = z[ci1 + k]!;
+          z[ci1 + k] = s * zi + c * zi1;
+          z[ci + k] = c * zi - s * zi1;
+        }
+      }
+      if (underflow) continue;
+      d[l] -= p;
+      e[l] = g;
+      e[m] = 0;
+    }
+  }
+}
+
+/**
+ * All eigenpairs of T = tridiag(d, e) (e[i] = T[i+1, i], e[n-1] ignored): on return d holds the eigenvalues
+ * (not sorted) and the packed n x n z the eigenvectors as columns. `shapes` names the caller's operand.
+ */
+export function tridiagonalEigen(d: Float64Array, e: Float64Array, n: number, z: Float64Array, shapes: string): void {
+  // Scale to unit max-norm so tolerances and the secular equation work on O(1) numbers.
+  let scale = 0;
+  for (let i = 0; i < n; i++) scale = Math.max(scale, Math.abs(d[i]!), i + 1 < n ? Math.abs(e[i]!) : 0);
+  z.fill(0, 0, n * n);
+  if (scale === 0) {
+    for (let i = 0; i < n; i++) z[i + i * n] = 1;
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    d[i] /= scale;
+    e[i] /= scale;
+  }
+  e[n - 1] = 0;
+  divideConquer(d, e, 0, n, n, z, shapes);
+  for (let i = 0; i < n; i++) d[i] *= scale;
+}
+
+/** Eigenpairs of the block [lo, hi) of T into d[lo:hi] and z[lo:hi, lo:hi] (z has leading dimension ld). */
+function divideConquer(d: Float64Array, e: Float64Array, lo: number, hi: number, ld: number, z: Float64Array, shapes: string): void {
+  const s = hi - lo;
+  if (s <= LEAF) {
+    const dl = d.subarray(lo, hi);
+    const el = Float64Array.from(e.subarray(lo, hi));
+    el[s - 1] = 0;
+    const zl = new Float64Array(s * s);
+    for (let i = 0; i < s; i++) zl[i + i * s] = 1;
+    tridiagonalQl(dl, el, s, zl, shapes);
+    for (let j = 0; j < s; j++) z.set(zl.subarray(j * s, j * s + s), lo + (lo + j) * ld);
+    return;
+  }
+  const mid = lo + (s >> 1);
+  const beta = e[mid - 1]!;
+  const rho = Math.abs(beta);
+  // Tear: T = diag(T1 - rho e_k e_k^T, T2 - rho e_1 e_1^T) + rho u u^T, u = [e_k; sign(beta) e_1].
+  d[mid - 1] -= rho;
+  d[mid] -= rho;
+  divideConquer(d, e, lo, mid, ld, z, shapes);
+  divideConquer(d, e, mid, hi, ld, z, shapes);
+  merge(d, lo, mid, hi, rho, beta >= 0 ? 1 : -1, ld, z);
+}
+
+/**
+ * Merges two solved halves: D + rho z z^T with D = [d1; d2], z = [last row of Q1; sign * first row of Q2].
+ * Writes the block's eigenvalues into d[lo:hi] and eigenvectors into z[lo:hi, lo:hi].
+ */
+function merge(d: Float64Array, lo: number, mid: number, hi: number, rho0: number, sign: number, ld: number, z: Float64Array): void {
+  const s = hi - lo;
+  const n1 = mid - lo;
+  // Step 1: sort the poles, gathering Q's columns (packed s x s) and z in that order.
+  const order = Array.from({ length: s }, (_, i) => i).sort((x, y) => d[lo + x]! - d[lo + y]!);
+  const q = new Float64Array(s * s);
+  const ds = new Float64Array(s);
+  const zs = new Float64Array(s);
+  let znorm2 = 0;
+  for (let c = 0; c < s; c++) {
+    const j = order[c]!;
+    ds[c] = d[lo + j]!;
+    const src = lo + (lo + j) * ld;
+    if (j < n1) {
+      q.set(z.subarray(src, src + n1), c * s);
+      zs[c] = z[src + n1 - 1]!;
+    } else {
+      q.set(z.subarray(src + n1, src + s), c * s + n1);
+      zs[c] = sign * z[src + n1]!;
+    }
+    znorm2 += zs[c]! * zs[c]!;
+  }
+  const znorm = Math.sqrt(znorm2);
+  for (let c = 0; c < s; c++) zs[c] /= znorm;
+  const rho = rho0 * znorm2;
+  // Step 2: deflation (dlaed2): negligible rho |z_j|, or near-equal poles merged by a plane rotation.
+  let dmax = 0, zmax = 0;
+  for (let c = 0; c < s; c++) {
+    dmax = Math.max(dmax, Math.abs(ds[c]!));
+    zmax = Math.max(zmax, Math.abs(zs[c]!));
+  }
+  const tol = 8 * Number.EPSILON * Math.max(dmax, zmax);
+  const kept: number[] = [];
+  const deflated: number[] = [];
+  let prev = -1;
+  for (let c = 0; c < s; c++) {
+    if (rho * Math.abs(zs[c]!) <= tol) {
+      deflated.push(c);
+      continue;
+    }
+    if (prev < 0) {
+      prev = c;
+      continue;
+    }
+    const tau = Math.hypot(zs[c]!, zs[prev]!);
+    const cs = zs[c]! / tau;
+    const sn = -zs[prev]! / tau;
+    const t = ds[c]! - ds[prev]!;
+    if (Math.abs(t * cs * sn) <= tol) {
+      // Rotate columns prev and c so that z_prev becomes 0: pole prev deflates.
+      zs[c] = tau;
+      zs[prev] = 0;
+      const cp = prev * s, cc = c * s;
+      for (let r = 0; r < s; r++) {
+        const x = q[cp + r]!, y = q[cc + r]!;
+        q[cp + r] = cs * x + sn * y;
+        q[cc + r] = cs * y - sn * x;
+      }
+      const dp = ds[prev]!, dc = ds[c]!;
+      ds[prev] = dp * cs * cs + dc * sn * sn;
+      ds[c] = dp * sn * sn + dc * cs * cs;
+      deflated.push(prev);
+    } else {
+      kept.push(prev);
+    }
+    prev = c;
+  }
+  if (prev >= 0) kept.push(prev);
+  const k = kept.length;
+  // Step 3: secular roots lambda_i = origin_i + tau_i, and delta[j, i] = delta_j - lambda_i.
+  const delta = new Float64Array(k);
+  const w = new Float64Array(k);
+  for (let i = 0; i < k; i++) {
+    delta[i] = ds[kept[i]!]!;
+    w[i] = zs[kept[i]!]!;
+  }
+  const diff = new Float64Array(k * k);
+  const lambda = new Float64Array(k);
+  for (let i = 0; i < k; i++) secularRoot(delta, w, k, rho, i, diff, lambda);
+  // Step 4: Gu-Eisenstat: w_hat_j^2 = prod_i (lambda_i - delta_j) / (rho prod_{i != j} (delta_i - delta_j)).
+  const what = new Float64Array(k);
+  for (let j = 0; j < k; j++) {
+    let p = -diff[j + (k - 1) * k]! / rho;
+    for (let i = 0; i < j; i++) p *= -diff[j + i * k]! / (delta[i]! - delta[j]!);
+    for (let i = j; i < k - 1; i++) p *= -diff[j + i * k]! / (delta[i + 1]! - delta[j]!);
+    what[j] = (w[j]! >= 0 ? 1 : -1) * Math.sqrt(Math.max(p, 0));
+  }
+  // Step 5: rank-one eigenvectors u_i[j] = w_hat_j / (delta_j - lambda_i), normalised, in place of diff.
+  for (let i = 0; i < k; i++) {
+    const ci = i * k;
+    let nrm = 0;
+    for (let j = 0; j < k; j++) {
+      const v = what[j]! / diff[ci + j]!;
+      diff[ci + j] = v;
+      nrm += v * v;
+    }
+    const inv = 1 / Math.sqrt(nrm);
+    for (let j = 0; j < k; j++) diff[ci + j] *= inv;
+  }
+  // Step 6: new vectors: Q[:, kept] U for the roots, then the deflated columns as they are.
+  const qk = new Float64Array(s * k);
+  for (let i = 0; i < k; i++) qk.set(q.subarray(kept[i]! * s, kept[i]! * s + s), i * s);
+  const out = lo + lo * ld;
+  for (let j = 0; j < s; j++) z.fill(0, out + j * ld, out + j * ld + s);
+  gemmStrided(s, k, k, 1, qk, 0, s, false, diff, 0, k, false, z, out, ld);
+  for (let i = 0; i < k; i++) d[lo + i] = lambda[i]!;
+  for (let t = 0; t < deflated.length; t++) {
+    const c = deflated[t]!;
+    d[lo + k + t] = ds[c]!;
+    z.set(q.subarray(c * s, c * s + s), out + (k + t) * ld);
+  }
+}
+
+/**
+ * Root i of f(lambda) = 1 + rho sum_j w_j^2 / (delta_j - lambda) (rho > 0, delta ascending, sum w^2 = 1),
+ * which lies in (delta_i, delta_{i+1}) or, for the last, in (delta_{k-1}, delta_{k-1} + rho].
+ * Bisection on tau = lambda - origin to full precision; writes lambda[i] and diff[j + i k] = delta_j - lambda_i.
+ */
+function secularRoot(delta: Float64Array, w: Float64Array, k: number, rho: number, i: number, diff: Float64Array, lambda: Float64Array): void {
+  const f = (org: number, tau: number): number => {
+    let sum = 0;
+    for (let j = 0; j < k; j++) sum += (w[j]! * w[j]!) / (delta[j]! - delta[org]! - tau);
+    return 1 + rho * sum;
+  };
+  let org: number, lo: number, hi: number;
+  if (i === k - 1) {
+    org = i;
+    lo = 0;
+    hi = rho;
+  } else {
+    const gap = delta[i + 1]! - delta[i]!;
+    if (f(i, gap / 2) >= 0) {
+      org = i;
+      lo = 0;
+      hi = gap / 2;
+    } else {
+      org = i + 1;
+      lo = -gap / 2;
+      hi = 0;
+    }
+  }
+  // Invariant: f(lo) < 0 <= f(hi) (f increases between poles; the pole end counts as the open side).
+  for (let it = 0; it < 200; it++) {
+    const m = 0.5 * (lo + hi);
+    if (m <= lo || m >= hi) break;
+    if (f(org, m) >= 0) hi = m;
+    else lo = m;
+  }
+  // The end away from the pole is the safe representative (never equal to a pole).
+  const tau = org === i ? hi : lo;
+  lambda[i] = delta[org]! + tau;
+  const ci = i * k;
+  for (let j = 0; j < k; j++) diff[ci + j] = delta[j]! - delta[org]! - tau;
+}
