@@ -103,12 +103,18 @@ export async function releaseGpuJsRuntime(): Promise<void> {
   uninstall = null;
 }
 
+const NO_ADAPTER = 'no WebGPU adapter: install a Vulkan driver (on a machine without a GPU, Mesa lavapipe from bookworm-backports)';
+
 async function openRuntime(): Promise<GpuJsRuntime> {
   const [dawn, gpuJsModule] = await Promise.all([import('webgpu'), import('gpu.js')]);
   gpuJs = (gpuJsModule as unknown as { default: GpuJsModule }).default;
   dawnGpu ??= dawn.create([]);
   uninstall ??= installNavigatorGpu(dawnGpu);
-  const context = await gpuJs.WebGPUContext.acquire();
+  const context = await gpuJs.WebGPUContext.acquire().catch((err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err);
+    // gpu.js words this for browsers; on Node it means Dawn found no usable Vulkan (or other) driver
+    throw new Error(/no adapter/i.test(message) ? NO_ADAPTER : message);
+  });
   const mod = gpuJs;
   return {
     newInstance: () => new mod.GPU({ mode: 'webgpu' }),
