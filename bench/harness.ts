@@ -10,11 +10,13 @@ import os from 'node:os';
 import Benchmark from 'benchmark';
 import type { AdapterInfo, Backend, BackendName, OpName, Precision } from '../kernels/backend.js';
 import { BENCH_OPS, maxRelErr } from './kernels.js';
+import type { ReferenceRun } from './reference.js';
 
 /** One measurement. Field names are the committed record format (bench/README.md). */
 export interface BenchRecord {
   op: OpName;
-  backend: BackendName;
+  /** A gpulmm backend, or `R` for the reference tool (R on the system BLAS/LAPACK, bench/reference.R). */
+  backend: BackendName | 'R';
   n: number;
   precision: Precision;
   /** Median seconds per call over the samples (null when the run failed). */
@@ -34,6 +36,10 @@ export interface BenchRecord {
   machine: { platform: string; arch: string; cpu: string; logical_cores: number; total_memory_gib: number };
   date: string;
   quick: boolean;
+  /** The reference tool's median at the same (op, n) in the same run, and reference_median_s / median_s
+   *  (> 1: faster than the reference); present when the run included `--reference r`. */
+  reference_median_s?: number;
+  vs_reference?: number;
   /** Why the run failed, when it did. */
   error?: string;
 }
@@ -165,4 +171,40 @@ function describeMachine(): BenchRecord['machine'] {
 
 function fmt(x: number): string {
   return x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toPrecision(3);
+}
+
+/**
+ * Adds the reference tool's timings: one `R` record per (op, n) (max_rel_err null: R draws its own inputs),
+ * and on every gpulmm record at the same (op, n) its reference median and the ratio to it.
+ */
+export function withReference(records: BenchRecord[], ref: ReferenceRun, opts: Pick<HarnessOptions, 'quick' | 'commit'>): BenchRecord[] {
+  const machine = describeMachine();
+  const out = records.map((r) => {
+    const t = ref.timings.find((x) => x.op === r.op && x.n === r.n);
+    return t && r.median_s !== null ? { ...r, reference_median_s: t.median_s, vs_reference: t.median_s / r.median_s } : r;
+  });
+  for (const t of ref.timings) {
+    const flops = BENCH_OPS[t.op].flops(t.n);
+    out.push({
+      op: t.op,
+      backend: 'R',
+      n: t.n,
+      precision: 'f64',
+      median_s: t.median_s,
+      gflops: flops / t.median_s / 1e9,
+      max_rel_err: null,
+      adapter: { vendor: 'R', architecture: machine.arch, device: machine.cpu, description: ref.description, isSoftware: false },
+      node: process.version,
+      commit: opts.commit,
+      flops,
+      machine,
+      date: new Date().toISOString(),
+      quick: opts.quick,
+      samples: t.samples,
+      rme_percent: null,
+    });
+  }
+  // keep each (op, n) together, the reference row last in its group
+  const group = (r: BenchRecord): number => out.findIndex((x) => x.op === r.op && x.n === r.n);
+  return out.map((r, i) => ({ r, i })).sort((x, y) => group(x.r) - group(y.r) || x.i - y.i).map((x) => x.r);
 }

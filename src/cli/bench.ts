@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { OP_NAMES, type Backend, type BackendName, type OpName } from '../../kernels/backend.js';
 import { createBackend } from '../../kernels/select.js';
-import { runBenchmarks, type BenchCase, type BenchRecord } from '../../bench/harness.js';
+import { runBenchmarks, withReference, type BenchCase, type BenchRecord } from '../../bench/harness.js';
+import { runReferenceR } from '../../bench/reference.js';
 import { openAtomic } from '../io/atomic-file.js';
 import { action, UserError } from './command.js';
 
@@ -41,6 +42,8 @@ export interface BenchOptions {
   explicitBackends: boolean;
   json: string | null;
   maxCheckN: number;
+  /** Also time the same (op, n) cases in R (system BLAS/LAPACK) and record the ratios. */
+  referenceR: boolean;
 }
 
 /** Raw commander values, as strings. */
@@ -51,6 +54,7 @@ export interface RawBenchOptions {
   backend?: string;
   json?: string;
   maxCheckN?: string;
+  reference?: string;
 }
 
 function splitList(raw: string): string[] {
@@ -87,7 +91,13 @@ export function parseBenchOptions(raw: RawBenchOptions): BenchOptions {
     explicitBackends,
     json: raw.json ?? null,
     maxCheckN: raw.maxCheckN === undefined ? 4096 : positiveInt('--max-check-n', raw.maxCheckN),
+    referenceR: parseReference(raw.reference ?? 'none'),
   };
+}
+
+function parseReference(raw: string): boolean {
+  if (raw !== 'r' && raw !== 'none') throw new UserError(`--reference: unknown reference '${raw}'; expected r or none`);
+  return raw === 'r';
 }
 
 /** Opens the requested backends; with `all`, one that cannot start is skipped with a note on stderr. */
@@ -149,7 +159,13 @@ export async function runBench(opts: BenchOptions, log: (s: string) => void = (s
   try {
     const cases = await planCases(opts, backends, log);
     if (cases.length === 0) throw new UserError('nothing to run: no requested backend supports the requested ops');
-    const records = await runBenchmarks(cases, { quick: opts.quick, maxCheckN: opts.maxCheckN, commit: currentCommit(), log });
+    const commit = currentCommit();
+    let records = await runBenchmarks(cases, { quick: opts.quick, maxCheckN: opts.maxCheckN, commit, log });
+    if (opts.referenceR) {
+      log(`reference: timing ${cases.length} cases in R ...`);
+      const ref = await runReferenceR(cases, opts.quick ? 3 : 5);
+      records = withReference(records, ref, { quick: opts.quick, commit });
+    }
     if (opts.json) await writeJsonAtomically(opts.json, records);
     return records;
   } finally {
@@ -171,7 +187,7 @@ async function writeJsonAtomically(path: string, records: BenchRecord[]): Promis
 
 /** The human-readable table of records. */
 export function formatBenchTable(records: readonly BenchRecord[]): string {
-  const head = ['op', 'backend', 'n', 'prec', 'median_s', 'GFLOP/s', 'max_rel_err', 'samples', 'adapter / note'];
+  const head = ['op', 'backend', 'n', 'prec', 'median_s', 'GFLOP/s', 'max_rel_err', 'vs_ref', 'samples', 'adapter / note'];
   const rows = records.map((r) => [
     r.op,
     r.backend,
@@ -180,6 +196,7 @@ export function formatBenchTable(records: readonly BenchRecord[]): string {
     r.median_s === null ? '-' : r.median_s.toPrecision(4),
     r.gflops === null ? '-' : r.gflops.toPrecision(4),
     r.max_rel_err === null ? '-' : r.max_rel_err.toExponential(2),
+    r.vs_reference === undefined ? '-' : `${r.vs_reference.toPrecision(3)}x`,
     String(r.samples),
     r.error ? `FAILED: ${r.error}` : (r.adapter?.device ?? ''),
   ]);
@@ -198,6 +215,7 @@ export function registerBench(program: Command): void {
     .option('--backend <list>', `comma-separated backends (${BACKENDS.join(', ')}) or all`, 'all')
     .option('--json <file>', 'write the records as a JSON array to this file (atomically)')
     .option('--max-check-n <n>', 'largest n whose result is checked against the cpu f64 oracle', '4096')
+    .option('--reference <tool>', 'also time the same cases in a reference tool, side by side: r (R on the system BLAS/LAPACK) or none', 'none')
     .action(
       action('bench', async (raw: RawBenchOptions) => {
         const opts = parseBenchOptions(raw);

@@ -1,5 +1,6 @@
 // `gpulmm bench`: records written to --json are complete and honest (finite numbers, cpu error ~0); bad
 // options fail clearly with a non-zero exit code.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,12 +61,34 @@ describe('gpulmm bench', () => {
     expect(formatBenchTable(records).split('\n')).toHaveLength(records.length + 3);
   });
 
+  const hasR = (() => {
+    try {
+      execFileSync('Rscript', ['--version'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+
+  it.skipIf(!hasR)('--reference r times the same cases in R and records the ratio', async () => {
+    const records = await runBench(parseBenchOptions({ quick: true, ops: 'gemm,potrf', sizes: '40', backend: 'cpu', reference: 'r' }), () => undefined);
+    expect(records.map((r) => `${r.op}:${r.backend}`)).toEqual(['gemm:cpu', 'gemm:R', 'potrf:cpu', 'potrf:R']);
+    for (const [mine, ref] of [[records[0]!, records[1]!], [records[2]!, records[3]!]]) {
+      expect(ref.median_s).toBeGreaterThan(0);
+      expect(ref.max_rel_err).toBeNull();
+      expect(ref.adapter?.description).toMatch(/R version/);
+      expect(mine.reference_median_s).toBe(ref.median_s);
+      expect(mine.vs_reference).toBeCloseTo(ref.median_s! / mine.median_s!, 12);
+    }
+  });
+
   it.each([
     [['--ops', 'gemm,nope'], /--ops: unknown op 'nope'/],
     [['--backend', 'tpu'], /--backend: unknown backend 'tpu'/],
     [['--sizes', '64,big'], /--sizes: 'big' is not a positive integer/],
     [['--sizes', '0'], /--sizes: '0' is not a positive integer/],
     [['--backend', 'all,cpu'], /'all' cannot be combined/],
+    [['--reference', 'matlab'], /--reference: unknown reference 'matlab'/],
   ])('rejects %j with a clear error and a non-zero exit', async (args, message) => {
     const res = await runCli(args);
     expect(res.code).not.toBe(0);
