@@ -51,41 +51,73 @@ export interface CellGeneStats extends GeneSuffStats {
   readonly yyB: Float64Array;
 }
 
+/** Counts up to this value get their y from a per-cell table (one log1p per value and cell, not per non-zero). */
+const Y_TABLE_MAX = 16;
+
 /**
  * Sufficient statistics of every gene over the analysed cells: X^T y, donor sums, y^T y, non-zero counts.
- * `lib` are library sizes from {@link librarySizes} (over all genes, all cells). Precision f64.
- * Cost O(nnz_analysed * (p + 3)); memory O(genes * (p + donors)).
+ * `lib` are library sizes from {@link librarySizes} (over all genes, all cells). Columns of X that are constant
+ * within each donor (intercept, a between-donor condition, donor-level covariates) are not accumulated per
+ * non-zero: their X^T y is sum_d x_d t_d from the donor sums. Precision f64.
+ * Cost O(nnz_analysed * (3 + cell-level columns)) plus O(genes * donors * p); memory O(genes * (p + donors)).
  */
 export function cellGeneStats(counts: SparseCounts, lib: Float64Array, design: AnalysisDesign): CellGeneStats {
   const { p, x, donorOf, inB, cells } = design;
   const G = design.donors.length;
   const nG = counts.nGenes;
   if (lib.length !== counts.nCells) throw new Error(`cellGeneStats: ${lib.length} library sizes for ${counts.nCells} cells`);
+  // Step 1: which columns vary within a donor.
+  const donorValue = new Float64Array(G * p).fill(Number.NaN);
+  const withinDonor = new Uint8Array(p);
+  for (let r = 0; r < cells.length; r++) {
+    const d = donorOf[r]!;
+    for (let q = 0; q < p; q++) {
+      const v = x[r * p + q]!;
+      const seen = donorValue[d * p + q]!;
+      if (Number.isNaN(seen)) donorValue[d * p + q] = v;
+      else if (seen !== v) withinDonor[q] = 1;
+    }
+  }
+  const cellCols = Int32Array.from([...withinDonor.keys()].filter((q) => withinDonor[q]));
+  const nc = cellCols.length;
+  // Step 2: one pass over the non-zeros.
   const xy = new Float64Array(nG * p);
   const ty = new Float64Array(nG * G);
   const yy = new Float64Array(nG);
   const yyB = new Float64Array(nG);
   const nonzero = new Int32Array(nG);
+  const yTable = new Float64Array(Y_TABLE_MAX + 1);
+  const xCell = new Float64Array(nc);
   const { colPtr, rowIdx, values } = counts;
   for (let r = 0; r < cells.length; r++) {
     const j = cells[r]!;
     const lj = lib[j]!;
     if (!(lj > 0)) continue;
     const f = NORMALISE_SCALE / lj;
+    for (let c = 1; c <= Y_TABLE_MAX; c++) yTable[c] = Math.log1p(f * c);
+    for (let q = 0; q < nc; q++) xCell[q] = x[r * p + cellCols[q]!]!;
     const d = donorOf[r]!;
     const b = inB[r]!;
-    const xo = r * p;
     for (let k = colPtr[j]!; k < colPtr[j + 1]!; k++) {
       const c = values[k]!;
       if (c === 0) continue;
       const g = rowIdx[k]!;
-      const y = Math.log1p(f * c);
+      const y = c <= Y_TABLE_MAX && Number.isInteger(c) ? yTable[c]! : Math.log1p(f * c);
       const y2 = y * y;
-      for (let q = 0; q < p; q++) xy[g * p + q]! += y * x[xo + q]!;
+      for (let q = 0; q < nc; q++) xy[g * p + cellCols[q]!]! += y * xCell[q]!;
       ty[g * G + d]! += y;
       yy[g]! += y2;
       if (b) yyB[g]! += y2;
       nonzero[g]!++;
+    }
+  }
+  // Step 3: donor-level columns from the donor sums.
+  for (let q = 0; q < p; q++) {
+    if (withinDonor[q]) continue;
+    for (let g = 0; g < nG; g++) {
+      let s = 0;
+      for (let d = 0; d < G; d++) s += donorValue[d * p + q]! * ty[g * G + d]!;
+      xy[g * p + q] = s;
     }
   }
   return { nGenes: nG, xy, ty, yy, yyB, nonzero };
