@@ -19,6 +19,7 @@ import { covariateDesign } from '../src/io/gemma-tables.js';
 import { allocAssocColumns, SnpAssociation, type AssocColumns, type TestSelection } from '../src/lmm/snp/assoc.js';
 import { fitNullModel, zeroSmallEigenvaluesInPlace, type NullModel, type RotatedInputs } from '../src/lmm/snp/null-model.js';
 import { FixedVcWald } from '../src/lmm/snp/fixed-vc.js';
+import { cachedEigen, eigenCacheKey, hashSampleIds } from './eigen-cache.js';
 import { computeKinship, locoKinship, restrictAndCenter, type KinshipMode, type KinshipResult } from './kinship.js';
 import { selectSamples, type KeepList, type SampleSelection } from './samples.js';
 import { SnpFilter } from './snp-filter.js';
@@ -48,6 +49,8 @@ export interface GwasScanOptions {
   vc?: 'exact' | 'fixed';
   backend?: Backend | BackendChoice;
   blockSize?: number;
+  /** Reuse eigendecompositions stored in `dir`; `keyParts` must identify K (files, mode, filters); samples and chromosome are added. */
+  eigenCache?: { dir: string; keyParts: Record<string, unknown>; log?: (message: string) => void };
   /** Called after each block with SNPs read so far and the total in the file. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -146,11 +149,13 @@ export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
   timings.kinship += now() - t;
 
   const nullModels = new Map<string, NullModel>();
-  const makeDecomposition = async (k: F64Matrix, key: (pheno: string) => string): Promise<Decomposition> => {
+  const makeDecomposition = async (k: F64Matrix, key: (pheno: string) => string, chr?: string): Promise<Decomposition> => {
     const kc = restrictAndCenter(k, rows);
     if (vc === 'fixed') return fixedDecomposition(kc, key);
     let t0 = now();
-    const { values, vectors } = await backend.eigh(kc);
+    const cache = opts.eigenCache;
+    const cacheKey = cache ? eigenCacheKey({ ...cache.keyParts, samples: hashSampleIds(samples.ids), chr: chr ?? null }) : '';
+    const { values, vectors } = (await cachedEigen(cache?.dir, cacheKey, n, () => backend.eigh(kc), cache?.log)).eig;
     zeroSmallEigenvaluesInPlace(values);
     timings.eigh += now() - t0;
     backend.hold(vectors);
@@ -217,7 +222,7 @@ export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
       const t0 = now();
       const kLoco = locoKinship(kin!, chr);
       timings.kinship += now() - t0;
-      decompositions.set(chr, await makeDecomposition(kLoco, (p) => `${p}:${chr}`));
+      decompositions.set(chr, await makeDecomposition(kLoco, (p) => `${p}:${chr}`, chr));
     }
   } else {
     global = await makeDecomposition(kAll, (p) => p);

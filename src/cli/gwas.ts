@@ -9,10 +9,10 @@ import { gwasScan, type KinshipInput, type PhenotypeInput, type ResultBatch } fr
 import { readKeepFile } from '../../gwas/samples.js';
 import type { GenotypeSource } from '../../gwas/types.js';
 import type { BackendChoice } from '../../kernels/backend.js';
-import type { F64Matrix } from '../../kernels/matrix.js';
+import { fileFingerprint } from '../../gwas/eigen-cache.js';
+import { loadAnalysisInputs } from '../../gwas/inputs.js';
 import { setFlags, getFlag } from '../flags.js';
-import { checkRowCount, readCovariateFile, readPhenotypeFile } from '../io/gemma-tables.js';
-import { famPhenotype, openPlink, type PlinkSource } from '../io/plink.js';
+import { readKinship } from '../io/kinship-file.js';
 import type { TestSelection } from '../lmm/snp/assoc.js';
 import type { NullModel } from '../lmm/snp/null-model.js';
 import { manhattanPng, qqPng } from '../plot/index.js';
@@ -99,39 +99,40 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
   if (o.grm !== 'centered' && o.grm !== 'standardized') throw new UserError(`--grm ${o.grm}: expected centered or standardized`);
   if (o.vc !== 'exact' && o.vc !== 'fixed') throw new UserError(`--vc ${o.vc}: expected exact or fixed`);
   if (!o.out && !o.tsv) throw new UserError('nothing to write: give --out FILE.arrows and/or --tsv FILE');
-  if (o.eigenCache) throw new UserError('--eigen-cache is not available yet in this build');
   setFlags({ backend: o.backend, threads: o.threads, blockSize: o.blockSize });
 
-  // Step 1: inputs.
-  let source: GenotypeSource;
-  let phenotypes: PhenotypeInput[];
-  if (o.bfile) {
-    if (o.geno) throw new UserError('give either --bfile or --geno, not both');
-    const plink: PlinkSource = await openPlink(o.bfile);
-    source = plink;
-    phenotypes = o.pheno ? await phenotypesFromFile(o.pheno, o.phenoCol, source) : famPhenotypes(plink, o.phenoCol);
-  } else if (o.geno) {
-    throw new UserError('--geno (BIMBAM) input is not available yet in this build: use --bfile');
-  } else {
-    throw new UserError('no genotypes: give --bfile PREFIX or --geno FILE');
-  }
-  let covariates: F64Matrix | undefined;
-  if (o.covar) {
-    const t = await readCovariateFile(o.covar);
-    checkRowCount(t, source.samples.length, source.describe);
-    covariates = t.values;
-  }
-  if (o.kinship) throw new UserError('--kinship FILE is not available yet in this build: use --grm');
-  const kinship: KinshipInput = { mode: o.grm };
+  // Step 1: inputs (genotypes, phenotypes, covariates, keep list; files cross-checked by gwas/inputs.ts).
+  if (!o.bfile && !o.geno) throw new UserError('no genotypes: give --bfile PREFIX or --geno FILE');
+  const inputs = await loadAnalysisInputs({
+    ...(o.bfile ? { bfile: o.bfile } : {}), ...(o.geno ? { geno: o.geno } : {}), ...(o.anno ? { anno: o.anno } : {}),
+    ...(o.pheno ? { pheno: o.pheno } : {}), phenoCols: o.phenoCol === 'all' ? 'all' : o.phenoCol.split(',').map((c) => Number(c.trim())),
+    ...(o.covar ? { covar: o.covar } : {}), ...(o.keep ? { keep: o.keep } : {}),
+  });
+  const source: GenotypeSource = inputs.source;
+  const phenotypes: PhenotypeInput[] = inputs.phenotypes.map((values, k) => ({ name: `p${inputs.phenoCols[k]}`, values }));
+  const covariates = inputs.covariates;
+  const kinship: KinshipInput = o.kinship
+    ? { matrix: await readKinship(o.kinship, source.samples.length), describe: o.kinship }
+    : { mode: o.grm };
   const tests = o.vc === 'fixed' ? (o.test === 'wald' || o.test === 'all' ? TESTS.wald : undefined) : TESTS[o.test];
   if (!tests) throw new UserError('--vc fixed gives Wald statistics only: use --test wald');
+  const genoFiles = o.bfile ? [`${o.bfile}.bed`, `${o.bfile}.bim`] : [o.geno!];
+  const eigenCache = o.eigenCache
+    ? {
+        dir: o.eigenCache,
+        keyParts: o.kinship
+          ? { kinship: await fileFingerprint(o.kinship, true) }
+          : { genotypes: await Promise.all(genoFiles.map((f) => fileFingerprint(f, false))), grm: o.grm, maf: o.maf, miss: o.miss, covar: o.covar ? await fileFingerprint(o.covar, true) : null },
+        log: (m: string) => process.stderr.write(`${m}\n`),
+      }
+    : undefined;
 
   // Step 2: the scan.
   const progress = createProgress({ label: 'gwas', total: source.nSnps * phenotypes.length, unit: 'SNPs' });
   let lastDone = 0;
   const scan = await gwasScan({
     source, phenotypes, ...(covariates ? { covariates } : {}), ...(o.keep ? { keep: await readKeepFile(o.keep) } : {}),
-    kinship, tests, maf: o.maf, miss: o.miss, ...(o.loco ? { loco: true } : {}), vc: o.vc,
+    kinship, tests, maf: o.maf, miss: o.miss, ...(o.loco ? { loco: true } : {}), vc: o.vc, ...(eigenCache ? { eigenCache } : {}),
     backend: getFlag('backend'), blockSize: getFlag('blockSize'),
     onProgress: (done) => {
       progress.tick((done - lastDone) * phenotypes.length);
@@ -196,25 +197,8 @@ function tsvPath(path: string, pheno: string): string {
   return `${m[1]}.${pheno}${m[2] ?? ''}`;
 }
 
-function parseColumns(spec: string, available: number, what: string): number[] {
-  if (spec === 'all') return Array.from({ length: available }, (_, i) => i + 1);
-  const cols = spec.split(',').map((s) => Number(s.trim()));
-  for (const c of cols) {
-    if (!Number.isInteger(c) || c < 1 || c > available) throw new UserError(`--pheno-col ${spec}: column ${c} is not between 1 and ${available} (${what})`);
-  }
-  return cols;
-}
 
-function famPhenotypes(plink: PlinkSource, spec: string): PhenotypeInput[] {
-  const available = Math.max(1, ...plink.fam.phenotypeFields.map((f) => f.length));
-  return parseColumns(spec, available, `phenotype columns of ${plink.fam.path}`).map((c) => ({ name: `p${c}`, values: famPhenotype(plink.fam, c) }));
-}
 
-async function phenotypesFromFile(path: string, spec: string, source: GenotypeSource): Promise<PhenotypeInput[]> {
-  const t = await readPhenotypeFile(path);
-  checkRowCount(t, source.samples.length, source.describe);
-  return parseColumns(spec, t.values.cols, `columns of ${path}`).map((c) => ({ name: `p${c}`, values: t.values.data.slice((c - 1) * t.values.ld, (c - 1) * t.values.ld + t.values.rows) }));
-}
 
 /** Keeps what the end summary and plots need (positions and log10 p per test), per phenotype. */
 function collect(kept: Map<string, { chr: string[]; ps: number[]; rs: string[]; log10: Record<string, number[]> }>, b: ResultBatch, sel: TestSelection): void {
