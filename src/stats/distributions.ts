@@ -11,9 +11,10 @@
  * term and the deviance bd0 (Loader 2000, "Fast and accurate computation of binomial probabilities"), so they keep
  * full relative precision for large degrees of freedom where differences of log-gamma values would cancel.
  *
- * Precision (checked against R 4.2 by test/stats/distributions.test.ts, goldens from data/stats/make-golden.R):
- * relative error <= 1e-10 wherever p > 1e-300, and |log10 p| error <= 1e-8 in log-space tails far below the f64
- * range (chi2 = 1e5, F = 1e7, t = 1e5). Cost: O(1) plus O(sqrt(a + b)) continued-fraction or series terms.
+ * Precision (test/stats/distributions.test.ts, goldens from R 4.2 by data/stats/make-golden.R and from mpmath at
+ * 40 digits by data/stats/make-golden-mpmath.py where R's own pbeta/qchisq lose accuracy): relative error
+ * <= 1e-10 wherever p > 1e-300, and |log10 p| error <= 1e-8 in log-space tails far below the f64 range
+ * (chi2 = 1e5, F = 1e7, t = 1e5). Cost: O(1) plus O(sqrt(a + b)) continued-fraction or series terms.
  *
  * Conventions: degrees of freedom may be non-integer (Satterthwaite) and must be > 0 (F's d2 and t's df may be
  * Infinity); an invalid parameter throws RangeError. A NaN statistic gives NaN, as in R.

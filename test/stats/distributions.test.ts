@@ -114,3 +114,24 @@ describe('distribution edge cases', () => {
     expect(relErr(logGamma(0.5), 0.5 * Math.log(Math.PI))).toBeLessThan(1e-14);
   });
 });
+
+/** mpmath goldens (data/stats/make-golden-mpmath.py) where R 4.2 itself is inaccurate. */
+const mp = JSON.parse(readFileSync(new URL('../../data/stats/golden-mpmath.json', import.meta.url), 'utf8')) as {
+  f_log10: { args: [number, number, number]; log10p: string }[];
+  qchisq_upper: { args: [number, number]; x: string }[];
+};
+
+describe('against mpmath where R loses accuracy', () => {
+  it(`F log10 tails (${mp.f_log10.length} cases, |error| <= 1e-8)`, () => {
+    for (const c of mp.f_log10) {
+      const got = fLog10Survival(...c.args);
+      expect(Math.abs(got - Number(c.log10p)), `F(${c.args.join(', ')}): ${got} vs ${c.log10p}`).toBeLessThanOrEqual(1e-8);
+    }
+  });
+  it(`chi-square upper quantiles at tiny q (${mp.qchisq_upper.length} cases, relative error <= 1e-13)`, () => {
+    for (const c of mp.qchisq_upper) {
+      const got = chi2Quantile(c.args[0], c.args[1], false);
+      expect(relErr(got, Number(c.x)), `qchisq(${c.args.join(', ')}, upper): ${got} vs ${c.x}`).toBeLessThanOrEqual(1e-13);
+    }
+  });
+});
