@@ -368,7 +368,6 @@ function groupFactors(node: Node, p: Parser): string[][] {
     const last = outer[outer.length - 1]!;
     return outer.concat([inner.concat(last)]);
   }
-  if (node.type === 'bin' && node.op === '+' && node.left) return groupFactors(node.left, p).concat(groupFactors(node.right, p));
   return [flat(node)];
 }
 
@@ -387,6 +386,7 @@ export function parseFormula(text: string): ParsedFormula {
     if (lhs.bars.length || lhs.offsets.length) p.fail(node.pos, 'the left side of | must be a fixed-effects expression');
     const intercept = lhs.intercept ?? true;
     const terms = byDegree(lhs.terms);
+    const design: TermList = { intercept, terms };
     for (const group of groupFactors(node.group, p)) {
       const groupName = group.join(':');
       if (node.double) {
@@ -394,17 +394,15 @@ export function parseFormula(text: string): ParsedFormula {
         if (intercept) random.push({ design: { intercept: true, terms: [] }, group, groupName });
         for (const t of terms) random.push({ design: { intercept: false, terms: [t] }, group, groupName });
       } else {
-        random.push({ design: { intercept, terms }, group, groupName });
+        random.push({ design, group, groupName });
       }
     }
   }
-  // nested groups: (1 | a/b) lists [a] then [b, a]; lme4 puts b:a first
-  const nestedFirst = random.slice();
   return {
     text,
     response,
     fixed: { intercept: e.intercept ?? true, terms: byDegree(e.terms) },
-    random: reorderNested(nestedFirst),
+    random: reorderNested(random),
     offsets: e.offsets,
   };
 }
@@ -415,7 +413,7 @@ function reorderNested(random: RandomTerm[]): RandomTerm[] {
   let i = 0;
   while (i < random.length) {
     let j = i + 1;
-    // a run of terms from one slash expression shares the design object
+    // the terms of one slash expression share their design object
     while (j < random.length && random[j]!.design === random[i]!.design) j++;
     out.push(...random.slice(i, j).reverse());
     i = j;

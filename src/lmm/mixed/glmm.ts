@@ -17,7 +17,7 @@ import type { ReTerm } from './design.js';
 import type { ModelFrame } from './model-frame.js';
 import { hessian, invertSymmetric } from './numeric-derivatives.js';
 import { minimizeBounded } from './optimizer.js';
-import { BlockedPls, PlsError, thetaLower, thetaStart } from './pls.js';
+import { BlockedPls, lambdaTimes, PlsError, thetaLower, thetaStart, thetaToFactors } from './pls.js';
 
 export type GlmmFamily = 'binomial' | 'poisson';
 
@@ -36,8 +36,10 @@ export interface GlmmEstimate {
 interface FamilyOps {
   /** mu, dmu/deta, variance of y_i given mu (per unit prior weight) */
   link(eta: number): { mu: number; dmu: number; v: number };
-  /** log p(y_i | mu_i) with prior weight / trials wt */
-  logDensity(y: number, mu: number, wt: number): number;
+  /** log p(y_i | mu_i) without the normalising constant, with prior weight / trials wt */
+  logKernel(y: number, mu: number, wt: number): number;
+  /** the normalising constant of log p(y_i | mu_i) */
+  logConstant(y: number, wt: number): number;
 }
 
 const lchoose = (n: number, k: number): number => logGamma(n + 1) - logGamma(k + 1) - logGamma(n - k + 1);
@@ -50,19 +52,19 @@ const FAMILIES: Record<GlmmFamily, FamilyOps> = {
       const mu = Math.min(1 - 2.22e-16, Math.max(2.22e-16, mu0));
       return { mu, dmu: Math.max(mu * (1 - mu), 2.22e-16), v: mu * (1 - mu) };
     },
-    logDensity(y, mu, wt) {
+    logKernel(y, mu, wt) {
       const k = Math.round(y * wt);
-      return lchoose(wt, k) + k * Math.log(mu) + (wt - k) * Math.log(1 - mu);
+      return k * Math.log(mu) + (wt - k) * Math.log(1 - mu);
     },
+    logConstant: (y, wt) => lchoose(wt, Math.round(y * wt)),
   },
   poisson: {
     link(eta) {
       const mu = Math.max(Math.exp(eta), 2.22e-16);
       return { mu, dmu: mu, v: mu };
     },
-    logDensity(y, mu) {
-      return y * Math.log(mu) - mu - logGamma(y + 1);
-    },
+    logKernel: (y, mu) => y * Math.log(mu) - mu,
+    logConstant: (y) => -logGamma(y + 1),
   },
 };
 
@@ -71,7 +73,11 @@ class Pirls {
   private readonly fam: FamilyOps;
   private readonly n: number;
   private readonly wt: Float64Array;
-  private readonly empty: F64Matrix;
+  /** -2 sum_i of the log-density constants */
+  private readonly devConstant: number;
+  /** PLS systems for stage 1 (u and beta) and stage 2 (u alone), re-weighted each PIRLS step */
+  private readonly plsUB: BlockedPls;
+  private readonly plsU: BlockedPls;
   /** warm start of u between calls */
   u: Float64Array;
   evals = 0;
@@ -85,7 +91,11 @@ class Pirls {
     this.fam = FAMILIES[family];
     this.n = frame.n;
     this.wt = frame.trials ?? new Float64Array(this.n).fill(1);
-    this.empty = f64Matrix(this.n, 0);
+    let c = 0;
+    for (let i = 0; i < this.n; i++) c -= 2 * this.fam.logConstant(frame.y[i]!, this.wt[i]!);
+    this.devConstant = c;
+    this.plsUB = new BlockedPls(terms, x, new Float64Array(this.n));
+    this.plsU = new BlockedPls(terms, f64Matrix(this.n, 0), new Float64Array(this.n));
     this.u = new Float64Array(terms.reduce((s, t) => s + t.levels.length * t.p, 0));
   }
 
@@ -112,10 +122,10 @@ class Pirls {
     const y = this.frame.y;
     const w = new Float64Array(n);
     const z = new Float64Array(n);
-    let dev = 0;
+    let dev = this.devConstant;
     for (let i = 0; i < n; i++) {
       const { mu, dmu, v } = fam.link(eta[i]!);
-      dev -= 2 * fam.logDensity(y[i]!, mu, wt[i]!);
+      dev -= 2 * fam.logKernel(y[i]!, mu, wt[i]!);
       w[i] = (wt[i]! * dmu * dmu) / v;
       z[i] = eta[i]! - fixed[i]! + (y[i]! - mu) / dmu;
     }
@@ -132,10 +142,9 @@ class Pirls {
     const p = x.cols;
     let beta: Float64Array = betaIn ?? new Float64Array(p);
     let u: Float64Array = Float64Array.from(this.u);
-    let pls: BlockedPls | null = null;
-    const lamPls = new BlockedPls(this.terms, this.empty, new Float64Array(n));
-    lamPls.factor(theta);
-    const lambda = (uu: Float64Array) => lamPls.lambdaTimes(uu);
+    const pls = betaIn ? this.plsU : this.plsUB;
+    const T = thetaToFactors(this.terms, theta);
+    const lambda = (uu: Float64Array) => lambdaTimes(this.terms, T, uu);
     const fixedOf = (bb: Float64Array) => this.eta(bb, new Float64Array(u.length));
     const penalised = (uu: Float64Array, bb: Float64Array) => {
       const eta = this.eta(bb, lambda(uu));
@@ -147,7 +156,7 @@ class Pirls {
     for (let it = 0; it < 60; it++) {
       const fixedPart = betaIn ? fixedOf(beta) : this.frame.offset ?? new Float64Array(n);
       const { w, z } = this.state(cur.eta, fixedPart);
-      pls = new BlockedPls(this.terms, betaIn ? this.empty : x, z, w);
+      pls.setValues(z, w);
       pls.factor(theta);
       const sol = pls.solve();
       const u0 = u;
@@ -170,7 +179,7 @@ class Pirls {
     }
     // factor at the converged weights for log|L|^2
     const { w, z, dev } = this.state(cur.eta, betaIn ? fixedOf(beta) : this.frame.offset ?? new Float64Array(n));
-    pls = new BlockedPls(this.terms, betaIn ? this.empty : x, z, w);
+    pls.setValues(z, w);
     const f = pls.factor(theta);
     let uu = 0;
     for (const v of u) uu += v * v;
@@ -198,7 +207,7 @@ export function estimateGlmm(terms: ReTerm[], x: F64Matrix, frame: ModelFrame, f
   // stage 2: (theta, beta) jointly, u alone in PIRLS
   const stage2 = (v: number[]) => safe(() => pirls.run(v.slice(0, nt), Float64Array.from(v.slice(nt))).dev);
   const start = s1.x.concat(Array.from(beta1));
-  const s2 = minimizeBounded(stage2, start, { lower: lower.concat(Array.from(beta1, () => -Infinity)), step: 0.05 });
+  const s2 = minimizeBounded(stage2, start, { lower: lower.concat(Array.from(beta1, () => -Infinity)), step: 0.05, ftol: 1e-8, xtol: 1e-6 });
   const theta = s2.x.slice(0, nt).map((v, i) => (lower[i] === 0 && v < 1e-10 ? 0 : v));
   const beta = Float64Array.from(s2.x.slice(nt));
   // vcov(beta) from the Hessian of the stage-2 deviance
@@ -209,10 +218,8 @@ export function estimateGlmm(terms: ReTerm[], x: F64Matrix, frame: ModelFrame, f
   const vcov = new Float64Array(p * p);
   for (let a = 0; a < p; a++) for (let c = 0; c < p; c++) vcov[a + c * p] = Vfull[nt + a + (nt + c) * d]!;
   const fin = pirls.run(theta, beta);
-  const b = new BlockedPls(terms, f64Matrix(frame.n, 0), new Float64Array(frame.n));
-  b.factor(theta);
   return {
-    pls: fin.pls, theta, beta, u: fin.u, b: b.lambdaTimes(fin.u), logLik: -fin.dev / 2, vcov,
+    pls: fin.pls, theta, beta, u: fin.u, b: fin.pls.lambdaTimes(fin.u), logLik: -fin.dev / 2, vcov,
     evals: s1.evals + s2.evals, converged: s1.converged && s2.converged,
   };
 }

@@ -73,6 +73,14 @@ export class BlockedPls {
   readonly offsets: number[];
   private readonly p1: number;
   private readonly l1: number;
+  /** entries of a row outside the first term: other terms' columns, X, y */
+  private readonly e: number;
+  private readonly rowIdx: Int32Array;
+  private readonly rowVal: Float64Array;
+  /** entryPos[i * e + a]: position of row i's a-th entry in its level's A21 row list */
+  private readonly entryPos: Int32Array;
+  /** per dense column: the scalar T_k of its term (1 for X and y), for scalar-only models */
+  private readonly denseScale: Float64Array;
   private readonly a11: Float64Array;
   private readonly a21Rows: Int32Array[];
   private readonly a21Vals: Float64Array[];
@@ -89,7 +97,7 @@ export class BlockedPls {
    */
   constructor(
     readonly terms: readonly ReTerm[],
-    x: F64Matrix,
+    private readonly x: F64Matrix,
     y: Float64Array,
     w: Float64Array | null = null,
   ) {
@@ -113,76 +121,93 @@ export class BlockedPls {
     this.m = m;
     const p1 = this.p1;
 
-    // row i's entries in the dense block: (index, value)
-    const e = terms.slice(1).reduce((s, t) => s + t.p, 0) + this.p + 1;
-    const rowIdx = new Int32Array(e);
-    const rowVal = new Float64Array(e);
-    const fillRow = (i: number): void => {
-      let c = 0;
-      for (let k = 1; k < terms.length; k++) {
-        const t = terms[k]!;
-        const base = this.offsets[k]! + t.codes[i]! * t.p;
-        for (let r = 0; r < t.p; r++) {
-          rowIdx[c] = base + r;
-          rowVal[c++] = t.z[i * t.p + r]!;
-        }
-      }
-      for (let j = 0; j < this.p; j++) {
-        rowIdx[c] = q2 + j;
-        rowVal[c++] = x.data[i + j * x.ld]!;
-      }
-      rowIdx[c] = m - 1;
-      rowVal[c] = y[i]!;
-    };
-
-    // A22 (full symmetric, column-major) and A11 blocks
-    this.a22 = new Float64Array(m * m);
-    this.a11 = new Float64Array(this.l1 * p1 * p1);
-    for (let i = 0; i < n; i++) {
-      const wi = w ? w[i]! : 1;
-      fillRow(i);
-      for (let a = 0; a < e; a++) {
-        const va = wi * rowVal[a]!;
-        const ia = rowIdx[a]!;
-        for (let b = 0; b < e; b++) this.a22[ia + rowIdx[b]! * m]! += va * rowVal[b]!;
-      }
-      const z1 = i * p1;
-      const blk = t1.codes[i]! * p1 * p1;
-      for (let c = 0; c < p1; c++) for (let r = 0; r < p1; r++) this.a11[blk + r + c * p1]! += wi * t1.z[z1 + r]! * t1.z[z1 + c]!;
-    }
-
-    // A21, sparse by level of the first term: rows touched and values (nnz x p1, row-major)
+    // pattern of A21: dense rows touched by each level of the first term, and where each row entry lands
+    this.e = terms.slice(1).reduce((s, t) => s + t.p, 0) + this.p + 1;
+    this.rowIdx = new Int32Array(this.e);
+    this.rowVal = new Float64Array(this.e);
+    this.entryPos = new Int32Array(n * this.e);
     const byLevel = groupRows(t1.codes, this.l1);
-    const acc = new Float64Array(m * p1);
     const mark = new Int32Array(m).fill(-1);
     this.a21Rows = [];
-    this.a21Vals = [];
     for (let j = 0; j < this.l1; j++) {
       const touched: number[] = [];
       for (const i of byLevel[j]!) {
-        const wi = w ? w[i]! : 1;
-        fillRow(i);
-        for (let a = 0; a < e; a++) {
-          const ia = rowIdx[a]!;
+        this.fillRow(i, y);
+        for (let a = 0; a < this.e; a++) {
+          const ia = this.rowIdx[a]!;
           if (mark[ia] !== j) {
             mark[ia] = j;
             touched.push(ia);
-            acc.fill(0, ia * p1, ia * p1 + p1);
           }
-          const va = wi * rowVal[a]!;
-          for (let c = 0; c < p1; c++) acc[ia * p1 + c]! += va * t1.z[i * p1 + c]!;
         }
       }
       touched.sort((a, b) => a - b);
       const rows = Int32Array.from(touched);
-      const vals = new Float64Array(rows.length * p1);
-      rows.forEach((r, k) => vals.set(acc.subarray(r * p1, r * p1 + p1), k * p1));
+      const where = new Map<number, number>();
+      rows.forEach((r, k) => where.set(r, k));
+      for (const i of byLevel[j]!) {
+        this.fillRow(i, y);
+        for (let a = 0; a < this.e; a++) this.entryPos[i * this.e + a] = where.get(this.rowIdx[a]!)!;
+      }
       this.a21Rows.push(rows);
-      this.a21Vals.push(vals);
     }
+    this.a22 = new Float64Array(m * m);
+    this.a11 = new Float64Array(this.l1 * p1 * p1);
+    this.a21Vals = this.a21Rows.map((r) => new Float64Array(r.length * p1));
     this.l11 = new Float64Array(this.a11.length);
-    this.l21Vals = this.a21Vals.map((v) => new Float64Array(v.length));
+    this.l21Vals = this.a21Rows.map((r) => new Float64Array(r.length * p1));
     this.l22 = new Float64Array(m * m);
+    this.denseScale = new Float64Array(m).fill(1);
+    this.setValues(y, w);
+  }
+
+  /** Row i's entries in the dense block (other terms' columns, X, y) into rowIdx / rowVal. */
+  private fillRow(i: number, y: Float64Array): void {
+    const { terms, x, rowIdx, rowVal } = this;
+    let c = 0;
+    for (let k = 1; k < terms.length; k++) {
+      const t = terms[k]!;
+      const base = this.offsets[k]! + t.codes[i]! * t.p;
+      for (let r = 0; r < t.p; r++) {
+        rowIdx[c] = base + r;
+        rowVal[c++] = t.z[i * t.p + r]!;
+      }
+    }
+    for (let j = 0; j < this.p; j++) {
+      rowIdx[c] = this.q2 + j;
+      rowVal[c++] = x.data[i + j * x.ld]!;
+    }
+    rowIdx[c] = this.m - 1;
+    rowVal[c] = y[i]!;
+  }
+
+  /**
+   * (Re-)forms the cross-products A = [Z X y]' W [Z X y] for response y and weights w (default 1), keeping
+   * the sparsity pattern: the PIRLS step of a GLMM calls this once per iteration. O(n e (e + p1)).
+   */
+  setValues(y: Float64Array, w: Float64Array | null = null): void {
+    const { n, m, p1, e, terms, rowIdx, rowVal } = this;
+    if (y.length !== n || (w && w.length !== n)) throw new PlsError(`BlockedPls.setValues: expected ${n} values`);
+    const t1 = terms[0]!;
+    this.a22.fill(0);
+    this.a11.fill(0);
+    for (const v of this.a21Vals) v.fill(0);
+    for (let i = 0; i < n; i++) {
+      const wi = w ? w[i]! : 1;
+      this.fillRow(i, y);
+      const z1 = i * p1;
+      const lev = t1.codes[i]!;
+      const v21 = this.a21Vals[lev]!;
+      for (let a = 0; a < e; a++) {
+        const va = wi * rowVal[a]!;
+        const ia = rowIdx[a]!;
+        for (let b = 0; b < e; b++) this.a22[ia + rowIdx[b]! * m]! += va * rowVal[b]!;
+        const pos = this.entryPos[i * e + a]! * p1;
+        for (let c = 0; c < p1; c++) v21[pos + c]! += va * t1.z[z1 + c]!;
+      }
+      const blk = lev * p1 * p1;
+      for (let c = 0; c < p1; c++) for (let r = 0; r < p1; r++) this.a11[blk + r + c * p1]! += wi * t1.z[z1 + r]! * t1.z[z1 + c]!;
+    }
   }
 
   /**
@@ -207,8 +232,19 @@ export class BlockedPls {
     }
     // step 2: dense block M = Lambda2' A22 Lambda2 + diag(I_q2, 0)
     const M = this.l22;
-    M.set(this.a22);
-    for (let k = 1; k < terms.length; k++) scaleDenseBlocks(M, m, this.offsets[k]!, terms[k]!, T[k]!);
+    if (terms.every((t) => t.p === 1)) {
+      // scalar terms: M_rc = s_r s_c A_rc on the lower triangle in one pass
+      const sc = this.denseScale;
+      for (let k = 1; k < terms.length; k++) sc.fill(T[k]![0]!, this.offsets[k]!, this.offsets[k]! + terms[k]!.levels.length);
+      const A = this.a22;
+      for (let c = 0; c < m; c++) {
+        const scc = sc[c]!;
+        for (let r = c; r < m; r++) M[r + c * m] = A[r + c * m]! * sc[r]! * scc;
+      }
+    } else {
+      M.set(this.a22);
+      for (let k = 1; k < terms.length; k++) scaleDenseBlocks(M, m, this.offsets[k]!, terms[k]!, T[k]!);
+    }
     for (let d = 0; d < q2; d++) M[d + d * m]! += 1;
     // step 3: L21_j = Lambda2' A21_j T1 L11_j^{-T}
     for (let j = 0; j < l1; j++) {
@@ -316,22 +352,9 @@ export class BlockedPls {
     return { u, beta: x.slice(this.q2, this.q2 + this.p) };
   }
 
-  /** b = Lambda u, in the same layout as u (first term first). */
+  /** b = Lambda u at the last factored theta. */
   lambdaTimes(u: Float64Array): Float64Array {
-    const b = new Float64Array(u.length);
-    let off = 0;
-    this.terms.forEach((t, k) => {
-      const T = this.factors[k]!;
-      for (let l = 0; l < t.levels.length; l++) {
-        for (let r = 0; r < t.p; r++) {
-          let s = 0;
-          for (let c = 0; c <= r; c++) s += T[r + c * t.p]! * u[off + l * t.p + c]!;
-          b[off + l * t.p + r] = s;
-        }
-      }
-      off += t.levels.length * t.p;
-    });
-    return b;
+    return lambdaTimes(this.terms, this.factors, u);
   }
 
   /** (R_X' R_X)^{-1}: the unscaled covariance of beta (vcov = sigma^2 times this). O(p^3). */
@@ -426,6 +449,24 @@ export class BlockedPls {
     }
     return out;
   }
+}
+
+/** b = Lambda u for factors T_k (thetaToFactors), u laid out term by term, level by level. O(q p). */
+export function lambdaTimes(terms: readonly ReTerm[], T: Float64Array[], u: Float64Array): Float64Array {
+  const b = new Float64Array(u.length);
+  let off = 0;
+  terms.forEach((t, k) => {
+    const Tk = T[k]!;
+    for (let l = 0; l < t.levels.length; l++) {
+      for (let r = 0; r < t.p; r++) {
+        let s = 0;
+        for (let c = 0; c <= r; c++) s += Tk[r + c * t.p]! * u[off + l * t.p + c]!;
+        b[off + l * t.p + r] = s;
+      }
+    }
+    off += t.levels.length * t.p;
+  });
+  return b;
 }
 
 /** Row indices grouped by level (counting sort). O(n). */

@@ -57,6 +57,17 @@ describe('lme4 golden fits', () => {
           else expect(relErr(r.vcov, ref.vcov)).toBeLessThan(1e-3);
         });
       }
+      if (g.family !== 'gaussian') {
+        // The GLMM target is logLik within 1e-2. glmer's reported Laplace deviance takes log|L|^2 from
+        // the weights of the penultimate PIRLS iterate (about 5e-4 off the exact Laplace value on cbpp, which
+        // this engine computes at the converged mode), so its optimum and finite-difference Hessian differ
+        // slightly: fixed effects agree to ~1.5e-3 se and their se to ~1.3e-2 relative; asserted with margin.
+        m.fixef.forEach((r, j) => {
+          const ref = g.fixef[j]!;
+          expect(Math.abs(r.estimate - ref.estimate) / ref.se).toBeLessThan(5e-3);
+          expect(relErr(r.se, ref.se)).toBeLessThan(2e-2);
+        });
+      }
       expect(Math.abs(m.logLik - g.logLik)).toBeLessThan(1e-2);
       expect(Math.abs(m.AIC - g.AIC)).toBeLessThan(2e-2);
       expect(Math.abs(m.BIC - g.BIC)).toBeLessThan(2e-2);

@@ -1,0 +1,86 @@
+/**
+ * Reporting: the printed summary laid out as lme4's summary(), and the JSON record of `gpulmm fit --json`.
+ */
+import type { MixedModel } from './model.js';
+
+/** R-like significant-digit formatting (5 significant digits, exponent for tiny or huge values). */
+const fmt = (v: number): string => {
+  if (!Number.isFinite(v)) return String(v);
+  if (v !== 0 && (Math.abs(v) < 1e-4 || Math.abs(v) >= 1e7)) return v.toExponential(3);
+  return String(Number(v.toPrecision(5)));
+};
+
+const pad = (s: string, w: number, left = false) => (left ? s.padEnd(w) : s.padStart(w));
+
+function table(header: string[], rows: string[][], leftCols = 1): string {
+  const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j]!.length)));
+  const line = (cells: string[]) => cells.map((c, j) => pad(c, widths[j]!, j < leftCols)).join(' ');
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+const pFmt = (p: number): string => (p < 2e-16 ? '< 2e-16' : p.toExponential(2));
+
+/** The text summary: method, criterion, variance components, fixed effects, as lme4 prints them. */
+export function formatSummary(m: MixedModel): string {
+  const out: string[] = [];
+  const method =
+    m.family === 'gaussian'
+      ? `Linear mixed model fit by ${m.REML ? 'REML' : 'maximum likelihood'}${m.ddf !== 'residual' ? `. t-tests use ${m.ddf === 'satterthwaite' ? "Satterthwaite's" : 'Kenward-Roger'} method` : ''}`
+      : `Generalized linear mixed model fit by maximum likelihood (Laplace Approximation) [glmerMod]\n Family: ${m.family}  ( ${m.family === 'binomial' ? 'logit' : 'log'} )`;
+  out.push(method);
+  out.push(`Formula: ${m.formula}`);
+  out.push('');
+  if (m.REML) out.push(`REML criterion at convergence: ${m.REMLcrit!.toFixed(1)}`);
+  else {
+    out.push(table(['AIC', 'BIC', 'logLik', 'deviance'], [[m.AIC.toFixed(1), m.BIC.toFixed(1), m.logLik.toFixed(1), m.deviance!.toFixed(1)]], 0));
+  }
+  out.push('');
+  out.push('Random effects:');
+  const vcRows: string[][] = [];
+  const corr = new Map<string, number[]>();
+  for (const r of m.varcorr) if (r.var2 !== null) corr.set(`${r.grp}\u0000${r.var2}`, (corr.get(`${r.grp}\u0000${r.var2}`) ?? []).concat(r.sdcor));
+  let lastGrp = '';
+  for (const r of m.varcorr) {
+    if (r.var2 !== null) continue;
+    const grp = r.grp === lastGrp ? '' : r.grp;
+    lastGrp = r.grp;
+    const c = r.var1 !== null ? corr.get(`${r.grp}\u0000${r.var1}`) : undefined;
+    vcRows.push([` ${grp}`, r.var1 ?? '', fmt(r.vcov), fmt(r.sdcor), c ? c.map((v) => (Number.isFinite(v) ? v.toFixed(2) : 'NaN')).join(' ') : '']);
+  }
+  const anyCorr = corr.size > 0;
+  out.push(table([' Groups', 'Name', 'Variance', 'Std.Dev.', ...(anyCorr ? ['Corr'] : [])], vcRows.map((r) => (anyCorr ? r : r.slice(0, 4))), 2));
+  const groups = Object.entries(m.ngrps).map(([g, n]) => `${g}, ${n}`).join('; ');
+  out.push(`Number of obs: ${m.nobs}, groups:  ${groups}`);
+  out.push('');
+  out.push('Fixed effects:');
+  const gaussian = m.family === 'gaussian';
+  const head = gaussian ? ['', 'Estimate', 'Std. Error', 'df', 't value', 'Pr(>|t|)'] : ['', 'Estimate', 'Std. Error', 'z value', 'Pr(>|z|)'];
+  const rows = m.fixef.map((r) =>
+    gaussian
+      ? [r.term, fmt(r.estimate), fmt(r.se), fmt(r.df), r.t.toFixed(3), pFmt(r.p)]
+      : [r.term, fmt(r.estimate), fmt(r.se), r.t.toFixed(3), pFmt(r.p)],
+  );
+  out.push(table(head, rows));
+  if (!m.converged) out.push('\nwarning: the optimiser did not converge');
+  for (const msg of m.messages) out.push(msg);
+  return out.join('\n') + '\n';
+}
+
+/** The `--json` record (layout fixed by issue 5): NaN / infinite numbers become null. */
+export function summaryJson(m: MixedModel): Record<string, unknown> {
+  const num = (v: number | null) => (v === null || !Number.isFinite(v) ? null : v);
+  return {
+    fixef: m.fixef.map((r) => ({ term: r.term, estimate: num(r.estimate), se: num(r.se), df: num(r.df), t: num(r.t), p: num(r.p) })),
+    varcorr: m.varcorr.map((r) => ({ grp: r.grp, var1: r.var1, var2: r.var2, vcov: num(r.vcov), sdcor: num(r.sdcor) })),
+    REMLcrit: num(m.REMLcrit),
+    deviance: num(m.deviance),
+    logLik: num(m.logLik),
+    AIC: num(m.AIC),
+    BIC: num(m.BIC),
+    nobs: m.nobs,
+    ngrps: m.ngrps,
+    theta: m.theta,
+    converged: m.converged,
+    singular: m.singular,
+  };
+}
