@@ -1,0 +1,86 @@
+/**
+ * From the user's files to what a scan or a kinship needs: the genotype source (PLINK `--bfile` or BIMBAM
+ * `--geno/--anno`), the selected phenotypes, the covariates, the analysed individuals and the covariate matrix W
+ * after GEMMA's intercept rule. Row-count mismatches between files fail naming the file.
+ */
+import { f64Matrix, type F64Matrix } from '../kernels/matrix.js';
+import { openBimbam } from '../src/io/bimbam.js';
+import { checkRowCount, covariateDesign, readCovariateFile, readPhenotypeFile, type CovariateDesign } from '../src/io/gemma-tables.js';
+import { InputError } from '../src/io/errors.js';
+import { famPhenotype, openPlink, PlinkSource } from '../src/io/plink.js';
+import { readKeepFile, selectSamples, type SampleSelection } from './samples.js';
+import type { GenotypeSource } from './types.js';
+
+export interface AnalysisInputOptions {
+  /** PLINK prefix (PREFIX.bed/.bim/.fam). Exactly one of bfile and geno. */
+  bfile?: string;
+  /** BIMBAM mean genotype file (plain or gzip). */
+  geno?: string;
+  /** BIMBAM annotation file (rs ps chr). */
+  anno?: string;
+  /** Phenotype file (BIMBAM layout). Default for PLINK: the .fam phenotype columns. Required by nothing. */
+  pheno?: string;
+  /** 1-based phenotype columns (GEMMA -n); 'all' = every column of the phenotype source. Default [1]. */
+  phenoCols?: number[] | 'all';
+  /** Covariate file (GEMMA -c layout). */
+  covar?: string;
+  /** Keep list (IID or FID IID per line). */
+  keep?: string;
+}
+
+export interface AnalysisInputs {
+  source: GenotypeSource;
+  /** The selected phenotype columns (1-based, as given). */
+  phenoCols: number[];
+  /** Selected phenotypes over all individuals of the genotype file, NaN missing. */
+  phenotypes: Float64Array[];
+  /** Raw covariates over all individuals (NaN missing), when a covariate file was given. */
+  covariates?: F64Matrix;
+  samples: SampleSelection;
+  /** W over the analysed individuals, after the intercept rule. */
+  design: CovariateDesign;
+  /** Phenotypes of the analysed individuals: n x (#phenotypes). */
+  y: F64Matrix;
+}
+
+/** Opens the genotype source named by the options (PLINK or BIMBAM), validated. */
+export async function openGenotypes(opts: Pick<AnalysisInputOptions, 'bfile' | 'geno' | 'anno'>, nIndividuals?: number): Promise<GenotypeSource> {
+  if ((opts.bfile === undefined) === (opts.geno === undefined)) throw new RangeError('give exactly one of a PLINK prefix (--bfile) and a BIMBAM genotype file (--geno)');
+  if (opts.bfile !== undefined) return openPlink(opts.bfile);
+  return openBimbam(opts.geno!, { annoPath: opts.anno, nIndividuals });
+}
+
+/** Loads and cross-checks every per-individual input, then selects the analysed individuals (GEMMA's rule). */
+export async function loadAnalysisInputs(opts: AnalysisInputOptions): Promise<AnalysisInputs> {
+  const phenoTable = opts.pheno ? await readPhenotypeFile(opts.pheno) : undefined;
+  const source = await openGenotypes(opts, opts.bfile === undefined ? phenoTable?.values.rows : undefined);
+  const n = source.samples.length;
+  if (phenoTable) checkRowCount(phenoTable, n, source.describe);
+
+  // Phenotypes: the phenotype file, else the .fam columns (PLINK).
+  const fam = source instanceof PlinkSource ? source.fam : undefined;
+  const available = phenoTable ? phenoTable.values.cols : fam ? Math.min(...fam.phenotypeFields.map((f) => f.length)) : 0;
+  const phenoCols = opts.phenoCols === 'all' ? Array.from({ length: available }, (_, k) => k + 1) : (opts.phenoCols ?? (available > 0 ? [1] : []));
+  const phenotypes = phenoCols.map((col) => {
+    if (!Number.isInteger(col) || col < 1 || (phenoTable && col > available)) {
+      throw new InputError(opts.pheno ?? `${opts.bfile}.fam`, undefined, undefined, `phenotype column ${col} requested, but there are ${available} phenotype column(s)`);
+    }
+    if (phenoTable) return Float64Array.from({ length: n }, (_, i) => phenoTable.values.data[i + (col - 1) * phenoTable.values.ld]!);
+    if (fam) return famPhenotype(fam, col);
+    throw new InputError(opts.geno ?? '', undefined, undefined, 'BIMBAM genotypes carry no phenotype: give a phenotype file');
+  });
+  phenotypes.forEach((p, k) => {
+    if (p.every((v) => Number.isNaN(v))) {
+      throw new InputError(opts.pheno ?? `${opts.bfile}.fam`, undefined, undefined, `phenotype ${phenoCols[k]} is missing (NA${phenoTable ? '' : ' or -9'}) for every individual`);
+    }
+  });
+
+  const covTable = opts.covar ? await readCovariateFile(opts.covar) : undefined;
+  if (covTable) checkRowCount(covTable, n, source.describe);
+  const keep = opts.keep ? await readKeepFile(opts.keep) : undefined;
+  const samples = selectSamples({ ids: source.samples, phenotypes, covariates: covTable?.values, keep });
+  const design = covariateDesign(covTable?.values, samples.indices);
+  const y = f64Matrix(samples.indices.length, phenotypes.length);
+  phenotypes.forEach((p, k) => samples.indices.forEach((i, r) => (y.data[r + k * y.ld] = p[i]!)));
+  return { source, phenoCols, phenotypes, covariates: covTable?.values, samples, design, y };
+}

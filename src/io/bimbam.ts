@@ -1,0 +1,115 @@
+/**
+ * BIMBAM genotypes as GEMMA reads them (manual section 4.1): the mean genotype file (`-g`, plain or gzip),
+ * one line per SNP: `rs, allele1, allele0, dosage_1, ..., dosage_n` (fields separated by spaces, tabs or commas;
+ * dosage = expected copies of allele1 in [0, 2]; `NA` missing), and the annotation file (`-a`): `rs ps chr [cM]`.
+ * Individuals have no IDs: row i of the phenotype file is individual i (IDs here are "1".."n").
+ */
+import type { GenotypeBlock, GenotypeSource, SnpInfo } from '../../gwas/types.js';
+import { f64Matrix } from '../../kernels/matrix.js';
+import { InputError } from './errors.js';
+import { GEMMA_SEP, readNonEmptyLines, splitFields } from './gemma-tables.js';
+import { readLines } from './lines.js';
+import { checkKeep } from './plink.js';
+
+/** Position and chromosome of a SNP from the annotation file (GEMMA: NA -> ps -9, chr "-9"). */
+export interface SnpAnnotation {
+  ps: number;
+  chr: string;
+}
+
+/** Reads a BIMBAM annotation file (`rs ps chr [cM]`) into a map by rs. */
+export async function readAnnotation(path: string): Promise<Map<string, SnpAnnotation>> {
+  const anno = new Map<string, SnpAnnotation>();
+  for (const { line, lineNo } of await readNonEmptyLines(path)) {
+    const f = splitFields(line, GEMMA_SEP);
+    if (f.length < 3) throw new InputError(path, lineNo, undefined, `expected at least 3 columns (rs ps chr [cM]), found ${f.length}`);
+    const ps = f[1] === 'NA' ? -9 : Number(f[1]);
+    if (!Number.isInteger(ps)) throw new InputError(path, lineNo, 2, `expected an integer position or NA, found '${f[1]}'`);
+    anno.set(f[0]!, { ps, chr: f[2] === 'NA' ? '-9' : f[2]! });
+  }
+  return anno;
+}
+
+/** Parses one dosage field: NA -> NaN, else a number in [0, 2]. */
+function parseDosage(raw: string, path: string, lineNo: number, column: number): number {
+  if (raw === 'NA') return Number.NaN;
+  const v = Number(raw);
+  if (raw === '' || !(v >= 0 && v <= 2)) throw new InputError(path, lineNo, column, `expected a dosage in [0, 2] or NA, found '${raw}'`);
+  return v;
+}
+
+/**
+ * A BIMBAM mean genotype file as a {@link GenotypeSource}. {@link openBimbam} reads it once to collect the SNP
+ * metadata and check that every line has the same number of dosages; {@link BimbamSource.blocks} streams it again.
+ */
+export class BimbamSource implements GenotypeSource {
+  readonly describe: string;
+  readonly samples: readonly string[];
+  readonly nSnps: number;
+
+  constructor(
+    readonly genoPath: string,
+    readonly snps: readonly SnpInfo[],
+    nIndividuals: number,
+  ) {
+    this.describe = genoPath;
+    this.samples = Array.from({ length: nIndividuals }, (_, i) => String(i + 1));
+    this.nSnps = snps.length;
+  }
+
+  /** Streams SNPs in file order, `blockSize` at a time, for individuals `keep`. O(file bytes) per pass. */
+  async *blocks(blockSize: number, keep?: Int32Array): AsyncIterable<GenotypeBlock> {
+    if (!Number.isInteger(blockSize) || blockSize < 1) throw new RangeError(`blocks: blockSize must be a positive integer, got ${blockSize}`);
+    const nInd = this.samples.length;
+    if (keep) checkKeep(keep, nInd, this.describe);
+    const rows = keep ? keep.length : nInd;
+    let start = 0;
+    let filled = 0;
+    let dosages = f64Matrix(rows, Math.min(blockSize, this.nSnps));
+    for await (const { line, lineNo } of readLines(this.genoPath)) {
+      if (line.trim() === '') continue;
+      const f = splitFields(line, GEMMA_SEP);
+      const snp = start + filled;
+      if (snp >= this.nSnps || f.length !== nInd + 3 || f[0] !== this.snps[snp]!.rs) {
+        throw new InputError(this.genoPath, lineNo, undefined, `changed since it was opened (expected SNP ${snp + 1} '${this.snps[snp]?.rs}' with ${nInd} dosages)`);
+      }
+      const col = filled * rows;
+      if (keep) for (let r = 0; r < rows; r++) dosages.data[col + r] = parseDosage(f[keep[r]! + 3]!, this.genoPath, lineNo, keep[r]! + 4);
+      else for (let i = 0; i < nInd; i++) dosages.data[col + i] = parseDosage(f[i + 3]!, this.genoPath, lineNo, i + 4);
+      filled++;
+      if (filled === dosages.cols) {
+        yield { start, snps: this.snps.slice(start, start + filled), dosages };
+        start += filled;
+        filled = 0;
+        dosages = f64Matrix(rows, Math.min(blockSize, this.nSnps - start));
+      }
+    }
+    if (start !== this.nSnps) throw new InputError(this.genoPath, undefined, undefined, `changed since it was opened: ended after ${start + filled} of ${this.nSnps} SNPs`);
+  }
+}
+
+/**
+ * Opens a BIMBAM mean genotype file (and optional annotation): one pass collects rs, alleles and positions and
+ * checks that every line holds 3 + n fields (n from the first line, or `nIndividuals` when given).
+ * SNPs absent from the annotation get chr "-9" and ps -9, as in GEMMA.
+ */
+export async function openBimbam(genoPath: string, opts: { annoPath?: string; nIndividuals?: number } = {}): Promise<BimbamSource> {
+  const anno = opts.annoPath ? await readAnnotation(opts.annoPath) : undefined;
+  const snps: SnpInfo[] = [];
+  let nInd = opts.nIndividuals;
+  for await (const { line, lineNo } of readLines(genoPath)) {
+    if (line.trim() === '') continue;
+    const f = splitFields(line, GEMMA_SEP);
+    if (nInd === undefined) {
+      if (f.length < 4) throw new InputError(genoPath, lineNo, undefined, `expected rs, allele1, allele0 and at least one dosage, found ${f.length} fields`);
+      nInd = f.length - 3;
+    }
+    if (f.length !== nInd + 3) {
+      throw new InputError(genoPath, lineNo, undefined, `expected 3 + ${nInd} fields (rs, allele1, allele0, one dosage per individual), found ${f.length}`);
+    }
+    const a = anno?.get(f[0]!);
+    snps.push({ chr: a?.chr ?? '-9', rs: f[0]!, ps: a?.ps ?? -9, allele1: f[1]!, allele0: f[2]! });
+  }
+  if (snps.length === 0 || nInd === undefined) throw new InputError(genoPath, undefined, undefined, 'no SNPs: expected one line per SNP');
+  return new BimbamSource(genoPath, snps, nInd);
+}

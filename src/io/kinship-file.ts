@@ -1,0 +1,158 @@
+/**
+ * Kinship matrix files.
+ *
+ * GEMMA text (`.cXX.txt` / `.sXX.txt`, GEMMA -k): n lines of n numbers separated by tabs (spaces and commas
+ * accepted on input), written with 10 significant digits (C++ ostream precision 10, i.e. printf %.10g).
+ *
+ * gpulmm binary (little-endian):
+ *   bytes 0-7    magic "gpulmmK\0"
+ *   bytes 8-11   u32 format version (1)
+ *   bytes 12-15  u32 n
+ *   bytes 16-    n * n f64, column-major (element (i, j) at 16 + 8 (i + j n))
+ * Exact (no rounding), 8 n^2 + 16 bytes; {@link readKinship} recognises it by the magic.
+ */
+import { open, readFile } from 'node:fs/promises';
+import { f64Matrix, shapeOf, type F64Matrix } from '../../kernels/matrix.js';
+import { openAtomic } from './atomic-file.js';
+import { InputError } from './errors.js';
+import { GEMMA_SEP, parseNumberField, splitFields } from './gemma-tables.js';
+import { readLines } from './lines.js';
+
+export const KINSHIP_MAGIC = 'gpulmmK\0';
+export const KINSHIP_VERSION = 1;
+const HEADER_BYTES = 16;
+
+export type KinshipFormat = 'gemma' | 'binary';
+
+/** Relative asymmetry |K_ij - K_ji| / max(|K_ij|, |K_ji|, 1e-300) above which a kinship is rejected. */
+const SYMMETRY_TOLERANCE = 1e-6;
+
+/** Formats like printf("%.{digits}g"): shortest of fixed/exponent, trailing zeros removed, exponent >= 2 digits. */
+export function formatG(v: number, digits = 10): string {
+  if (!Number.isFinite(v)) return Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf';
+  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
+  const [mantissa, expText] = v.toExponential(digits - 1).split('e');
+  const exp = Number(expText);
+  if (exp < -4 || exp >= digits) {
+    const m = mantissa!.includes('.') ? mantissa!.replace(/0+$/, '').replace(/\.$/, '') : mantissa!;
+    return `${m}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  }
+  const fixed = v.toFixed(Math.max(0, digits - 1 - exp));
+  return fixed.includes('.') ? fixed.replace(/0+$/, '').replace(/\.$/, '') : fixed;
+}
+
+/** Throws an InputError (naming `path` and the line of row i) unless k is square and symmetric. O(n^2). */
+export function checkKinship(k: F64Matrix, path: string, expectedN?: number, lineOfRow: (i: number) => number | undefined = () => undefined): void {
+  if (k.rows !== k.cols) throw new InputError(path, undefined, undefined, `kinship must be square, found ${shapeOf(k)}`);
+  if (expectedN !== undefined && k.rows !== expectedN) {
+    throw new InputError(path, undefined, undefined, `kinship is ${k.rows} x ${k.rows} but the genotype file has ${expectedN} individuals: expected ${expectedN} x ${expectedN}`);
+  }
+  for (let j = 0; j < k.cols; j++) {
+    for (let i = j + 1; i < k.rows; i++) {
+      const a = k.data[i + j * k.ld]!;
+      const b = k.data[j + i * k.ld]!;
+      if (!Number.isFinite(a)) throw new InputError(path, lineOfRow(i), j + 1, `kinship entry (${i + 1}, ${j + 1}) is not a finite number: ${a}`);
+      if (Math.abs(a - b) > SYMMETRY_TOLERANCE * Math.max(Math.abs(a), Math.abs(b), 1e-300)) {
+        throw new InputError(path, lineOfRow(i), j + 1, `kinship is not symmetric: K[${i + 1},${j + 1}] = ${a} but K[${j + 1},${i + 1}] = ${b}`);
+      }
+    }
+  }
+}
+
+/** Reads GEMMA's text kinship: n rows of n numbers. Errors name the file and line. */
+export async function readKinshipText(path: string, expectedN?: number): Promise<F64Matrix> {
+  const rows: Float64Array[] = [];
+  const lineNos: number[] = [];
+  for await (const { line, lineNo } of readLines(path)) {
+    if (line.trim() === '') continue;
+    const f = splitFields(line, GEMMA_SEP);
+    const n = expectedN ?? (rows.length === 0 ? f.length : rows[0]!.length);
+    if (f.length !== n) {
+      const why = expectedN !== undefined ? `the genotype file has ${expectedN} individuals` : `line ${lineNos[0] ?? lineNo} has ${n}`;
+      throw new InputError(path, lineNo, undefined, `kinship row ${rows.length + 1} has ${f.length} values, expected ${n} (${why})`);
+    }
+    if (rows.length >= n) throw new InputError(path, lineNo, undefined, `kinship has more than ${n} rows: expected an ${n} x ${n} matrix`);
+    rows.push(Float64Array.from(f, (v, j) => parseNumberField(v, path, lineNo, j + 1, 'kinship entry')));
+    lineNos.push(lineNo);
+  }
+  const n = rows.length === 0 ? 0 : rows[0]!.length;
+  if (rows.length !== n || n === 0) {
+    throw new InputError(path, undefined, undefined, `kinship has ${rows.length} rows of ${n} values: expected a square n x n matrix${expectedN !== undefined ? ` with n = ${expectedN}` : ''}`);
+  }
+  const k = f64Matrix(n, n);
+  rows.forEach((r, i) => {
+    for (let j = 0; j < n; j++) k.data[i + j * n] = r[j]!;
+  });
+  checkKinship(k, path, expectedN, (i) => lineNos[i]);
+  return k;
+}
+
+/** Reads the gpulmm binary kinship (see the module comment), checking magic, version and size. */
+export async function readKinshipBinary(path: string, expectedN?: number): Promise<F64Matrix> {
+  const bytes = await readFile(path);
+  if (bytes.length < HEADER_BYTES || bytes.toString('latin1', 0, 8) !== KINSHIP_MAGIC) {
+    throw new InputError(path, undefined, undefined, `not a gpulmm binary kinship: expected magic "gpulmmK\\0" at byte 0`);
+  }
+  const version = bytes.readUInt32LE(8);
+  if (version !== KINSHIP_VERSION) throw new InputError(path, undefined, undefined, `binary kinship format version ${version}, expected ${KINSHIP_VERSION}`);
+  const n = bytes.readUInt32LE(12);
+  const want = HEADER_BYTES + 8 * n * n;
+  if (bytes.length !== want) throw new InputError(path, undefined, undefined, `binary kinship header says n = ${n}, so ${want} bytes, but the file has ${bytes.length} bytes (truncated or corrupt)`);
+  const data = new Float64Array(n * n);
+  Buffer.from(data.buffer).set(bytes.subarray(HEADER_BYTES));
+  const k = f64Matrix(n, n, data);
+  checkKinship(k, path, expectedN);
+  return k;
+}
+
+/** True when the file starts with the binary kinship magic. */
+export async function isBinaryKinship(path: string): Promise<boolean> {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    throw new InputError(path, undefined, undefined, `cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  try {
+    const head = Buffer.alloc(8);
+    const { bytesRead } = await fh.read(head, 0, 8, 0);
+    return bytesRead === 8 && head.toString('latin1') === KINSHIP_MAGIC;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Reads a kinship in either format (binary recognised by its magic; otherwise GEMMA text, plain or gzip). */
+export async function readKinship(path: string, expectedN?: number): Promise<F64Matrix> {
+  return (await isBinaryKinship(path)) ? readKinshipBinary(path, expectedN) : readKinshipText(path, expectedN);
+}
+
+/** Writes a kinship atomically (temporary name, renamed when complete) in GEMMA text or the binary format. */
+export async function writeKinship(path: string, k: F64Matrix, format: KinshipFormat = 'gemma'): Promise<void> {
+  if (k.rows !== k.cols) throw new RangeError(`writeKinship: kinship must be square, got ${shapeOf(k)}`);
+  const n = k.rows;
+  const out = await openAtomic(path);
+  try {
+    if (format === 'binary') {
+      const header = Buffer.alloc(HEADER_BYTES);
+      header.write(KINSHIP_MAGIC, 0, 'latin1');
+      header.writeUInt32LE(KINSHIP_VERSION, 8);
+      header.writeUInt32LE(n, 12);
+      await out.write(header);
+      for (let j = 0; j < n; j++) {
+        const col = Float64Array.from(k.data.subarray(j * k.ld, j * k.ld + n));
+        await out.write(new Uint8Array(col.buffer));
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const fields = new Array<string>(n);
+        for (let j = 0; j < n; j++) fields[j] = formatG(k.data[i + j * k.ld]!);
+        await out.write(`${fields.join('\t')}\n`);
+      }
+    }
+    await out.commit();
+  } catch (e) {
+    await out.abort();
+    throw e;
+  }
+}

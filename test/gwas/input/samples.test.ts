@@ -1,0 +1,84 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { f64FromRows } from '../../../kernels/matrix.js';
+import { loadAnalysisInputs } from '../../../gwas/inputs.js';
+import { describeSelection, readKeepFile, selectSamples } from '../../../gwas/samples.js';
+import { covariateDesign } from '../../../src/io/gemma-tables.js';
+import { InputError } from '../../../src/io/errors.js';
+import { GOLDEN, logValue, SIM, SIM_PREFIX, tempDir } from './sim-fixtures.js';
+
+describe('analysed individuals (GEMMA rule)', () => {
+  test('sim cohort: counts equal GEMMA logs without and with covariates', async () => {
+    const plain = await loadAnalysisInputs({ bfile: SIM_PREFIX });
+    expect(plain.samples.counts.analysed).toBe(Number(logValue(join(GOLDEN, 'lmm4.log.txt.gz'), 'number of analyzed individuals')));
+    const covar = await loadAnalysisInputs({ bfile: SIM_PREFIX, covar: join(SIM, 'sim.covar.txt') });
+    expect(covar.samples.counts.analysed).toBe(Number(logValue(join(GOLDEN, 'lmm4_covar.log.txt.gz'), 'number of analyzed individuals')));
+    expect(covar.samples.counts).toEqual({ total: 350, missingPhenotype: 10, missingCovariate: 5, notKept: 0, analysed: 335 });
+    expect(describeSelection(covar.samples)).toBe('335 of 350 individuals analysed (10 missing a phenotype, 5 missing a covariate)');
+    expect(covar.design.w.cols).toBe(3);
+    expect(covar.y.rows).toBe(335);
+    const bimbam = await loadAnalysisInputs({ geno: join(SIM, 'sim.geno.txt.gz'), pheno: join(SIM, 'sim.pheno.txt'), phenoCols: [1, 2], covar: join(SIM, 'sim.covar.txt') });
+    // Every selected phenotype must be present: fewer than with phenotype 2 alone (GEMMA's 333).
+    expect(bimbam.samples.counts.analysed).toBeLessThan(Number(logValue(join(GOLDEN, 'bimbam_lmm4_covar_n2.log.txt.gz'), 'number of analyzed individuals')));
+  });
+
+  test('keep list (IID or FID IID) restricts; an unknown ID names the keep file and line', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'keep.txt'), 'F001 F001_1\nF001_2\nU001\n');
+    const s = await loadAnalysisInputs({ bfile: SIM_PREFIX, keep: join(dir, 'keep.txt') });
+    expect(s.samples.ids).toEqual(['F001_1', 'F001_2', 'U001']);
+    expect(s.samples.counts.notKept).toBe(337);
+    writeFileSync(join(dir, 'bad.txt'), 'F001_1\nnobody\n');
+    const err = await loadAnalysisInputs({ bfile: SIM_PREFIX, keep: join(dir, 'bad.txt') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).line).toBe(2);
+    expect((err as InputError).message).toMatch(/bad\.txt:2: sample 'nobody' is not an individual/);
+    await expect(readKeepFile(join(dir, 'missing.txt'))).rejects.toThrow(/missing\.txt: cannot open/);
+  });
+
+  test('phenotype / covariate files with another number of rows than individuals', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'short.txt'), '1.0\n2.0\n');
+    await expect(loadAnalysisInputs({ bfile: SIM_PREFIX, covar: join(dir, 'short.txt') })).rejects.toThrow(/short\.txt: has 2 rows but .*sim\.bed has 350 individuals/);
+    await expect(loadAnalysisInputs({ bfile: SIM_PREFIX, pheno: join(dir, 'short.txt') })).rejects.toThrow(/has 2 rows/);
+    // BIMBAM: the genotype lines must hold one dosage per phenotype row.
+    await expect(loadAnalysisInputs({ geno: join(SIM, 'sim.geno.txt.gz'), pheno: join(dir, 'short.txt') })).rejects.toThrow(/sim\.geno\.txt\.gz:1: expected 3 \+ 2 fields/);
+  });
+
+  test('non-numeric and all-missing phenotypes', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'p.txt'), '1.0 2\nNA 3\nabc 4\n');
+    await expect(loadAnalysisInputs({ geno: join(SIM, 'sim.geno.txt.gz'), pheno: join(dir, 'p.txt') })).rejects.toThrow(/p\.txt:3:1: expected a number or NA as phenotype, found 'abc'/);
+    writeFileSync(join(dir, 'na.txt'), 'NA\n'.repeat(350));
+    await expect(loadAnalysisInputs({ bfile: SIM_PREFIX, pheno: join(dir, 'na.txt') })).rejects.toThrow(/na\.txt: phenotype 1 is missing \(NA\) for every individual/);
+  });
+
+  test('selectSamples needs every phenotype and covariate', () => {
+    const nan = Number.NaN;
+    const s = selectSamples({
+      ids: ['a', 'b', 'c', 'd'],
+      phenotypes: [Float64Array.from([1, nan, 3, 4]), Float64Array.from([1, 2, 3, nan])],
+      covariates: f64FromRows([[1], [1], [nan], [2]]),
+    });
+    expect(Array.from(s.indices)).toEqual([0]);
+    expect(s.counts).toEqual({ total: 4, missingPhenotype: 2, missingCovariate: 1, notKept: 0, analysed: 1 });
+    expect(() => selectSamples({ ids: ['a'], phenotypes: [Float64Array.from([nan])] })).toThrow(/no individual has every selected phenotype/);
+  });
+});
+
+describe("GEMMA's intercept rule", () => {
+  const rows = Int32Array.from([0, 1, 2]);
+  test('no file: W = 1; no constant column: ones appended last; a constant column: kept as is; all constant: W = 1', () => {
+    expect(covariateDesign(undefined, rows)).toMatchObject({ intercept: 'none-given', w: { cols: 1 } });
+    const a = covariateDesign(f64FromRows([[1], [2], [3]]), rows);
+    expect(a.intercept).toBe('appended');
+    expect(Array.from(a.w.data)).toEqual([1, 2, 3, 1, 1, 1]);
+    const p = covariateDesign(f64FromRows([[2, 1], [2, 5], [2, 3]]), rows);
+    expect(p.intercept).toBe('present');
+    expect(Array.from(p.w.data)).toEqual([2, 2, 2, 1, 5, 3]);
+    expect(covariateDesign(f64FromRows([[2, 7], [2, 7], [2, 7]]), rows)).toMatchObject({ intercept: 'all-constant', w: { cols: 1 } });
+    // Constancy is judged on the analysed rows only.
+    expect(covariateDesign(f64FromRows([[9], [2], [2]]), Int32Array.from([1, 2])).intercept).toBe('all-constant');
+  });
+});
