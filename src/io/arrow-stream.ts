@@ -16,7 +16,7 @@ import {
   Schema,
   Struct,
   Utf8,
-  vectorFromArray,
+  type Data,
   type DataType,
 } from 'apache-arrow';
 import { openAtomic, type AtomicFile } from './atomic-file.js';
@@ -56,6 +56,56 @@ const ARROW_TYPES: Record<ArrowColumnType, () => DataType> = {
   utf8: () => new Utf8(),
   bool: () => new Bool(),
 };
+
+/** Validity bitmap (LSB first) with bit i clear where `isNull(i)`, or undefined when nothing is null. */
+function nullBitmap(length: number, isNull: (i: number) => boolean): { bitmap: Uint8Array | undefined; nullCount: number } {
+  let nullCount = 0;
+  for (let i = 0; i < length; i++) if (isNull(i)) nullCount++;
+  if (nullCount === 0) return { bitmap: undefined, nullCount };
+  const bitmap = new Uint8Array((length + 7) >> 3);
+  for (let i = 0; i < length; i++) if (!isNull(i)) bitmap[i >> 3]! |= 1 << (i & 7);
+  return { bitmap, nullCount };
+}
+
+/**
+ * Utf8 column data built directly: UTF-8 bytes of all strings in one buffer plus int32 offsets (O(total bytes);
+ * several times faster than apache-arrow's generic builder). null entries become nulls.
+ */
+function utf8Data(type: Utf8, values: readonly (string | null)[]): Data<Utf8> {
+  const length = values.length;
+  const encoder = new TextEncoder();
+  let capacity = 16;
+  for (let i = 0; i < length; i++) capacity += (values[i] ?? '').length * 3;
+  const bytes = new Uint8Array(capacity);
+  const offsets = new Int32Array(length + 1);
+  let at = 0;
+  for (let i = 0; i < length; i++) {
+    const v = values[i];
+    if (v) {
+      // ASCII fast path; any other character re-encodes the whole string with TextEncoder.
+      const start = at;
+      for (let j = 0; j < v.length; j++) {
+        const c = v.charCodeAt(j);
+        if (c >= 0x80) {
+          at = start + encoder.encodeInto(v, bytes.subarray(start)).written;
+          break;
+        }
+        bytes[at++] = c;
+      }
+    }
+    offsets[i + 1] = at;
+  }
+  const { bitmap, nullCount } = nullBitmap(length, (i) => values[i] === null || values[i] === undefined);
+  return makeData({ type, length, nullCount, nullBitmap: bitmap, valueOffsets: offsets, data: bytes.subarray(0, at) });
+}
+
+/** Bool column data: values packed LSB first, one bit per row. */
+function boolData(type: Bool, values: readonly boolean[]): Data<Bool> {
+  const length = values.length;
+  const bits = new Uint8Array((length + 7) >> 3);
+  for (let i = 0; i < length; i++) if (values[i]) bits[i >> 3]! |= 1 << (i & 7);
+  return makeData({ type, length, data: bits });
+}
 
 export class ArrowStreamWriter {
   private rows = 0;
@@ -123,10 +173,10 @@ export class ArrowStreamWriter {
           return makeData({ type, length, data: values });
         case 'utf8':
           if (!Array.isArray(values)) throw bad();
-          return vectorFromArray(values as (string | null)[], type as Utf8).data[0]!;
+          return utf8Data(type as Utf8, values as readonly (string | null)[]);
         case 'bool':
           if (!Array.isArray(values)) throw bad();
-          return vectorFromArray(values as boolean[], type as Bool).data[0]!;
+          return boolData(type as Bool, values as readonly boolean[]);
       }
     });
     const data = makeData({ type: new Struct(this.schema.fields), length, nullCount: 0, children });

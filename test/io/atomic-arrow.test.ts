@@ -95,6 +95,18 @@ describe('ArrowStreamWriter', () => {
     expect(Array.from(last.getChild('beta')!.toArray() as Float64Array)).toEqual(Array.from(want.beta));
     expect(Array.from(last.getChild('ok')!, Boolean)).toEqual(want.ok);
   });
+  it('utf8 nulls and non-ASCII strings, bool bits across byte boundaries', async () => {
+    const path = join(dir, 'strings.arrow');
+    const w = await ArrowStreamWriter.open(path, { columns: [{ name: 's', type: 'utf8' }, { name: 'b', type: 'bool' }] });
+    const s = ['a', null, 'µé→𝛽', '', 'plain', null, 'x'.repeat(100), 'ü', 'z'];
+    const b = s.map((_, i) => i % 3 === 1);
+    await w.write({ s, b });
+    await w.close();
+    const [got] = [...RecordBatchReader.from(readFileSync(path))];
+    expect(got!.getChild('s')!.toArray()).toEqual(s);
+    expect(got!.getChild('s')!.nullCount).toBe(2);
+    expect(Array.from(got!.getChild('b')!, Boolean)).toEqual(b);
+  });
   it('abort leaves nothing behind', async () => {
     const sub = mkdtempSync(join(dir, 'abort-'));
     const w = await ArrowStreamWriter.open(join(sub, 'a.arrow'), { columns });

@@ -27,3 +27,19 @@ describe('multiple testing against R', () => {
     expect(benjaminiHochberg(new Float64Array(0)).length).toBe(0);
   });
 });
+
+describe('benjaminiHochberg order', () => {
+  it('matches the definition on ties, zeros (incl. -0), ones and NaN in a shuffled vector', () => {
+    const base = [0, -0, 1e-300, 0.01, 0.01, 0.02, 0.5, 0.5, 1, 1, NaN, 3e-8, 0.049, 0.2];
+    const p = Float64Array.from({ length: 2000 }, (_, i) => base[(i * 7919) % base.length]! * (i % 5 === 0 ? 1 : 0.999 ** (i % 13)));
+    const adj = benjaminiHochberg(p);
+    // Reference: direct O(m^2) definition q_i = min(1, min_{j: p_j >= p_i} m p_j / rank_j), rank by a comparison sort.
+    const kept = [...p].filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+    const m = kept.length;
+    const qSorted = kept.map((_, j) => Math.min(1, ...kept.slice(j).map((v, k) => (m / (j + k + 1)) * v)));
+    for (let i = 0; i < p.length; i++) {
+      if (Number.isNaN(p[i]!)) expect(adj[i]).toBeNaN();
+      else expect(adj[i]).toBe(qSorted[kept.indexOf(p[i]!)]);
+    }
+  });
+});
