@@ -11,6 +11,8 @@ import { f64Matrix, shapeOf, type F64Matrix } from '../matrix.js';
 import { checkSquare } from '../validate.js';
 import { gemmStrided } from './gemm-core.js';
 import { tridiagonalEigen } from './tridiagonal-eigen.js';
+import { wasm, type WasmModule } from './wasm/runtime.js';
+import { symvKernelBytes } from './wasm/symv-kernel.js';
 
 /** Eigenvalues ascending and orthonormal eigenvectors of the symmetric A (only its lower triangle is read). */
 export function cpuEigh(a: F64Matrix): EighResult {
@@ -18,11 +20,11 @@ export function cpuEigh(a: F64Matrix): EighResult {
   const ld = Math.max(1, n);
   const w = new Float64Array(n);
   const v = f64Matrix(n, n);
-  const work = new Float64Array(n * n);
+  const { a: work, p, symv } = eighWorkspace(n);
   for (let j = 0; j < n; j++) for (let i = j; i < n; i++) work[i + j * ld] = a.data[i + j * a.ld]!;
   const e = new Float64Array(n);
   const tau = new Float64Array(n);
-  tridiagonalise(work, n, w, e, tau);
+  tridiagonalise(work, p, symv, n, w, e, tau);
   tridiagonalEigen(w, e, n, v.data, `A ${shapeOf(a)}`);
   backTransform(work, n, tau, v.data);
   sortAscending(w, v.data, n);
@@ -43,20 +45,29 @@ function scaledNorm(x: Float64Array, off: number, len: number): number {
   return scale * Math.sqrt(s);
 }
 
-/** p[s0:n] = A[s0:n, s0:n] x[s0:n] reading only the lower triangle of the packed n x n `a` (symv). */
-function symvLower(a: Float64Array, n: number, s0: number, x: Float64Array, xOff: number, p: Float64Array): void {
-  p.fill(0, s0, n);
-  for (let j = s0; j < n; j++) {
-    const cj = j * n;
-    const xj = x[xOff + j]!;
-    let acc = a[cj + j]! * xj;
-    for (let i = j + 1; i < n; i++) {
-      const aij = a[cj + i]!;
-      p[i] += aij * xj;
-      acc += aij * x[xOff + i]!;
-    }
-    p[j] += acc;
-  }
+/** p[s0:n] = A[s0:n, s0:n] a[xOff + s0 : xOff + n] over the lower triangle of the workspace matrix. */
+type Symv = (s0: number, xOff: number) => void;
+
+let symvModule: WasmModule | undefined;
+
+/**
+ * The n x n working matrix and the symv output vector, both in a fresh wasm memory of the symv kernel
+ * (released with the call): a = f64[0 : n^2], p = f64[n^2 : n^2 + n].
+ */
+function eighWorkspace(n: number): { a: Float64Array; p: Float64Array; symv: Symv } {
+  symvModule ??= new wasm.Module(symvKernelBytes());
+  const memory = new wasm.Memory({ initial: Math.max(1, Math.ceil(((n * n + n) * 8) / 65536)), maximum: 65536 });
+  const kernel = new wasm.Instance(symvModule, { env: { memory } }).exports.symv as (aPtr: number, ld: number, s0: number, n: number, xPtr: number, pPtr: number) => void;
+  const all = new Float64Array(memory.buffer, 0, n * n + n);
+  const p = all.subarray(n * n);
+  return {
+    a: all.subarray(0, n * n),
+    p,
+    symv: (s0, xOff) => {
+      p.fill(0, s0, n);
+      kernel(0, n * 8, s0, n, xOff * 8, n * n * 8);
+    },
+  };
 }
 
 /**
@@ -87,8 +98,7 @@ function reflector(a: Float64Array, n: number, k: number, e: Float64Array): numb
  * the panel the trailing matrix takes one rank-2NB update (two lower-triangle products). Small trailing
  * matrices finish unblocked (symv + syr2 per step).
  */
-function tridiagonalise(a: Float64Array, n: number, d: Float64Array, e: Float64Array, tau: Float64Array): void {
-  const p = new Float64Array(n);
+function tridiagonalise(a: Float64Array, p: Float64Array, symv: Symv, n: number, d: Float64Array, e: Float64Array, tau: Float64Array): void {
   const vb = new Float64Array(n * NB);
   const wb = new Float64Array(n * NB);
   let k0 = 0;
@@ -112,7 +122,7 @@ function tridiagonalise(a: Float64Array, n: number, d: Float64Array, e: Float64A
       const ct = t * n;
       for (let r = i + 1; r < n; r++) vb[ct + r] = a[col + r]!;
       // Step 3: p = A22 v - V (W^T v) - W (V^T v), then w = tau p - (tau^2/2)(p.v) v.
-      symvLower(a, n, i + 1, a, col, p);
+      symv(i + 1, col);
       for (let q = 0; q < t; q++) {
         const cq = q * n;
         let x1 = 0, x2 = 0;
@@ -145,7 +155,7 @@ function tridiagonalise(a: Float64Array, n: number, d: Float64Array, e: Float64A
     if (t === 0) continue;
     // p = tau A22 v; w = p - (tau/2)(p.v) v; A22 -= v w^T + w v^T (lower).
     const s0 = k + 1;
-    symvLower(a, n, s0, a, col, p);
+    symv(s0, col);
     let pv = 0;
     for (let i = s0; i < n; i++) {
       p[i] *= t;
@@ -168,23 +178,25 @@ function tridiagonalise(a: Float64Array, n: number, d: Float64Array, e: Float64A
   e[n - 1] = 0;
 }
 
-/** Reflectors applied per block in the back-transformation (and panel width of the reduction). */
+/** Panel width of the blocked reduction (as LAPACK dsytrd). */
 const NB = 32;
+/** Reflectors applied per block in the back-transformation (wider: fewer passes over Z). */
+const NB_BACK = 64;
 
 /**
- * Z := Q Z with Q = H_0 H_1 ... H_{n-3} (LAPACK dormtr), blocks of NB reflectors at a time in compact WY
+ * Z := Q Z with Q = H_0 H_1 ... H_{n-3} (LAPACK dormtr), blocks of NB_BACK reflectors at a time in compact WY
  * form H_k..H_{k+b-1} = I - Y T Y^T (T upper triangular, dlarft forward): W = Y^T Z, W = T W, Z -= Y W.
  * Two products through the shared core per block; 2 n^3 flops in all.
  */
 function backTransform(a: Float64Array, n: number, tau: Float64Array, z: Float64Array): void {
   const nref = n - 2;
   if (nref <= 0) return;
-  const y = new Float64Array(n * NB);
-  const t = new Float64Array(NB * NB);
-  const w = new Float64Array(NB * n);
-  const tmp = new Float64Array(NB);
-  for (let kb = Math.floor((nref - 1) / NB) * NB; kb >= 0; kb -= NB) {
-    const b = Math.min(NB, nref - kb);
+  const y = new Float64Array(n * NB_BACK);
+  const t = new Float64Array(NB_BACK * NB_BACK);
+  const w = new Float64Array(NB_BACK * n);
+  const tmp = new Float64Array(NB_BACK);
+  for (let kb = Math.floor((nref - 1) / NB_BACK) * NB_BACK; kb >= 0; kb -= NB_BACK) {
+    const b = Math.min(NB_BACK, nref - kb);
     const r0 = kb + 1;
     const len = n - r0;
     // Step 1: Y (len x b): column q is v_{kb+q} on rows r0.., with its implicit unit entry.

@@ -134,6 +134,8 @@ function merge(d: Float64Array, lo: number, mid: number, hi: number, rho0: numbe
   const q = new Float64Array(s * s);
   const ds = new Float64Array(s);
   const zs = new Float64Array(s);
+  // Column kind: 0 = nonzero only in the top n1 rows (from Q1), 2 = only the bottom rows (Q2), 1 = both.
+  const kind = new Uint8Array(s);
   let znorm2 = 0;
   for (let c = 0; c < s; c++) {
     const j = order[c]!;
@@ -142,9 +144,11 @@ function merge(d: Float64Array, lo: number, mid: number, hi: number, rho0: numbe
     if (j < n1) {
       q.set(z.subarray(src, src + n1), c * s);
       zs[c] = z[src + n1 - 1]!;
+      kind[c] = 0;
     } else {
       q.set(z.subarray(src + n1, src + s), c * s + n1);
       zs[c] = sign * z[src + n1]!;
+      kind[c] = 2;
     }
     znorm2 += zs[c]! * zs[c]!;
   }
@@ -187,6 +191,7 @@ function merge(d: Float64Array, lo: number, mid: number, hi: number, rho0: numbe
       const dp = ds[prev]!, dc = ds[c]!;
       ds[prev] = dp * cs * cs + dc * sn * sn;
       ds[c] = dp * sn * sn + dc * cs * cs;
+      if (kind[prev] !== kind[c]) kind[c] = 1;
       deflated.push(prev);
     } else {
       kept.push(prev);
@@ -225,12 +230,27 @@ function merge(d: Float64Array, lo: number, mid: number, hi: number, rho0: numbe
     const inv = 1 / Math.sqrt(nrm);
     for (let j = 0; j < k; j++) diff[ci + j] *= inv;
   }
-  // Step 6: new vectors: Q[:, kept] U for the roots, then the deflated columns as they are.
+  // Step 6: new vectors Q[:, kept] U, exploiting Q's block structure (dlaed3): with kept columns grouped
+  // as top-only, mixed, bottom-only, the top n1 rows need only the first two groups and the bottom rows
+  // only the last two, which halves the product when little deflates across the halves.
+  const grouped: number[] = [];
+  for (const want of [0, 1, 2]) for (let r = 0; r < k; r++) if (kind[kept[r]!] === want) grouped.push(r);
+  let nTop = 0, nBot = 0;
+  for (const r of grouped) {
+    if (kind[kept[r]!] === 0) nTop++;
+    else if (kind[kept[r]!] === 2) nBot++;
+  }
   const qk = new Float64Array(s * k);
-  for (let i = 0; i < k; i++) qk.set(q.subarray(kept[i]! * s, kept[i]! * s + s), i * s);
+  const ug = new Float64Array(k * k);
+  for (let g = 0; g < k; g++) {
+    const r = grouped[g]!;
+    qk.set(q.subarray(kept[r]! * s, kept[r]! * s + s), g * s);
+    for (let i = 0; i < k; i++) ug[g + i * k] = diff[r + i * k]!;
+  }
   const out = lo + lo * ld;
   for (let j = 0; j < s; j++) z.fill(0, out + j * ld, out + j * ld + s);
-  gemmStrided(s, k, k, 1, qk, 0, s, false, diff, 0, k, false, z, out, ld);
+  gemmStrided(n1, k, k - nBot, 1, qk, 0, s, false, ug, 0, k, false, z, out, ld);
+  gemmStrided(s - n1, k, k - nTop, 1, qk, n1 + nTop * s, s, false, ug, nTop, k, false, z, out + n1, ld);
   for (let i = 0; i < k; i++) d[lo + i] = lambda[i]!;
   for (let t = 0; t < deflated.length; t++) {
     const c = deflated[t]!;
@@ -242,41 +262,58 @@ function merge(d: Float64Array, lo: number, mid: number, hi: number, rho0: numbe
 /**
  * Root i of f(lambda) = 1 + rho sum_j w_j^2 / (delta_j - lambda) (rho > 0, delta ascending, sum w^2 = 1),
  * which lies in (delta_i, delta_{i+1}) or, for the last, in (delta_{k-1}, delta_{k-1} + rho].
- * Bisection on tau = lambda - origin to full precision; writes lambda[i] and diff[j + i k] = delta_j - lambda_i.
+ * Solved for tau = lambda - origin (origin: the nearer pole) by Newton steps kept inside a bisection
+ * bracket, to full precision; writes lambda[i] and diff[j + i k] = delta_j - lambda_i.
  */
 function secularRoot(delta: Float64Array, w: Float64Array, k: number, rho: number, i: number, diff: Float64Array, lambda: Float64Array): void {
-  const f = (org: number, tau: number): number => {
+  const ci = i * k;
+  // diff[ci + j] holds delta_j - origin while iterating.
+  const fAt = (tau: number): number => {
     let sum = 0;
-    for (let j = 0; j < k; j++) sum += (w[j]! * w[j]!) / (delta[j]! - delta[org]! - tau);
+    for (let j = 0; j < k; j++) sum += (w[j]! * w[j]!) / (diff[ci + j]! - tau);
     return 1 + rho * sum;
   };
   let org: number, lo: number, hi: number;
+  const setOrigin = (o: number): void => {
+    org = o;
+    for (let j = 0; j < k; j++) diff[ci + j] = delta[j]! - delta[o]!;
+  };
   if (i === k - 1) {
-    org = i;
+    setOrigin(i);
     lo = 0;
     hi = rho;
   } else {
+    setOrigin(i);
     const gap = delta[i + 1]! - delta[i]!;
-    if (f(i, gap / 2) >= 0) {
-      org = i;
+    if (fAt(gap / 2) >= 0) {
       lo = 0;
       hi = gap / 2;
     } else {
-      org = i + 1;
+      setOrigin(i + 1);
       lo = -gap / 2;
       hi = 0;
     }
   }
-  // Invariant: f(lo) < 0 <= f(hi) (f increases between poles; the pole end counts as the open side).
+  // Invariant: the root lies in (lo, hi); f increases there.
+  let tau = 0.5 * (lo + hi);
   for (let it = 0; it < 200; it++) {
-    const m = 0.5 * (lo + hi);
-    if (m <= lo || m >= hi) break;
-    if (f(org, m) >= 0) hi = m;
-    else lo = m;
+    let f = 0, df = 0;
+    for (let j = 0; j < k; j++) {
+      const inv = 1 / (diff[ci + j]! - tau);
+      const t = w[j]! * w[j]! * inv;
+      f += t;
+      df += t * inv;
+    }
+    f = 1 + rho * f;
+    df *= rho;
+    if (f === 0) break;
+    if (f > 0) hi = tau;
+    else lo = tau;
+    let next = tau - f / df;
+    if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+    if (next === tau || next <= lo || next >= hi) break;
+    tau = next;
   }
-  // The end away from the pole is the safe representative (never equal to a pole).
-  const tau = org === i ? hi : lo;
-  lambda[i] = delta[org]! + tau;
-  const ci = i * k;
-  for (let j = 0; j < k; j++) diff[ci + j] = delta[j]! - delta[org]! - tau;
+  lambda[i] = delta[org!]! + tau;
+  for (let j = 0; j < k; j++) diff[ci + j] -= tau;
 }
