@@ -17,8 +17,10 @@ import { action, UserError } from './command.js';
 import { createProgress } from './progress.js';
 
 interface ScdeCliOptions {
-  counts: string;
-  cells: string;
+  counts?: string;
+  h5ad?: string;
+  h5adMatrix?: string;
+  cells?: string;
   barcodeColumn: string;
   missingCells: 'error' | 'drop';
   donor: string;
@@ -47,8 +49,10 @@ export function registerScde(program: Command): void {
   program
     .command('scde')
     .description('Single-cell differential expression between two conditions, respecting donors (cells are not replicates).')
-    .requiredOption('--counts <dir>', '10x directory: matrix.mtx[.gz] (genes x cells), features.tsv[.gz] or genes.tsv[.gz], barcodes.tsv[.gz]')
-    .requiredOption('--cells <file>', 'cell metadata table (csv/tsv, may be gzipped) with a barcode column')
+    .option('--counts <dir>', '10x directory: matrix.mtx[.gz] (genes x cells), features.tsv[.gz] or genes.tsv[.gz], barcodes.tsv[.gz]')
+    .option('--h5ad <file>', 'AnnData file instead of --counts (X dense, csr or csc; cell metadata from obs unless --cells)')
+    .option('--h5ad-matrix <path>', 'matrix inside the .h5ad: X, raw/X or layers/NAME', 'X')
+    .option('--cells <file>', 'cell metadata table (csv/tsv, may be gzipped) with a barcode column (required with --counts)')
     .option('--barcode-column <name>', 'barcode column of --cells', 'barcode')
     .addOption(new Option('--missing-cells <policy>', 'matrix barcodes absent from --cells: error, or drop them').choices(['error', 'drop']).default('error'))
     .requiredOption('--donor <col>', 'donor (biological replicate) column')
@@ -82,10 +86,19 @@ export function registerScde(program: Command): void {
 
 async function runScdeCommand(opts: ScdeCliOptions): Promise<void> {
   if (!opts.out && !opts.tsv) throw new UserError('give --out FILE.arrows and/or --tsv FILE');
+  if ((opts.counts === undefined) === (opts.h5ad === undefined)) throw new UserError('give exactly one of --counts DIR or --h5ad FILE');
+  if (opts.counts !== undefined && opts.cells === undefined) throw new UserError('--counts needs --cells FILE (cell metadata with a barcode column)');
   const minFrac = Number(opts.minFrac);
   if (!(minFrac >= 0 && minFrac <= 1)) throw new UserError(`--min-frac ${opts.minFrac}: expected a number in [0, 1]`);
   const log = (m: string) => process.stderr.write(`scde: ${m}\n`);
-  const input = await loadScdeInput({ countsDir: opts.counts, cellsFile: opts.cells, barcodeColumn: opts.barcodeColumn, onMissing: opts.missingCells });
+  const input = await loadScdeInput({
+    countsDir: opts.counts,
+    h5ad: opts.h5ad,
+    h5adMatrix: opts.h5adMatrix,
+    cellsFile: opts.cells,
+    barcodeColumn: opts.barcodeColumn,
+    onMissing: opts.missingCells,
+  });
   log(`${input.counts.nGenes} genes x ${input.counts.nCells} cells, ${input.counts.rowIdx.length} non-zeros`);
   if (input.missing > 0) log(`${input.missing} barcodes of the matrix are not in ${opts.cells}: dropped (--missing-cells drop)`);
   const covariates = opts.covariates ? opts.covariates.split(',').map((s) => s.trim()).filter((s) => s !== '') : [];
