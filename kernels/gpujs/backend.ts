@@ -7,8 +7,11 @@
  * as a sequence of element-wise kernels at any reasonable cost); calling it throws UnsupportedOpError.
  *
  * Inputs are validated exactly as on every backend (kernels/validate.ts), rounded to packed f32 on upload,
- * and results come back widened to f64. A matrix passed to `hold` is uploaded once and its device copy is
- * bound instead of a fresh upload until `release` (potrf, which transforms its operand, always uploads).
+ * and results come back widened to f64. On the device every operand has one layout: column-major with rows
+ * and columns zero-padded to multiples of 4 (see {@link deviceLayout}), which the 4-row-per-thread gemm and
+ * syrk need and the other programs accept. A matrix passed to `hold` is uploaded once in that layout and its
+ * device copy is bound instead of a fresh upload until `release` (potrf, which transforms its operand,
+ * always uploads).
  * Calls are serialised: gpu.js kernels keep per-kernel state (output size,
  * argument buffers), so two ops in flight at once would race on it.
  */
@@ -26,7 +29,7 @@ import {
 } from '../backend.js';
 import { f64Matrix, shapeOf, toF32, type F64Matrix } from '../matrix.js';
 import { checkBatchedWeightedDot, checkGemm, checkSquare, checkSyrk, checkTrsm } from '../validate.js';
-import { BATCHED_WEIGHTED_DOT, GEMM, POTRF_STEP, SYRK, TRSM_STEP, UPLOAD, type GpuJsProgram } from './programs.js';
+import { BATCHED_WEIGHTED_DOT, GEMM, POTRF_STEP, ROWS_PER_THREAD, SYRK, TRSM_STEP, UPLOAD, type GpuJsProgram } from './programs.js';
 import {
   holdGpuJsRuntime,
   releaseGpuJsRuntime,
@@ -45,7 +48,7 @@ const SUPPORTED: ReadonlySet<OpName> = new Set<OpName>(['gemm', 'syrk', 'potrf',
 const LOOP_CAP = 0x7fffffff;
 
 /** What gpu.js returns: rows of the output (a 2-D output [x, y] gives y arrays of x values) or a flat array. */
-type GpuJsResult = Float32Array[] | Float32Array;
+type GpuJsResult = Float32Array[][] | Float32Array[] | Float32Array;
 
 class GpuJsBackend implements Backend {
   readonly name = 'gpujs' as const;
@@ -78,13 +81,16 @@ class GpuJsBackend implements Backend {
     const c = opts.c && beta !== 0 ? opts.c : undefined;
     if (m === 0 || n === 0 || k === 0) return scaledCopy(m, n, beta, c);
     return this.exclusive('gemm', shapes, async () => {
-      // op(A)(i, p) = a[i*sAi + p*sAk]: A is m x k (ld m) or, transposed, k x m (ld k); likewise op(B)
-      const [sAi, sAk] = opts.transA ? [k, 1] : [1, m];
-      const [sBk, sBj] = opts.transB ? [n, 1] : [1, k];
-      const rows = await this.launch(GEMM, [m, n], [
-        await this.operand(a), await this.operand(b), c ? await this.operand(c) : DUMMY, k, m, sAi, sAk, sBk, sBj, alpha, beta, c ? 1 : 0,
+      // op(A)(i, p) = a[i*sAi + p*sAk], op(B)(p, j) = b[p*sBk + j*sBj] in the device layout; the padding
+      // of A's rows (or, transposed, columns) to m4 gives the last row block zeros to read
+      const [ldA, ldB] = [deviceLayout(a).ld, deviceLayout(b).ld];
+      const m4 = padded(m);
+      const [sAi, sAk] = opts.transA ? [ldA, 1] : [1, ldA];
+      const [sBk, sBj] = opts.transB ? [ldB, 1] : [1, ldB];
+      const blocks = await this.launch(GEMM, [m4 / ROWS_PER_THREAD, n], [
+        await this.operand(a), await this.operand(b), c ? await this.operand(c) : DUMMY, k, m4, sAi, sAk, sBk, sBj, alpha, beta, c ? 1 : 0,
       ]);
-      return fromRows(rows, m, n);
+      return fromBlocks(blocks as Float32Array[][], m, n);
     });
   }
 
@@ -96,12 +102,14 @@ class GpuJsBackend implements Backend {
     const c = opts.c && beta !== 0 ? opts.c : undefined;
     if (n === 0 || k === 0) return scaledCopy(n, n, beta, c);
     return this.exclusive('syrk', `A ${shapeOf(a)}`, async () => {
-      // X(i, p) = a[i*sI + p*sP]: X = A (n x k) or A^T (A is k x n)
-      const [sI, sP] = opts.trans ? [k, 1] : [1, n];
-      const rows = await this.launch(SYRK, [n, n], [
-        await this.operand(a), c ? await this.operand(c) : DUMMY, k, n, sI, sP, alpha, beta, c ? 1 : 0,
+      // X(i, p) = a[i*sI + p*sP] in the device layout: X = A (n x k) or A^T (A is k x n)
+      const ldA = deviceLayout(a).ld;
+      const n4 = padded(n);
+      const [sI, sP] = opts.trans ? [ldA, 1] : [1, ldA];
+      const blocks = await this.launch(SYRK, [n4 / ROWS_PER_THREAD, n], [
+        await this.operand(a), c ? await this.operand(c) : DUMMY, k, n4, sI, sP, alpha, beta, c ? 1 : 0,
       ]);
-      const out = fromRows(rows, n, n);
+      const out = fromBlocks(blocks as Float32Array[][], n, n);
       mirrorLower(out);
       return out;
     });
@@ -149,16 +157,17 @@ class GpuJsBackend implements Backend {
     const shapes = `w ${shapeOf(w)}, a ${shapeOf(a)}, b ${shapeOf(b)}`;
     return this.exclusive('batchedWeightedDot', shapes, async () => {
       const out = await this.launch(BATCHED_WEIGHTED_DOT, [m], [
-        await this.operand(w), await this.operand(a), await this.operand(b), n, w.cols === 1 ? 0 : n, b.cols === 1 ? 0 : n,
+        await this.operand(w), await this.operand(a), await this.operand(b), n,
+        w.cols === 1 ? 0 : deviceLayout(w).ld, deviceLayout(a).ld, b.cols === 1 ? 0 : deviceLayout(b).ld,
       ]);
       return Float64Array.from(out as Float32Array);
     });
   }
 
-  /** Uploads `m` (packed f32) once; later ops bind the device copy until `release(m)`. */
+  /** Uploads `m` (device layout, f32) once; later ops bind the device copy until `release(m)`. */
   hold(m: F64Matrix): void {
     if (this.disposed || this.held.has(m)) return;
-    const upload = this.serial(() => this.step(UPLOAD, [Math.max(1, m.rows * m.cols)], packedF32(m), []));
+    const upload = this.serial(() => this.upload(m));
     upload.catch(() => undefined); // a failed upload only means ops upload m themselves
     this.held.set(m, upload);
   }
@@ -194,7 +203,8 @@ class GpuJsBackend implements Backend {
     const opLower = (opts.lower ?? true) !== trans;
     // S(q, i) = t[q*s1 + i*s2] with T packed n x n: op(T)(q, i) = T(q, i) or T(i, q); right side swaps again
     const sTransposed = left ? trans : !trans;
-    const [s1, s2] = sTransposed ? [n, 1] : [1, n];
+    const ldT = deviceLayout(t).ld;
+    const [s1, s2] = sTransposed ? [ldT, 1] : [1, ldT];
     const lower = left ? opLower : !opLower;
     const alpha = opts.alpha ?? 1;
     return this.exclusive(op, `T ${shapeOf(t)}, B ${shapeOf(b)}`, async () => {
@@ -203,7 +213,7 @@ class GpuJsBackend implements Backend {
         for (let q = 0; q < n; q++) c[q + col * n] = alpha * (left ? b.data[q + col * b.ld]! : b.data[col + q * b.ld]!);
       }
       const heldT = this.heldCopy(t);
-      const tBuf = (await heldT) ?? (await this.step(UPLOAD, [n * n], toF32(t).data, []));
+      const tBuf = (await heldT) ?? (await this.upload(t));
       let y: Float32Array | GpuJsBuffer = c;
       try {
         for (let p = 0; p < n; p++) {
@@ -231,9 +241,15 @@ class GpuJsBackend implements Backend {
     return this.held.get(m)?.catch(() => undefined);
   }
 
-  /** An array argument: the held device copy of `m` if there is one, else a fresh packed f32 copy. */
+  /** An array argument holding `m` in the device layout: its held device copy, else a fresh f32 copy. */
   private async operand(m: F64Matrix): Promise<Float32Array | GpuJsBuffer> {
-    return (await this.heldCopy(m)) ?? packedF32(m);
+    return (await this.heldCopy(m)) ?? toDeviceLayout(m);
+  }
+
+  /** A device buffer holding `m` in the device layout (the caller deletes it). */
+  private upload(m: F64Matrix): Promise<GpuJsBuffer> {
+    const { ld, cols } = deviceLayout(m);
+    return this.step(UPLOAD, [ld * cols], toDeviceLayout(m), []);
   }
 
   /** One pipeline launch: consumes (and frees) a previous device result `input`, returns the new one. */
@@ -254,7 +270,7 @@ class GpuJsBackend implements Backend {
     if (!k) {
       k = this.gpu.createKernel(program.source, {
         argumentTypes: { ...program.argumentTypes },
-        returnType: 'Number',
+        returnType: program.returns === 4 ? 'Array(4)' : 'Number',
         dynamicOutput: true,
         dynamicArguments: true,
         loopMaxIterations: LOOP_CAP,
@@ -290,9 +306,36 @@ class GpuJsBackend implements Backend {
   }
 }
 
-/** Packed f32 copy of `m` (at least one element: gpu.js cannot bind an empty buffer). */
-function packedF32(m: F64Matrix): Float32Array {
-  return m.rows * m.cols === 0 ? DUMMY : toF32(m).data;
+/** A dimension padded to a whole number of per-thread row blocks (at least one). */
+function padded(dim: number): number {
+  return Math.max(1, Math.ceil(dim / ROWS_PER_THREAD)) * ROWS_PER_THREAD;
+}
+
+/**
+ * The one layout operands have on the device: column-major, leading dimension = rows padded to a multiple
+ * of 4, columns padded likewise, zeros in the padding. Either orientation of a matrix can then be read in
+ * whole 4-row blocks, and a held copy serves every op and transpose.
+ */
+function deviceLayout(m: F64Matrix): { ld: number; cols: number } {
+  return { ld: padded(m.rows), cols: padded(m.cols) };
+}
+
+/** f32 copy of `m` in the device layout (rounds to nearest f32). */
+function toDeviceLayout(m: F64Matrix): Float32Array {
+  const { ld, cols } = deviceLayout(m);
+  const out = new Float32Array(ld * cols);
+  for (let j = 0; j < m.cols; j++) for (let i = 0; i < m.rows; i++) out[i + j * ld] = m.data[i + j * m.ld]!;
+  return out;
+}
+
+/** Packed f64 m x n matrix from vec4 results: blocks[j][x][r] = element (4x + r, j); padding rows dropped. */
+function fromBlocks(blocks: Float32Array[][], m: number, n: number): F64Matrix {
+  const out = f64Matrix(m, n);
+  for (let j = 0; j < n; j++) {
+    const col = blocks[j]!;
+    for (let i = 0; i < m; i++) out.data[i + j * m] = col[Math.floor(i / ROWS_PER_THREAD)]![i % ROWS_PER_THREAD]!;
+  }
+  return out;
 }
 
 /** Stand-in for an array argument a kernel does not read (gpu.js needs a non-empty buffer in every slot). */

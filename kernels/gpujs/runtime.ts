@@ -30,7 +30,7 @@ export interface GpuJsBuffer {
 /** Settings gpu.js accepts for `createKernel` (only those this backend uses). */
 export interface GpuJsKernelSettings {
   argumentTypes: Record<string, string>;
-  returnType: 'Number';
+  returnType: 'Number' | 'Array(4)';
   dynamicOutput: true;
   dynamicArguments: true;
   loopMaxIterations: number;

@@ -68,6 +68,13 @@ describe.skipIf(!info.available)('gpujs backend (gpu.js webgpu mode)', () => {
     expect(maxRelErr(await be.gemm(a, b), cpuGemm(a, b))).toBeLessThan(TOL);
     const s = randomMatrix(130, 130, 3);
     expect(maxRelErr(await be.gemm(s, s, { transB: true }), cpuGemm(s, s, { transB: true }))).toBeLessThan(TOL);
+    // fewer rows than one 4-row thread block
+    for (const [m, k, n] of [[1, 1, 1], [2, 3, 5], [3, 7, 2]] as const) {
+      const x = randomMatrix(k, m, 4 + m);
+      const y = randomMatrix(n, k, 5 + m);
+      const opts = { transA: true, transB: true };
+      expect(maxRelErr(await be.gemm(x, y, opts), cpuGemm(x, y, opts))).toBeLessThan(TOL);
+    }
   });
 
   it('gemm: empty operands give empty or beta*C results', async () => {
@@ -172,8 +179,12 @@ describe.skipIf(!info.available)('gpujs backend (gpu.js webgpu mode)', () => {
     expect(maxRelErr(await be.trsm(t, x), cpuTrsm(t, x))).toBeLessThan(TOL);
     // the contract forbids mutating a held matrix; doing it here shows the device copy is what ops read
     const saved = Float64Array.from(u.data);
+    const [syrkBefore, asBBefore, dotBefore] = [cpuSyrk(u), cpuGemm(x, u, { transA: true }), cpuBatchedWeightedDot(u, u, u)];
     u.data.fill(0);
     expect(maxRelErr(await be.gemm(u, x, { transA: true }), before)).toBeLessThan(TOL);
+    expect(maxRelErr(await be.syrk(u), syrkBefore)).toBeLessThan(TOL);
+    expect(maxRelErr(await be.gemm(x, u, { transA: true }), asBBefore)).toBeLessThan(TOL);
+    expect(maxRelErr(await be.batchedWeightedDot(u, u, u), dotBefore)).toBeLessThan(TOL);
     be.release(u);
     be.release(t);
     expect(maxRelErr(await be.gemm(u, x, { transA: true }), f64Matrix(31, 4))).toBe(0);
