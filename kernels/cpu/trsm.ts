@@ -1,34 +1,61 @@
 /**
  * Triangular solves on the cpu, f64: op(T) X = alpha B (left) or X op(T) = alpha B (right), and the
- * Cholesky solve potrs. Cost n^2 r flops for r right-hand sides; substitution runs down contiguous columns.
+ * Cholesky solve potrs. Cost n^2 r flops for r right-hand sides: blocked substitution, the off-diagonal
+ * blocks' updates running through the shared product core.
  */
 import type { TrsmOptions } from '../backend.js';
 import { f64Matrix, type F64Matrix } from '../matrix.js';
 import { checkTrsm } from '../validate.js';
+import { gemmStrided } from './gemm-core.js';
 
 /**
- * Solves M X = X0 in place for packed n x n triangular M (lower or upper), X packed n x r (ld n).
- * Column-oriented substitution: X[:, c] -= x_j M[:, j] for each solved x_j.
+ * Solves M X = X0 in place for an nb x nb triangular block M (lower or upper) at mat[mOff], leading
+ * dimension ldm, and X (nb x r) at x[xOff], leading dimension ldx. Column-oriented substitution:
+ * X[:, c] -= x_j M[:, j] for each solved x_j.
  */
-function solveLeftInPlace(mat: Float64Array, n: number, lower: boolean, unit: boolean, x: Float64Array, r: number): void {
+function solveBlock(mat: Float64Array, mOff: number, ldm: number, nb: number, lower: boolean, unit: boolean, x: Float64Array, xOff: number, ldx: number, r: number): void {
   for (let c = 0; c < r; c++) {
-    const xc = c * n;
+    const xc = xOff + c * ldx;
     if (lower) {
-      for (let j = 0; j < n; j++) {
-        const mj = j * n;
+      for (let j = 0; j < nb; j++) {
+        const mj = mOff + j * ldm;
         const xj = unit ? x[xc + j]! : x[xc + j]! / mat[mj + j]!;
         x[xc + j] = xj;
         if (xj === 0) continue;
-        for (let i = j + 1; i < n; i++) x[xc + i] -= xj * mat[mj + i]!;
+        for (let i = j + 1; i < nb; i++) x[xc + i] -= xj * mat[mj + i]!;
       }
     } else {
-      for (let j = n - 1; j >= 0; j--) {
-        const mj = j * n;
+      for (let j = nb - 1; j >= 0; j--) {
+        const mj = mOff + j * ldm;
         const xj = unit ? x[xc + j]! : x[xc + j]! / mat[mj + j]!;
         x[xc + j] = xj;
         if (xj === 0) continue;
         for (let i = 0; i < j; i++) x[xc + i] -= xj * mat[mj + i]!;
       }
+    }
+  }
+}
+
+/** Rows per diagonal block of the blocked solve. */
+const NB = 64;
+
+/**
+ * Solves M X = X0 in place for packed n x n triangular M, X packed n x r (ld n). Blocked (LAPACK style):
+ * solve a diagonal block, then subtract its contribution from the remaining rows with one product
+ * through the shared core, so almost all n^2 r flops run in the product kernel.
+ */
+function solveLeftInPlace(mat: Float64Array, n: number, lower: boolean, unit: boolean, x: Float64Array, r: number): void {
+  if (lower) {
+    for (let j0 = 0; j0 < n; j0 += NB) {
+      const j1 = Math.min(n, j0 + NB);
+      solveBlock(mat, j0 + j0 * n, n, j1 - j0, true, unit, x, j0, n, r);
+      if (j1 < n) gemmStrided(n - j1, r, j1 - j0, -1, mat, j1 + j0 * n, n, false, x, j0, n, false, x, j1, n);
+    }
+  } else {
+    for (let j1 = n; j1 > 0; j1 -= NB) {
+      const j0 = Math.max(0, j1 - NB);
+      solveBlock(mat, j0 + j0 * n, n, j1 - j0, false, unit, x, j0, n, r);
+      if (j0 > 0) gemmStrided(j0, r, j1 - j0, -1, mat, j0 * n, n, false, x, j0, n, false, x, 0, n);
     }
   }
 }

@@ -5,14 +5,15 @@ import { f64FromRows, f64Matrix, type F64Matrix } from '../../../kernels/matrix.
 import { maxRelErr, randomMatrix, randomSpd } from '../../helpers/random.js';
 import { get, refGemm, withLd } from './reference.js';
 
-/** Triangular test matrix: random entries, diagonal pushed away from zero, the other triangle NaN (never read). */
+/** Well-conditioned triangular test matrix: off-diagonal N(0, 1/n), diagonal |d| >= 2 (or unit when asked), the
+ *  other triangle NaN (never read). */
 function triangle(n: number, lower: boolean, seed: number): F64Matrix {
   const t = randomMatrix(n, n, seed, n + 1);
   for (let j = 0; j < n; j++) {
     for (let i = 0; i < n; i++) {
       if (lower ? i < j : i > j) t.data[i + j * t.ld] = Number.NaN;
       else if (i === j) t.data[i + j * t.ld] = (t.data[i + j * t.ld]! >= 0 ? 1 : -1) * (2 + Math.abs(t.data[i + j * t.ld]!));
-      else t.data[i + j * t.ld] *= 0.3;
+      else t.data[i + j * t.ld] /= Math.sqrt(n);
     }
   }
   return t;
@@ -77,9 +78,8 @@ describe('cpuTrsm', () => {
   for (const side of ['left', 'right'] as const) {
     for (const lower of [true, false]) {
       for (const trans of [false, true]) {
-        for (const unitDiagonal of [false, true]) {
-          it(`side=${side} lower=${lower} trans=${trans} unit=${unitDiagonal}`, () => {
-            const n = 37, r = 9;
+        for (const [unitDiagonal, n, r] of [[false, 37, 9], [true, 37, 9], [false, 150, 21], [true, 150, 21]] as const) {
+          it(`side=${side} lower=${lower} trans=${trans} unit=${unitDiagonal} n=${n} (blocked above 64)`, () => {
             const t = triangle(n, lower, n + r + (lower ? 1 : 0));
             const b = side === 'left' ? randomMatrix(n, r, 5, n + 2) : randomMatrix(r, n, 5, r + 2);
             const alpha = -1.75;
