@@ -5,7 +5,7 @@ import { f64FromRows, f64Matrix, type F64Matrix } from '../../../kernels/matrix.
 import { maxRelErr, randomMatrix, randomSpd } from '../../helpers/random.js';
 import { get, refGemm, withLd } from './reference.js';
 
-/** Well-conditioned triangular test matrix: off-diagonal N(0, 1/n), diagonal |d| >= 2 (or unit when asked), the
+/** Well-conditioned triangular test matrix: off-diagonal N(0, 1/n), diagonal |d| >= 2 (ignored by unit-diagonal solves), the
  *  other triangle NaN (never read). */
 function triangle(n: number, lower: boolean, seed: number): F64Matrix {
   const t = randomMatrix(n, n, seed, n + 1);
