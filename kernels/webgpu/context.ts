@@ -83,8 +83,7 @@ export class GpuContext {
   checkFits(scope: OpScope, what: string, elements: number): void {
     const bytes = elements * 4;
     if (bytes > this.maxBindingBytes) {
-      const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
-      throw new KernelError(scope.op, 'webgpu', scope.shapes, `${what} needs ${mib(bytes)}, more than this adapter's storage binding limit of ${mib(this.maxBindingBytes)}`);
+      throw new KernelError(scope.op, 'webgpu', scope.shapes, `${what} needs ${formatBytes(bytes)}, more than this adapter's storage binding limit of ${formatBytes(this.maxBindingBytes)}`);
     }
   }
 
@@ -128,7 +127,7 @@ export class GpuContext {
     const shapes = `${m.rows}x${m.cols}`;
     this.assertAlive('init', shapes);
     if (m.rows * m.cols * 4 > this.maxBindingBytes) {
-      throw new KernelError('init', 'webgpu', shapes, `hold: matrix exceeds this adapter's storage binding limit of ${this.maxBindingBytes} bytes`);
+      throw new KernelError('init', 'webgpu', shapes, `hold: the matrix needs ${formatBytes(m.rows * m.cols * 4)}, more than this adapter's storage binding limit of ${formatBytes(this.maxBindingBytes)}`);
     }
     this.held.set(m, { buffer: this.bufferFrom(null, packF32(m)), rows: m.rows, cols: m.cols, ld: Math.max(1, m.rows), offset: 0 });
   }
@@ -234,6 +233,10 @@ export interface PreparedDispatch {
   readonly pipeline: GPUComputePipeline;
   readonly bindGroup: GPUBindGroup;
   readonly workgroups: readonly [number, number, number];
+}
+
+function formatBytes(b: number): string {
+  return b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${b} bytes`;
 }
 
 /** Packed f32 copy of an f64 view (respects ld). */
