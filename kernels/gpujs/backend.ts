@@ -29,7 +29,18 @@ import {
 } from '../backend.js';
 import { f64Matrix, shapeOf, toF32, type F64Matrix } from '../matrix.js';
 import { checkBatchedWeightedDot, checkGemm, checkSquare, checkSyrk, checkTrsm } from '../validate.js';
-import { BATCHED_WEIGHTED_DOT, GEMM, POTRF_STEP, ROWS_PER_THREAD, SYRK, TRSM_STEP, UPLOAD, type GpuJsProgram } from './programs.js';
+import {
+  BATCHED_WEIGHTED_DOT,
+  GEMM,
+  POTRF_BLOCK,
+  POTRF_STEP,
+  POTRF_TRAILING,
+  ROWS_PER_THREAD,
+  SYRK,
+  TRSM_STEP,
+  UPLOAD,
+  type GpuJsProgram,
+} from './programs.js';
 import {
   holdGpuJsRuntime,
   releaseGpuJsRuntime,
@@ -116,20 +127,50 @@ class GpuJsBackend implements Backend {
   }
 
   /**
-   * Cholesky A = L L^T by n right-looking steps on the device (one launch per column), one read-back at the
-   * end. Cost n^3/3 flops (f32). Throws NotPositiveDefiniteError naming the first non-positive pivot.
+   * Blocked right-looking Cholesky A = L L^T on the device: for each panel of POTRF_BLOCK columns, one
+   * launch per column factors the panel, one launch updates the trailing matrix, and the panel is read back
+   * into L. Cost n^3/3 flops (f32), n + n/32 launches. Throws NotPositiveDefiniteError naming the first
+   * non-positive pivot.
    */
   async potrf(a: F64Matrix): Promise<F64Matrix> {
     const n = checkSquare('potrf', 'gpujs', a);
     const shapes = `A ${shapeOf(a)}`;
     if (n === 0) return f64Matrix(0, 0);
     return this.exclusive('potrf', shapes, async () => {
-      let s: Float32Array | GpuJsBuffer = toF32(a).data;
-      for (let j = 0; j < n; j++) s = await this.step(POTRF_STEP, [n, n], s, [n, j]);
-      const l = fromRows(await readBack(s as GpuJsBuffer), n, n);
-      for (let j = 0; j < n; j++) {
-        const d = l.data[j + j * n]!;
-        if (!(d > 0) || !Number.isFinite(d)) throw new NotPositiveDefiniteError('gpujs', shapes, j, d);
+      const l = f64Matrix(n, n);
+      // the trailing matrix A(j0:, j0:) still to factor, packed (ld = n - j0)
+      let trailing: Float32Array | GpuJsBuffer = toF32(a).data;
+      const free = (): void => {
+        if (!(trailing instanceof Float32Array)) trailing.delete();
+      };
+      try {
+        for (let j0 = 0; j0 < n; j0 += POTRF_BLOCK) {
+          const rows = n - j0;
+          const nb = Math.min(POTRF_BLOCK, rows);
+          // factor the panel (the first nb columns of the trailing matrix), one launch per column
+          let panel = (await this.kernel(POTRF_STEP).setOutput([rows, nb])(trailing, rows, 0)) as GpuJsBuffer;
+          for (let jj = 1; jj < nb; jj++) panel = await this.step(POTRF_STEP, [rows, nb], panel, [rows, jj]);
+          // update what remains: S' = S22 - L21 L21^T
+          let next: GpuJsBuffer | null = null;
+          try {
+            if (nb < rows) next = (await this.kernel(POTRF_TRAILING).setOutput([rows - nb, rows - nb])(trailing, panel, rows, nb)) as GpuJsBuffer;
+          } catch (err) {
+            panel.delete();
+            throw err;
+          } finally {
+            free();
+            trailing = next ?? DUMMY;
+          }
+          // read the factored panel into L (this also frees it)
+          const cols = await readBack(panel);
+          for (let c = 0; c < nb; c++) {
+            const d = cols[c]![c]!;
+            if (!(d > 0) || !Number.isFinite(d)) throw new NotPositiveDefiniteError('gpujs', shapes, j0 + c, d);
+            for (let i = c; i < rows; i++) l.data[j0 + i + (j0 + c) * n] = cols[c]![i]!;
+          }
+        }
+      } finally {
+        free();
       }
       return l;
     });
@@ -347,16 +388,6 @@ async function readBack(buf: GpuJsBuffer): Promise<Float32Array[]> {
   } finally {
     buf.delete();
   }
-}
-
-/** Packed f64 m x n matrix from gpu.js rows (rows[j][i] = element (i, j) for output [m, n]). */
-function fromRows(rows: GpuJsResult, m: number, n: number): F64Matrix {
-  const out = f64Matrix(m, n);
-  for (let j = 0; j < n; j++) {
-    const col = (rows as Float32Array[])[j]!;
-    for (let i = 0; i < m; i++) out.data[i + j * m] = col[i]!;
-  }
-  return out;
 }
 
 /** beta * C (or zeros): the result of an op whose inner dimension is empty. */

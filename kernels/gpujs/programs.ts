@@ -134,12 +134,38 @@ export const BATCHED_WEIGHTED_DOT: GpuJsProgram = {
 }`,
 };
 
+/** Columns per panel of the blocked Cholesky (POTRF_STEP on a panel, POTRF_TRAILING on the rest). */
+export const POTRF_BLOCK = 32;
+
+/**
+ * Trailing update of blocked Cholesky: S'(i, c) = S(i + nb, c + nb) - sum_{q < nb} L(i + nb, q) L(c + nb, q)
+ * for i >= c (0 above the diagonal), where S is the current trailing matrix and L its factored first nb
+ * columns, both with leading dimension ld; output (ld - nb) x (ld - nb), packed. Cost (ld - nb)^2 nb flops.
+ */
+export const POTRF_TRAILING: GpuJsProgram = {
+  name: 'potrfTrailing',
+  argumentTypes: { s: 'Array', l: 'Array', ld: 'Integer', nb: 'Integer' },
+  pipeline: true,
+  returns: 1,
+  source: `function potrfTrailing(s, l, ld, nb) {
+  let r = 0.0;
+  if (this.thread.x >= this.thread.y) {
+    r = s[this.thread.x + nb + (this.thread.y + nb) * ld];
+    for (let q = 0; q < nb; q++) {
+      r -= l[this.thread.x + nb + q * ld] * l[this.thread.y + nb + q * ld];
+    }
+  }
+  return r;
+}`,
+};
+
 /**
  * Step j of right-looking unblocked Cholesky on the n x n working matrix s (lower triangle read):
  * columns < j are final and copied; column j becomes L(:, j) = s(:, j) / sqrt(s(j, j)); the trailing lower
  * triangle gets the rank-1 update s(i, c) -= s(i, j) s(c, j) / s(j, j); the upper triangle is 0.
  * A pivot s(j, j) <= 0 is left on the diagonal as is (its column zeroed) for the host to report.
- * One launch per column: n launches, n^3/3 flops in all.
+ * Run on an n x nb output it factors a panel: the first nb columns of an n x n (or taller) matrix with
+ * leading dimension n. Cost (n - j)^2 / 2 flops per step.
  */
 export const POTRF_STEP: GpuJsProgram = {
   name: 'potrfStep',

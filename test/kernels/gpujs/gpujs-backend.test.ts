@@ -107,7 +107,7 @@ describe.skipIf(!info.available)('gpujs backend (gpu.js webgpu mode)', () => {
   });
 
   it('potrf: matches the oracle and reconstructs A = L L^T', async () => {
-    for (const n of [1, 19, 70]) {
+    for (const n of [1, 19, 64, 70]) { // one panel, a ragged one, two whole panels, three panels
       const a = randomSpd(n, 40 + n);
       const l = await be.potrf(a);
       expect(maxRelErr(l, cpuPotrf(a))).toBeLessThan(TOL);
@@ -121,6 +121,10 @@ describe.skipIf(!info.available)('gpujs backend (gpu.js webgpu mode)', () => {
     a.data[7 + 7 * 12] = -5;
     await expect(be.potrf(a)).rejects.toThrow(NotPositiveDefiniteError);
     await expect(be.potrf(a)).rejects.toMatchObject({ column: 7, backend: 'gpujs' });
+    const b = randomSpd(100, 51); // failing in the third panel
+    b.data[77 + 77 * 100] = -1;
+    await expect(be.potrf(b)).rejects.toMatchObject({ column: 77, backend: 'gpujs' });
+    expect(maxRelErr(await be.potrf(randomSpd(5, 52)), cpuPotrf(randomSpd(5, 52)))).toBeLessThan(TOL); // still usable
   });
 
   it('trsm: every side, triangle, transpose and unit-diagonal variant', async () => {
