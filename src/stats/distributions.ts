@@ -44,6 +44,12 @@ function log1mExp(l: number): number {
  * delta(z) = delta(z + 1) + (z + 1/2) log1p(1/z) - 1 climbs to that range. Absolute error ~1e-15.
  */
 function stirlerr(z: number): number {
+  const twice = 2 * z;
+  if (twice <= 30 && Number.isInteger(twice)) return STIRLERR_HALVES[twice]!;
+  return stirlerrByRecursion(z);
+}
+
+function stirlerrByRecursion(z: number): number {
   let acc = 0;
   while (z <= 15) {
     acc += (z + 0.5) * Math.log1p(1 / z) - 1;
@@ -52,6 +58,9 @@ function stirlerr(z: number): number {
   const z2 = 1 / (z * z);
   return acc + (1 / 12 - (1 / 360 - (1 / 1260 - (1 / 1680 - z2 / 1188) * z2) * z2) * z2) / z;
 }
+
+/** delta(k / 2) for k = 0..30 (degrees of freedom are mostly integers, so a, b = df / 2 hit this table). */
+const STIRLERR_HALVES = Float64Array.from({ length: 31 }, (_, k) => (k === 0 ? Infinity : stirlerrByRecursion(k / 2)));
 
 /**
  * Deviance term bd0(x, m) = x log(x / m) + m - x >= 0 (Loader 2000), by its series in v = (x - m) / (x + m)
