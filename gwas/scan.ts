@@ -13,16 +13,18 @@
  * Costs: kinship O(N^2 m) (syrk), eigh O(n^3), rotation O(2 n^2 m) (gemm), tests O(m n (c+2)^2 x evaluations).
  */
 import type { Backend, BackendChoice } from '../kernels/backend.js';
-import { f64Matrix, type F64Matrix } from '../kernels/matrix.js';
+import { f64Matrix, packF64, type F64Matrix } from '../kernels/matrix.js';
 import { createBackend } from '../kernels/select.js';
 import { covariateDesign } from '../src/io/gemma-tables.js';
-import { allocAssocColumns, SnpAssociation, type AssocColumns, type TestSelection } from '../src/lmm/snp/assoc.js';
+import { allocAssocColumns, type AssocColumns, type TestSelection } from '../src/lmm/snp/assoc.js';
+import { getFlag } from '../src/flags.js';
 import { fitNullModel, zeroSmallEigenvaluesInPlace, type NullModel, type RotatedInputs } from '../src/lmm/snp/null-model.js';
 import { FixedVcWald } from '../src/lmm/snp/fixed-vc.js';
 import { cachedEigen, eigenCacheKey, hashSampleIds } from './eigen-cache.js';
 import { computeKinship, locoKinship, restrictAndCenter, type KinshipMode, type KinshipResult } from './kinship.js';
 import { selectSamples, type KeepList, type SampleSelection } from './samples.js';
-import { SnpFilter } from './snp-filter.js';
+import { SNP_STATUS, SnpFilter } from './snp-filter.js';
+import { SnpTestPool } from './snp-pool.js';
 import type { GenotypeSource, SnpInfo } from './types.js';
 
 /** A phenotype to scan: one value per individual of the genotype file (NaN missing). */
@@ -49,6 +51,8 @@ export interface GwasScanOptions {
   vc?: 'exact' | 'fixed';
   backend?: Backend | BackendChoice;
   blockSize?: number;
+  /** Threads for the per-SNP tests (default: the `threads` flag). */
+  threads?: number;
   /** Reuse eigendecompositions stored in `dir`; `keyParts` must identify K (files, mode, filters); samples and chromosome are added. */
   eigenCache?: { dir: string; keyParts: Record<string, unknown>; log?: (message: string) => void };
   /** Called after each block with SNPs read so far and the total in the file. */
@@ -64,7 +68,10 @@ export interface ResultBatch {
   assoc: AssocColumns;
 }
 
-/** Seconds spent per stage (printed by --verbose). */
+/**
+ * Seconds spent per stage (printed by --verbose): wall seconds on the calling thread, except `optimisation`,
+ * which sums the per-SNP test time over the test threads (it overlaps reading and rotation).
+ */
 export interface ScanTimings {
   kinship: number;
   eigh: number;
@@ -102,7 +109,8 @@ interface Decomposition {
     pheno: string;
     /** Rotation (U' .) or whitening (L^-1 .) of an n x k matrix; phenotypes sharing it rotate X once. */
     transform: (x: F64Matrix) => Promise<F64Matrix>;
-    run(xt: F64Matrix, out: AssocColumns, offset: number): void;
+    /** The tests of one block's transformed SNPs (xt: n x m). */
+    run(xt: F64Matrix): Promise<AssocColumns>;
   }[];
 }
 
@@ -149,6 +157,7 @@ export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
   timings.kinship += now() - t;
 
   const nullModels = new Map<string, NullModel>();
+  const pool = new SnpTestPool(opts.threads ?? getFlag('threads'));
   const makeDecomposition = async (k: F64Matrix, key: (pheno: string) => string, chr?: string): Promise<Decomposition> => {
     const kc = restrictAndCenter(k, rows);
     if (vc === 'fixed') return fixedDecomposition(kc, key);
@@ -168,8 +177,9 @@ export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
       const inputs: RotatedInputs = { d: values, uw: uw.data, c, uy: uy.data };
       const nm = fitNullModel(inputs);
       nullModels.set(key(p.name), nm);
-      const assoc = new SnpAssociation(inputs, nm, opts.tests);
-      testers.push({ pheno: p.name, transform, run: (xt, out, offset) => assoc.testInto(xt.data, xt.cols, out, offset) });
+      const id = key(p.name);
+      pool.register(id, inputs, nm, opts.tests);
+      testers.push({ pheno: p.name, transform, run: (xt) => pool.run(id, packF64(xt).data, n, xt.cols) });
     }
     timings.nullModel += now() - t0;
     return { testers };
@@ -203,7 +213,15 @@ export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
       timings.eigh += now() - t0;
       const transform = (x: F64Matrix): Promise<F64Matrix> => backend.trsm(l, x, { side: 'left', lower: true });
       const wald = new FixedVcWald(await transform(w), (await transform(ys[pi]!)).data, nm);
-      testers.push({ pheno: p.name, transform, run: (xt, out, offset) => wald.testInto(xt, out, offset) });
+      testers.push({
+        pheno: p.name, transform, run: async (xt) => {
+          const t1 = now();
+          const out = allocAssocColumns(xt.cols);
+          wald.testInto(xt, out, 0);
+          pool.seconds += now() - t1;
+          return out;
+        },
+      });
     }
     return { testers };
   };
@@ -228,53 +246,59 @@ export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
     global = await makeDecomposition(kAll, (p) => p);
   }
 
+  /** Reads, filters and transforms each block, and starts its tests; the tests of block b run while block b+1 is read and rotated. */
   async function* stream(): AsyncGenerator<ResultBatch> {
+    const inFlight: Promise<ResultBatch[]>[] = [];
     let done = 0;
     let tRead = now();
-    for await (const block of source.blocks(blockSize)) {
-      const verdict = filter.apply(block.dosages, rows);
-      timings.io += now() - tRead;
-      for (let j = 0; j < verdict.status.length; j++) {
-        if (verdict.status[j] !== 0) {
-          const why = ['ok', 'missing', 'maf', 'monomorphic', 'collinear'][verdict.status[j]!]!;
-          summary.dropped[why] = (summary.dropped[why] ?? 0) + 1;
+    try {
+      for await (const block of source.blocks(blockSize)) {
+        const verdict = filter.apply(block.dosages, rows);
+        timings.io += now() - tRead;
+        for (let j = 0; j < verdict.status.length; j++) {
+          const st = verdict.status[j]!;
+          if (st !== 0) summary.dropped[SNP_STATUS[st]!] = (summary.dropped[SNP_STATUS[st]!] ?? 0) + 1;
         }
-      }
-      // Group the kept SNPs by decomposition (all together, or per chromosome with loco).
-      const groups = new Map<Decomposition, number[]>();
-      verdict.keptIndex.forEach((j, k) => {
-        const dec = global ?? decompositions.get(block.snps[j]!.chr);
-        if (!dec) return;
-        const g = groups.get(dec);
-        if (g) g.push(k);
-        else groups.set(dec, [k]);
-      });
-      for (const [dec, ks] of groups) {
-        const x = f64Matrix(n, ks.length);
-        ks.forEach((k, col) => x.data.set(verdict.imputed.data.subarray(k * n, (k + 1) * n), col * n));
-        const snps = ks.map((k) => block.snps[verdict.keptIndex[k]!]!);
-        const nMiss = Int32Array.from(ks, (k) => verdict.nMiss[verdict.keptIndex[k]!]!);
-        const af = Float64Array.from(ks, (k) => verdict.af[verdict.keptIndex[k]!]!);
-        const transformed = new Map<Decomposition['testers'][number]['transform'], F64Matrix>();
-        for (const tester of dec.testers) {
-          let t0 = now();
-          let xt = transformed.get(tester.transform);
-          if (!xt) {
-            xt = await tester.transform(x);
-            transformed.set(tester.transform, xt);
+        // Group the kept SNPs by decomposition (all together, or per chromosome with loco).
+        const groups = new Map<Decomposition, number[]>();
+        verdict.keptIndex.forEach((j, k) => {
+          const dec = global ?? decompositions.get(block.snps[j]!.chr);
+          if (!dec) return;
+          const g = groups.get(dec);
+          if (g) g.push(k);
+          else groups.set(dec, [k]);
+        });
+        const jobs: Promise<ResultBatch>[] = [];
+        for (const [dec, ks] of groups) {
+          const x = f64Matrix(n, ks.length);
+          ks.forEach((k, col) => x.data.set(verdict.imputed.data.subarray(k * n, (k + 1) * n), col * n));
+          const snps = ks.map((k) => block.snps[verdict.keptIndex[k]!]!);
+          const nMiss = Int32Array.from(ks, (k) => verdict.nMiss[verdict.keptIndex[k]!]!);
+          const af = Float64Array.from(ks, (k) => verdict.af[verdict.keptIndex[k]!]!);
+          const transformed = new Map<Decomposition['testers'][number]['transform'], F64Matrix>();
+          for (const tester of dec.testers) {
+            const t0 = now();
+            let xt = transformed.get(tester.transform);
+            if (!xt) {
+              xt = await tester.transform(x);
+              transformed.set(tester.transform, xt);
+            }
+            timings.rotation += now() - t0;
+            jobs.push(tester.run(xt).then((assoc) => ({ pheno: tester.pheno, snps, nMiss, af, assoc })));
           }
-          timings.rotation += now() - t0;
-          const out = allocAssocColumns(ks.length);
-          t0 = now();
-          tester.run(xt, out, 0);
-          timings.optimisation += now() - t0;
-          yield { pheno: tester.pheno, snps, nMiss, af, assoc: out };
+          summary.nTested += ks.length;
         }
-        summary.nTested += ks.length;
+        inFlight.push(Promise.all(jobs));
+        done += block.snps.length;
+        opts.onProgress?.(done, source.nSnps);
+        // Keep one block in flight: yield the previous block's results now.
+        while (inFlight.length > 1) yield* await inFlight.shift()!;
+        tRead = now();
       }
-      done += block.snps.length;
-      opts.onProgress?.(done, source.nSnps);
-      tRead = now();
+      while (inFlight.length > 0) yield* await inFlight.shift()!;
+    } finally {
+      timings.optimisation = pool.seconds;
+      await pool.dispose();
     }
   }
 

@@ -301,7 +301,10 @@ export class LambdaObjective {
   }
 }
 
-/** Level-0 sums for any number of pairs: p[k] = sum_i Hi ab[i,k] (and Hi^2, Hi^3 by order), traces. */
+/**
+ * Level-0 sums for any number of pairs: p[k] = sum_i Hi ab[i,k] (and Hi^2, Hi^3 by order), traces. One loop per
+ * order so the inner loop carries no branches.
+ */
 function sumsGeneric(o: LambdaObjective, lambda: number, order: 1 | 2 | 3): void {
   const { n, np, d, ab, p, pp, ppp } = o;
   p.fill(0, 0, np);
@@ -309,18 +312,37 @@ function sumsGeneric(o: LambdaObjective, lambda: number, order: 1 | 2 | 3): void
   ppp.fill(0, 0, np);
   let t1 = 0;
   let t2 = 0;
-  for (let i = 0; i < n; i++) {
-    const h = 1 / (lambda * d[i]! + 1);
-    const h2 = h * h;
-    const h3 = h2 * h;
-    t1 += h;
-    t2 += h2;
-    const base = i * np;
-    for (let k = 0; k < np; k++) {
-      const v = ab[base + k]!;
-      p[k] += h * v;
-      if (order >= 2) pp[k] += h2 * v;
-      if (order >= 3) ppp[k] += h3 * v;
+  if (order === 1) {
+    for (let i = 0, base = 0; i < n; i++, base += np) {
+      const h = 1 / (lambda * d[i]! + 1);
+      t1 += h;
+      for (let k = 0; k < np; k++) p[k] += h * ab[base + k]!;
+    }
+  } else if (order === 2) {
+    for (let i = 0, base = 0; i < n; i++, base += np) {
+      const h = 1 / (lambda * d[i]! + 1);
+      const h2 = h * h;
+      t1 += h;
+      t2 += h2;
+      for (let k = 0; k < np; k++) {
+        const v = ab[base + k]!;
+        p[k] += h * v;
+        pp[k] += h2 * v;
+      }
+    }
+  } else {
+    for (let i = 0, base = 0; i < n; i++, base += np) {
+      const h = 1 / (lambda * d[i]! + 1);
+      const h2 = h * h;
+      const h3 = h2 * h;
+      t1 += h;
+      t2 += h2;
+      for (let k = 0; k < np; k++) {
+        const v = ab[base + k]!;
+        p[k] += h * v;
+        pp[k] += h2 * v;
+        ppp[k] += h3 * v;
+      }
     }
   }
   o.tr1 = t1;
