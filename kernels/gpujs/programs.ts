@@ -194,29 +194,51 @@ export const POTRF_STEP: GpuJsProgram = {
 }`,
 };
 
+/** Rows per block of the blocked triangular solve (TRSM_STEP within a block, TRSM_TRAILING below it). */
+export const TRSM_BLOCK = 32;
+
 /**
- * Step for row i of the triangular solve S Y = C (Y initialised to alpha C on the host), Y and C n x r:
- * row i becomes Y(i, :) / S(i, i) and every row q still to be solved gets Y(q, :) -= S(q, i) Y(i, :) / S(i, i);
- * rows already solved are copied. S(q, i) = t[q*s1 + i*s2]; lower = 1 solves rows 0..n-1 in order (rows
- * q > i are still to be solved), lower = 0 solves them backwards; unit = 1 takes S(i, i) = 1.
- * One launch per row: n launches, n^2 r flops in all.
+ * Step j of the forward substitution S Y = C within a block of rows (Y initialised to alpha C on the host;
+ * Y and the output ldY x r, only rows < ldY exist): row j becomes Y(j, :) / S(j, j), rows q > j get
+ * Y(q, :) -= S(q, j) Y(j, :) / S(j, j), rows q < j are copied. S(q, i) = t[base + q*s1 + i*s2] is lower
+ * triangular in this numbering (an upper triangle is reversed by the host through base and negative
+ * strides); unit = 1 takes S(j, j) = 1. Cost 2 (ldY - j) r flops.
  */
 export const TRSM_STEP: GpuJsProgram = {
   name: 'trsmStep',
-  argumentTypes: { y: 'Array', t: 'Array', n: 'Integer', i: 'Integer', s1: 'Integer', s2: 'Integer', lower: 'Integer', unit: 'Integer' },
+  argumentTypes: { y: 'Array', t: 'Array', ldY: 'Integer', j: 'Integer', base: 'Integer', s1: 'Integer', s2: 'Integer', unit: 'Integer' },
   pipeline: true,
   returns: 1,
-  source: `function trsmStep(y, t, n, i, s1, s2, lower, unit) {
+  source: `function trsmStep(y, t, ldY, j, base, s1, s2, unit) {
   let d = 1.0;
   if (unit == 0) {
-    d = t[i * s1 + i * s2];
+    d = t[base + j * s1 + j * s2];
   }
-  const yi = y[i + this.thread.y * n] / d;
-  let r = y[this.thread.x + this.thread.y * n];
-  if (this.thread.x == i) {
-    r = yi;
-  } else if ((lower == 1 && this.thread.x > i) || (lower == 0 && this.thread.x < i)) {
-    r = r - t[this.thread.x * s1 + i * s2] * yi;
+  const yj = y[j + this.thread.y * ldY] / d;
+  let r = y[this.thread.x + this.thread.y * ldY];
+  if (this.thread.x == j) {
+    r = yj;
+  } else if (this.thread.x > j) {
+    r = r - t[base + this.thread.x * s1 + j * s2] * yj;
+  }
+  return r;
+}`,
+};
+
+/**
+ * Update of the rows below a solved block: Y'(q, c) = Y(q + nb, c) - sum_{i < nb} S(q + nb, i) D(i, c), where
+ * Y (ldY x r) holds the rows from the block on, D (nb x r, ld nb) the block's solution, and S as in
+ * TRSM_STEP; output (ldY - nb) x r, packed. Cost 2 (ldY - nb) nb r flops.
+ */
+export const TRSM_TRAILING: GpuJsProgram = {
+  name: 'trsmTrailing',
+  argumentTypes: { y: 'Array', d: 'Array', t: 'Array', ldY: 'Integer', nb: 'Integer', base: 'Integer', s1: 'Integer', s2: 'Integer' },
+  pipeline: true,
+  returns: 1,
+  source: `function trsmTrailing(y, d, t, ldY, nb, base, s1, s2) {
+  let r = y[this.thread.x + nb + this.thread.y * ldY];
+  for (let i = 0; i < nb; i++) {
+    r -= t[base + (this.thread.x + nb) * s1 + i * s2] * d[i + this.thread.y * nb];
   }
   return r;
 }`,
