@@ -77,6 +77,7 @@ export class Code {
   i32Sub(): this { this.bytes.push(0x6b); return this; }
   i32Mul(): this { this.bytes.push(0x6c); return this; }
   i32Shl(): this { this.bytes.push(0x74); return this; }
+  i32Shr(): this { this.bytes.push(0x75); return this; }
   i32Eqz(): this { this.bytes.push(0x45); return this; }
   i32Ne(): this { this.bytes.push(0x47); return this; }
   i32GtS(): this { this.bytes.push(0x4a); return this; }
@@ -98,6 +99,9 @@ export class Code {
   f64x2Splat(): this { return this.simd(0x14); }
   f64x2ExtractLane(lane: number): this { this.simd(0x21); this.bytes.push(lane); return this; }
   i32x4Add(): this { return this.simd(0xae); }
+  i32x4ExtractLane(lane: number): this { this.simd(0x1b); this.bytes.push(lane); return this; }
+  i32Store(offset = 0): this { this.bytes.push(0x36); return this.mem(2, offset); }
+  i32Load(offset = 0): this { this.bytes.push(0x28); return this.mem(2, offset); }
   i32x4DotI16x8S(): this { return this.simd(0xba); }
 
   /** Encoded body: local declarations (one run per local) then the instructions and the final `end`. */
