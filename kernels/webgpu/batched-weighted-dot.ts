@@ -6,7 +6,7 @@
  */
 import { shapeOf, type F64Matrix } from '../matrix.js';
 import { checkBatchedWeightedDot } from '../validate.js';
-import type { GpuContext } from './context.js';
+import { assertFiniteResult, type GpuContext } from './context.js';
 import { grid1d, type GpuProgram } from './program.js';
 
 type DotUniform = 'n' | 'm' | 'wStride' | 'bStride';
@@ -62,6 +62,8 @@ export async function webGpuBatchedWeightedDot(ctx: GpuContext, w: F64Matrix, a:
       buffers: [dw.buffer, da.buffer, db.buffer, out],
       workgroups: grid1d(m, ctx.maxWorkgroupsPerDim),
     }]);
-    return Float64Array.from(await ctx.read(scope, out, m));
+    const r = await ctx.read(scope, out, m);
+    assertFiniteResult(scope, r, 1);
+    return Float64Array.from(r);
   });
 }

@@ -113,7 +113,10 @@ export class GpuContext {
   /** Like {@link upload} but always a fresh buffer, for operands the op overwrites. */
   uploadCopy(scope: OpScope, what: string, m: F64Matrix): DeviceMatrix {
     this.checkFits(scope, what, m.rows * m.cols);
-    return { buffer: this.bufferFrom(scope, packF32(m)), rows: m.rows, cols: m.cols, ld: Math.max(1, m.rows), offset: 0 };
+    const packed = packF32(m, (i, j, v) => {
+      throw new KernelError(scope.op, 'webgpu', scope.shapes, `${what}[${i},${j}] = ${v} is outside the f32 range of this backend`);
+    });
+    return { buffer: this.bufferFrom(scope, packed), rows: m.rows, cols: m.cols, ld: Math.max(1, m.rows), offset: 0 };
   }
 
   /** A zero-filled packed rows x cols device matrix freed with the op. */
@@ -129,7 +132,10 @@ export class GpuContext {
     if (m.rows * m.cols * 4 > this.maxBindingBytes) {
       throw new KernelError('init', 'webgpu', shapes, `hold: the matrix needs ${formatBytes(m.rows * m.cols * 4)}, more than this adapter's storage binding limit of ${formatBytes(this.maxBindingBytes)}`);
     }
-    this.held.set(m, { buffer: this.bufferFrom(null, packF32(m)), rows: m.rows, cols: m.cols, ld: Math.max(1, m.rows), offset: 0 });
+    const packed = packF32(m, (i, j, v) => {
+      throw new KernelError('init', 'webgpu', shapes, `hold: [${i},${j}] = ${v} is outside the f32 range of this backend`);
+    });
+    this.held.set(m, { buffer: this.bufferFrom(null, packed), rows: m.rows, cols: m.cols, ld: Math.max(1, m.rows), offset: 0 });
   }
 
   release(m: F64Matrix): void {
@@ -213,6 +219,7 @@ export class GpuContext {
     const out = f64Matrix(d.rows, d.cols);
     if (d.rows * d.cols === 0) return out;
     const v = await this.read(scope, d.buffer, d.rows * d.cols);
+    assertFiniteResult(scope, v, d.rows, triangle);
     const n = d.rows;
     if (triangle === 'full') {
       for (let k = 0; k < v.length; k++) out.data[k] = v[k]!;
@@ -235,17 +242,37 @@ export interface PreparedDispatch {
   readonly workgroups: readonly [number, number, number];
 }
 
+/** A finite input can still overflow f32 on the way: that becomes an error, never a silent Inf or NaN. */
+export function assertFiniteResult(scope: OpScope, v: Float32Array, rows: number, triangle: Triangle = 'full'): void {
+  for (let k = 0; k < v.length; k++) {
+    const i = k % Math.max(1, rows);
+    const j = Math.floor(k / Math.max(1, rows));
+    if (!Number.isFinite(v[k]!) && (triangle === 'full' || i >= j)) {
+      throw new KernelError(scope.op, 'webgpu', scope.shapes, `result[${i},${j}] is ${v[k]} in f32: the inputs are too large (or too ill-conditioned) for this f32 backend`);
+    }
+  }
+}
+
 function formatBytes(b: number): string {
   return b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${b} bytes`;
 }
 
-/** Packed f32 copy of an f64 view (respects ld). */
-function packF32(m: F64Matrix): Float32Array {
+/**
+ * Packed f32 copy of an f64 view (respects ld). Values that round to an infinite f32 go to `overflow`
+ * (NaN is left alone: the ops' entry checks reject it where it matters, and triangles never read may hold it).
+ */
+function packF32(m: F64Matrix, overflow: (i: number, j: number, v: number) => never): Float32Array {
   const out = new Float32Array(m.rows * m.cols);
   for (let j = 0; j < m.cols; j++) {
     const base = j * m.ld;
     const o = j * m.rows;
-    for (let i = 0; i < m.rows; i++) out[o + i] = m.data[base + i]!;
+    for (let i = 0; i < m.rows; i++) {
+      const v = m.data[base + i]!;
+      out[o + i] = v;
+      if (out[o + i] === Infinity || out[o + i] === -Infinity) {
+        if (Number.isFinite(v)) overflow(i, j, v);
+      }
+    }
   }
   return out;
 }

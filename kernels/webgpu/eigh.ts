@@ -11,6 +11,7 @@
  * The two dispatches of every round reuse the same bind groups (no per-round uniforms). After each sweep
  * the off-diagonal norm is read back; iteration stops once off(A) <= 4 * 2^-24 * ||A||_F, or once it has
  * reached the f32 rounding floor (off(A) <= 1e-4 ||A||_F and no longer halving), or after 40 sweeps.
+ * A is scaled by a power of two near 1 / max|a_ij| first (and the eigenvalues back), so squares never overflow f32.
  * Eigenvalues are sorted ascending on the host, with the columns of V.
  *
  * Precision: f32 throughout; eigenvalues to about sqrt(n) * 2^-24 * ||A||_F absolute, V orthonormal to about
@@ -21,7 +22,7 @@
 import { f64Matrix, shapeOf, type F64Matrix } from '../matrix.js';
 import type { EighResult } from '../backend.js';
 import { checkSquare } from '../validate.js';
-import type { GpuContext, OpScope, PreparedDispatch } from './context.js';
+import { assertFiniteResult, type GpuContext, type OpScope, type PreparedDispatch } from './context.js';
 import type { GpuProgram } from './program.js';
 import { repack } from './repack.js';
 
@@ -197,12 +198,14 @@ export async function webGpuEigh(ctx: GpuContext, a: F64Matrix): Promise<EighRes
   const n = checkSquare('eigh', 'webgpu', a);
   const shapes = `A ${shapeOf(a)}`;
   return ctx.run('eigh', shapes, async (scope) => {
-    if (n === 0) return { values: new Float64Array(0), vectors: f64Matrix(0, 0) };
-    const sym = repack(ctx, scope, 'A', ctx.upload(scope, 'A', a), { symmetrizeLower: true });
+    // Work on A / 2^ceil(log2 max|a_ij|) so that squares in the norms and rotations stay far from f32 overflow.
+    let big = 0;
+    for (let j = 0; j < n; j++) for (let i = j; i < n; i++) big = Math.max(big, Math.abs(a.data[i + j * a.ld]!));
+    const scale = big === 0 ? 0 : 2 ** Math.ceil(Math.log2(big)); // a power of two: scaling is exact
+    if (scale === 0) return sortedPairs(n, 1, new Float32Array(n * n), identityF32(n));
+    const sym = repack(ctx, scope, 'A', ctx.upload(scope, 'A', a), { symmetrizeLower: true, alpha: 1 / scale });
     ctx.checkFits(scope, 'V', n * n);
-    const identity = new Float32Array(n * n);
-    for (let i = 0; i < n; i++) identity[i + i * n] = 1;
-    const v = ctx.bufferFrom(scope, identity);
+    const v = ctx.bufferFrom(scope, identityF32(n));
     const nEven = n + (n % 2);
     const pairs = nEven / 2;
     const rot = ctx.scratch(scope, 'rotations', 4 * pairs);
@@ -224,7 +227,11 @@ export async function webGpuEigh(ctx: GpuContext, a: F64Matrix): Promise<EighRes
       [off, total] = await readNorms(ctx, scope, normsBuf);
       if (off <= 1e-4 * total && off > 0.5 * prev) break;
     }
-    return sortedPairs(n, await ctx.read(scope, sym.out.buffer, n * n), await ctx.read(scope, v, n * n));
+    const d = await ctx.read(scope, sym.out.buffer, n * n);
+    const vectors = await ctx.read(scope, v, n * n);
+    assertFiniteResult(scope, d, n);
+    assertFiniteResult(scope, vectors, n);
+    return sortedPairs(n, scale, d, vectors);
   });
 }
 
@@ -233,13 +240,19 @@ async function readNorms(ctx: GpuContext, scope: OpScope, buf: GPUBuffer): Promi
   return [Math.sqrt(r[0]!), Math.sqrt(r[1]!)];
 }
 
-/** Diagonal of the rotated A ascending, with the matching columns of V, widened to f64. */
-function sortedPairs(n: number, d: Float32Array, v: Float32Array): EighResult {
+function identityF32(n: number): Float32Array {
+  const out = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) out[i + i * n] = 1;
+  return out;
+}
+
+/** Diagonal of the rotated A (times `scale`) ascending, with the matching columns of V, widened to f64. */
+function sortedPairs(n: number, scale: number, d: Float32Array, v: Float32Array): EighResult {
   const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => d[x + x * n]! - d[y + y * n]!);
   const values = new Float64Array(n);
   const vectors = f64Matrix(n, n);
   order.forEach((src, j) => {
-    values[j] = d[src + src * n]!;
+    values[j] = scale * d[src + src * n]!;
     for (let i = 0; i < n; i++) vectors.data[i + j * n] = v[i + src * n]!;
   });
   return { values, vectors };

@@ -76,6 +76,14 @@ describe.skipIf(!info.available)('webgpu eigh', () => {
     checkDecomposition(d, r, 'diagonal');
   });
 
+  it('matrices near the ends of the f32 range (scaled by 1e30 and 1e-30) keep full relative accuracy', async () => {
+    for (const factor of [1e30, 1e-30]) {
+      const a = randomSpd(12, 5, -0.5);
+      for (let k = 0; k < a.data.length; k++) a.data[k]! *= factor;
+      checkDecomposition(a, await be.eigh(a), `scaled by ${factor}`);
+    }
+  });
+
   it('rejects non-square and non-finite input', async () => {
     await expect(be.eigh(f64Matrix(3, 2))).rejects.toThrow(/eigh on webgpu \(A 3x2\): A must be square/);
     const a = randomSpd(3, 1);

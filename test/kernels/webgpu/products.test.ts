@@ -136,6 +136,16 @@ describe.skipIf(!info.available)('webgpu products', () => {
     await expect(be.batchedWeightedDot(randomMatrix(3, 2, 1), randomMatrix(3, 4, 2), randomMatrix(3, 1, 3))).rejects.toThrow(/w must have 4 columns or 1/);
   });
 
+  it('values outside the f32 range, and results that overflow f32, are errors rather than Inf', async () => {
+    const big = randomMatrix(3, 3, 1);
+    big.data[4] = 1e39;
+    await expect(be.gemm(big, big)).rejects.toThrow(/gemm on webgpu \(A 3x3, B 3x3\): A\[1,1\] = 1e\+39 is outside the f32 range/);
+    const large = randomMatrix(3, 3, 2);
+    for (let k = 0; k < 9; k++) large.data[k] = 1e20;
+    await expect(be.gemm(large, large)).rejects.toThrow(/result\[0,0\] is Infinity in f32/);
+    await expect(be.batchedWeightedDot(large, large, large)).rejects.toThrow(/batchedWeightedDot on webgpu.*is Infinity in f32/);
+  });
+
   it('empty operands give empty (or zero) results', async () => {
     expect((await be.gemm(f64Matrix(0, 3), f64Matrix(3, 2))).rows).toBe(0);
     const z = await be.gemm(f64Matrix(2, 0), f64Matrix(0, 3));
