@@ -2,18 +2,17 @@
  * The gpujs backend: gpu.js kernels in its WebGPU mode (Dawn), f32 storage and f32 accumulation.
  *
  * Ops: gemm (all transposes, alpha/beta), syrk, batchedWeightedDot as one launch each; potrf, trsm and potrs
- * as sequences of launches that keep their working matrix on the device (see ./programs.ts).
+ * as blocked sequences of launches that keep their working matrices on the device (see ./programs.ts).
  * Not supported: eigh (an iterative algorithm with data-dependent control flow that gpu.js cannot express
  * as a sequence of element-wise kernels at any reasonable cost); calling it throws UnsupportedOpError.
  *
- * Inputs are validated exactly as on every backend (kernels/validate.ts), rounded to packed f32 on upload,
- * and results come back widened to f64. On the device every operand has one layout: column-major with rows
+ * Inputs are validated exactly as on every backend (kernels/validate.ts), rounded to f32 on upload, and
+ * results come back widened to f64. On the device every operand has one layout: column-major with rows
  * and columns zero-padded to multiples of 4 (see {@link deviceLayout}), which the 4-row-per-thread gemm and
  * syrk need and the other programs accept. A matrix passed to `hold` is uploaded once in that layout and its
  * device copy is bound instead of a fresh upload until `release` (potrf, which transforms its operand,
- * always uploads).
- * Calls are serialised: gpu.js kernels keep per-kernel state (output size,
- * argument buffers), so two ops in flight at once would race on it.
+ * always uploads). Calls are serialised: gpu.js kernels keep per-kernel state (output size, argument
+ * buffers), so two ops in flight at once would race on it.
  */
 import {
   KernelError,
@@ -69,7 +68,7 @@ class GpuJsBackend implements Backend {
   private readonly gpu: GpuJsInstance;
   private readonly kernels = new Map<string, GpuJsKernel>();
   private queue: Promise<unknown> = Promise.resolve();
-  /** Device copies of held matrices (packed f32), keyed by the caller's matrix object. */
+  /** Device copies of held matrices (device layout, f32), keyed by the caller's matrix object. */
   private readonly held = new Map<F64Matrix, Promise<GpuJsBuffer>>();
   private disposed = false;
 
@@ -150,12 +149,12 @@ class GpuJsBackend implements Backend {
           const rows = n - j0;
           const nb = Math.min(POTRF_BLOCK, rows);
           // factor the panel (the first nb columns of the trailing matrix), one launch per column
-          let panel = (await this.kernel(POTRF_STEP).setOutput([rows, nb])(trailing, rows, 0)) as GpuJsBuffer;
+          let panel = await this.onDevice(POTRF_STEP, [rows, nb], [trailing, rows, 0]);
           for (let jj = 1; jj < nb; jj++) panel = await this.step(POTRF_STEP, [rows, nb], panel, [rows, jj]);
           // update what remains: S' = S22 - L21 L21^T
           let next: GpuJsBuffer | null = null;
           try {
-            if (nb < rows) next = (await this.kernel(POTRF_TRAILING).setOutput([rows - nb, rows - nb])(trailing, panel, rows, nb)) as GpuJsBuffer;
+            if (nb < rows) next = await this.onDevice(POTRF_TRAILING, [rows - nb, rows - nb], [trailing, panel, rows, nb]);
           } catch (err) {
             panel.delete();
             throw err;
@@ -178,7 +177,7 @@ class GpuJsBackend implements Backend {
     });
   }
 
-  /** Triangular solve by n substitution steps on the device (one launch per row of op(T)). Cost n^2 r flops (f32). */
+  /** Triangular solve, blocked on the device (see solveTriangular). Cost n^2 r flops (f32). */
   async trsm(t: F64Matrix, b: F64Matrix, opts: TrsmOptions = {}): Promise<F64Matrix> {
     return this.solveTriangular('trsm', t, b, opts);
   }
@@ -279,11 +278,11 @@ class GpuJsBackend implements Backend {
           // S restricted to solve-order rows and columns from p0 on
           const base = rowOf(p0) * (s1 + s2);
           const strides = [sign * s1, sign * s2];
-          let block = (await this.kernel(TRSM_STEP).setOutput([nb, r])(rest, tBuf, rows, 0, base, ...strides, unit)) as GpuJsBuffer;
+          let block = await this.onDevice(TRSM_STEP, [nb, r], [rest, tBuf, rows, 0, base, ...strides, unit]);
           for (let j = 1; j < nb; j++) block = await this.step(TRSM_STEP, [nb, r], block, [tBuf, nb, j, base, ...strides, unit]);
           let next: GpuJsBuffer | null = null;
           try {
-            if (nb < rows) next = (await this.kernel(TRSM_TRAILING).setOutput([rows - nb, r])(rest, block, tBuf, rows, nb, base, ...strides)) as GpuJsBuffer;
+            if (nb < rows) next = await this.onDevice(TRSM_TRAILING, [rows - nb, r], [rest, block, tBuf, rows, nb, base, ...strides]);
           } catch (err) {
             block.delete();
             throw err;
@@ -309,7 +308,6 @@ class GpuJsBackend implements Backend {
     });
   }
 
-
   /** The device copy of a held matrix, or undefined (also when its upload failed). */
   private heldCopy(m: F64Matrix): Promise<GpuJsBuffer | undefined> | undefined {
     return this.held.get(m)?.catch(() => undefined);
@@ -326,10 +324,15 @@ class GpuJsBackend implements Backend {
     return this.step(UPLOAD, [ld * cols], toDeviceLayout(m), []);
   }
 
-  /** One pipeline launch: consumes (and frees) a previous device result `input`, returns the new one. */
+  /** One pipeline launch whose result stays on the device; its inputs stay alive. */
+  private async onDevice(program: GpuJsProgram, output: number[], args: unknown[]): Promise<GpuJsBuffer> {
+    return (await this.kernel(program).setOutput(output)(...args)) as GpuJsBuffer;
+  }
+
+  /** One pipeline launch that consumes (and frees) a previous device result `input`; returns the new one. */
   private async step(program: GpuJsProgram, output: number[], input: Float32Array | GpuJsBuffer, rest: unknown[]): Promise<GpuJsBuffer> {
     try {
-      return (await this.kernel(program).setOutput(output)(input, ...rest)) as GpuJsBuffer;
+      return await this.onDevice(program, output, [input, ...rest]);
     } finally {
       if (!(input instanceof Float32Array)) input.delete();
     }
