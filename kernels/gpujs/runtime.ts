@@ -98,9 +98,11 @@ export async function releaseGpuJsRuntime(): Promise<void> {
   opening = null;
   if (pending) await pending.catch(() => undefined);
   if (holders > 0) return; // a new holder arrived while we waited: keep the runtime for it
-  if (gpuJs) await gpuJs.WebGPUContext.destroy();
+  // forget the device and navigator.gpu synchronously, so that a holder arriving meanwhile opens afresh
+  const destroyed = gpuJs?.WebGPUContext.destroy();
   uninstall?.();
   uninstall = null;
+  await destroyed;
 }
 
 const NO_ADAPTER = 'no WebGPU adapter: install a Vulkan driver (on a machine without a GPU, Mesa lavapipe from bookworm-backports)';
