@@ -22,6 +22,7 @@ interface CalibrateCliOptions {
   methods: string;
   alpha: string;
   minFrac: string;
+  maxSplits?: string;
   json?: string;
 }
 
@@ -42,9 +43,10 @@ export function registerScdeCalibrate(program: Command): void {
     .requiredOption('--donor <col>', 'donor column')
     .option('--celltype <col>', 'cell type column')
     .option('--celltype-value <value>', 'cell type to analyse')
-    .option('--methods <list>', `comma-separated methods (${SCDE_METHODS.join(', ')})`, SCDE_METHODS.join(','))
+    .option('--methods <list>', `comma-separated methods (${SCDE_METHODS.join(', ')})`, 'lmm,pseudobulk,welch')
     .option('--alpha <p>', 'rejection threshold', '0.05')
     .option('--min-frac <share>', 'gene filter (share of cells with a non-zero count)', String(DEFAULT_MIN_FRAC))
+    .option('--max-splits <n>', 'run only the first n splits (nbglmm is slow: ~0.1 s per gene and split)')
     .option('--json <file>', 'write the report as JSON')
     .action(
       action('scde-calibrate', async (opts: CalibrateCliOptions) => {
@@ -63,6 +65,7 @@ export function registerScdeCalibrate(program: Command): void {
             methods,
             alpha,
             minFrac: Number(opts.minFrac),
+            maxSplits: opts.maxSplits === undefined ? undefined : Number(opts.maxSplits),
             onSplit: (m) => process.stderr.write(`${m}\n`),
           });
           const seconds = (performance.now() - t0) / 1000;

@@ -13,10 +13,14 @@ import type { JoinedCells } from './cell-table.js';
 import { buildDesign, DesignError, sortedLevels, type AnalysisDesign, type DesignOptions } from './design.js';
 import { fitDonorLmm, LMM_STATUS } from './lmm-donor.js';
 import { welchFromStats } from './naive.js';
+import { fitNbGlmm } from './nbglmm.js';
 import { pseudobulkCounts, voomLimma } from './pseudobulk.js';
 
-export const SCDE_METHODS = ['lmm', 'pseudobulk', 'welch'] as const;
-/** lmm: donor random-intercept LMM (default); pseudobulk: limma-voom on donor sums; welch: naive cell-level t. */
+export const SCDE_METHODS = ['lmm', 'pseudobulk', 'nbglmm', 'welch'] as const;
+/**
+ * lmm: donor random-intercept LMM (default); pseudobulk: limma-voom on donor sums; nbglmm: negative-binomial
+ * mixed model (Laplace, t reference with donor-level df); welch: naive cell-level t.
+ */
 export type ScdeMethod = (typeof SCDE_METHODS)[number];
 
 /** Default gene filter: a gene is tested when at least 1% of the analysed cells have a non-zero count. */
@@ -32,6 +36,8 @@ export interface ScdeOptions extends DesignOptions {
   minFrac?: number;
   /** Called with one-line progress messages. */
   onProgress?: (message: string) => void;
+  /** Called once per gene fitted by the slow per-gene methods (nbglmm), for progress bars. */
+  onGene?: () => void;
 }
 
 export interface ScdeInput {
@@ -52,9 +58,9 @@ export interface ScdeBlock {
   readonly gene: readonly string[];
   readonly nCells: Int32Array;
   readonly nDonors: Int32Array;
-  /** lmm / welch: mean of y over analysed cells; pseudobulk: mean log2-CPM over samples. */
+  /** lmm / welch / nbglmm: mean of y over analysed cells; pseudobulk: mean log2-CPM over samples. */
   readonly mean: Float64Array;
-  /** lmm / welch: difference in y (log1p scale); pseudobulk: log2 fold change. */
+  /** lmm / welch: difference in y (log1p scale); pseudobulk: log2 fold change; nbglmm: natural-log fold change. */
   readonly beta: Float64Array;
   readonly se: Float64Array;
   readonly df: Float64Array;
@@ -108,11 +114,12 @@ export function* runScde(input: ScdeInput, opts: ScdeOptions): Generator<ScdeBlo
   if (!(minFrac >= 0 && minFrac <= 1)) throw new DesignError(`--min-frac ${minFrac}: expected a share in [0, 1]`);
   const { counts, genes, cells } = input;
   if (genes.length !== counts.nGenes) throw new DesignError(`${genes.length} gene names for ${counts.nGenes} matrix rows`);
-  if (method === 'pseudobulk' && !counts.integer) {
-    throw new DesignError('method pseudobulk needs integer counts, but the matrix has non-integer or negative values');
+  if ((method === 'pseudobulk' || method === 'nbglmm') && !counts.integer) {
+    throw new DesignError(`method ${method} needs integer counts, but the matrix has non-integer or negative values`);
   }
   const progress = opts.onProgress ?? (() => {});
   const lib = method === 'pseudobulk' ? null : librarySizes(counts);
+  const geneTick = opts.onGene ?? (() => {});
 
   const groups: { name: string; cells: Int32Array }[] = [];
   if (opts.celltype === undefined) {
@@ -159,6 +166,7 @@ export function* runScde(input: ScdeInput, opts: ScdeOptions): Generator<ScdeBlo
       continue;
     }
     if (method === 'pseudobulk') pseudobulkInto(input, design, minFrac, block);
+    else if (method === 'nbglmm') nbglmmInto(input, lib!, design, minFrac, block, geneTick);
     else cellLevelInto(input, lib!, design, minFrac, method, block);
     block.fdr.set(benjaminiHochberg(block.p));
     for (let g = 0; g < genes.length; g++) {
@@ -201,6 +209,26 @@ function cellLevelInto(input: ScdeInput, lib: Float64Array, design: AnalysisDesi
       block.icc[g] = fit.varDonor[g]! / (fit.varDonor[g]! + fit.varResid[g]!);
       block.status[g] = LMM_STATUS[fit.code[g]!]!;
     }
+  }
+  applyGeneFilter(stats.nonzero, n, minFrac, block);
+}
+
+/** nbglmm: per-gene negative-binomial mixed model on the genes passing the filter; fills `block`. */
+function nbglmmInto(input: ScdeInput, lib: Float64Array, design: AnalysisDesign, minFrac: number, block: ScdeBlock, onGene: () => void): void {
+  const n = design.cells.length;
+  const stats = cellGeneStats(input.counts, lib, design);
+  for (let g = 0; g < stats.nGenes; g++) block.mean[g] = stats.xy[g * design.p]! / n;
+  const keep = Uint8Array.from(stats.nonzero, (nz) => (nz > 0 && nz >= minFrac * n ? 1 : 0));
+  const fit = fitNbGlmm(input.counts, lib, design, keep, onGene);
+  block.beta.set(fit.beta);
+  block.se.set(fit.se);
+  block.df.set(fit.df);
+  block.t.set(fit.t);
+  block.p.set(fit.p);
+  block.varDonor.set(fit.varDonor);
+  for (let g = 0; g < stats.nGenes; g++) {
+    block.varResid[g] = 1 / fit.theta[g]!;
+    block.status[g] = fit.status[g]!;
   }
   applyGeneFilter(stats.nonzero, n, minFrac, block);
 }

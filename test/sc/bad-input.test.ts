@@ -85,14 +85,15 @@ describe('scde bad input: clear errors or per-gene status, never a crash or a si
     expect(() => run(input, { design: 'paired' })).toThrow(/--design paired: the data are between-donor/);
   });
 
-  it('non-integer counts are refused by the count model (pseudobulk) but fine for lmm', () => {
+  it('non-integer counts are refused by the count models (pseudobulk, nbglmm) but fine for lmm', () => {
     const input = smallInput((g, c) => (g === 2 ? 0 : 0.5 + ((g + c) % 3)));
     expect(() => run(input, { method: 'pseudobulk' })).toThrow(/pseudobulk needs integer counts/);
+    expect(() => run(input, { method: 'nbglmm' })).toThrow(/nbglmm needs integer counts/);
     expect(run(input, { method: 'lmm' })[0]!.status.slice(0, 2).every((s) => s === 'ok' || s === 'singular')).toBe(true);
   });
 
   it('all-zero genes get status all_zero and NA statistics', () => {
-    for (const method of ['lmm', 'pseudobulk', 'welch'] as const) {
+    for (const method of ['lmm', 'pseudobulk', 'nbglmm', 'welch'] as const) {
       const [block] = run(smallInput(), { method });
       expect(block!.status[2], method).toBe('all_zero');
       expect(Number.isNaN(block!.p[2]!)).toBe(true);
