@@ -1,6 +1,7 @@
 /**
  * Genomic relatedness (kinship) matrices as GEMMA 0.98.5 computes them (PlinkKin / BimbamKin), streamed from a
- * GenotypeSource in SNP blocks and accumulated with the kernel layer's syrk.
+ * GenotypeSource in SNP blocks and accumulated with the kernel layer: the exact integer syrk (cpuSyrkInt8) for
+ * centred hard-call genotypes, the backend's f64 syrk otherwise (see GramAccumulator).
  *
  * Over ALL N individuals of the genotype file, for every SNP that passes the SNP filter evaluated on the
  * analysed individuals (GEMMA's indicator_snp), with mean mu_j over non-missing dosages and
@@ -12,6 +13,7 @@
  *   K_{-c} = (S - S_c) / (m - m_c),   S = sum_c S_c.                        Memory O(#chr N^2).
  */
 import type { Backend } from '../kernels/backend.js';
+import { cpuSyrkInt8 } from '../kernels/cpu/index.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../kernels/matrix.js';
 import type { SnpFilter } from './snp-filter.js';
 import type { GenotypeSource } from './types.js';
@@ -61,36 +63,28 @@ export interface KinshipResult {
 export async function computeKinship(source: GenotypeSource, opts: KinshipOptions): Promise<KinshipResult> {
   const n = source.samples.length;
   const blockSize = opts.blockSize ?? 4096;
-  const standardize = opts.mode === 'standardized';
-  const grams = new Map<string, ChromosomeGram>();
-  let total: F64Matrix | undefined;
-  let used = 0;
+  const groups = new Map<string, GramAccumulator>();
   for await (const block of source.blocks(blockSize)) {
-    const verdict = opts.filter.apply(block.dosages, opts.filterRows);
+    const verdict = opts.filter.apply(block.dosages, opts.filterRows, { impute: false });
     if (verdict.keptIndex.length === 0) continue;
-    // Step 1: centre (and scale) each kept SNP over all N individuals, grouped by chromosome for LOCO.
-    const groups = opts.loco ? groupByChromosome(verdict.keptIndex, (j) => block.snps[j]!.chr) : new Map([['', Array.from(verdict.keptIndex)]]);
-    for (const [chr, cols] of groups) {
-      const z = f64Matrix(n, cols.length);
-      cols.forEach((j, k) => centerColumn(block.dosages, j, standardize, z.data, k * n));
-      used += cols.length;
-      // Step 2: accumulate Z Z^T.
-      if (opts.loco) {
-        const g = grams.get(chr);
-        grams.set(chr, { gram: await opts.backend.syrk(z, g ? { beta: 1, c: g.gram } : {}), nSnps: (g?.nSnps ?? 0) + cols.length });
-      } else {
-        total = await opts.backend.syrk(z, total ? { beta: 1, c: total } : {});
-      }
+    const byChr = opts.loco ? groupByChromosome(verdict.keptIndex, (j) => block.snps[j]!.chr) : new Map([['', Array.from(verdict.keptIndex)]]);
+    for (const [chr, cols] of byChr) {
+      let acc = groups.get(chr);
+      if (!acc) groups.set(chr, (acc = new GramAccumulator(n, opts.mode, opts.backend)));
+      await acc.add(block.dosages, cols);
     }
   }
+  const used = [...groups.values()].reduce((s, g) => s + g.nSnps, 0);
   if (used === 0) throw new RangeError(`kinship: no SNP of ${source.describe} passes the SNP filters (maf ${opts.filter.maf}, miss ${opts.filter.miss})`);
-  if (opts.loco) total = sumGrams([...grams.values()].map((g) => g.gram));
-  const k = scaled(total!, 1 / used);
-  return opts.loco ? { mode: opts.mode, k, nSnps: used, chromosomes: grams } : { mode: opts.mode, k, nSnps: used };
+  if (!opts.loco) return { mode: opts.mode, k: scaled(await groups.get('')!.result(), 1 / used), nSnps: used };
+  const chromosomes = new Map<string, ChromosomeGram>();
+  for (const [chr, g] of groups) chromosomes.set(chr, { gram: await g.result(), nSnps: g.nSnps });
+  const k = scaled(sumGrams([...chromosomes.values()].map((c) => c.gram)), 1 / used);
+  return { mode: opts.mode, k, nSnps: used, chromosomes };
 }
 
-/** z = (x - mu) [/ sd] for column j of `x` over all its rows, missing -> 0 (the imputed mean). O(N). */
-function centerColumn(x: F64Matrix, j: number, standardize: boolean, out: Float64Array, at: number): void {
+/** Per-SNP statistics over all N individuals (GEMMA PlinkKin): mean, population variance, missing count. */
+function snpMoments(x: F64Matrix, j: number): { mean: number; variance: number; miss: number } {
   const n = x.rows;
   const col = j * x.ld;
   let sum = 0;
@@ -105,11 +99,127 @@ function centerColumn(x: F64Matrix, j: number, standardize: boolean, out: Float6
     }
   }
   const mean = sum / (n - miss);
-  const variance = (sumSq + mean * mean * miss) / n - mean * mean;
-  const scale = standardize && variance !== 0 ? 1 / Math.sqrt(variance) : 1;
-  for (let i = 0; i < n; i++) {
+  return { mean, variance: (sumSq + mean * mean * miss) / n - mean * mean, miss };
+}
+
+/** True when every non-missing value of column j of `x` is 0, 1 or 2 (a hard call). O(N). */
+function isHardCall(x: F64Matrix, j: number): boolean {
+  const col = j * x.ld;
+  for (let i = 0; i < x.rows; i++) {
     const v = x.data[col + i]!;
-    out[at + i] = Number.isNaN(v) ? 0 : (v - mean) * scale;
+    if (v !== 0 && v !== 1 && v !== 2 && v === v) return false;
+  }
+  return true;
+}
+
+/**
+ * Sum of z z^T over a set of SNPs. Centred hard-call SNPs (dosages 0/1/2, at most N/8 missing) take the exact
+ * integer path: with G~ the dosages (missing = 0), Q the missing indicator and D = diag(mu),
+ *   Z Z^T = G~ G~^T - u 1' - 1 u' + (sum mu^2) 1 1' + W + W' - v 1' - 1 v',
+ *   u = G~ mu,   v = Q mu^2,   W = G~ D Q^T + (Q D^2 Q^T) / 2,
+ * where G~ G~^T is exact integer arithmetic (cpuSyrkInt8, O(N^2) per SNP at 8 multiply-adds per SIMD
+ * instruction) and W touches only the missing genotypes (O(N) each). Other SNPs (standardized mode,
+ * fractional dosages, many missing) are centred in f64 and accumulated with the backend's syrk.
+ */
+class GramAccumulator {
+  nSnps = 0;
+  private readonly centered: boolean;
+  /** Sum of G~ G~^T (exact integers held in f64). */
+  private integer: F64Matrix | undefined;
+  private readonly u: Float64Array;
+  private readonly v: Float64Array;
+  private w: F64Matrix | undefined;
+  private sumMu2 = 0;
+  private float: F64Matrix | undefined;
+
+  constructor(
+    private readonly n: number,
+    mode: KinshipMode,
+    private readonly backend: Backend,
+  ) {
+    this.centered = mode === 'centered';
+    this.u = new Float64Array(this.centered ? n : 0);
+    this.v = new Float64Array(this.centered ? n : 0);
+  }
+
+  /** Adds columns `cols` of the N x m block `x` (NaN missing). */
+  async add(x: F64Matrix, cols: readonly number[]): Promise<void> {
+    const n = this.n;
+    const intCols: { j: number; mean: number; miss: number }[] = [];
+    const floatCols: { j: number; mean: number; scale: number }[] = [];
+    for (const j of cols) {
+      const { mean, variance, miss } = snpMoments(x, j);
+      this.nSnps++;
+      if (this.centered && miss <= n / 8 && isHardCall(x, j)) intCols.push({ j, mean, miss });
+      else floatCols.push({ j, mean, scale: !this.centered && variance !== 0 ? 1 / Math.sqrt(variance) : 1 });
+    }
+    if (intCols.length > 0) {
+      const g = new Int8Array(n * intCols.length);
+      intCols.forEach(({ j, mean, miss }, k) => {
+        const col = j * x.ld;
+        for (let i = 0; i < n; i++) {
+          const d = x.data[col + i]!;
+          g[k * n + i] = d === d ? d : 0;
+        }
+        this.addCorrections(x, j, mean, miss);
+      });
+      const s = cpuSyrkInt8({ rows: n, cols: intCols.length, ld: n, data: g });
+      if (this.integer) for (let q = 0; q < n * n; q++) this.integer.data[q]! += s.data[q]!;
+      else this.integer = s;
+    }
+    if (floatCols.length > 0) {
+      // z = (x - mu) [/ sd], missing -> 0 (the imputed mean).
+      const z = f64Matrix(n, floatCols.length);
+      floatCols.forEach(({ j, mean, scale }, k) => {
+        const col = j * x.ld;
+        for (let i = 0; i < n; i++) {
+          const d = x.data[col + i]!;
+          z.data[k * n + i] = Number.isNaN(d) ? 0 : (d - mean) * scale;
+        }
+      });
+      this.float = await this.backend.syrk(z, this.float ? { beta: 1, c: this.float } : {});
+    }
+  }
+
+  /** u, sum mu^2, and for missing genotypes v and W (see the class comment). */
+  private addCorrections(x: F64Matrix, j: number, mean: number, miss: number): void {
+    const n = this.n;
+    const col = j * x.ld;
+    this.sumMu2 += mean * mean;
+    for (let i = 0; i < n; i++) {
+      const d = x.data[col + i]!;
+      if (d === d) this.u[i]! += mean * d;
+    }
+    if (miss === 0) return;
+    const missing: number[] = [];
+    for (let i = 0; i < n; i++) if (Number.isNaN(x.data[col + i]!)) missing.push(i);
+    const w = (this.w ??= f64Matrix(n, n));
+    for (const k of missing) {
+      this.v[k]! += mean * mean;
+      const wk = k * n;
+      for (let i = 0; i < n; i++) {
+        const d = x.data[col + i]!;
+        if (d === d) w.data[wk + i]! += mean * d;
+      }
+      for (const i of missing) w.data[wk + i]! += (mean * mean) / 2;
+    }
+  }
+
+  /** Sum of z z^T over every SNP added (N x N). */
+  async result(): Promise<F64Matrix> {
+    const n = this.n;
+    const out = this.float ? f64Matrix(n, n, Float64Array.from(this.float.data)) : f64Matrix(n, n);
+    const s = this.integer;
+    if (!s) return out;
+    const { u, v, w, sumMu2 } = this;
+    for (let k = 0; k < n; k++) {
+      for (let i = 0; i < n; i++) {
+        let z = s.data[i + k * n]! - u[i]! - u[k]! + sumMu2 - v[i]! - v[k]!;
+        if (w) z += w.data[i + k * n]! + w.data[k + i * n]!;
+        out.data[i + k * n]! += z;
+      }
+    }
+    return out;
   }
 }
 

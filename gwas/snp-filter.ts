@@ -78,61 +78,57 @@ export class SnpFilter {
 
   /**
    * Filters and imputes one block. `dosages` is individuals x SNPs (NaN missing); `rows` selects the analysed
-   * individuals among its rows (ascending; all rows when omitted).
+   * individuals among its rows (ascending; all rows when omitted). With `impute: false` the imputed matrix is
+   * left empty (0 columns), for callers that only need the verdict (the kinship).
    */
-  apply(dosages: F64Matrix, rows?: Int32Array): SnpFilterResult {
+  apply(dosages: F64Matrix, rows?: Int32Array, opts: { impute?: boolean } = {}): SnpFilterResult {
     const n = rows ? rows.length : dosages.rows;
     const m = dosages.cols;
     if (this.w && this.w.rows !== n) {
       throw new RangeError(`SnpFilter.apply: block has ${n} analysed individuals but the covariates have ${this.w.rows} rows (${shapeOf(dosages)})`);
     }
     if (rows) for (const i of rows) if (i < 0 || i >= dosages.rows) throw new RangeError(`SnpFilter.apply: row index ${i} outside ${shapeOf(dosages)}`);
+    const data = dosages.data;
     const af = new Float64Array(m);
     const nMiss = new Int32Array(m);
     const status = new Uint8Array(m);
-    const x = new Float64Array(n);
+    const x = this.w ? new Float64Array(n) : undefined;
     const keptCols: number[] = [];
-    const keptValues: Float64Array[] = [];
     for (let j = 0; j < m; j++) {
       const col = j * dosages.ld;
-      // Step 1: gather the analysed rows, count missing, sum, and note whether two values differ.
+      // Step 1: over the analysed rows, count missing, sum, and note whether two values differ.
       let sum = 0;
       let miss = 0;
-      let first = Number.NaN;
+      let first = -1;
       let poly = false;
       for (let r = 0; r < n; r++) {
-        const v = dosages.data[col + (rows ? rows[r]! : r)]!;
-        x[r] = v;
-        if (Number.isNaN(v)) {
+        const v = data[col + (rows ? rows[r]! : r)]!;
+        if (v !== v) {
           miss++;
           continue;
         }
         sum += v;
-        if (Number.isNaN(first)) first = v;
+        if (first < 0) first = v;
         else if (v !== first) poly = true;
       }
       const freq = sum / (2 * (n - miss));
       af[j] = freq;
       nMiss[j] = miss;
-      // Step 2: the filters, in GEMMA's order.
+      // Step 2: the filters, in GEMMA's order; the r^2 filter sees the mean-imputed, uncentred SNP.
       let s = 0;
       if (miss === n || miss / n > this.miss) s = 1;
       else if (this.maf !== -1 && (freq < this.maf || freq > 1 - this.maf)) s = 2;
       else if (!poly) s = 3;
-      if (s === 0) {
-        // Step 3: mean-impute, then the r^2 of the uncentred SNP on W.
-        const mean = 2 * freq;
-        if (miss > 0) for (let r = 0; r < n; r++) if (Number.isNaN(x[r]!)) x[r] = mean;
-        if (this.w && this.r2OnCovariates(x) > this.r2) s = 4;
+      else if (x) {
+        imputeColumn(data, col, rows, 2 * freq, x, 0, n);
+        if (this.r2OnCovariates(x) > this.r2) s = 4;
       }
       status[j] = s;
-      if (s === 0) {
-        keptCols.push(j);
-        keptValues.push(x.slice());
-      }
+      if (s === 0) keptCols.push(j);
     }
-    const imputed = f64Matrix(n, keptCols.length);
-    keptValues.forEach((v, k) => imputed.data.set(v, k * n));
+    // Step 3: the mean-imputed dosages of the kept SNPs.
+    const imputed = f64Matrix(n, opts.impute === false ? 0 : keptCols.length);
+    if (opts.impute !== false) keptCols.forEach((j, k) => imputeColumn(data, j * dosages.ld, rows, 2 * af[j]!, imputed.data, k * n, n));
     const kept = new Uint8Array(m);
     for (const j of keptCols) kept[j] = 1;
     return { kept, status, af, nMiss, keptIndex: Int32Array.from(keptCols), imputed };
@@ -161,6 +157,14 @@ export class SnpFilter {
     let vx = 0;
     for (let r = 0; r < x.length; r++) vx += x[r]! * x[r]!;
     return vw / vx;
+  }
+}
+
+/** out[at + r] = dosage of analysed row r at column offset `col`, missing -> `mean`. O(n). */
+function imputeColumn(data: Float64Array, col: number, rows: Int32Array | undefined, mean: number, out: Float64Array, at: number, n: number): void {
+  for (let r = 0; r < n; r++) {
+    const v = data[col + (rows ? rows[r]! : r)]!;
+    out[at + r] = v === v ? v : mean;
   }
 }
 
