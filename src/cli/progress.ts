@@ -10,6 +10,7 @@ export interface ProgressStream {
   columns?: number;
 }
 
+/** Options of createProgress. */
 export interface ProgressOptions {
   label: string;
   /** Units expected in all; 0 or undefined when unknown (no bar, no ETA). */
@@ -22,6 +23,7 @@ export interface ProgressOptions {
   now?: () => number;
 }
 
+/** A running progress display. */
 export interface Progress {
   /** Records n more units done (default 1). */
   tick(n?: number): void;

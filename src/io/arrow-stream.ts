@@ -21,13 +21,16 @@ import {
 } from 'apache-arrow';
 import { openAtomic, type AtomicFile } from './atomic-file.js';
 
+/** Column types: f64 (Float64Array), i32 (Int32Array), utf8 (string or null per row), bool (boolean per row). */
 export type ArrowColumnType = 'f64' | 'i32' | 'utf8' | 'bool';
 
+/** One output column. */
 export interface ArrowColumnSpec {
   name: string;
   type: ArrowColumnType;
 }
 
+/** Schema of the stream. */
 export interface ArrowStreamOptions {
   columns: ArrowColumnSpec[];
   /** Schema-level key/value metadata (tool version, command line, model, ...). */
@@ -107,6 +110,10 @@ function boolData(type: Bool, values: readonly boolean[]): Data<Bool> {
   return makeData({ type, length, data: bits });
 }
 
+/**
+ * Writes an Arrow IPC stream: `open` (schema), `write` per batch (flushed), `close` (end-of-stream marker, atomic
+ * rename) or `abort` (nothing left behind). Not safe for concurrent writes: await each call.
+ */
 export class ArrowStreamWriter {
   private rows = 0;
 

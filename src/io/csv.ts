@@ -11,6 +11,7 @@ export { InputError } from './errors.js';
 /** Field separator; 'auto' picks tab if the first line has one, else comma if it has one, else whitespace. */
 export type Separator = ',' | '\t' | 'whitespace' | 'auto';
 
+/** Options of readTable. */
 export interface ReadTableOptions {
   /** Default 'auto'. With ',' or '\t', RFC 4180 quoting applies: "a,b", "say ""hi""", and line breaks inside quotes. */
   sep?: Separator;
@@ -20,6 +21,7 @@ export interface ReadTableOptions {
   comment?: string;
 }
 
+/** A delimited table held as strings; type columns with numericColumn / stringColumn. */
 export interface Table {
   /** The path the table was read from, for error messages. */
   path: string;
@@ -195,6 +197,7 @@ export function stringColumn(table: Table, name: string): string[] {
   return table.rows.map((r) => r[j]!);
 }
 
+/** How numericColumn treats missing cells. */
 export interface NumericColumnOptions {
   /** Cells read as missing (NaN). Default ['NA', 'NaN', '']. */
   na?: readonly string[];

@@ -7,6 +7,7 @@ import { encodePng } from './png.js';
 /** Colour as 0xRRGGBB. */
 export type Rgb = number;
 
+/** RGBA pixels, row-major from the top-left, 4 bytes per pixel. */
 export class Canvas {
   readonly data: Uint8Array;
 

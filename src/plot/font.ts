@@ -109,6 +109,7 @@ export function textWidth(text: string, scale = 1): number {
   return text.length === 0 ? 0 : (text.length * CHAR_WIDTH - 1) * scale;
 }
 
+/** Colour, scale, alignment and direction of drawText. */
 export interface TextOptions {
   color?: Rgb;
   scale?: number;

@@ -18,11 +18,13 @@ export function plotArea(width: number, height: number): PlotArea {
   return { left: 70, top: 44, right: width - 20, bottom: height - 52 };
 }
 
+/** A labelled tick at a data value. */
 export interface Tick {
   value: number;
   label: string;
 }
 
+/** What drawFrame draws: titles, data ranges, optional custom x ticks. */
 export interface FrameSpec {
   title?: string;
   xLabel: string;
@@ -47,7 +49,7 @@ const AXIS: Rgb = 0x333333;
 const GRID: Rgb = 0xeeeeee;
 
 /** Up to ~`target` round tick values covering [lo, hi]. */
-export function niceTicks(lo: number, hi: number, target = 6): number[] {
+function niceTicks(lo: number, hi: number, target = 6): number[] {
   if (!(hi > lo)) return [lo];
   const raw = (hi - lo) / target;
   const mag = 10 ** Math.floor(Math.log10(raw));

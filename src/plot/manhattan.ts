@@ -6,6 +6,7 @@
 import { Canvas } from './canvas.js';
 import { drawFrame } from './frame.js';
 
+/** Inputs of manhattanPng (all arrays of one length n). */
 export interface ManhattanOptions {
   /** Chromosome of each variant ("1", "chr2", "X", ...). */
   chr: readonly string[];

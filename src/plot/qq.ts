@@ -7,6 +7,7 @@ import { Canvas } from './canvas.js';
 import { drawFrame } from './frame.js';
 import { drawText } from './font.js';
 
+/** Inputs of qqPng. */
 export interface QqOptions {
   /** log10 p values (<= 0); NaN skipped, -Infinity drawn at the top. */
   log10p: Float64Array;

@@ -5,6 +5,7 @@
 import { Canvas } from './canvas.js';
 import { drawFrame } from './frame.js';
 
+/** Inputs of volcanoPng (all arrays of one length n). */
 export interface VolcanoOptions {
   /** Effect sizes (e.g. log fold change); NaN skipped. */
   beta: ArrayLike<number>;
@@ -19,7 +20,7 @@ export interface VolcanoOptions {
   height?: number;
 }
 
-export const VOLCANO_COLORS = { significant: 0xd62728, other: 0x999999 } as const;
+const VOLCANO_COLORS = { significant: 0xd62728, other: 0x999999 } as const;
 
 /** Renders a volcano plot as a PNG (default 600 x 600). */
 export function volcanoPng(options: VolcanoOptions): Buffer {
