@@ -46,7 +46,7 @@ export function registerScdeCalibrate(program: Command): void {
     .option('--methods <list>', `comma-separated methods (${SCDE_METHODS.join(', ')})`, 'lmm,pseudobulk,welch')
     .option('--alpha <p>', 'rejection threshold', '0.05')
     .option('--min-frac <share>', 'gene filter (share of cells with a non-zero count)', String(DEFAULT_MIN_FRAC))
-    .option('--max-splits <n>', 'run only the first n splits (nbglmm is slow: ~0.1 s per gene and split)')
+    .option('--max-splits <n>', 'run only n splits, evenly spaced (nbglmm is slow: ~0.05 s per gene and split)')
     .option('--json <file>', 'write the report as JSON')
     .action(
       action('scde-calibrate', async (opts: CalibrateCliOptions) => {

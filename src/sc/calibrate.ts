@@ -14,7 +14,7 @@ export interface CalibrationOptions {
   methods: readonly ScdeMethod[];
   alpha?: number;
   minFrac?: number;
-  /** Run only the first this many splits (default: all). */
+  /** Run only this many splits, evenly spaced through the list (default: all). */
   maxSplits?: number;
   /** Called after each split with a one-line summary. */
   onSplit?: (message: string) => void;
@@ -67,7 +67,9 @@ export function calibrate(input: ScdeInput, opts: CalibrationOptions): Calibrati
   const donors = sortedLevels([...present].filter(inScope).map((i) => donorCol[i]!));
   if (donors.length < 4) throw new Error(`calibrate: need at least 4 donors, found ${donors.length}`);
   const splits: SplitResult[] = [];
-  for (const pick of balancedSplits(donors.length).slice(0, opts.maxSplits ?? Infinity)) {
+  const all = balancedSplits(donors.length);
+  const m = Math.min(all.length, opts.maxSplits ?? all.length);
+  for (const pick of Array.from({ length: m }, (_, i) => all[Math.floor((i * all.length) / m)]!)) {
     const groupB = new Set(pick.map((i) => donors[i]!));
     const columns = new Map(table.columns);
     columns.set('__split', donorCol.map((d) => (groupB.has(d) ? 'B' : 'A')));
