@@ -59,6 +59,20 @@ function niceTicks(lo: number, hi: number, target = 6): number[] {
   return out;
 }
 
+/**
+ * Row (0 or 1) for each x-axis label centred at xs[k] with width widths[k] (xs ascending): the first row where it
+ * keeps 3 px from the previous label in that row, or -1 (tick without label) when neither row has room.
+ */
+export function labelRows(xs: readonly number[], widths: readonly number[]): number[] {
+  const rowEnd = [-Infinity, -Infinity];
+  return xs.map((x, k) => {
+    const half = widths[k]! / 2;
+    const row = rowEnd.findIndex((end) => x - half > end + 3);
+    if (row >= 0) rowEnd[row] = x + half;
+    return row;
+  });
+}
+
 function formatTick(v: number, step: number): string {
   const digits = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
   return v.toFixed(Math.min(digits, 10));
@@ -90,17 +104,12 @@ export function drawFrame(c: Canvas, spec: FrameSpec): Frame {
     const xstep = vals.length > 1 ? vals[1]! - vals[0]! : 1;
     xt = vals.map((value) => ({ value, label: formatTick(value, xstep) }));
   }
-  // Alternate label rows when neighbouring labels would overlap.
-  let lastEnd = -Infinity;
-  let row = 0;
-  for (const t of xt) {
-    const x = Math.round(px(t.value));
-    c.line(x, bottom, x, bottom + 4, AXIS);
-    const w = textWidth(t.label);
-    row = x - w / 2 <= lastEnd + 3 ? 1 - row : 0;
-    if (row === 0) lastEnd = x + w / 2;
-    drawText(c, t.label, x, bottom + 8 + row * (CHAR_HEIGHT + 1), { align: 'center', color: AXIS });
-  }
+  const xs = xt.map((t) => Math.round(px(t.value)));
+  const rows = labelRows(xs, xt.map((t) => textWidth(t.label)));
+  xt.forEach((t, k) => {
+    c.line(xs[k]!, bottom, xs[k]!, bottom + 4, AXIS);
+    if (rows[k]! >= 0) drawText(c, t.label, xs[k]!, bottom + 8 + rows[k]! * (CHAR_HEIGHT + 1), { align: 'center', color: AXIS });
+  });
   // Axes.
   c.line(left - 1, top, left - 1, bottom, AXIS);
   c.line(left - 1, bottom, right - 1, bottom, AXIS);

@@ -2,7 +2,7 @@ import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { Canvas } from '../../src/plot/canvas.js';
 import { drawText, textWidth } from '../../src/plot/font.js';
-import { plotArea } from '../../src/plot/frame.js';
+import { labelRows, plotArea } from '../../src/plot/frame.js';
 import { manhattanPng, qqPng, volcanoPng } from '../../src/plot/index.js';
 import { crc32 } from '../../src/plot/png.js';
 
@@ -116,5 +116,21 @@ describe('plots', () => {
     expect(() => manhattanPng({ chr: ['1'], pos: [1, 2], log10p: new Float64Array(2) })).toThrow(/same length/);
     expect(() => volcanoPng({ beta: [1], log10p: new Float64Array(2) })).toThrow(/same length/);
     expect(() => qqPng({ log10p: Float64Array.of(NaN) })).toThrow(/no non-NaN/);
+  });
+});
+
+describe('x-axis label placement', () => {
+  it('labels sharing a row never come within 3 px; crowded ones are dropped, sparse ones all on row 0', () => {
+    const xs = Array.from({ length: 300 }, (_, k) => 70 + k * 1.1);
+    const widths = xs.map((_, k) => 6 * `contig${k}`.length - 1);
+    const rows = labelRows(xs, widths);
+    for (const r of [0, 1]) {
+      const placed = xs.map((x, k) => [x - widths[k]! / 2, x + widths[k]! / 2, rows[k]] as const).filter((p) => p[2] === r);
+      expect(placed.length).toBeGreaterThan(0);
+      for (let k = 1; k < placed.length; k++) expect(placed[k]![0] - placed[k - 1]![1]).toBeGreaterThan(3);
+    }
+    expect(rows.filter((r) => r < 0).length).toBeGreaterThan(250);
+    expect(labelRows([100, 200, 300], [11, 11, 11])).toEqual([0, 0, 0]);
+    expect(labelRows([100, 110, 120], [11, 11, 11])).toEqual([0, 1, 0]);
   });
 });
