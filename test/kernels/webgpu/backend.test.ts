@@ -11,6 +11,7 @@ import { createWebGpuBackend } from '../../../kernels/webgpu/backend.js';
 import { GpuContext } from '../../../kernels/webgpu/context.js';
 import { acquireDevice, isSoftwareAdapter, releaseDevice, type SharedDevice } from '../../../kernels/webgpu/device.js';
 import { webGpuGemm } from '../../../kernels/webgpu/gemm.js';
+import { timeDeviceGemm } from '../../../kernels/webgpu/kernel-timing.js';
 import { setFlags } from '../../../src/flags.js';
 import { maxRelErr, randomMatrix } from '../../helpers/random.js';
 import { info } from './setup.js';
@@ -121,6 +122,13 @@ describe.skipIf(!info.available)('webgpu backend', () => {
     be = await createWebGpuBackend();
     const a = randomMatrix(5, 5, 3);
     expect(maxRelErr(await be.gemm(a, a), cpuGemm(a, a))).toBeLessThan(1e-4);
+  });
+
+  it('times the device-resident matmul kernel (a measurement helper for bench/)', async () => {
+    const t = await timeDeviceGemm(64, 3);
+    expect(t.seconds).toHaveLength(3);
+    expect(t.medianSeconds).toBeGreaterThan(0);
+    expect(t.tflops).toBeCloseTo((2 * 64 ** 3) / t.medianSeconds / 1e12, 12);
   });
 
   it('is unusable after dispose, with a clear error', async () => {

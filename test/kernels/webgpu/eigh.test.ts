@@ -1,7 +1,7 @@
 // WebGPU eigh (parallel cyclic Jacobi in f32) against the f64 cpu oracle and by reconstruction.
-// Tolerances, relative to ||A||_2 = max |w|: eigenvalues within 2e-5 (Jacobi is backward stable: absolute
-// eigenvalue error about sqrt(n) u ||A||_F <= 5e-6 here); V diag(w) V^T = A within 2e-5; V^T V = I within
-// 2e-5 (rounding accumulated over about 10 sweeps of rotations). Odd n exercises the padded pairing.
+// Tolerances, relative to ||A||_2 = max |w|: eigenvalues, V diag(w) V^T = A and V^T V = I all within 1e-5
+// (Jacobi is backward stable; the f32 rounding accumulated over ~8 sweeps of n rotations per entry measures
+// 1e-6 to 3e-6 for n <= 256 on lavapipe). Odd n exercises the padded pairing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, EighResult } from '../../../kernels/backend.js';
 import { cpuEigh, cpuGemm } from '../../../kernels/cpu/index.js';
@@ -10,7 +10,7 @@ import { createWebGpuBackend } from '../../../kernels/webgpu/backend.js';
 import { randomSpd, rng } from '../../helpers/random.js';
 import { info, maxAbs, withSpectrum } from './setup.js';
 
-const TOL = 2e-5;
+const TOL = 1e-5;
 
 function checkDecomposition(a: F64Matrix, r: EighResult, label: string): void {
   const n = a.rows;
