@@ -44,6 +44,7 @@ import {
 } from './programs.js';
 import {
   holdGpuJsRuntime,
+  readRaw,
   releaseGpuJsRuntime,
   type GpuJsBuffer,
   type GpuJsInstance,
@@ -58,9 +59,6 @@ const SUPPORTED: ReadonlySet<OpName> = new Set<OpName>(['gemm', 'syrk', 'potrf',
  * there; every loop here is bounded by its real trip count, so the cap is set where it can never bind.
  */
 const LOOP_CAP = 0x7fffffff;
-
-/** What gpu.js returns: rows of the output (a 2-D output [x, y] gives y arrays of x values) or a flat array. */
-type GpuJsResult = Float32Array[][] | Float32Array[] | Float32Array;
 
 class GpuJsBackend implements Backend {
   readonly name = 'gpujs' as const;
@@ -99,10 +97,10 @@ class GpuJsBackend implements Backend {
       const m4 = padded(m);
       const [sAi, sAk] = opts.transA ? [ldA, 1] : [1, ldA];
       const [sBk, sBj] = opts.transB ? [ldB, 1] : [1, ldB];
-      const blocks = await this.launch(GEMM, [m4 / ROWS_PER_THREAD, n], [
+      const out = await this.launch(GEMM, [m4 / ROWS_PER_THREAD, n], [
         await this.operand(a), await this.operand(b), c ? await this.operand(c) : DUMMY, k, m4, sAi, sAk, sBk, sBj, alpha, beta, c ? 1 : 0,
       ]);
-      return fromBlocks(blocks as Float32Array[][], m, n);
+      return widen(out, m4, m, n);
     });
   }
 
@@ -118,10 +116,10 @@ class GpuJsBackend implements Backend {
       const ldA = deviceLayout(a).ld;
       const n4 = padded(n);
       const [sI, sP] = opts.trans ? [ldA, 1] : [1, ldA];
-      const blocks = await this.launch(SYRK, [n4 / ROWS_PER_THREAD, n], [
+      const raw = await this.launch(SYRK, [n4 / ROWS_PER_THREAD, n], [
         await this.operand(a), c ? await this.operand(c) : DUMMY, k, n4, sI, sP, alpha, beta, c ? 1 : 0,
       ]);
-      const out = fromBlocks(blocks as Float32Array[][], n, n);
+      const out = widen(raw, n4, n, n);
       mirrorLower(out);
       return out;
     });
@@ -163,11 +161,11 @@ class GpuJsBackend implements Backend {
             trailing = next ?? DUMMY;
           }
           // read the factored panel into L (this also frees it)
-          const cols = await readBack(panel);
+          const lp = await readBack(panel, rows * nb);
           for (let c = 0; c < nb; c++) {
-            const d = cols[c]![c]!;
+            const d = lp[c + c * rows]!;
             if (!(d > 0) || !Number.isFinite(d)) throw new NotPositiveDefiniteError('gpujs', shapes, j0 + c, d);
-            for (let i = c; i < rows; i++) l.data[j0 + i + (j0 + c) * n] = cols[c]![i]!;
+            for (let i = c; i < rows; i++) l.data[j0 + i + (j0 + c) * n] = lp[i + c * rows]!;
           }
         }
       } finally {
@@ -202,7 +200,7 @@ class GpuJsBackend implements Backend {
         await this.operand(w), await this.operand(a), await this.operand(b), n,
         w.cols === 1 ? 0 : deviceLayout(w).ld, deviceLayout(a).ld, b.cols === 1 ? 0 : deviceLayout(b).ld,
       ]);
-      return Float64Array.from(out as Float32Array);
+      return Float64Array.from(out);
     });
   }
 
@@ -291,12 +289,12 @@ class GpuJsBackend implements Backend {
             rest = next ?? DUMMY;
           }
           // read the solved block into X (this also frees it)
-          const cols = await readBack(block);
+          const yb = await readBack(block, nb * r);
           for (let c = 0; c < r; c++) {
             for (let p = 0; p < nb; p++) {
               const q = rowOf(p0 + p);
-              if (left) x.data[q + c * x.ld] = cols[c]![p]!;
-              else x.data[c + q * x.ld] = cols[c]![p]!;
+              if (left) x.data[q + c * x.ld] = yb[p + c * nb]!;
+              else x.data[c + q * x.ld] = yb[p + c * nb]!;
             }
           }
         }
@@ -338,8 +336,10 @@ class GpuJsBackend implements Backend {
     }
   }
 
-  private async launch(program: GpuJsProgram, output: number[], args: unknown[]): Promise<GpuJsResult> {
-    return (await this.kernel(program).setOutput(output)(...args)) as GpuJsResult;
+  /** One launch whose result is read back: all of it, as laid out on the device (see readRaw). */
+  private async launch(program: GpuJsProgram, output: number[], args: unknown[]): Promise<Float32Array> {
+    const length = output.reduce((x, y) => x * y, program.returns);
+    return readBack(await this.onDevice(program, output, args), length);
   }
 
   private kernel(program: GpuJsProgram): GpuJsKernel {
@@ -351,9 +351,9 @@ class GpuJsBackend implements Backend {
         dynamicOutput: true,
         dynamicArguments: true,
         loopMaxIterations: LOOP_CAP,
-        pipeline: program.pipeline,
-        // each pipeline result gets its own buffer, so a launch may read the previous launch's result
-        immutable: program.pipeline,
+        pipeline: true,
+        // each result gets its own buffer, so a launch may read the previous launch's result
+        immutable: true,
         output: [1],
       });
       this.kernels.set(program.name, k);
@@ -405,22 +405,20 @@ function toDeviceLayout(m: F64Matrix): Float32Array {
   return out;
 }
 
-/** Packed f64 m x n matrix from vec4 results: blocks[j][x][r] = element (4x + r, j); padding rows dropped. */
-function fromBlocks(blocks: Float32Array[][], m: number, n: number): F64Matrix {
+/** Packed f64 m x n matrix from the first m rows of a column-major f32 result with leading dimension ld. */
+function widen(raw: Float32Array, ld: number, m: number, n: number): F64Matrix {
   const out = f64Matrix(m, n);
-  for (let j = 0; j < n; j++) {
-    const col = blocks[j]!;
-    for (let i = 0; i < m; i++) out.data[i + j * m] = col[Math.floor(i / ROWS_PER_THREAD)]![i % ROWS_PER_THREAD]!;
-  }
+  for (let j = 0; j < n; j++) for (let i = 0; i < m; i++) out.data[i + j * m] = raw[i + j * ld]!;
   return out;
 }
 
 /** Stand-in for an array argument a kernel does not read (gpu.js needs a non-empty buffer in every slot). */
 const DUMMY = new Float32Array(1);
 
-async function readBack(buf: GpuJsBuffer): Promise<Float32Array[]> {
+/** Reads `length` values of a device result, then frees it. */
+async function readBack(buf: GpuJsBuffer, length: number): Promise<Float32Array> {
   try {
-    return (await buf.toArray()) as Float32Array[];
+    return await readRaw(buf, length);
   } finally {
     buf.delete();
   }

@@ -1,6 +1,8 @@
 /**
  * The gpu.js programs of the gpujs backend, as data: a name, the kernel source (the JavaScript subset gpu.js
- * translates to WGSL), the argument types, and whether the result stays on the device (pipeline mode).
+ * translates to WGSL), the argument types, and how many values each thread returns. Every program runs in
+ * gpu.js's pipeline mode: its result stays on the device, where the next launch can read it, until the
+ * backend reads it back.
  *
  * All operands are packed column-major f32 arrays indexed by hand, element (i, j) of an r-row matrix at
  * [i + j * r]; transposes are expressed as strides, so one program serves every variant and every size
@@ -22,8 +24,6 @@ export interface GpuJsProgram {
   readonly source: string;
   /** Argument name -> gpu.js type, in call order. */
   readonly argumentTypes: Readonly<Record<string, 'Array' | 'Integer' | 'Float'>>;
-  /** Keep the result on the device (a GpuJsBuffer) for the next launch instead of reading it back. */
-  readonly pipeline: boolean;
   /** Values each thread returns: 1 (a number) or 4 (a vec4, output element x covers rows 4x..4x+3). */
   readonly returns: 1 | 4;
 }
@@ -47,7 +47,6 @@ export const GEMM: GpuJsProgram = {
     a: 'Array', b: 'Array', c: 'Array', k: 'Integer', ldc: 'Integer',
     sAi: 'Integer', sAk: 'Integer', sBk: 'Integer', sBj: 'Integer', alpha: 'Float', beta: 'Float', useC: 'Integer',
   },
-  pipeline: false,
   returns: 4,
   source: `function gemm(a, b, c, k, ldc, sAi, sAk, sBk, sBj, alpha, beta, useC) {
   let s0 = 0.0;
@@ -86,7 +85,6 @@ export const SYRK: GpuJsProgram = {
     a: 'Array', c: 'Array', k: 'Integer', ldc: 'Integer', sI: 'Integer', sP: 'Integer',
     alpha: 'Float', beta: 'Float', useC: 'Integer',
   },
-  pipeline: false,
   returns: 4,
   source: `function syrk(a, c, k, ldc, sI, sP, alpha, beta, useC) {
   let s0 = 0.0;
@@ -123,7 +121,6 @@ export const SYRK: GpuJsProgram = {
 export const BATCHED_WEIGHTED_DOT: GpuJsProgram = {
   name: 'batchedWeightedDot',
   argumentTypes: { w: 'Array', a: 'Array', b: 'Array', n: 'Integer', wCol: 'Integer', aCol: 'Integer', bCol: 'Integer' },
-  pipeline: false,
   returns: 1,
   source: `function batchedWeightedDot(w, a, b, n, wCol, aCol, bCol) {
   let s = 0.0;
@@ -145,7 +142,6 @@ export const POTRF_BLOCK = 32;
 export const POTRF_TRAILING: GpuJsProgram = {
   name: 'potrfTrailing',
   argumentTypes: { s: 'Array', l: 'Array', ld: 'Integer', nb: 'Integer' },
-  pipeline: true,
   returns: 1,
   source: `function potrfTrailing(s, l, ld, nb) {
   let r = 0.0;
@@ -170,7 +166,6 @@ export const POTRF_TRAILING: GpuJsProgram = {
 export const POTRF_STEP: GpuJsProgram = {
   name: 'potrfStep',
   argumentTypes: { s: 'Array', n: 'Integer', j: 'Integer' },
-  pipeline: true,
   returns: 1,
   source: `function potrfStep(s, n, j) {
   let r = 0.0;
@@ -207,7 +202,6 @@ export const TRSM_BLOCK = 32;
 export const TRSM_STEP: GpuJsProgram = {
   name: 'trsmStep',
   argumentTypes: { y: 'Array', t: 'Array', ldY: 'Integer', j: 'Integer', base: 'Integer', s1: 'Integer', s2: 'Integer', unit: 'Integer' },
-  pipeline: true,
   returns: 1,
   source: `function trsmStep(y, t, ldY, j, base, s1, s2, unit) {
   let d = 1.0;
@@ -233,7 +227,6 @@ export const TRSM_STEP: GpuJsProgram = {
 export const TRSM_TRAILING: GpuJsProgram = {
   name: 'trsmTrailing',
   argumentTypes: { y: 'Array', d: 'Array', t: 'Array', ldY: 'Integer', nb: 'Integer', base: 'Integer', s1: 'Integer', s2: 'Integer' },
-  pipeline: true,
   returns: 1,
   source: `function trsmTrailing(y, d, t, ldY, nb, base, s1, s2) {
   let r = y[this.thread.x + nb + this.thread.y * ldY];
@@ -248,7 +241,6 @@ export const TRSM_TRAILING: GpuJsProgram = {
 export const UPLOAD: GpuJsProgram = {
   name: 'upload',
   argumentTypes: { x: 'Array' },
-  pipeline: true,
   returns: 1,
   source: `function upload(x) {
   return x[this.thread.x];

@@ -20,11 +20,39 @@ export interface GpuJsKernel {
   destroy(): void;
 }
 
-/** A gpu.js pipeline-mode result: a device buffer that the next kernel can read without a round trip. */
+/**
+ * A gpu.js pipeline-mode result (its WebGPUBufferResult): a device buffer that the next kernel can read
+ * without a round trip. `buffer` and `context` are the fields gpu.js documents on that class.
+ */
 export interface GpuJsBuffer {
   readonly type: 'WebGPUBuffer';
-  toArray(): Promise<Float32Array[] | Float32Array>;
+  readonly buffer: GPUBuffer;
+  readonly context: { readonly device: GPUDevice };
   delete(): void;
+}
+
+/** GPUBufferUsage / GPUMapMode values (fixed by the WebGPU spec; Dawn's globals are not installed). */
+const MAP_READ = 0x1;
+const COPY_DST = 0x8;
+
+/**
+ * The first `length` f32 values of a pipeline result, as laid out on the device (a 2-D output [x, y] of
+ * vec`c` is x*c values per y, so column-major with leading dimension x*c). gpu.js's own `toArray` would
+ * build one typed-array view per row, or per element for vec4 results: millions of objects at large n.
+ */
+export async function readRaw(buf: GpuJsBuffer, length: number): Promise<Float32Array> {
+  const device = buf.context.device;
+  const bytes = Math.max(4, length * 4);
+  const staging = device.createBuffer({ size: bytes, usage: MAP_READ | COPY_DST });
+  try {
+    const encoder = device.createCommandEncoder();
+    encoder.copyBufferToBuffer(buf.buffer, 0, staging, 0, bytes);
+    device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(MAP_READ);
+    return new Float32Array(staging.getMappedRange().slice(0, length * 4));
+  } finally {
+    staging.destroy();
+  }
 }
 
 /** Settings gpu.js accepts for `createKernel` (only those this backend uses). */
@@ -34,8 +62,8 @@ export interface GpuJsKernelSettings {
   dynamicOutput: true;
   dynamicArguments: true;
   loopMaxIterations: number;
-  pipeline: boolean;
-  immutable: boolean;
+  pipeline: true;
+  immutable: true;
   output: number[];
 }
 
