@@ -27,18 +27,29 @@ export type KinshipFormat = 'gemma' | 'binary';
 /** Relative asymmetry |K_ij - K_ji| / max(|K_ij|, |K_ji|, 1e-300) above which a kinship is rejected. */
 const SYMMETRY_TOLERANCE = 1e-6;
 
+/** Drops trailing zeros of a decimal fraction (and a bare trailing point): "0.2500" -> "0.25", "3.000" -> "3". */
+function trimFraction(s: string): string {
+  if (s.indexOf('.') < 0) return s;
+  let end = s.length;
+  while (s.charCodeAt(end - 1) === 48) end--;
+  if (s.charCodeAt(end - 1) === 46) end--;
+  return s.slice(0, end);
+}
+
 /** Formats like printf("%.{digits}g"): shortest of fixed/exponent, trailing zeros removed, exponent >= 2 digits. */
 export function formatG(v: number, digits = 10): string {
   if (!Number.isFinite(v)) return Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf';
   if (v === 0) return Object.is(v, -0) ? '-0' : '0';
+  const a = Math.abs(v);
+  // Fast path: JS and C agree on fixed notation when the rounded exponent is in [-4, digits).
+  if (a >= 1e-4 && a < 10 ** (digits - 1)) {
+    const fixed = v.toPrecision(digits);
+    if (fixed.indexOf('e') < 0) return trimFraction(fixed);
+  }
   const [mantissa, expText] = v.toExponential(digits - 1).split('e');
   const exp = Number(expText);
-  if (exp < -4 || exp >= digits) {
-    const m = mantissa!.includes('.') ? mantissa!.replace(/0+$/, '').replace(/\.$/, '') : mantissa!;
-    return `${m}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
-  }
-  const fixed = v.toFixed(Math.max(0, digits - 1 - exp));
-  return fixed.includes('.') ? fixed.replace(/0+$/, '').replace(/\.$/, '') : fixed;
+  if (exp < -4 || exp >= digits) return `${trimFraction(mantissa!)}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  return trimFraction(v.toFixed(Math.max(0, digits - 1 - exp)));
 }
 
 /** Throws an InputError (naming `path` and the line of row i) unless k is square and symmetric. O(n^2). */
