@@ -79,6 +79,16 @@ function matmulBody(v: MatmulVariant, bm: number): string {
   const stageB = v.transB
     ? 'let j = idx % BM; let p = idx / BM;'
     : 'let p = idx % BK; let j = idx / BK;';
+  // Staging through registers: thread li moves elements idx = li + 256 l of each operand tile.
+  const loads = range((bm * BK) / 256);
+  const regDecl = loads.map((l) => `  var ra${l} = 0.0;\n  var rb${l} = 0.0;`).join('\n');
+  const fetch = (k0: string) =>
+    loads
+      .map((l) => `    { let idx = li + ${256 * l}u; { ${stageA} ra${l} = loadA(row0 + i, ${k0} + p); } { ${stageB} rb${l} = loadB(${k0} + p, col0 + j); } }`)
+      .join('\n');
+  const stash = loads
+    .map((l) => `    { let idx = li + ${256 * l}u; { ${stageA} As[p * AS + i / 4u][i % 4u] = ra${l}; } { ${stageB} Bs[p * AS + j / 4u][j % 4u] = rb${l}; } }`)
+    .join('\n');
   const tile = v.triangle
     ? `  let t = wg.x + wg.y * nwg.x;
   let tiles = (u.M + BM - 1u) / BM;
@@ -95,7 +105,6 @@ function matmulBody(v: MatmulVariant, bm: number): string {
 const BM = ${bm}u;
 const BK = ${BK}u;
 const AS = ${bm / 4 + 1}u; // vec4 per staged k-row, one vec4 of padding
-const LOADS = ${(bm * BK) / 256}u;
 var<workgroup> As: array<vec4<f32>, ${BK * (bm / 4 + 1)}>;
 var<workgroup> Bs: array<vec4<f32>, ${BK * (bm / 4 + 1)}>;
 
@@ -129,15 +138,17 @@ ${tile}
   let lx = lid.x;
   let ly = lid.y;
 ${decl.join('\n')}
+${regDecl}
   let steps = (u.K + BK - 1u) / BK;
+${fetch('0u')}
   for (var s = 0u; s < steps; s++) {
     let k0 = s * BK;
-    for (var l = 0u; l < LOADS; l++) {
-      let idx = li + l * 256u;
-      { ${stageA} As[p * AS + i / 4u][i % 4u] = loadA(row0 + i, k0 + p); }
-      { ${stageB} Bs[p * AS + j / 4u][j % 4u] = loadB(k0 + p, col0 + j); }
-    }
+${stash}
     workgroupBarrier();
+    // Prefetch the next K step into registers: its global loads are in flight during this step's FMAs.
+    if (s + 1u < steps) {
+${fetch('k0 + BK')}
+    }
     let pEnd = min(BK, u.K - k0); // runtime bound: also keeps LLVM-based drivers from unrolling 16 x TM^2 FMAs
     for (var p = 0u; p < pEnd; p++) {
 ${loadFrag.join('\n')}
