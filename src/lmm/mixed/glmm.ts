@@ -16,7 +16,7 @@ import { logGamma } from '../../stats/distributions.js';
 import type { ReTerm } from './design.js';
 import type { ModelFrame } from './model-frame.js';
 import { hessian, invertSymmetric } from './numeric-derivatives.js';
-import { minimizeBounded } from './optimizer.js';
+import { minimizeModelBased } from './optimizer.js';
 import { BlockedPls, lambdaTimes, PlsError, thetaLower, thetaStart, thetaToFactors } from './pls.js';
 
 export type GlmmFamily = 'binomial' | 'poisson';
@@ -202,12 +202,12 @@ export function estimateGlmm(terms: ReTerm[], x: F64Matrix, frame: ModelFrame, f
     }
   };
   // stage 1: theta only, beta inside PIRLS
-  const s1 = minimizeBounded((th) => safe(() => pirls.run(th, null).dev), thetaStart(terms), { lower, step: 0.25, ftol: 1e-8, xtol: 1e-5 });
+  const s1 = minimizeModelBased((th) => safe(() => pirls.run(th, null).dev), thetaStart(terms), { lower, rhoEnd: 1e-5 });
   const beta1 = pirls.run(s1.x, null).beta;
   // stage 2: (theta, beta) jointly, u alone in PIRLS
   const stage2 = (v: number[]) => safe(() => pirls.run(v.slice(0, nt), Float64Array.from(v.slice(nt))).dev);
   const start = s1.x.concat(Array.from(beta1));
-  const s2 = minimizeBounded(stage2, start, { lower: lower.concat(Array.from(beta1, () => -Infinity)), step: 0.05, ftol: 1e-8, xtol: 1e-6 });
+  const s2 = minimizeModelBased(stage2, start, { lower: lower.concat(Array.from(beta1, () => -Infinity)), rhoBeg: 0.05, rhoEnd: 1e-6 });
   const theta = s2.x.slice(0, nt).map((v, i) => (lower[i] === 0 && v < 1e-10 ? 0 : v));
   const beta = Float64Array.from(s2.x.slice(nt));
   // vcov(beta) from the Hessian of the stage-2 deviance

@@ -10,7 +10,7 @@
  */
 import type { F64Matrix } from '../../../kernels/matrix.js';
 import type { ReTerm } from './design.js';
-import { minimizeBounded } from './optimizer.js';
+import { minimizeModelBased } from './optimizer.js';
 import { BlockedPls, PlsError, thetaLower, thetaStart } from './pls.js';
 
 /** Profiled deviance of a factorisation (eq. 34 or 41). */
@@ -52,7 +52,7 @@ export function estimateLmm(terms: ReTerm[], x: F64Matrix, y: Float64Array, reml
     }
   };
   const lower = thetaLower(terms);
-  const opt = minimizeBounded(objective, theta0 ?? thetaStart(terms), { lower, step: 0.25 });
+  const opt = minimizeModelBased(objective, theta0 ?? thetaStart(terms), { lower });
   // snap diagonal elements that sit within rounding of the bound, as lme4 reports them
   const theta = opt.x.map((v, i) => (lower[i] === 0 && v < 1e-10 ? 0 : v));
   const f = pls.factor(theta);

@@ -18,7 +18,28 @@
  */
 import type { F64Matrix } from '../../../kernels/matrix.js';
 import type { ReTerm } from './design.js';
+import { cpuPotrf } from '../../../kernels/cpu/index.js';
+import { NotPositiveDefiniteError } from '../../../kernels/backend.js';
 import { potrfLowerInPlace } from './dense-cholesky.js';
+
+/** Dense blocks at least this large go to cpuPotrf (blocked, wasm SIMD products); smaller ones stay local. */
+const KERNEL_POTRF_MIN = 96;
+
+/**
+ * Lower Cholesky of the m x m block in place; returns -1 or the first non-positive pivot column (a zero
+ * pivot in the last, y, column only means an exact fit).
+ */
+function denseCholesky(M: Float64Array, m: number): number {
+  if (m >= KERNEL_POTRF_MIN) {
+    try {
+      M.set(cpuPotrf({ rows: m, cols: m, ld: m, data: M }).data);
+      return -1;
+    } catch (e) {
+      if (!(e instanceof NotPositiveDefiniteError)) throw e;
+    }
+  }
+  return potrfLowerInPlace(M, m);
+}
 
 /** Number of theta parameters of a term with p columns: the lower triangle p(p+1)/2. */
 export const thetaLength = (p: number): number => (p * (p + 1)) / 2;
@@ -269,8 +290,8 @@ export class BlockedPls {
         }
       }
     }
-    // step 5: dense Cholesky of the fill-in block
-    const bad = potrfLowerInPlace(M, m);
+    // step 5: dense Cholesky of the fill-in block (the kernel layer's blocked wasm potrf when it is large)
+    const bad = denseCholesky(M, m);
     if (bad >= 0 && bad < m - 1) throw new PlsError(`non-positive pivot at dense column ${bad}${bad >= q2 ? ' (fixed effects not of full rank)' : ''}`);
     let ldRX2 = 0;
     for (let d = 0; d < q2; d++) ldL2 += 2 * Math.log(M[d + d * m]!);
