@@ -65,7 +65,7 @@ export function registerScde(program: Command): void {
     .option('--celltype <col>', 'cell type column: one analysis per cell type')
     .option('--celltype-value <value>', 'analyse only this cell type')
     .addOption(
-      new Option('--method <method>', 'lmm: y=log1p(1e4 c/L) ~ condition + covariates + (1|donor), REML, Satterthwaite t; pseudobulk: limma-voom on donor x condition sums; welch: naive cell-level t (miscalibrated, for comparison)')
+      new Option('--method <method>', 'lmm: y=log1p(1e4 c/L) ~ condition + covariates + (1|donor), REML, Satterthwaite t; pseudobulk: limma-voom on donor x condition sums; nbglmm: negative-binomial mixed model with log library-size offset, t reference with donor-level df (slow); welch: naive cell-level t (miscalibrated, for comparison)')
         .choices([...SCDE_METHODS])
         .default('lmm'),
     )
@@ -101,6 +101,9 @@ async function runScdeCommand(opts: ScdeCliOptions): Promise<void> {
   });
   log(`${input.counts.nGenes} genes x ${input.counts.nCells} cells, ${input.counts.rowIdx.length} non-zeros`);
   if (input.missing > 0) log(`${input.missing} barcodes of the matrix are not in ${opts.cells}: dropped (--missing-cells drop)`);
+  // nbglmm is slow enough to tick per gene; the other methods tick per finished cell type.
+  const perGene = opts.method === 'nbglmm';
+  const progress = createProgress({ label: 'scde', unit: 'genes' });
   const covariates = opts.covariates ? opts.covariates.split(',').map((s) => s.trim()).filter((s) => s !== '') : [];
   const blocks = runScde(input, {
     donor: opts.donor,
@@ -113,17 +116,18 @@ async function runScdeCommand(opts: ScdeCliOptions): Promise<void> {
     method: opts.method,
     minFrac,
     onProgress: log,
+    onGene: perGene ? () => progress.tick() : undefined,
   });
   const writer = await ScdeResultWriter.open(
     { tsv: opts.tsv, arrow: opts.out },
     { tool: `gpulmm ${VERSION}`, command: 'scde', method: opts.method, argv: process.argv.slice(2).join(' ') },
   );
-  const progress = createProgress({ label: 'scde', unit: 'cell types' });
+
   try {
     for (const block of blocks) {
       await writer.write(block);
       if (opts.plot) await writeVolcano(opts.plot, block);
-      progress.tick();
+      if (!perGene) progress.tick(block.gene.length);
       const tested = block.status.filter((s) => s === 'ok' || s === 'singular').length;
       let hits = 0;
       for (const q of block.fdr) if (q < 0.05) hits++;
