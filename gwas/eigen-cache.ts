@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import type { Backend, EighResult } from '../kernels/backend.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../kernels/matrix.js';
 import { openAtomic } from '../src/io/atomic-file.js';
+import { restrictAndCenter } from './kinship.js';
 
 const MAGIC = 'gpulmmE\0';
 const VERSION = 1;
@@ -150,4 +151,22 @@ export async function cachedEigen(
   await storeEigen(dir, key, eig);
   log(`eigen cache: stored ${entryPath(dir, key)}`);
   return { eig, origin: hit === undefined ? 'computed' : 'recomputed' };
+}
+
+/**
+ * The whole pre-scan step for one kinship: restrict K (N x N, genotype-file order) to the analysed individuals
+ * `rows`, double-centre it ({@link restrictAndCenter}) and decompose it ({@link decomposeKinship}), through the
+ * cache in `cacheDir` when given. `keyParts` must identify K itself (e.g. `{ kinshipFile: fileFingerprint(path,
+ * true) }` or `{ genotypes: [fileFingerprint(bed, false), ...], mode, maf, miss, loco: chr }`); the analysed
+ * sample IDs are added to the key here. Cost O(n^3) on a miss, O(n^2) on a hit.
+ */
+export async function kinshipEigen(
+  k: F64Matrix,
+  rows: Int32Array,
+  sampleIds: readonly string[],
+  opts: { backend: Backend; cacheDir?: string; keyParts: Record<string, unknown>; log?: (message: string) => void },
+): Promise<{ eig: EighResult; origin: EigenOrigin }> {
+  if (sampleIds.length !== rows.length) throw new RangeError(`kinshipEigen: ${rows.length} rows but ${sampleIds.length} sample IDs`);
+  const key = eigenCacheKey({ ...opts.keyParts, analysedSamples: hashSampleIds(sampleIds) });
+  return cachedEigen(opts.cacheDir, key, rows.length, () => decomposeKinship(restrictAndCenter(k, rows), opts.backend), opts.log);
 }
