@@ -25,8 +25,10 @@ const REPORTED_LIMITS = [
 const SOFTWARE_NAMES = /llvmpipe|lavapipe|swiftshader|softpipe|\bwarp\b|basic render|software/i;
 
 /**
- * A software adapter (lavapipe/llvmpipe, SwiftShader, WARP): Dawn marks it with `isFallbackAdapter` or
- * architecture 'software'; the driver strings are checked too because not every Dawn build fills both.
+ * A software adapter (lavapipe/llvmpipe, SwiftShader, WARP). Dawn 0.6.2 on Mesa 25 lavapipe reports
+ * vendor 'mesa', architecture 'software', device 'llvmpipe-llvm-15-…', description 'llvmpipe: Mesa …' and
+ * isFallbackAdapter true; WebGPU does not expose the Vulkan device type, so the flag and all four strings
+ * are checked (other builds fill fewer of them).
  */
 export function isSoftwareAdapter(info: GPUAdapterInfo & { isFallbackAdapter?: boolean }): boolean {
   if (info.isFallbackAdapter === true) return true;

@@ -8,12 +8,13 @@
  * - a workgroup of 16 x 16 threads computes a BM x BM tile of C (BM = 16 * TM, TM = 4 or 8);
  * - K advances in steps of BK = 16: both operand tiles are staged in workgroup memory as vec4 rows along
  *   the output's m (A) and n (B) axes, padded by one vec4 per row so transposed staging stores spread over
- *   banks; global loads are coalesced along whichever axis is contiguous in memory for that transpose;
+ *   banks; global loads are coalesced along whichever axis is contiguous in memory for that transpose, and
+ *   go through registers one step ahead (the next step's loads are in flight during this step's FMAs);
  * - each thread keeps a TM x TM register tile: per k step it reads TM/4 vec4 of A and TM/4 vec4 of B
  *   (thread x reads vec4 index x + 16 r: consecutive threads read consecutive vec4, conflict-free; the two
  *   y values of a 32-wide warp read 2 addresses of B: broadcast) and does TM^2 fused multiply-adds;
  * - thread x owns rows 4x + 64 r of the tile, so the epilogue writes consecutive rows from consecutive
- *   threads: coalesced column-major stores.
+ *   threads: coalesced column-major stores (alpha, and beta * C read only when beta != 0).
  * - `triangle`: only tiles on or below the diagonal are launched (syrk, Cholesky trailing updates);
  *   entries above the diagonal inside diagonal tiles are computed too, the rest of the upper triangle is
  *   never written.
