@@ -9,7 +9,7 @@ import { cpuGemm, cpuPotrf, cpuPotrs, cpuTrsm } from '../../../kernels/cpu/index
 import { f64Matrix } from '../../../kernels/matrix.js';
 import { createWebGpuBackend } from '../../../kernels/webgpu/backend.js';
 import { maxRelErr, randomMatrix, randomSpd } from '../../helpers/random.js';
-import { info, maxAbs, triangular } from './setup.js';
+import { info, maxAbs, triangular, U32 } from './setup.js';
 
 const TOL = 1e-4;
 
@@ -77,6 +77,30 @@ describe.skipIf(!info.available)('webgpu factorisations and solves', () => {
           }
         }
       }
+    }
+  });
+
+  it('trsm on ill-conditioned triangles is backward stable: |T X - alpha B| <= (n + 4) u (|T||X| + |alpha B|)', async () => {
+    // Diagonal from 1 down to 1e-3: the solution grows to about 1e16 (cond(T) is huge), so the fair test is
+    // componentwise backward stability, which substitution and its blocked form keep (Higham, Thm 8.5).
+    const n = 70;
+    for (const opts of [{}, { side: 'right', lower: false, trans: true }] as TrsmOptions[]) {
+      const t = triangular(n, 31, opts.lower ?? true);
+      for (let i = 0; i < n; i++) t.data[i + i * n] = 10 ** (-3 * (i / (n - 1)));
+      const right = opts.side === 'right';
+      const b = right ? randomMatrix(6, n, 32) : randomMatrix(n, 6, 32);
+      const x = await be.trsm(t, b, { ...opts, alpha: 2 });
+      const tt = f64Matrix(n, n);
+      for (let j = 0; j < n; j++) for (let i = 0; i < n; i++) tt.data[i + j * n] = Number.isFinite(t.data[i + j * n]!) ? t.data[i + j * n]! : 0;
+      const op = { transA: !right && (opts.trans ?? false), transB: right && (opts.trans ?? false) };
+      const tx = right ? cpuGemm(x, tt, op) : cpuGemm(tt, x, op);
+      const abs = (m: typeof tt) => f64Matrix(m.rows, m.cols, m.data.map(Math.abs));
+      const bound = right ? cpuGemm(abs(x), abs(tt), op) : cpuGemm(abs(tt), abs(x), op);
+      let worst = 0;
+      for (let k = 0; k < tx.data.length; k++) {
+        worst = Math.max(worst, Math.abs(tx.data[k]! - 2 * b.data[k]!) / ((n + 4) * U32 * (bound.data[k]! + Math.abs(2 * b.data[k]!))));
+      }
+      expect(worst, JSON.stringify(opts)).toBeLessThan(1);
     }
   });
 
