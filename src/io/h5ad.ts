@@ -8,12 +8,16 @@
  * categories in obs/__categories/COL). The whole matrix is held in memory (16 bytes per non-zero).
  */
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
-import h5wasm from 'h5wasm/node';
+import type H5Module from 'h5wasm/node';
 import { CountsInputError, type SparseCounts } from './mtx.js';
 
-type H5Group = InstanceType<typeof h5wasm.Group>;
-type H5Dataset = InstanceType<typeof h5wasm.Dataset>;
+type H5 = typeof H5Module;
+type H5Group = InstanceType<H5['Group']>;
+type H5Dataset = InstanceType<H5['Dataset']>;
 type H5Entity = ReturnType<H5Group['get']>;
+
+/** h5wasm, loaded on first use (its WebAssembly start-up is not paid by commands that never read .h5ad). */
+let h5wasm: H5;
 
 export interface H5adData {
   readonly counts: SparseCounts;
@@ -208,8 +212,9 @@ function hasHdf5Signature(file: string): boolean {
 export async function readH5ad(file: string, opts: H5adOptions = {}): Promise<H5adData> {
   if (!existsSync(file)) throw new CountsInputError(file, null, 'file not found');
   if (!hasHdf5Signature(file)) throw new CountsInputError(file, null, 'not an HDF5 file (no HDF5 signature)');
+  h5wasm ??= (await import('h5wasm/node')).default;
   await h5wasm.ready;
-  let f: InstanceType<typeof h5wasm.File>;
+  let f: InstanceType<H5['File']>;
   try {
     f = new h5wasm.File(file, 'r');
   } catch (err) {
