@@ -6,14 +6,15 @@
  *
  * Each case runs `reps` times; the record keeps the median wall time and the median process cpu time of
  * the calling thread's work (on a shared machine, cpu time is the steadier of the two for the
- * single-threaded kernels). Accuracy columns: gemm/syrk max relative error of 64 sampled entries against
- * direct dot products; potrf ||L L^T - A||max / ||A||max; eigh ||A V - V diag(w)||max / ||A||max and
- * ||V^T V - I||max.
+ * single-threaded kernels; it sums all threads). Accuracy columns: gemm/syrk max relative error of 64
+ * sampled entries against direct dot products (int8 syrk: max |difference| from the f64 syrk, exactly 0
+ * expected); potrf ||L L^T - A||max / ||A||max; potrs ||A X - B||max / ||B||max; eigh
+ * ||A V - V diag(w)||max / ||A||max and ||V^T V - I||max.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { cpuEigh, cpuGemm, cpuPotrf, cpuSyrk, createCpuBackend } from '../kernels/cpu/index.js';
+import { cpuBatchedWeightedDot, cpuEigh, cpuGemm, cpuPotrf, cpuPotrs, cpuSyrk, cpuSyrkInt8, createCpuBackend } from '../kernels/cpu/index.js';
 import { f64Matrix, type F64Matrix } from '../kernels/matrix.js';
 import { getFlag } from '../src/flags.js';
 
@@ -27,7 +28,11 @@ interface CpuKernelRecord {
   median_s: number;
   median_cpu_s: number;
   gflops: number | null;
+  /** Flops per second of process cpu time (all threads): the kernel's speed when it gets whole cores. */
+  gflops_per_cpu_s: number | null;
   errors: Record<string, number>;
+  /** 1-minute load average when the case finished (the machine is shared: above the core count, expect wall >> cpu). */
+  load_avg_1m: number;
   reference: { tool: string; median_s: number } | null;
   adapter: string;
   node: string;
@@ -115,11 +120,12 @@ async function main(): Promise<void> {
   const adapter = `${os.cpus()[0]?.model.trim() ?? 'cpu'}, ${os.availableParallelism()} logical cores`;
   const threads = getFlag('threads');
   const records: CpuKernelRecord[] = [];
-  const push = (r: Omit<CpuKernelRecord, 'precision' | 'reps' | 'adapter' | 'node' | 'commit' | 'date'>): void => {
-    const rec = { ...r, precision: 'f64' as const, reps, adapter, node: process.version, commit, date: new Date().toISOString() };
+  const push = (r: Omit<CpuKernelRecord, 'precision' | 'reps' | 'adapter' | 'node' | 'commit' | 'date' | 'gflops_per_cpu_s' | 'load_avg_1m'>): void => {
+    const gflops_per_cpu_s = r.gflops === null ? null : (r.gflops * r.median_s) / r.median_cpu_s;
+    const rec = { ...r, gflops_per_cpu_s, load_avg_1m: os.loadavg()[0]!, precision: 'f64' as const, reps, adapter, node: process.version, commit, date: new Date().toISOString() };
     records.push(rec);
     const ref = rec.reference ? `  R ${rec.reference.median_s.toFixed(3)} s` : '';
-    const gf = rec.gflops === null ? '' : `  ${rec.gflops.toFixed(2)} GFLOP/s`;
+    const gf = rec.gflops === null ? '' : `  ${rec.gflops.toFixed(2)} GFLOP/s (${rec.gflops_per_cpu_s!.toFixed(2)} per cpu-s)`;
     console.log(`${rec.op.padEnd(6)} ${rec.variant.padEnd(14)} ${rec.shape.padEnd(16)} ${rec.median_s.toFixed(3)} s (cpu ${rec.median_cpu_s.toFixed(3)} s)${gf}${ref}  ${JSON.stringify(rec.errors)}`);
   };
   const backend = await createCpuBackend();
@@ -143,8 +149,35 @@ async function main(): Promise<void> {
       const rref = rTime(`set.seed(1); x <- matrix(runif(${n * k}), ${n})`, 'tcrossprod(x)', Math.min(reps, 3));
       const c = await backend.syrk(x);
       const err = sampledError(c, (i, p) => x.data[i + p * n]!, (p, j) => x.data[j + p * n]!, k);
+      const rtool = rref === null ? null : { tool: 'R tcrossprod (OpenBLAS)', median_s: rref };
       const s = await time(Math.min(reps, 3), () => backend.syrk(x));
-      push({ op: 'syrk', variant: 'backend', shape: `${n}x${k}`, threads, median_s: s.wall, median_cpu_s: s.cpu, gflops: (n * n * k) / s.wall / 1e9, errors: { sampled_rel: err }, reference: rref === null ? null : { tool: 'R tcrossprod (OpenBLAS)', median_s: rref } });
+      push({ op: 'syrk', variant: 'backend', shape: `${n}x${k}`, threads, median_s: s.wall, median_cpu_s: s.cpu, gflops: (n * n * k) / s.wall / 1e9, errors: { sampled_rel: err }, reference: rtool });
+      const s1 = await time(Math.min(reps, 3), () => cpuSyrk(x));
+      push({ op: 'syrk', variant: 'sync', shape: `${n}x${k}`, threads: 1, median_s: s1.wall, median_cpu_s: s1.cpu, gflops: (n * n * k) / s1.wall / 1e9, errors: { sampled_rel: err }, reference: rtool });
+      // Exact integer syrk on dosages 0/1/2 (GWAS kinship before centring): compared with the f64 syrk.
+      const g = new Int8Array(n * k);
+      for (let i = 0; i < g.length; i++) g[i] = Math.floor(Math.random() * 3);
+      const gx = { rows: n, cols: k, ld: n, data: g };
+      const gf = cpuSyrk(f64Matrix(n, k, Float64Array.from(g)));
+      const gi = cpuSyrkInt8(gx);
+      const s8 = await time(Math.min(reps, 3), () => cpuSyrkInt8(gx));
+      push({ op: 'syrk', variant: 'int8-sync', shape: `${n}x${k}`, threads: 1, median_s: s8.wall, median_cpu_s: s8.cpu, gflops: (n * n * k) / s8.wall / 1e9, errors: { max_abs_vs_f64_syrk: maxAbsDiff(gi, gf) }, reference: rtool });
+    }
+    // Triangular solves and the batched reduction at GWAS-like shapes.
+    {
+      const n = 1410, r = 256;
+      const a = cpuSyrk(uniform(n, n), { alpha: 1 / n });
+      for (let i = 0; i < n; i++) a.data[i + i * n] += 1;
+      const l = cpuPotrf(a);
+      const b = uniform(n, r);
+      const x = cpuPotrs(l, b);
+      const res = cpuGemm(a, x, { beta: -1, c: b });
+      const s = await time(reps, () => cpuPotrs(l, b));
+      push({ op: 'potrs', variant: 'sync', shape: `${n}x${n}, ${r} rhs`, threads: 1, median_s: s.wall, median_cpu_s: s.cpu, gflops: (2 * n * n * r) / s.wall / 1e9, errors: { residual_rel: maxAbs(res) / maxAbs(b) }, reference: null });
+      const m = 4096;
+      const w = uniform(n, 1), aa = uniform(n, m), bb = uniform(n, 1);
+      const sb = await time(reps, () => cpuBatchedWeightedDot(w, aa, bb));
+      push({ op: 'batchedWeightedDot', variant: 'sync', shape: `${n}x${m}, w/b broadcast`, threads: 1, median_s: sb.wall, median_cpu_s: sb.cpu, gflops: (3 * n * m) / sb.wall / 1e9, errors: {}, reference: null });
     }
     // potrf and eigh at the kinship size n = 1410.
     {

@@ -1,10 +1,10 @@
 /**
  * Symmetric eigendecomposition on the cpu, f64: A = V diag(w) V^T, w ascending, V orthonormal.
- * Householder tridiagonalisation Q^T A Q = T (LAPACK dsytrd, lower), implicit QL with Wilkinson-style shifts
- * on T (EISPACK tql2 / LAPACK dsteqr) accumulating plane rotations into Z, then V = Q Z applied in blocked
- * compact-WY form (dormtr).
+ * As LAPACK dsyevd: blocked Householder tridiagonalisation Q^T A Q = T (dsytrd, lower; half its flops in
+ * products, the other half in a wasm SIMD symv), eigenpairs T = Z diag(w) Z^T by divide and conquer
+ * (kernels/cpu/tridiagonal-eigen.ts; dstedc), then V = Q Z applied in blocked compact-WY form (dormtr).
  * Backward stable: ||A V - V diag(w)|| and ||V^T V - I|| are O(n eps ||A||). Cost about 4/3 n^3 (reduction)
- * + 6 n^3 (rotations) + 2 n^3 (back-transformation) flops.
+ * + at most 4/3 n^3 (divide and conquer, less with deflation) + 2 n^3 (back-transformation) flops.
  */
 import type { EighResult } from '../backend.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../matrix.js';

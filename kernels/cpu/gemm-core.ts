@@ -31,8 +31,10 @@ export interface GemmKernel {
 /** Blocking chosen for 32-64 KiB L1 and 512 KiB+ L2: A block 256 KiB, B micro-panel 8 KiB. */
 export const BLOCKING = { mc: 128, kc: 256, nc: 256 } as const;
 
-/** Below this many multiply-adds (m n k) the plain loops beat packing. */
+/** Below this many multiply-adds (m n k), or with fewer than 8 rows or columns (matrix-vector shapes), the
+ *  plain loops beat packing. */
 const SMALL = 48 * 48 * 48;
+const THIN = 8;
 
 let mainKernel: GemmKernel | undefined;
 
@@ -69,7 +71,7 @@ export function gemmStrided(
   lowerOnly = false,
 ): void {
   if (m === 0 || n === 0 || k === 0 || alpha === 0) return;
-  if (m * n * k < SMALL) {
+  if (m * n * k < SMALL || m < THIN || n < THIN) {
     gemmLoops(m, n, k, alpha, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, lowerOnly, 0);
   } else {
     gemmBlocked(mainGemmKernel(), m, n, k, alpha, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, lowerOnly, 0);

@@ -61,6 +61,7 @@ export class GemmPool {
       const w = new Worker(src, { eval: true, workerData });
       w.on('message', (msg: { id: number; error?: string }) => this.settle(msg.id, msg.error));
       w.on('error', (e) => this.failAll(e));
+      w.on('exit', (code) => this.failAll(new Error(`worker thread exited with code ${code}`)));
       w.unref();
       this.workers.push(w);
     }
