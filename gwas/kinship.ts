@@ -15,6 +15,7 @@
 import type { Backend } from '../kernels/backend.js';
 import { cpuSyrkInt8 } from '../kernels/cpu/index.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../kernels/matrix.js';
+import { checkKeep } from '../src/io/plink.js';
 import type { SnpFilter } from './snp-filter.js';
 import type { GenotypeSource } from './types.js';
 
@@ -38,6 +39,12 @@ export interface KinshipOptions {
   blockSize?: number;
   /** Keep per-chromosome Gram matrices for leave-one-chromosome-out kinships. */
   loco?: boolean;
+  /**
+   * Individuals K is computed for (ascending indices into source.samples; default all, as GEMMA's K file).
+   * SNP means and variances still come from all N individuals, so K[rows, rows] is exactly the corresponding
+   * block of the full K, at (n_rows / N)^2 of the cost: what a scan needs before {@link restrictAndCenter}.
+   */
+  rows?: Int32Array;
 }
 
 /** Sum of z z^T over one chromosome's SNPs, and how many there were. */
@@ -48,7 +55,7 @@ export interface ChromosomeGram {
 
 export interface KinshipResult {
   mode: KinshipMode;
-  /** N x N kinship over all individuals of the genotype file, in file order. */
+  /** Kinship over the `rows` individuals (default: all N of the genotype file), in file order. */
   k: F64Matrix;
   /** SNPs that entered K (m). */
   nSnps: number;
@@ -61,7 +68,8 @@ export interface KinshipResult {
  * Throws when no SNP passes the filter.
  */
 export async function computeKinship(source: GenotypeSource, opts: KinshipOptions): Promise<KinshipResult> {
-  const n = source.samples.length;
+  const rows = opts.rows;
+  if (rows) checkKeep(rows, source.samples.length, 'computeKinship rows');
   const blockSize = opts.blockSize ?? 4096;
   const groups = new Map<string, GramAccumulator>();
   for await (const block of source.blocks(blockSize)) {
@@ -70,7 +78,7 @@ export async function computeKinship(source: GenotypeSource, opts: KinshipOption
     const byChr = opts.loco ? groupByChromosome(verdict.keptIndex, (j) => block.snps[j]!.chr) : new Map([['', Array.from(verdict.keptIndex)]]);
     for (const [chr, cols] of byChr) {
       let acc = groups.get(chr);
-      if (!acc) groups.set(chr, (acc = new GramAccumulator(n, opts.mode, opts.backend)));
+      if (!acc) groups.set(chr, (acc = new GramAccumulator(source.samples.length, rows, opts.mode, opts.backend)));
       await acc.add(block.dosages, cols);
     }
   }
@@ -123,6 +131,8 @@ function isHardCall(x: F64Matrix, j: number): boolean {
  */
 class GramAccumulator {
   nSnps = 0;
+  /** Rows of K (the output individuals). */
+  private readonly n: number;
   private readonly centered: boolean;
   /** Sum of G~ G~^T (exact integers held in f64). */
   private integer: F64Matrix | undefined;
@@ -133,10 +143,15 @@ class GramAccumulator {
   private float: F64Matrix | undefined;
 
   constructor(
-    private readonly n: number,
+    /** Individuals in the genotype blocks (N). */
+    private readonly total: number,
+    /** Output individuals (indices into the N), or all. */
+    private readonly rows: Int32Array | undefined,
     mode: KinshipMode,
     private readonly backend: Backend,
   ) {
+    const n = rows ? rows.length : total;
+    this.n = n;
     this.centered = mode === 'centered';
     this.u = new Float64Array(this.centered ? n : 0);
     this.v = new Float64Array(this.centered ? n : 0);
@@ -150,15 +165,16 @@ class GramAccumulator {
     for (const j of cols) {
       const { mean, variance, miss } = snpMoments(x, j);
       this.nSnps++;
-      if (this.centered && miss <= n / 8 && isHardCall(x, j)) intCols.push({ j, mean, miss });
+      if (this.centered && miss <= this.total / 8 && isHardCall(x, j)) intCols.push({ j, mean, miss });
       else floatCols.push({ j, mean, scale: !this.centered && variance !== 0 ? 1 / Math.sqrt(variance) : 1 });
     }
     if (intCols.length > 0) {
       const g = new Int8Array(n * intCols.length);
+      const rows = this.rows;
       intCols.forEach(({ j, mean, miss }, k) => {
         const col = j * x.ld;
         for (let i = 0; i < n; i++) {
-          const d = x.data[col + i]!;
+          const d = x.data[col + (rows ? rows[i]! : i)]!;
           g[k * n + i] = d === d ? d : 0;
         }
         this.addCorrections(x, j, mean, miss);
@@ -170,10 +186,11 @@ class GramAccumulator {
     if (floatCols.length > 0) {
       // z = (x - mu) [/ sd], missing -> 0 (the imputed mean).
       const z = f64Matrix(n, floatCols.length);
+      const rows = this.rows;
       floatCols.forEach(({ j, mean, scale }, k) => {
         const col = j * x.ld;
         for (let i = 0; i < n; i++) {
-          const d = x.data[col + i]!;
+          const d = x.data[col + (rows ? rows[i]! : i)]!;
           z.data[k * n + i] = Number.isNaN(d) ? 0 : (d - mean) * scale;
         }
       });
@@ -184,21 +201,23 @@ class GramAccumulator {
   /** u, sum mu^2, and for missing genotypes v and W (see the class comment). */
   private addCorrections(x: F64Matrix, j: number, mean: number, miss: number): void {
     const n = this.n;
+    const rows = this.rows;
     const col = j * x.ld;
     this.sumMu2 += mean * mean;
     for (let i = 0; i < n; i++) {
-      const d = x.data[col + i]!;
+      const d = x.data[col + (rows ? rows[i]! : i)]!;
       if (d === d) this.u[i]! += mean * d;
     }
     if (miss === 0) return;
     const missing: number[] = [];
-    for (let i = 0; i < n; i++) if (Number.isNaN(x.data[col + i]!)) missing.push(i);
+    for (let i = 0; i < n; i++) if (Number.isNaN(x.data[col + (rows ? rows[i]! : i)]!)) missing.push(i);
+    if (missing.length === 0) return;
     const w = (this.w ??= f64Matrix(n, n));
     for (const k of missing) {
       this.v[k]! += mean * mean;
       const wk = k * n;
       for (let i = 0; i < n; i++) {
-        const d = x.data[col + i]!;
+        const d = x.data[col + (rows ? rows[i]! : i)]!;
         if (d === d) w.data[wk + i]! += mean * d;
       }
       for (const i of missing) w.data[wk + i]! += (mean * mean) / 2;

@@ -74,6 +74,23 @@ function withoutChromosome(src: GenotypeSource, chr: string): GenotypeSource {
   };
 }
 
+describe('kinship for a subset of individuals', () => {
+  test('K over `rows` is the same block of the full K (SNP moments still over all N), both modes', async () => {
+    const inputs = await loadAnalysisInputs({ bfile: SIM_PREFIX });
+    const rows = inputs.samples.indices;
+    for (const mode of ['centered', 'standardized'] as const) {
+      const be = await cpu();
+      const run = (sub?: Int32Array) => computeKinship(inputs.source, { mode, filter: new SnpFilter(), filterRows: rows, backend: be, rows: sub });
+      const full = (await run()).k;
+      const part = await run(rows);
+      expect(part.k.rows).toBe(rows.length);
+      const block = f64Matrix(rows.length, rows.length);
+      rows.forEach((i, a) => rows.forEach((j, b) => (block.data[a + b * rows.length] = full.data[i + j * full.ld]!)));
+      expect(maxRelErr(part.k, block)).toBeLessThan(1e-13);
+    }
+  });
+});
+
 describe('LOCO and the pre-eigh transform', () => {
   test('K_{-c} from per-chromosome Grams equals K computed without chromosome c', async () => {
     const loco = await kinshipOf({ bfile: SIM_PREFIX }, 'centered', true);
