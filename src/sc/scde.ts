@@ -165,6 +165,12 @@ export function* runScde(input: ScdeInput, opts: ScdeOptions): Generator<ScdeBlo
       yield block;
       continue;
     }
+    if (design.cells.length <= design.p + 1) {
+      progress(`${grp.name}: ${design.cells.length} cells for ${design.p} fixed effects: no gene tested`);
+      block.status.fill('too_few_cells');
+      yield block;
+      continue;
+    }
     if (method === 'pseudobulk') pseudobulkInto(input, design, minFrac, block);
     else if (method === 'nbglmm') nbglmmInto(input, lib!, design, minFrac, block, geneTick);
     else cellLevelInto(input, lib!, design, minFrac, method, block);

@@ -109,6 +109,18 @@ describe('scde bad input: clear errors or per-gene status, never a crash or a si
     expect(new Set(block!.status)).toEqual(new Set(['too_few_donors']));
   });
 
+  it('fewer cells than fixed effects + 2: every gene gets status too_few_cells', () => {
+    const input = smallInput();
+    const num = Array.from({ length: 24 }, (_, c) => String(c % 5));
+    const t = table({ ...Object.fromEntries(input.cells.table.columns), num });
+    // One cell per donor and a numeric covariate: 4 cells for 3 fixed effects.
+    const cells = { ...input.cells, table: t, present: Int32Array.from([0, 6, 12, 18]) };
+    for (const method of ['lmm', 'pseudobulk', 'nbglmm', 'welch'] as const) {
+      const [block] = run({ ...input, cells }, { method, covariates: ['num'] });
+      expect(new Set(block!.status), method).toEqual(new Set(['too_few_cells']));
+    }
+  });
+
   it('a cell type lacking one condition is skipped with a status when other cell types run', () => {
     const input = smallInput();
     const ct = input.cells.table.columns.get('donor')!.map((d) => (d === 'd4' ? 'onlyB' : 'T'));
