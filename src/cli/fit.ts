@@ -5,8 +5,7 @@
 import type { Command } from 'commander';
 import { readTable } from '../io/csv.js';
 import { openAtomic } from '../io/atomic-file.js';
-import { DataError, FormulaError, fit, type DdfMethod, type Family } from '../lmm/mixed/index.js';
-import { formatSummary, summaryJson } from '../lmm/mixed/summary.js';
+import { DataError, FormulaError, fit, formatSummary, summaryJson, type DdfMethod, type Family } from '../lmm/mixed/index.js';
 import { action, UserError } from './command.js';
 
 interface FitCliOptions {

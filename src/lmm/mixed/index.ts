@@ -1,6 +1,13 @@
 /** Public API of the mixed-model engine (lme4-style formulas, REML/ML, GLMM, small-sample inference). */
 export { fit, varCorrRows, isSingular } from './model.js';
 export type { FitOptions, Family, DdfMethod, FixefRow, VarCorrRow, RanefRow, MixedModel } from './model.js';
+export { anova } from './anova.js';
+export type { AnovaRow } from './anova.js';
+export { r2Nakagawa } from './r2.js';
+export type { VarianceExplained } from './r2.js';
+export { splitWithinBetween } from './within-between.js';
+export type { WithinBetween } from './within-between.js';
+export { formatSummary, summaryJson } from './summary.js';
 export { parseFormula, FormulaError } from './formula.js';
 export type { ParsedFormula, RandomTerm, Term, TermList, Response } from './formula.js';
 export { DataError } from './model-frame.js';

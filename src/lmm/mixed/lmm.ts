@@ -52,7 +52,7 @@ export function estimateLmm(terms: ReTerm[], x: F64Matrix, y: Float64Array, reml
     }
   };
   const lower = thetaLower(terms);
-  const opt = minimizeModelBased(objective, theta0 ?? thetaStart(terms), { lower });
+  const opt = minimizeModelBased(objective, theta0 ?? thetaStart(terms), { lower, rhoEnd: 1e-6 });
   // snap diagonal elements that sit within rounding of the bound, as lme4 reports them
   const theta = opt.x.map((v, i) => (lower[i] === 0 && v < 1e-10 ? 0 : v));
   const f = pls.factor(theta);

@@ -239,6 +239,7 @@ export function minimizeModelBased(fn: (x: number[]) => number, x0: readonly num
   let delta = rho;
   let pts = sample(xb, fb, rho);
   let converged = false;
+  let geometryTurn = 0;
   const lowerRho = () => {
     if (rho <= rhoEnd) return false;
     rho = Math.max(rhoEnd, 0.1 * rho);
@@ -263,9 +264,16 @@ export function minimizeModelBased(fn: (x: number[]) => number, x0: readonly num
         converged = true;
         break;
       }
-      // bring the far points of the set in to the new resolution
+      // geometry step: move the farthest point of the set in to the new resolution (one evaluation)
       const dist = pts.map((p) => Math.max(...p.x.map((v, i) => Math.abs(v - xb[i]!))));
-      if (Math.max(...dist) > 100 * rho) pts = sample(xb, fb, rho);
+      const far = dist.indexOf(Math.max(...dist));
+      if (dist[far]! > 10 * rho) {
+        const k = geometryTurn++ % d;
+        const x = xb.slice();
+        const up = x[k]! + rho <= upper[k]!;
+        x[k] = up ? x[k]! + rho : Math.max(lower[k]!, x[k]! - rho);
+        if (x[k] !== xb[k]) pts[far] = { x, f: f(x) };
+      }
       continue;
     }
     const xn = clamp(xb.map((v, i) => v + s[i]!));

@@ -1,0 +1,66 @@
+/** `gpulmm fit` end to end: the printed summary, the --json layout of issue 5, and clear errors. */
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { registerFit } from '../../../src/cli/fit.js';
+
+const dir = new URL('../../../data/lme4/', import.meta.url).pathname;
+
+async function run(args: string[]): Promise<{ out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+  try {
+    const program = new Command().exitOverride();
+    registerFit(program);
+    await program.parseAsync(['node', 'gpulmm', 'fit', ...args]);
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+  return { out, err };
+}
+
+afterEach(() => {
+  process.exitCode = 0;
+});
+
+describe('gpulmm fit', () => {
+  it('prints an lme4-like summary and writes the issue-5 JSON layout', async () => {
+    const json = join(mkdtempSync(join(tmpdir(), 'gpulmm-fit-')), 'fit.json');
+    const { out } = await run(['--data', `${dir}sleepstudy.csv`, '--formula', 'Reaction ~ Days + (Days | Subject)', '--json', json]);
+    expect(out).toMatch(/Linear mixed model fit by REML/);
+    expect(out).toMatch(/REML criterion at convergence: 1743\.6/);
+    expect(out).toMatch(/Subject\s+\(Intercept\)/);
+    expect(out).toMatch(/Number of obs: 180, groups: +Subject, 18/);
+    const rec = JSON.parse(readFileSync(json, 'utf8'));
+    expect(Object.keys(rec)).toEqual(['fixef', 'varcorr', 'REMLcrit', 'deviance', 'logLik', 'AIC', 'BIC', 'nobs', 'ngrps', 'theta', 'converged', 'singular']);
+    expect(Object.keys(rec.fixef[0])).toEqual(['term', 'estimate', 'se', 'df', 't', 'p']);
+    expect(rec.varcorr.map((r: { grp: string; var1: string | null; var2: string | null }) => [r.grp, r.var1, r.var2])).toEqual([
+      ['Subject', '(Intercept)', null],
+      ['Subject', 'Days', null],
+      ['Subject', '(Intercept)', 'Days'],
+      ['Residual', null, null],
+    ]);
+    expect(rec.ngrps).toEqual({ Subject: 18 });
+    expect(rec.deviance).toBeNull();
+    expect(rec.converged).toBe(true);
+  });
+  it('binomial with cbind and --ml / --df residual options', async () => {
+    const { out } = await run(['--data', `${dir}cbpp.csv`, '--formula', 'cbind(incidence, size - incidence) ~ factor(period) + (1 | herd)', '--family', 'binomial']);
+    expect(out).toMatch(/Laplace Approximation/);
+    expect(out).toMatch(/factor\(period\)2/);
+    const ml = await run(['--data', `${dir}Dyestuff.csv`, '--formula', 'Yield ~ 1 + (1 | Batch)', '--ml', '--df', 'residual']);
+    expect(ml.out).toMatch(/maximum likelihood/);
+  });
+  it('a bad formula points at the position and writes no JSON', async () => {
+    const json = join(mkdtempSync(join(tmpdir(), 'gpulmm-fit-')), 'fit.json');
+    const { err } = await run(['--data', `${dir}sleepstudy.csv`, '--formula', 'Reaction ~ Days + (Days | Subject', '--json', json]);
+    expect(err).toMatch(/formula error at position 34/);
+    expect(process.exitCode).toBe(1);
+    expect(existsSync(json)).toBe(false);
+  });
+});
