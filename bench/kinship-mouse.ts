@@ -1,0 +1,73 @@
+/**
+ * Kinship computation in process on mouse_hs1940 (no file output): centred over all 1940 individuals (what
+ * `gemma -gk 1` computes), centred for the 1410 analysed individuals only (what a scan needs), and
+ * standardized (all 1940). Median wall and cpu (user + sys, all threads) seconds over REPS runs each.
+ * Not a test: it measures and writes a record. Compare with GEMMA through bench/grm-vs-gemma.sh.
+ *
+ *   npx tsc -p tsconfig.json && node dist/bench/kinship-mouse.js [--reps 3] [--json bench/results/kinship-mouse-cpu2.json]
+ */
+import { execSync } from 'node:child_process';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { createCpuBackend } from '../kernels/cpu/index.js';
+import { computeKinship, type KinshipMode } from '../gwas/kinship.js';
+import { loadAnalysisInputs } from '../gwas/inputs.js';
+import { SnpFilter } from '../gwas/snp-filter.js';
+
+const args = process.argv.slice(2);
+const arg = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const reps = Number(arg('--reps') ?? 3);
+const json = arg('--json');
+const root = new URL('../..', import.meta.url).pathname;
+const prefix = join(root, '../shared/data/mouse_hs1940/mouse_hs1940');
+
+const median = (v: number[]): number => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const cpuSeconds = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+const inputs = await loadAnalysisInputs({ bfile: prefix });
+const backend = await createCpuBackend();
+const cases: { name: string; mode: KinshipMode; rows?: Int32Array }[] = [
+  { name: 'centered, all 1940 individuals (gemma -gk 1)', mode: 'centered' },
+  { name: 'centered, 1410 analysed individuals (scan input)', mode: 'centered', rows: inputs.samples.indices },
+  { name: 'standardized, all 1940 individuals (gemma -gk 2)', mode: 'standardized' },
+];
+const records = [];
+for (const c of cases) {
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  let nSnps = 0;
+  for (let r = 0; r < reps; r++) {
+    const w0 = performance.now();
+    const c0 = cpuSeconds();
+    const res = await computeKinship(inputs.source, { mode: c.mode, filter: new SnpFilter(), filterRows: inputs.samples.indices, backend, rows: c.rows });
+    wall.push((performance.now() - w0) / 1000);
+    cpu.push(cpuSeconds() - c0);
+    nSnps = res.nSnps;
+  }
+  const rec = {
+    benchmark: 'kinship-mouse', case: c.name, mode: c.mode, individuals: c.rows?.length ?? inputs.source.samples.length, snps_used: nSnps,
+    backend: 'cpu', precision: c.mode === 'centered' ? 'exact integer Gram (cpuSyrkInt8) + f64 centring' : 'f64 syrk',
+    reps, wall_s: wall, cpu_s: cpu, median_wall_s: median(wall), median_cpu_s: median(cpu),
+    load_average_after: readFileSync('/proc/loadavg', 'utf8').trim(),
+    adapter: { vendor: 'cpu', device: os.cpus()[0]?.model ?? 'unknown', cores: os.availableParallelism() },
+    node: process.version, commit: execSync(`git -C ${JSON.stringify(root)} rev-parse HEAD`).toString().trim(), date: new Date().toISOString(),
+    command: `node dist/bench/kinship-mouse.js --reps ${reps}${json ? ` --json ${json}` : ''}`,
+  };
+  console.log(`${c.name}: median wall ${rec.median_wall_s.toFixed(2)} s, cpu ${rec.median_cpu_s.toFixed(2)} s (${nSnps} SNPs)`);
+  records.push(rec);
+}
+await backend.dispose();
+if (json) {
+  writeFileSync(`${json}.tmp`, JSON.stringify(records, null, 2) + '\n');
+  renameSync(`${json}.tmp`, json);
+}
