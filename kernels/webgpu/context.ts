@@ -37,11 +37,14 @@ export class GpuContext {
   /** Largest buffer one binding may cover, in bytes. */
   readonly maxBindingBytes: number;
   readonly maxWorkgroupsPerDim: number;
+  /** maxComputeWorkgroupStorageSize of the device, in bytes. */
+  readonly maxWorkgroupBytes: number;
 
   constructor(readonly shared: SharedDevice) {
     const lim = shared.device.limits;
     this.maxBindingBytes = Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize);
     this.maxWorkgroupsPerDim = lim.maxComputeWorkgroupsPerDimension;
+    this.maxWorkgroupBytes = lim.maxComputeWorkgroupStorageSize;
   }
 
   get device(): GPUDevice {

@@ -23,7 +23,7 @@ export async function webGpuGemm(ctx: GpuContext, a: F64Matrix, b: F64Matrix, op
       transA: opts.transA ?? false, transB: opts.transB ?? false,
       alpha: opts.alpha ?? 1, beta: opts.c ? (opts.beta ?? 0) : 0,
     };
-    ctx.submit(scope, [matmulDispatch(call, ctx.maxWorkgroupsPerDim)]);
+    ctx.submit(scope, [matmulDispatch(call, ctx)]);
     return ctx.download(scope, dc);
   });
 }

@@ -32,7 +32,7 @@ export async function timeDeviceGemm(n: number, reps = 5): Promise<DeviceGemmTim
       const b = ctx.zeros(scope, 'B', n, n);
       const c = ctx.zeros(scope, 'C', n, n);
       const call = { a, b, c, m: n, n, k: n, transA: false, transB: false, alpha: 1, beta: 0 };
-      const prepared = ctx.prepare(scope, matmulDispatch(call, ctx.maxWorkgroupsPerDim));
+      const prepared = ctx.prepare(scope, matmulDispatch(call, ctx));
       ctx.submit(scope, [prepared]);
       await shared.device.queue.onSubmittedWorkDone();
       const seconds: number[] = [];

@@ -116,7 +116,7 @@ export async function webGpuPotrf(ctx: GpuContext, a: F64Matrix): Promise<F64Mat
       steps.push(matmulDispatch({
         a: p, b: p, c: { ...da, offset: (k0 + nb) * (1 + ld) },
         m: rest, n: rest, k: nb, transA: false, transB: true, alpha: -1, beta: 1, triangle: true,
-      }, ctx.maxWorkgroupsPerDim));
+      }, ctx));
     }
     ctx.submit(scope, steps);
     const st = await ctx.read(scope, status, 2);

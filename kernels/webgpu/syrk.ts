@@ -25,7 +25,7 @@ export async function webGpuSyrk(ctx: GpuContext, a: F64Matrix, opts: SyrkOption
       alpha: opts.alpha ?? 1, beta: opts.c ? (opts.beta ?? 0) : 0,
       triangle: true,
     };
-    ctx.submit(scope, [matmulDispatch(call, ctx.maxWorkgroupsPerDim)]);
+    ctx.submit(scope, [matmulDispatch(call, ctx)]);
     return ctx.download(scope, dc, 'lower-mirror');
   });
 }

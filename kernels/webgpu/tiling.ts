@@ -184,18 +184,33 @@ export interface MatmulCall {
   readonly triangle?: boolean;
 }
 
-/** Register tile for a product of this output size: 8 x 8 once there are enough 128-wide tiles to fill a GPU. */
-export function chooseTm(m: number, n: number): 4 | 8 {
-  const flag = getFlag('webgpuTile');
-  if (flag !== 'auto') return flag === '128' ? 8 : 4;
-  return Math.ceil(m / 128) * Math.ceil(n / 128) >= 128 ? 8 : 4;
+/** The device limits a matmul dispatch must respect. */
+export interface DispatchLimits {
+  readonly maxWorkgroupsPerDim: number;
+  readonly maxWorkgroupBytes: number;
 }
 
-/** The dispatch computing `call` (tile size chosen from the output shape). */
-export function matmulDispatch(call: MatmulCall, maxPerDim: number): Dispatch<MatmulUniform> {
+/** Workgroup memory of one matmul variant: two BK x (BM + 4) f32 staging tiles. */
+export function matmulWorkgroupBytes(tm: 4 | 8): number {
+  return 2 * BK * (4 * tm + 1) * 16;
+}
+
+/**
+ * Register tile for a product of this output size: 8 x 8 once there are enough 128-wide tiles to fill a GPU
+ * and the device has the workgroup memory (16.5 KiB; WebGPU's default limit is 16 KiB), else 4 x 4.
+ */
+export function chooseTm(m: number, n: number, maxWorkgroupBytes: number): 4 | 8 {
+  const flag = getFlag('webgpuTile');
+  const want = flag === 'auto' ? (Math.ceil(m / 128) * Math.ceil(n / 128) >= 128 ? 8 : 4) : flag === '128' ? 8 : 4;
+  return want === 8 && matmulWorkgroupBytes(8) <= maxWorkgroupBytes ? 8 : 4;
+}
+
+/** The dispatch computing `call` (tile size chosen from the output shape and the device limits). */
+export function matmulDispatch(call: MatmulCall, limits: DispatchLimits): Dispatch<MatmulUniform> {
+  const maxPerDim = limits.maxWorkgroupsPerDim;
   const triangle = call.triangle ?? false;
   if (triangle && call.m !== call.n) throw new Error(`matmul: triangle mode needs a square result, got ${call.m}x${call.n}`);
-  const tm = chooseTm(call.m, call.n);
+  const tm = chooseTm(call.m, call.n, limits.maxWorkgroupBytes);
   const bm = 16 * tm;
   const tr = Math.ceil(call.m / bm);
   const tc = Math.ceil(call.n / bm);

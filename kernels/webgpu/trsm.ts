@@ -120,7 +120,7 @@ export function lowerSolveDispatches(ctx: GpuContext, scope: OpScope, l: DeviceM
         b: { buffer: s, rows: nb, cols: r, ld: NB, offset: 0 },
         c: { ...x, offset: x.offset + k0 + nb },
         m: rest, n: r, k: nb, transA: false, transB: false, alpha: -1, beta: 1,
-      }, ctx.maxWorkgroupsPerDim));
+      }, ctx));
     }
   }
   return out;

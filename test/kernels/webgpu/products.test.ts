@@ -7,12 +7,26 @@ import { KernelError, type Backend } from '../../../kernels/backend.js';
 import { cpuBatchedWeightedDot, cpuGemm, cpuSyrk } from '../../../kernels/cpu/index.js';
 import { f64Matrix } from '../../../kernels/matrix.js';
 import { createWebGpuBackend } from '../../../kernels/webgpu/backend.js';
+import { chooseTm, matmulWorkgroupBytes } from '../../../kernels/webgpu/tiling.js';
 import { setFlags } from '../../../src/flags.js';
 import { maxRelErr, randomMatrix, rng } from '../../helpers/random.js';
 import { absOp, info, productBoundRatio, U32 } from './setup.js';
 
 const TOL = 1e-4;
 const SHAPES: [number, number, number][] = [[1, 1, 1], [17, 33, 5], [65, 1, 70], [130, 129, 40]];
+
+describe('matmul tile choice', () => {
+  it('takes 8x8 register tiles only for large outputs and when the workgroup memory limit allows', () => {
+    expect(matmulWorkgroupBytes(8)).toBe(16896);
+    expect(chooseTm(8192, 8192, 32768)).toBe(8);
+    expect(chooseTm(8192, 8192, 16384)).toBe(4); // WebGPU's default maxComputeWorkgroupStorageSize
+    expect(chooseTm(256, 256, 32768)).toBe(4);
+    setFlags({ webgpuTile: '128' });
+    expect(chooseTm(16, 16, 32768)).toBe(8);
+    expect(chooseTm(16, 16, 16384)).toBe(4);
+    setFlags({ webgpuTile: 'auto' });
+  });
+});
 
 describe.skipIf(!info.available)('webgpu products', () => {
   let be: Backend;
