@@ -9,6 +9,7 @@ import { checkRowCount, covariateDesign, readCovariateFile, readPhenotypeFile, t
 import { InputError } from '../src/io/errors.js';
 import { famPhenotype, openPlink, PlinkSource } from '../src/io/plink.js';
 import { readKeepFile, selectSamples, type SampleSelection } from './samples.js';
+import { choleskyOfGram } from './snp-filter.js';
 import type { GenotypeSource } from './types.js';
 
 export interface AnalysisInputOptions {
@@ -80,6 +81,13 @@ export async function loadAnalysisInputs(opts: AnalysisInputOptions): Promise<An
   const keep = opts.keep ? await readKeepFile(opts.keep) : undefined;
   const samples = selectSamples({ ids: source.samples, phenotypes, covariates: covTable?.values, keep });
   const design = covariateDesign(covTable?.values, samples.indices);
+  if (covTable && design.w.cols > 1) {
+    try {
+      choleskyOfGram(design.w);
+    } catch (e) {
+      throw new InputError(covTable.path, undefined, undefined, `${(e as Error).message} (over the ${samples.indices.length} analysed individuals, intercept ${design.intercept})`);
+    }
+  }
   const y = f64Matrix(samples.indices.length, phenotypes.length);
   phenotypes.forEach((p, k) => samples.indices.forEach((i, r) => (y.data[r + k * y.ld] = p[i]!)));
   return { source, phenoCols, phenotypes, covariates: covTable?.values, samples, design, y };

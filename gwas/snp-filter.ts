@@ -168,8 +168,11 @@ function imputeColumn(data: Float64Array, col: number, rows: Int32Array | undefi
   }
 }
 
-/** Lower Cholesky factor of W'W (c x c, row-major); throws when the covariates are linearly dependent. */
-function choleskyOfGram(w: F64Matrix): Float64Array {
+/**
+ * Lower Cholesky factor of W'W (c x c, row-major dense); throws a RangeError naming the first column that is a
+ * linear combination of the previous ones (relative pivot below 1e-12). O(n c^2).
+ */
+export function choleskyOfGram(w: F64Matrix): Float64Array {
   const c = w.cols;
   const g = new Float64Array(c * c);
   for (let a = 0; a < c; a++) {

@@ -54,6 +54,13 @@ describe('analysed individuals (GEMMA rule)', () => {
     await expect(loadAnalysisInputs({ bfile: SIM_PREFIX, pheno: join(dir, 'na.txt') })).rejects.toThrow(/na\.txt: phenotype 1 is missing \(NA\) for every individual/);
   });
 
+  test('linearly dependent covariates name the covariate file', async () => {
+    const dir = tempDir();
+    // Column 2 = 2 x column 1: singular W'W once the intercept is appended.
+    writeFileSync(join(dir, 'c.txt'), Array.from({ length: 350 }, (_, i) => `${i % 7} ${2 * (i % 7)}`).join('\n') + '\n');
+    await expect(loadAnalysisInputs({ bfile: SIM_PREFIX, covar: join(dir, 'c.txt') })).rejects.toThrow(/c\.txt: covariates are linearly dependent .*column 2 is a combination of the previous ones/);
+  });
+
   test('selectSamples needs every phenotype and covariate', () => {
     const nan = Number.NaN;
     const s = selectSamples({
