@@ -30,11 +30,42 @@ export async function readAnnotation(path: string): Promise<Map<string, SnpAnnot
   return anno;
 }
 
-/** Parses one dosage field: NA -> NaN, else a number in [0, 2]. */
-function parseDosage(raw: string, path: string, lineNo: number, column: number): number {
+/**
+ * Finds the fields of a line (separated by runs of spaces, tabs and commas): stores the start and end offsets of
+ * the first bounds.length / 2 fields in `bounds` and returns how many fields there are. O(line length).
+ */
+function scanFields(line: string, bounds: Int32Array): number {
+  const cap = bounds.length >> 1;
+  let count = 0;
+  let i = 0;
+  const len = line.length;
+  while (i < len) {
+    let c = line.charCodeAt(i);
+    while (i < len && (c === 32 || c === 44 || c === 9)) c = line.charCodeAt(++i);
+    if (i >= len) break;
+    const start = i;
+    while (i < len && c !== 32 && c !== 44 && c !== 9) c = line.charCodeAt(++i);
+    if (count < cap) {
+      bounds[2 * count] = start;
+      bounds[2 * count + 1] = i;
+    }
+    count++;
+  }
+  return count;
+}
+
+/** Parses field f of a scanned line: NA -> NaN, else a number in [0, 2] (one-digit dosages on a fast path). */
+function parseDosage(line: string, bounds: Int32Array, f: number, path: string, lineNo: number): number {
+  const start = bounds[2 * f]!;
+  const end = bounds[2 * f + 1]!;
+  if (end - start === 1) {
+    const d = line.charCodeAt(start) - 48;
+    if (d >= 0 && d <= 2) return d;
+  }
+  const raw = line.slice(start, end);
   if (raw === 'NA') return Number.NaN;
   const v = Number(raw);
-  if (raw === '' || !(v >= 0 && v <= 2)) throw new InputError(path, lineNo, column, `expected a dosage in [0, 2] or NA, found '${raw}'`);
+  if (!(v >= 0 && v <= 2)) throw new InputError(path, lineNo, f + 1, `expected a dosage in [0, 2] or NA, found '${raw}'`);
   return v;
 }
 
@@ -66,16 +97,17 @@ export class BimbamSource implements GenotypeSource {
     let start = 0;
     let filled = 0;
     let dosages = f64Matrix(rows, Math.min(blockSize, this.nSnps));
+    const bounds = new Int32Array(2 * (nInd + 3));
     for await (const { line, lineNo } of readLines(this.genoPath)) {
-      if (line.trim() === '') continue;
-      const f = splitFields(line, GEMMA_SEP);
+      const count = scanFields(line, bounds);
+      if (count === 0) continue;
       const snp = start + filled;
-      if (snp >= this.nSnps || f.length !== nInd + 3 || f[0] !== this.snps[snp]!.rs) {
+      if (snp >= this.nSnps || count !== nInd + 3 || line.slice(bounds[0], bounds[1]) !== this.snps[snp]!.rs) {
         throw new InputError(this.genoPath, lineNo, undefined, `changed since it was opened (expected SNP ${snp + 1} '${this.snps[snp]?.rs}' with ${nInd} dosages)`);
       }
       const col = filled * rows;
-      if (keep) for (let r = 0; r < rows; r++) dosages.data[col + r] = parseDosage(f[keep[r]! + 3]!, this.genoPath, lineNo, keep[r]! + 4);
-      else for (let i = 0; i < nInd; i++) dosages.data[col + i] = parseDosage(f[i + 3]!, this.genoPath, lineNo, i + 4);
+      if (keep) for (let r = 0; r < rows; r++) dosages.data[col + r] = parseDosage(line, bounds, keep[r]! + 3, this.genoPath, lineNo);
+      else for (let i = 0; i < nInd; i++) dosages.data[col + i] = parseDosage(line, bounds, i + 3, this.genoPath, lineNo);
       filled++;
       if (filled === dosages.cols) {
         yield { start, snps: this.snps.slice(start, start + filled), dosages };
@@ -97,18 +129,20 @@ export async function openBimbam(genoPath: string, opts: { annoPath?: string; nI
   const anno = opts.annoPath ? await readAnnotation(opts.annoPath) : undefined;
   const snps: SnpInfo[] = [];
   let nInd = opts.nIndividuals;
+  const bounds = new Int32Array(6);
   for await (const { line, lineNo } of readLines(genoPath)) {
-    if (line.trim() === '') continue;
-    const f = splitFields(line, GEMMA_SEP);
+    const count = scanFields(line, bounds);
+    if (count === 0) continue;
     if (nInd === undefined) {
-      if (f.length < 4) throw new InputError(genoPath, lineNo, undefined, `expected rs, allele1, allele0 and at least one dosage, found ${f.length} fields`);
-      nInd = f.length - 3;
+      if (count < 4) throw new InputError(genoPath, lineNo, undefined, `expected rs, allele1, allele0 and at least one dosage, found ${count} fields`);
+      nInd = count - 3;
     }
-    if (f.length !== nInd + 3) {
-      throw new InputError(genoPath, lineNo, undefined, `expected 3 + ${nInd} fields (rs, allele1, allele0, one dosage per individual), found ${f.length}`);
+    if (count !== nInd + 3) {
+      throw new InputError(genoPath, lineNo, undefined, `expected 3 + ${nInd} fields (rs, allele1, allele0, one dosage per individual), found ${count}`);
     }
-    const a = anno?.get(f[0]!);
-    snps.push({ chr: a?.chr ?? '-9', rs: f[0]!, ps: a?.ps ?? -9, allele1: f[1]!, allele0: f[2]! });
+    const [rs, allele1, allele0] = [0, 1, 2].map((f) => line.slice(bounds[2 * f], bounds[2 * f + 1]));
+    const a = anno?.get(rs!);
+    snps.push({ chr: a?.chr ?? '-9', rs: rs!, ps: a?.ps ?? -9, allele1: allele1!, allele0: allele0! });
   }
   if (snps.length === 0 || nInd === undefined) throw new InputError(genoPath, undefined, undefined, 'no SNPs: expected one line per SNP');
   return new BimbamSource(genoPath, snps, nInd);
