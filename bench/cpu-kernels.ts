@@ -112,7 +112,9 @@ async function main(): Promise<void> {
   const out = arg('--json', '');
   const commit = (() => {
     try {
-      return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+      const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+      const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'kernels', 'bench/cpu-kernels.ts'], { encoding: 'utf8' }).trim();
+      return dirty ? `${head}-dirty` : head;
     } catch {
       return 'unknown';
     }

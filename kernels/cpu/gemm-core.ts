@@ -7,9 +7,9 @@
  * op(B) into NR-column micro-panels, then for each MC-row block pack op(A) into MR-row micro-panels and run
  * the WebAssembly SIMD macro-kernel (kernels/cpu/wasm/gemm-kernel.ts), which accumulates into a C panel
  * held in wasm memory; the panel is added to C (times alpha) once per NC columns. Small products run plain
- * loops. The functions {@link gemmBlocked}, {@link packA}, {@link packB} and {@link gemmLoops} are
- * self-contained (they reference nothing outside their arguments and each other) because the worker pool
- * ships their source text to its threads.
+ * loops. The functions {@link gemmBlocked}, {@link packA} and {@link packB} are self-contained (they
+ * reference nothing outside their arguments and each other) because the worker pool ships their source
+ * text to its threads.
  */
 import { gemmKernelBytes, MR, NR } from './wasm/gemm-kernel.js';
 import { wasm, type WasmMemory, type WasmModule } from './wasm/runtime.js';
@@ -72,22 +72,19 @@ export function gemmStrided(
 ): void {
   if (m === 0 || n === 0 || k === 0 || alpha === 0) return;
   if (m * n * k < SMALL || m < THIN || n < THIN) {
-    gemmLoops(m, n, k, alpha, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, lowerOnly, 0);
+    gemmLoops(m, n, k, alpha, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, lowerOnly);
   } else {
     gemmBlocked(mainGemmKernel(), m, n, k, alpha, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, lowerOnly, 0);
   }
 }
 
-/**
- * Plain-loop product (axpy form over contiguous columns of op(A)). `col0` is the global index of column 0
- * of this C slice, used by `lowerOnly` (update only global rows i >= global column).
- */
-export function gemmLoops(
+/** Plain-loop product (axpy form over contiguous columns of op(A)); arguments as {@link gemmStrided}. */
+function gemmLoops(
   m: number, n: number, k: number, alpha: number,
   a: Float64Array, aOff: number, lda: number, transA: boolean,
   b: Float64Array, bOff: number, ldb: number, transB: boolean,
   c: Float64Array, cOff: number, ldc: number,
-  lowerOnly: boolean, col0: number,
+  lowerOnly: boolean,
 ): void {
   let ap = a, apOff = aOff, ldap = lda;
   if (transA) {
@@ -101,7 +98,7 @@ export function gemmLoops(
   }
   for (let j = 0; j < n; j++) {
     const cj = cOff + j * ldc;
-    const i0 = lowerOnly ? Math.max(0, col0 + j) : 0;
+    const i0 = lowerOnly ? j : 0;
     for (let p = 0; p < k; p++) {
       const bpj = alpha * (transB ? b[bOff + j + p * ldb] : b[bOff + p + j * ldb]);
       if (bpj === 0) continue;
@@ -174,7 +171,8 @@ export function packB(
 }
 
 /**
- * Blocked product through the wasm macro-kernel (see the file comment). `col0` as in {@link gemmLoops}.
+ * Blocked product through the wasm macro-kernel (see the file comment). `col0` is the global index of
+ * column 0 of this C slice (a worker's share), used by `lowerOnly`: only global rows i >= global column.
  * Wasm memory layout (bytes): [A block MC*KC*8][B slice KC*NC*8][C panel mPad*NC*8].
  */
 export function gemmBlocked(

@@ -1,7 +1,7 @@
 /**
  * Symmetric rank-k update on the cpu, f64: C = alpha A A^T + beta C (A n x k) or alpha A^T A + beta C
- * (trans, A k x n). Only the lower triangle is computed (n(n+1)k flops); it is then mirrored, so both
- * triangles of the result are filled and exactly symmetric.
+ * (trans, A k x n). Only the lower triangle is computed (n(n+1)k flops) and only the lower triangle of a
+ * given C is read; the result is then mirrored, so both triangles are filled and exactly symmetric.
  */
 import type { SyrkOptions } from '../backend.js';
 import { f64Matrix, type F64Matrix } from '../matrix.js';
