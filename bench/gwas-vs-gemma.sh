@@ -13,6 +13,9 @@ OUT=${OUT:-$ROOT/bench/results/gwas-mouse-cpu2.json}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cp "$DATA"/mouse_hs1940.{bed,bim,fam} "$WORK"/
+# A private copy of the build, so that a concurrent `npm run build` cannot change the code under measurement.
+cp -r "$ROOT/dist" "$WORK/dist"
+ln -s "$ROOT/node_modules" "$WORK/node_modules"
 cd "$WORK"
 gemma_s=(); ours_s=(); gemma_cpu=(); ours_cpu=(); ours_verbose=""
 TIMEFORMAT='%R %U %S'
@@ -21,7 +24,7 @@ run_gemma() {
   gemma -bfile mouse_hs1940 -k output/kin.cXX.txt -lmm 4 -n 1 -o lmm >/dev/null 2>&1
 }
 run_ours() {
-  node "$ROOT/dist/src/cli/main.js" gwas --bfile mouse_hs1940 --grm centered --test all --backend cpu \
+  node "$WORK/dist/src/cli/main.js" gwas --bfile mouse_hs1940 --grm centered --test all --backend cpu \
     --tsv ours.assoc.txt --out ours.arrows --verbose 2>ours.log
 }
 for r in $(seq 1 "$REPS"); do

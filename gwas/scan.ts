@@ -146,9 +146,13 @@ export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
   let t = now();
   let kin: KinshipResult | undefined;
   let kAll: F64Matrix;
+  /** Rows of kAll that are the analysed individuals (all N for a kinship file, 0..n-1 when computed for them). */
+  let kRows = rows;
   if ('mode' in opts.kinship) {
-    kin = await computeKinship(source, { mode: opts.kinship.mode, filter, filterRows: rows, backend, blockSize, ...(opts.loco ? { loco: true } : {}) });
+    // K over the analysed individuals only (SNP moments over all N, as GEMMA): (n/N)^2 of the Gram cost.
+    kin = await computeKinship(source, { mode: opts.kinship.mode, filter, filterRows: rows, rows, backend, blockSize, ...(opts.loco ? { loco: true } : {}) });
     kAll = kin.k;
+    kRows = Int32Array.from({ length: n }, (_, i) => i);
   } else {
     kAll = opts.kinship.matrix;
     if (kAll.rows !== N || kAll.cols !== N) throw new RangeError(`kinship ${opts.kinship.describe} is ${kAll.rows}x${kAll.cols}, expected ${N}x${N} (one row per individual of ${source.describe})`);
@@ -159,7 +163,7 @@ export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
   const nullModels = new Map<string, NullModel>();
   const pool = new SnpTestPool(opts.threads ?? getFlag('threads'));
   const makeDecomposition = async (k: F64Matrix, key: (pheno: string) => string, chr?: string): Promise<Decomposition> => {
-    const kc = restrictAndCenter(k, rows);
+    const kc = restrictAndCenter(k, kRows);
     if (vc === 'fixed') return fixedDecomposition(kc, key);
     let t0 = now();
     const cache = opts.eigenCache;
@@ -190,7 +194,7 @@ export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
   const fixedDecomposition = async (kc: F64Matrix, key: (pheno: string) => string): Promise<Decomposition> => {
     if (!globalNull) {
       const t0 = now();
-      const { values, vectors } = await backend.eigh(restrictAndCenter(kAll, rows));
+      const { values, vectors } = await backend.eigh(restrictAndCenter(kAll, kRows));
       zeroSmallEigenvaluesInPlace(values);
       timings.eigh += now() - t0;
       const uw = await backend.gemm(vectors, w, { transA: true });
