@@ -142,9 +142,11 @@ export function fit(data: DataInput, formula: string | ParsedFormula, options: F
   const ntheta = m.terms.reduce((s, t) => s + (t.p * (t.p + 1)) / 2, 0);
 
   if (family === 'gaussian') {
-    if (m.frame.offset) throw new DataError('offset() is supported for binomial and Poisson models only');
     const reml = options.REML ?? true;
-    const est = estimateLmm(m.terms, m.x, m.frame.y, reml);
+    // a gaussian offset shifts the response: fitting y - offset gives the same estimates and likelihood
+    const off = m.frame.offset;
+    const y = off ? m.frame.y.map((v, i) => v - off[i]!) : m.frame.y;
+    const est = estimateLmm(m.terms, m.x, y, reml);
     const ddf = options.ddf ?? 'satterthwaite';
     const vcov = est.pls.unscaledVcov().map((v) => v * est.sigma * est.sigma);
     const internals: ModelInternals = { parsed: m.parsed, frame: m.frame, terms: m.terms, x: m.x, xNames: m.xNames, beta: est.beta, b: est.b, pls: est.pls, data };

@@ -66,3 +66,16 @@ describe('splitWithinBetween', () => {
     expect(m.fixef[2]!.estimate).toBeCloseTo(sxy / sxx, 8);
   });
 });
+
+describe('offset in a linear mixed model', () => {
+  it('fits as the response minus the offset', async () => {
+    const t = await readTable(`${dir}sleepstudy.csv`);
+    const cols: Record<string, (string | number)[]> = {};
+    t.header.forEach((h, j) => (cols[h] = t.rows.map((r) => r[j]!)));
+    const off = cols.Days!.map((d) => 3 * Number(d) + 1);
+    const a = fit({ ...cols, off }, 'Reaction ~ Days + offset(off) + (Days | Subject)');
+    const b = fit({ ...cols, Reaction: cols.Reaction!.map((v, i) => Number(v) - off[i]!) }, 'Reaction ~ Days + (Days | Subject)');
+    expect(a.REMLcrit).toBeCloseTo(b.REMLcrit!, 6);
+    expect(a.fixef[1]!.estimate).toBeCloseTo(b.fixef[1]!.estimate, 6);
+  });
+});
