@@ -244,10 +244,10 @@ class GpuJsBackend implements Backend {
     const left = (opts.side ?? 'left') === 'left';
     const trans = opts.trans ?? false;
     const opLower = (opts.lower ?? true) !== trans;
-    // S(q, i) = t[q*s1 + i*s2] in T's device layout: op(T)(q, i) = T(q, i) or T(i, q); the right side
-    // transposes once more
-    const ldT = deviceLayout(t).ld;
-    const [s1, s2] = (left ? trans : !trans) ? [ldT, 1] : [1, ldT];
+    // S = T or T^T (op(T) = T or T^T, the right side transposes once more). Adjacent threads read S down a
+    // column, so the device copy is of S itself, column-major: T, or T^T transposed on the host
+    const sIsTransposed = left ? trans : !trans;
+    const [s1, s2] = [1, deviceLayout(t).ld];
     const lower = left ? opLower : !opLower;
     // solve-order row p is row rowOf(p) of S and Y; for an upper S that reverses the order
     const rowOf = (p: number): number => (lower ? p : n - 1 - p);
@@ -264,8 +264,8 @@ class GpuJsBackend implements Backend {
           rest[p + c * n] = alpha * (left ? b.data[q + c * b.ld]! : b.data[c + q * b.ld]!);
         }
       }
-      const heldT = this.heldCopy(t);
-      const tBuf = (await heldT) ?? (await this.upload(t));
+      const heldT = sIsTransposed ? undefined : this.heldCopy(t);
+      const tBuf = (await heldT) ?? (await this.upload(sIsTransposed ? transposed(t) : t));
       const free = (): void => {
         if (!(rest instanceof Float32Array)) rest.delete();
       };
@@ -381,6 +381,13 @@ class GpuJsBackend implements Backend {
     this.queue = result.catch(() => undefined);
     return result;
   }
+}
+
+/** Packed transpose of a matrix. */
+function transposed(m: F64Matrix): F64Matrix {
+  const out = f64Matrix(m.cols, m.rows);
+  for (let j = 0; j < m.cols; j++) for (let i = 0; i < m.rows; i++) out.data[j + i * m.cols] = m.data[i + j * m.ld]!;
+  return out;
 }
 
 /** A dimension padded to a whole number of per-thread row blocks (at least one). */
