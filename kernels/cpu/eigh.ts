@@ -6,7 +6,7 @@
  * Backward stable: ||A V - V diag(w)|| and ||V^T V - I|| are O(n eps ||A||). Cost about 4/3 n^3 (reduction)
  * + at most 4/3 n^3 (divide and conquer, less with deflation) + 2 n^3 (back-transformation) flops.
  */
-import type { EighResult } from '../backend.js';
+import { KernelError, type EighResult } from '../backend.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../matrix.js';
 import { checkSquare } from '../validate.js';
 import { gemmStrided } from './gemm-core.js';
@@ -28,6 +28,12 @@ export function cpuEigh(a: F64Matrix): EighResult {
   tridiagonalEigen(w, e, n, v.data, `A ${shapeOf(a)}`);
   backTransform(work, n, tau, v.data);
   sortAscending(w, v.data, n);
+  // Never a silent wrong answer: a breakdown anywhere above would surface as a non-finite entry.
+  for (let i = 0; i < n * n; i++) {
+    if (!Number.isFinite(v.data[i]!) || (i < n && !Number.isFinite(w[i]!))) {
+      throw new KernelError('eigh', 'cpu', `A ${shapeOf(a)}`, 'non-finite eigenvector entry (numerical breakdown)');
+    }
+  }
   return { values: w, vectors: v };
 }
 

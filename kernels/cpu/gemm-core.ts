@@ -5,8 +5,9 @@
  *
  * Large products run the GotoBLAS loop nest: for each NC-column panel of C, for each KC-deep slice, pack
  * op(B) into NR-column micro-panels, then for each MC-row block pack op(A) into MR-row micro-panels and run
- * the WebAssembly SIMD macro-kernel (kernels/cpu/wasm/gemm-kernel.ts), which accumulates into a C panel
- * held in wasm memory; the panel is added to C (times alpha) once per NC columns. Small products run plain
+ * the WebAssembly SIMD macro-kernel (kernels/cpu/wasm/gemm-kernel.ts), which accumulates into a copy of
+ * C's NC-column panel held in wasm memory (copied in and out with memcpy; alpha is folded into the packed
+ * op(A), so alpha op(A) op(B) sums the products alpha a_ip b_pj). Small products run plain
  * loops. The functions {@link gemmBlocked}, {@link packA} and {@link packB} are self-contained (they
  * reference nothing outside their arguments and each other) because the worker pool ships their source
  * text to its threads.
@@ -109,11 +110,11 @@ function gemmLoops(
 }
 
 /**
- * Packs rows [i0, i0+mc) x depth [p0, p0+kc) of op(A) into MR-row micro-panels at f64 index `dst`:
- * element (r, p) of panel q at dst + q*MR*kc + p*MR + r; rows past mc are zero.
+ * Packs alpha times rows [i0, i0+mc) x depth [p0, p0+kc) of op(A) into MR-row micro-panels at f64 index
+ * `dst`: element (r, p) of panel q at dst + q*MR*kc + p*MR + r; rows past mc are zero.
  */
 export function packA(
-  f: Float64Array, dst: number, mr: number, mc: number, kc: number,
+  f: Float64Array, dst: number, mr: number, mc: number, kc: number, alpha: number,
   a: Float64Array, aOff: number, lda: number, transA: boolean, i0: number, p0: number,
 ): void {
   for (let ir = 0; ir < mc; ir += mr) {
@@ -123,7 +124,7 @@ export function packA(
       for (let p = 0; p < kc; p++) {
         const src = aOff + i0 + ir + (p0 + p) * lda;
         const d = base + p * mr;
-        for (let r = 0; r < rows; r++) f[d + r] = a[src + r];
+        for (let r = 0; r < rows; r++) f[d + r] = alpha * a[src + r];
         for (let r = rows; r < mr; r++) f[d + r] = 0;
       }
     } else {
@@ -133,7 +134,7 @@ export function packA(
           continue;
         }
         const src = aOff + p0 + (i0 + ir + r) * lda;
-        for (let p = 0; p < kc; p++) f[base + p * mr + r] = a[src + p];
+        for (let p = 0; p < kc; p++) f[base + p * mr + r] = alpha * a[src + p];
       }
     }
   }
@@ -200,23 +201,27 @@ export function gemmBlocked(
     // With lowerOnly, rows above this panel's first (global) column are never updated.
     const iStart = lowerOnly ? Math.max(0, Math.floor(gcol / mr) * mr) : 0;
     if (iStart >= m) continue;
-    f.fill(0, cPanel, cPanel + mPad * ncPad);
+    // C[iStart:m, jc:jc+nc] into the panel (rows past m and columns past nc are scratch, never read back).
+    for (let j = 0; j < nc; j++) {
+      const cj = cOff + (jc + j) * ldc;
+      f.set(c.subarray(cj + iStart, cj + m), cPanel + j * mPad + iStart);
+    }
     for (let pc = 0; pc < k; pc += KC) {
       const kc = Math.min(KC, k - pc);
       packB(f, bBytes / 8, nr, nc, kc, b, bOff, ldb, transB, pc, jc);
       for (let ic = iStart; ic < m; ic += MC) {
         const mc = Math.min(MC, m - ic);
         const mcPad = Math.ceil(mc / mr) * mr;
-        packA(f, aBytes / 8, mr, mc, kc, a, aOff, lda, transA, ic, pc);
+        packA(f, aBytes / 8, mr, mc, kc, alpha, a, aOff, lda, transA, ic, pc);
         kern.macro(mcPad, ncPad, kc, aBytes, bBytes, cBytes + ic * 8, mPad * 8, lowerOnly ? ic - gcol : 1 << 29);
       }
     }
-    // C[:, jc:jc+nc] += alpha * panel (lower triangle only when asked).
+    // The panel back into C (with lowerOnly, only rows on or below the global diagonal).
     for (let j = 0; j < nc; j++) {
+      const i0 = lowerOnly ? Math.max(iStart, gcol + j) : 0;
+      if (i0 >= m) continue;
       const cj = cOff + (jc + j) * ldc;
-      const pj = cPanel + j * mPad;
-      const i0 = lowerOnly ? Math.max(0, gcol + j) : 0;
-      for (let i = i0; i < m; i++) c[cj + i] += alpha * f[pj + i];
+      c.set(f.subarray(cPanel + j * mPad + i0, cPanel + j * mPad + m), cj + i0);
     }
   }
 }
