@@ -281,6 +281,14 @@ export class BlockedPls {
       const rows = this.a21Rows[j]!;
       const v = this.l21Vals[j]!;
       const nnz = rows.length;
+      if (p1 === 1) {
+        for (let b = 0; b < nnz; b++) {
+          const cb = rows[b]! * m;
+          const vb = v[b]!;
+          for (let a = b; a < nnz; a++) M[rows[a]! + cb]! -= v[a]! * vb;
+        }
+        continue;
+      }
       for (let b = 0; b < nnz; b++) {
         const cb = rows[b]! * m;
         for (let a = b; a < nnz; a++) {
