@@ -5,10 +5,11 @@
  * Divide and conquer: tear T = diag(T1, T2) + rho u u^T at the middle (rho = |e_mid|), solve both halves,
  * then solve D + rho z z^T (z = Q^T u) for the merged block: deflate components with negligible z or
  * (after a plane rotation) near-equal poles, find each remaining root of the secular equation
- * 1 + rho sum_j z_j^2 / (delta_j - lambda) = 0 by bisection on lambda - delta_origin (origin: the nearer
- * pole, so every difference delta_j - lambda keeps full relative accuracy), recompute z from the roots
- * (Gu and Eisenstat, 1995) so the rank-one eigenvectors z_j / (delta_j - lambda) are orthogonal to working
- * precision, and multiply them into the halves' vectors with one product through the shared core.
+ * 1 + rho sum_j z_j^2 / (delta_j - lambda) = 0 by bracketed Newton steps on lambda - delta_origin (origin:
+ * the nearer pole, so every difference delta_j - lambda keeps full relative accuracy), recompute z from the
+ * roots (Gu and Eisenstat, 1995) so the rank-one eigenvectors z_j / (delta_j - lambda) are orthogonal to
+ * working precision, and multiply them into the halves' vectors with two products through the shared core
+ * (one per half's rows, as dlaed3).
  * Cost O(n^2) for the roots plus at most about (4/3) n^3 flops of products (less with deflation).
  */
 import { KernelError } from '../backend.js';
@@ -22,7 +23,7 @@ const LEAF = 32;
  * and the columns of z (n x n, initially I) have been rotated into the eigenvectors of T.
  * A subdiagonal entry is negligible when |e_m| <= eps (|d_m| + |d_{m+1}|).
  */
-export function tridiagonalQl(d: Float64Array, e: Float64Array, n: number, z: Float64Array, shapes: string): void {
+function tridiagonalQl(d: Float64Array, e: Float64Array, n: number, z: Float64Array, shapes: string): void {
   const eps = Number.EPSILON;
   for (let l = 0; l < n; l++) {
     let iter = 0;

@@ -77,9 +77,7 @@ export class Code {
   i32Sub(): this { this.bytes.push(0x6b); return this; }
   i32Mul(): this { this.bytes.push(0x6c); return this; }
   i32Shl(): this { this.bytes.push(0x74); return this; }
-  i32Shr(): this { this.bytes.push(0x75); return this; }
   i32Eqz(): this { this.bytes.push(0x45); return this; }
-  i32Ne(): this { this.bytes.push(0x47); return this; }
   i32GtS(): this { this.bytes.push(0x4a); return this; }
   i32GeS(): this { this.bytes.push(0x4e); return this; }
   f64Load(offset = 0): this { this.bytes.push(0x2b); return this.mem(3, offset); }
@@ -94,7 +92,6 @@ export class Code {
   v128Load8x8S(offset = 0): this { return this.simd(0x01).mem(3, offset); }
   v128Zero(): this { this.simd(0x0c); for (let i = 0; i < 16; i++) this.bytes.push(0); return this; }
   f64x2Add(): this { return this.simd(0xf0); }
-  f64x2Sub(): this { return this.simd(0xf1); }
   f64x2Mul(): this { return this.simd(0xf2); }
   f64x2Splat(): this { return this.simd(0x14); }
   f64x2ExtractLane(lane: number): this { this.simd(0x21); this.bytes.push(lane); return this; }
