@@ -79,7 +79,11 @@ export function gemmStrided(
   }
 }
 
-/** Plain-loop product (axpy form over contiguous columns of op(A)); arguments as {@link gemmStrided}. */
+/**
+ * Plain-loop product; arguments as {@link gemmStrided}. With A transposed, each entry is a dot product of
+ * two contiguous columns (no repacking: matrix-vector shapes such as U^T y read U once); otherwise the
+ * axpy form over contiguous columns of A.
+ */
 function gemmLoops(
   m: number, n: number, k: number, alpha: number,
   a: Float64Array, aOff: number, lda: number, transA: boolean,
@@ -87,24 +91,28 @@ function gemmLoops(
   c: Float64Array, cOff: number, ldc: number,
   lowerOnly: boolean,
 ): void {
-  let ap = a, apOff = aOff, ldap = lda;
-  if (transA) {
-    ap = new Float64Array(m * k);
-    for (let i = 0; i < m; i++) {
-      const src = aOff + i * lda;
-      for (let p = 0; p < k; p++) ap[i + p * m] = a[src + p];
-    }
-    apOff = 0;
-    ldap = m;
-  }
   for (let j = 0; j < n; j++) {
     const cj = cOff + j * ldc;
     const i0 = lowerOnly ? j : 0;
+    if (transA) {
+      for (let i = i0; i < m; i++) {
+        const ai = aOff + i * lda;
+        let s = 0;
+        if (transB) {
+          for (let p = 0; p < k; p++) s += a[ai + p] * b[bOff + j + p * ldb];
+        } else {
+          const bj = bOff + j * ldb;
+          for (let p = 0; p < k; p++) s += a[ai + p] * b[bj + p];
+        }
+        c[cj + i] += alpha * s;
+      }
+      continue;
+    }
     for (let p = 0; p < k; p++) {
       const bpj = alpha * (transB ? b[bOff + j + p * ldb] : b[bOff + p + j * ldb]);
       if (bpj === 0) continue;
-      const ac = apOff + p * ldap;
-      for (let i = i0; i < m; i++) c[cj + i] += bpj * ap[ac + i];
+      const ac = aOff + p * lda;
+      for (let i = i0; i < m; i++) c[cj + i] += bpj * a[ac + i];
     }
   }
 }

@@ -26,6 +26,18 @@ describe('cpuGemm', () => {
     }
   }
 
+  it('matrix-vector shapes (U^T y, y^T X) in every transpose variant', () => {
+    for (const [m, n, k] of [[260, 1, 250], [1, 260, 250], [300, 5, 7]] as const) {
+      for (const transA of [false, true]) {
+        for (const transB of [false, true]) {
+          const a = transA ? randomMatrix(k, m, m + k, k + 1) : randomMatrix(m, k, m + k, m + 1);
+          const b = transB ? randomMatrix(n, k, n + k, n + 2) : randomMatrix(k, n, n + k, k + 2);
+          expect(maxRelErr(cpuGemm(a, b, { transA, transB, alpha: 0.5 }), refGemm(a, b, transA, transB, 0.5))).toBeLessThan(TOL);
+        }
+      }
+    }
+  });
+
   it('applies alpha and beta to a strided C without mutating it', () => {
     const a = randomMatrix(19, 23, 1);
     const b = randomMatrix(21, 23, 2, 25);
