@@ -21,9 +21,9 @@ for r in $(seq 1 "$REPS"); do
   timed node "$ROOT/dist/src/cli/main.js" grm --bfile mouse_hs1940 --grm centered --backend cpu --out ours.cXX.txt
   echo "rep $r: gemma ${wall[-2]} s (cpu ${cpu[-2]}), gpulmm ${wall[-1]} s (cpu ${cpu[-1]})" >&2
 done
-node - "$OUT" "$REPS" "$WORK/output/kin.cXX.txt" "$WORK/ours.cXX.txt" "${wall[@]}" "${cpu[@]}" <<'JS'
-const [out, reps, gemmaK, oursK, ...t] = process.argv.slice(2);
-const fs = require('node:fs'), os = require('node:os'), path = require('node:path');
+node - "$ROOT" "$OUT" "$REPS" "$WORK/output/kin.cXX.txt" "$WORK/ours.cXX.txt" "${wall[@]}" "${cpu[@]}" <<'JS'
+const [root, out, reps, gemmaK, oursK, ...t] = process.argv.slice(2);
+const fs = require('node:fs'), os = require('node:os');
 const { execSync } = require('node:child_process');
 const n = Number(reps);
 const median = (v) => { const s = [...v].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
@@ -53,7 +53,7 @@ const rec = {
   max_error_last_digit_units: units, identical_printed_entries: `${identical}/${total}`,
   load_average_after: fs.readFileSync('/proc/loadavg', 'utf8').trim(),
   adapter: { vendor: 'cpu', device: os.cpus()[0]?.model ?? 'unknown', cores: os.availableParallelism() },
-  node: process.version, commit: execSync(`git -C ${JSON.stringify(path.dirname(out))} rev-parse HEAD`).toString().trim(),
+  node: process.version, commit: execSync(`git -C ${JSON.stringify(root)} rev-parse HEAD`).toString().trim(),
   date: new Date().toISOString(), note: 'machine shared with other work: wall seconds depend on its load; cpu seconds are steadier',
 };
 fs.writeFileSync(out, JSON.stringify(rec, null, 2) + '\n');
