@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { f64FromRows, f64Matrix } from '../../../kernels/matrix.js';
 import { InputError } from '../../../src/io/errors.js';
 import { formatG, readKinship, readKinshipBinary, readKinshipText, writeKinship } from '../../../src/io/kinship-file.js';
+import { rng } from '../../helpers/random.js';
 import { GOLDEN, gunzipText, tempDir } from './sim-fixtures.js';
 
 async function errorOf(p: Promise<unknown>): Promise<InputError> {
@@ -20,6 +21,13 @@ describe('GEMMA text kinship', () => {
   test('formatG matches C printf %.10g (the shell printf builtin uses the C library)', () => {
     const xs = [0.1, 1 / 3, -2 / 3, 123456.789012345, 1e-5, -1.234567890123e-7, 9.99999999999, 12345678901234, 0.5, 1, 0, 2.5e-300, 1e21, 0.000123456789012,
       0.0001, 0.00009999999999999, -0.000099999999994, 999999999.95, 9999999999.5, 123456789.04, 1e-4 * (1 + 1e-12), -0.0004232185264];
+    const c = execFileSync('bash', ['-c', `printf '%.10g\\n' ${xs.map((x) => x.toPrecision(17)).join(' ')}`], { encoding: 'utf8' }).trim().split('\n');
+    expect(xs.map((x) => formatG(x))).toEqual(c);
+  });
+
+  test('formatG matches C printf %.10g on 3000 random values over 14 decades', () => {
+    const u = rng(12345);
+    const xs = Array.from({ length: 3000 }, () => (u() < 0.5 ? -1 : 1) * u() * 10 ** Math.floor(u() * 14 - 6));
     const c = execFileSync('bash', ['-c', `printf '%.10g\\n' ${xs.map((x) => x.toPrecision(17)).join(' ')}`], { encoding: 'utf8' }).trim().split('\n');
     expect(xs.map((x) => formatG(x))).toEqual(c);
   });
