@@ -42,6 +42,21 @@ binsim <- local({
   data.frame(y = rbinom(length(gg), 1, plogis(eta)), x = xx, g = gg)
 })
 
+# Crossed design with a correlated random slope on the factor with fewer levels (the dense block of the
+# blocked Cholesky then holds a 2 x 2 covariance term): 30 subjects x 8 items.
+crossed <- local({
+  set.seed(31)
+  subj <- rep(sprintf("s%02d", 1:30), each = 8)
+  item <- rep(sprintf("i%d", 1:8), times = 30)
+  keep <- runif(length(subj)) > 0.15
+  subj <- subj[keep]; item <- item[keep]
+  x <- round(rnorm(length(subj)), 3)
+  bi <- MASS::mvrnorm(8, c(0, 0), matrix(c(1, 0.3, 0.3, 0.5), 2))
+  ii <- as.integer(factor(item))
+  y <- round(2 + 0.7 * x + rnorm(30, 0, 0.8)[as.integer(factor(subj))] + bi[ii, 1] + bi[ii, 2] * x + rnorm(length(x), 0, 0.6), 4)
+  data.frame(y = y, x = x, subj = subj, item = item)
+})
+
 data <- list(
   sleepstudy = write_data(sleepstudy, "sleepstudy"),
   Dyestuff = write_data(Dyestuff, "Dyestuff"),
@@ -51,7 +66,8 @@ data <- list(
   cbpp = write_data(cbpp2, "cbpp"),
   grouseticks = write_data(grouse, "grouseticks"),
   unbalanced = write_data(unbalanced, "unbalanced"),
-  binsim = write_data(binsim, "binsim")
+  binsim = write_data(binsim, "binsim"),
+  crossed = write_data(crossed, "crossed")
 )
 
 na_null <- function(v) ifelse(is.na(v), NA, v)
@@ -127,6 +143,7 @@ fits <- list(
   lmm("pastes-interaction", "Pastes", "strength ~ 1 + (1 | batch) + (1 | batch:cask)"),
   lmm("unbalanced", "unbalanced", "y ~ x + trt + (x | g)"),
   lmm("unbalanced-ml", "unbalanced", "y ~ x * trt + (1 | g)", REML = FALSE),
+  lmm("crossed-slope", "crossed", "y ~ x + (1 | subj) + (x | item)", ranef = TRUE),
   glmm("cbpp", "cbpp", "cbind(incidence, size - incidence) ~ factor(period) + (1 | herd)", binomial, ranef = TRUE),
   glmm("cbpp-failures", "cbpp", "cbind(incidence, failures) ~ factor(period) + (1 | herd)", binomial),
   glmm("grouseticks", "grouseticks", "TICKS ~ factor(YEAR) + cHEIGHT + (1 | BROOD) + (1 | INDEX) + (1 | LOCATION)", poisson),
