@@ -2,8 +2,10 @@
  * Benchmark of the donor LMM (`scde --method lmm`) side by side with lmerTest on the same data and split.
  *
  *   npx tsc -p tsconfig.json && node dist/bench/scde-lmm.js --counts DIR --cells FILE --donor COL \
- *       [--r-genes 40] [--reps 5] [--synthetic 2000x12000x8] [--json bench/results/scde-lmm-<machine>.json]
+ *       [--condition COL] [--r-genes 40] [--reps 5] [--synthetic 2000x12000x8] [--json bench/results/scde-lmm-<machine>.json]
  *
+ * Without --condition the donors are split in two halves (a null); with it, the data's own two-level condition
+ * is tested (e.g. a paired design).
  * 1. Real data: all cells, donors split in two halves (sorted order), y = log1p(1e4 c / L). gpulmm fits every
  *    gene (median of --reps runs of stats + fit, reading excluded); lmerTest (bench/scde-lmertest.R) fits the
  *    first --r-genes tested genes one lmer() call each, timed inside R. Per-gene times and their ratio, plus the
@@ -28,15 +30,27 @@ function arg(name: string, def?: string): string {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** Adds a two-group condition column splitting the sorted donors in halves; returns group B's donors. */
-function withSplit(input: ScdeInput, donorCol: string): { input: ScdeInput; groupB: string[] } {
+/**
+ * Adds the tested column __cond: the data's condition (levels sorted, second = B) when `condition` is given, else
+ * a split of the sorted donors in halves. Returns the argument telling bench/scde-lmertest.R the same thing.
+ */
+function withSplit(input: ScdeInput, donorCol: string, condition?: string): { input: ScdeInput; rArg: string } {
   const donor = input.cells.table.columns.get(donorCol);
   if (!donor) throw new Error(`no column ${donorCol}`);
+  if (condition !== undefined) {
+    const col = input.cells.table.columns.get(condition);
+    if (!col) throw new Error(`no column ${condition}`);
+    const levels = sortedLevels([...input.cells.present].map((i) => col[i]!));
+    if (levels.length !== 2) throw new Error(`${condition} has ${levels.length} levels, expected 2`);
+    const columns = new Map(input.cells.table.columns);
+    columns.set('__cond', col.map((v) => (v === levels[1] ? 'B' : 'A')));
+    return { input: { ...input, cells: { ...input.cells, table: { ...input.cells.table, columns } } }, rArg: `cond=${condition}` };
+  }
   const donors = sortedLevels([...input.cells.present].map((i) => donor[i]!));
   const groupB = donors.slice(Math.ceil(donors.length / 2));
   const columns = new Map(input.cells.table.columns);
   columns.set('__cond', donor.map((d) => (groupB.includes(d) ? 'B' : 'A')));
-  return { input: { ...input, cells: { ...input.cells, table: { ...input.cells.table, columns } } }, groupB };
+  return { input: { ...input, cells: { ...input.cells, table: { ...input.cells.table, columns } } }, rArg: groupB.join(',') };
 }
 
 function timeLmm(input: ScdeInput, donor: string, reps: number): { seconds: number; block: ScdeBlock } {
@@ -99,9 +113,10 @@ const rGenes = Number(arg('r-genes', '40'));
 const reps = Number(arg('reps', '5'));
 const [sg, sc, sd] = arg('synthetic', '2000x12000x8').split('x').map(Number) as [number, number, number];
 const jsonOut = process.argv.includes('--json') ? arg('json') : null;
+const condition = process.argv.includes('--condition') ? arg('condition') : undefined;
 
 const loaded = await loadScdeInput({ countsDir, cellsFile });
-const { input, groupB } = withSplit(loaded, donorCol);
+const { input, rArg } = withSplit(loaded, donorCol, condition);
 const nCells = input.cells.present.length;
 const nDonors = new Set([...input.cells.present].map((i) => input.cells.table.columns.get(donorCol)![i]!)).size;
 const real = timeLmm(input, donorCol, reps);
@@ -114,7 +129,7 @@ const pick = tested.slice(0, rGenes);
 writeFileSync(path.join(tmp, 'genes.txt'), pick.map((g) => String(g + 1)).join('\n') + '\n');
 const rOut = path.join(tmp, 'lmertest.tsv');
 const rScript = path.resolve('bench/scde-lmertest.R'); // run from the repository root
-execFileSync('Rscript', [rScript, countsDir, cellsFile, donorCol, path.join(tmp, 'genes.txt'), groupB.join(','), rOut], { stdio: ['ignore', 'ignore', 'inherit'] });
+execFileSync('Rscript', [rScript, countsDir, cellsFile, donorCol, path.join(tmp, 'genes.txt'), rArg, rOut], { stdio: ['ignore', 'ignore', 'inherit'] });
 const rRows = readFileSync(rOut, 'utf8').trimEnd().split('\n').slice(1).map((l) => l.split('\t').map(Number));
 let maxDlogp = 0;
 let maxDbeta = 0;
@@ -150,6 +165,7 @@ const record = {
   command: `node dist/bench/scde-lmm.js ${process.argv.slice(2).join(' ')}`,
   real: {
     data: countsDir,
+    tested: condition === undefined ? 'donor split in halves (null)' : `condition ${condition}`,
     shape: { genes: input.counts.nGenes, cells: nCells, donors: nDonors, nnz: input.counts.rowIdx.length },
     gpulmm_median_s: real.seconds,
     gpulmm_per_gene_s: ourPerGene,
