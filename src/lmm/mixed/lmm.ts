@@ -52,7 +52,13 @@ export function estimateLmm(terms: ReTerm[], x: F64Matrix, y: Float64Array, reml
     }
   };
   const lower = thetaLower(terms);
-  const opt = minimizeModelBased(objective, theta0 ?? thetaStart(terms), { lower, rhoEnd: 1e-6 });
+  let start = theta0 ?? thetaStart(terms);
+  if (!theta0) {
+    // begin from the moment estimates when they beat lme4's identity start (one extra evaluation)
+    const moments = momentStart(terms, y);
+    if (objective(moments) < objective(start)) start = moments;
+  }
+  const opt = minimizeModelBased(objective, start, { lower, rhoEnd: 1e-6 });
   // snap diagonal elements that sit within rounding of the bound, as lme4 reports them
   const theta = opt.x.map((v, i) => (lower[i] === 0 && v < 1e-10 ? 0 : v));
   const f = pls.factor(theta);
@@ -61,4 +67,41 @@ export function estimateLmm(terms: ReTerm[], x: F64Matrix, y: Float64Array, reml
   const b = pls.lambdaTimes(u);
   const sigma = Math.sqrt(f.pwrss / (reml ? n - p : n));
   return { pls, theta, criterion, sigma, beta, u, b, evals: opt.evals, converged: opt.converged };
+}
+
+/**
+ * A cheap starting theta: for each random-intercept term, the one-way ANOVA moment estimate of its
+ * variance relative to the residual, sigma2_k / sigma2_e with sigma2_e the pooled within-level variance of y
+ * and sigma2_k = max(var(level means) - sigma2_e / mean level size, 0.01 sigma2_e); other terms keep the
+ * identity start. O(n) per term.
+ */
+function momentStart(terms: ReTerm[], y: Float64Array): number[] {
+  const start = thetaStart(terms);
+  let k = 0;
+  for (const t of terms) {
+    const intercept = t.p === 1 && t.z.every((v) => v === 1);
+    if (intercept) {
+      const L = t.levels.length;
+      const sum = new Float64Array(L);
+      const cnt = new Float64Array(L);
+      for (let i = 0; i < y.length; i++) {
+        sum[t.codes[i]!]! += y[i]!;
+        cnt[t.codes[i]!]!++;
+      }
+      let within = 0;
+      for (let i = 0; i < y.length; i++) {
+        const d = y[i]! - sum[t.codes[i]!]! / cnt[t.codes[i]!]!;
+        within += d * d;
+      }
+      const s2e = within / Math.max(1, y.length - L);
+      let mean = 0;
+      for (let l = 0; l < L; l++) mean += sum[l]! / cnt[l]! / L;
+      let between = 0;
+      for (let l = 0; l < L; l++) between += (sum[l]! / cnt[l]! - mean) ** 2 / Math.max(1, L - 1);
+      const s2k = Math.max(between - s2e / (y.length / L), 0.01 * s2e);
+      if (s2e > 0) start[k] = Math.sqrt(s2k / s2e);
+    }
+    k += (t.p * (t.p + 1)) / 2;
+  }
+  return start;
 }
