@@ -21,7 +21,13 @@ export function cpuEigh(a: F64Matrix): EighResult {
   const w = new Float64Array(n);
   const v = f64Matrix(n, n);
   const { a: work, p, symv } = eighWorkspace(n);
-  for (let j = 0; j < n; j++) for (let i = j; i < n; i++) work[i + j * ld] = a.data[i + j * a.ld]!;
+  // Scale by a power of two (exact) to max |a_ij| in [1, 2): no overflow or underflow at any magnitude,
+  // subnormal inputs included (two factors, since 2^-e alone overflows for e < -1023).
+  let amax = 0;
+  for (let j = 0; j < n; j++) for (let i = j; i < n; i++) amax = Math.max(amax, Math.abs(a.data[i + j * a.ld]!));
+  const ex = amax > 0 ? Math.floor(Math.log2(amax)) : 0;
+  const s1 = 2 ** -Math.trunc(ex / 2), s2 = 2 ** -(ex - Math.trunc(ex / 2));
+  for (let j = 0; j < n; j++) for (let i = j; i < n; i++) work[i + j * ld] = a.data[i + j * a.ld]! * s1 * s2;
   const e = new Float64Array(n);
   const tau = new Float64Array(n);
   tridiagonalise(work, p, symv, n, w, e, tau);
@@ -31,8 +37,12 @@ export function cpuEigh(a: F64Matrix): EighResult {
   // Never a silent wrong answer: a breakdown anywhere above would surface as a non-finite entry.
   for (let i = 0; i < n * n; i++) {
     if (!Number.isFinite(v.data[i]!) || (i < n && !Number.isFinite(w[i]!))) {
-      throw new KernelError('eigh', 'cpu', `A ${shapeOf(a)}`, 'non-finite eigenvector entry (numerical breakdown)');
+      throw new KernelError('eigh', 'cpu', `A ${shapeOf(a)}`, 'non-finite result (numerical breakdown)');
     }
+  }
+  for (let i = 0; i < n; i++) {
+    w[i] = w[i]! / s1 / s2;
+    if (!Number.isFinite(w[i]!)) throw new KernelError('eigh', 'cpu', `A ${shapeOf(a)}`, `eigenvalue ${i} exceeds the f64 range`);
   }
   return { values: w, vectors: v };
 }

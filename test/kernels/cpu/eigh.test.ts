@@ -160,11 +160,16 @@ describe('cpuEigh', () => {
   it('scales: tiny and huge magnitudes give the scaled spectrum', () => {
     const a = randomSymmetricLower(30, 5);
     const base = cpuEigh(a).values;
-    for (const s of [1e-150, 1e150]) {
+    for (const s of [1e-150, 1e150, 1e-300, 1e-310, 1e306]) {
       const scaled = f64Matrix(30, 30, a.data.map((x) => x * s), a.ld);
       const w = cpuEigh(scaled).values;
       for (let i = 0; i < 30; i++) expect(Math.abs(w[i]! / s - base[i]!)).toBeLessThan(1e-13 * maxAbs(f64Matrix(30, 1, base)));
     }
+  });
+
+  it('says so when an eigenvalue is outside the f64 range', () => {
+    const big = f64Matrix(2, 2, Float64Array.from([1.7e308, 1.7e308, 0, 1.7e308]));
+    expect(() => cpuEigh(big)).toThrow(/eigh on cpu \(A 2x2\): eigenvalue 1 exceeds the f64 range/);
   });
 
   it('rejects non-square and non-finite input', () => {
