@@ -18,24 +18,21 @@ import { join } from 'node:path';
 import type { Backend, EighResult } from '../kernels/backend.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../kernels/matrix.js';
 import { openAtomic } from '../src/io/atomic-file.js';
-import { restrictAndCenter } from './kinship.js';
+import { zeroSmallEigenvaluesInPlace } from '../src/lmm/snp/null-model.js';
 
 const MAGIC = 'gpulmmE\0';
 const VERSION = 1;
 const HEADER_BYTES = 112;
 
-/** GEMMA 0.98.5 (EigenDecomp_Zeroed) sets eigenvalues below this to exactly 0. */
-export const EIGENVALUE_ZERO = 1e-10;
-
 /**
- * Eigendecomposition of a kinship as GEMMA uses it: K_c = U diag(d) U' in f64 on `backend`, then d_i < 1e-10
- * set to 0. Cost O(n^3).
+ * Eigendecomposition of a kinship as GEMMA uses it: K_c = U diag(d) U' in f64 on `backend`, then eigenvalues
+ * with |d_i| < 1e-10 set to exactly 0 (GEMMA 0.98.5 EigenDecomp_Zeroed; a larger negative eigenvalue is kept).
+ * Cost O(n^3).
  */
 export async function decomposeKinship(kc: F64Matrix, backend: Backend): Promise<EighResult> {
   if (kc.rows !== kc.cols) throw new RangeError(`decomposeKinship: kinship must be square, got ${shapeOf(kc)}`);
   const eig = await backend.eigh(kc);
-  const values = Float64Array.from(eig.values, (d) => (d < EIGENVALUE_ZERO ? 0 : d));
-  return { values, vectors: eig.vectors };
+  return { values: zeroSmallEigenvaluesInPlace(eig.values), vectors: eig.vectors };
 }
 
 /** What a file contributes to a fingerprint: its size, modification time and (optionally) content hash. */
@@ -151,22 +148,4 @@ export async function cachedEigen(
   await storeEigen(dir, key, eig);
   log(`eigen cache: stored ${entryPath(dir, key)}`);
   return { eig, origin: hit === undefined ? 'computed' : 'recomputed' };
-}
-
-/**
- * The whole pre-scan step for one kinship: restrict K (N x N, genotype-file order) to the analysed individuals
- * `rows`, double-centre it ({@link restrictAndCenter}) and decompose it ({@link decomposeKinship}), through the
- * cache in `cacheDir` when given. `keyParts` must identify K itself (e.g. `{ kinshipFile: fileFingerprint(path,
- * true) }` or `{ genotypes: [fileFingerprint(bed, false), ...], mode, maf, miss, loco: chr }`); the analysed
- * sample IDs are added to the key here. Cost O(n^3) on a miss, O(n^2) on a hit.
- */
-export async function kinshipEigen(
-  k: F64Matrix,
-  rows: Int32Array,
-  sampleIds: readonly string[],
-  opts: { backend: Backend; cacheDir?: string; keyParts: Record<string, unknown>; log?: (message: string) => void },
-): Promise<{ eig: EighResult; origin: EigenOrigin }> {
-  if (sampleIds.length !== rows.length) throw new RangeError(`kinshipEigen: ${rows.length} rows but ${sampleIds.length} sample IDs`);
-  const key = eigenCacheKey({ ...opts.keyParts, analysedSamples: hashSampleIds(sampleIds) });
-  return cachedEigen(opts.cacheDir, key, rows.length, () => decomposeKinship(restrictAndCenter(k, rows), opts.backend), opts.log);
 }

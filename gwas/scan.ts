@@ -18,9 +18,9 @@ import { createBackend } from '../kernels/select.js';
 import { covariateDesign } from '../src/io/gemma-tables.js';
 import { allocAssocColumns, type AssocColumns, type TestSelection } from '../src/lmm/snp/assoc.js';
 import { getFlag } from '../src/flags.js';
-import { fitNullModel, zeroSmallEigenvaluesInPlace, type NullModel, type RotatedInputs } from '../src/lmm/snp/null-model.js';
+import { fitNullModel, type NullModel, type RotatedInputs } from '../src/lmm/snp/null-model.js';
 import { FixedVcWald } from '../src/lmm/snp/fixed-vc.js';
-import { cachedEigen, eigenCacheKey, hashSampleIds } from './eigen-cache.js';
+import { cachedEigen, decomposeKinship, eigenCacheKey, hashSampleIds } from './eigen-cache.js';
 import { computeKinship, locoKinship, restrictAndCenter, type KinshipMode, type KinshipResult } from './kinship.js';
 import { selectSamples, type KeepList, type SampleSelection } from './samples.js';
 import { SNP_STATUS, SnpFilter } from './snp-filter.js';
@@ -168,8 +168,7 @@ export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
     let t0 = now();
     const cache = opts.eigenCache;
     const cacheKey = cache ? eigenCacheKey({ ...cache.keyParts, samples: hashSampleIds(samples.ids), chr: chr ?? null }) : '';
-    const { values, vectors } = (await cachedEigen(cache?.dir, cacheKey, n, () => backend.eigh(kc), cache?.log)).eig;
-    zeroSmallEigenvaluesInPlace(values);
+    const { values, vectors } = (await cachedEigen(cache?.dir, cacheKey, n, () => decomposeKinship(kc, backend), cache?.log)).eig;
     timings.eigh += now() - t0;
     backend.hold(vectors);
     const transform = (x: F64Matrix): Promise<F64Matrix> => backend.gemm(vectors, x, { transA: true });
@@ -194,8 +193,7 @@ export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
   const fixedDecomposition = async (kc: F64Matrix, key: (pheno: string) => string): Promise<Decomposition> => {
     if (!globalNull) {
       const t0 = now();
-      const { values, vectors } = await backend.eigh(restrictAndCenter(kAll, kRows));
-      zeroSmallEigenvaluesInPlace(values);
+      const { values, vectors } = await decomposeKinship(restrictAndCenter(kAll, kRows), backend);
       timings.eigh += now() - t0;
       const uw = await backend.gemm(vectors, w, { transA: true });
       globalNull = new Map();

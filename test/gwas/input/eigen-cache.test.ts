@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import type { EighResult } from '../../../kernels/backend.js';
 import { createCpuBackend } from '../../../kernels/cpu/index.js';
 import { f64FromRows } from '../../../kernels/matrix.js';
-import { cachedEigen, decomposeKinship, eigenCacheKey, fileFingerprint, hashSampleIds, kinshipEigen } from '../../../gwas/eigen-cache.js';
+import { cachedEigen, decomposeKinship, eigenCacheKey, fileFingerprint, hashSampleIds } from '../../../gwas/eigen-cache.js';
 import { restrictAndCenter } from '../../../gwas/kinship.js';
 import { maxRelErr, randomSpd } from '../../helpers/random.js';
 import { tempDir } from './sim-fixtures.js';
@@ -23,6 +23,12 @@ describe('eigendecomposition as GEMMA uses it', () => {
       return s;
     });
     expect(maxRelErr(back, k.data)).toBeLessThan(1e-12);
+  });
+
+  test('zeroes eigenvalues by magnitude: |d| < 1e-10 becomes 0, a clearly negative one is kept', async () => {
+    const k = f64FromRows([[-0.5, 0, 0], [0, 3e-11, 0], [0, 0, -2e-11]]);
+    const { values } = await decomposeKinship(k, await createCpuBackend());
+    expect(Array.from(values)).toEqual([-0.5, 0, 0]);
   });
 });
 
@@ -69,22 +75,5 @@ describe('eigen cache', () => {
     const before = await fileFingerprint(join(dir, 'k.txt'), true);
     writeFileSync(join(dir, 'k.txt'), '1 0\n0 2\n');
     expect((await fileFingerprint(join(dir, 'k.txt'), true)).sha256).not.toBe(before.sha256);
-  });
-});
-
-describe('kinshipEigen', () => {
-  test('restricts, double-centres and decomposes; a second call with the same inputs comes from the cache', async () => {
-    const dir = tempDir();
-    const k = randomSpd(9, 11);
-    const rows = Int32Array.from([0, 2, 3, 5, 8]);
-    const ids = ['a', 'c', 'd', 'f', 'i'];
-    const backend = await createCpuBackend();
-    const first = await kinshipEigen(k, rows, ids, { backend, cacheDir: dir, keyParts: { kinship: 'k1' } });
-    expect(first.origin).toBe('computed');
-    const direct = await decomposeKinship(restrictAndCenter(k, rows), backend);
-    expect(Array.from(first.eig.values)).toEqual(Array.from(direct.values));
-    expect((await kinshipEigen(k, rows, ids, { backend, cacheDir: dir, keyParts: { kinship: 'k1' } })).origin).toBe('cache');
-    // Another analysed sample set is another entry.
-    expect((await kinshipEigen(k, Int32Array.from([0, 1]), ['a', 'b'], { backend, cacheDir: dir, keyParts: { kinship: 'k1' } })).origin).toBe('computed');
   });
 });
