@@ -8,7 +8,8 @@ import { f64Matrix, shapeOf, type F64Matrix } from '../matrix.js';
 import { checkSquare } from '../validate.js';
 import { gemmStrided } from './gemm-core.js';
 
-const BLOCK = 64;
+/** Panel width: small, since the diagonal block and panel solves run as plain loops (the update does not). */
+const BLOCK = 32;
 
 /**
  * Returns L (n x n, lower, upper triangle zero). Throws NotPositiveDefiniteError naming the 0-based column
