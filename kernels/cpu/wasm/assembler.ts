@@ -84,6 +84,8 @@ export class Code {
   f64Store(offset = 0): this { this.bytes.push(0x39); return this.mem(3, offset); }
   f64Add(): this { this.bytes.push(0xa0); return this; }
   f64Mul(): this { this.bytes.push(0xa2); return this; }
+  f64Div(): this { this.bytes.push(0xa3); return this; }
+  f64Const(v: number): this { this.bytes.push(0x44); const b = new DataView(new ArrayBuffer(8)); b.setFloat64(0, v, true); for (let k = 0; k < 8; k++) this.bytes.push(b.getUint8(k)); return this; }
   v128Load(offset = 0): this { return this.simd(0x00).mem(4, offset); }
   v128Store(offset = 0): this { return this.simd(0x0b).mem(4, offset); }
   /** Loads one f64 and splats it to both lanes. */
@@ -93,6 +95,7 @@ export class Code {
   v128Zero(): this { this.simd(0x0c); for (let i = 0; i < 16; i++) this.bytes.push(0); return this; }
   f64x2Add(): this { return this.simd(0xf0); }
   f64x2Mul(): this { return this.simd(0xf2); }
+  f64x2Div(): this { return this.simd(0xf3); }
   f64x2Splat(): this { return this.simd(0x14); }
   f64x2ExtractLane(lane: number): this { this.simd(0x21); this.bytes.push(lane); return this; }
   i32x4Add(): this { return this.simd(0xae); }

@@ -55,7 +55,6 @@ export class SnpAssociation {
   private readonly c: number;
   private readonly q: number;
   private readonly np: number;
-  private readonly ab: Float64Array;
   private readonly obj: LambdaObjective;
   private readonly ldhEnds: [number, number];
   private readonly grid = new Float64Array(2 * LAMBDA_GRID.length);
@@ -72,12 +71,11 @@ export class SnpAssociation {
     this.c = inputs.c;
     this.q = this.c + 2;
     this.np = pairCount(this.q);
-    this.ab = fixedProducts(inputs, true);
-    this.obj = new LambdaObjective(inputs.d, this.ab, this.q, this.c + 1);
+    this.obj = new LambdaObjective(inputs.d, fixedProducts(inputs, true), this.q, this.c + 1);
     this.ldhEnds = logDetHAtEnds(inputs.d);
     const variable = new Int32Array(this.q);
     for (let a = 0; a < this.q; a++) variable[a] = pairIndex(a, this.c, this.q);
-    this.obj.enableFastGrid(LAMBDA_GRID, variable);
+    this.obj.enableFastGrid(variable);
     this.df = this.n - this.c - 1;
   }
 
@@ -86,7 +84,8 @@ export class SnpAssociation {
    * n), writing results at out[offset .. offset + m). O(m n (c+2)^2 evaluations).
    */
   testInto(ux: Float64Array, m: number, out: AssocColumns, offset: number): void {
-    const { n, c, q, np, ab, obj, df, tests } = this;
+    const { n, c, q, np, obj, df, tests } = this;
+    const ab = obj.ab;
     if (ux.length < n * m) throw new RangeError(`SnpAssociation.testInto: U'x has ${ux.length} entries, expected ${n}x${m}`);
     const uw = this.inputs.uw;
     const uy = this.inputs.uy;
@@ -125,7 +124,7 @@ export class SnpAssociation {
           out.log10pScore[at] = fLog10Survival(stat, 1, df);
         }
       }
-      if (tests.wald || tests.lrt) obj.grid(LAMBDA_GRID, this.ldhEnds, this.grid, this.ends);
+      if (tests.wald || tests.lrt) obj.grid(this.ldhEnds, this.grid, this.ends);
       // Step 3: Wald at the SNP's REML lambda.
       if (tests.wald) {
         const r = optimiseLambda(obj, 'reml', strided(this.grid, 0), [this.ends[0]!, this.ends[1]!]);

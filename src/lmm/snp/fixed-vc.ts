@@ -17,7 +17,6 @@ import { pairCount, pairIndex } from './projection.js';
 export class FixedVcWald {
   private readonly n: number;
   private readonly c: number;
-  private readonly ab: Float64Array;
   private readonly obj: LambdaObjective;
 
   /** @param lw L^-1 W (n x c), @param ly L^-1 y (n), @param nullModel its REML lambda is reported as l_remle */
@@ -26,13 +25,13 @@ export class FixedVcWald {
     this.c = lw.cols;
     if (ly.length !== this.n) throw new RangeError(`FixedVcWald: L^-1 y has ${ly.length} entries, expected ${this.n}`);
     const zeros = new Float64Array(this.n);
-    this.ab = fixedProducts({ d: zeros, uw: lw.data, c: this.c, uy: ly }, true);
-    this.obj = new LambdaObjective(zeros, this.ab, this.c + 2, this.c + 1);
+    this.obj = new LambdaObjective(zeros, fixedProducts({ d: zeros, uw: lw.data, c: this.c, uy: ly }, true), this.c + 2, this.c + 1);
   }
 
   /** Tests the whitened SNP columns of `lx` (n x m), writing at out[offset ..]. */
   testInto(lx: F64Matrix, out: AssocColumns, offset: number): void {
-    const { n, c, ab, obj } = this;
+    const { n, c, obj } = this;
+    const ab = obj.ab;
     const q = c + 2;
     const np = pairCount(q);
     const df = n - c - 1;

@@ -17,9 +17,12 @@
  *   lR'(lambda) = -(df - trP) / (2 lambda) + df/2 yPKPy / P_yy
  *   lR''(lambda) = (df + trPP - 2 trP) / (2 lambda^2) - df/2 (2 yPKPKPy P_yy - yPKPy^2) / P_yy^2
  * (GEMMA 0.98.5 lmm.cpp LogL_f/LogRL_f and their dev1/dev2; W includes x when a SNP is tested.)
- * All f64. One evaluation costs O(n q^2) (the weighted sums) plus O(n) divisions; values add n logarithms.
+ * All f64. One evaluation costs O(n q^2) (the weighted sums, weighted-sums-kernel.ts) plus O(n) divisions; values
+ * add n logarithms.
  */
 import { pairCount, pairIndex, projectLevelsInto } from './projection.js';
+import { LAMBDA_GRID } from './lambda-optimiser.js';
+import { LambdaSums } from './weighted-sums-kernel.js';
 
 /** 'reml' = restricted likelihood (GEMMA 'R'), 'ml' = likelihood (GEMMA 'L'). */
 export type LikelihoodKind = 'reml' | 'ml';
@@ -69,13 +72,20 @@ export class LambdaObjective {
 
   /**
    * @param d eigenvalues (n), already zeroed below 1e-10 in magnitude
-   * @param ab products of rotated columns, interleaved: ab[i * np + pairIndex(a, b)] = a_i b_i (n x np)
+   * @param ab products of rotated columns, interleaved: ab[i * np + pairIndex(a, b)] = a_i b_i (n x np), copied
    * @param q number of columns (covariates [+ x] + y)
    * @param nProj columns projected out before y (c for the null model, c + 1 with a SNP)
    */
+  /**
+   * The products of rotated columns, interleaved: ab[i * np + pairIndex(a, b)] = a_i b_i (n x np); a copy of the
+   * constructor's argument held by the sums kernel. Write the next SNP's products here (then call refresh()).
+   */
+  readonly ab: Float64Array;
+  private readonly kernel: LambdaSums;
+
   constructor(
     readonly d: Float64Array,
-    readonly ab: Float64Array,
+    ab: Float64Array,
     q: number,
     nProj: number,
   ) {
@@ -85,6 +95,8 @@ export class LambdaObjective {
     this.nProj = nProj;
     if (ab.length < this.n * this.np) throw new RangeError(`LambdaObjective: ab has ${ab.length} entries, expected n*np = ${this.n * this.np}`);
     if (nProj !== q - 1 && nProj !== q - 2) throw new RangeError(`LambdaObjective: nProj ${nProj} must be q-1 or q-2 (q=${q})`);
+    this.kernel = new LambdaSums(this.n, this.np, d, ab, LAMBDA_GRID);
+    this.ab = this.kernel.ab;
     this.iyy = pairIndex(q - 1, q - 1, q);
     const rows = nProj + 1;
     this.p = new Float64Array(rows * this.np);
@@ -99,22 +111,29 @@ export class LambdaObjective {
   /** Recomputes the lambda-independent ln|W'W| after the caller rewrote `ab` (the next SNP). O(n np). */
   refresh(): void {
     const nProj = this.nProj;
-    const ab = this.ab;
-    for (let k = 0; k < this.np; k++) {
-      let s = 0;
-      for (let i = 0; i < this.n; i++) s += ab[i * this.np + k]!;
-      this.p[k] = s;
-    }
+    // Hi = 1 / (0 d_i + 1) = 1 exactly: the plain column sums.
+    this.kernel.run(0, 1);
+    this.p.set(this.kernel.out.subarray(0, this.np));
     projectLevelsInto(this.q, nProj, 1, this.p, this.pp, this.ppp);
     let ldw = 0;
     for (let k = 0; k < nProj; k++) ldw += Math.log(this.p[k * this.np + this.ww[k]!]!);
     this.logDetWW = ldw;
   }
 
-  /** Level-0 sums with Hi^1..Hi^order at lambda, then the projection levels. O(n np order). */
-  private sums(lambda: number, order: 1 | 2 | 3): void {
-    if (this.np === 6) sums6(this, lambda, order);
-    else sumsGeneric(this, lambda, order);
+  /** Level-0 sums with Hi^1..Hi^order at lambda (or at LAMBDA_GRID[gridIndex]), then the projection levels. O(n np order). */
+  private sums(lambda: number, order: 1 | 2 | 3, gridIndex = -1): void {
+    const { np, kernel } = this;
+    const out = kernel.out;
+    const lanes = kernel.lanes;
+    if (gridIndex >= 0) kernel.runTabulated(gridIndex, order);
+    else kernel.run(lambda, order);
+    this.p.set(out.subarray(0, np));
+    if (order >= 2) this.pp.set(out.subarray(2 * lanes, 2 * lanes + np));
+    else this.pp.fill(0, 0, np);
+    if (order >= 3) this.ppp.set(out.subarray(4 * lanes, 4 * lanes + np));
+    else this.ppp.fill(0, 0, np);
+    this.tr1 = out[6 * lanes]!;
+    this.tr2 = out[6 * lanes + 1]!;
     projectLevelsInto(this.q, this.nProj, order, this.p, this.pp, this.ppp);
   }
 
@@ -138,13 +157,15 @@ export class LambdaObjective {
    * The likelihood work of GEMMA's grid for both kinds from one pass per grid point: dev1 at every LAMBDA_GRID
    * point into gridDev1 (reml at 2k, ml at 2k+1) and the values at the two ends into ends
    * ([reml(lMin), reml(lMax), ml(lMin), ml(lMax)]) given ln|H| at the ends (shared by all SNPs).
+   * Hi at the grid is tabulated once per model, so a grid point costs no divisions.
    */
-  grid(lambdas: Float64Array, ldhEnds: readonly [number, number], gridDev1: Float64Array, ends: Float64Array): void {
-    const last = lambdas.length - 1;
+  grid(ldhEnds: readonly [number, number], gridDev1: Float64Array, ends: Float64Array): void {
+    const last = LAMBDA_GRID.length - 1;
+    if (this.fast) this.fastGridPairs();
     for (let k = 0; k <= last; k++) {
-      const l = lambdas[k]!;
-      if (this.fast && this.fast.lambdas === lambdas) this.gridSums(k);
-      else this.sums(l, 2);
+      const l = LAMBDA_GRID[k]!;
+      if (this.fast) this.fastGridSums(k);
+      else this.sums(l, 2, k);
       gridDev1[2 * k] = this.dev1FromSums('reml', l);
       gridDev1[2 * k + 1] = this.dev1FromSums('ml', l);
       if (k === 0 || k === last) {
@@ -157,81 +178,58 @@ export class LambdaObjective {
 
   /**
    * Declares that only the pairs `variable` change between calls (the SNP's products; the others are fixed
-   * columns): grid() then reuses the fixed pairs' sums and tabulated Hi, Hi^2 at `lambdas`, touching only the
-   * variable pairs (O(n |variable|) per grid point instead of O(n np) plus n divisions).
+   * columns, already in `ab`): grid() then keeps the fixed pairs' sums and the traces at LAMBDA_GRID from now
+   * and recomputes only the variable pairs, all grid points in one pass per pair (O(n |variable| grid) instead
+   * of O(n np grid); bit-identical).
    */
-  enableFastGrid(lambdas: Float64Array, variable: Int32Array): void {
-    const { n, np, d, ab } = this;
-    const g = lambdas.length;
-    const h = new Float64Array(g * n);
-    const h2 = new Float64Array(g * n);
-    const fixedP = new Float64Array(g * np);
-    const fixedPP = new Float64Array(g * np);
-    const tr1 = new Float64Array(g);
-    const tr2 = new Float64Array(g);
-    const isVar = new Uint8Array(np);
-    for (const k of variable) isVar[k] = 1;
+  enableFastGrid(variable: Int32Array): void {
+    const { np } = this;
+    const g = LAMBDA_GRID.length;
+    const lanes = this.kernel.lanes;
+    const out = this.kernel.out;
+    const p = new Float64Array(g * np);
+    const pp = new Float64Array(g * np);
+    const tr = new Float64Array(2 * g);
     for (let k = 0; k < g; k++) {
-      for (let i = 0; i < n; i++) {
-        const v = 1 / (lambdas[k]! * d[i]! + 1);
-        h[k * n + i] = v;
-        h2[k * n + i] = v * v;
-        tr1[k] += v;
-        tr2[k] += v * v;
-        for (let pr = 0; pr < np; pr++) {
-          if (isVar[pr]) continue;
-          fixedP[k * np + pr] += v * ab[i * np + pr]!;
-          fixedPP[k * np + pr] += v * v * ab[i * np + pr]!;
-        }
-      }
+      this.kernel.runTabulated(k, 2);
+      p.set(out.subarray(0, np), k * np);
+      pp.set(out.subarray(2 * lanes, 2 * lanes + np), k * np);
+      tr[2 * k] = out[6 * lanes]!;
+      tr[2 * k + 1] = out[6 * lanes + 1]!;
     }
-    this.fast = { lambdas, variable, h, h2, fixedP, fixedPP, tr1, tr2 };
+    for (const pr of variable) {
+      if (!(Number.isInteger(pr) && pr >= 0 && pr < np)) throw new RangeError(`enableFastGrid: pair ${pr} outside 0..${np - 1}`);
+    }
+    this.fast = { variable: Int32Array.from(variable), p, pp, tr };
   }
 
-  private fast: {
-    lambdas: Float64Array; variable: Int32Array; h: Float64Array; h2: Float64Array;
-    fixedP: Float64Array; fixedPP: Float64Array; tr1: Float64Array; tr2: Float64Array;
-  } | null = null;
+  private fast: { variable: Int32Array; p: Float64Array; pp: Float64Array; tr: Float64Array } | null = null;
 
-  /** Level-0 sums at grid point k from the tables of enableFastGrid, then the projection levels. */
-  private gridSums(k: number): void {
+  /** The variable pairs' level-0 sums at every grid point into the fast tables. */
+  private fastGridPairs(): void {
     const f = this.fast!;
-    const { n, np, ab, p, pp } = this;
-    p.set(f.fixedP.subarray(k * np, (k + 1) * np));
-    pp.set(f.fixedPP.subarray(k * np, (k + 1) * np));
-    const ho = k * n;
-    const h = f.h;
-    const h2 = f.h2;
-    const vars = f.variable;
-    if (vars.length === 3) {
-      // One covariate: the SNP's three pairs in one pass.
-      const k0 = vars[0]!, k1 = vars[1]!, k2 = vars[2]!;
-      let a0 = 0, a1 = 0, a2 = 0, b0 = 0, b1 = 0, b2 = 0;
-      for (let i = 0, base = 0; i < n; i++, base += np) {
-        const w1 = h[ho + i]!;
-        const w2 = h2[ho + i]!;
-        const v0 = ab[base + k0]!, v1 = ab[base + k1]!, v2 = ab[base + k2]!;
-        a0 += w1 * v0; a1 += w1 * v1; a2 += w1 * v2;
-        b0 += w2 * v0; b1 += w2 * v1; b2 += w2 * v2;
-      }
-      p[k0] = a0; p[k1] = a1; p[k2] = a2;
-      pp[k0] = b0; pp[k1] = b1; pp[k2] = b2;
-    } else {
-      for (const pr of vars) {
-        let s1 = 0;
-        let s2 = 0;
-        for (let i = 0, at = pr; i < n; i++, at += np) {
-          const v = ab[at]!;
-          s1 += h[ho + i]! * v;
-          s2 += h2[ho + i]! * v;
-        }
-        p[pr] = s1;
-        pp[pr] = s2;
+    const { np, kernel } = this;
+    const g = LAMBDA_GRID.length;
+    const gp = kernel.gp;
+    const go = kernel.gridOut;
+    for (const pr of f.variable) {
+      kernel.runGridPair(pr);
+      for (let k = 0; k < g; k++) {
+        f.p[k * np + pr] = go[k]!;
+        f.pp[k * np + pr] = go[gp + k]!;
       }
     }
-    this.tr1 = f.tr1[k]!;
-    this.tr2 = f.tr2[k]!;
-    projectLevelsInto(this.q, this.nProj, 2, p, pp, this.ppp);
+  }
+
+  /** Level-0 sums at grid point k from the fast tables, then the projection levels. */
+  private fastGridSums(k: number): void {
+    const f = this.fast!;
+    const np = this.np;
+    this.p.set(f.p.subarray(k * np, (k + 1) * np));
+    this.pp.set(f.pp.subarray(k * np, (k + 1) * np));
+    this.tr1 = f.tr[2 * k]!;
+    this.tr2 = f.tr[2 * k + 1]!;
+    projectLevelsInto(this.q, this.nProj, 2, this.p, this.pp, this.ppp);
   }
 
   private valueFromSums(kind: LikelihoodKind, ldh: number): number {
@@ -299,99 +297,4 @@ export class LambdaObjective {
     out[0] = -0.5 * ((df - trP) / lambda) + (0.5 * df * yPKPy) / pyy;
     out[1] = (0.5 * (df + trPP - 2 * trP)) / (lambda * lambda) - 0.5 * df * curv;
   }
-}
-
-/**
- * Level-0 sums for any number of pairs: p[k] = sum_i Hi ab[i,k] (and Hi^2, Hi^3 by order), traces. One loop per
- * order so the inner loop carries no branches.
- */
-function sumsGeneric(o: LambdaObjective, lambda: number, order: 1 | 2 | 3): void {
-  const { n, np, d, ab, p, pp, ppp } = o;
-  p.fill(0, 0, np);
-  pp.fill(0, 0, np);
-  ppp.fill(0, 0, np);
-  let t1 = 0;
-  let t2 = 0;
-  if (order === 1) {
-    for (let i = 0, base = 0; i < n; i++, base += np) {
-      const h = 1 / (lambda * d[i]! + 1);
-      t1 += h;
-      for (let k = 0; k < np; k++) p[k] += h * ab[base + k]!;
-    }
-  } else if (order === 2) {
-    for (let i = 0, base = 0; i < n; i++, base += np) {
-      const h = 1 / (lambda * d[i]! + 1);
-      const h2 = h * h;
-      t1 += h;
-      t2 += h2;
-      for (let k = 0; k < np; k++) {
-        const v = ab[base + k]!;
-        p[k] += h * v;
-        pp[k] += h2 * v;
-      }
-    }
-  } else {
-    for (let i = 0, base = 0; i < n; i++, base += np) {
-      const h = 1 / (lambda * d[i]! + 1);
-      const h2 = h * h;
-      const h3 = h2 * h;
-      t1 += h;
-      t2 += h2;
-      for (let k = 0; k < np; k++) {
-        const v = ab[base + k]!;
-        p[k] += h * v;
-        pp[k] += h2 * v;
-        ppp[k] += h3 * v;
-      }
-    }
-  }
-  o.tr1 = t1;
-  o.tr2 = t2;
-}
-
-/**
- * The same sums for six pairs (one covariate: the intercept-only scan, the common case), with the
- * accumulators in registers: about 3x faster than the generic loop in V8.
- */
-function sums6(o: LambdaObjective, lambda: number, order: 1 | 2 | 3): void {
-  const { n, d, ab, p, pp, ppp } = o;
-  let t1 = 0, t2 = 0;
-  let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0;
-  let b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0;
-  let c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0;
-  if (order === 1) {
-    for (let i = 0, base = 0; i < n; i++, base += 6) {
-      const h = 1 / (lambda * d[i]! + 1);
-      t1 += h;
-      a0 += h * ab[base]!; a1 += h * ab[base + 1]!; a2 += h * ab[base + 2]!;
-      a3 += h * ab[base + 3]!; a4 += h * ab[base + 4]!; a5 += h * ab[base + 5]!;
-    }
-  } else if (order === 2) {
-    for (let i = 0, base = 0; i < n; i++, base += 6) {
-      const h = 1 / (lambda * d[i]! + 1);
-      const h2 = h * h;
-      t1 += h;
-      t2 += h2;
-      const v0 = ab[base]!, v1 = ab[base + 1]!, v2 = ab[base + 2]!, v3 = ab[base + 3]!, v4 = ab[base + 4]!, v5 = ab[base + 5]!;
-      a0 += h * v0; a1 += h * v1; a2 += h * v2; a3 += h * v3; a4 += h * v4; a5 += h * v5;
-      b0 += h2 * v0; b1 += h2 * v1; b2 += h2 * v2; b3 += h2 * v3; b4 += h2 * v4; b5 += h2 * v5;
-    }
-  } else {
-    for (let i = 0, base = 0; i < n; i++, base += 6) {
-      const h = 1 / (lambda * d[i]! + 1);
-      const h2 = h * h;
-      const h3 = h2 * h;
-      t1 += h;
-      t2 += h2;
-      const v0 = ab[base]!, v1 = ab[base + 1]!, v2 = ab[base + 2]!, v3 = ab[base + 3]!, v4 = ab[base + 4]!, v5 = ab[base + 5]!;
-      a0 += h * v0; a1 += h * v1; a2 += h * v2; a3 += h * v3; a4 += h * v4; a5 += h * v5;
-      b0 += h2 * v0; b1 += h2 * v1; b2 += h2 * v2; b3 += h2 * v3; b4 += h2 * v4; b5 += h2 * v5;
-      c0 += h3 * v0; c1 += h3 * v1; c2 += h3 * v2; c3 += h3 * v3; c4 += h3 * v4; c5 += h3 * v5;
-    }
-  }
-  p[0] = a0; p[1] = a1; p[2] = a2; p[3] = a3; p[4] = a4; p[5] = a5;
-  pp[0] = b0; pp[1] = b1; pp[2] = b2; pp[3] = b3; pp[4] = b4; pp[5] = b5;
-  ppp[0] = c0; ppp[1] = c1; ppp[2] = c2; ppp[3] = c3; ppp[4] = c4; ppp[5] = c5;
-  o.tr1 = t1;
-  o.tr2 = t2;
 }

@@ -98,7 +98,7 @@ export function fitNullModel(r: RotatedInputs): NullModel {
   const obj = new LambdaObjective(r.d, fixedProducts(r, false), q, c);
   const grid = new Float64Array(2 * LAMBDA_GRID.length);
   const ends = new Float64Array(4);
-  obj.grid(LAMBDA_GRID, logDetHAtEnds(r.d), grid, ends);
+  obj.grid(logDetHAtEnds(r.d), grid, ends);
   const remle = optimiseLambda(obj, 'reml', strided(grid, 0), [ends[0]!, ends[1]!]);
   const mle = optimiseLambda(obj, 'ml', strided(grid, 1), [ends[2]!, ends[3]!]);
   let traceG = 0;

@@ -1,0 +1,231 @@
+/**
+ * The level-0 weighted sums of likelihood.ts as a WebAssembly SIMD128 kernel, emitted per pair count np.
+ *
+ * For Hi_i = 1 / (lambda d_i + 1) and the interleaved products ab (n x np, ab[i np + k] = a_i b_i):
+ *   P0[k] = sum_i Hi_i ab[i,k],  PP0[k] = sum_i Hi_i^2 ab[i,k],  PPP0[k] = sum_i Hi_i^3 ab[i,k]  (by order),
+ *   tr1 = sum_i Hi_i,  tr2 = sum_i Hi_i^2.
+ * The f64x2 lanes hold two *pairs* k, k+1 (never two individuals), so every sum is still accumulated over
+ * i = 0..n-1 in order with the same IEEE operations as the scalar loop (wasm has no fused multiply-add): the
+ * results are bit-identical to `h = 1 / (lambda * d + 1); p[k] += h * v` in JavaScript. The accumulators live
+ * in locals (ceil(np/2) vectors per order). Cost per call: n divisions and n ceil(np/2) order f64x2 mul+add.
+ *
+ * Memory layout (bytes, one private memory per LambdaSums): d at 0 (n f64), ab at `abAt` (n np f64 plus 16
+ * bytes of padding for the half-used last lane when np is odd), results at `outAt`: P0, PP0, PPP0 each in
+ * 2 ceil(np/2) slots, then tr1, tr2; the grid results; then the tables of Hi at fixed lambdas.
+ */
+import { assemble, Code, F64, I32, V128 } from '../../../kernels/cpu/wasm/assembler.js';
+import { wasm, type WasmModule } from '../../../kernels/cpu/wasm/runtime.js';
+
+/**
+ * Export `sums{order}` (source 'divide': params lambda, n, dPtr, abPtr, outPtr; Hi computed as
+ * 1 / (lambda d_i + 1), two rows per f64x2 division) or `tab{order}` (source 'table': params unused lambda, n,
+ * hPtr, abPtr, outPtr; Hi read from a table). Rows are accumulated one after the other in either case.
+ */
+function sumsCode(np: number, order: 1 | 2 | 3, source: 'divide' | 'table'): Code {
+  const LAMBDA = 0, N = 1, HPTR = 2, ABPTR = 3, OUT = 4;
+  const lanes = Math.ceil(np / 2);
+  const c = new Code(5);
+  const i = c.local(I32), dp = c.local(I32), ap = c.local(I32);
+  const h = c.local(F64), h2 = c.local(F64), t1 = c.local(F64), t2 = c.local(F64);
+  const hv = c.local(V128), h2v = c.local(V128), h3v = c.local(V128), v = c.local(V128);
+  const lambdav = c.local(V128), onev = c.local(V128), hpair = c.local(V128);
+  const acc: number[][] = [];
+  for (let o = 0; o < order; o++) acc.push(Array.from({ length: lanes }, () => c.local(V128)));
+  const weights = [hv, h2v, h3v];
+  /** Accumulates the row at `ap` + rowOffset with weight h (already in local h). */
+  const row = (rowOffset: number): void => {
+    c.get(h).get(t1).f64Add().set(t1); // t1 + h, as the scalar loop's t1 += h
+    c.get(h).f64x2Splat().set(hv);
+    if (order >= 2) {
+      c.get(h).get(h).f64Mul().tee(h2).get(t2).f64Add().set(t2);
+      c.get(hv).get(hv).f64x2Mul().set(h2v);
+    }
+    if (order >= 3) c.get(h2v).get(hv).f64x2Mul().set(h3v);
+    for (let l = 0; l < lanes; l++) {
+      c.get(ap).v128Load(rowOffset + 16 * l).set(v);
+      for (let o = 0; o < order; o++) c.get(acc[o]![l]!).get(v).get(weights[o]!).f64x2Mul().f64x2Add().set(acc[o]![l]!);
+    }
+  };
+  /** h for row i from the pointer dp (plus byteOffset): the table entry or 1 / (lambda d_i + 1). */
+  const scalarH = (byteOffset: number): void => {
+    if (source === 'table') c.get(dp).f64Load(byteOffset).set(h);
+    else c.f64Const(1).get(LAMBDA).get(dp).f64Load(byteOffset).f64Mul().f64Const(1).f64Add().f64Div().set(h);
+  };
+  c.get(HPTR).set(dp);
+  c.get(ABPTR).set(ap);
+  if (source === 'divide') {
+    c.get(LAMBDA).f64x2Splat().set(lambdav);
+    c.f64Const(1).f64x2Splat().set(onev);
+  }
+  // Two rows per step.
+  c.block().loop();
+  c.get(i).i32(2).i32Add().get(N).i32GtS().brIf(1);
+  if (source === 'divide') {
+    c.get(onev).get(lambdav).get(dp).v128Load().f64x2Mul().get(onev).f64x2Add().f64x2Div().set(hpair);
+    c.get(hpair).f64x2ExtractLane(0).set(h);
+  } else scalarH(0);
+  row(0);
+  if (source === 'divide') c.get(hpair).f64x2ExtractLane(1).set(h);
+  else scalarH(8);
+  row(8 * np);
+  c.get(i).i32(2).i32Add().set(i);
+  c.get(dp).i32(16).i32Add().set(dp);
+  c.get(ap).i32(16 * np).i32Add().set(ap);
+  c.br(0);
+  c.end().end();
+  // Odd last row.
+  c.block();
+  c.get(i).get(N).i32GeS().brIf(0);
+  scalarH(0);
+  row(0);
+  c.end();
+  for (let o = 0; o < order; o++) {
+    for (let l = 0; l < lanes; l++) c.get(OUT).get(acc[o]![l]!).v128Store(16 * (o * lanes + l));
+  }
+  c.get(OUT).get(t1).f64Store(48 * lanes);
+  c.get(OUT).get(t2).f64Store(48 * lanes + 8);
+  return c;
+}
+
+/**
+ * Export `gridPair(n, tabPtr, abPtr, outPtr)`: for one pair k (abPtr points at ab[0, k]) and every tabulated
+ * lambda g at once, P0_g[k] = sum_i Hi_gi ab[i,k] and PP0_g[k] = sum_i Hi_gi^2 ab[i,k], with the f64x2 lanes
+ * holding two lambdas (the table row i is Hi_g for g < gp, then Hi_g^2). 2 gp mul+add per row, gp/2 loads.
+ */
+function gridPairCode(np: number, gp: number): Code {
+  const N = 0, TAB = 1, AB = 2, OUT = 3;
+  const c = new Code(4);
+  const i = c.local(I32), tp = c.local(I32), ap = c.local(I32);
+  const v = c.local(V128);
+  const half = gp / 2;
+  const acc1 = Array.from({ length: half }, () => c.local(V128));
+  const acc2 = Array.from({ length: half }, () => c.local(V128));
+  c.get(TAB).set(tp);
+  c.get(AB).set(ap);
+  c.block().loop();
+  c.get(i).get(N).i32GeS().brIf(1);
+  c.get(ap).v128Load64Splat().set(v);
+  for (let g = 0; g < half; g++) {
+    c.get(acc1[g]!).get(v).get(tp).v128Load(16 * g).f64x2Mul().f64x2Add().set(acc1[g]!);
+    c.get(acc2[g]!).get(v).get(tp).v128Load(8 * gp + 16 * g).f64x2Mul().f64x2Add().set(acc2[g]!);
+  }
+  c.get(i).i32(1).i32Add().set(i);
+  c.get(tp).i32(16 * gp).i32Add().set(tp);
+  c.get(ap).i32(8 * np).i32Add().set(ap);
+  c.br(0);
+  c.end().end();
+  for (let g = 0; g < half; g++) {
+    c.get(OUT).get(acc1[g]!).v128Store(16 * g);
+    c.get(OUT).get(acc2[g]!).v128Store(8 * gp + 16 * g);
+  }
+  return c;
+}
+
+const modules = new Map<string, WasmModule>();
+
+function moduleFor(np: number, gp: number): WasmModule {
+  const key = `${np}/${gp}`;
+  let m = modules.get(key);
+  if (!m) {
+    const ps = [F64, I32, I32, I32, I32] as const;
+    const orders = [1, 2, 3] as const;
+    const bytes = assemble(
+      [
+        ...orders.map((o) => ({ name: `sums${o}`, params: [...ps], code: sumsCode(np, o, 'divide') })),
+        ...orders.map((o) => ({ name: `tab${o}`, params: [...ps], code: sumsCode(np, o, 'table') })),
+        { name: 'gridPair', params: [I32, I32, I32, I32], code: gridPairCode(np, gp) },
+      ],
+      { minPages: 1, maxPages: 65536, shared: false },
+    );
+    m = new wasm.Module(bytes);
+    modules.set(key, m);
+  }
+  return m;
+}
+
+type SumsFn = (lambda: number, n: number, hPtr: number, abPtr: number, outPtr: number) => void;
+type GridPairFn = (n: number, tabPtr: number, abPtr: number, outPtr: number) => void;
+
+/**
+ * Owns the kernel's memory for one model: eigenvalues d (copied in), two tables of Hi at fixed lambdas (the
+ * optimiser's grid; lambda-major for runTabulated, row-major with Hi^2 for runGridPair), the products `ab`
+ * (a view into the memory that callers write the next SNP's products into), and the results.
+ */
+export class LambdaSums {
+  readonly ab: Float64Array;
+  /** Results of run/runTabulated: P0 at [0, np), PP0 at [2L, 2L + np), PPP0 at [4L, 4L + np), tr1, tr2 at 6L, 6L + 1 (L = ceil(np/2)). */
+  readonly out: Float64Array;
+  /** Results of runGridPair: P0 at tabulated lambda g in [g], PP0 in [gp + g] (gp = the lambda count rounded up to even). */
+  readonly gridOut: Float64Array;
+  readonly lanes: number;
+  readonly gp: number;
+  private readonly divide: SumsFn[];
+  private readonly table: SumsFn[];
+  private readonly gridPair: GridPairFn;
+  private readonly abAt: number;
+  private readonly outAt: number;
+  private readonly gridOutAt: number;
+  private readonly tableAt: number;
+  private readonly rowTableAt: number;
+
+  /**
+   * @param tableLambdas lambdas whose Hi_i = 1 / (lambda d_i + 1) are tabulated once (n each, twice)
+   */
+  constructor(private readonly n: number, readonly np: number, d: Float64Array, ab: Float64Array, private readonly tableLambdas: Float64Array) {
+    if (!Number.isInteger(n) || n < 1 || d.length !== n || ab.length < n * np) {
+      throw new RangeError(`LambdaSums: expected n >= 1, d of length n and ab of n*np (n=${n}, np=${np}), got d ${d.length}, ab ${ab.length}`);
+    }
+    const g = tableLambdas.length;
+    this.lanes = Math.ceil(np / 2);
+    this.gp = 2 * Math.ceil(g / 2);
+    const align = (x: number): number => (x + 15) & ~15;
+    this.abAt = align(8 * n);
+    this.outAt = align(this.abAt + 8 * n * np + 16);
+    this.gridOutAt = align(this.outAt + 8 * (6 * this.lanes + 2));
+    this.tableAt = align(this.gridOutAt + 16 * this.gp);
+    this.rowTableAt = align(this.tableAt + 8 * n * g);
+    const bytes = this.rowTableAt + 16 * n * this.gp;
+    const pages = Math.ceil(bytes / 65536);
+    const memory = new wasm.Memory({ initial: pages, maximum: pages });
+    const inst = new wasm.Instance(moduleFor(np, this.gp), { env: { memory } });
+    this.divide = [1, 2, 3].map((o) => inst.exports[`sums${o}`] as SumsFn);
+    this.table = [1, 2, 3].map((o) => inst.exports[`tab${o}`] as SumsFn);
+    this.gridPair = inst.exports.gridPair as GridPairFn;
+    const buf = memory.buffer as ArrayBuffer;
+    new Float64Array(buf, 0, n).set(d);
+    this.ab = new Float64Array(buf, this.abAt, n * np);
+    this.ab.set(ab.subarray(0, n * np));
+    this.out = new Float64Array(buf, this.outAt, 6 * this.lanes + 2);
+    this.gridOut = new Float64Array(buf, this.gridOutAt, 2 * this.gp);
+    const tab = new Float64Array(buf, this.tableAt, n * g);
+    const rowTab = new Float64Array(buf, this.rowTableAt, 2 * n * this.gp); // padding lambdas keep Hi = 0
+    for (let k = 0; k < g; k++) {
+      for (let i = 0; i < n; i++) {
+        const h = 1 / (tableLambdas[k]! * d[i]! + 1);
+        tab[k * n + i] = h;
+        rowTab[2 * this.gp * i + k] = h;
+        rowTab[2 * this.gp * i + this.gp + k] = h * h;
+      }
+    }
+  }
+
+  /** Computes the sums up to `order` at lambda into `out`. O(n np order) plus n divisions. */
+  run(lambda: number, order: 1 | 2 | 3): void {
+    this.divide[order - 1]!(lambda, this.n, 0, this.abAt, this.outAt);
+  }
+
+  /** The same at the k-th tabulated lambda, reading Hi from the table (bit-identical to run). O(n np order). */
+  runTabulated(k: number, order: 1 | 2 | 3): void {
+    if (!(k >= 0 && k < this.tableLambdas.length)) throw new RangeError(`LambdaSums: table index ${k} outside 0..${this.tableLambdas.length - 1}`);
+    this.table[order - 1]!(0, this.n, this.tableAt + 8 * this.n * k, this.abAt, this.outAt);
+  }
+
+  /**
+   * P0 and PP0 of the one pair `pair` at every tabulated lambda into gridOut (bit-identical to the same entries
+   * of runTabulated(k, 2)). O(n gp).
+   */
+  runGridPair(pair: number): void {
+    if (!(Number.isInteger(pair) && pair >= 0 && pair < this.np)) throw new RangeError(`LambdaSums: pair ${pair} outside 0..${this.np - 1}`);
+    this.gridPair(this.n, this.rowTableAt, this.abAt + 8 * pair, this.gridOutAt);
+  }
+}

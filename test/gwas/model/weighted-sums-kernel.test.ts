@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { LAMBDA_GRID } from '../../../src/lmm/snp/lambda-optimiser.js';
+import { LambdaSums } from '../../../src/lmm/snp/weighted-sums-kernel.js';
+import { normal, rng } from '../../helpers/random.js';
+
+/** The scalar loop the kernel must reproduce bit for bit: sequential sums over i of Hi^o ab[i,k], traces. */
+function reference(d: Float64Array, ab: Float64Array, np: number, lambda: number): { s: Float64Array[]; tr1: number; tr2: number } {
+  const s = [new Float64Array(np), new Float64Array(np), new Float64Array(np)];
+  let tr1 = 0;
+  let tr2 = 0;
+  for (let i = 0; i < d.length; i++) {
+    const h = 1 / (lambda * d[i]! + 1);
+    const h2 = h * h;
+    const h3 = h2 * h;
+    tr1 += h;
+    tr2 += h2;
+    for (let k = 0; k < np; k++) {
+      const v = ab[i * np + k]!;
+      s[0]![k] += h * v;
+      s[1]![k] += h2 * v;
+      s[2]![k] += h3 * v;
+    }
+  }
+  return { s, tr1, tr2 };
+}
+
+function problem(n: number, np: number, seed: number): { d: Float64Array; ab: Float64Array } {
+  const z = normal(rng(seed));
+  const d = new Float64Array(n);
+  for (let i = 0; i < n; i++) d[i] = i % 7 === 0 ? 0 : Math.exp(2 * z());
+  const ab = new Float64Array(n * np);
+  for (let i = 0; i < ab.length; i++) ab[i] = z() * z();
+  return { d, ab };
+}
+
+describe('weighted-sums kernel (wasm SIMD, pairs in lanes)', () => {
+  // Odd and even n (the two-row step and its tail), odd and even pair counts (a half-used last lane).
+  for (const [n, np] of [[101, 6], [100, 3], [57, 10], [1, 1]] as const) {
+    it(`n=${n}, np=${np}: every order bit-identical to the scalar loop, at any lambda and at the grid`, () => {
+      const { d, ab } = problem(n, np, 11 + n + np);
+      const k = new LambdaSums(n, np, d, ab, LAMBDA_GRID);
+      const L = k.lanes;
+      for (const lambda of [0, 1e-5, 0.37, 12.5, 1e5]) {
+        const ref = reference(d, ab, np, lambda);
+        for (const order of [1, 2, 3] as const) {
+          k.run(lambda, order);
+          for (let o = 0; o < order; o++) expect(Array.from(k.out.subarray(2 * L * o, 2 * L * o + np))).toEqual(Array.from(ref.s[o]!));
+          expect(k.out[6 * L]).toBe(ref.tr1);
+          expect(k.out[6 * L + 1]).toBe(order >= 2 ? ref.tr2 : 0);
+        }
+      }
+      for (let g = 0; g < LAMBDA_GRID.length; g++) {
+        const ref = reference(d, ab, np, LAMBDA_GRID[g]!);
+        k.runTabulated(g, 2);
+        expect(Array.from(k.out.subarray(0, np))).toEqual(Array.from(ref.s[0]!));
+        expect(Array.from(k.out.subarray(2 * L, 2 * L + np))).toEqual(Array.from(ref.s[1]!));
+        expect(k.out[6 * L + 1]).toBe(ref.tr2);
+        for (let pr = 0; pr < np; pr++) {
+          k.runGridPair(pr);
+          expect(k.gridOut[g]).toBe(ref.s[0]![pr]);
+          expect(k.gridOut[k.gp + g]).toBe(ref.s[1]![pr]);
+        }
+      }
+    });
+  }
+
+  it('reads the products written into its `ab` view and rejects bad shapes and indices', () => {
+    const { d, ab } = problem(40, 6, 3);
+    const k = new LambdaSums(40, 6, d, ab, LAMBDA_GRID);
+    k.ab[5] = 1e3; // row 0, pair 5
+    const ref = reference(d, k.ab, 6, 0.5);
+    k.run(0.5, 1);
+    expect(k.out[5]).toBe(ref.s[0]![5]);
+    expect(() => new LambdaSums(40, 6, d.subarray(1), ab, LAMBDA_GRID)).toThrow(/d of length n/);
+    expect(() => k.runTabulated(LAMBDA_GRID.length, 2)).toThrow(/table index/);
+    expect(() => k.runGridPair(6)).toThrow(/pair 6/);
+  });
+});
