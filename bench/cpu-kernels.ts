@@ -18,6 +18,9 @@ import { cpuBatchedWeightedDot, cpuEigh, cpuGemm, cpuPotrf, cpuPotrs, cpuSyrk, c
 import { f64Matrix, type F64Matrix } from '../kernels/matrix.js';
 import { getFlag } from '../src/flags.js';
 
+/** The code this script measures: a record's commit gets `-dirty` when any of it differs from HEAD. */
+const MEASURED_PATHS = ['kernels/cpu', 'kernels/matrix.ts', 'kernels/validate.ts', 'kernels/backend.ts', 'src/flags.ts', 'bench/cpu-kernels.ts'];
+
 interface CpuKernelRecord {
   op: string;
   variant: string;
@@ -113,7 +116,7 @@ async function main(): Promise<void> {
   const commit = (() => {
     try {
       const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-      const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'kernels', 'bench/cpu-kernels.ts'], { encoding: 'utf8' }).trim();
+      const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', ...MEASURED_PATHS], { encoding: 'utf8' }).trim();
       return dirty ? `${head}-dirty` : head;
     } catch {
       return 'unknown';
