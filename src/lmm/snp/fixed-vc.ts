@@ -48,6 +48,7 @@ export class FixedVcWald {
         ab[base + ixy] = x * this.ly[i]!;
         for (let a = 0; a < c; a++) ab[base + pairIndex(a, c, q)] = x * uw[i + a * n]!;
       }
+      obj.productsChanged();
       obj.project(1);
       const pxx = obj.pAt(c, c, c);
       out.lRemle[at] = this.nullModel.lambdaRemle;

@@ -78,7 +78,8 @@ export class LambdaObjective {
    */
   /**
    * The products of rotated columns, interleaved: ab[i * np + pairIndex(a, b)] = a_i b_i (n x np); a copy of the
-   * constructor's argument held by the sums kernel. Write the next SNP's products here (then call refresh()).
+   * constructor's argument held by the sums kernel. Write the next SNP's products here, then call refresh() (or
+   * productsChanged() when ln|W'W| is not needed).
    */
   readonly ab: Float64Array;
   private readonly kernel: LambdaSums;
@@ -108,8 +109,23 @@ export class LambdaObjective {
     this.refresh();
   }
 
+  /**
+   * The lambda and order of the evaluation the level tables hold (NaN: none reusable). An evaluation at the same
+   * lambda and an order not above it is then free (GEMMA's value at the last Newton iterate, the Wald projection
+   * at l_remle), and order 3 after order 2 at the same lambda (Newton's first step at Brent's root) adds only the
+   * Hi^3 sums: the tables are bit-identical to a fresh evaluation either way.
+   */
+  private lastLambda = NaN;
+  private lastOrder = 0;
+
+  /** Declares that `ab` was rewritten: forgets the reusable evaluation. */
+  productsChanged(): void {
+    this.lastLambda = NaN;
+  }
+
   /** Recomputes the lambda-independent ln|W'W| after the caller rewrote `ab` (the next SNP). O(n np). */
   refresh(): void {
+    this.productsChanged();
     const nProj = this.nProj;
     // Hi = 1 / (0 d_i + 1) = 1 exactly: the plain column sums.
     this.kernel.run(0, 1);
@@ -125,8 +141,13 @@ export class LambdaObjective {
     const { np, kernel } = this;
     const out = kernel.out;
     const lanes = kernel.lanes;
+    const same = gridIndex < 0 && lambda === this.lastLambda;
+    if (same && order <= this.lastOrder) return;
     if (gridIndex >= 0) kernel.runTabulated(gridIndex, order);
+    else if (same && order === 3 && this.lastOrder === 2) kernel.runThirdOrder(lambda);
     else kernel.run(lambda, order);
+    this.lastLambda = gridIndex < 0 ? lambda : NaN;
+    this.lastOrder = order;
     this.p.set(out.subarray(0, np));
     if (order >= 2) this.pp.set(out.subarray(2 * lanes, 2 * lanes + np));
     else this.pp.fill(0, 0, np);
@@ -184,6 +205,7 @@ export class LambdaObjective {
    */
   enableFastGrid(variable: Int32Array): void {
     const { np } = this;
+    this.productsChanged();
     const g = LAMBDA_GRID.length;
     const lanes = this.kernel.lanes;
     const out = this.kernel.out;
@@ -224,6 +246,7 @@ export class LambdaObjective {
   /** Level-0 sums at grid point k from the fast tables, then the projection levels. */
   private fastGridSums(k: number): void {
     const f = this.fast!;
+    this.productsChanged();
     const np = this.np;
     this.p.set(f.p.subarray(k * np, (k + 1) * np));
     this.pp.set(f.pp.subarray(k * np, (k + 1) * np));

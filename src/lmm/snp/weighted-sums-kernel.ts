@@ -20,30 +20,31 @@ import { wasm, type WasmModule } from '../../../kernels/cpu/wasm/runtime.js';
  * Export `sums{order}` (source 'divide': params lambda, n, dPtr, abPtr, outPtr; Hi computed as
  * 1 / (lambda d_i + 1), two rows per f64x2 division) or `tab{order}` (source 'table': params unused lambda, n,
  * hPtr, abPtr, outPtr; Hi read from a table). Rows are accumulated one after the other in either case.
+ * With from = 3 only the Hi^3 sums are accumulated and stored (the traces and lower orders are left alone).
  */
-function sumsCode(np: number, order: 1 | 2 | 3, source: 'divide' | 'table'): Code {
+function sumsCode(np: number, order: 1 | 2 | 3, source: 'divide' | 'table', from: 1 | 3 = 1): Code {
   const LAMBDA = 0, N = 1, HPTR = 2, ABPTR = 3, OUT = 4;
   const lanes = Math.ceil(np / 2);
   const c = new Code(5);
   const i = c.local(I32), dp = c.local(I32), ap = c.local(I32);
-  const h = c.local(F64), h2 = c.local(F64), t1 = c.local(F64), t2 = c.local(F64);
+  const h = c.local(F64), t1 = c.local(F64), t2 = c.local(F64);
   const hv = c.local(V128), h2v = c.local(V128), h3v = c.local(V128), v = c.local(V128);
   const lambdav = c.local(V128), onev = c.local(V128), hpair = c.local(V128);
   const acc: number[][] = [];
-  for (let o = 0; o < order; o++) acc.push(Array.from({ length: lanes }, () => c.local(V128)));
+  for (let o = 0; o < order; o++) acc.push(o + 1 >= from ? Array.from({ length: lanes }, () => c.local(V128)) : []);
   const weights = [hv, h2v, h3v];
   /** Accumulates the row at `ap` + rowOffset with weight h (already in local h). */
   const row = (rowOffset: number): void => {
-    c.get(h).get(t1).f64Add().set(t1); // t1 + h, as the scalar loop's t1 += h
+    if (from === 1) c.get(h).get(t1).f64Add().set(t1); // t1 + h, as the scalar loop's t1 += h
     c.get(h).f64x2Splat().set(hv);
     if (order >= 2) {
-      c.get(h).get(h).f64Mul().tee(h2).get(t2).f64Add().set(t2);
+      if (from === 1) c.get(h).get(h).f64Mul().get(t2).f64Add().set(t2);
       c.get(hv).get(hv).f64x2Mul().set(h2v);
     }
     if (order >= 3) c.get(h2v).get(hv).f64x2Mul().set(h3v);
     for (let l = 0; l < lanes; l++) {
       c.get(ap).v128Load(rowOffset + 16 * l).set(v);
-      for (let o = 0; o < order; o++) c.get(acc[o]![l]!).get(v).get(weights[o]!).f64x2Mul().f64x2Add().set(acc[o]![l]!);
+      for (let o = from - 1; o < order; o++) c.get(acc[o]![l]!).get(v).get(weights[o]!).f64x2Mul().f64x2Add().set(acc[o]![l]!);
     }
   };
   /** h for row i from the pointer dp (plus byteOffset): the table entry or 1 / (lambda d_i + 1). */
@@ -79,11 +80,13 @@ function sumsCode(np: number, order: 1 | 2 | 3, source: 'divide' | 'table'): Cod
   scalarH(0);
   row(0);
   c.end();
-  for (let o = 0; o < order; o++) {
+  for (let o = from - 1; o < order; o++) {
     for (let l = 0; l < lanes; l++) c.get(OUT).get(acc[o]![l]!).v128Store(16 * (o * lanes + l));
   }
-  c.get(OUT).get(t1).f64Store(48 * lanes);
-  c.get(OUT).get(t2).f64Store(48 * lanes + 8);
+  if (from === 1) {
+    c.get(OUT).get(t1).f64Store(48 * lanes);
+    c.get(OUT).get(t2).f64Store(48 * lanes + 8);
+  }
   return c;
 }
 
@@ -133,6 +136,7 @@ function moduleFor(np: number, gp: number): WasmModule {
       [
         ...orders.map((o) => ({ name: `sums${o}`, params: [...ps], code: sumsCode(np, o, 'divide') })),
         ...orders.map((o) => ({ name: `tab${o}`, params: [...ps], code: sumsCode(np, o, 'table') })),
+        { name: 'sums3only', params: [...ps], code: sumsCode(np, 3, 'divide', 3) },
         { name: 'gridPair', params: [I32, I32, I32, I32], code: gridPairCode(np, gp) },
       ],
       { minPages: 1, maxPages: 65536, shared: false },
@@ -162,6 +166,7 @@ export class LambdaSums {
   private readonly divide: SumsFn[];
   private readonly table: SumsFn[];
   private readonly gridPair: GridPairFn;
+  private readonly sums3only: SumsFn;
   private readonly abAt: number;
   private readonly outAt: number;
   private readonly gridOutAt: number;
@@ -191,6 +196,7 @@ export class LambdaSums {
     this.divide = [1, 2, 3].map((o) => inst.exports[`sums${o}`] as SumsFn);
     this.table = [1, 2, 3].map((o) => inst.exports[`tab${o}`] as SumsFn);
     this.gridPair = inst.exports.gridPair as GridPairFn;
+    this.sums3only = inst.exports.sums3only as SumsFn;
     const buf = memory.buffer as ArrayBuffer;
     new Float64Array(buf, 0, n).set(d);
     this.ab = new Float64Array(buf, this.abAt, n * np);
@@ -212,6 +218,14 @@ export class LambdaSums {
   /** Computes the sums up to `order` at lambda into `out`. O(n np order) plus n divisions. */
   run(lambda: number, order: 1 | 2 | 3): void {
     this.divide[order - 1]!(lambda, this.n, 0, this.abAt, this.outAt);
+  }
+
+  /**
+   * Only the Hi^3 sums at lambda into `out` (PPP0), leaving P0, PP0 and the traces as they are: after run(lambda, 2)
+   * at the same lambda this completes an order-3 result, bit-identical to run(lambda, 3). O(n np) plus n divisions.
+   */
+  runThirdOrder(lambda: number): void {
+    this.sums3only(lambda, this.n, 0, this.abAt, this.outAt);
   }
 
   /** The same at the k-th tabulated lambda, reading Hi from the table (bit-identical to run). O(n np order). */

@@ -48,6 +48,11 @@ describe('weighted-sums kernel (wasm SIMD, pairs in lanes)', () => {
           expect(k.out[6 * L]).toBe(ref.tr1);
           expect(k.out[6 * L + 1]).toBe(order >= 2 ? ref.tr2 : 0);
         }
+        // Order 2 then only the third-order sums: the same complete order-3 result.
+        k.run(lambda, 2);
+        k.runThirdOrder(lambda);
+        for (let o = 0; o < 3; o++) expect(Array.from(k.out.subarray(2 * L * o, 2 * L * o + np))).toEqual(Array.from(ref.s[o]!));
+        expect(k.out[6 * L + 1]).toBe(ref.tr2);
       }
       for (let g = 0; g < LAMBDA_GRID.length; g++) {
         const ref = reference(d, ab, np, LAMBDA_GRID[g]!);
