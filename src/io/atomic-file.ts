@@ -2,11 +2,11 @@
  * Crash-safe output files: bytes go to a hidden temporary file in the destination's directory
  * (`.name.<pid>-<random>.tmp`), which is fsynced and renamed over the destination only on commit(). A run that
  * fails or is killed therefore never leaves a file under the final name that looks complete; on a normal process
- * exit, temporaries not yet committed are removed.
+ * exit, temporaries not yet committed are removed. Missing parent directories are created (like `mkdir -p`).
  */
 import { randomBytes } from 'node:crypto';
 import { unlinkSync } from 'node:fs';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 export interface AtomicFile {
@@ -51,6 +51,7 @@ export async function openAtomic(path: string): Promise<AtomicFile> {
   const tempPath = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   let fh: FileHandle | undefined;
   try {
+    await mkdir(dirname(path), { recursive: true });
     fh = await open(tempPath, 'wx');
   } catch (e) {
     throw new Error(`cannot create ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (writing to ${tempPath})`);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RecordBatchReader } from 'apache-arrow';
@@ -39,8 +39,15 @@ describe('openAtomic', () => {
     expect(readFileSync(path, 'utf8')).toBe('old');
     expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
-  it('a missing directory is a clear error', async () => {
-    await expect(openAtomic(join(dir, 'no-such-dir', 'x.txt'))).rejects.toThrow(/cannot create .*x\.txt: ENOENT/);
+  it('creates missing parent directories', async () => {
+    const f = await openAtomic(join(dir, 'new', 'sub', 'x.txt'));
+    await f.write('ok');
+    await f.commit();
+    expect(readFileSync(join(dir, 'new', 'sub', 'x.txt'), 'utf8')).toBe('ok');
+  });
+  it('a destination that cannot be created is a clear error', async () => {
+    writeFileSync(join(dir, 'a-file'), '');
+    await expect(openAtomic(join(dir, 'a-file', 'x.txt'))).rejects.toThrow(/cannot create .*x\.txt: (ENOTDIR|EEXIST)/);
   });
 });
 
