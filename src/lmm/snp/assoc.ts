@@ -8,7 +8,9 @@
  * P_yy, P_xx, P_xy are at level c (covariates projected out), Px_yy at level c + 1 (x too).
  * With every test (GEMMA -lmm 4) beta/se come from the Wald step and logl_H1 from the ML step.
  * A SNP whose optimisation fails or whose statistics are not finite gets a `status`, never a silent NaN.
- * Cost per SNP: O(n (c+2)^2) per likelihood evaluation, about 11 (grid) + ~10 per optimised likelihood.
+ * Cost per SNP: O(n (c+2)^2) per likelihood evaluation (weighted-sums-kernel.ts); on mouse-like data about
+ * 2 order-1 passes (column sums, score), the grid (one O(n 12) pass per SNP pair), ~5 order-2 (Brent) and ~3
+ * order-3 (Newton; the first one third-order only) passes per optimised likelihood.
  */
 import { chi2Log10Survival, chi2Survival, fLog10Survival, fSurvival } from '../../stats/distributions.js';
 import { LAMBDA_GRID, optimiseLambda } from './lambda-optimiser.js';

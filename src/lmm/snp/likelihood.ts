@@ -71,12 +71,6 @@ export class LambdaObjective {
   tr2 = 0;
 
   /**
-   * @param d eigenvalues (n), already zeroed below 1e-10 in magnitude
-   * @param ab products of rotated columns, interleaved: ab[i * np + pairIndex(a, b)] = a_i b_i (n x np), copied
-   * @param q number of columns (covariates [+ x] + y)
-   * @param nProj columns projected out before y (c for the null model, c + 1 with a SNP)
-   */
-  /**
    * The products of rotated columns, interleaved: ab[i * np + pairIndex(a, b)] = a_i b_i (n x np); a copy of the
    * constructor's argument held by the sums kernel. Write the next SNP's products here, then call refresh() (or
    * productsChanged() when ln|W'W| is not needed).
@@ -84,6 +78,12 @@ export class LambdaObjective {
   readonly ab: Float64Array;
   private readonly kernel: LambdaSums;
 
+  /**
+   * @param d eigenvalues (n), already zeroed below 1e-10 in magnitude
+   * @param ab products of rotated columns, interleaved: ab[i * np + pairIndex(a, b)] = a_i b_i (n x np), copied
+   * @param q number of columns (covariates [+ x] + y)
+   * @param nProj columns projected out before y (c for the null model, c + 1 with a SNP)
+   */
   constructor(
     readonly d: Float64Array,
     ab: Float64Array,
