@@ -8,3 +8,16 @@ export { runScde, SCDE_METHODS, SCDE_COLUMNS, DEFAULT_MIN_FRAC, type ScdeOptions
 export { loadScdeInput } from './sc/load-input.js';
 export { readTenx, readMtx } from './io/mtx.js';
 export { readH5ad } from './io/h5ad.js';
+export * from './lmm/mixed/index.js';
+export { gwasScan, type GwasScan, type GwasScanOptions, type ResultBatch, type ScanSummary, type PhenotypeInput, type KinshipInput } from '../gwas/scan.js';
+export { loadAnalysisInputs, openGenotypes, type AnalysisInputs, type AnalysisInputOptions } from '../gwas/inputs.js';
+export { computeKinship, locoKinship, restrictAndCenter, type KinshipMode, type KinshipResult } from '../gwas/kinship.js';
+export type { GenotypeBlock, GenotypeSource, SnpInfo } from '../gwas/types.js';
+export { openPlink, famPhenotype } from './io/plink.js';
+export type { TestSelection, AssocColumns } from './lmm/snp/assoc.js';
+export { openBimbam } from './io/bimbam.js';
+export { readKinship, writeKinship } from './io/kinship-file.js';
+export { ArrowStreamWriter } from './io/arrow-stream.js';
+export * from './stats/distributions.js';
+export { benjaminiHochberg, genomicInflation } from './stats/multiple-testing.js';
+export { manhattanPng, qqPng, volcanoPng } from './plot/index.js';
