@@ -11,12 +11,12 @@
  *   bytes 16-    n * n f64, column-major (element (i, j) at 16 + 8 (i + j n))
  * Exact (no rounding), 8 n^2 + 16 bytes; {@link readKinship} recognises it by the magic.
  */
-import { open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { f64Matrix, shapeOf, type F64Matrix } from '../../kernels/matrix.js';
 import { openAtomic } from './atomic-file.js';
 import { InputError } from './errors.js';
 import { GEMMA_SEP, parseNumberField, splitFields } from './gemma-tables.js';
-import { readLines } from './lines.js';
+import { readFileHead, readLines } from './lines.js';
 
 export const KINSHIP_MAGIC = 'gpulmmK\0';
 export const KINSHIP_VERSION = 1;
@@ -118,19 +118,7 @@ export async function readKinshipBinary(path: string, expectedN?: number): Promi
 
 /** True when the file starts with the binary kinship magic. */
 export async function isBinaryKinship(path: string): Promise<boolean> {
-  let fh;
-  try {
-    fh = await open(path, 'r');
-  } catch (e) {
-    throw new InputError(path, undefined, undefined, `cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-  try {
-    const head = Buffer.alloc(8);
-    const { bytesRead } = await fh.read(head, 0, 8, 0);
-    return bytesRead === 8 && head.toString('latin1') === KINSHIP_MAGIC;
-  } finally {
-    await fh.close();
-  }
+  return (await readFileHead(path, 8)).toString('latin1') === KINSHIP_MAGIC;
 }
 
 /** Reads a kinship in either format (binary recognised by its magic; otherwise GEMMA text, plain or gzip). */

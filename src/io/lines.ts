@@ -17,8 +17,8 @@ export interface NumberedLine {
 
 const CHUNK_BYTES = 1 << 20;
 
-/** True when the file starts with the gzip magic bytes 1f 8b. Throws InputError if it cannot be opened. */
-export async function isGzipFile(path: string): Promise<boolean> {
+/** The first `bytes` bytes of a file (fewer if it is shorter). Throws InputError naming the file if it cannot be opened. */
+export async function readFileHead(path: string, bytes: number): Promise<Buffer> {
   let fh;
   try {
     fh = await open(path, 'r');
@@ -26,12 +26,18 @@ export async function isGzipFile(path: string): Promise<boolean> {
     throw new InputError(path, undefined, undefined, `cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   try {
-    const head = Buffer.alloc(2);
-    const { bytesRead } = await fh.read(head, 0, 2, 0);
-    return bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
+    const head = Buffer.alloc(bytes);
+    const { bytesRead } = await fh.read(head, 0, bytes, 0);
+    return head.subarray(0, bytesRead);
   } finally {
     await fh.close();
   }
+}
+
+/** True when the file starts with the gzip magic bytes 1f 8b. Throws InputError if it cannot be opened. */
+export async function isGzipFile(path: string): Promise<boolean> {
+  const head = await readFileHead(path, 2);
+  return head.length === 2 && head[0] === 0x1f && head[1] === 0x8b;
 }
 
 /**
