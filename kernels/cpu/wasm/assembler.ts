@@ -97,6 +97,8 @@ export class Code {
   f64x2Mul(): this { return this.simd(0xf2); }
   f64x2Div(): this { return this.simd(0xf3); }
   f64x2Splat(): this { return this.simd(0x14); }
+  /** Picks 16 bytes by index from the two operands' 32 (0-15 first, 16-31 second). */
+  i8x16Shuffle(lanes: readonly number[]): this { this.simd(0x0d); for (const b of lanes) this.bytes.push(b); return this; }
   f64x2ExtractLane(lane: number): this { this.simd(0x21); this.bytes.push(lane); return this; }
   i32x4Add(): this { return this.simd(0xae); }
   i32x4ExtractLane(lane: number): this { this.simd(0x1b); this.bytes.push(lane); return this; }

@@ -9,17 +9,23 @@
  * results are bit-identical to `h = 1 / (lambda * d + 1); p[k] += h * v` in JavaScript. The accumulators live
  * in locals (ceil(np/2) vectors per order). Cost per call: n divisions and n ceil(np/2) order f64x2 mul+add.
  *
- * Memory layout (bytes, one private memory per LambdaSums): d at 0 (n f64), ab at `abAt` (n np f64 plus 16
- * bytes of padding for the half-used last lane when np is odd), results at `outAt`: P0, PP0, PPP0 each in
- * 2 ceil(np/2) slots, then tr1, tr2; the grid results; then the tables of Hi at fixed lambdas.
+ * Memory layout (bytes, one private memory per LambdaSums): d at 0 (n f64 and one of padding), ab at `abAt`
+ * (n np f64 plus 16 bytes of padding for the half-used last lane when np is odd), results at `outAt`: P0, PP0,
+ * PPP0 each in 2 ceil(np/2) slots, then tr1, tr2; the grid results; then the tables of Hi at fixed lambdas.
  */
 import { assemble, Code, F64, I32, V128 } from '../../../kernels/cpu/wasm/assembler.js';
 import { wasm, type WasmModule } from '../../../kernels/cpu/wasm/runtime.js';
 
+const byteRun = (from: number): number[] => Array.from({ length: 8 }, (_, k) => from + k);
+/** Shuffle patterns: lane 0 (or 1) of the first operand in both lanes; lane 0 (1) of each operand. */
+const SPLAT = [[...byteRun(0), ...byteRun(0)], [...byteRun(8), ...byteRun(8)]] as const;
+const ZIP = [[...byteRun(0), ...byteRun(16)], [...byteRun(8), ...byteRun(24)]] as const;
+
 /**
  * Export `sums{order}` (source 'divide': params lambda, n, dPtr, abPtr, outPtr; Hi computed as
- * 1 / (lambda d_i + 1), two rows per f64x2 division) or `tab{order}` (source 'table': params unused lambda, n,
- * hPtr, abPtr, outPtr; Hi read from a table). Rows are accumulated one after the other in either case.
+ * 1 / (lambda d_i + 1)) or `tab{order}` (source 'table': params unused lambda, n, hPtr, abPtr, outPtr; Hi read
+ * from a table). Two rows per step share one f64x2 of Hi (and of Hi^2, Hi^3); the rows are then accumulated
+ * one after the other, and the traces as one f64x2 (tr1, tr2). Reads one entry past d or the table when n is odd.
  * With from = 3 only the Hi^3 sums are accumulated and stored (the traces and lower orders are left alone).
  */
 function sumsCode(np: number, order: 1 | 2 | 3, source: 'divide' | 'table', from: 1 | 3 = 1): Code {
@@ -27,30 +33,27 @@ function sumsCode(np: number, order: 1 | 2 | 3, source: 'divide' | 'table', from
   const lanes = Math.ceil(np / 2);
   const c = new Code(5);
   const i = c.local(I32), dp = c.local(I32), ap = c.local(I32);
-  const h = c.local(F64), t1 = c.local(F64), t2 = c.local(F64);
-  const hv = c.local(V128), h2v = c.local(V128), h3v = c.local(V128), v = c.local(V128);
-  const lambdav = c.local(V128), onev = c.local(V128), hpair = c.local(V128);
+  const tt = c.local(V128), zero = c.local(V128), v = c.local(V128);
+  const hs = [c.local(V128), c.local(V128), c.local(V128)]; // Hi^o of the two rows
+  const ws = [c.local(V128), c.local(V128), c.local(V128)]; // Hi^o of one row in both lanes
+  const lambdav = c.local(V128), onev = c.local(V128);
   const acc: number[][] = [];
   for (let o = 0; o < order; o++) acc.push(o + 1 >= from ? Array.from({ length: lanes }, () => c.local(V128)) : []);
-  const weights = [hv, h2v, h3v];
-  /** Accumulates the row at `ap` + rowOffset with weight h (already in local h). */
-  const row = (rowOffset: number): void => {
-    if (from === 1) c.get(h).get(t1).f64Add().set(t1); // t1 + h, as the scalar loop's t1 += h
-    c.get(h).f64x2Splat().set(hv);
-    if (order >= 2) {
-      if (from === 1) c.get(h).get(h).f64Mul().get(t2).f64Add().set(t2);
-      c.get(hv).get(hv).f64x2Mul().set(h2v);
-    }
-    if (order >= 3) c.get(h2v).get(hv).f64x2Mul().set(h3v);
+  /** Hi of rows i, i + 1 into hs[0], and its powers. */
+  const weightsOfTwoRows = (): void => {
+    if (source === 'table') c.get(dp).v128Load().set(hs[0]!);
+    else c.get(onev).get(lambdav).get(dp).v128Load().f64x2Mul().get(onev).f64x2Add().f64x2Div().set(hs[0]!);
+    if (order >= 2) c.get(hs[0]!).get(hs[0]!).f64x2Mul().set(hs[1]!);
+    if (order >= 3) c.get(hs[1]!).get(hs[0]!).f64x2Mul().set(hs[2]!);
+  };
+  /** Accumulates the row at `ap` + rowOffset whose weights are lane `lane` of hs. */
+  const row = (lane: 0 | 1, rowOffset: number): void => {
+    if (from === 1) c.get(tt).get(hs[0]!).get(order >= 2 ? hs[1]! : zero).i8x16Shuffle(ZIP[lane]).f64x2Add().set(tt);
+    for (let o = from - 1; o < order; o++) c.get(hs[o]!).get(hs[o]!).i8x16Shuffle(SPLAT[lane]).set(ws[o]!);
     for (let l = 0; l < lanes; l++) {
       c.get(ap).v128Load(rowOffset + 16 * l).set(v);
-      for (let o = from - 1; o < order; o++) c.get(acc[o]![l]!).get(v).get(weights[o]!).f64x2Mul().f64x2Add().set(acc[o]![l]!);
+      for (let o = from - 1; o < order; o++) c.get(acc[o]![l]!).get(v).get(ws[o]!).f64x2Mul().f64x2Add().set(acc[o]![l]!);
     }
-  };
-  /** h for row i from the pointer dp (plus byteOffset): the table entry or 1 / (lambda d_i + 1). */
-  const scalarH = (byteOffset: number): void => {
-    if (source === 'table') c.get(dp).f64Load(byteOffset).set(h);
-    else c.f64Const(1).get(LAMBDA).get(dp).f64Load(byteOffset).f64Mul().f64Const(1).f64Add().f64Div().set(h);
   };
   c.get(HPTR).set(dp);
   c.get(ABPTR).set(ap);
@@ -58,17 +61,11 @@ function sumsCode(np: number, order: 1 | 2 | 3, source: 'divide' | 'table', from
     c.get(LAMBDA).f64x2Splat().set(lambdav);
     c.f64Const(1).f64x2Splat().set(onev);
   }
-  // Two rows per step.
   c.block().loop();
   c.get(i).i32(2).i32Add().get(N).i32GtS().brIf(1);
-  if (source === 'divide') {
-    c.get(onev).get(lambdav).get(dp).v128Load().f64x2Mul().get(onev).f64x2Add().f64x2Div().set(hpair);
-    c.get(hpair).f64x2ExtractLane(0).set(h);
-  } else scalarH(0);
-  row(0);
-  if (source === 'divide') c.get(hpair).f64x2ExtractLane(1).set(h);
-  else scalarH(8);
-  row(8 * np);
+  weightsOfTwoRows();
+  row(0, 0);
+  row(1, 8 * np);
   c.get(i).i32(2).i32Add().set(i);
   c.get(dp).i32(16).i32Add().set(dp);
   c.get(ap).i32(16 * np).i32Add().set(ap);
@@ -77,16 +74,13 @@ function sumsCode(np: number, order: 1 | 2 | 3, source: 'divide' | 'table', from
   // Odd last row.
   c.block();
   c.get(i).get(N).i32GeS().brIf(0);
-  scalarH(0);
-  row(0);
+  weightsOfTwoRows();
+  row(0, 0);
   c.end();
   for (let o = from - 1; o < order; o++) {
     for (let l = 0; l < lanes; l++) c.get(OUT).get(acc[o]![l]!).v128Store(16 * (o * lanes + l));
   }
-  if (from === 1) {
-    c.get(OUT).get(t1).f64Store(48 * lanes);
-    c.get(OUT).get(t2).f64Store(48 * lanes + 8);
-  }
+  if (from === 1) c.get(OUT).get(tt).v128Store(48 * lanes);
   return c;
 }
 
@@ -184,11 +178,11 @@ export class LambdaSums {
     this.lanes = Math.ceil(np / 2);
     this.gp = 2 * Math.ceil(g / 2);
     const align = (x: number): number => (x + 15) & ~15;
-    this.abAt = align(8 * n);
+    this.abAt = align(8 * n + 16);
     this.outAt = align(this.abAt + 8 * n * np + 16);
     this.gridOutAt = align(this.outAt + 8 * (6 * this.lanes + 2));
     this.tableAt = align(this.gridOutAt + 16 * this.gp);
-    this.rowTableAt = align(this.tableAt + 8 * n * g);
+    this.rowTableAt = align(this.tableAt + 8 * n * g + 16);
     const bytes = this.rowTableAt + 16 * n * this.gp;
     const pages = Math.ceil(bytes / 65536);
     const memory = new wasm.Memory({ initial: pages, maximum: pages });
