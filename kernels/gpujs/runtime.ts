@@ -11,7 +11,7 @@
  * reports the backend as unavailable instead of crashing.
  */
 import type { AdapterInfo } from '../backend.js';
-import { describeAdapter } from '../webgpu/device.js';
+import { dawnInstance, describeAdapter, NO_ADAPTER } from '../webgpu/device.js';
 
 /** A built gpu.js kernel: call it with its arguments; set the output shape before each call. */
 export interface GpuJsKernel {
@@ -96,13 +96,6 @@ let opening: Promise<GpuJsRuntime> | null = null;
 let uninstall: (() => void) | null = null;
 let gpuJs: GpuJsModule | null = null;
 /**
- * Dawn's GPU object, created once per process: dropping it and creating another later leaves the second
- * one's device unable to complete any work (observed with webgpu 0.6.2), while a kept object does not keep
- * Node alive once its devices are destroyed.
- */
-let dawnGpu: GPU | null = null;
-
-/**
  * Holds the shared runtime (opening it on first use): loads Dawn and gpu.js, installs `navigator.gpu`,
  * and acquires gpu.js's device. Every successful call must be paired with {@link releaseGpuJsRuntime}.
  * Throws an Error with the reason (no Vulkan driver, no adapter, package not loadable) when it cannot.
@@ -133,12 +126,9 @@ export async function releaseGpuJsRuntime(): Promise<void> {
   await destroyed;
 }
 
-const NO_ADAPTER = 'no WebGPU adapter: install a Vulkan driver (on a machine without a GPU, Mesa lavapipe from bookworm-backports)';
-
 async function openRuntime(): Promise<GpuJsRuntime> {
-  const [dawn, gpuJsModule] = await Promise.all([import('webgpu'), import('gpu.js')]);
+  const [dawnGpu, gpuJsModule] = await Promise.all([dawnInstance(), import('gpu.js')]);
   gpuJs = (gpuJsModule as unknown as { default: GpuJsModule }).default;
-  dawnGpu ??= dawn.create([]);
   uninstall ??= installNavigatorGpu(dawnGpu);
   const context = await gpuJs.WebGPUContext.acquire().catch((err: unknown) => {
     const message = err instanceof Error ? err.message : String(err);

@@ -51,21 +51,33 @@ export function describeAdapter(adapter: GPUAdapter): AdapterInfo {
   };
 }
 
+/** What to tell a user whose machine offers Dawn no adapter. */
+export const NO_ADAPTER = 'no WebGPU adapter: install a Vulkan driver (on a machine without a GPU, Mesa lavapipe from bookworm-backports)';
+
+let dawn: Promise<GPU> | null = null;
+
+/**
+ * Dawn's GPU object, one per process and kept for its lifetime: with webgpu 0.6.2, dropping the instance and
+ * creating another later leaves the next device unable to complete any work, while a kept instance does not keep
+ * Node alive once its devices are destroyed. Shared by the webgpu and gpujs backends. Imported lazily, so a
+ * machine whose Dawn build cannot load still gets the other backends (the promise rejects with the reason).
+ */
+export function dawnInstance(): Promise<GPU> {
+  dawn ??= import('webgpu').then(({ create }) => create([]));
+  return dawn;
+}
+
 /** The adapter Dawn offers for compute (high-performance preference), or null with the reason. */
 export async function requestAdapter(): Promise<{ gpu?: GPU; adapter: GPUAdapter | null; reason?: string }> {
   let gpu: GPU;
   try {
-    // Imported lazily: a machine whose Dawn build cannot load still gets the other backends.
-    const { create } = await import('webgpu');
-    gpu = create([]);
+    gpu = await dawnInstance();
   } catch (e) {
     return { adapter: null, reason: `Dawn (webgpu package) failed to load: ${(e as Error).message}` };
   }
   try {
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-    if (!adapter) {
-      return { adapter: null, reason: 'no WebGPU adapter: install a Vulkan driver (on a machine without a GPU, Mesa lavapipe from bookworm-backports)' };
-    }
+    if (!adapter) return { adapter: null, reason: NO_ADAPTER };
     return { gpu, adapter };
   } catch (e) {
     return { adapter: null, reason: `requestAdapter failed: ${(e as Error).message}` };
