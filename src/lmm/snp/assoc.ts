@@ -51,6 +51,28 @@ export function allocAssocColumns(m: number): AssocColumns {
   };
 }
 
+/**
+ * GEMMA's Wald test from cross-products already projected at the SNP's lambda (`obj.project(lambda)`), with
+ * covariates at indices 0..c-1, the SNP at c and y at c+1:
+ *   beta = P_xy / P_xx,  tau = df / Px_yy,  se = sqrt(|1 / (tau P_xx)|),  F = (P_yy - Px_yy) tau ~ F(1, df),
+ * where P_ab is projected on W and Px_yy also on x. Writes beta, se, pWald and log10pWald at row `at`;
+ * returns false, writing nothing, when P_xx <= 0 (x is in the span of W: singular). Cost O(1).
+ */
+export function writeWald(obj: LambdaObjective, c: number, df: number, out: AssocColumns, at: number): boolean {
+  const pxx = obj.pAt(c, c, c);
+  if (!(pxx > 0)) return false;
+  const pxy = obj.pAt(c, c, c + 1);
+  const pyy = obj.pAt(c, c + 1, c + 1);
+  const pxyy = obj.pAt(c + 1, c + 1, c + 1);
+  const tau = df / pxyy;
+  out.beta[at] = pxy / pxx;
+  out.se[at] = Math.sqrt(Math.abs(1 / (tau * pxx)));
+  const stat = (pyy - pxyy) * tau;
+  out.pWald[at] = fSurvival(stat, 1, df);
+  out.log10pWald[at] = fLog10Survival(stat, 1, df);
+  return true;
+}
+
 /** Runs the selected tests for SNPs of one phenotype; holds the fixed products and scratch. Not thread-safe. */
 export class SnpAssociation {
   private readonly n: number;
@@ -135,20 +157,7 @@ export class SnpAssociation {
           out.lRemle[at] = r.lambda;
           out.loglH1[at] = r.logl;
           obj.project(r.lambda);
-          const pxx = obj.pAt(c, c, c);
-          if (!(pxx > 0)) {
-            if (!status.includes('singular')) status.push('singular');
-          } else {
-            const pxy = obj.pAt(c, c, c + 1);
-            const pyy = obj.pAt(c, c + 1, c + 1);
-            const pxyy = obj.pAt(c + 1, c + 1, c + 1);
-            const tau = df / pxyy;
-            out.beta[at] = pxy / pxx;
-            out.se[at] = Math.sqrt(Math.abs(1 / (tau * pxx)));
-            const stat = (pyy - pxyy) * tau;
-            out.pWald[at] = fSurvival(stat, 1, df);
-            out.log10pWald[at] = fLog10Survival(stat, 1, df);
-          }
+          if (!writeWald(obj, c, df, out, at) && !status.includes('singular')) status.push('singular');
         }
       }
       // Step 4: LRT at the SNP's ML lambda.

@@ -7,8 +7,7 @@
  * which equals GEMMA's Wald statistic evaluated at the fixed lambda. O(n (c+2)^2) per SNP, no optimisation.
  */
 import type { F64Matrix } from '../../../kernels/matrix.js';
-import { fLog10Survival, fSurvival } from '../../stats/distributions.js';
-import type { AssocColumns } from './assoc.js';
+import { writeWald, type AssocColumns } from './assoc.js';
 import { LambdaObjective } from './likelihood.js';
 import { fixedProducts, type NullModel } from './null-model.js';
 import { pairCount, pairIndex } from './projection.js';
@@ -50,21 +49,11 @@ export class FixedVcWald {
       }
       obj.productsChanged();
       obj.project(1);
-      const pxx = obj.pAt(c, c, c);
       out.lRemle[at] = this.nullModel.lambdaRemle;
-      if (!(pxx > 0)) {
+      if (!writeWald(obj, c, df, out, at)) {
         out.status[at] = 'singular';
         continue;
       }
-      const pxy = obj.pAt(c, c, c + 1);
-      const pyy = obj.pAt(c, c + 1, c + 1);
-      const pxyy = obj.pAt(c + 1, c + 1, c + 1);
-      const tau = df / pxyy;
-      out.beta[at] = pxy / pxx;
-      out.se[at] = Math.sqrt(Math.abs(1 / (tau * pxx)));
-      const stat = (pyy - pxyy) * tau;
-      out.pWald[at] = fSurvival(stat, 1, df);
-      out.log10pWald[at] = fLog10Survival(stat, 1, df);
       out.status[at] = Number.isFinite(out.log10pWald[at]!) ? 'ok' : 'non_finite';
     }
   }
