@@ -196,19 +196,11 @@ function cellLevelInto(input: ScdeInput, lib: Float64Array, design: AnalysisDesi
       return;
     }
     const w = welchFromStats(stats, p, n - nB, nB);
-    block.beta.set(w.diff);
-    block.se.set(w.se);
-    block.df.set(w.df);
-    block.t.set(w.t);
-    block.p.set(w.p);
+    setTestColumns(block, w.diff, w);
     for (let g = 0; g < stats.nGenes; g++) if (Number.isNaN(w.p[g]!)) block.status[g] = 'no_variance';
   } else {
     const fit = fitDonorLmm(donorDesign(design), stats);
-    block.beta.set(fit.beta);
-    block.se.set(fit.se);
-    block.df.set(fit.df);
-    block.t.set(fit.t);
-    block.p.set(fit.p);
+    setTestColumns(block, fit.beta, fit);
     block.varDonor.set(fit.varDonor);
     block.varResid.set(fit.varResid);
     for (let g = 0; g < stats.nGenes; g++) {
@@ -226,11 +218,7 @@ function nbglmmInto(input: ScdeInput, lib: Float64Array, design: AnalysisDesign,
   for (let g = 0; g < stats.nGenes; g++) block.mean[g] = stats.xy[g * design.p]! / n;
   const keep = Uint8Array.from(stats.nonzero, (nz) => (nz > 0 && nz >= minFrac * n ? 1 : 0));
   const fit = fitNbGlmm(input.counts, lib, design, keep, onGene);
-  block.beta.set(fit.beta);
-  block.se.set(fit.se);
-  block.df.set(fit.df);
-  block.t.set(fit.t);
-  block.p.set(fit.p);
+  setTestColumns(block, fit.beta, fit);
   block.varDonor.set(fit.varDonor);
   for (let g = 0; g < stats.nGenes; g++) {
     block.varResid[g] = 1 / fit.theta[g]!;
@@ -246,14 +234,19 @@ function pseudobulkInto(input: ScdeInput, design: AnalysisDesign, minFrac: numbe
   const keep = Uint8Array.from(pb.nonzeroCells, (nz) => (nz > 0 && nz >= minFrac * n ? 1 : 0));
   const res = voomLimma(pb, keep);
   block.mean.set(res.meanLogCpm);
-  block.beta.set(res.logFc);
-  block.se.set(res.se);
-  block.df.set(res.df);
-  block.t.set(res.t);
-  block.p.set(res.p);
+  setTestColumns(block, res.logFc, res);
   block.varResid.set(res.s2Post);
   applyGeneFilter(res.nonzeroCells, n, minFrac, block);
   for (let g = 0; g < pb.nGenes; g++) if (block.status[g] === 'ok' && Number.isNaN(res.p[g]!)) block.status[g] = 'rank_deficient';
+}
+
+/** Copies one method's per-gene test statistics (beta, se, df, t, p) into the output block. */
+function setTestColumns(block: ScdeBlock, beta: Float64Array, r: { se: Float64Array; df: Float64Array; t: Float64Array; p: Float64Array }): void {
+  block.beta.set(beta);
+  block.se.set(r.se);
+  block.df.set(r.df);
+  block.t.set(r.t);
+  block.p.set(r.p);
 }
 
 /** Marks genes below the expression filter and clears their statistics (status, never a bare NaN). */
