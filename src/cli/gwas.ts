@@ -2,7 +2,6 @@
  * `gpulmm gwas`: GEMMA 0.98.5-exact LMM association scan (-gk then -lmm 1/2/3/4 in one command), streamed to an
  * Arrow IPC stream (`--out`), GEMMA's assoc.txt (`--tsv`) and PNG plots (`--plot`); see gwas/scan.ts.
  */
-import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { GemmaTsvWriter, describeNullModel, openArrowOutput, writeArrowBatch, writeNullModelJson } from '../../gwas/scan-output.js';
 import { gwasScan, type KinshipInput, type PhenotypeInput, type ResultBatch } from '../../gwas/scan.js';
@@ -12,6 +11,7 @@ import type { BackendChoice } from '../../kernels/backend.js';
 import { fileFingerprint } from '../../gwas/eigen-cache.js';
 import { loadAnalysisInputs } from '../../gwas/inputs.js';
 import { setFlags, getFlag } from '../flags.js';
+import { openAtomic } from '../io/atomic-file.js';
 import { readKinship } from '../io/kinship-file.js';
 import type { TestSelection } from '../lmm/snp/assoc.js';
 import type { NullModel } from '../lmm/snp/null-model.js';
@@ -88,7 +88,7 @@ export function registerGwas(program: Command): void {
     .option('--eigen-cache <dir>', 'reuse eigendecompositions stored in DIR (keyed by a fingerprint of the inputs)')
     .option('--out <file.arrows>', 'Arrow IPC stream output (null model JSON in the schema metadata, .json sidecar)')
     .option('--tsv <file>', "GEMMA's assoc.txt layout for the chosen test")
-    .option('--plot <prefix>', 'write PREFIX.manhattan.png and PREFIX.qq.png')
+    .option('--plot <prefix>', 'write PREFIX.manhattan.png and PREFIX.qq.png (PREFIX.TEST.*.png for each test when several are run)')
     .option('--verbose', 'print the time spent per stage')
     .action(action('gwas', runGwas));
 }
@@ -169,19 +169,26 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
   for (const [key, nm] of scan.nullModels) {
     if (!o.loco || !several) lines.push(`null model${several || o.loco ? ` [${key}]` : ''}:`, ...describeNullModel(nm as NullModel).map((l) => `  ${l}`));
   }
+  const testNames = Object.keys(kept.values().next().value?.log10 ?? {});
   for (const [pheno, k] of kept) {
+    const tag = several ? `[${pheno}] ` : '';
     for (const [test, log10] of Object.entries(k.log10)) {
       const p = Float64Array.from(log10, (v) => Math.pow(10, v));
-      lines.push(`${several ? `[${pheno}] ` : ''}lambda_GC (${test}) = ${genomicInflation(p).toFixed(4)}`);
+      lines.push(`${tag}lambda_GC (${test}) = ${genomicInflation(p).toFixed(4)}`);
     }
-    const main = k.log10.wald ?? k.log10.lrt ?? k.log10.score!;
+    const mainTest = testNames[0]!;
+    const main = k.log10[mainTest]!;
     const order = [...main.keys()].filter((i) => Number.isFinite(main[i]!)).sort((a, b) => main[a]! - main[b]!).slice(0, 5);
-    lines.push(`${several ? `[${pheno}] ` : ''}top hits (${k.log10.wald ? 'wald' : k.log10.lrt ? 'lrt' : 'score'}):`);
-    for (const i of order) lines.push(`  ${k.chr[i]}\t${k.rs[i]}\t${k.ps[i]}\tlog10p ${main[i]!.toFixed(3)}`);
+    lines.push(`${tag}top hits (${mainTest}):`);
+    for (const i of order) lines.push(`  ${k.chr[i]}\t${k.rs[i]}\t${k.ps[i]}\tp ${Math.pow(10, main[i]!).toExponential(2)}`);
     if (o.plot) {
-      const prefix = several ? `${o.plot}.${pheno}` : o.plot;
-      await writeFile(`${prefix}.manhattan.png`, manhattanPng({ chr: k.chr, pos: k.ps, log10p: Float64Array.from(main), title: `gpulmm gwas ${pheno}` }));
-      await writeFile(`${prefix}.qq.png`, qqPng({ log10p: Float64Array.from(main), title: `gpulmm gwas ${pheno}`, lambda: genomicInflation(Float64Array.from(main, (v) => Math.pow(10, v))) }));
+      for (const [test, log10] of Object.entries(k.log10)) {
+        const prefix = `${o.plot}${several ? `.${pheno}` : ''}${testNames.length > 1 ? `.${test}` : ''}`;
+        const values = Float64Array.from(log10);
+        const title = `gpulmm gwas ${pheno} (${test})`;
+        await writeAtomically(`${prefix}.manhattan.png`, manhattanPng({ chr: k.chr, pos: k.ps, log10p: values, title }));
+        await writeAtomically(`${prefix}.qq.png`, qqPng({ log10p: values, title, lambda: genomicInflation(Float64Array.from(values, (v) => Math.pow(10, v))) }));
+      }
     }
   }
   if (o.verbose) {
@@ -191,14 +198,23 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
   process.stderr.write(`${lines.join('\n')}\n`);
 }
 
+/** Writes a whole file under a temporary name and renames it into place (never a partial PNG). */
+async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
+  const f = await openAtomic(path);
+  try {
+    await f.write(bytes);
+    await f.commit();
+  } catch (e) {
+    await f.abort();
+    throw e;
+  }
+}
+
 /** `out.assoc.txt` -> `out.PHENO.assoc.txt` (one GEMMA file per phenotype). */
 function tsvPath(path: string, pheno: string): string {
   const m = /^(.*?)(\.assoc\.txt|\.txt|\.tsv)?$/.exec(path)!;
   return `${m[1]}.${pheno}${m[2] ?? ''}`;
 }
-
-
-
 
 /** Keeps what the end summary and plots need (positions and log10 p per test), per phenotype. */
 function collect(kept: Map<string, { chr: string[]; ps: number[]; rs: string[]; log10: Record<string, number[]> }>, b: ResultBatch, sel: TestSelection): void {
