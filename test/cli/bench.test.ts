@@ -4,32 +4,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatBenchTable, parseBenchOptions, registerBench, runBench } from '../../src/cli/bench.js';
+import { runCommand, type CommandRun } from '../helpers/cli.js';
 
-async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
-  const program = new Command().exitOverride();
-  registerBench(program);
-  try {
-    await program.parseAsync(['node', 'gpulmm', 'bench', ...args]);
-  } finally {
-    vi.restoreAllMocks();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = undefined;
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+const runCli = (args: string[]): Promise<CommandRun> => runCommand(registerBench, 'bench', args);
 
 describe('gpulmm bench', () => {
-  afterEach(() => {
-    process.exitCode = undefined;
-  });
-
   it('--quick --ops gemm --sizes 64 --backend cpu --json writes valid records', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gpulmm-bench-'));
     const file = join(dir, 'records.json');

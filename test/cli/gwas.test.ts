@@ -3,32 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { tableFromIPC } from 'apache-arrow';
-import { Command } from 'commander';
-import { afterEach, describe, expect, test, vi } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { registerGwas } from '../../src/cli/gwas.js';
+import { runCommand, type CommandRun } from '../helpers/cli.js';
 
 const SIM = 'data/sim/';
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-/** Runs `gpulmm gwas ...args` in-process on the cpu backend; returns stderr and the exit code it set. */
-async function gwas(args: string[]): Promise<{ stderr: string; exitCode: number }> {
-  const program = new Command().exitOverride();
-  registerGwas(program);
-  let stderr = '';
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  process.exitCode = 0;
-  try {
-    await program.parseAsync(['node', 'gpulmm', 'gwas', '--backend', 'cpu', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  const exitCode = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { stderr, exitCode };
-}
+/** `gpulmm gwas ...args` on the cpu backend. */
+const gwas = (args: string[]): Promise<CommandRun> => runCommand(registerGwas, 'gwas', ['--backend', 'cpu', ...args]);
 
 /** A fresh directory holding a copy of the simulated cohort's PLINK files (prefix `sim`). */
 function simDir(): string {
@@ -39,15 +22,11 @@ function simDir(): string {
 
 const tsvRows = (text: string): string[][] => text.trimEnd().split('\n').map((l) => l.split('\t'));
 
-afterEach(() => {
-  process.exitCode = 0;
-});
-
 describe('gpulmm gwas (command line)', () => {
   test('--test all writes GEMMA assoc.txt, an Arrow stream with the null model, a sidecar and one plot pair per test', async () => {
     const dir = simDir();
     const r = await gwas(['--bfile', join(dir, 'sim'), '--test', 'all', '--tsv', join(dir, 'o.assoc.txt'), '--out', join(dir, 'o.arrows'), '--plot', join(dir, 'o')]);
-    expect(r.exitCode).toBe(0);
+    expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/analysed SNPs: 1934 of 2000/);
     for (const t of ['wald', 'lrt', 'score']) expect(r.stderr).toMatch(new RegExp(`lambda_GC \\(${t}\\) = \\d\\.\\d{4}`));
 
@@ -88,7 +67,7 @@ describe('gpulmm gwas (command line)', () => {
   test('one test: plots without a test suffix', async () => {
     const dir = simDir();
     const r = await gwas(['--bfile', join(dir, 'sim'), '--test', 'wald', '--tsv', join(dir, 'w.txt'), '--plot', join(dir, 'w')]);
-    expect(r.exitCode).toBe(0);
+    expect(r.code).toBe(0);
     expect(readdirSync(dir).filter((f) => f.endsWith('.png')).sort()).toEqual(['w.manhattan.png', 'w.qq.png']);
   }, 60_000);
 
@@ -99,7 +78,7 @@ describe('gpulmm gwas (command line)', () => {
     writeFileSync(join(dir, 'bad.pheno.txt'), lines.join('\n'));
     const before = readdirSync(dir).sort();
     const r = await gwas(['--bfile', join(dir, 'sim'), '--pheno', join(dir, 'bad.pheno.txt'), '--tsv', join(dir, 'o.txt'), '--out', join(dir, 'o.arrows')]);
-    expect(r.exitCode).toBe(1);
+    expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/bad\.pheno\.txt:7:1: expected a number or NA/);
     expect(readdirSync(dir).sort()).toEqual(before);
   });
@@ -109,7 +88,7 @@ describe('gpulmm gwas (command line)', () => {
     writeFileSync(join(dir, 'k3.txt'), '1 0 0\n0 1 0\n0 0 1\n');
     const before = readdirSync(dir).sort();
     const r = await gwas(['--bfile', join(dir, 'sim'), '--kinship', join(dir, 'k3.txt'), '--tsv', join(dir, 'o.txt')]);
-    expect(r.exitCode).toBe(1);
+    expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/k3\.txt:1: .*expected 350/);
     expect(readdirSync(dir).sort()).toEqual(before);
   });

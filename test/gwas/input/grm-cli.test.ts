@@ -1,46 +1,25 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterEach, describe, expect, test, vi } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { registerGrm } from '../../../src/cli/grm.js';
+import { runCommand, type CommandRun } from '../../helpers/cli.js';
 import { readKinship } from '../../../src/io/kinship-file.js';
 import { GOLDEN, lastDigitUnits, readGemmaMatrix, SIM, SIM_PREFIX, tempDir } from './sim-fixtures.js';
 
-/** Runs `gpulmm grm ...args` in-process; returns stderr and the exit code it set. */
-async function grm(args: string[]): Promise<{ stderr: string; exitCode: number }> {
-  const program = new Command().exitOverride();
-  registerGrm(program);
-  let stderr = '';
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  process.exitCode = 0;
-  try {
-    await program.parseAsync(['node', 'gpulmm', 'grm', '--backend', 'cpu', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  const exitCode = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { stderr, exitCode };
-}
-
-afterEach(() => {
-  process.exitCode = 0;
-});
+/** `gpulmm grm ...args` on the cpu backend. */
+const grm = (args: string[]): Promise<CommandRun> => runCommand(registerGrm, 'grm', ['--backend', 'cpu', ...args]);
 
 describe('gpulmm grm', () => {
   test('PLINK centered -> GEMMA text equal to kin.cXX; BIMBAM -> binary with the same values', async () => {
     const dir = tempDir();
     const r = await grm(['--bfile', SIM_PREFIX, '--out', join(dir, 'sim.cXX.txt')]);
-    expect(r.exitCode).toBe(0);
+    expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/centered kinship \(GEMMA -gk 1\) of 350 individuals from 1934 of 2000 SNPs/);
     const gemma = readGemmaMatrix(join(GOLDEN, 'kin.cXX.txt.gz'));
     // Both sides printed with 10 digits: at most one last-digit step apart (a rounding tie), plus float fuzz.
     expect(lastDigitUnits(await readKinship(join(dir, 'sim.cXX.txt')), gemma)).toBeLessThanOrEqual(1 + 1e-6);
     const b = await grm(['--geno', join(SIM, 'sim.geno.txt.gz'), '--pheno', join(SIM, 'sim.pheno.txt'), '--format', 'binary', '--out', join(dir, 'sim.bin')]);
-    expect(b.exitCode).toBe(0);
+    expect(b.code).toBe(0);
     expect(lastDigitUnits(await readKinship(join(dir, 'sim.bin')), gemma)).toBeLessThanOrEqual(1);
     expect(readdirSync(dir).sort()).toEqual(['sim.bin', 'sim.cXX.txt']);
   });
@@ -49,12 +28,12 @@ describe('gpulmm grm', () => {
     const dir = tempDir();
     const out = join(dir, 'k.txt');
     const r = await grm(['--bfile', join(SIM, 'nothere'), '--out', out]);
-    expect(r.exitCode).not.toBe(0);
+    expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/gpulmm grm: error: .*nothere\.(bim|fam): cannot open/);
     const both = await grm(['--bfile', SIM_PREFIX, '--geno', 'x', '--out', out]);
     expect(both.stderr).toMatch(/exactly one of --bfile PREFIX and --geno FILE/);
     const short = await grm(['--bfile', SIM_PREFIX, '--covar', join(SIM, 'sim.anno.txt'), '--out', out]);
-    expect(short.exitCode).not.toBe(0);
+    expect(short.code).not.toBe(0);
     expect(short.stderr).toMatch(/sim\.anno\.txt:1:1: expected a number or NA as covariate, found 'snp0001'/);
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(dir)).toEqual([]);

@@ -2,31 +2,16 @@
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { registerFit } from '../../../src/cli/fit.js';
+import { runCommand } from '../../helpers/cli.js';
 
 const dir = new URL('../../../data/lme4/', import.meta.url).pathname;
 
-async function run(args: string[]): Promise<{ out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    const program = new Command().exitOverride();
-    registerFit(program);
-    await program.parseAsync(['node', 'gpulmm', 'fit', ...args]);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  return { out, err };
+async function run(args: string[]): Promise<{ out: string; err: string; code: number }> {
+  const r = await runCommand(registerFit, 'fit', args);
+  return { out: r.stdout, err: r.stderr, code: r.code };
 }
-
-afterEach(() => {
-  process.exitCode = 0;
-});
 
 describe('gpulmm fit', () => {
   it('prints an lme4-like summary and writes the issue-5 JSON layout', async () => {
@@ -58,9 +43,9 @@ describe('gpulmm fit', () => {
   });
   it('a bad formula points at the position and writes no JSON', async () => {
     const json = join(mkdtempSync(join(tmpdir(), 'gpulmm-fit-')), 'fit.json');
-    const { err } = await run(['--data', `${dir}sleepstudy.csv`, '--formula', 'Reaction ~ Days + (Days | Subject', '--json', json]);
+    const { err, code } = await run(['--data', `${dir}sleepstudy.csv`, '--formula', 'Reaction ~ Days + (Days | Subject', '--json', json]);
     expect(err).toMatch(/formula error at position 34/);
-    expect(process.exitCode).toBe(1);
+    expect(code).toBe(1);
     expect(existsSync(json)).toBe(false);
   });
 });
