@@ -10,13 +10,15 @@ import type { Backend, BackendInfo, GemmOptions, OpName, SyrkOptions } from '../
 import { f64Matrix, type F64Matrix } from '../matrix.js';
 import { checkGemm, checkSyrk } from '../validate.js';
 import { cpuBatchedWeightedDot } from './batched-weighted-dot.js';
-import { cpuEigh } from './eigh.js';
+import { cpuEighWith } from './eigh.js';
+import type { StridedProduct } from './eigh-products.js';
+import { gemmStrided } from './gemm-core.js';
 import { cpuGemm } from './gemm.js';
 import { GemmPool, type GemmSliceArgs } from './pool.js';
 import { cpuPotrf } from './potrf.js';
 import { cpuSyrk, mirrorLower } from './syrk.js';
 import { cpuPotrs, cpuTrsm } from './trsm.js';
-import { NR } from './wasm/gemm-kernel.js';
+import { MR, NR } from './wasm/gemm-kernel.js';
 
 /** Products below this many flops stay on the calling thread (thread hand-off costs ~0.1 ms). */
 const PARALLEL_MIN_FLOPS = 2 * 160 ** 3;
@@ -113,6 +115,23 @@ export async function createCpuBackend(): Promise<Backend> {
     return out;
   }
 
+  /**
+   * One strided product (eigh's): split by C's columns over the pool when large and every operand is shared;
+   * otherwise, and for thin shapes (which gemmStrided sums in plain loops), on this thread.
+   */
+  async function stridedProduct(p: StridedProduct): Promise<void> {
+    const [m, n, k, alpha, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, lowerOnly = false] = p;
+    const shareable = [a, b, c].every((x) => x.buffer instanceof SharedArrayBuffer);
+    if (pool.threads < 2 || 2 * m * n * k < PARALLEL_MIN_FLOPS || alpha === 0 || n < 2 * NR || m < 2 * MR || !shareable) return gemmStrided(...p);
+    const cuts = columnSplits(n, Math.min(pool.threads, Math.floor(n / NR)), lowerOnly);
+    const slices: GemmSliceArgs[] = [];
+    for (let t = 0; t + 1 < cuts.length; t++) {
+      const j0 = cuts[t]!, j1 = cuts[t + 1]!;
+      if (j1 > j0) slices.push([m, j1 - j0, k, alpha, a, aOff, lda, transA, b, bOff + (transB ? j0 : j0 * ldb), ldb, transB, c, cOff + j0 * ldc, ldc, lowerOnly, j0]);
+    }
+    await pool.runSlices(slices);
+  }
+
   return {
     name: 'cpu',
     precision: 'f64',
@@ -123,7 +142,7 @@ export async function createCpuBackend(): Promise<Backend> {
     potrf: async (a) => (live(), cpuPotrf(a)),
     trsm: async (t, b, o) => (live(), cpuTrsm(t, b, o)),
     potrs: async (l, b) => (live(), cpuPotrs(l, b)),
-    eigh: async (a) => (live(), cpuEigh(a)),
+    eigh: async (a) => (live(), cpuEighWith(a, stridedProduct)),
     batchedWeightedDot: async (w, a, b) => (live(), cpuBatchedWeightedDot(w, a, b)),
     hold: (_m: F64Matrix) => undefined,
     release: (_m: F64Matrix) => undefined,

@@ -5,21 +5,35 @@
  * (kernels/cpu/tridiagonal-eigen.ts; dstedc), then V = Q Z applied in blocked compact-WY form (dormtr).
  * Backward stable: ||A V - V diag(w)|| and ||V^T V - I|| are O(n eps ||A||). Cost about 4/3 n^3 (reduction)
  * + at most 4/3 n^3 (divide and conquer, less with deflation) + 2 n^3 (back-transformation) flops.
+ * The products are yielded to a driver (kernels/cpu/eigh-products.ts): {@link cpuEigh} runs them on this
+ * thread, {@link cpuEighWith} hands them to the caller (the cpu backend splits them over its worker pool);
+ * both give the same result when the driver sums every entry of a product in the same order.
  */
 import { KernelError, type EighResult } from '../backend.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../matrix.js';
 import { checkSquare } from '../validate.js';
-import { gemmStrided } from './gemm-core.js';
+import { runProducts, runProductsWith, sharedF64, type Products, type StridedProduct } from './eigh-products.js';
 import { tridiagonalEigen } from './tridiagonal-eigen.js';
 import { wasm, type WasmModule } from './wasm/runtime.js';
 import { symvKernelBytes } from './wasm/symv-kernel.js';
 
 /** Eigenvalues ascending and orthonormal eigenvectors of the symmetric A (only its lower triangle is read). */
 export function cpuEigh(a: F64Matrix): EighResult {
+  return runProducts(eighSteps(a));
+}
+
+/**
+ * As {@link cpuEigh}, with every large product run by `run` (arguments of gemmStrided; the operands it may
+ * share with other threads are on SharedArrayBuffers, except the tridiagonalisation's working matrix).
+ */
+export function cpuEighWith(a: F64Matrix, run: (p: StridedProduct) => Promise<void>): Promise<EighResult> {
+  return runProductsWith(eighSteps(a), run);
+}
+
+function* eighSteps(a: F64Matrix): Products<EighResult> {
   const n = checkSquare('eigh', 'cpu', a);
   const ld = Math.max(1, n);
   const w = new Float64Array(n);
-  const v = f64Matrix(n, n);
   const { a: work, p, symv } = eighWorkspace(n);
   // Scale by a power of two (exact) to max |a_ij| in [1, 2): no overflow or underflow at any magnitude,
   // subnormal inputs included (two factors, since 2^-e alone overflows for e < -1023).
@@ -30,10 +44,12 @@ export function cpuEigh(a: F64Matrix): EighResult {
   for (let j = 0; j < n; j++) for (let i = j; i < n; i++) work[i + j * ld] = a.data[i + j * a.ld]! * s1 * s2;
   const e = new Float64Array(n);
   const tau = new Float64Array(n);
-  tridiagonalise(work, p, symv, n, w, e, tau);
-  tridiagonalEigen(w, e, n, v.data, `A ${shapeOf(a)}`);
-  backTransform(work, n, tau, v.data);
-  sortAscending(w, v.data, n);
+  const z = sharedF64(n * n);
+  yield* tridiagonalise(work, p, symv, n, w, e, tau);
+  yield* tridiagonalEigen(w, e, n, z, `A ${shapeOf(a)}`);
+  yield* backTransform(work, n, tau, z);
+  const v = f64Matrix(n, n);
+  sortAscending(w, z, v.data, n);
   // Never a silent wrong answer: a breakdown anywhere above would surface as a non-finite entry.
   for (let i = 0; i < n * n; i++) {
     if (!Number.isFinite(v.data[i]!) || (i < n && !Number.isFinite(w[i]!))) {
@@ -114,7 +130,7 @@ function reflector(a: Float64Array, n: number, k: number, e: Float64Array): numb
  * the panel the trailing matrix takes one rank-2NB update (two lower-triangle products). Small trailing
  * matrices finish unblocked (symv + syr2 per step).
  */
-function tridiagonalise(a: Float64Array, p: Float64Array, symv: Symv, n: number, d: Float64Array, e: Float64Array, tau: Float64Array): void {
+function* tridiagonalise(a: Float64Array, p: Float64Array, symv: Symv, n: number, d: Float64Array, e: Float64Array, tau: Float64Array): Products<void> {
   const vb = new Float64Array(n * NB);
   const wb = new Float64Array(n * NB);
   let k0 = 0;
@@ -160,8 +176,8 @@ function tridiagonalise(a: Float64Array, p: Float64Array, symv: Symv, n: number,
     // Step 4: trailing A22 -= V W^T + W V^T (lower triangle).
     const k1 = k0 + NB;
     const m = n - k1;
-    gemmStrided(m, m, NB, -1, vb, k1, n, false, wb, k1, n, true, a, k1 + k1 * n, n, true);
-    gemmStrided(m, m, NB, -1, wb, k1, n, false, vb, k1, n, true, a, k1 + k1 * n, n, true);
+    yield [m, m, NB, -1, vb, k1, n, false, wb, k1, n, true, a, k1 + k1 * n, n, true];
+    yield [m, m, NB, -1, wb, k1, n, false, vb, k1, n, true, a, k1 + k1 * n, n, true];
   }
   for (let k = k0; k + 2 < n; k++) {
     d[k] = a[k + k * n]!;
@@ -201,16 +217,18 @@ const NB_BACK = 64;
 
 /**
  * Z := Q Z with Q = H_0 H_1 ... H_{n-3} (LAPACK dormtr), blocks of NB_BACK reflectors at a time in compact WY
- * form H_k..H_{k+b-1} = I - Y T Y^T (T upper triangular, dlarft forward): W = Y^T Z, W = T W, Z -= Y W.
- * Two products through the shared core per block; 2 n^3 flops in all.
+ * form H_k..H_{k+b-1} = I - Y T Y^T (T upper triangular, dlarft forward from S = Y^T Y): W = Y^T Z, then
+ * Z -= (Y T) W. Per block of b reflectors over len rows: products S (b^2 len), Y T (2 b^2 len), W and the
+ * update (2 b len n each); 2 n^3 flops in all, every one of them in a product.
  */
-function backTransform(a: Float64Array, n: number, tau: Float64Array, z: Float64Array): void {
+function* backTransform(a: Float64Array, n: number, tau: Float64Array, z: Float64Array): Products<void> {
   const nref = n - 2;
   if (nref <= 0) return;
-  const y = new Float64Array(n * NB_BACK);
+  const y = sharedF64(n * NB_BACK);
+  const yt = sharedF64(n * NB_BACK);
+  const w = sharedF64(NB_BACK * n);
+  const s = new Float64Array(NB_BACK * NB_BACK);
   const t = new Float64Array(NB_BACK * NB_BACK);
-  const w = new Float64Array(NB_BACK * n);
-  const tmp = new Float64Array(NB_BACK);
   for (let kb = Math.floor((nref - 1) / NB_BACK) * NB_BACK; kb >= 0; kb -= NB_BACK) {
     const b = Math.min(NB_BACK, nref - kb);
     const r0 = kb + 1;
@@ -222,40 +240,35 @@ function backTransform(a: Float64Array, n: number, tau: Float64Array, z: Float64
       y[q + q * len] = 1;
       for (let i = k + 2; i < n; i++) y[i - r0 + q * len] = a[i + k * n]!;
     }
-    // Step 2: T (b x b, upper): T[q,q] = tau_q, T[0:q, q] = -tau_q T[0:q, 0:q] (Y[:, 0:q]^T v_q).
+    // Step 2: T (b x b, upper): T[q,q] = tau_q, T[0:q, q] = -tau_q T[0:q, 0:q] S[0:q, q].
+    s.fill(0, 0, b * b);
+    yield [b, b, len, 1, y, 0, len, true, y, 0, len, false, s, 0, b];
     t.fill(0, 0, b * b);
     for (let q = 0; q < b; q++) {
       const tq = tau[kb + q]!;
       t[q + q * b] = tq;
       if (tq === 0) continue;
       for (let p = 0; p < q; p++) {
-        let s = 0;
-        for (let i = q; i < len; i++) s += y[i + p * len]! * y[i + q * len]!;
-        tmp[p] = -tq * s;
-      }
-      for (let p = 0; p < q; p++) {
-        let s = 0;
-        for (let r = p; r < q; r++) s += t[p + r * b]! * tmp[r]!;
-        t[p + q * b] = s;
+        let acc = 0;
+        for (let r = p; r < q; r++) acc += t[p + r * b]! * s[r + q * b]!;
+        t[p + q * b] = -tq * acc;
       }
     }
-    // Step 3: W = T (Y^T Z[r0:n, :]), then Z[r0:n, :] -= Y W.
+    // Step 3: Y T, W = Y^T Z[r0:n, :], then Z[r0:n, :] -= (Y T) W.
+    yt.fill(0, 0, len * b);
+    yield [len, b, b, 1, y, 0, len, false, t, 0, b, false, yt, 0, len];
     w.fill(0, 0, b * n);
-    gemmStrided(b, n, len, 1, y, 0, len, true, z, r0, n, false, w, 0, b);
-    for (let j = 0; j < n; j++) {
-      const wj = j * b;
-      for (let p = 0; p < b; p++) {
-        let s = 0;
-        for (let r = p; r < b; r++) s += t[p + r * b]! * w[wj + r]!;
-        w[wj + p] = s;
-      }
-    }
-    gemmStrided(len, n, b, -1, y, 0, len, false, w, 0, b, false, z, r0, n);
+    yield [b, n, len, 1, y, 0, len, true, z, r0, n, false, w, 0, b];
+    yield [len, n, b, -1, yt, 0, len, false, w, 0, b, false, z, r0, n];
   }
 }
 
-/** Sorts eigenvalues ascending, permuting the columns of z alongside (selection sort: n column swaps). */
-function sortAscending(d: Float64Array, z: Float64Array, n: number): void {
+/**
+ * Sorts eigenvalues ascending and writes the columns of z in that order into out. The order is that of a
+ * selection sort (the first smallest remaining value swapped to the front), so ties keep a fixed convention.
+ */
+function sortAscending(d: Float64Array, z: Float64Array, out: Float64Array, n: number): void {
+  const perm = Array.from({ length: n }, (_, i) => i);
   for (let i = 0; i < n - 1; i++) {
     let k = i;
     for (let j = i + 1; j < n; j++) if (d[j]! < d[k]!) k = j;
@@ -263,11 +276,9 @@ function sortAscending(d: Float64Array, z: Float64Array, n: number): void {
     const t = d[i]!;
     d[i] = d[k]!;
     d[k] = t;
-    const ci = i * n, ck = k * n;
-    for (let r = 0; r < n; r++) {
-      const x = z[ci + r]!;
-      z[ci + r] = z[ck + r]!;
-      z[ck + r] = x;
-    }
+    const c = perm[i]!;
+    perm[i] = perm[k]!;
+    perm[k] = c;
   }
+  for (let j = 0; j < n; j++) out.set(z.subarray(perm[j]! * n, perm[j]! * n + n), j * n);
 }

@@ -8,12 +8,12 @@
  * 1 + rho sum_j z_j^2 / (delta_j - lambda) = 0 by bracketed Newton steps on lambda - delta_origin (origin:
  * the nearer pole, so every difference delta_j - lambda keeps full relative accuracy), recompute z from the
  * roots (Gu and Eisenstat, 1995) so the rank-one eigenvectors z_j / (delta_j - lambda) are orthogonal to
- * working precision, and multiply them into the halves' vectors with two products through the shared core
- * (one per half's rows, as dlaed3).
+ * working precision, and multiply them into the halves' vectors with two products (one per half's rows, as
+ * dlaed3), yielded to the caller's driver (kernels/cpu/eigh-products.ts).
  * Cost O(n^2) for the roots plus at most about (4/3) n^3 flops of products (less with deflation).
  */
 import { KernelError } from '../backend.js';
-import { gemmStrided } from './gemm-core.js';
+import { sharedF64, type Products } from './eigh-products.js';
 
 /** Blocks of at most this size are solved by QL. */
 const LEAF = 32;
@@ -80,8 +80,9 @@ function tridiagonalQl(d: Float64Array, e: Float64Array, n: number, z: Float64Ar
 /**
  * All eigenpairs of T = tridiag(d, e) (e[i] = T[i+1, i], e[n-1] ignored): on return d holds the eigenvalues
  * (not sorted) and the packed n x n z the eigenvectors as columns. `shapes` names the caller's operand.
+ * z should be on a SharedArrayBuffer when the driver hands products to worker threads.
  */
-export function tridiagonalEigen(d: Float64Array, e: Float64Array, n: number, z: Float64Array, shapes: string): void {
+export function* tridiagonalEigen(d: Float64Array, e: Float64Array, n: number, z: Float64Array, shapes: string): Products<void> {
   // Scale to unit max-norm so tolerances and the secular equation work on O(1) numbers.
   let scale = 0;
   for (let i = 0; i < n; i++) scale = Math.max(scale, Math.abs(d[i]!), i + 1 < n ? Math.abs(e[i]!) : 0);
@@ -95,12 +96,12 @@ export function tridiagonalEigen(d: Float64Array, e: Float64Array, n: number, z:
     e[i] /= scale;
   }
   e[n - 1] = 0;
-  divideConquer(d, e, 0, n, n, z, shapes);
+  yield* divideConquer(d, e, 0, n, n, z, shapes);
   for (let i = 0; i < n; i++) d[i] *= scale;
 }
 
 /** Eigenpairs of the block [lo, hi) of T into d[lo:hi] and z[lo:hi, lo:hi] (z has leading dimension ld). */
-function divideConquer(d: Float64Array, e: Float64Array, lo: number, hi: number, ld: number, z: Float64Array, shapes: string): void {
+function* divideConquer(d: Float64Array, e: Float64Array, lo: number, hi: number, ld: number, z: Float64Array, shapes: string): Products<void> {
   const s = hi - lo;
   if (s <= LEAF) {
     const dl = d.subarray(lo, hi);
@@ -118,16 +119,16 @@ function divideConquer(d: Float64Array, e: Float64Array, lo: number, hi: number,
   // Tear: T = diag(T1 - rho e_k e_k^T, T2 - rho e_1 e_1^T) + rho u u^T, u = [e_k; sign(beta) e_1].
   d[mid - 1] -= rho;
   d[mid] -= rho;
-  divideConquer(d, e, lo, mid, ld, z, shapes);
-  divideConquer(d, e, mid, hi, ld, z, shapes);
-  merge(d, lo, mid, hi, rho, beta >= 0 ? 1 : -1, ld, z);
+  yield* divideConquer(d, e, lo, mid, ld, z, shapes);
+  yield* divideConquer(d, e, mid, hi, ld, z, shapes);
+  yield* merge(d, lo, mid, hi, rho, beta >= 0 ? 1 : -1, ld, z);
 }
 
 /**
  * Merges two solved halves: D + rho z z^T with D = [d1; d2], z = [last row of Q1; sign * first row of Q2].
  * Writes the block's eigenvalues into d[lo:hi] and eigenvectors into z[lo:hi, lo:hi].
  */
-function merge(d: Float64Array, lo: number, mid: number, hi: number, rho0: number, sign: number, ld: number, z: Float64Array): void {
+function* merge(d: Float64Array, lo: number, mid: number, hi: number, rho0: number, sign: number, ld: number, z: Float64Array): Products<void> {
   const s = hi - lo;
   const n1 = mid - lo;
   // Step 1: sort the poles, gathering Q's columns (packed s x s) and z in that order.
@@ -241,8 +242,8 @@ function merge(d: Float64Array, lo: number, mid: number, hi: number, rho0: numbe
     if (kind[kept[r]!] === 0) nTop++;
     else if (kind[kept[r]!] === 2) nBot++;
   }
-  const qk = new Float64Array(s * k);
-  const ug = new Float64Array(k * k);
+  const qk = sharedF64(s * k);
+  const ug = sharedF64(k * k);
   for (let g = 0; g < k; g++) {
     const r = grouped[g]!;
     qk.set(q.subarray(kept[r]! * s, kept[r]! * s + s), g * s);
@@ -250,8 +251,8 @@ function merge(d: Float64Array, lo: number, mid: number, hi: number, rho0: numbe
   }
   const out = lo + lo * ld;
   for (let j = 0; j < s; j++) z.fill(0, out + j * ld, out + j * ld + s);
-  gemmStrided(n1, k, k - nBot, 1, qk, 0, s, false, ug, 0, k, false, z, out, ld);
-  gemmStrided(s - n1, k, k - nTop, 1, qk, n1 + nTop * s, s, false, ug, nTop, k, false, z, out + n1, ld);
+  yield [n1, k, k - nBot, 1, qk, 0, s, false, ug, 0, k, false, z, out, ld];
+  yield [s - n1, k, k - nTop, 1, qk, n1 + nTop * s, s, false, ug, nTop, k, false, z, out + n1, ld];
   for (let i = 0; i < k; i++) d[lo + i] = lambda[i]!;
   for (let t = 0; t < deflated.length; t++) {
     const c = deflated[t]!;
