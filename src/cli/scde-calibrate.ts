@@ -5,9 +5,10 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { calibrate } from '../sc/calibrate.js';
 import { loadScdeInput } from '../sc/load-input.js';
+import type { PseudobulkNormalisation } from '../sc/pseudobulk.js';
 import { DEFAULT_MIN_FRAC, SCDE_METHODS, type ScdeMethod } from '../sc/scde.js';
 import { VERSION } from '../version.js';
 import { action, UserError } from './command.js';
@@ -22,6 +23,7 @@ interface CalibrateCliOptions {
   methods: string;
   alpha: string;
   minFrac: string;
+  pseudobulkNorm: PseudobulkNormalisation;
   maxSplits?: string;
   json?: string;
 }
@@ -46,6 +48,7 @@ export function registerScdeCalibrate(program: Command): void {
     .option('--methods <list>', `comma-separated methods (${SCDE_METHODS.join(', ')})`, 'lmm,pseudobulk,welch')
     .option('--alpha <p>', 'rejection threshold', '0.05')
     .option('--min-frac <share>', 'gene filter (share of cells with a non-zero count)', String(DEFAULT_MIN_FRAC))
+    .addOption(new Option('--pseudobulk-norm <norm>', 'pseudobulk sample normalisation: tmm or none').choices(['tmm', 'none']).default('tmm'))
     .option('--max-splits <n>', 'run only n splits, evenly spaced (nbglmm is slow: ~0.05 s per gene and split)')
     .option('--json <file>', 'write the report as JSON')
     .action(
@@ -65,6 +68,7 @@ export function registerScdeCalibrate(program: Command): void {
             methods,
             alpha,
             minFrac: Number(opts.minFrac),
+            pseudobulkNorm: opts.pseudobulkNorm,
             maxSplits: opts.maxSplits === undefined ? undefined : Number(opts.maxSplits),
             onSplit: (m) => process.stderr.write(`${m}\n`),
           });

@@ -8,6 +8,7 @@ import { CountsInputError } from '../io/mtx.js';
 import { InputError } from '../io/csv.js';
 import { loadScdeInput } from '../sc/load-input.js';
 import { DEFAULT_MIN_FRAC, runScde, SCDE_METHODS, type ScdeMethod } from '../sc/scde.js';
+import type { PseudobulkNormalisation } from '../sc/pseudobulk.js';
 import { ScdeResultWriter } from '../sc/write-results.js';
 import { openAtomic } from '../io/atomic-file.js';
 import { volcanoPng } from '../plot/index.js';
@@ -32,6 +33,7 @@ interface ScdeCliOptions {
   celltypeValue?: string;
   method: ScdeMethod;
   minFrac: string;
+  pseudobulkNorm: PseudobulkNormalisation;
   out?: string;
   tsv?: string;
   plot?: string;
@@ -70,6 +72,7 @@ export function registerScde(program: Command): void {
         .default('lmm'),
     )
     .option('--min-frac <share>', 'test genes with a non-zero count in at least this share of the analysed cells', String(DEFAULT_MIN_FRAC))
+    .addOption(new Option('--pseudobulk-norm <norm>', 'pseudobulk sample normalisation: tmm (edgeR calcNormFactors) or none (library size)').choices(['tmm', 'none']).default('tmm'))
     .option('--out <file.arrows>', 'results as an Arrow IPC stream')
     .option('--tsv <file>', 'results as TSV')
     .option('--plot <prefix>', 'volcano plot per cell type: <prefix>.<celltype>.volcano.png')
@@ -115,6 +118,7 @@ async function runScdeCommand(opts: ScdeCliOptions): Promise<void> {
     celltypeValue: opts.celltypeValue,
     method: opts.method,
     minFrac,
+    pseudobulkNorm: opts.pseudobulkNorm,
     onProgress: log,
     onGene: perGene ? () => progress.tick() : undefined,
   });

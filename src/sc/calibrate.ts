@@ -5,6 +5,7 @@
  */
 import type { JoinedCells } from './cell-table.js';
 import { sortedLevels } from './design.js';
+import type { PseudobulkNormalisation } from './pseudobulk.js';
 import { runScde, type ScdeInput, type ScdeMethod } from './scde.js';
 
 export interface CalibrationOptions {
@@ -14,6 +15,8 @@ export interface CalibrationOptions {
   methods: readonly ScdeMethod[];
   alpha?: number;
   minFrac?: number;
+  /** pseudobulk sample normalisation (default tmm). */
+  pseudobulkNorm?: PseudobulkNormalisation;
   /** Run only this many splits, evenly spaced through the list (default: all). */
   maxSplits?: number;
   /** Called after each split with a one-line summary. */
@@ -81,7 +84,7 @@ export function calibrate(input: ScdeInput, opts: CalibrationOptions): Calibrati
       let r = 0;
       for (const block of runScde(
         { ...input, cells },
-        { donor: opts.donor, condition: '__split', contrast: 'B:A', design: 'between', celltype: opts.celltype, celltypeValue: opts.celltypeValue, method, minFrac: opts.minFrac },
+        { donor: opts.donor, condition: '__split', contrast: 'B:A', design: 'between', celltype: opts.celltype, celltypeValue: opts.celltypeValue, method, minFrac: opts.minFrac, ...(opts.pseudobulkNorm ? { pseudobulkNorm: opts.pseudobulkNorm } : {}) },
       )) {
         for (let g = 0; g < block.p.length; g++) {
           const p = block.p[g]!;

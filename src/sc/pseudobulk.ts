@@ -1,7 +1,7 @@
 /**
  * Pseudobulk differential expression: counts summed per donor x condition sample, then limma-voom
  * (Law et al. 2014): log-CPM with precision weights from the mean-variance trend, weighted least squares per
- * gene, empirical Bayes moderated t (Smyth 2004). Library-size normalisation (no TMM).
+ * gene, empirical Bayes moderated t (Smyth 2004). Library sizes TMM-normalised (src/sc/tmm.ts) by default.
  *
  * Sample design: intercept, condition (B = 1), covariates averaged over the sample's cells, and for paired
  * designs one blocking column per donor beyond the first (donor as a fixed effect).
@@ -12,6 +12,7 @@ import type { AnalysisDesign } from './design.js';
 import { fitFDist, squeezeVar } from './ebayes.js';
 import { linearInterpolant, lowess } from './lowess.js';
 import { backSolveInPlace, cholInPlace, cholInverseInto, forwardSolveInPlace } from './small-linalg.js';
+import { tmmNormFactors } from './tmm.js';
 
 /** Summed counts: genes x samples, column-major (gene fastest), and the sample design. */
 export interface Pseudobulk {
@@ -83,15 +84,19 @@ export interface VoomResult {
   readonly prior: { s02: number; d0: number };
 }
 
+/** Library-size normalisation of pseudobulk samples: TMM factors (edgeR calcNormFactors) or none. */
+export type PseudobulkNormalisation = 'tmm' | 'none';
+
 /**
  * limma-voom + eBayes on `pb` for the genes with keep[g] = 1 (others: NaN, the caller sets their status).
- *   logCPM_gs = log2((c_gs + 0.5) / (L_s + 1) * 1e6), L_s = sum over kept genes;
+ *   logCPM_gs = log2((c_gs + 0.5) / (L_s + 1) * 1e6), L_s = N_s f_s with N_s the sum over kept genes and f_s
+ *   the TMM factor (1 with normalisation 'none'), as voom on a DGEList after calcNormFactors;
  *   trend: lowess(f = 0.5) of sqrt(sigma_g) on mean logCPM + mean log2(L + 1) - log2(1e6) (unweighted OLS fits);
  *   weights w_gs = trend(log2 fitted count_gs)^-4; weighted OLS per gene; s2 moderated with fitFDist's prior;
  *   t = beta / (sqrt(s2_post) * stdev_unscaled), df = min(df_res + d0, total residual df).
  * Cost O(genes * samples * q^2).
  */
-export function voomLimma(pb: Pseudobulk, keep: Uint8Array): VoomResult {
+export function voomLimma(pb: Pseudobulk, keep: Uint8Array, normalisation: PseudobulkNormalisation = 'tmm'): VoomResult {
   const { nGenes: nG, nSamples: n, q, x, coef } = pb;
   const dfRes = n - q;
   const nan = () => new Float64Array(nG).fill(Number.NaN);
@@ -101,6 +106,10 @@ export function voomLimma(pb: Pseudobulk, keep: Uint8Array): VoomResult {
   for (let g = 0; g < nG; g++) if (keep[g]) genes.push(g);
   const lib = new Float64Array(n);
   for (const g of genes) for (let s = 0; s < n; s++) lib[s]! += pb.counts[s * nG + g]!;
+  if (normalisation === 'tmm') {
+    const f = tmmNormFactors(pb.counts, nG, n, genes, lib);
+    for (let s = 0; s < n; s++) lib[s]! *= f[s]!;
+  }
   const y = new Float64Array(genes.length * n);
   genes.forEach((g, k) => {
     for (let s = 0; s < n; s++) y[k * n + s] = Math.log2(((pb.counts[s * nG + g]! + 0.5) / (lib[s]! + 1)) * 1e6);

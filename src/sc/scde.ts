@@ -14,7 +14,7 @@ import { buildDesign, DesignError, sortedLevels, type AnalysisDesign, type Desig
 import { fitDonorLmm, LMM_STATUS } from './lmm-donor.js';
 import { welchFromStats } from './naive.js';
 import { fitNbGlmm } from './nbglmm.js';
-import { pseudobulkCounts, voomLimma } from './pseudobulk.js';
+import { pseudobulkCounts, voomLimma, type PseudobulkNormalisation } from './pseudobulk.js';
 
 export const SCDE_METHODS = ['lmm', 'pseudobulk', 'nbglmm', 'welch'] as const;
 /**
@@ -34,6 +34,8 @@ export interface ScdeOptions extends DesignOptions {
   celltypeValue?: string;
   /** Minimum share of analysed cells with a non-zero count (default {@link DEFAULT_MIN_FRAC}). */
   minFrac?: number;
+  /** pseudobulk: sample normalisation, TMM (default, as edgeR calcNormFactors) or library size only. */
+  pseudobulkNorm?: PseudobulkNormalisation;
   /** Called with one-line progress messages. */
   onProgress?: (message: string) => void;
   /** Called once per gene fitted by the slow per-gene methods (nbglmm), for progress bars. */
@@ -171,7 +173,7 @@ export function* runScde(input: ScdeInput, opts: ScdeOptions): Generator<ScdeBlo
       yield block;
       continue;
     }
-    if (method === 'pseudobulk') pseudobulkInto(input, design, minFrac, block);
+    if (method === 'pseudobulk') pseudobulkInto(input, design, minFrac, opts.pseudobulkNorm ?? 'tmm', block);
     else if (method === 'nbglmm') nbglmmInto(input, lib!, design, minFrac, block, geneTick);
     else cellLevelInto(input, lib!, design, minFrac, method, block);
     block.fdr.set(benjaminiHochberg(block.p));
@@ -228,11 +230,11 @@ function nbglmmInto(input: ScdeInput, lib: Float64Array, design: AnalysisDesign,
 }
 
 /** pseudobulk: donor x condition sums, then limma-voom; fills `block`. */
-function pseudobulkInto(input: ScdeInput, design: AnalysisDesign, minFrac: number, block: ScdeBlock): void {
+function pseudobulkInto(input: ScdeInput, design: AnalysisDesign, minFrac: number, norm: PseudobulkNormalisation, block: ScdeBlock): void {
   const pb = pseudobulkCounts(input.counts, design);
   const n = design.cells.length;
   const keep = Uint8Array.from(pb.nonzeroCells, (nz) => (nz > 0 && nz >= minFrac * n ? 1 : 0));
-  const res = voomLimma(pb, keep);
+  const res = voomLimma(pb, keep, norm);
   block.mean.set(res.meanLogCpm);
   setTestColumns(block, res.logFc, res);
   block.varResid.set(res.s2Post);
