@@ -4,7 +4,6 @@
  * (atomically). Progress goes to stderr. The harness and the op catalogue live in bench/.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -12,7 +11,7 @@ import { OP_NAMES, type Backend, type BackendName, type OpName } from '../../ker
 import { createBackend } from '../../kernels/select.js';
 import { runBenchmarks, withReference, type BenchCase, type BenchRecord } from '../../bench/harness.js';
 import { runReferenceR } from '../../bench/reference.js';
-import { openAtomic } from '../io/atomic-file.js';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import { action, UserError } from './command.js';
 
 const BACKENDS: readonly BackendName[] = ['cpu', 'webgpu', 'gpujs'];
@@ -166,22 +165,10 @@ export async function runBench(opts: BenchOptions, log: (s: string) => void = (s
       const ref = await runReferenceR(cases, opts.quick ? 3 : 5);
       records = withReference(records, ref, { quick: opts.quick, commit });
     }
-    if (opts.json) await writeJsonAtomically(opts.json, records);
+    if (opts.json) await writeFileAtomic(opts.json, `${JSON.stringify(records, null, 2)}\n`);
     return records;
   } finally {
     await Promise.all(backends.map((b) => b.dispose()));
-  }
-}
-
-async function writeJsonAtomically(path: string, records: BenchRecord[]): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const file = await openAtomic(path);
-  try {
-    await file.write(`${JSON.stringify(records, null, 2)}\n`);
-    await file.commit();
-  } catch (e) {
-    await file.abort();
-    throw e;
   }
 }
 

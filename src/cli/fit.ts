@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { readTable } from '../io/csv.js';
-import { openAtomic } from '../io/atomic-file.js';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import { DataError, FormulaError, fit, formatSummary, summaryJson, type DdfMethod, type Family } from '../lmm/mixed/index.js';
 import { action, UserError } from './command.js';
 
@@ -41,14 +41,7 @@ export function registerFit(program: Command): void {
         }
         process.stdout.write(formatSummary(model));
         if (opts.json) {
-          const out = await openAtomic(opts.json);
-          try {
-            await out.write(`${JSON.stringify(summaryJson(model), null, 2)}\n`);
-            await out.commit();
-          } catch (e) {
-            await out.abort();
-            throw e;
-          }
+          await writeFileAtomic(opts.json, `${JSON.stringify(summaryJson(model), null, 2)}\n`);
         }
       }),
     );

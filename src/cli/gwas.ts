@@ -11,7 +11,7 @@ import type { BackendChoice } from '../../kernels/backend.js';
 import { fileFingerprint } from '../../gwas/eigen-cache.js';
 import { loadAnalysisInputs } from '../../gwas/inputs.js';
 import { setFlags, getFlag } from '../flags.js';
-import { openAtomic } from '../io/atomic-file.js';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import { readKinship } from '../io/kinship-file.js';
 import type { TestSelection } from '../lmm/snp/assoc.js';
 import type { NullModel } from '../lmm/snp/null-model.js';
@@ -186,8 +186,8 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
         const prefix = `${o.plot}${several ? `.${pheno}` : ''}${testNames.length > 1 ? `.${test}` : ''}`;
         const values = Float64Array.from(log10);
         const title = `gpulmm gwas ${pheno} (${test})`;
-        await writeAtomically(`${prefix}.manhattan.png`, manhattanPng({ chr: k.chr, pos: k.ps, log10p: values, title }));
-        await writeAtomically(`${prefix}.qq.png`, qqPng({ log10p: values, title, lambda: genomicInflation(Float64Array.from(values, (v) => Math.pow(10, v))) }));
+        await writeFileAtomic(`${prefix}.manhattan.png`, manhattanPng({ chr: k.chr, pos: k.ps, log10p: values, title }));
+        await writeFileAtomic(`${prefix}.qq.png`, qqPng({ log10p: values, title, lambda: genomicInflation(Float64Array.from(values, (v) => Math.pow(10, v))) }));
       }
     }
   }
@@ -196,18 +196,6 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
     lines.push(`time (s): kinship ${t.kinship.toFixed(2)}, eigh ${t.eigh.toFixed(2)}, null model ${t.nullModel.toFixed(2)}, rotation ${t.rotation.toFixed(2)}, optimisation ${t.optimisation.toFixed(2)}, read+filter ${t.io.toFixed(2)}, total ${((performance.now() - t0) / 1000).toFixed(2)} [backend ${s.backend}]`);
   }
   process.stderr.write(`${lines.join('\n')}\n`);
-}
-
-/** Writes a whole file under a temporary name and renames it into place (never a partial PNG). */
-async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
-  const f = await openAtomic(path);
-  try {
-    await f.write(bytes);
-    await f.commit();
-  } catch (e) {
-    await f.abort();
-    throw e;
-  }
 }
 
 /** `out.assoc.txt` -> `out.PHENO.assoc.txt` (one GEMMA file per phenotype). */

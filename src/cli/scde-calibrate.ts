@@ -3,10 +3,10 @@
  * true condition (see src/sc/calibrate.ts). Writes a JSON record (bench/results/ keeps the committed ones).
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Command, Option } from 'commander';
 import { calibrate } from '../sc/calibrate.js';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import { loadScdeInput } from '../sc/load-input.js';
 import type { PseudobulkNormalisation } from '../sc/pseudobulk.js';
 import { DEFAULT_MIN_FRAC, SCDE_METHODS, type ScdeMethod } from '../sc/scde.js';
@@ -91,7 +91,7 @@ export function registerScdeCalibrate(program: Command): void {
               seconds,
               ...report,
             };
-            writeFileSync(opts.json, `${JSON.stringify(record, null, 2)}\n`);
+            await writeFileAtomic(opts.json, `${JSON.stringify(record, null, 2)}\n`);
           }
         } catch (err) {
           throw asUserError(err);

@@ -10,7 +10,7 @@ import { loadScdeInput } from '../sc/load-input.js';
 import { DEFAULT_MIN_FRAC, runScde, SCDE_METHODS, type ScdeMethod } from '../sc/scde.js';
 import type { PseudobulkNormalisation } from '../sc/pseudobulk.js';
 import { ScdeResultWriter } from '../sc/write-results.js';
-import { openAtomic } from '../io/atomic-file.js';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import { volcanoPng } from '../plot/index.js';
 import type { ScdeBlock } from '../sc/scde.js';
 import { VERSION } from '../version.js';
@@ -153,12 +153,5 @@ async function writeVolcano(prefix: string, block: ScdeBlock): Promise<void> {
     fdr: block.fdr,
     title: `${block.celltype}: ${block.design ? `${block.design.levels.b} vs ${block.design.levels.a}` : ''} (${block.method})`,
   });
-  const file = await openAtomic(`${prefix}.${block.celltype.replace(/[^A-Za-z0-9._+-]+/g, '_')}.volcano.png`);
-  try {
-    await file.write(png);
-    await file.commit();
-  } catch (err) {
-    await file.abort();
-    throw err;
-  }
+  await writeFileAtomic(`${prefix}.${block.celltype.replace(/[^A-Za-z0-9._+-]+/g, '_')}.volcano.png`, png);
 }

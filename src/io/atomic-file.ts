@@ -133,3 +133,15 @@ class AtomicFileImpl implements AtomicFile {
     pendingTemps.delete(this.tempPath);
   }
 }
+
+/** Writes a whole file atomically: `data` goes to a temporary name that is renamed to `path` once complete. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const file = await openAtomic(path);
+  try {
+    await file.write(data);
+    await file.commit();
+  } catch (e) {
+    await file.abort();
+    throw e;
+  }
+}
