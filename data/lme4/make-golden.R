@@ -6,10 +6,10 @@
 # Writes every dataset to data/lme4/<name>.csv, reads it back with read.csv (so R fits exactly what gpulmm
 # reads), fits each model and writes data/lme4/golden.json with the numbers the vitest suite compares to.
 suppressPackageStartupMessages({
-  library(lme4); library(lmerTest); library(pbkrtest); library(jsonlite)
+  library(lme4); library(lmerTest); library(pbkrtest); library(glmmTMB); library(jsonlite)
 })
 out_dir <- "data/lme4"
-versions <- sapply(c("lme4", "lmerTest", "pbkrtest", "Matrix"), function(p) as.character(packageVersion(p)))
+versions <- sapply(c("lme4", "lmerTest", "pbkrtest", "Matrix", "glmmTMB"), function(p) as.character(packageVersion(p)))
 
 write_data <- function(df, name) {
   path <- file.path(out_dir, paste0(name, ".csv"))
@@ -128,7 +128,36 @@ glmm <- function(id, dname, formula, family, ranef = FALSE) {
   fixef <- lapply(seq_len(nrow(cs)), function(i) list(term = rownames(cs)[i], estimate = cs[i, 1], se = cs[i, 2],
     z = cs[i, 3], p = cs[i, 4]))
   c(list(id = id, data = paste0(dname, ".csv"), formula = formula, family = fit@resp$family$family, REML = FALSE,
-    fixef = fixef), common(fit, ranef))
+    fixef = fixef), common(fit, ranef), glmer_internals(fit, formula, dname, family),
+    list(glmmTMB = exact_laplace(formula, dname, family)))
+}
+
+# The exact Laplace fit (inner Newton iterated to convergence) by glmmTMB (TMB, automatic differentiation):
+# the reference for gpulmm's laplace = 'exact' mode. Variances of the (scalar) random-effects terms by group.
+exact_laplace <- function(formula, dname, family) {
+  m <- glmmTMB(as.formula(formula), data = data[[dname]], family = family)
+  cs <- summary(m)$coefficients$cond
+  list(logLik = as.numeric(logLik(m)), fixef = lapply(seq_len(nrow(cs)), function(i) list(term = rownames(cs)[i],
+    estimate = cs[i, 1], se = cs[i, 2])), variances = lapply(VarCorr(m)$cond, function(S) S[1, 1]),
+    pdHess = m$sdr$pdHess)
+}
+
+# glmer's intermediate quantities: the stage-1 (nAGQ = 0) optimum, the stage-2 Laplace deviance function at
+# the optimum, at the stage-1 point and one approximate se either side along each coordinate, the
+# finite-difference Hessian (deriv12) and vcov(beta) from it.
+glmer_internals <- function(fit, formula, dname, family) {
+  devfun <- glmer(as.formula(formula), data = data[[dname]], family = family, devFunOnly = TRUE)
+  pp <- environment(devfun)$pp
+  stage1 <- c(unname(pp$theta), unname(pp$delb))
+  par <- unname(c(getME(fit, "theta"), fixef(fit)))
+  H <- fit@optinfo$derivs$Hessian
+  step <- sqrt(diag(solve(H / 2)))
+  pts <- c(list(par, stage1), unlist(lapply(seq_along(par), function(i) lapply(c(-1, 1), function(s) {
+    q <- par; q[i] <- q[i] + s * step[i]; q
+  })), recursive = FALSE))
+  list(stage1 = list(theta = I(stage1[seq_along(pp$theta)]), beta = I(stage1[-seq_along(pp$theta)])),
+    devfun = lapply(pts, function(q) list(par = I(q), value = devfun(q))),
+    hessian = I(unname(H)), vcov = I(unname(as.matrix(vcov(fit)))))
 }
 
 fits <- list(

@@ -3,23 +3,44 @@
  * with nAGQ = 1 (Bates et al. 2015; lme4's "Computational methods" vignette, section 5).
  *
  * Penalised iteratively re-weighted least squares (PIRLS) finds the conditional modes u~ for given theta,
- * beta by repeatedly solving the weighted PLS problem with working weights w = (dmu/deta)^2 / V(mu) and
- * working response z = Z Lambda u + (y - mu) / (dmu/deta), halving steps that do not lower the penalised
+ * beta by repeatedly solving the weighted PLS problem with working weights w = prior * (dmu/deta)^2 / V(mu)
+ * and working response z = eta - fixed + (y - mu) / (dmu/deta), halving steps that raise the penalised
  * deviance. The Laplace approximation to the deviance is
  *   -2 log L(theta, beta) ~= -2 sum_i log p(y_i | mu_i) + ||u~||^2 + log|L_theta|^2,
- * with L_theta L_theta' = Lambda' Z' W Z Lambda + I at u~. As glmer: stage 1 optimises theta with beta
- * updated inside PIRLS, stage 2 optimises (theta, beta) jointly from there. vcov(beta) is the beta block of
- * (H / 2)^{-1}, H the finite-difference Hessian of the stage-2 deviance (glmer's use.hessian = TRUE).
+ * with L_theta L_theta' = Lambda' Z' W Z Lambda + I. As glmer: stage 1 optimises theta with beta updated
+ * inside PIRLS (the nAGQ = 0 objective), stage 2 optimises (theta, beta) jointly from there, and vcov(beta)
+ * is the beta block of (H / 2)^{-1}, H the central-difference Hessian of the stage-2 deviance (lme4's
+ * deriv12, step 1e-4; vcov.merMod's use.hessian path), falling back to (R_X' R_X)^{-1} when that is not
+ * positive definite.
+ *
+ * Two evaluations of the Laplace deviance ({@link LaplaceMode}):
+ * - 'glmer' (default) reproduces lme4 1.1-31's compiled deviance (glmerLaplace / pwrssUpdate in
+ *   src/external.cpp): every evaluation starts PIRLS from the same linear predictor (lp0: the PIRLS solution
+ *   at the end of the previous stage), stops when the relative change of the penalised deviance
+ *   sum(devResid) + ||u||^2 falls below 1e-7, and takes log|L|^2 from the factor of the last PIRLS step,
+ *   whose weights are those of the penultimate iterate. This differs from the exact Laplace value by up to
+ *   ~1e-3 (cbpp), which moves the optimum by ~1.5e-3 se and the Hessian-based se by ~1e-2 relative.
+ * - 'exact' iterates PIRLS to a relative change below 1e-13 and refactors at the converged weights.
+ * Cost per deviance evaluation: a few PIRLS steps of one PLS factorisation each (see BlockedPls.factor).
  */
 import { f64Matrix, type F64Matrix } from '../../../kernels/matrix.js';
 import { logGamma } from '../../stats/distributions.js';
+import { potrfLowerInPlace } from './dense-cholesky.js';
 import type { ReTerm } from './design.js';
 import type { ModelFrame } from './model-frame.js';
-import { hessian, invertSymmetric } from './numeric-derivatives.js';
+import { centralHessian, invertSymmetric } from './numeric-derivatives.js';
 import { minimizeModelBased } from './optimizer.js';
 import { BlockedPls, lambdaTimes, PlsError, thetaLower, thetaStart, thetaToFactors } from './pls.js';
 
 export type GlmmFamily = 'binomial' | 'poisson';
+
+/** Which Laplace deviance is optimised: lme4's compiled one ('glmer', default) or the exact one. */
+export type LaplaceMode = 'glmer' | 'exact';
+
+export interface GlmmOptions {
+  /** default 'glmer' (parity with lme4) */
+  laplace?: LaplaceMode;
+}
 
 export interface GlmmEstimate {
   pls: BlockedPls;
@@ -31,27 +52,46 @@ export interface GlmmEstimate {
   vcov: Float64Array;
   evals: number;
   converged: boolean;
+  messages: string[];
+}
+
+/** Thrown when PIRLS fails (no convergence, step halving cannot lower the penalised deviance, NaN). */
+export class PirlsError extends Error {
+  override name = 'PirlsError';
 }
 
 interface FamilyOps {
-  /** mu, dmu/deta, variance of y_i given mu (per unit prior weight) */
-  link(eta: number): { mu: number; dmu: number; v: number };
+  /** glm's starting mean (family$initialize's mustart) for response y with prior weight wt */
+  muStart(y: number, wt: number): number;
+  /** the link g(mu) */
+  link(mu: number): number;
+  /** mu = g^{-1}(eta), dmu/deta, variance of y_i given mu (per unit prior weight); R's clamps */
+  linkinv(eta: number): { mu: number; dmu: number; v: number };
+  /** deviance residual: 2 wt (log p(y | y) - log p(y | mu)) */
+  devResid(y: number, mu: number, wt: number): number;
   /** log p(y_i | mu_i) without the normalising constant, with prior weight / trials wt */
   logKernel(y: number, mu: number, wt: number): number;
   /** the normalising constant of log p(y_i | mu_i) */
   logConstant(y: number, wt: number): number;
 }
 
+const EPS = 2.220446049250313e-16;
 const lchoose = (n: number, k: number): number => logGamma(n + 1) - logGamma(k + 1) - logGamma(n - k + 1);
+/** y log(y / mu), 0 at y = 0 */
+const ylogy = (y: number, mu: number): number => (y > 0 ? y * Math.log(y / mu) : 0);
 
 const FAMILIES: Record<GlmmFamily, FamilyOps> = {
   binomial: {
-    link(eta) {
-      const e = Math.exp(-Math.abs(eta));
-      const mu0 = eta >= 0 ? 1 / (1 + e) : e / (1 + e);
-      const mu = Math.min(1 - 2.22e-16, Math.max(2.22e-16, mu0));
-      return { mu, dmu: Math.max(mu * (1 - mu), 2.22e-16), v: mu * (1 - mu) };
+    muStart: (y, wt) => (wt * y + 0.5) / (wt + 1),
+    link: (mu) => Math.log(mu / (1 - mu)),
+    linkinv(eta) {
+      // R's logit_linkinv / logit_mu_eta: exp(eta) clamped to [eps, 1/eps] beyond |eta| = 30
+      const t = eta < -30 ? EPS : eta > 30 ? 1 / EPS : Math.exp(eta);
+      const mu = t / (1 + t);
+      const dmu = Math.abs(eta) > 30 ? EPS : t / ((1 + t) * (1 + t));
+      return { mu, dmu, v: mu * (1 - mu) };
     },
+    devResid: (y, mu, wt) => 2 * wt * (ylogy(y, mu) + ylogy(1 - y, 1 - mu)),
     logKernel(y, mu, wt) {
       const k = Math.round(y * wt);
       return k * Math.log(mu) + (wt - k) * Math.log(1 - mu);
@@ -59,17 +99,42 @@ const FAMILIES: Record<GlmmFamily, FamilyOps> = {
     logConstant: (y, wt) => lchoose(wt, Math.round(y * wt)),
   },
   poisson: {
-    link(eta) {
-      const mu = Math.max(Math.exp(eta), 2.22e-16);
+    muStart: (y) => y + 0.1,
+    link: (mu) => Math.log(mu),
+    linkinv(eta) {
+      const mu = Math.max(Math.exp(eta), EPS);
       return { mu, dmu: mu, v: mu };
     },
+    devResid: (y, mu, wt) => 2 * wt * (ylogy(y, mu) - (y - mu)),
     logKernel: (y, mu) => y * Math.log(mu) - mu,
     logConstant: (y) => -logGamma(y + 1),
   },
 };
 
-/** Shared state of the PIRLS loops for one model. */
-class Pirls {
+/** glmer's PIRLS tolerance (glmerControl tolPwrss), maximum iterations and step halvings. */
+const TOL_GLMER = 1e-7;
+const TOL_EXACT = 1e-13;
+const MAX_IT = 100;
+const MAX_HALVINGS = 20;
+
+/** One PIRLS solution: the Laplace deviance and the state it was computed from. */
+interface PirlsResult {
+  dev: number;
+  u: Float64Array;
+  beta: Float64Array;
+  /** linear predictor offset + X beta + Z Lambda u at the returned u */
+  eta: Float64Array;
+  /** the PLS system, factored at the weights `w` its log|L|^2 came from */
+  pls: BlockedPls;
+  w: Float64Array;
+}
+
+/**
+ * The Laplace deviance of one model as a function of theta (stage 1, beta profiled inside PIRLS) or of
+ * (theta, beta) (stage 2), evaluated as glmer or exactly.
+ */
+export class LaplaceDeviance {
+  readonly nTheta: number;
   private readonly fam: FamilyOps;
   private readonly n: number;
   private readonly wt: Float64Array;
@@ -78,8 +143,8 @@ class Pirls {
   /** PLS systems for stage 1 (u and beta) and stage 2 (u alone), re-weighted each PIRLS step */
   private readonly plsUB: BlockedPls;
   private readonly plsU: BlockedPls;
-  /** warm start of u between calls */
-  u: Float64Array;
+  /** the linear predictor every PIRLS run of the current stage starts from (glmer's lp0) */
+  private lp0: Float64Array;
   evals = 0;
 
   constructor(
@@ -87,27 +152,67 @@ class Pirls {
     private readonly x: F64Matrix,
     private readonly frame: ModelFrame,
     family: GlmmFamily,
+    readonly mode: LaplaceMode = 'glmer',
   ) {
+    if (mode !== 'glmer' && mode !== 'exact') throw new RangeError(`unknown laplace mode '${String(mode)}' (expected glmer or exact)`);
     this.fam = FAMILIES[family];
     this.n = frame.n;
+    this.nTheta = thetaLower(terms).length;
     this.wt = frame.trials ?? new Float64Array(this.n).fill(1);
     let c = 0;
     for (let i = 0; i < this.n; i++) c -= 2 * this.fam.logConstant(frame.y[i]!, this.wt[i]!);
     this.devConstant = c;
     this.plsUB = new BlockedPls(terms, x, new Float64Array(this.n));
     this.plsU = new BlockedPls(terms, f64Matrix(this.n, 0), new Float64Array(this.n));
-    this.u = new Float64Array(terms.reduce((s, t) => s + t.levels.length * t.p, 0));
+    // glmer's construction: PIRLS for (u, beta) at the starting theta from the glm starting values
+    this.lp0 = Float64Array.from(frame.y, (y, i) => this.fam.link(this.fam.muStart(y, this.wt[i]!)));
+    this.lp0 = this.pirls(thetaStart(terms), null).eta;
   }
 
-  /** eta = offset + X beta + Z Lambda u */
-  private eta(beta: Float64Array, b: Float64Array): Float64Array {
-    const { n, x } = this;
-    const eta = new Float64Array(n);
-    if (this.frame.offset) eta.set(this.frame.offset);
-    for (let j = 0; j < x.cols; j++) for (let i = 0; i < n; i++) eta[i]! += x.data[i + j * x.ld]! * beta[j]!;
+  /** Stage 1 (nAGQ = 0): the deviance at theta with beta and u from PIRLS. */
+  stage1(theta: number[]): number {
+    return this.pirls(theta, null).dev;
+  }
+
+  /**
+   * Optimises stage 1 over theta from lme4's start, then makes PIRLS at the optimum the start of every
+   * stage-2 run (glmer's updateGlmerDevfun after optwrap's final evaluation). Returns (theta, beta) there,
+   * the start of stage 2.
+   */
+  optimizeStage1(): { theta: number[]; beta: Float64Array; evals: number; converged: boolean } {
+    const lower = thetaLower(this.terms);
+    const s1 = minimizeModelBased((th) => orInfinity(() => this.stage1(th)), thetaStart(this.terms), { lower, rhoEnd: 1e-6 });
+    const r = this.pirls(s1.x, null);
+    this.lp0 = r.eta;
+    return { theta: s1.x, beta: r.beta, evals: s1.evals, converged: s1.converged };
+  }
+
+  /** Stage 2 (nAGQ = 1): the deviance at par = [theta, beta] with u from PIRLS. */
+  stage2(par: readonly number[]): number {
+    return this.stage2State(par).dev;
+  }
+
+  /** Stage 2 with the PIRLS state (conditional modes, factor) at par. */
+  stage2State(par: readonly number[]): PirlsResult {
+    return this.pirls(par.slice(0, this.nTheta), Float64Array.from(par.slice(this.nTheta)));
+  }
+
+  /**
+   * (R_X' R_X)^{-1} at theta with the weights that factored `state` (lme4's pp$unsc(), sigma = 1), the
+   * fallback vcov(beta). O(n p^2 + one PLS factorisation).
+   */
+  unscaledVcov(theta: number[], state: PirlsResult): Float64Array {
+    this.plsUB.setValues(new Float64Array(this.n), state.w);
+    this.plsUB.factor(theta);
+    return this.plsUB.unscaledVcov();
+  }
+
+  /** eta = fixed + Z Lambda u (fixed: offset + X beta) */
+  private linearPredictor(fixed: Float64Array, b: Float64Array): Float64Array {
+    const eta = Float64Array.from(fixed);
     let off = 0;
     for (const t of this.terms) {
-      for (let i = 0; i < n; i++) {
+      for (let i = 0; i < this.n; i++) {
         const base = off + t.codes[i]! * t.p;
         for (let r = 0; r < t.p; r++) eta[i]! += t.z[i * t.p + r]! * b[base + r]!;
       }
@@ -116,110 +221,184 @@ class Pirls {
     return eta;
   }
 
-  /** -2 sum log p(y | mu) and the working weights/response at eta (response z - fixed part if fixedPart). */
-  private state(eta: Float64Array, fixed: Float64Array) {
+  /** offset + X beta (beta null: the offset alone) */
+  private fixedPart(beta: Float64Array | null): Float64Array {
+    const { n, x } = this;
+    const f = new Float64Array(n);
+    if (this.frame.offset) f.set(this.frame.offset);
+    if (beta) for (let j = 0; j < x.cols; j++) for (let i = 0; i < n; i++) f[i]! += x.data[i + j * x.ld]! * beta[j]!;
+    return f;
+  }
+
+  /** working weights and response (z - fixed) at eta */
+  private working(eta: Float64Array, fixed: Float64Array): { w: Float64Array; z: Float64Array } {
     const { n, fam, wt } = this;
     const y = this.frame.y;
     const w = new Float64Array(n);
     const z = new Float64Array(n);
-    let dev = this.devConstant;
     for (let i = 0; i < n; i++) {
-      const { mu, dmu, v } = fam.link(eta[i]!);
-      dev -= 2 * fam.logKernel(y[i]!, mu, wt[i]!);
+      const { mu, dmu, v } = fam.linkinv(eta[i]!);
       w[i] = (wt[i]! * dmu * dmu) / v;
       z[i] = eta[i]! - fixed[i]! + (y[i]! - mu) / dmu;
     }
-    return { dev, w, z };
+    return { w, z };
+  }
+
+  /** sum of deviance residuals and -2 sum log p(y | mu) (R's family$aic) at eta */
+  private deviances(eta: Float64Array): { resDev: number; aic: number } {
+    const { n, fam, wt } = this;
+    const y = this.frame.y;
+    let resDev = 0;
+    let aic = this.devConstant;
+    for (let i = 0; i < n; i++) {
+      const { mu } = fam.linkinv(eta[i]!);
+      resDev += fam.devResid(y[i]!, mu, wt[i]!);
+      aic -= 2 * fam.logKernel(y[i]!, mu, wt[i]!);
+    }
+    return { resDev, aic };
   }
 
   /**
-   * PIRLS at theta. With `beta` given, only u is updated (stage 2); with beta null, beta is updated with u
-   * (stage 1, the nAGQ = 0 objective). Returns the Laplace deviance and the factor at convergence.
+   * PIRLS at theta from lp0 as lme4's pwrssUpdate: with `beta` given only u is updated (stage 2), with beta
+   * null beta is updated with u (stage 1). Each step factors at the current weights, solves, and moves to
+   * the solution (halving towards the previous iterate while the penalised deviance rises); it stops when
+   * the relative change of sum(devResid) + ||u||^2 is below the tolerance.
    */
-  run(theta: number[], betaIn: Float64Array | null): { dev: number; beta: Float64Array; pls: BlockedPls; u: Float64Array } {
+  private pirls(theta: number[], betaIn: Float64Array | null): PirlsResult {
     this.evals++;
-    const { n, x } = this;
-    const p = x.cols;
-    let beta: Float64Array = betaIn ?? new Float64Array(p);
-    let u: Float64Array = Float64Array.from(this.u);
-    const pls = betaIn ? this.plsU : this.plsUB;
+    const uOnly = betaIn !== null;
+    const pls = uOnly ? this.plsU : this.plsUB;
     const T = thetaToFactors(this.terms, theta);
-    const lambda = (uu: Float64Array) => lambdaTimes(this.terms, T, uu);
-    const fixedOf = (bb: Float64Array) => this.eta(bb, new Float64Array(u.length));
-    const penalised = (uu: Float64Array, bb: Float64Array) => {
-      const eta = this.eta(bb, lambda(uu));
-      let s = 0;
-      for (const v of uu) s += v * v;
-      return { eta, pdev: this.state(eta, fixedOf(bb)).dev + s };
+    const fixedU = this.fixedPart(betaIn);
+    const offsetOnly = this.fixedPart(null);
+    const q = this.plsU.q1 + this.plsU.q2;
+    const tol = this.mode === 'glmer' ? TOL_GLMER : TOL_EXACT;
+    const state = (u: Float64Array, beta: Float64Array) => {
+      const eta = this.linearPredictor(uOnly ? fixedU : this.fixedPart(beta), lambdaTimes(this.terms, T, u));
+      let uu = 0;
+      for (const v of u) uu += v * v;
+      return { eta, uu, pdev: this.deviances(eta).resDev + uu };
     };
-    let cur = penalised(u, beta);
-    for (let it = 0; it < 60; it++) {
-      const fixedPart = betaIn ? fixedOf(beta) : this.frame.offset ?? new Float64Array(n);
-      const { w, z } = this.state(cur.eta, fixedPart);
+    let eta = this.lp0;
+    let u: Float64Array = new Float64Array(q);
+    let beta: Float64Array = betaIn ?? new Float64Array(this.x.cols);
+    let oldPdev = Number.MAX_VALUE;
+    let ldL2 = 0;
+    let wFactored: Float64Array = new Float64Array(0);
+    let converged = false;
+    let cur = { eta, uu: 0, pdev: oldPdev };
+    for (let it = 0; it < MAX_IT && !converged; it++) {
+      const { w, z } = this.working(eta, uOnly ? fixedU : offsetOnly);
       pls.setValues(z, w);
-      pls.factor(theta);
+      wFactored = w;
+      ldL2 = pls.factor(theta).ldL2;
       const sol = pls.solve();
       const u0 = u;
       const b0 = beta;
-      let step = 1;
-      let next = penalised(sol.u, betaIn ? beta : sol.beta);
-      let nu = sol.u;
-      let nb = betaIn ? beta : sol.beta;
-      while (next.pdev > cur.pdev + 1e-10 * Math.abs(cur.pdev) && step > 1e-4) {
-        step /= 2;
-        nu = u0.map((v, i) => v + step * (sol.u[i]! - v));
-        nb = betaIn ? beta : b0.map((v, i) => v + step * (sol.beta[i]! - v));
-        next = penalised(nu, nb);
+      u = sol.u;
+      if (!uOnly) beta = sol.beta;
+      cur = state(u, beta);
+      if (Math.abs((oldPdev - cur.pdev) / cur.pdev) < tol) converged = true;
+      else {
+        // step halving towards the previous iterate while the penalised deviance rises (or is NaN)
+        for (let k = 0; k < MAX_HALVINGS && !(cur.pdev <= oldPdev); k++) {
+          u = u.map((v, i) => (v + u0[i]!) / 2);
+          if (!uOnly) beta = beta.map((v, i) => (v + b0[i]!) / 2);
+          cur = state(u, beta);
+        }
+        if (Number.isNaN(cur.pdev)) throw new PirlsError('PIRLS: the penalised deviance is NaN');
+        if (cur.pdev - oldPdev > tol) throw new PirlsError('PIRLS: step halvings failed to reduce the penalised deviance');
+        oldPdev = cur.pdev;
       }
-      const change = cur.pdev - next.pdev;
-      u = nu;
-      beta = nb;
-      cur = next;
-      if (Math.abs(change) < 1e-11 * (1 + Math.abs(cur.pdev))) break;
+      eta = cur.eta;
     }
-    // factor at the converged weights for log|L|^2
-    const { w, z, dev } = this.state(cur.eta, betaIn ? fixedOf(beta) : this.frame.offset ?? new Float64Array(n));
-    pls.setValues(z, w);
-    const f = pls.factor(theta);
-    let uu = 0;
-    for (const v of u) uu += v * v;
-    this.u = u;
-    return { dev: dev + uu + f.ldL2, beta, pls, u };
+    if (!converged) throw new PirlsError(`PIRLS did not converge in ${MAX_IT} iterations`);
+    if (this.mode === 'exact') {
+      // factor at the converged weights
+      const { w, z } = this.working(eta, uOnly ? fixedU : offsetOnly);
+      pls.setValues(z, w);
+      wFactored = w;
+      ldL2 = pls.factor(theta).ldL2;
+    }
+    return { dev: this.deviances(eta).aic + cur.uu + ldL2, u, beta, eta, pls, w: wFactored };
   }
 }
 
-/** Fits a binomial or Poisson GLMM by Laplace (two-stage optimisation as glmer). */
-export function estimateGlmm(terms: ReTerm[], x: F64Matrix, frame: ModelFrame, family: GlmmFamily): GlmmEstimate {
-  const pirls = new Pirls(terms, x, frame, family);
+/** f(x), or Infinity where PIRLS or the factorisation fails (the optimiser then steps back). */
+function orInfinity(f: () => number): number {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof PlsError || e instanceof PirlsError) return Infinity;
+    throw e;
+  }
+}
+
+/** lme4's boundary.tol: a theta this close to its lower bound is tried at the bound. */
+const BOUNDARY_TOL = 1e-5;
+/** deriv12's step */
+const HESSIAN_STEP = 1e-4;
+
+/**
+ * Fits a binomial or Poisson GLMM by Laplace, with glmer's two stages. Cost: the evaluations of both
+ * optimisations plus 1 + 2 d^2 for the Hessian (d = #theta + p), each a PIRLS run.
+ */
+export function estimateGlmm(terms: ReTerm[], x: F64Matrix, frame: ModelFrame, family: GlmmFamily, opts: GlmmOptions = {}): GlmmEstimate {
+  const dev = new LaplaceDeviance(terms, x, frame, family, opts.laplace ?? 'glmer');
   const lower = thetaLower(terms);
   const nt = lower.length;
-  const safe = (g: () => number) => {
-    try {
-      return g();
-    } catch (e) {
-      if (e instanceof PlsError) return Infinity;
-      throw e;
-    }
-  };
+  const messages: string[] = [];
   // stage 1: theta only, beta inside PIRLS
-  const s1 = minimizeModelBased((th) => safe(() => pirls.run(th, null).dev), thetaStart(terms), { lower, rhoEnd: 1e-5 });
-  const beta1 = pirls.run(s1.x, null).beta;
+  const s1 = dev.optimizeStage1();
   // stage 2: (theta, beta) jointly, u alone in PIRLS
-  const stage2 = (v: number[]) => safe(() => pirls.run(v.slice(0, nt), Float64Array.from(v.slice(nt))).dev);
-  const start = s1.x.concat(Array.from(beta1));
-  const s2 = minimizeModelBased(stage2, start, { lower: lower.concat(Array.from(beta1, () => -Infinity)), rhoBeg: 0.05, rhoEnd: 1e-6 });
-  const theta = s2.x.slice(0, nt).map((v, i) => (lower[i] === 0 && v < 1e-10 ? 0 : v));
-  const beta = Float64Array.from(s2.x.slice(nt));
-  // vcov(beta) from the Hessian of the stage-2 deviance
-  const H = hessian(stage2, theta.concat(Array.from(beta)));
-  const d = nt + beta.length;
-  const Vfull = invertSymmetric(H.map((v) => v / 2), d);
+  const stage2 = (v: number[]) => orInfinity(() => dev.stage2(v));
+  const start = s1.theta.concat(Array.from(s1.beta));
+  const s2 = minimizeModelBased(stage2, start, { lower: lower.concat(Array.from(s1.beta, () => -Infinity)), rhoBeg: 0.05, rhoEnd: 1e-7 });
+  // vcov(beta) from the Hessian of the stage-2 deviance at the optimum (before the boundary check, as lme4)
+  const H = centralHessian(stage2, s2.x, HESSIAN_STEP, s2.f);
+  let par = s2.x;
+  let fval = s2.f;
+  // boundary check (lme4's check.boundary): theta within BOUNDARY_TOL of 0 is tried at 0
+  for (let i = 0; i < nt; i++) {
+    if (lower[i] === 0 && par[i]! > 0 && par[i]! < BOUNDARY_TOL) {
+      const at0 = par.slice();
+      at0[i] = 0;
+      const f0 = stage2(at0);
+      if (f0 < fval) {
+        par = at0;
+        fval = f0;
+      }
+    }
+  }
+  const theta = par.slice(0, nt);
+  const beta = Float64Array.from(par.slice(nt));
+  const fin = dev.stage2State(par);
   const p = beta.length;
-  const vcov = new Float64Array(p * p);
-  for (let a = 0; a < p; a++) for (let c = 0; c < p; c++) vcov[a + c * p] = Vfull[nt + a + (nt + c) * d]!;
-  const fin = pirls.run(theta, beta);
+  let vcov = hessianVcov(H, nt, p);
+  if (!vcov) {
+    messages.push('variance-covariance matrix computed from finite-difference Hessian is not positive definite: falling back to var-cov estimated from RX');
+    vcov = dev.unscaledVcov(theta, fin);
+  }
   return {
-    pls: fin.pls, theta, beta, u: fin.u, b: fin.pls.lambdaTimes(fin.u), logLik: -fin.dev / 2, vcov,
-    evals: s1.evals + s2.evals, converged: s1.converged && s2.converged,
+    pls: fin.pls, theta, beta, u: fin.u, b: fin.pls.lambdaTimes(fin.u), logLik: -fval / 2, vcov,
+    evals: s1.evals + s2.evals, converged: s1.converged && s2.converged, messages,
   };
+}
+
+/**
+ * vcov(beta) = the beta block of (H / 2)^{-1} (H: Hessian of the deviance -2 log L in (theta, beta), d x d
+ * with d = nt + p), symmetrised as vcov.merMod does; null when H is singular or the block is not positive
+ * definite. O(d^3).
+ */
+function hessianVcov(H: Float64Array, nt: number, p: number): Float64Array | null {
+  const d = nt + p;
+  let Hinv: Float64Array;
+  try {
+    Hinv = invertSymmetric(H, d);
+  } catch {
+    return null;
+  }
+  const v = new Float64Array(p * p);
+  for (let a = 0; a < p; a++) for (let c = 0; c < p; c++) v[a + c * p] = Hinv[nt + a + (nt + c) * d]! + Hinv[nt + c + (nt + a) * d]!;
+  return potrfLowerInPlace(Float64Array.from(v), p) < 0 ? v : null;
 }

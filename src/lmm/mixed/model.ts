@@ -4,7 +4,7 @@
 import { normalSurvival, tSurvival2 } from '../../stats/distributions.js';
 import { buildReTerms, dropRankDeficient, modelMatrix, type ReTerm } from './design.js';
 import { parseFormula, type ParsedFormula } from './formula.js';
-import { estimateGlmm, type GlmmFamily } from './glmm.js';
+import { estimateGlmm, type GlmmFamily, type LaplaceMode } from './glmm.js';
 import { kenwardRogerDf } from './kenward-roger.js';
 import { estimateLmm } from './lmm.js';
 import { buildModelFrame, DataError, type DataInput, type ModelFrame } from './model-frame.js';
@@ -21,6 +21,8 @@ export interface FitOptions {
   REML?: boolean;
   /** denominator df of the fixed-effects t tests (gaussian only; default satterthwaite) */
   ddf?: DdfMethod;
+  /** GLMM Laplace deviance: 'glmer' (default, lme4's numbers) or 'exact' (see glmm.ts) */
+  laplace?: LaplaceMode;
 }
 
 /** A fixed-effects row: estimate, standard error, df (Infinity: z test for GLMMs), t (or z) and p. */
@@ -174,7 +176,7 @@ export function fit(data: DataInput, formula: string | ParsedFormula, options: F
     }, est.sigma);
   }
 
-  const est = estimateGlmm(m.terms, m.x, m.frame, family);
+  const est = estimateGlmm(m.terms, m.x, m.frame, family, { laplace: options.laplace });
   const vcov = est.vcov;
   const fixef = m.xNames.map((term, j) => {
     const se = Math.sqrt(vcov[j + j * p]!);
@@ -187,7 +189,7 @@ export function fit(data: DataInput, formula: string | ParsedFormula, options: F
     formula: m.parsed.text, family, REML: false, ddf: 'residual', nobs: n, ngrps, theta: est.theta, sigma: 1, fixef, vcov,
     varcorr: varCorrRows(m.terms, est.theta, 1, false), REMLcrit: null, deviance: -2 * est.logLik, logLik: est.logLik, npar,
     AIC: -2 * est.logLik + 2 * npar, BIC: -2 * est.logLik + npar * Math.log(n), converged: est.converged,
-    singular: isSingular(m.terms, est.theta), evals: est.evals, messages: m.messages, internals,
+    singular: isSingular(m.terms, est.theta), evals: est.evals, messages: m.messages.concat(est.messages), internals,
   }, 1);
 }
 

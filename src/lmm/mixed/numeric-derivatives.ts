@@ -54,6 +54,35 @@ export function hessian(f: (x: number[]) => number, x: readonly number[], rel = 
   return H;
 }
 
+/**
+ * Hessian of f at x by plain central differences with one absolute step `delta` in every coordinate, as
+ * lme4's deriv12 (which glmer's vcov uses, delta = 1e-4):
+ *   H_jj = (f(x + delta e_j) - 2 f(x) + f(x - delta e_j)) / delta^2,
+ *   H_ij = (f(x + delta e_i + delta e_j) - f(x + delta e_i - delta e_j) - f(x - delta e_i + delta e_j)
+ *           + f(x - delta e_i - delta e_j)) / (2 delta)^2.
+ * Error O(delta^2) plus rounding |f| eps / delta^2. d x d column-major; cost 2 d^2 evaluations (1 more
+ * without fx).
+ */
+export function centralHessian(f: (x: number[]) => number, x: readonly number[], delta: number, fx = f(x.slice())): Float64Array {
+  const d = x.length;
+  if (!(delta > 0)) throw new RangeError(`centralHessian: step must be positive, got ${delta}`);
+  const H = new Float64Array(d * d);
+  const at = (i: number, si: number, j: number, sj: number): number => {
+    const y = x.slice();
+    y[i]! += si * delta;
+    y[j]! += sj * delta;
+    return f(y);
+  };
+  for (let j = 0; j < d; j++) {
+    H[j + j * d] = (at(j, 1, j, 0) - 2 * fx + at(j, -1, j, 0)) / (delta * delta);
+    for (let i = 0; i < j; i++) {
+      const v = (at(i, 1, j, 1) - at(i, 1, j, -1) - at(i, -1, j, 1) + at(i, -1, j, -1)) / (4 * delta * delta);
+      H[i + j * d] = H[j + i * d] = v;
+    }
+  }
+  return H;
+}
+
 /** Jacobian of a vector function g: R^d -> R^k, returned as k x d column-major. Cost 6 d evaluations. */
 export function jacobian(g: (x: number[]) => Float64Array, x: readonly number[], rel = 1e-3): Float64Array[] {
   const out: Float64Array[] = [];
