@@ -1,13 +1,24 @@
 /**
- * Symmetric matrix-vector product over the lower triangle (BLAS dsymv, lower) as a WebAssembly SIMD128
- * module, for the Householder tridiagonalisation in eigh, where it is the one step that cannot be blocked.
+ * The matrix-vector steps of the Householder tridiagonalisation in eigh (kernels/cpu/eigh.ts), the part of
+ * LAPACK dsytrd/dlatrd that cannot be blocked, as one WebAssembly SIMD128 module over the eigh workspace
+ * (a shared memory, so that the workspace's trailing updates can also run on the worker pool). Matrices are
+ * column-major f64 at byte addresses with leading dimension ldBytes; vectors are contiguous f64.
  *
- * Export `symv(aPtr, ldBytes, s0, n, xPtr, pPtr)`: p[s0:n] += A[s0:n, s0:n] x[s0:n] reading only entries
- * i >= j of the column-major A at byte address aPtr; x and p are f64 arrays at byte addresses xPtr, pPtr
- * indexed like A's rows. One pass over each column j: p[j+1:n] += A[j+1:n, j] x_j (axpy) and
- * p_j += A[j:n, j] . x[j:n] (dot), two rows per f64x2 step. Cost 2 (n - s0)^2 flops.
+ * - `symv(aPtr, ldBytes, s0, n, xPtr, pPtr)` (BLAS dsymv, lower): p[s0:n] += A[s0:n, s0:n] x[s0:n], reading
+ *   only entries i >= j; x and p are indexed like A's rows. One pass over each column j:
+ *   p[j+1:n] += A[j+1:n, j] x_j (axpy) and p_j += A[j:n, j] . x[j:n] (dot), two rows per f64x2 step.
+ *   Cost 2 (n - s0)^2 flops.
+ * - `gemvT(xPtr, ldBytes, len, t, vPtr, outPtr)`: out[0:t] = X[0:len, 0:t]^T v[0:len]. Cost 2 len t flops.
+ * - `gemvN(xPtr, ldBytes, len, t, cPtr, yPtr)`: y[0:len] += X[0:len, 0:t] c[0:t], column by column.
+ *   Cost 2 len t flops.
+ * Each dot product sums two interleaved f64x2 lanes (even and odd rows), then the lanes, then an odd last row.
  */
-import { assemble, Code, F64, I32, V128 } from './assembler.js';
+import { assemble, Code, F64, I32, V128, type ValType } from './wasm/assembler.js';
+
+/** Pushes base + 8 idx (a byte address) on the stack. */
+function address(c: Code, base: number, idx: number): void {
+  c.get(base).get(idx).i32(3).i32Shl().i32Add();
+}
 
 function symv(): Code {
   const APTR = 0, LD = 1, S0 = 2, N = 3, XPTR = 4, PPTR = 5;
@@ -15,39 +26,98 @@ function symv(): Code {
   const j = c.local(I32), i = c.local(I32), col = c.local(I32);
   const xj = c.local(F64), acc = c.local(F64), aij = c.local(F64);
   const xjv = c.local(V128), accv = c.local(V128), av = c.local(V128);
-  const addr = (base: number, idx: number): void => {
-    c.get(base).get(idx).i32(3).i32Shl().i32Add();
-  };
   c.get(S0).set(j);
   c.block().loop(); // columns
   c.get(j).get(N).i32GeS().brIf(1);
   c.get(APTR).get(j).get(LD).i32Mul().i32Add().set(col);
-  addr(XPTR, j); c.f64Load().set(xj);
+  address(c, XPTR, j); c.f64Load().set(xj);
   c.get(xj).f64x2Splat().set(xjv);
-  addr(col, j); c.f64Load().get(xj).f64Mul().set(acc);
+  address(c, col, j); c.f64Load().get(xj).f64Mul().set(acc);
   c.v128Zero().set(accv);
   c.get(j).i32(1).i32Add().set(i);
   c.block().loop(); // row pairs
   c.get(i).i32(2).i32Add().get(N).i32GtS().brIf(1);
-  addr(col, i); c.v128Load().set(av);
-  addr(PPTR, i); addr(PPTR, i); c.v128Load().get(av).get(xjv).f64x2Mul().f64x2Add().v128Store();
-  c.get(accv).get(av); addr(XPTR, i); c.v128Load().f64x2Mul().f64x2Add().set(accv);
+  address(c, col, i); c.v128Load().set(av);
+  address(c, PPTR, i); address(c, PPTR, i); c.v128Load().get(av).get(xjv).f64x2Mul().f64x2Add().v128Store();
+  c.get(accv).get(av); address(c, XPTR, i); c.v128Load().f64x2Mul().f64x2Add().set(accv);
   c.get(i).i32(2).i32Add().set(i).br(0);
   c.end().end();
   // Odd last row.
   c.block();
   c.get(i).get(N).i32GeS().brIf(0);
-  addr(col, i); c.f64Load().set(aij);
-  addr(PPTR, i); addr(PPTR, i); c.f64Load().get(aij).get(xj).f64Mul().f64Add().f64Store();
-  c.get(acc).get(aij); addr(XPTR, i); c.f64Load().f64Mul().f64Add().set(acc);
+  address(c, col, i); c.f64Load().set(aij);
+  address(c, PPTR, i); address(c, PPTR, i); c.f64Load().get(aij).get(xj).f64Mul().f64Add().f64Store();
+  c.get(acc).get(aij); address(c, XPTR, i); c.f64Load().f64Mul().f64Add().set(acc);
   c.end();
-  addr(PPTR, j); addr(PPTR, j); c.f64Load().get(acc).get(accv).f64x2ExtractLane(0).f64Add().get(accv).f64x2ExtractLane(1).f64Add().f64Add().f64Store();
+  address(c, PPTR, j); address(c, PPTR, j); c.f64Load().get(acc).get(accv).f64x2ExtractLane(0).f64Add().get(accv).f64x2ExtractLane(1).f64Add().f64Add().f64Store();
   c.get(j).i32(1).i32Add().set(j).br(0);
   c.end().end();
   return c;
 }
 
-/** Module bytes; it imports `env.memory`. */
-export function symvKernelBytes(): Uint8Array {
-  return assemble([{ name: 'symv', params: [I32, I32, I32, I32, I32, I32], code: symv() }], { minPages: 1, maxPages: 65536, shared: false });
+function gemvT(): Code {
+  const XPTR = 0, LD = 1, LEN = 2, T = 3, VPTR = 4, OUT = 5;
+  const c = new Code(6);
+  const q = c.local(I32), i = c.local(I32), col = c.local(I32);
+  const acc = c.local(F64), accv = c.local(V128);
+  c.i32(0).set(q);
+  c.block().loop(); // columns
+  c.get(q).get(T).i32GeS().brIf(1);
+  c.get(XPTR).get(q).get(LD).i32Mul().i32Add().set(col);
+  c.v128Zero().set(accv);
+  c.f64Const(0).set(acc);
+  c.i32(0).set(i);
+  c.block().loop(); // row pairs
+  c.get(i).i32(2).i32Add().get(LEN).i32GtS().brIf(1);
+  c.get(accv); address(c, col, i); c.v128Load(); address(c, VPTR, i); c.v128Load().f64x2Mul().f64x2Add().set(accv);
+  c.get(i).i32(2).i32Add().set(i).br(0);
+  c.end().end();
+  c.block(); // odd last row
+  c.get(i).get(LEN).i32GeS().brIf(0);
+  address(c, col, i); c.f64Load(); address(c, VPTR, i); c.f64Load().f64Mul().set(acc);
+  c.end();
+  address(c, OUT, q);
+  c.get(accv).f64x2ExtractLane(0).get(accv).f64x2ExtractLane(1).f64Add().get(acc).f64Add().f64Store();
+  c.get(q).i32(1).i32Add().set(q).br(0);
+  c.end().end();
+  return c;
+}
+
+function gemvN(): Code {
+  const XPTR = 0, LD = 1, LEN = 2, T = 3, CPTR = 4, YPTR = 5;
+  const c = new Code(6);
+  const q = c.local(I32), i = c.local(I32), col = c.local(I32);
+  const cq = c.local(F64), cqv = c.local(V128);
+  c.i32(0).set(q);
+  c.block().loop(); // columns
+  c.get(q).get(T).i32GeS().brIf(1);
+  c.get(XPTR).get(q).get(LD).i32Mul().i32Add().set(col);
+  address(c, CPTR, q); c.f64Load().set(cq);
+  c.get(cq).f64x2Splat().set(cqv);
+  c.i32(0).set(i);
+  c.block().loop(); // row pairs
+  c.get(i).i32(2).i32Add().get(LEN).i32GtS().brIf(1);
+  address(c, YPTR, i); address(c, YPTR, i); c.v128Load(); address(c, col, i); c.v128Load().get(cqv).f64x2Mul().f64x2Add().v128Store();
+  c.get(i).i32(2).i32Add().set(i).br(0);
+  c.end().end();
+  c.block(); // odd last row
+  c.get(i).get(LEN).i32GeS().brIf(0);
+  address(c, YPTR, i); address(c, YPTR, i); c.f64Load(); address(c, col, i); c.f64Load().get(cq).f64Mul().f64Add().f64Store();
+  c.end();
+  c.get(q).i32(1).i32Add().set(q).br(0);
+  c.end().end();
+  return c;
+}
+
+/** Module bytes; it imports a shared `env.memory`. */
+export function eighKernelBytes(): Uint8Array {
+  const params: ValType[] = [I32, I32, I32, I32, I32, I32];
+  return assemble(
+    [
+      { name: 'symv', params, code: symv() },
+      { name: 'gemvT', params, code: gemvT() },
+      { name: 'gemvN', params, code: gemvN() },
+    ],
+    { minPages: 1, maxPages: 65536, shared: true },
+  );
 }

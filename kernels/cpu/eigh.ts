@@ -1,7 +1,7 @@
 /**
  * Symmetric eigendecomposition on the cpu, f64: A = V diag(w) V^T, w ascending, V orthonormal.
  * As LAPACK dsyevd: blocked Householder tridiagonalisation Q^T A Q = T (dsytrd, lower; half its flops in
- * products, the other half in a wasm SIMD symv), eigenpairs T = Z diag(w) Z^T by divide and conquer
+ * products, the other half in wasm SIMD matrix-vector kernels, kernels/cpu/eigh-kernel.ts), eigenpairs T = Z diag(w) Z^T by divide and conquer
  * (kernels/cpu/tridiagonal-eigen.ts; dstedc), then V = Q Z applied in blocked compact-WY form (dormtr).
  * Backward stable: ||A V - V diag(w)|| and ||V^T V - I|| are O(n eps ||A||). Cost about 4/3 n^3 (reduction)
  * + at most 4/3 n^3 (divide and conquer, less with deflation) + 2 n^3 (back-transformation) flops.
@@ -12,10 +12,10 @@
 import { KernelError, type EighResult } from '../backend.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../matrix.js';
 import { checkSquare } from '../validate.js';
+import { eighKernelBytes } from './eigh-kernel.js';
 import { runProducts, runProductsWith, sharedF64, type Products, type StridedProduct } from './eigh-products.js';
 import { tridiagonalEigen } from './tridiagonal-eigen.js';
 import { wasm, type WasmModule } from './wasm/runtime.js';
-import { symvKernelBytes } from './wasm/symv-kernel.js';
 
 /** Eigenvalues ascending and orthonormal eigenvectors of the symmetric A (only its lower triangle is read). */
 export function cpuEigh(a: F64Matrix): EighResult {
@@ -34,7 +34,8 @@ function* eighSteps(a: F64Matrix): Products<EighResult> {
   const n = checkSquare('eigh', 'cpu', a);
   const ld = Math.max(1, n);
   const w = new Float64Array(n);
-  const { a: work, p, symv } = eighWorkspace(n);
+  const ws = eighWorkspace(n);
+  const work = ws.a;
   // Scale by a power of two (exact) to max |a_ij| in [1, 2): no overflow or underflow at any magnitude,
   // subnormal inputs included (two factors, since 2^-e alone overflows for e < -1023).
   let amax = 0;
@@ -45,7 +46,7 @@ function* eighSteps(a: F64Matrix): Products<EighResult> {
   const e = new Float64Array(n);
   const tau = new Float64Array(n);
   const z = sharedF64(n * n);
-  yield* tridiagonalise(work, p, symv, n, w, e, tau);
+  yield* tridiagonalise(ws, n, w, e, tau);
   yield* tridiagonalEigen(w, e, n, z, `A ${shapeOf(a)}`);
   yield* backTransform(work, n, tau, z);
   const v = f64Matrix(n, n);
@@ -77,29 +78,52 @@ function scaledNorm(x: Float64Array, off: number, len: number): number {
   return scale * Math.sqrt(s);
 }
 
-/** p[s0:n] = A[s0:n, s0:n] a[xOff + s0 : xOff + n] over the lower triangle of the workspace matrix. */
-type Symv = (s0: number, xOff: number) => void;
+/** One export of the eigh kernel module (kernels/cpu/eigh-kernel.ts): six i32 arguments, byte addresses. */
+type Kernel = (p0: number, p1: number, p2: number, p3: number, p4: number, p5: number) => void;
 
-let symvModule: WasmModule | undefined;
+/** The tridiagonalisation's arrays, all in one shared wasm memory, and the kernels over it. */
+interface Workspace {
+  /** The n x n working matrix (lower triangle), then the reflectors' vectors. */
+  a: Float64Array;
+  /** The symv output. */
+  p: Float64Array;
+  /** The panel's V and W (n x NB each). */
+  vb: Float64Array;
+  wb: Float64Array;
+  /** Two NB-vectors of scratch. */
+  c: Float64Array;
+  symv: Kernel;
+  gemvT: Kernel;
+  gemvN: Kernel;
+}
 
-/**
- * The n x n working matrix and the symv output vector, both in a fresh wasm memory of the symv kernel
- * (released with the call): a = f64[0 : n^2], p = f64[n^2 : n^2 + n].
- */
-function eighWorkspace(n: number): { a: Float64Array; p: Float64Array; symv: Symv } {
-  symvModule ??= new wasm.Module(symvKernelBytes());
-  const memory = new wasm.Memory({ initial: Math.max(1, Math.ceil(((n * n + n) * 8) / 65536)), maximum: 65536 });
-  const kernel = new wasm.Instance(symvModule, { env: { memory } }).exports.symv as (aPtr: number, ld: number, s0: number, n: number, xPtr: number, pPtr: number) => void;
-  const all = new Float64Array(memory.buffer, 0, n * n + n);
-  const p = all.subarray(n * n);
+let eighModule: WasmModule | undefined;
+
+/** A fresh workspace for order n (a shared wasm memory of exactly the size needed, released with the call). */
+function eighWorkspace(n: number): Workspace {
+  eighModule ??= new wasm.Module(eighKernelBytes());
+  const len = n * n + n + 2 * n * NB + 2 * NB;
+  const pages = Math.max(1, Math.ceil((len * 8) / 65536));
+  const memory = new wasm.Memory({ initial: pages, maximum: pages, shared: true });
+  const ex = new wasm.Instance(eighModule, { env: { memory } }).exports;
+  const all = new Float64Array(memory.buffer, 0, len);
+  let off = 0;
+  const take = (k: number): Float64Array => all.subarray(off, (off += k));
   return {
-    a: all.subarray(0, n * n),
-    p,
-    symv: (s0, xOff) => {
-      p.fill(0, s0, n);
-      kernel(0, n * 8, s0, n, xOff * 8, n * n * 8);
-    },
+    a: take(n * n), p: take(n), vb: take(n * NB), wb: take(n * NB), c: take(2 * NB),
+    symv: ex.symv as Kernel, gemvT: ex.gemvT as Kernel, gemvN: ex.gemvN as Kernel,
   };
+}
+
+/** Byte address of x[i] in the workspace memory. */
+function at(x: Float64Array, i: number): number {
+  return x.byteOffset + 8 * i;
+}
+
+/** p[s0:n] = A[s0:n, s0:n] a[col + s0 : col + n] over the lower triangle of the working matrix. */
+function symvAt(ws: Workspace, n: number, s0: number, col: number): void {
+  ws.p.fill(0, s0, n);
+  ws.symv(at(ws.a, 0), 8 * n, s0, n, at(ws.a, col), at(ws.p, 0));
 }
 
 /**
@@ -130,9 +154,9 @@ function reflector(a: Float64Array, n: number, k: number, e: Float64Array): numb
  * the panel the trailing matrix takes one rank-2NB update (two lower-triangle products). Small trailing
  * matrices finish unblocked (symv + syr2 per step).
  */
-function* tridiagonalise(a: Float64Array, p: Float64Array, symv: Symv, n: number, d: Float64Array, e: Float64Array, tau: Float64Array): Products<void> {
-  const vb = new Float64Array(n * NB);
-  const wb = new Float64Array(n * NB);
+function* tridiagonalise(ws: Workspace, n: number, d: Float64Array, e: Float64Array, tau: Float64Array): Products<void> {
+  const { a, p, vb, wb, c } = ws;
+  const ld = 8 * n;
   let k0 = 0;
   for (; n - k0 >= 3 * NB; k0 += NB) {
     vb.fill(0);
@@ -140,11 +164,15 @@ function* tridiagonalise(a: Float64Array, p: Float64Array, symv: Symv, n: number
     for (let t = 0; t < NB; t++) {
       const i = k0 + t;
       const col = i * n;
-      // Step 1: bring column i up to date with the panel's earlier reflectors.
-      for (let q = 0; q < t; q++) {
-        const wi = wb[i + q * n]!, vi = vb[i + q * n]!;
-        const cq = q * n;
-        for (let r = i; r < n; r++) a[col + r] -= vb[cq + r]! * wi + wb[cq + r]! * vi;
+      // Step 1: bring column i up to date with the panel's earlier reflectors:
+      // a[i:n, i] -= V[i:n, 0:t] W[i, 0:t]^T + W[i:n, 0:t] V[i, 0:t]^T.
+      if (t > 0) {
+        for (let q = 0; q < t; q++) {
+          c[q] = -wb[i + q * n]!;
+          c[NB + q] = -vb[i + q * n]!;
+        }
+        ws.gemvN(at(vb, i), ld, n - i, t, at(c, 0), at(a, col + i));
+        ws.gemvN(at(wb, i), ld, n - i, t, at(c, NB), at(a, col + i));
       }
       d[i] = a[col + i]!;
       // Step 2: reflector, copied into the panel's V.
@@ -154,16 +182,17 @@ function* tridiagonalise(a: Float64Array, p: Float64Array, symv: Symv, n: number
       const ct = t * n;
       for (let r = i + 1; r < n; r++) vb[ct + r] = a[col + r]!;
       // Step 3: p = A22 v - V (W^T v) - W (V^T v), then w = tau p - (tau^2/2)(p.v) v.
-      symv(i + 1, col);
-      for (let q = 0; q < t; q++) {
-        const cq = q * n;
-        let x1 = 0, x2 = 0;
-        for (let r = i + 1; r < n; r++) {
-          const v = a[col + r]!;
-          x1 += wb[cq + r]! * v;
-          x2 += vb[cq + r]! * v;
+      symvAt(ws, n, i + 1, col);
+      if (t > 0) {
+        const len = n - i - 1;
+        ws.gemvT(at(wb, i + 1), ld, len, t, at(a, col + i + 1), at(c, 0));
+        ws.gemvT(at(vb, i + 1), ld, len, t, at(a, col + i + 1), at(c, NB));
+        for (let q = 0; q < t; q++) {
+          c[q] = -c[q]!;
+          c[NB + q] = -c[NB + q]!;
         }
-        for (let r = i + 1; r < n; r++) p[r] -= vb[cq + r]! * x1 + wb[cq + r]! * x2;
+        ws.gemvN(at(vb, i + 1), ld, len, t, at(c, 0), at(p, i + 1));
+        ws.gemvN(at(wb, i + 1), ld, len, t, at(c, NB), at(p, i + 1));
       }
       let pv = 0;
       for (let r = i + 1; r < n; r++) {
@@ -187,7 +216,7 @@ function* tridiagonalise(a: Float64Array, p: Float64Array, symv: Symv, n: number
     if (t === 0) continue;
     // p = tau A22 v; w = p - (tau/2)(p.v) v; A22 -= v w^T + w v^T (lower).
     const s0 = k + 1;
-    symv(s0, col);
+    symvAt(ws, n, s0, col);
     let pv = 0;
     for (let i = s0; i < n; i++) {
       p[i] *= t;
