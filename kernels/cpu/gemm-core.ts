@@ -6,18 +6,20 @@
  * Large products run the GotoBLAS loop nest: for each NC-column panel of C, for each KC-deep slice, pack
  * op(B) into NR-column micro-panels, then for each MC-row block pack op(A) into MR-row micro-panels and run
  * the WebAssembly SIMD macro-kernel (kernels/cpu/wasm/gemm-kernel.ts), which accumulates into a copy of
- * C's NC-column panel held in wasm memory (copied in and out with memcpy; alpha is folded into the packed
- * op(A), so alpha op(A) op(B) sums the products alpha a_ip b_pj). Small products run plain
- * loops. The functions {@link gemmBlocked}, {@link packA} and {@link packB} are self-contained (they
- * reference nothing outside their arguments and each other) because the worker pool ships their source
- * text to its threads.
+ * C's NC-column panel held in wasm memory (copied in and out with memcpy), or into C itself when C lives in
+ * the kernel's memory ({@link kernelWorkspace}: potrf factors there). Alpha is folded into the packed
+ * op(A), so alpha op(A) op(B) sums the products alpha a_ip b_pj. Small products run plain loops. The
+ * functions {@link kernelLayout}, {@link gemmBlocked}, {@link packA} and {@link packB} are self-contained
+ * (they reference nothing outside their arguments and each other) because the worker pool ships their
+ * source text to its threads.
  */
 import { gemmKernelBytes, MR, NR } from './wasm/gemm-kernel.js';
-import { wasm, type WasmMemory, type WasmModule } from './wasm/runtime.js';
+import { getFlag } from '../../src/flags.js';
+import { relaxedSimdAvailable, wasm, type WasmMemory, type WasmModule } from './wasm/runtime.js';
 
 /** A wasm kernel instance with its memory and blocking parameters (one per thread). */
 export interface GemmKernel {
-  macro: (mc: number, nc: number, kc: number, aPack: number, bPack: number, cPtr: number, ldcBytes: number, diag: number) => void;
+  macro: (mc: number, nc: number, kc: number, aPack: number, bPack: number, cPtr: number, ldcBytes: number, diag: number, scratch: number) => void;
   memory: WasmMemory;
   mr: number;
   nr: number;
@@ -29,8 +31,11 @@ export interface GemmKernel {
   nc: number;
 }
 
-/** Blocking chosen for 32-64 KiB L1 and 512 KiB+ L2: A block 256 KiB, B micro-panel 8 KiB. */
-export const BLOCKING = { mc: 128, kc: 256, nc: 256 } as const;
+/**
+ * Blocking chosen for 32-64 KiB L1, 512 KiB+ L2 and a shared L3: A block 256 KiB (L2), B micro-panel 8 KiB
+ * (L1), B slice 2 MiB (L3). Wide panels mean op(A) is packed once per 1024 columns of C.
+ */
+export const BLOCKING = { mc: 128, kc: 256, nc: 1024 } as const;
 
 /** Below this many multiply-adds (m n k), or with fewer than 8 rows or columns (matrix-vector shapes), the
  *  plain loops beat packing. */
@@ -47,9 +52,17 @@ export function instantiateGemmKernel(module: WasmModule, memory: WasmMemory): G
 
 let kernelModule: WasmModule | undefined;
 
-/** The compiled kernel module (structured-cloneable: worker threads instantiate it over their own memory). */
+/** Whether the product kernel fuses its multiply-adds (the `cpuFma` flag, read once, and runtime support). */
+export function gemmKernelFma(): boolean {
+  return getFlag('cpuFma') === 'auto' && relaxedSimdAvailable();
+}
+
+/**
+ * The compiled kernel module (structured-cloneable: worker threads instantiate it over their own memory,
+ * so every thread runs the same code and rounds the same way). Built on first use.
+ */
 export function gemmKernelModule(): WasmModule {
-  kernelModule ??= new wasm.Module(gemmKernelBytes());
+  kernelModule ??= new wasm.Module(gemmKernelBytes(gemmKernelFma()));
   return kernelModule;
 }
 
@@ -180,9 +193,22 @@ export function packB(
 }
 
 /**
+ * Byte offsets of the blocked product's buffers in a kernel's memory: the packed A block (MC x KC), the
+ * packed B slice (KC x NC), the partial-tile scratch (MR x NR), then the C panel, or the caller's workspace
+ * ({@link kernelWorkspace}), from `rest` on.
+ */
+export function kernelLayout(kern: GemmKernel): { a: number; b: number; scratch: number; rest: number } {
+  const b = kern.mc * kern.kc * 8;
+  const scratch = b + kern.kc * kern.nc * 8;
+  return { a: 0, b, scratch, rest: scratch + kern.mr * kern.nr * 8 };
+}
+
+/**
  * Blocked product through the wasm macro-kernel (see the file comment). `col0` is the global index of
  * column 0 of this C slice (a worker's share), used by `lowerOnly`: only global rows i >= global column.
- * Wasm memory layout (bytes): [A block MC*KC*8][B slice KC*NC*8][C panel mPad*NC*8].
+ * When C is a view of the kernel's own memory ({@link kernelWorkspace}) the kernel updates it in place;
+ * otherwise each NC-column panel of C is copied into the kernel's memory (rows from the first the triangle
+ * reaches) and back.
  */
 export function gemmBlocked(
   kern: GemmKernel,
@@ -192,44 +218,60 @@ export function gemmBlocked(
   c: Float64Array, cOff: number, ldc: number,
   lowerOnly: boolean, col0: number,
 ): void {
-  const { mr, nr, mc: MC, kc: KC, nc: NC } = kern;
-  const mPad = Math.ceil(m / mr) * mr;
-  const aBytes = 0;
-  const bBytes = MC * KC * 8;
-  const cBytes = bBytes + KC * NC * 8;
-  const need = cBytes + mPad * NC * 8;
-  const have = kern.memory.buffer.byteLength;
-  if (need > have) kern.memory.grow(Math.ceil((need - have) / 65536));
+  const { mr, mc: MC, kc: KC, nc: NC } = kern;
+  const layout = kernelLayout(kern);
+  const inPlace = c.buffer === kern.memory.buffer;
+  if (!inPlace) {
+    const need = layout.rest + m * Math.min(n, NC) * 8;
+    const have = kern.memory.buffer.byteLength;
+    if (need > have) kern.memory.grow(Math.ceil((need - have) / 65536));
+  }
   const f = new Float64Array(kern.memory.buffer);
-  const cPanel = cBytes / 8;
+  const panel = layout.rest / 8;
   for (let jc = 0; jc < n; jc += NC) {
     const nc = Math.min(NC, n - jc);
-    const ncPad = Math.ceil(nc / nr) * nr;
     const gcol = col0 + jc;
     // With lowerOnly, rows above this panel's first (global) column are never updated.
     const iStart = lowerOnly ? Math.max(0, Math.floor(gcol / mr) * mr) : 0;
     if (iStart >= m) continue;
-    // C[iStart:m, jc:jc+nc] into the panel (rows past m and columns past nc are scratch, never read back).
-    for (let j = 0; j < nc; j++) {
-      const cj = cOff + (jc + j) * ldc;
-      f.set(c.subarray(cj + iStart, cj + m), cPanel + j * mPad + iStart);
+    // C[0:m, jc:jc+nc] in the kernel's memory: in place, or C[iStart:m, ...] copied into the panel (ld m).
+    const cBase = inPlace ? c.byteOffset / 8 + cOff + jc * ldc : panel;
+    const cLd = inPlace ? ldc : m;
+    if (!inPlace) {
+      for (let j = 0; j < nc; j++) {
+        const cj = cOff + (jc + j) * ldc;
+        f.set(c.subarray(cj + iStart, cj + m), panel + j * m + iStart);
+      }
     }
     for (let pc = 0; pc < k; pc += KC) {
       const kc = Math.min(KC, k - pc);
-      packB(f, bBytes / 8, nr, nc, kc, b, bOff, ldb, transB, pc, jc);
+      packB(f, layout.b / 8, kern.nr, nc, kc, b, bOff, ldb, transB, pc, jc);
       for (let ic = iStart; ic < m; ic += MC) {
         const mc = Math.min(MC, m - ic);
-        const mcPad = Math.ceil(mc / mr) * mr;
-        packA(f, aBytes / 8, mr, mc, kc, alpha, a, aOff, lda, transA, ic, pc);
-        kern.macro(mcPad, ncPad, kc, aBytes, bBytes, cBytes + ic * 8, mPad * 8, lowerOnly ? ic - gcol : 1 << 29);
+        packA(f, layout.a / 8, mr, mc, kc, alpha, a, aOff, lda, transA, ic, pc);
+        kern.macro(mc, nc, kc, layout.a, layout.b, (cBase + ic) * 8, cLd * 8, lowerOnly ? ic - gcol : 1 << 29, layout.scratch);
       }
     }
-    // The panel back into C (with lowerOnly, only rows on or below the global diagonal).
-    for (let j = 0; j < nc; j++) {
-      const i0 = lowerOnly ? Math.max(iStart, gcol + j) : 0;
-      if (i0 >= m) continue;
-      const cj = cOff + (jc + j) * ldc;
-      c.set(f.subarray(cPanel + j * mPad + i0, cPanel + j * mPad + m), cj + i0);
+    if (!inPlace) {
+      for (let j = 0; j < nc; j++) {
+        const cj = cOff + (jc + j) * ldc;
+        c.set(f.subarray(panel + j * m + iStart, panel + j * m + m), cj + iStart);
+      }
     }
   }
+}
+
+/**
+ * A view of `length` f64 in this thread's kernel memory, past the blocked product's buffers: products whose
+ * C lies in it ({@link gemmStrided}) update C in place, without panel copies. The memory grows on demand,
+ * which detaches earlier views: the view is valid until the next call (products with C in place never grow
+ * it). Contents are unspecified.
+ */
+export function kernelWorkspace(length: number): Float64Array {
+  const kern = mainGemmKernel();
+  const off = kernelLayout(kern).rest;
+  const have = kern.memory.buffer.byteLength;
+  const need = off + length * 8;
+  if (need > have) kern.memory.grow(Math.ceil((need - have) / 65536));
+  return new Float64Array(kern.memory.buffer, off, length);
 }

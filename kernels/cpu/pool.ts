@@ -8,7 +8,7 @@
  * Idle workers are unref'd (an undisposed pool never holds the process open); dispose() terminates them.
  */
 import { Worker } from 'node:worker_threads';
-import { BLOCKING, gemmBlocked, gemmKernelModule, mainGemmKernel, packA, packB } from './gemm-core.js';
+import { BLOCKING, gemmBlocked, gemmKernelModule, kernelLayout, mainGemmKernel, packA, packB } from './gemm-core.js';
 import { MR, NR } from './wasm/gemm-kernel.js';
 
 /** One slice of a product: the arguments of gemmBlocked after the kernel (C slice offsets already applied). */
@@ -36,7 +36,7 @@ parentPort.on('message', (task) => {
 `;
 
 function workerSource(): string {
-  return [packA, packB, gemmBlocked].map((f) => f.toString()).join('\n') + WORKER_MAIN;
+  return [kernelLayout, packA, packB, gemmBlocked].map((f) => f.toString()).join('\n') + WORKER_MAIN;
 }
 
 interface Pending {

@@ -1,58 +1,117 @@
 /**
  * Cholesky factorisation on the cpu, f64: A = L L^T for symmetric positive-definite A (lower triangle read).
- * Blocked right-looking algorithm (as LAPACK dpotrf): factor a diagonal block, solve the panel below it,
- * update the trailing matrix with one rank-nb product through the shared product core. Cost n^3/3 flops.
+ * Recursive (as LAPACK dpotrf2, Gustavson's recursive Cholesky): with A split at n1 columns,
+ *   L11 = chol(A11),  L21 = A21 L11^-T,  A22 -= L21 L21^T,  L22 = chol(A22),
+ * the panel solve itself recursive the same way, so every flop outside columns of at most LEAF runs in the
+ * shared product core's micro-kernel as a few large products (no fixed panel width).
+ * Cost n^3/3 flops (n^3/6 in the trailing updates, n^3/6 in the panel solves); the plain-loop leaves do
+ * about n^2 LEAF / 4 of them.
  */
 import { NotPositiveDefiniteError } from '../backend.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../matrix.js';
 import { checkSquare } from '../validate.js';
-import { gemmStrided } from './gemm-core.js';
+import { gemmStrided, kernelWorkspace } from './gemm-core.js';
 
-/** Panel width: small, since the diagonal block and panel solves run as plain loops (the update does not). */
-const BLOCK = 32;
+/** Widths at or below which the factor runs as plain loops. */
+const LEAF = 32;
+/** Widths at or below which the panel solve inverts its triangle (plain loops) and multiplies. */
+const SOLVE_LEAF = 64;
+
+/** Split point of a recursive step: about half, a multiple of 8 so the products' tiles stay whole. */
+function split(n: number): number {
+  return ((n >> 1) + 7) & ~7;
+}
+
+/**
+ * Inverse of the n x n lower triangular L at l[lOff] (ldl) into `inv` (packed n x n, upper triangle zero):
+ * column j solves L x = e_j by forward substitution. Cost n^3/3 flops.
+ */
+function invertLower(n: number, l: Float64Array, lOff: number, ldl: number, inv: Float64Array): void {
+  inv.fill(0, 0, n * n);
+  for (let j = 0; j < n; j++) {
+    const cj = j * n;
+    inv[cj + j] = 1 / l[lOff + j + j * ldl]!;
+    for (let i = j + 1; i < n; i++) {
+      let s = 0;
+      for (let p = j; p < i; p++) s += l[lOff + i + p * ldl]! * inv[cj + p]!;
+      inv[cj + i] = -s / l[lOff + i + i * ldl]!;
+    }
+  }
+}
+
+/** Scratch of the solve's leaves: a leaf's inverse and a copy of its block of B (grown on demand). */
+let leafInv = new Float64Array(SOLVE_LEAF * SOLVE_LEAF);
+let leafB = new Float64Array(0);
+
+/**
+ * B := B L^-T in place: B m x n at b[bOff] (leading dimension ldb), L n x n lower triangular at l[lOff]
+ * (ldl). Recursive over L's columns: X1 = B1 L11^-T, B2 -= X1 L21^T, X2 = B2 L22^-T; a leaf (n <= LEAF)
+ * inverts its L11 and multiplies, X = B L11inv^T, so the O(m n LEAF) leaf work also runs in the product
+ * core. Cost m n^2 flops (m n LEAF more in the leaves' full-square products).
+ */
+function solveRightLowerTrans(m: number, n: number, l: Float64Array, lOff: number, ldl: number, b: Float64Array, bOff: number, ldb: number): void {
+  if (n <= SOLVE_LEAF) {
+    invertLower(n, l, lOff, ldl, leafInv);
+    if (leafB.length < m * n) leafB = new Float64Array(m * n);
+    for (let j = 0; j < n; j++) {
+      const bj = bOff + j * ldb;
+      leafB.set(b.subarray(bj, bj + m), j * m);
+      b.fill(0, bj, bj + m);
+    }
+    gemmStrided(m, n, n, 1, leafB, 0, m, false, leafInv, 0, n, true, b, bOff, ldb);
+    return;
+  }
+  const n1 = split(n), n2 = n - n1;
+  solveRightLowerTrans(m, n1, l, lOff, ldl, b, bOff, ldb);
+  gemmStrided(m, n2, n1, -1, b, bOff, ldb, false, l, lOff + n1, ldl, true, b, bOff + n1 * ldb, ldb);
+  solveRightLowerTrans(m, n2, l, lOff + n1 + n1 * ldl, ldl, b, bOff + n1 * ldb, ldb);
+}
+
+/**
+ * Factors the n x n lower triangle at d[off] (leading dimension ld) in place; `col0` is its first column in
+ * the whole matrix (named by the error), `what` the operand description for it.
+ */
+function factor(d: Float64Array, off: number, ld: number, n: number, col0: number, what: string): void {
+  if (n <= LEAF) {
+    // Unblocked right-looking: scale column j by 1/sqrt(pivot), subtract its outer product from the rest.
+    for (let j = 0; j < n; j++) {
+      const cj = off + j * ld;
+      const pivot = d[cj + j]!;
+      if (!(pivot > 0)) throw new NotPositiveDefiniteError('cpu', what, col0 + j, pivot);
+      const ljj = Math.sqrt(pivot);
+      d[cj + j] = ljj;
+      const inv = 1 / ljj;
+      for (let i = j + 1; i < n; i++) d[cj + i] *= inv;
+      for (let jj = j + 1; jj < n; jj++) {
+        const f = d[cj + jj]!;
+        const cjj = off + jj * ld;
+        for (let i = jj; i < n; i++) d[cjj + i] -= f * d[cj + i]!;
+      }
+    }
+    return;
+  }
+  const n1 = split(n), n2 = n - n1;
+  const a21 = off + n1, a22 = off + n1 + n1 * ld;
+  factor(d, off, ld, n1, col0, what);
+  solveRightLowerTrans(n2, n1, d, off, ld, d, a21, ld);
+  gemmStrided(n2, n2, n1, -1, d, a21, ld, false, d, a21, ld, true, d, a22, ld, true);
+  factor(d, a22, ld, n2, col0 + n1, what);
+}
 
 /**
  * Returns L (n x n, lower, upper triangle zero). Throws NotPositiveDefiniteError naming the 0-based column
- * whose pivot was <= 0, and KernelError for non-square or non-finite input.
+ * whose pivot was <= 0 (columns are factored left to right, each after all updates from those before it),
+ * and KernelError for non-square or non-finite input.
  */
 export function cpuPotrf(a: F64Matrix): F64Matrix {
   const n = checkSquare('potrf', 'cpu', a);
   const l = f64Matrix(n, n);
-  const d = l.data;
-  const ld = Math.max(1, n);
-  for (let j = 0; j < n; j++) for (let i = j; i < n; i++) d[i + j * ld] = a.data[i + j * a.ld]!;
-  for (let j0 = 0; j0 < n; j0 += BLOCK) {
-    const j1 = Math.min(n, j0 + BLOCK);
-    // Step 1: unblocked right-looking Cholesky of the diagonal block L11.
-    for (let j = j0; j < j1; j++) {
-      const pivot = d[j + j * ld]!;
-      if (!(pivot > 0)) throw new NotPositiveDefiniteError('cpu', `A ${shapeOf(a)}`, j, pivot);
-      const ljj = Math.sqrt(pivot);
-      const cj = j * ld;
-      d[cj + j] = ljj;
-      const inv = 1 / ljj;
-      for (let i = j + 1; i < j1; i++) d[cj + i] *= inv;
-      for (let jj = j + 1; jj < j1; jj++) {
-        const f = d[cj + jj]!;
-        const cjj = jj * ld;
-        for (let i = jj; i < j1; i++) d[cjj + i] -= f * d[cj + i]!;
-      }
-    }
-    if (j1 === n) break;
-    // Step 2: panel L21 = A21 L11^-T, column by column.
-    for (let j = j0; j < j1; j++) {
-      const cj = j * ld;
-      for (let p = j0; p < j; p++) {
-        const f = d[j + p * ld]!;
-        const cp = p * ld;
-        for (let i = j1; i < n; i++) d[cj + i] -= f * d[cp + i]!;
-      }
-      const inv = 1 / d[cj + j]!;
-      for (let i = j1; i < n; i++) d[cj + i] *= inv;
-    }
-    // Step 3: trailing update A22 -= L21 L21^T (lower triangle only).
-    const m = n - j1;
-    gemmStrided(m, m, j1 - j0, -1, d, j1 + j0 * ld, ld, false, d, j1 + j0 * ld, ld, true, d, j1 + j1 * ld, ld, true);
-  }
+  if (n === 0) return l;
+  // Factor in the product kernel's memory, so the trailing updates and solves update it in place.
+  const w = kernelWorkspace(n * n);
+  const src = a.data, lda = a.ld;
+  for (let j = 0; j < n; j++) w.set(src.subarray(j + j * lda, n + j * lda), j + j * n);
+  factor(w, 0, n, n, 0, `A ${shapeOf(a)}`);
+  for (let j = 0; j < n; j++) l.data.set(w.subarray(j + j * n, n + j * n), j + j * n);
   return l;
 }

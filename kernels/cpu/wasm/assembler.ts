@@ -79,6 +79,7 @@ export class Code {
   i32Shl(): this { this.bytes.push(0x74); return this; }
   i32Eqz(): this { this.bytes.push(0x45); return this; }
   i32GtS(): this { this.bytes.push(0x4a); return this; }
+  i32Or(): this { this.bytes.push(0x72); return this; }
   i32GeS(): this { this.bytes.push(0x4e); return this; }
   f64Load(offset = 0): this { this.bytes.push(0x2b); return this.mem(3, offset); }
   f64Store(offset = 0): this { this.bytes.push(0x39); return this.mem(3, offset); }
@@ -96,6 +97,8 @@ export class Code {
   f64x2Add(): this { return this.simd(0xf0); }
   f64x2Mul(): this { return this.simd(0xf2); }
   f64x2Div(): this { return this.simd(0xf3); }
+  /** Relaxed SIMD a * b + c (stack: a, b, c); fused on hosts with FMA, else mul then add. */
+  f64x2RelaxedMadd(): this { return this.simd(0x107); }
   f64x2Splat(): this { return this.simd(0x14); }
   /** Picks 16 bytes by index from the two operands' 32 (0-15 first, 16-31 second). */
   i8x16Shuffle(lanes: readonly number[]): this { this.simd(0x0d); for (const b of lanes) this.bytes.push(b); return this; }

@@ -1,26 +1,37 @@
 /**
  * The f64 product micro-kernel as a WebAssembly SIMD128 module (f64x2 lanes), emitted from TypeScript.
  *
- * Export `macro(mc, nc, kc, aPack, bPack, cPtr, ldcBytes, diag)`: for every MR x NR tile of an mc x nc
- * block (mc, nc multiples of MR, NR), C_tile += A_panel B_panel over kc, where A is packed in MR-row
- * panels (MR values per k step) and B in NR-column panels (NR values per k step), both at byte addresses in
- * the imported memory. Tiles lying wholly above the diagonal `col - row > diag` are skipped (syrk triangle;
- * pass a huge diag for a full product). Accumulators live in registers for the whole kc loop
- * (MR/2 x NR f64x2 values), so each k step does MR/2 vector loads of A, NR splat loads of B and
- * MR NR multiply-adds. f64 throughout: products and sums round exactly as scalar f64 code would.
+ * Export `macro(mc, nc, kc, aPack, bPack, cPtr, ldcBytes, diag, scratch)`: for every MR x NR tile of an
+ * mc x nc block of C at byte address cPtr (column stride ldcBytes), C_tile += A_panel B_panel over kc, where
+ * A is packed in MR-row panels (MR values per k step, rows past mc zero) and B in NR-column panels (NR
+ * values per k step, columns past nc zero), both at byte addresses in the imported memory. Only entries
+ * (i, j) of the block with j - i <= diag are updated (syrk triangle; pass a huge diag for a full product):
+ * tiles wholly past it are skipped. Accumulators live in registers for the whole kc loop (MR/2 x NR f64x2
+ * values), so each k step does MR/2 vector loads of A, NR splat loads of B and MR NR multiply-adds.
+ * Whole tiles inside the block and the triangle add their accumulators to C as vectors; a tile crossing
+ * the block's edge or the diagonal stores them at `scratch` (MR NR f64) and adds the entries inside one by
+ * one, so C is never touched outside the block (it may lie inside a larger matrix).
+ * f64 throughout; with `fma` each multiply-add is relaxed SIMD's f64x2.relaxed_madd (one rounding per step
+ * where the host has FMA), otherwise a multiply then an add. Either way each entry of C is summed in the
+ * same order whichever tile path or thread computes it.
  */
 import { assemble, Code, I32, V128 } from './assembler.js';
 
-/** Micro-tile rows (multiple of 2) and columns. 4 x 4 keeps 8 accumulators + 3 operands in 16 registers. */
+/**
+ * Micro-tile rows (multiple of 2) and columns. 4 x 4 keeps 8 accumulators + 3 operands in registers; tiles
+ * with 12 accumulators (4 x 6, 6 x 4) spill on V8's x64 register allocator (15 usable xmm registers) and
+ * measured at half the throughput.
+ */
 export const MR = 4;
 export const NR = 4;
 
-function macro(mr: number, nr: number): Code {
+function macro(mr: number, nr: number, fma: boolean): Code {
   // Parameters.
-  const MC = 0, NC = 1, KC = 2, APACK = 3, BPACK = 4, CPTR = 5, LDC = 6, DIAG = 7;
-  const c = new Code(8);
+  const MC = 0, NC = 1, KC = 2, APACK = 3, BPACK = 4, CPTR = 5, LDC = 6, DIAG = 7, SCRATCH = 8;
+  const c = new Code(9);
   const jr = c.local(I32), ir = c.local(I32), kk = c.local(I32);
   const ap = c.local(I32), bp = c.local(I32), cp = c.local(I32);
+  const q = c.local(I32), r = c.local(I32), addr = c.local(I32);
   const hv = mr / 2;
   const acc: number[] = [];
   for (let i = 0; i < hv * nr; i++) acc.push(c.local(V128));
@@ -41,26 +52,54 @@ function macro(mr: number, nr: number): Code {
   c.get(BPACK).get(jr).get(KC).i32Mul().i32(3).i32Shl().i32Add().set(bp);
   c.get(KC).set(kk);
   c.loop(); // over k
-  for (let r = 0; r < hv; r++) c.get(ap).v128Load(16 * r).set(av[r]!);
+  for (let v = 0; v < hv; v++) c.get(ap).v128Load(16 * v).set(av[v]!);
   for (let j = 0; j < nr; j++) {
     c.get(bp).v128Load64Splat(8 * j).set(bv);
-    for (let r = 0; r < hv; r++) {
-      const x = acc[j * hv + r]!;
-      c.get(x).get(av[r]!).get(bv).f64x2Mul().f64x2Add().set(x);
+    for (let v = 0; v < hv; v++) {
+      const x = acc[j * hv + v]!;
+      if (fma) c.get(av[v]!).get(bv).get(x).f64x2RelaxedMadd().set(x);
+      else c.get(x).get(av[v]!).get(bv).f64x2Mul().f64x2Add().set(x);
     }
   }
   c.get(ap).i32(8 * mr).i32Add().set(ap);
   c.get(bp).i32(8 * nr).i32Add().set(bp);
   c.get(kk).i32(1).i32Sub().tee(kk).brIf(0);
   c.end();
-  // C_tile += accumulators, column by column.
   c.get(CPTR).get(ir).i32(3).i32Shl().i32Add().get(jr).get(LDC).i32Mul().i32Add().set(cp);
+  c.block(); // partial tile
+  // Partial when it crosses the bottom edge, the right edge or the diagonal (some j - i > diag).
+  c.get(ir).i32(mr).i32Add().get(MC).i32GtS();
+  c.get(jr).i32(nr).i32Add().get(NC).i32GtS().i32Or();
+  c.get(jr).i32(nr - 1).i32Add().get(ir).i32Sub().get(DIAG).i32GtS().i32Or();
+  c.brIf(0);
+  // Whole tile: C_tile += accumulators, column by column.
   for (let j = 0; j < nr; j++) {
-    for (let r = 0; r < hv; r++) {
-      c.get(cp).get(cp).v128Load(16 * r).get(acc[j * hv + r]!).f64x2Add().v128Store(16 * r);
+    for (let v = 0; v < hv; v++) {
+      c.get(cp).get(cp).v128Load(16 * v).get(acc[j * hv + v]!).f64x2Add().v128Store(16 * v);
     }
     if (j + 1 < nr) c.get(cp).get(LDC).i32Add().set(cp);
   }
+  c.br(1); // past the partial path, to the next tile
+  c.end(); // partial tile
+  // Accumulators to scratch (entry (r, q) at scratch + 8 (q MR + r)), then C[r, q] += entry where inside.
+  for (let x = 0; x < acc.length; x++) c.get(SCRATCH).get(acc[x]!).v128Store(16 * x);
+  c.i32(0).set(q);
+  c.block().loop(); // over the tile's columns
+  c.get(q).i32(nr).i32GeS().get(jr).get(q).i32Add().get(NC).i32GeS().i32Or().brIf(1);
+  c.i32(0).set(r);
+  c.block().loop(); // over the tile's rows
+  c.get(r).i32(mr).i32GeS().get(ir).get(r).i32Add().get(MC).i32GeS().i32Or().brIf(1);
+  c.block(); // entry past the diagonal
+  c.get(jr).get(q).i32Add().get(ir).i32Sub().get(r).i32Sub().get(DIAG).i32GtS().brIf(0);
+  c.get(cp).get(r).i32(3).i32Shl().i32Add().get(q).get(LDC).i32Mul().i32Add().set(addr);
+  c.get(addr).get(addr).f64Load();
+  c.get(SCRATCH).get(q).i32(mr).i32Mul().get(r).i32Add().i32(3).i32Shl().i32Add().f64Load();
+  c.f64Add().f64Store();
+  c.end(); // entry past the diagonal
+  c.get(r).i32(1).i32Add().set(r).br(0);
+  c.end().end();
+  c.get(q).i32(1).i32Add().set(q).br(0);
+  c.end().end();
   c.end(); // skippable tile
   c.get(ir).i32(mr).i32Add().set(ir).br(0);
   c.end().end();
@@ -69,9 +108,12 @@ function macro(mr: number, nr: number): Code {
   return c;
 }
 
-/** Module bytes; it imports `env.memory` (each thread instantiates it over a memory of its own). */
-export function gemmKernelBytes(): Uint8Array {
-  return assemble([{ name: 'macro', params: [I32, I32, I32, I32, I32, I32, I32, I32], code: macro(MR, NR) }], {
+/**
+ * Module bytes; it imports `env.memory` (each thread instantiates it over its own). With `fma` the module
+ * uses relaxed SIMD: check `relaxedSimdAvailable()` (./runtime.ts) first.
+ */
+export function gemmKernelBytes(fma: boolean): Uint8Array {
+  return assemble([{ name: 'macro', params: [I32, I32, I32, I32, I32, I32, I32, I32, I32], code: macro(MR, NR, fma) }], {
     minPages: 1,
     maxPages: 65536,
     shared: false,
