@@ -8,15 +8,16 @@
  * P_yy, P_xx, P_xy are at level c (covariates projected out), Px_yy at level c + 1 (x too).
  * With every test (GEMMA -lmm 4) beta/se come from the Wald step and logl_H1 from the ML step.
  * A SNP whose optimisation fails or whose statistics are not finite gets a `status`, never a silent NaN.
- * Cost per SNP: O(n (c+2)^2) per likelihood evaluation (weighted-sums-kernel.ts); on mouse-like data about
- * 2 order-1 passes (column sums, score), the grid (one O(n 12) pass per SNP pair), ~5 order-2 (Brent) and ~3
+ * Cost per SNP: O(n (c+2)^2) per likelihood evaluation (weighted-sums-kernel.ts); on mouse-like data one
+ * O(n (c+2)) pass forming the SNP's products (and their plain sums, for ln|W'W|), the tabulated pass (one
+ * O(n 12) pass per SNP pair: the 11 grid lambdas and the score's null ML lambda), ~5 order-2 (Brent) and ~3
  * order-3 (Newton; the first one third-order only) passes per optimised likelihood.
  */
 import { chi2Log10Survival, chi2Survival, fLog10Survival, fSurvival } from '../../stats/distributions.js';
 import { LAMBDA_GRID, optimiseLambda } from './lambda-optimiser.js';
 import { LambdaObjective } from './likelihood.js';
-import { checkRotatedInputs, fixedProducts, logDetHAtEnds, strided, type NullModel, type RotatedInputs } from './null-model.js';
-import { pairCount, pairIndex } from './projection.js';
+import { checkRotatedInputs, fixedProducts, logDetHAtEnds, type NullModel, type RotatedInputs } from './null-model.js';
+import { pairIndex } from './projection.js';
 
 /** Which tests to run (GEMMA -lmm 1 = wald, 2 = lrt, 3 = score, 4 = all three). */
 export interface TestSelection {
@@ -77,30 +78,36 @@ export function writeWald(obj: LambdaObjective, c: number, df: number, out: Asso
 export class SnpAssociation {
   private readonly n: number;
   private readonly c: number;
-  private readonly q: number;
-  private readonly np: number;
   private readonly obj: LambdaObjective;
   private readonly ldhEnds: [number, number];
-  private readonly grid = new Float64Array(2 * LAMBDA_GRID.length);
+  private readonly remlDev1 = new Float64Array(LAMBDA_GRID.length);
+  private readonly mlDev1 = new Float64Array(LAMBDA_GRID.length);
   private readonly ends = new Float64Array(4);
+  /** Whether the grid is needed (Wald or LRT); then the score's lambda is tabulated with it. */
+  private readonly optimise: boolean;
   private readonly df: number;
 
   constructor(
-    private readonly inputs: RotatedInputs,
+    inputs: RotatedInputs,
     private readonly nullModel: NullModel,
     private readonly tests: TestSelection,
   ) {
     this.n = checkRotatedInputs(inputs);
     if (!tests.wald && !tests.lrt && !tests.score) throw new RangeError('SnpAssociation: select at least one test');
-    this.c = inputs.c;
-    this.q = this.c + 2;
-    this.np = pairCount(this.q);
-    this.obj = new LambdaObjective(inputs.d, fixedProducts(inputs, true), this.q, this.c + 1);
+    const c = (this.c = inputs.c);
+    const q = c + 2;
+    this.optimise = tests.wald || tests.lrt;
+    // The SNP's pairs: x with each covariate, x x, x y (column -1 = x itself; columns c..: uw's, then uy).
+    const columns = Array.from({ length: c }, (_, a) => inputs.uw.subarray(a * this.n, (a + 1) * this.n));
+    columns.push(inputs.uy);
+    const pairs = Array.from({ length: q }, (_, a) => ({ pair: pairIndex(a, c, q), column: a === c ? -1 : a < c ? a : c }));
+    this.obj = new LambdaObjective(inputs.d, fixedProducts(inputs, true), q, c + 1, {
+      products: { columns, pairs },
+      ...(this.optimise ? { tabulate: [nullModel.lambdaMle] } : {}),
+    });
     this.ldhEnds = logDetHAtEnds(inputs.d);
-    const variable = new Int32Array(this.q);
-    for (let a = 0; a < this.q; a++) variable[a] = pairIndex(a, this.c, this.q);
-    this.obj.enableFastGrid(variable);
-    this.df = this.n - this.c - 1;
+    if (this.optimise) this.obj.enableFastGrid(Int32Array.from(pairs, (e) => e.pair));
+    this.df = this.n - c - 1;
   }
 
   /**
@@ -108,32 +115,21 @@ export class SnpAssociation {
    * n), writing results at out[offset .. offset + m). O(m n (c+2)^2 evaluations).
    */
   testInto(ux: Float64Array, m: number, out: AssocColumns, offset: number): void {
-    const { n, c, q, np, obj, df, tests } = this;
-    const ab = obj.ab;
+    const { n, c, obj, df, tests } = this;
     if (ux.length < n * m) throw new RangeError(`SnpAssociation.testInto: U'x has ${ux.length} entries, expected ${n}x${m}`);
-    const uw = this.inputs.uw;
-    const uy = this.inputs.uy;
-    const ixx = pairIndex(c, c, q);
-    const ixy = pairIndex(c, c + 1, q);
-    const iwx = new Int32Array(c);
-    for (let a = 0; a < c; a++) iwx[a] = pairIndex(a, c, q);
     const nullMl = this.nullModel.loglMle;
+    /** Table index of the null ML lambda (after the grid's). */
+    const scoreAt = LAMBDA_GRID.length;
     for (let j = 0; j < m; j++) {
       const at = offset + j;
-      const xo = j * n;
-      // Step 1: the SNP's products with every column.
-      for (let i = 0; i < n; i++) {
-        const x = ux[xo + i]!;
-        const base = i * np;
-        ab[base + ixx] = x * x;
-        ab[base + ixy] = x * uy[i]!;
-        for (let a = 0; a < c; a++) ab[base + iwx[a]!] = x * uw[i + a * n]!;
-      }
-      obj.refresh();
+      // Step 1: the SNP's products with every column, and ln|W'W|.
+      obj.x.set(ux.subarray(j * n, (j + 1) * n));
+      obj.formProducts();
       const status: string[] = [];
-      // Step 2: score at the null ML lambda.
+      // Step 2: score at the null ML lambda (tabulated with the grid when the grid is needed).
       if (tests.score) {
-        obj.project(this.nullModel.lambdaMle);
+        if (this.optimise) obj.projectTabulated(scoreAt);
+        else obj.project(this.nullModel.lambdaMle);
         const pxx = obj.pAt(c, c, c);
         const pxy = obj.pAt(c, c, c + 1);
         const pyy = obj.pAt(c, c + 1, c + 1);
@@ -148,10 +144,10 @@ export class SnpAssociation {
           out.log10pScore[at] = fLog10Survival(stat, 1, df);
         }
       }
-      if (tests.wald || tests.lrt) obj.grid(this.ldhEnds, this.grid, this.ends);
+      if (this.optimise) obj.grid(this.ldhEnds, this.remlDev1, this.mlDev1, this.ends);
       // Step 3: Wald at the SNP's REML lambda.
       if (tests.wald) {
-        const r = optimiseLambda(obj, 'reml', strided(this.grid, 0), [this.ends[0]!, this.ends[1]!]);
+        const r = optimiseLambda(obj, 'reml', this.remlDev1, [this.ends[0]!, this.ends[1]!]);
         if (r.status !== 'ok') status.push(`remle:${r.status}`);
         else {
           out.lRemle[at] = r.lambda;
@@ -162,7 +158,7 @@ export class SnpAssociation {
       }
       // Step 4: LRT at the SNP's ML lambda.
       if (tests.lrt) {
-        const r = optimiseLambda(obj, 'ml', strided(this.grid, 1), [this.ends[2]!, this.ends[3]!]);
+        const r = optimiseLambda(obj, 'ml', this.mlDev1, [this.ends[2]!, this.ends[3]!]);
         if (r.status !== 'ok') status.push(`mle:${r.status}`);
         else {
           out.lMle[at] = r.lambda;

@@ -22,7 +22,7 @@
  */
 import { pairCount, pairIndex, projectLevelsInto } from './projection.js';
 import { LAMBDA_GRID } from './lambda-optimiser.js';
-import { LambdaSums } from './weighted-sums-kernel.js';
+import { LambdaSums, type ProductSpec } from './weighted-sums-kernel.js';
 
 /** 'reml' = restricted likelihood (GEMMA 'R'), 'ml' = likelihood (GEMMA 'L'). */
 export type LikelihoodKind = 'reml' | 'ml';
@@ -34,11 +34,23 @@ const PYY_FLOOR = 1e-8;
 /**
  * Sum of ln(1 + lambda d_i) over i, multiplying 16 factors before each logarithm (16x fewer logs; each factor
  * is at most 1 + 1e5 d_max, so a product of 16 stays far inside the f64 range for d_max up to 1e12).
+ * Two groups' products are formed side by side (independent chains); each group's product and the order of
+ * the additions are as one group at a time.
  */
 export function logDetH(d: Float64Array, lambda: number): number {
   const n = d.length;
   let acc = 0;
   let i = 0;
+  for (; i + 32 <= n; i += 32) {
+    let p0 = 1;
+    let p1 = 1;
+    for (let k = 0; k < 16; k++) {
+      p0 *= Math.abs(1 + lambda * d[i + k]!);
+      p1 *= Math.abs(1 + lambda * d[i + 16 + k]!);
+    }
+    acc += Math.log(p0);
+    acc += Math.log(p1);
+  }
   for (; i + 16 <= n; i += 16) {
     let prod = 1;
     for (let k = 0; k < 16; k++) prod *= Math.abs(1 + lambda * d[i + k]!);
@@ -76,19 +88,27 @@ export class LambdaObjective {
    * productsChanged() when ln|W'W| is not needed).
    */
   readonly ab: Float64Array;
+  /** The SNP column x that formProducts reads (with `options.products`; empty otherwise). */
+  readonly x: Float64Array;
   private readonly kernel: LambdaSums;
+  /** Pair indices of the ProductSpec entries, and the plain (Hi = 1) sums of every pair at construction. */
+  private readonly productPairs: Int32Array;
+  private readonly plainSums: Float64Array;
 
   /**
    * @param d eigenvalues (n), already zeroed below 1e-10 in magnitude
    * @param ab products of rotated columns, interleaved: ab[i * np + pairIndex(a, b)] = a_i b_i (n x np), copied
    * @param q number of columns (covariates [+ x] + y)
    * @param nProj columns projected out before y (c for the null model, c + 1 with a SNP)
+   * @param options.tabulate lambdas tabulated after LAMBDA_GRID (table index LAMBDA_GRID.length + k), for
+   *   projectTabulated; options.products: how formProducts writes a SNP's pairs into `ab` from `x`
    */
   constructor(
     readonly d: Float64Array,
     ab: Float64Array,
     q: number,
     nProj: number,
+    options: { tabulate?: readonly number[]; products?: ProductSpec } = {},
   ) {
     this.n = d.length;
     this.q = q;
@@ -96,8 +116,12 @@ export class LambdaObjective {
     this.nProj = nProj;
     if (ab.length < this.n * this.np) throw new RangeError(`LambdaObjective: ab has ${ab.length} entries, expected n*np = ${this.n * this.np}`);
     if (nProj !== q - 1 && nProj !== q - 2) throw new RangeError(`LambdaObjective: nProj ${nProj} must be q-1 or q-2 (q=${q})`);
-    this.kernel = new LambdaSums(this.n, this.np, d, ab, LAMBDA_GRID);
+    const tabulate = options.tabulate ?? [];
+    this.tableLambdas = Float64Array.from([...LAMBDA_GRID, ...tabulate]);
+    this.kernel = new LambdaSums(this.n, this.np, d, ab, this.tableLambdas, options.products);
     this.ab = this.kernel.ab;
+    this.x = this.kernel.x;
+    this.productPairs = Int32Array.from(options.products?.pairs ?? [], (e) => e.pair);
     this.iyy = pairIndex(q - 1, q - 1, q);
     const rows = nProj + 1;
     this.p = new Float64Array(rows * this.np);
@@ -107,7 +131,11 @@ export class LambdaObjective {
     for (let k = 0; k < nProj; k++) this.ww[k] = pairIndex(k, k, q);
     this.logDetWW = 0;
     this.refresh();
+    this.plainSums = this.p.slice(0, this.np);
   }
+
+  /** LAMBDA_GRID then options.tabulate. */
+  private readonly tableLambdas: Float64Array;
 
   /**
    * The lambda and order of the evaluation the level tables hold (NaN: none reusable). An evaluation at the same
@@ -118,18 +146,38 @@ export class LambdaObjective {
   private lastLambda = NaN;
   private lastOrder = 0;
 
-  /** Declares that `ab` was rewritten: forgets the reusable evaluation. */
+  /** Declares that `ab` was rewritten: forgets the reusable evaluation and the variable pairs' tables. */
   productsChanged(): void {
     this.lastLambda = NaN;
+    this.tabulated = false;
   }
 
   /** Recomputes the lambda-independent ln|W'W| after the caller rewrote `ab` (the next SNP). O(n np). */
   refresh(): void {
     this.productsChanged();
-    const nProj = this.nProj;
     // Hi = 1 / (0 d_i + 1) = 1 exactly: the plain column sums.
     this.kernel.run(0, 1);
     this.p.set(this.kernel.out.subarray(0, this.np));
+    this.logDetWWFromPlainSums();
+  }
+
+  /**
+   * The next SNP: forms its products from `x` into `ab` (options.products) and ln|W'W| from their plain sums
+   * and the fixed pairs' sums kept from construction; the same result as writing `ab` and refresh(), in
+   * O(n |products|) instead of O(n np).
+   */
+  formProducts(): void {
+    this.productsChanged();
+    this.kernel.runProducts();
+    this.p.set(this.plainSums);
+    const sums = this.kernel.productSums;
+    for (let k = 0; k < sums.length; k++) this.p[this.productPairs[k]!] = sums[k]!;
+    this.logDetWWFromPlainSums();
+  }
+
+  /** ln|W'W| from row 0 of p holding the plain sums. */
+  private logDetWWFromPlainSums(): void {
+    const nProj = this.nProj;
     projectLevelsInto(this.q, nProj, 1, this.p, this.pp, this.ppp);
     let ldw = 0;
     for (let k = 0; k < nProj; k++) ldw += Math.log(this.p[k * this.np + this.ww[k]!]!);
@@ -176,19 +224,19 @@ export class LambdaObjective {
 
   /**
    * The likelihood work of GEMMA's grid for both kinds from one pass per grid point: dev1 at every LAMBDA_GRID
-   * point into gridDev1 (reml at 2k, ml at 2k+1) and the values at the two ends into ends
+   * point k into remlDev1[k] and mlDev1[k], and the values at the two ends into ends
    * ([reml(lMin), reml(lMax), ml(lMin), ml(lMax)]) given ln|H| at the ends (shared by all SNPs).
    * Hi at the grid is tabulated once per model, so a grid point costs no divisions.
    */
-  grid(ldhEnds: readonly [number, number], gridDev1: Float64Array, ends: Float64Array): void {
+  grid(ldhEnds: readonly [number, number], remlDev1: Float64Array, mlDev1: Float64Array, ends: Float64Array): void {
     const last = LAMBDA_GRID.length - 1;
-    if (this.fast) this.fastGridPairs();
+    if (this.fast && !this.tabulated) this.tabulateVariablePairs();
     for (let k = 0; k <= last; k++) {
       const l = LAMBDA_GRID[k]!;
-      if (this.fast) this.fastGridSums(k);
+      if (this.fast) this.fastGridSums(k, 2);
       else this.sums(l, 2, k);
-      gridDev1[2 * k] = this.dev1FromSums('reml', l);
-      gridDev1[2 * k + 1] = this.dev1FromSums('ml', l);
+      remlDev1[k] = this.dev1FromSums('reml', l);
+      mlDev1[k] = this.dev1FromSums('ml', l);
       if (k === 0 || k === last) {
         const e = k === 0 ? 0 : 1;
         ends[e] = this.valueFromSums('reml', ldhEnds[e]!);
@@ -199,14 +247,14 @@ export class LambdaObjective {
 
   /**
    * Declares that only the pairs `variable` change between calls (the SNP's products; the others are fixed
-   * columns, already in `ab`): grid() then keeps the fixed pairs' sums and the traces at LAMBDA_GRID from now
-   * and recomputes only the variable pairs, all grid points in one pass per pair (O(n |variable| grid) instead
-   * of O(n np grid); bit-identical).
+   * columns, already in `ab`): grid() and projectTabulated() then keep the fixed pairs' sums and the traces at
+   * the tabulated lambdas (LAMBDA_GRID, options.tabulate) from now and recompute only the variable pairs, all
+   * tabulated lambdas in one pass per pair (O(n |variable| grid) instead of O(n np grid); bit-identical).
    */
   enableFastGrid(variable: Int32Array): void {
     const { np } = this;
     this.productsChanged();
-    const g = LAMBDA_GRID.length;
+    const g = this.tableLambdas.length;
     const lanes = this.kernel.lanes;
     const out = this.kernel.out;
     const p = new Float64Array(g * np);
@@ -226,12 +274,18 @@ export class LambdaObjective {
   }
 
   private fast: { variable: Int32Array; p: Float64Array; pp: Float64Array; tr: Float64Array } | null = null;
+  /** Whether the fast tables hold the current products' variable pairs. */
+  private tabulated = false;
 
-  /** The variable pairs' level-0 sums at every grid point into the fast tables. */
-  private fastGridPairs(): void {
-    const f = this.fast!;
+  /**
+   * The variable pairs' level-0 sums at every tabulated lambda into the fast tables (after enableFastGrid, once
+   * per SNP; grid() and projectTabulated() call it when needed). O(n |variable| tabulated lambdas).
+   */
+  tabulateVariablePairs(): void {
+    const f = this.fast;
+    if (!f) throw new RangeError('tabulateVariablePairs: call enableFastGrid first');
     const { np, kernel } = this;
-    const g = LAMBDA_GRID.length;
+    const g = this.tableLambdas.length;
     const gp = kernel.gp;
     const go = kernel.gridOut;
     for (const pr of f.variable) {
@@ -241,18 +295,30 @@ export class LambdaObjective {
         f.pp[k * np + pr] = go[gp + k]!;
       }
     }
+    this.tabulated = true;
   }
 
-  /** Level-0 sums at grid point k from the fast tables, then the projection levels. */
-  private fastGridSums(k: number): void {
+  /**
+   * Evaluates the Hi-weighted projection levels at tabulated lambda k (LAMBDA_GRID.length + j for
+   * options.tabulate[j]) from the fast tables: the same levels as project(lambda). O(np^2) after the tables.
+   */
+  projectTabulated(k: number): void {
+    if (!this.fast) throw new RangeError('projectTabulated: call enableFastGrid first');
+    if (!(Number.isInteger(k) && k >= 0 && k < this.tableLambdas.length)) throw new RangeError(`projectTabulated: table index ${k} outside 0..${this.tableLambdas.length - 1}`);
+    if (!this.tabulated) this.tabulateVariablePairs();
+    this.fastGridSums(k, 1);
+  }
+
+  /** Level-0 sums (P, and PP for order 2) at table index k from the fast tables, then the projection levels. */
+  private fastGridSums(k: number, order: 1 | 2): void {
     const f = this.fast!;
-    this.productsChanged();
+    this.lastLambda = NaN;
     const np = this.np;
     this.p.set(f.p.subarray(k * np, (k + 1) * np));
-    this.pp.set(f.pp.subarray(k * np, (k + 1) * np));
+    if (order === 2) this.pp.set(f.pp.subarray(k * np, (k + 1) * np));
     this.tr1 = f.tr[2 * k]!;
     this.tr2 = f.tr[2 * k + 1]!;
-    projectLevelsInto(this.q, this.nProj, 2, this.p, this.pp, this.ppp);
+    projectLevelsInto(this.q, this.nProj, order, this.p, this.pp, this.ppp);
   }
 
   private valueFromSums(kind: LikelihoodKind, ldh: number): number {

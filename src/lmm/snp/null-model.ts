@@ -96,11 +96,12 @@ export function fitNullModel(r: RotatedInputs): NullModel {
   const c = r.c;
   const q = c + 1;
   const obj = new LambdaObjective(r.d, fixedProducts(r, false), q, c);
-  const grid = new Float64Array(2 * LAMBDA_GRID.length);
+  const remlDev1 = new Float64Array(LAMBDA_GRID.length);
+  const mlDev1 = new Float64Array(LAMBDA_GRID.length);
   const ends = new Float64Array(4);
-  obj.grid(logDetHAtEnds(r.d), grid, ends);
-  const remle = optimiseLambda(obj, 'reml', strided(grid, 0), [ends[0]!, ends[1]!]);
-  const mle = optimiseLambda(obj, 'ml', strided(grid, 1), [ends[2]!, ends[3]!]);
+  obj.grid(logDetHAtEnds(r.d), remlDev1, mlDev1, ends);
+  const remle = optimiseLambda(obj, 'reml', remlDev1, [ends[0]!, ends[1]!]);
+  const mle = optimiseLambda(obj, 'ml', mlDev1, [ends[2]!, ends[3]!]);
   let traceG = 0;
   for (let i = 0; i < n; i++) traceG += r.d[i]!;
   traceG /= n;
@@ -134,13 +135,6 @@ export function fitNullModel(r: RotatedInputs): NullModel {
     lambdaRemle: remle.lambda, lambdaMle: mle.lambda, loglRemle: remle.logl, loglMle: mle.logl,
     pve, pveSe, vg: ve * lam, ve, traceG, beta, betaSe, status,
   };
-}
-
-/** Every `stride`-th entry from `offset` (reml/ml interleaved grids). */
-export function strided(v: Float64Array, offset: number, stride = 2): Float64Array {
-  const out = new Float64Array(Math.floor((v.length - offset + stride - 1) / stride));
-  for (let k = 0; k < out.length; k++) out[k] = v[offset + k * stride]!;
-  return out;
 }
 
 /** Inverse of a small c x c matrix by Gauss-Jordan with partial pivoting (c is the number of covariates). */

@@ -11,9 +11,10 @@
  *
  * Memory layout (bytes, one private memory per LambdaSums): d at 0 (n f64 and one of padding), ab at `abAt`
  * (n np f64 plus 16 bytes of padding for the half-used last lane when np is odd), results at `outAt`: P0, PP0,
- * PPP0 each in 2 ceil(np/2) slots, then tr1, tr2; the grid results; then the tables of Hi at fixed lambdas.
+ * PPP0 each in 2 ceil(np/2) slots, then tr1, tr2; the grid results; then the tables of Hi at fixed lambdas;
+ * then, with a ProductSpec, the SNP column x, the fixed columns interleaved (n x nc) and the products' sums.
  */
-import { assemble, Code, F64, I32, V128 } from '../../../kernels/cpu/wasm/assembler.js';
+import { assemble, Code, F64, I32, V128, type WasmFunction } from '../../../kernels/cpu/wasm/assembler.js';
 import { wasm, type WasmModule } from '../../../kernels/cpu/wasm/runtime.js';
 
 const byteRun = (from: number): number[] => Array.from({ length: 8 }, (_, k) => from + k);
@@ -118,23 +119,68 @@ function gridPairCode(np: number, gp: number): Code {
   return c;
 }
 
+/**
+ * How a SNP's products are formed inside the kernel's memory: for each entry, ab[i, pair] = x_i * column_i,
+ * where `column` indexes the fixed columns (n each) or is -1 for x itself (x_i^2).
+ */
+export interface ProductSpec {
+  columns: readonly Float64Array[];
+  pairs: readonly { pair: number; column: number }[];
+}
+
+/**
+ * Export `products(n, xPtr, colPtr, abPtr, outPtr)`: row by row, v = x_i * col_i (the fixed columns interleaved,
+ * n x nc) stored at ab[i, pair], and the plain sum over i of each v (in row order, so bit-identical to the
+ * order-1 sums at Hi = 1) into out[entry]. Scalar f64: (nc + |pairs|) loads, |pairs| mul, add and store per row.
+ */
+function productsCode(np: number, nc: number, spec: ProductSpec['pairs']): Code {
+  const N = 0, XP = 1, CP = 2, AP = 3, OUT = 4;
+  const c = new Code(5);
+  const i = c.local(I32), xp = c.local(I32), cp = c.local(I32), ap = c.local(I32);
+  const x = c.local(F64), v = c.local(F64);
+  const acc = spec.map(() => c.local(F64));
+  c.get(XP).set(xp);
+  c.get(CP).set(cp);
+  c.get(AP).set(ap);
+  c.block().loop();
+  c.get(i).get(N).i32GeS().brIf(1);
+  c.get(xp).f64Load().set(x);
+  spec.forEach((e, k) => {
+    c.get(x);
+    if (e.column < 0) c.get(x);
+    else c.get(cp).f64Load(8 * e.column);
+    c.f64Mul().set(v);
+    c.get(ap).get(v).f64Store(8 * e.pair);
+    c.get(acc[k]!).get(v).f64Add().set(acc[k]!);
+  });
+  c.get(i).i32(1).i32Add().set(i);
+  c.get(xp).i32(8).i32Add().set(xp);
+  c.get(cp).i32(8 * nc).i32Add().set(cp);
+  c.get(ap).i32(8 * np).i32Add().set(ap);
+  c.br(0);
+  c.end().end();
+  spec.forEach((_, k) => c.get(OUT).get(acc[k]!).f64Store(8 * k));
+  return c;
+}
+
 const modules = new Map<string, WasmModule>();
 
-function moduleFor(np: number, gp: number): WasmModule {
-  const key = `${np}/${gp}`;
+function moduleFor(np: number, gp: number, products: ProductSpec | undefined): WasmModule {
+  const spec = products?.pairs ?? [];
+  const nc = products?.columns.length ?? 0;
+  const key = `${np}/${gp}/${nc}/${spec.map((e) => `${e.pair}:${e.column}`).join(',')}`;
   let m = modules.get(key);
   if (!m) {
     const ps = [F64, I32, I32, I32, I32] as const;
     const orders = [1, 2, 3] as const;
-    const bytes = assemble(
-      [
-        ...orders.map((o) => ({ name: `sums${o}`, params: [...ps], code: sumsCode(np, o, 'divide') })),
-        ...orders.map((o) => ({ name: `tab${o}`, params: [...ps], code: sumsCode(np, o, 'table') })),
-        { name: 'sums3only', params: [...ps], code: sumsCode(np, 3, 'divide', 3) },
-        { name: 'gridPair', params: [I32, I32, I32, I32], code: gridPairCode(np, gp) },
-      ],
-      { minPages: 1, maxPages: 65536, shared: false },
-    );
+    const fns: WasmFunction[] = [
+      ...orders.map((o) => ({ name: `sums${o}`, params: [...ps], code: sumsCode(np, o, 'divide') })),
+      ...orders.map((o) => ({ name: `tab${o}`, params: [...ps], code: sumsCode(np, o, 'table') })),
+      { name: 'sums3only', params: [...ps], code: sumsCode(np, 3, 'divide', 3) },
+      { name: 'gridPair', params: [I32, I32, I32, I32], code: gridPairCode(np, gp) },
+    ];
+    if (spec.length > 0) fns.push({ name: 'products', params: [I32, I32, I32, I32, I32], code: productsCode(np, nc, spec) });
+    const bytes = assemble(fns, { minPages: 1, maxPages: 65536, shared: false });
     m = new wasm.Module(bytes);
     modules.set(key, m);
   }
@@ -143,11 +189,13 @@ function moduleFor(np: number, gp: number): WasmModule {
 
 type SumsFn = (lambda: number, n: number, hPtr: number, abPtr: number, outPtr: number) => void;
 type GridPairFn = (n: number, tabPtr: number, abPtr: number, outPtr: number) => void;
+type ProductsFn = (n: number, xPtr: number, colPtr: number, abPtr: number, outPtr: number) => void;
 
 /**
  * Owns the kernel's memory for one model: eigenvalues d (copied in), two tables of Hi at fixed lambdas (the
  * optimiser's grid; lambda-major for runTabulated, row-major with Hi^2 for runGridPair), the products `ab`
- * (a view into the memory that callers write the next SNP's products into), and the results.
+ * (a view into the memory that callers write the next SNP's products into, or that runProducts forms from `x`),
+ * and the results.
  */
 export class LambdaSums {
   readonly ab: Float64Array;
@@ -155,24 +203,51 @@ export class LambdaSums {
   readonly out: Float64Array;
   /** Results of runGridPair: P0 at tabulated lambda g in [g], PP0 in [gp + g] (gp = the lambda count rounded up to even). */
   readonly gridOut: Float64Array;
+  /** The SNP column x (n) that runProducts reads (empty without a ProductSpec). */
+  readonly x: Float64Array;
+  /** Results of runProducts: the plain sum over i of each ProductSpec entry's products, in spec order. */
+  readonly productSums: Float64Array;
   readonly lanes: number;
   readonly gp: number;
   private readonly divide: SumsFn[];
   private readonly table: SumsFn[];
   private readonly gridPair: GridPairFn;
   private readonly sums3only: SumsFn;
+  private readonly products: ProductsFn | undefined;
   private readonly abAt: number;
   private readonly outAt: number;
   private readonly gridOutAt: number;
   private readonly tableAt: number;
   private readonly rowTableAt: number;
+  private readonly xAt: number;
+  private readonly colAt: number;
+  private readonly productSumsAt: number;
 
   /**
    * @param tableLambdas lambdas whose Hi_i = 1 / (lambda d_i + 1) are tabulated once (n each, twice)
+   * @param productSpec how runProducts forms a SNP's products from `x` and fixed columns (copied in), if used
    */
-  constructor(private readonly n: number, readonly np: number, d: Float64Array, ab: Float64Array, private readonly tableLambdas: Float64Array) {
+  constructor(
+    private readonly n: number,
+    readonly np: number,
+    d: Float64Array,
+    ab: Float64Array,
+    private readonly tableLambdas: Float64Array,
+    productSpec?: ProductSpec,
+  ) {
     if (!Number.isInteger(n) || n < 1 || d.length !== n || ab.length < n * np) {
       throw new RangeError(`LambdaSums: expected n >= 1, d of length n and ab of n*np (n=${n}, np=${np}), got d ${d.length}, ab ${ab.length}`);
+    }
+    const nc = productSpec?.columns.length ?? 0;
+    const spec = productSpec?.pairs ?? [];
+    if (productSpec) {
+      if (spec.length === 0) throw new RangeError('LambdaSums: a ProductSpec needs at least one pair');
+      for (const col of productSpec.columns) if (col.length < n) throw new RangeError(`LambdaSums: product column of length ${col.length}, expected n=${n}`);
+      for (const e of spec) {
+        if (!(Number.isInteger(e.pair) && e.pair >= 0 && e.pair < np) || !(Number.isInteger(e.column) && e.column >= -1 && e.column < nc)) {
+          throw new RangeError(`LambdaSums: product entry (pair ${e.pair}, column ${e.column}) outside pairs 0..${np - 1}, columns -1..${nc - 1}`);
+        }
+      }
     }
     const g = tableLambdas.length;
     this.lanes = Math.ceil(np / 2);
@@ -183,15 +258,25 @@ export class LambdaSums {
     this.gridOutAt = align(this.outAt + 8 * (6 * this.lanes + 2));
     this.tableAt = align(this.gridOutAt + 16 * this.gp);
     this.rowTableAt = align(this.tableAt + 8 * n * g + 16);
-    const bytes = this.rowTableAt + 16 * n * this.gp;
+    this.xAt = align(this.rowTableAt + 16 * n * this.gp);
+    this.colAt = align(this.xAt + 8 * n);
+    this.productSumsAt = align(this.colAt + 8 * n * nc);
+    const bytes = this.productSumsAt + 8 * spec.length;
     const pages = Math.ceil(bytes / 65536);
     const memory = new wasm.Memory({ initial: pages, maximum: pages });
-    const inst = new wasm.Instance(moduleFor(np, this.gp), { env: { memory } });
+    const inst = new wasm.Instance(moduleFor(np, this.gp, productSpec), { env: { memory } });
     this.divide = [1, 2, 3].map((o) => inst.exports[`sums${o}`] as SumsFn);
     this.table = [1, 2, 3].map((o) => inst.exports[`tab${o}`] as SumsFn);
     this.gridPair = inst.exports.gridPair as GridPairFn;
     this.sums3only = inst.exports.sums3only as SumsFn;
+    this.products = productSpec ? (inst.exports.products as ProductsFn) : undefined;
     const buf = memory.buffer as ArrayBuffer;
+    this.x = new Float64Array(buf, this.xAt, productSpec ? n : 0);
+    this.productSums = new Float64Array(buf, this.productSumsAt, spec.length);
+    const cols = new Float64Array(buf, this.colAt, n * nc);
+    productSpec?.columns.forEach((col, k) => {
+      for (let i = 0; i < n; i++) cols[i * nc + k] = col[i]!;
+    });
     new Float64Array(buf, 0, n).set(d);
     this.ab = new Float64Array(buf, this.abAt, n * np);
     this.ab.set(ab.subarray(0, n * np));
@@ -207,6 +292,15 @@ export class LambdaSums {
         rowTab[2 * this.gp * i + this.gp + k] = h * h;
       }
     }
+  }
+
+  /**
+   * Forms the SNP's products from `x` (see ProductSpec) into `ab`, and their plain sums into productSums
+   * (bit-identical to the same entries of run(0, 1)). O(n |pairs|).
+   */
+  runProducts(): void {
+    if (!this.products) throw new RangeError('LambdaSums.runProducts: constructed without a ProductSpec');
+    this.products(this.n, this.xAt, this.colAt, this.abAt, this.productSumsAt);
   }
 
   /** Computes the sums up to `order` at lambda into `out`. O(n np order) plus n divisions. */

@@ -160,3 +160,40 @@ describe('lambda optimiser', () => {
     expect(nm.vg / nm.ve).toBeCloseTo(nm.lambdaRemle, 12);
   });
 });
+
+describe('per-SNP fast path (products formed in the kernel, tabulated lambdas)', () => {
+  for (const c of [1, 3]) {
+    it(`formProducts, grid and projectTabulated equal writing ab, refresh and project, bit for bit (c = ${c})`, () => {
+      const { inputs } = synthetic(151, c, 20 + c);
+      const n = inputs.d.length;
+      const q = c + 2;
+      const columns = [...Array.from({ length: c }, (_, a) => inputs.uw.subarray(a * n, (a + 1) * n)), inputs.uy];
+      const pairs = Array.from({ length: q }, (_, a) => ({ pair: pairIndex(a, c, q), column: a === c ? -1 : a < c ? a : c }));
+      const lambdaScore = 0.731;
+      const fast = new LambdaObjective(inputs.d, fixedProducts(inputs, true), q, c + 1, { products: { columns, pairs }, tabulate: [lambdaScore] });
+      fast.enableFastGrid(Int32Array.from(pairs, (e) => e.pair));
+      const grid = (o: LambdaObjective): number[] => {
+        const reml = new Float64Array(LAMBDA_GRID.length);
+        const ml = new Float64Array(LAMBDA_GRID.length);
+        const ends = new Float64Array(4);
+        o.grid([1.5, 2.5], reml, ml, ends);
+        return [...reml, ...ml, ...ends];
+      };
+      for (const seed of [1, 2]) {
+        const { ux } = synthetic(151, c, 40 + seed);
+        const plain = altObjective(inputs, ux);
+        fast.x.set(ux);
+        fast.formProducts();
+        expect(fast.logDetWW).toBe(plain.logDetWW);
+        expect(Array.from(fast.ab)).toEqual(Array.from(plain.ab));
+        fast.projectTabulated(LAMBDA_GRID.length);
+        plain.project(lambdaScore);
+        expect(Array.from(fast.p)).toEqual(Array.from(plain.p));
+        expect(grid(fast)).toEqual(grid(plain));
+        expect(fast.value('reml', 0.2)).toBe(plain.value('reml', 0.2));
+      }
+      expect(() => fast.projectTabulated(LAMBDA_GRID.length + 1)).toThrow(/table index/);
+      expect(() => altObjective(inputs, inputs.uy).projectTabulated(0)).toThrow(/enableFastGrid/);
+    });
+  }
+});

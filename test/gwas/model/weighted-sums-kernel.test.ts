@@ -80,4 +80,32 @@ describe('weighted-sums kernel (wasm SIMD, pairs in lanes)', () => {
     expect(() => k.runTabulated(LAMBDA_GRID.length, 2)).toThrow(/table index/);
     expect(() => k.runGridPair(6)).toThrow(/pair 6/);
   });
+
+  it('runProducts: x times each column at the spec pairs, others untouched; plain sums equal run(0, 1)', () => {
+    for (const n of [57, 40]) {
+      const np = 6;
+      const { d, ab } = problem(n, np, 5 + n);
+      const z = normal(rng(n));
+      const w = Float64Array.from({ length: n }, () => z());
+      const y = Float64Array.from({ length: n }, () => z());
+      const pairs = [{ pair: 1, column: 0 }, { pair: 3, column: -1 }, { pair: 4, column: 1 }];
+      const k = new LambdaSums(n, np, d, ab, LAMBDA_GRID, { columns: [w, y], pairs });
+      for (let i = 0; i < n; i++) k.x[i] = z();
+      k.runProducts();
+      for (let i = 0; i < n; i++) {
+        const x = k.x[i]!;
+        expect([k.ab[i * np + 1], k.ab[i * np + 3], k.ab[i * np + 4]]).toEqual([x * w[i]!, x * x, x * y[i]!]);
+        for (const fixed of [0, 2, 5]) expect(k.ab[i * np + fixed]).toBe(ab[i * np + fixed]);
+      }
+      const sums = Array.from(k.productSums);
+      k.run(0, 1);
+      expect(sums).toEqual([k.out[1], k.out[3], k.out[4]]);
+    }
+    const { d, ab } = problem(10, 6, 1);
+    const col = new Float64Array(10);
+    expect(() => new LambdaSums(10, 6, d, ab, LAMBDA_GRID, { columns: [col], pairs: [{ pair: 6, column: 0 }] })).toThrow(/pair 6/);
+    expect(() => new LambdaSums(10, 6, d, ab, LAMBDA_GRID, { columns: [col], pairs: [{ pair: 1, column: 1 }] })).toThrow(/column 1/);
+    expect(() => new LambdaSums(10, 6, d, ab, LAMBDA_GRID, { columns: [col.subarray(1)], pairs: [{ pair: 1, column: 0 }] })).toThrow(/length 9/);
+    expect(() => new LambdaSums(10, 6, d, ab, LAMBDA_GRID).runProducts()).toThrow(/ProductSpec/);
+  });
 });
