@@ -103,13 +103,23 @@ export class BlockedPls {
   /** per dense column: the scalar T_k of its term (1 for X and y), for scalar-only models */
   private readonly denseScale: Float64Array;
   private readonly a11: Float64Array;
-  private readonly a21Rows: Int32Array[];
+  private a21Rows: Int32Array[];
   private readonly a21Vals: Float64Array[];
   private readonly a22: Float64Array;
   private readonly l11: Float64Array;
   private readonly l21Vals: Float64Array[];
   readonly l22: Float64Array;
   private factors: Float64Array[] = [];
+  /** the row lists of all levels back to back (a21Rows[j] is a view), and the L21 values likewise (p1 per row) */
+  private readonly rowsFlat: Int32Array;
+  private readonly l21Flat: Float64Array;
+  /**
+   * L21 by dense row c: for t in colPtr[c] .. colPtr[c+1]-1, colEntry[t] is the flat index of an entry in row
+   * c and colEnd[t] the end of that entry's level (levels ascending)
+   */
+  private readonly colPtr: Int32Array;
+  private readonly colEntry: Int32Array;
+  private readonly colEnd: Int32Array;
 
   /**
    * Forms the cross-products [Z X y]' W [Z X y] once (weights `w`, default 1).
@@ -149,6 +159,7 @@ export class BlockedPls {
     this.entryPos = new Int32Array(n * this.e);
     const byLevel = groupRows(t1.codes, this.l1);
     const mark = new Int32Array(m).fill(-1);
+    const where = new Int32Array(m);
     this.a21Rows = [];
     for (let j = 0; j < this.l1; j++) {
       const touched: number[] = [];
@@ -164,19 +175,40 @@ export class BlockedPls {
       }
       touched.sort((a, b) => a - b);
       const rows = Int32Array.from(touched);
-      const where = new Map<number, number>();
-      rows.forEach((r, k) => where.set(r, k));
+      rows.forEach((r, k) => (where[r] = k));
       for (const i of byLevel[j]!) {
         this.fillRow(i, y);
-        for (let a = 0; a < this.e; a++) this.entryPos[i * this.e + a] = where.get(this.rowIdx[a]!)!;
+        for (let a = 0; a < this.e; a++) this.entryPos[i * this.e + a] = where[this.rowIdx[a]!]!;
       }
       this.a21Rows.push(rows);
+    }
+    // one flat store for the per-level row lists and L21 values (the lists are views into it)
+    const levelPtr = new Int32Array(this.l1 + 1);
+    for (let j = 0; j < this.l1; j++) levelPtr[j + 1] = levelPtr[j]! + this.a21Rows[j]!.length;
+    const rowsFlat = new Int32Array(levelPtr[this.l1]!);
+    this.a21Rows.forEach((rows, j) => rowsFlat.set(rows, levelPtr[j]!));
+    this.a21Rows = this.a21Rows.map((_, j) => rowsFlat.subarray(levelPtr[j]!, levelPtr[j + 1]!));
+    this.rowsFlat = rowsFlat;
+    this.l21Flat = new Float64Array(rowsFlat.length * p1);
+    this.l21Vals = this.a21Rows.map((_, j) => this.l21Flat.subarray(levelPtr[j]! * p1, levelPtr[j + 1]! * p1));
+    // the same pattern by dense row (levels ascending), for the column-by-column update
+    this.colPtr = new Int32Array(m + 1);
+    for (const r of rowsFlat) this.colPtr[r + 1]!++;
+    for (let c = 0; c < m; c++) this.colPtr[c + 1]! += this.colPtr[c]!;
+    this.colEntry = new Int32Array(rowsFlat.length);
+    this.colEnd = new Int32Array(rowsFlat.length);
+    const next = this.colPtr.slice(0, m);
+    for (let j = 0; j < this.l1; j++) {
+      for (let q = levelPtr[j]!; q < levelPtr[j + 1]!; q++) {
+        const t = next[rowsFlat[q]!]!++;
+        this.colEntry[t] = q;
+        this.colEnd[t] = levelPtr[j + 1]!;
+      }
     }
     this.a22 = new Float64Array(m * m);
     this.a11 = new Float64Array(this.l1 * p1 * p1);
     this.a21Vals = this.a21Rows.map((r) => new Float64Array(r.length * p1));
     this.l11 = new Float64Array(this.a11.length);
-    this.l21Vals = this.a21Rows.map((r) => new Float64Array(r.length * p1));
     this.l22 = new Float64Array(m * m);
     this.denseScale = new Float64Array(m).fill(1);
     this.setValues(y, w);
@@ -251,23 +283,7 @@ export class BlockedPls {
       for (let c = 0; c < p1; c++) for (let r = 0; r < p1; r++) this.l11[off + r + c * p1] = r >= c ? tmp[r + c * p1]! : 0;
       for (let r = 0; r < p1; r++) ldL2 += 2 * Math.log(tmp[r + r * p1]!);
     }
-    // step 2: dense block M = Lambda2' A22 Lambda2 + diag(I_q2, 0)
-    const M = this.l22;
-    if (terms.every((t) => t.p === 1)) {
-      // scalar terms: M_rc = s_r s_c A_rc on the lower triangle in one pass
-      const sc = this.denseScale;
-      for (let k = 1; k < terms.length; k++) sc.fill(T[k]![0]!, this.offsets[k]!, this.offsets[k]! + terms[k]!.levels.length);
-      const A = this.a22;
-      for (let c = 0; c < m; c++) {
-        const scc = sc[c]!;
-        for (let r = c; r < m; r++) M[r + c * m] = A[r + c * m]! * sc[r]! * scc;
-      }
-    } else {
-      M.set(this.a22);
-      for (let k = 1; k < terms.length; k++) scaleDenseBlocks(M, m, this.offsets[k]!, terms[k]!, T[k]!);
-    }
-    for (let d = 0; d < q2; d++) M[d + d * m]! += 1;
-    // step 3: L21_j = Lambda2' A21_j T1 L11_j^{-T}
+    // step 2: L21_j = Lambda2' A21_j T1 L11_j^{-T} (kept: solve and condVarBlocks use it)
     for (let j = 0; j < l1; j++) {
       const rows = this.a21Rows[j]!;
       const v = this.l21Vals[j]!;
@@ -276,28 +292,11 @@ export class BlockedPls {
       rightMultiplyLower(v, rows.length, p1, T1);
       rightSolveLowerT(v, rows.length, p1, this.l11, j * p1 * p1);
     }
-    // step 4: M -= sum_j L21_j L21_j' (lower triangle only)
-    for (let j = 0; j < l1; j++) {
-      const rows = this.a21Rows[j]!;
-      const v = this.l21Vals[j]!;
-      const nnz = rows.length;
-      if (p1 === 1) {
-        for (let b = 0; b < nnz; b++) {
-          const cb = rows[b]! * m;
-          const vb = v[b]!;
-          for (let a = b; a < nnz; a++) M[rows[a]! + cb]! -= v[a]! * vb;
-        }
-        continue;
-      }
-      for (let b = 0; b < nnz; b++) {
-        const cb = rows[b]! * m;
-        for (let a = b; a < nnz; a++) {
-          let s = 0;
-          for (let c = 0; c < p1; c++) s += v[a * p1 + c]! * v[b * p1 + c]!;
-          M[rows[a]! + cb]! -= s;
-        }
-      }
-    }
+    // steps 3-4: M = Lambda2' A22 Lambda2 - sum_j L21_j L21_j' (lower triangle), then + diag(I_q2, 0)
+    const M = this.l22;
+    this.scaleA22(T);
+    this.subtractFillIn();
+    for (let d = 0; d < q2; d++) M[d + d * m]! += 1;
     // step 5: dense Cholesky of the fill-in block (the kernel layer's blocked wasm potrf when it is large)
     const bad = denseCholesky(M, m);
     if (bad >= 0 && bad < m - 1) throw new PlsError(`non-positive pivot at dense column ${bad}${bad >= q2 ? ' (fixed effects not of full rank)' : ''}`);
@@ -332,6 +331,54 @@ export class BlockedPls {
         }
       }
       a += pk;
+    }
+  }
+
+  /** Step 3: M = Lambda2' A22 Lambda2 (lower triangle; the full block when a term is vector-valued). O(m^2). */
+  private scaleA22(T: Float64Array[]): void {
+    const { m, terms } = this;
+    const M = this.l22;
+    if (terms.every((t) => t.p === 1)) {
+      // scalar terms: M_rc = s_r s_c A_rc on the lower triangle in one pass
+      const sc = this.denseScale;
+      for (let k = 1; k < terms.length; k++) sc.fill(T[k]![0]!, this.offsets[k]!, this.offsets[k]! + terms[k]!.levels.length);
+      const A = this.a22;
+      for (let c = 0; c < m; c++) {
+        const scc = sc[c]!;
+        for (let r = c; r < m; r++) M[r + c * m] = A[r + c * m]! * sc[r]! * scc;
+      }
+      return;
+    }
+    M.set(this.a22);
+    for (let k = 1; k < terms.length; k++) scaleDenseBlocks(M, m, this.offsets[k]!, terms[k]!, T[k]!);
+  }
+
+  /**
+   * Step 4: M -= sum_j L21_j L21_j' on the lower triangle, column by column (left-looking): column c
+   * receives, from each level j with an entry in row c of L21, the products of that entry with the level's
+   * entries in rows >= c. One column of M is updated at a time, so its writes stay in cache.
+   * O(sum_j nnz_j^2 p1 / 2).
+   */
+  private subtractFillIn(): void {
+    const { m, p1, colPtr, colEntry, colEnd, rowsFlat } = this;
+    const M = this.l22;
+    const v = this.l21Flat;
+    for (let c = 0; c < m; c++) {
+      const cm = c * m;
+      for (let t = colPtr[c]!; t < colPtr[c + 1]!; t++) {
+        const b = colEntry[t]!;
+        const end = colEnd[t]!;
+        if (p1 === 1) {
+          const vb = v[b]!;
+          for (let a = b; a < end; a++) M[rowsFlat[a]! + cm]! -= v[a]! * vb;
+          continue;
+        }
+        for (let a = b; a < end; a++) {
+          let s = 0;
+          for (let i = 0; i < p1; i++) s += v[a * p1 + i]! * v[b * p1 + i]!;
+          M[rowsFlat[a]! + cm]! -= s;
+        }
+      }
     }
   }
 
