@@ -264,30 +264,41 @@ function* merge(d: Float64Array, lo: number, mid: number, hi: number, rho0: numb
 /**
  * Root i of f(lambda) = 1 + rho sum_j w_j^2 / (delta_j - lambda) (rho > 0, delta ascending, sum w^2 = 1),
  * which lies in (delta_i, delta_{i+1}) or, for the last, in (delta_{k-1}, delta_{k-1} + rho].
- * Solved for tau = lambda - origin (origin: the nearer pole) by Newton steps kept inside a bisection
- * bracket, to full precision; writes lambda[i] and diff[j + i k] = delta_j - lambda_i.
+ * Solved for tau = lambda - origin (origin: the nearer pole, so every difference delta_j - lambda keeps full
+ * relative accuracy) by the fixed-weight rational steps of Li's "middle way" (as LAPACK dlaed4): around
+ * the current tau, g = f / rho is modelled as c + s1 / (D_a - x) + s2 / (D_b - x) with the two poles a, b
+ * nearest the root (D_j = delta_j - origin - tau), matching g and g', and the step x is the model's root
+ * (a quadratic). Every iterate stays inside a bisection bracket (Newton, then bisection, when a step
+ * leaves it). Stops when |g| is within the rounding error of its evaluation,
+ * 8 eps (1/rho + sum_j |w_j^2 / D_j|) + eps |tau| g' (dlaed4's test), usually after 2 to 4 steps.
+ * Each step costs O(k); writes lambda[i] and diff[j + i k] = delta_j - lambda_i.
  */
 function secularRoot(delta: Float64Array, w: Float64Array, k: number, rho: number, i: number, diff: Float64Array, lambda: Float64Array): void {
   const ci = i * k;
+  const eps = Number.EPSILON;
+  const rhoInv = 1 / rho;
   // diff[ci + j] holds delta_j - origin while iterating.
-  const fAt = (tau: number): number => {
-    let sum = 0;
-    for (let j = 0; j < k; j++) sum += (w[j]! * w[j]!) / (diff[ci + j]! - tau);
-    return 1 + rho * sum;
-  };
-  let org: number, lo: number, hi: number;
+  let org = i;
   const setOrigin = (o: number): void => {
     org = o;
     for (let j = 0; j < k; j++) diff[ci + j] = delta[j]! - delta[o]!;
   };
+  if (k === 1) {
+    // One pole: 1/rho + w_0^2 / (delta_0 - lambda) = 0 exactly at lambda = delta_0 + rho w_0^2.
+    lambda[i] = delta[0]! + rho * w[0]! * w[0]!;
+    diff[ci] = -rho * w[0]! * w[0]!;
+    return;
+  }
+  let lo: number, hi: number;
+  setOrigin(i);
   if (i === k - 1) {
-    setOrigin(i);
     lo = 0;
     hi = rho;
   } else {
-    setOrigin(i);
     const gap = delta[i + 1]! - delta[i]!;
-    if (fAt(gap / 2) >= 0) {
+    let f = 0;
+    for (let j = 0; j < k; j++) f += (w[j]! * w[j]!) / (diff[ci + j]! - gap / 2);
+    if (rhoInv + f >= 0) {
       lo = 0;
       hi = gap / 2;
     } else {
@@ -296,26 +307,47 @@ function secularRoot(delta: Float64Array, w: Float64Array, k: number, rho: numbe
       hi = 0;
     }
   }
-  // Invariant: the root lies in (lo, hi); f increases there.
+  // The model's two poles: i and i+1 for an interior root, k-2 and k-1 (both left of it) for the last.
+  const pa = i === k - 1 ? k - 2 : i;
+  const pb = pa + 1;
   let tau = 0.5 * (lo + hi);
   for (let it = 0; it < 200; it++) {
-    let f = 0, df = 0;
-    for (let j = 0; j < k; j++) {
+    let psi = 0, dpsi = 0, phi = 0, dphi = 0, abs = 0;
+    for (let j = 0; j <= pa; j++) {
       const inv = 1 / (diff[ci + j]! - tau);
       const t = w[j]! * w[j]! * inv;
-      f += t;
-      df += t * inv;
+      psi += t;
+      dpsi += t * inv;
+      abs += Math.abs(t);
     }
-    f = 1 + rho * f;
-    df *= rho;
-    if (f === 0) break;
-    if (f > 0) hi = tau;
+    for (let j = pb; j < k; j++) {
+      const inv = 1 / (diff[ci + j]! - tau);
+      const t = w[j]! * w[j]! * inv;
+      phi += t;
+      dphi += t * inv;
+      abs += Math.abs(t);
+    }
+    const g = rhoInv + psi + phi;
+    const dg = dpsi + dphi;
+    if (Math.abs(g) <= 8 * eps * (rhoInv + abs) + eps * Math.abs(tau) * dg) break;
+    if (g > 0) hi = tau;
     else lo = tau;
-    let next = tau - f / df;
+    // Fixed-weight model: c x^2 - A x + B = 0.
+    const da = diff[ci + pa]! - tau, db = diff[ci + pb]! - tau;
+    const c = g - da * dpsi - db * dphi;
+    const A = (da + db) * g - da * db * dg;
+    const B = da * db * g;
+    const disc = Math.sqrt(Math.abs(A * A - 4 * B * c));
+    let x: number;
+    if (c === 0) x = B / A;
+    else if (i === k - 1) x = A >= 0 ? (A + disc) / (2 * c) : (2 * B) / (A - disc);
+    else x = A <= 0 ? (A - disc) / (2 * c) : (2 * B) / (A + disc);
+    let next = tau + x;
+    if (!(next > lo && next < hi)) next = tau - g / dg;
     if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
     if (next === tau || next <= lo || next >= hi) break;
     tau = next;
   }
-  lambda[i] = delta[org!]! + tau;
+  lambda[i] = delta[org]! + tau;
   for (let j = 0; j < k; j++) diff[ci + j] -= tau;
 }
