@@ -42,6 +42,18 @@ binsim <- local({
   data.frame(y = rbinom(length(gg), 1, plogis(eta)), x = xx, g = gg)
 })
 
+# Poisson counts with an exposure offset and a correlated random slope: 40 groups x 8.
+poisim <- local({
+  set.seed(11)
+  gg <- rep(sprintf("p%02d", 1:40), each = 8)
+  xx <- round(rnorm(length(gg)), 3)
+  logexp <- round(log(runif(length(gg), 0.5, 2)), 4)
+  ii <- as.integer(factor(gg))
+  b <- MASS::mvrnorm(40, c(0, 0), matrix(c(0.4, 0.1, 0.1, 0.15), 2))
+  eta <- logexp + 0.3 + 0.5 * xx + b[ii, 1] + b[ii, 2] * xx
+  data.frame(y = rpois(length(gg), exp(eta)), x = xx, logexp = logexp, g = gg)
+})
+
 # Crossed design with a correlated random slope on the factor with fewer levels (the dense block of the
 # blocked Cholesky then holds a 2 x 2 covariance term): 30 subjects x 8 items.
 crossed <- local({
@@ -67,6 +79,7 @@ data <- list(
   grouseticks = write_data(grouse, "grouseticks"),
   unbalanced = write_data(unbalanced, "unbalanced"),
   binsim = write_data(binsim, "binsim"),
+  poisim = write_data(poisim, "poisim"),
   crossed = write_data(crossed, "crossed")
 )
 
@@ -133,12 +146,13 @@ glmm <- function(id, dname, formula, family, ranef = FALSE) {
 }
 
 # The exact Laplace fit (inner Newton iterated to convergence) by glmmTMB (TMB, automatic differentiation):
-# the reference for gpulmm's laplace = 'exact' mode. Variances of the (scalar) random-effects terms by group.
+# the reference for gpulmm's laplace = 'exact' mode. Covariance parameters by group: the variances, then the
+# covariances in lower.tri order (the order of as.data.frame(VarCorr(glmer fit)) within a group).
 exact_laplace <- function(formula, dname, family) {
   m <- glmmTMB(as.formula(formula), data = data[[dname]], family = family)
   cs <- summary(m)$coefficients$cond
   list(logLik = as.numeric(logLik(m)), fixef = lapply(seq_len(nrow(cs)), function(i) list(term = rownames(cs)[i],
-    estimate = cs[i, 1], se = cs[i, 2])), variances = lapply(VarCorr(m)$cond, function(S) S[1, 1]),
+    estimate = cs[i, 1], se = cs[i, 2])), varcorr = lapply(VarCorr(m)$cond, function(S) I(c(diag(S), S[lower.tri(S)]))),
     pdHess = m$sdr$pdHess)
 }
 
@@ -176,7 +190,9 @@ fits <- list(
   glmm("cbpp", "cbpp", "cbind(incidence, size - incidence) ~ factor(period) + (1 | herd)", binomial, ranef = TRUE),
   glmm("cbpp-failures", "cbpp", "cbind(incidence, failures) ~ factor(period) + (1 | herd)", binomial),
   glmm("grouseticks", "grouseticks", "TICKS ~ factor(YEAR) + cHEIGHT + (1 | BROOD) + (1 | INDEX) + (1 | LOCATION)", poisson),
-  glmm("binsim", "binsim", "y ~ x + (1 | g)", binomial)
+  glmm("binsim", "binsim", "y ~ x + (1 | g)", binomial),
+  glmm("binsim-slope", "binsim", "y ~ x + (x | g)", binomial),
+  glmm("poisim-slope", "poisim", "y ~ x + offset(logexp) + (x | g)", poisson)
 )
 
 # Likelihood-ratio anova of nested models (anova refits REML fits with ML).
