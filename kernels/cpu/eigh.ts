@@ -256,8 +256,8 @@ function* backTransform(a: Float64Array, n: number, tau: Float64Array, z: Float6
   const y = sharedF64(n * NB_BACK);
   const yt = sharedF64(n * NB_BACK);
   const w = sharedF64(NB_BACK * n);
-  const s = new Float64Array(NB_BACK * NB_BACK);
-  const t = new Float64Array(NB_BACK * NB_BACK);
+  const s = sharedF64(NB_BACK * NB_BACK);
+  const t = sharedF64(NB_BACK * NB_BACK);
   for (let kb = Math.floor((nref - 1) / NB_BACK) * NB_BACK; kb >= 0; kb -= NB_BACK) {
     const b = Math.min(NB_BACK, nref - kb);
     const r0 = kb + 1;
