@@ -1,7 +1,9 @@
 /**
  * Genomic relatedness (kinship) matrices as GEMMA 0.98.5 computes them (PlinkKin / BimbamKin), streamed from a
- * GenotypeSource in SNP blocks and accumulated with the kernel layer: the exact integer syrk (cpuSyrkInt8) for
- * centred hard-call genotypes, the backend's f64 syrk otherwise (see GramAccumulator).
+ * GenotypeSource in SNP blocks and accumulated with the kernel layer: the exact integer syrk
+ * (SyrkInt8Accumulator, on worker threads while the next block is read) for centred hard-call genotypes, the
+ * backend's f64 syrk otherwise (see GramAccumulator). A scan can keep what it needs of this pass
+ * (KinshipOptions.store) instead of reading the genotypes again.
  *
  * Over ALL N individuals of the genotype file, for every SNP that passes the SNP filter evaluated on the
  * analysed individuals (GEMMA's indicator_snp), with mean mu_j over non-missing dosages and
@@ -13,9 +15,12 @@
  *   K_{-c} = (S - S_c) / (m - m_c),   S = sum_c S_c.                        Memory O(#chr N^2).
  */
 import type { Backend } from '../kernels/backend.js';
-import { cpuSyrkInt8 } from '../kernels/cpu/index.js';
+import { GemmPool } from '../kernels/cpu/pool.js';
+import { SyrkInt8Accumulator } from '../kernels/cpu/syrk-int8.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../kernels/matrix.js';
+import { getFlag } from '../src/flags.js';
 import { checkKeep } from '../src/io/plink.js';
+import type { GenotypeStore } from './genotype-store.js';
 import type { SnpFilter } from './snp-filter.js';
 import type { GenotypeSource } from './types.js';
 
@@ -45,6 +50,13 @@ export interface KinshipOptions {
    * block of the full K, at (n_rows / N)^2 of the cost: what a scan needs before {@link restrictAndCenter}.
    */
   rows?: Int32Array;
+  /**
+   * Threads for the exact integer Gram (default: the `threads` flag): with T > 1, T - 1 helper threads
+   * multiply block b while this thread reads and prepares block b + 1. The result does not depend on T.
+   */
+  threads?: number;
+  /** Keeps each block's filter verdict and analysed genotypes for a scan (its rows must be `filterRows`). */
+  store?: GenotypeStore;
 }
 
 /** Sum of z z^T over one chromosome's SNPs, and how many there were. */
@@ -72,23 +84,29 @@ export async function computeKinship(source: GenotypeSource, opts: KinshipOption
   if (rows) checkKeep(rows, source.samples.length, 'computeKinship rows');
   const blockSize = opts.blockSize ?? 4096;
   const groups = new Map<string, GramAccumulator>();
-  for await (const block of source.blocks(blockSize)) {
-    const verdict = opts.filter.apply(block.dosages, opts.filterRows, { impute: false });
-    if (verdict.keptIndex.length === 0) continue;
-    const byChr = opts.loco ? groupByChromosome(verdict.keptIndex, (j) => block.snps[j]!.chr) : new Map([['', Array.from(verdict.keptIndex)]]);
-    for (const [chr, cols] of byChr) {
-      let acc = groups.get(chr);
-      if (!acc) groups.set(chr, (acc = new GramAccumulator(source.samples.length, rows, opts.mode, opts.backend)));
-      await acc.add(block.dosages, cols);
+  const pool = new GemmPool(opts.threads ?? getFlag('threads'));
+  try {
+    for await (const block of source.blocks(blockSize)) {
+      const verdict = opts.filter.apply(block.dosages, opts.filterRows, { impute: false });
+      opts.store?.add(block, verdict);
+      if (verdict.keptIndex.length === 0) continue;
+      const byChr = opts.loco ? groupByChromosome(verdict.keptIndex, (j) => block.snps[j]!.chr) : new Map([['', Array.from(verdict.keptIndex)]]);
+      for (const [chr, cols] of byChr) {
+        let acc = groups.get(chr);
+        if (!acc) groups.set(chr, (acc = new GramAccumulator(source.samples.length, rows, opts.mode, opts.backend, pool)));
+        await acc.add(block.dosages, cols);
+      }
     }
+    const used = [...groups.values()].reduce((s, g) => s + g.nSnps, 0);
+    if (used === 0) throw new RangeError(`kinship: no SNP of ${source.describe} passes the SNP filters (maf ${opts.filter.maf}, miss ${opts.filter.miss})`);
+    if (!opts.loco) return { mode: opts.mode, k: scaled(await groups.get('')!.result(), 1 / used), nSnps: used };
+    const chromosomes = new Map<string, ChromosomeGram>();
+    for (const [chr, g] of groups) chromosomes.set(chr, { gram: await g.result(), nSnps: g.nSnps });
+    const k = scaled(sumGrams([...chromosomes.values()].map((c) => c.gram)), 1 / used);
+    return { mode: opts.mode, k, nSnps: used, chromosomes };
+  } finally {
+    await pool.dispose();
   }
-  const used = [...groups.values()].reduce((s, g) => s + g.nSnps, 0);
-  if (used === 0) throw new RangeError(`kinship: no SNP of ${source.describe} passes the SNP filters (maf ${opts.filter.maf}, miss ${opts.filter.miss})`);
-  if (!opts.loco) return { mode: opts.mode, k: scaled(await groups.get('')!.result(), 1 / used), nSnps: used };
-  const chromosomes = new Map<string, ChromosomeGram>();
-  for (const [chr, g] of groups) chromosomes.set(chr, { gram: await g.result(), nSnps: g.nSnps });
-  const k = scaled(sumGrams([...chromosomes.values()].map((c) => c.gram)), 1 / used);
-  return { mode: opts.mode, k, nSnps: used, chromosomes };
 }
 
 /** Per-SNP statistics over all N individuals (GEMMA PlinkKin): mean, population variance, missing count. */
@@ -125,7 +143,7 @@ function isHardCall(x: F64Matrix, j: number): boolean {
  * integer path: with G~ the dosages (missing = 0), Q the missing indicator and D = diag(mu),
  *   Z Z^T = G~ G~^T - u 1' - 1 u' + (sum mu^2) 1 1' + W + W' - v 1' - 1 v',
  *   u = G~ mu,   v = Q mu^2,   W = G~ D Q^T + (Q D^2 Q^T) / 2,
- * where G~ G~^T is exact integer arithmetic (cpuSyrkInt8, O(N^2) per SNP at 8 multiply-adds per SIMD
+ * where G~ G~^T is exact integer arithmetic (SyrkInt8Accumulator, O(N^2) per SNP at 8 multiply-adds per SIMD
  * instruction) and W touches only the missing genotypes (O(N) each). Other SNPs (standardized mode,
  * fractional dosages, many missing) are centred in f64 and accumulated with the backend's syrk.
  */
@@ -134,8 +152,8 @@ class GramAccumulator {
   /** Rows of K (the output individuals). */
   private readonly n: number;
   private readonly centered: boolean;
-  /** Sum of G~ G~^T (exact integers held in f64). */
-  private integer: F64Matrix | undefined;
+  /** Sum of G~ G~^T (exact int32, on the pool's helper threads). */
+  private integer: SyrkInt8Accumulator | undefined;
   private readonly u: Float64Array;
   private readonly v: Float64Array;
   private w: F64Matrix | undefined;
@@ -149,6 +167,7 @@ class GramAccumulator {
     private readonly rows: Int32Array | undefined,
     mode: KinshipMode,
     private readonly backend: Backend,
+    private readonly pool: GemmPool,
   ) {
     const n = rows ? rows.length : total;
     this.n = n;
@@ -179,9 +198,8 @@ class GramAccumulator {
         }
         this.addCorrections(x, j, mean, miss);
       });
-      const s = cpuSyrkInt8({ rows: n, cols: intCols.length, ld: n, data: g });
-      if (this.integer) for (let q = 0; q < n * n; q++) this.integer.data[q]! += s.data[q]!;
-      else this.integer = s;
+      this.integer ??= new SyrkInt8Accumulator(n, this.pool);
+      await this.integer.add({ rows: n, cols: intCols.length, ld: n, data: g });
     }
     if (floatCols.length > 0) {
       // z = (x - mu) [/ sd], missing -> 0 (the imputed mean).
@@ -228,8 +246,8 @@ class GramAccumulator {
   async result(): Promise<F64Matrix> {
     const n = this.n;
     const out = this.float ? f64Matrix(n, n, Float64Array.from(this.float.data)) : f64Matrix(n, n);
-    const s = this.integer;
-    if (!s) return out;
+    if (!this.integer) return out;
+    const s = await this.integer.result();
     const { u, v, w, sumMu2 } = this;
     for (let k = 0; k < n; k++) {
       for (let i = 0; i < n; i++) {

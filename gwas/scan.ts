@@ -21,6 +21,7 @@ import { getFlag } from '../src/flags.js';
 import { fitNullModel, type NullModel, type RotatedInputs } from '../src/lmm/snp/null-model.js';
 import { FixedVcWald } from '../src/lmm/snp/fixed-vc.js';
 import { cachedEigen, decomposeKinship, eigenCacheKey, hashSampleIds } from './eigen-cache.js';
+import { GenotypeStore, type FilteredBlock } from './genotype-store.js';
 import { computeKinship, locoKinship, restrictAndCenter, type KinshipMode, type KinshipResult } from './kinship.js';
 import { selectSamples, type KeepList, type SampleSelection } from './samples.js';
 import { SNP_STATUS, SnpFilter } from './snp-filter.js';
@@ -92,6 +93,8 @@ export interface ScanSummary {
   samples: SampleSelection;
   /** Number of covariates (intercept included). */
   c: number;
+  /** Reads of the genotype file: 1 when the scan reused the kinship pass (GenotypeStore), else 2 (1 with a kinship file). */
+  genotypePasses: number;
   backend: string;
 }
 
@@ -146,11 +149,15 @@ export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
   let t = now();
   let kin: KinshipResult | undefined;
   let kAll: F64Matrix;
+  /** The kinship pass's filtered genotypes, so that the stream need not read the file again (within a budget). */
+  let store: GenotypeStore | undefined;
   /** Rows of kAll that are the analysed individuals (all N for a kinship file, 0..n-1 when computed for them). */
   let kRows = rows;
   if ('mode' in opts.kinship) {
     // K over the analysed individuals only (SNP moments over all N, as GEMMA): (n/N)^2 of the Gram cost.
-    kin = await computeKinship(source, { mode: opts.kinship.mode, filter, filterRows: rows, rows, backend, blockSize, ...(opts.loco ? { loco: true } : {}) });
+    store = new GenotypeStore(rows, getFlag('scanStoreMb') * 2 ** 20);
+    kin = await computeKinship(source, { mode: opts.kinship.mode, filter, filterRows: rows, rows, backend, blockSize, store, ...(opts.loco ? { loco: true } : {}) });
+    if (!store.complete) store = undefined;
     kAll = kin.k;
     kRows = Int32Array.from({ length: n }, (_, i) => i);
   } else {
@@ -230,6 +237,7 @@ export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
 
   const summary: ScanSummary = {
     nIndividuals: N, nAnalysed: n, nSnps: source.nSnps, nTested: 0, dropped: {}, timings, samples, c, backend: backend.name,
+    genotypePasses: kin && !store ? 2 : 1,
   };
 
   // Step 3: decompositions (one, or one per chromosome with loco) and null models, built before streaming.
@@ -248,14 +256,21 @@ export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
     global = await makeDecomposition(kAll, (p) => p);
   }
 
-  /** Reads, filters and transforms each block, and starts its tests; the tests of block b run while block b+1 is read and rotated. */
+  /** The genotype file read again, block by block, filtered and mean-imputed over the analysed rows. */
+  async function* readFiltered(): AsyncGenerator<FilteredBlock> {
+    for await (const block of source.blocks(blockSize)) yield { snps: block.snps, verdict: filter.apply(block.dosages, rows) };
+  }
+
+  /** Filters (or takes from the store) and transforms each block, and starts its tests; the tests of block b run while block b+1 is read and rotated. */
   async function* stream(): AsyncGenerator<ResultBatch> {
     const inFlight: Promise<ResultBatch[]>[] = [];
     let done = 0;
     let tRead = now();
+    const blocks = store ? store.drain() : readFiltered();
+    store = undefined;
     try {
-      for await (const block of source.blocks(blockSize)) {
-        const verdict = filter.apply(block.dosages, rows);
+      for await (const block of blocks) {
+        const verdict = block.verdict;
         timings.io += now() - tRead;
         for (let j = 0; j < verdict.status.length; j++) {
           const st = verdict.status[j]!;

@@ -48,6 +48,7 @@ export const FLAG_SPECS = {
   dumpShaders: stringFlag('GPULMM_DUMP_SHADERS', 'Directory to write every generated WGSL program to (empty: off).', ''),
   webgpuTile: enumFlag('GPULMM_WEBGPU_TILE', 'WebGPU matrix-product tile: 64 (4x4 per thread), 128 (8x8 per thread) or auto (by output size).', ['auto', '64', '128'] as const, 'auto'),
   blockSize: intFlag('GPULMM_BLOCK_SIZE', 'SNPs per block streamed through a GWAS scan.', () => 4096),
+  scanStoreMb: intFlag('GPULMM_SCAN_STORE_MB', 'MiB of analysed genotypes a GWAS scan keeps from its kinship pass instead of reading the genotype file again (0: always read twice).', () => 2048, 0),
 } as const;
 
 export type FlagName = keyof typeof FLAG_SPECS;

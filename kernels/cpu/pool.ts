@@ -2,6 +2,8 @@
  * Worker threads for large cpu products: operands travel as Float64Arrays over SharedArrayBuffers (no
  * copies between threads), each thread runs the same blocked product ({@link gemmBlocked}) on a slice of
  * C's columns with its own wasm kernel instance, and the calling thread computes the first slice itself.
+ * The same threads run the slices of the exact int8 syrk ({@link syrk8Slice}, kernels/cpu/syrk-int8.ts) over a
+ * shared WebAssembly memory, without the calling thread.
  *
  * The worker source is assembled from the self-contained product functions' own text and loaded with
  * `eval: true`, so it runs identically from the TypeScript sources (vitest) and from compiled dist/ files.
@@ -9,7 +11,9 @@
  */
 import { Worker } from 'node:worker_threads';
 import { BLOCKING, gemmBlocked, gemmKernelModule, kernelLayout, mainGemmKernel, packA, packB } from './gemm-core.js';
+import { syrk8Slice, type Syrk8SliceArgs } from './syrk-int8.js';
 import { MR, NR } from './wasm/gemm-kernel.js';
+import type { WasmMemory, WasmModule } from './wasm/runtime.js';
 
 /** One slice of a product: the arguments of gemmBlocked after the kernel (C slice offsets already applied). */
 export type GemmSliceArgs = [
@@ -27,7 +31,10 @@ const inst = new WebAssembly.Instance(workerData.module, { env: { memory } });
 const kern = Object.assign({ macro: inst.exports.macro, memory }, workerData.blocking);
 parentPort.on('message', (task) => {
   try {
-    gemmBlocked(kern, ...task.args);
+    if (task.syrk8) {
+      const { module, memory, args } = task.syrk8;
+      syrk8Slice(new WebAssembly.Instance(module, { env: { memory } }).exports.syrk8, ...args);
+    } else gemmBlocked(kern, ...task.args);
     parentPort.postMessage({ id: task.id });
   } catch (e) {
     parentPort.postMessage({ id: task.id, error: String(e && e.stack || e) });
@@ -36,7 +43,7 @@ parentPort.on('message', (task) => {
 `;
 
 function workerSource(): string {
-  return [kernelLayout, packA, packB, gemmBlocked].map((f) => f.toString()).join('\n') + WORKER_MAIN;
+  return [kernelLayout, packA, packB, gemmBlocked, syrk8Slice].map((f) => f.toString()).join('\n') + WORKER_MAIN;
 }
 
 interface Pending {
@@ -80,13 +87,24 @@ export class GemmPool {
     for (const id of [...this.pending.keys()]) this.settle(id, e.message);
   }
 
-  private run(worker: Worker, args: GemmSliceArgs): Promise<void> {
+  private run(worker: Worker, task: { args: GemmSliceArgs } | { syrk8: { module: WasmModule; memory: WasmMemory; args: Syrk8SliceArgs } }): Promise<void> {
     const id = this.nextId++;
     if (this.inFlight++ === 0) for (const w of this.workers) w.ref();
     return new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, args });
+      worker.postMessage({ id, ...task });
     });
+  }
+
+  /**
+   * Runs one slice of an int8 syrk ({@link syrk8Slice}) on helper thread t (0 <= t < threads - 1), over the
+   * shared memory `memory` with the kernel module `module`. A thread runs its tasks in the order given.
+   */
+  runSyrk8(t: number, module: WasmModule, memory: WasmMemory, args: Syrk8SliceArgs): Promise<void> {
+    this.start();
+    const worker = this.workers[t];
+    if (!worker) return Promise.reject(new RangeError(`GemmPool.runSyrk8: no helper thread ${t} (${this.workers.length} helpers)`));
+    return this.run(worker, { syrk8: { module, memory, args } });
   }
 
   /**
@@ -95,7 +113,7 @@ export class GemmPool {
    */
   async runSlices(slices: GemmSliceArgs[]): Promise<void> {
     this.start();
-    const others = slices.slice(1).map((s, t) => this.run(this.workers[t]!, s));
+    const others = slices.slice(1).map((s, t) => this.run(this.workers[t]!, { args: s }));
     let first: unknown;
     try {
       if (slices[0]) gemmBlocked(mainGemmKernel(), ...slices[0]);

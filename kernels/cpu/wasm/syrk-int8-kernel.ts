@@ -70,7 +70,7 @@ function syrk8(): Code {
   return c;
 }
 
-/** Module bytes; it imports `env.memory`. */
-export function syrkInt8KernelBytes(): Uint8Array {
-  return assemble([{ name: 'syrk8', params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32], code: syrk8() }], { minPages: 1, maxPages: 65536, shared: false });
+/** Module bytes; it imports `env.memory` (a shared memory when `shared`, for worker threads). */
+export function syrkInt8KernelBytes(shared = false): Uint8Array {
+  return assemble([{ name: 'syrk8', params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32], code: syrk8() }], { minPages: 1, maxPages: 65536, shared });
 }

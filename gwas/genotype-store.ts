@@ -1,0 +1,135 @@
+/**
+ * What a scan keeps from the kinship pass so that it does not read and decode the genotype file a second
+ * time: per streamed block, the SNP filter's verdict and the kept SNPs' genotypes over the analysed
+ * individuals, compactly:
+ *   - hard calls (every value 0, 1, 2 or missing): one byte per genotype, the dosage or -1 for missing
+ *     (n x kept bytes; mouse_hs1940: 1410 x 10768 = 15 MB);
+ *   - any other block (fractional BIMBAM dosages): the mean-imputed f64 columns (8 n x kept bytes).
+ * {@link GenotypeStore.blocks} gives back exactly what SnpFilter.apply(dosages, rows) returns (missing ->
+ * 2 af, the SNP mean), so a scan over the store equals a scan over a second pass, bit for bit.
+ * Memory is bounded by a byte budget: past it the store drops everything it holds and reports itself
+ * incomplete, and the scan falls back to a second pass.
+ */
+import { f64Matrix, type F64Matrix } from '../kernels/matrix.js';
+import type { SnpFilterResult } from './snp-filter.js';
+import type { GenotypeBlock, SnpInfo } from './types.js';
+
+/** One block as the scan consumes it: the SNPs and the filter verdict with the mean-imputed kept columns. */
+export interface FilteredBlock {
+  snps: SnpInfo[];
+  verdict: SnpFilterResult;
+}
+
+interface StoredBlock {
+  snps: SnpInfo[];
+  verdict: Omit<SnpFilterResult, 'imputed'>;
+  /** Dosage codes (-1 missing), n x kept, for a hard-call block. */
+  codes?: Int8Array;
+  /** Mean-imputed dosages, n x kept, otherwise. */
+  imputed?: F64Matrix;
+}
+
+export class GenotypeStore {
+  private stored: StoredBlock[] = [];
+  private bytes = 0;
+  private overBudget = false;
+
+  constructor(
+    /** Analysed individuals (ascending indices into the blocks' rows). */
+    private readonly rows: Int32Array,
+    /** Most bytes of genotypes to hold; 0 keeps nothing. */
+    private readonly budgetBytes: number,
+  ) {
+    if (!(budgetBytes >= 0)) throw new RangeError(`GenotypeStore: budget must be >= 0 bytes, got ${budgetBytes}`);
+  }
+
+  /** True while every block added so far is held (the scan can skip the second pass). */
+  get complete(): boolean {
+    return !this.overBudget;
+  }
+
+  /** Bytes of genotypes held. */
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
+  /**
+   * Keeps block `block` with its verdict (from SnpFilter.apply over `rows`, with or without imputation).
+   * O(n kept). Once over budget, drops everything and ignores later blocks.
+   */
+  add(block: GenotypeBlock, verdict: SnpFilterResult): void {
+    if (this.overBudget) return;
+    const rows = this.rows;
+    const n = rows.length;
+    const kept = verdict.keptIndex;
+    const x = block.dosages;
+    if (x.cols !== verdict.status.length) throw new RangeError(`GenotypeStore.add: block has ${x.cols} SNPs, verdict ${verdict.status.length}`);
+    const { kept: keptFlags, status, af, nMiss, keptIndex } = verdict;
+    const entry: StoredBlock = { snps: block.snps, verdict: { kept: keptFlags, status, af, nMiss, keptIndex } };
+    // Step 1: byte codes while every kept genotype is a hard call.
+    const codes = new Int8Array(n * kept.length);
+    let hard = true;
+    for (let k = 0; k < kept.length && hard; k++) {
+      const col = kept[k]! * x.ld;
+      const at = k * n;
+      for (let r = 0; r < n; r++) {
+        const v = x.data[col + rows[r]!]!;
+        if (v === 0 || v === 1 || v === 2) codes[at + r] = v;
+        else if (v !== v) codes[at + r] = -1;
+        else {
+          hard = false;
+          break;
+        }
+      }
+    }
+    if (hard) entry.codes = codes;
+    else {
+      // Step 2: otherwise the mean-imputed f64 columns, as SnpFilter.apply imputes them.
+      const imputed = f64Matrix(n, kept.length);
+      for (let k = 0; k < kept.length; k++) {
+        const col = kept[k]! * x.ld;
+        const mean = 2 * af[kept[k]!]!;
+        for (let r = 0; r < n; r++) {
+          const v = x.data[col + rows[r]!]!;
+          imputed.data[k * n + r] = v === v ? v : mean;
+        }
+      }
+      entry.imputed = imputed;
+    }
+    this.bytes += hard ? codes.length : 8 * n * kept.length;
+    if (this.bytes > this.budgetBytes) {
+      this.overBudget = true;
+      this.stored = [];
+      this.bytes = 0;
+      return;
+    }
+    this.stored.push(entry);
+  }
+
+  /**
+   * Hands the held blocks over in order, each with its kept columns mean-imputed (expanded one block at a
+   * time, O(n kept)); a block is released as it is handed over, so the store can be drained once.
+   */
+  *drain(): Iterable<FilteredBlock> {
+    if (this.overBudget) throw new Error('GenotypeStore.drain: the store went over its budget and holds nothing');
+    const n = this.rows.length;
+    for (let b = this.stored.shift(); b; b = this.stored.shift()) {
+      this.bytes -= b.codes ? b.codes.length : 8 * b.imputed!.data.length;
+      let imputed = b.imputed;
+      if (!imputed) {
+        const kept = b.verdict.keptIndex;
+        imputed = f64Matrix(n, kept.length);
+        const codes = b.codes!;
+        const out = imputed.data;
+        for (let k = 0; k < kept.length; k++) {
+          const mean = 2 * b.verdict.af[kept[k]!]!;
+          for (let q = k * n; q < (k + 1) * n; q++) {
+            const c = codes[q]!;
+            out[q] = c < 0 ? mean : c;
+          }
+        }
+      }
+      yield { snps: b.snps, verdict: { ...b.verdict, imputed } };
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { GemmPool } from '../../../kernels/cpu/pool.js';
+import { cpuSyrkInt8, SyrkInt8Accumulator } from '../../../kernels/cpu/syrk-int8.js';
+import { rng } from '../../helpers/random.js';
+
+/** n x k dosages 0..2 (column-major, ld = n). */
+function dosages(n: number, k: number, seed: number): Int8Array {
+  const u = rng(seed);
+  return Int8Array.from({ length: n * k }, () => Math.floor(u() * 3));
+}
+
+/** X X^T by integer loops. */
+function naive(data: Int8Array, n: number, k: number): Float64Array {
+  const out = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += data[i + p * n]! * data[j + p * n]!;
+      out[i + j * n] = s;
+    }
+  }
+  return out;
+}
+
+const pools = new Map<number, GemmPool>();
+const poolOf = (threads: number): GemmPool => {
+  let p = pools.get(threads);
+  if (!p) pools.set(threads, (p = new GemmPool(threads)));
+  return p;
+};
+afterAll(async () => {
+  for (const p of pools.values()) await p.dispose();
+});
+
+describe('SyrkInt8Accumulator (sum of X_b X_b^T over blocks, on helper threads)', () => {
+  // Ragged blocks (depths not multiples of 8, a deeper block after shallower ones so the buffers grow).
+  const blocks = [5, 64, 13, 200, 1, 77];
+  for (const [n, threads] of [[1, 2], [4, 3], [50, 1], [50, 2], [97, 3], [160, 4]] as const) {
+    it(`n=${n}, ${threads} thread(s): equals one syrk of all columns and the integer loops, exactly`, async () => {
+      const k = blocks.reduce((a, b) => a + b, 0);
+      const all = dosages(n, k, 7 * n + threads);
+      const acc = new SyrkInt8Accumulator(n, poolOf(threads));
+      let p0 = 0;
+      for (const kb of blocks) {
+        const block = all.slice(p0 * n, (p0 + kb) * n);
+        await acc.add({ rows: n, cols: kb, ld: n, data: block });
+        block.fill(9); // the accumulator copied the block: overwriting it must not change the result
+        p0 += kb;
+      }
+      expect(acc.cols).toBe(k);
+      const got = await acc.result();
+      expect(got.data).toEqual(naive(all, n, k));
+      expect(got.data).toEqual(cpuSyrkInt8({ rows: n, cols: k, ld: n, data: all }).data);
+    });
+  }
+
+  it('checks the int32 bound over all blocks together, and the row count', async () => {
+    const acc = new SyrkInt8Accumulator(3, poolOf(2));
+    const block = { rows: 3, cols: 100_000, ld: 3, data: new Int8Array(300_000).fill(110) };
+    await acc.add(block); // 100000 * 110^2 = 1.21e9 < 2^31
+    await expect(acc.add(block)).rejects.toThrow(/syrk on cpu \(X 3x100000 int8\): k \* max\|x\|\^2 = 2420000000 over all blocks overflows int32/);
+    await expect(acc.add({ rows: 4, cols: 1, ld: 4, data: new Int8Array(4) })).rejects.toThrow(/X must have 3 rows/);
+    // A rejected block is not counted: the accumulator still holds the first one.
+    expect(acc.cols).toBe(100_000);
+    expect((await acc.result()).data[0]).toBe(100_000 * 110 * 110);
+  });
+});
