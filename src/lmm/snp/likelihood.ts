@@ -97,6 +97,8 @@ export class LambdaObjective {
   /** The SNP column x that formProducts reads (with `options.products`; empty otherwise). */
   readonly x: Float64Array;
   private readonly kernel: LambdaSums;
+  /** P0, PP0, PPP0 of the kernel's results (views, so that copying them allocates nothing). */
+  private readonly outViews: [Float64Array, Float64Array, Float64Array];
   /** Pair indices of the ProductSpec entries, and the plain (Hi = 1) sums of every pair at construction. */
   private readonly productPairs: Int32Array;
   private readonly plainSums: Float64Array;
@@ -127,6 +129,9 @@ export class LambdaObjective {
     this.kernel = new LambdaSums(this.n, this.np, d, ab, this.tableLambdas, options.products);
     this.ab = this.kernel.ab;
     this.x = this.kernel.x;
+    const lanes = this.kernel.lanes;
+    const out = this.kernel.out;
+    this.outViews = [out.subarray(0, this.np), out.subarray(2 * lanes, 2 * lanes + this.np), out.subarray(4 * lanes, 4 * lanes + this.np)];
     this.productPairs = Int32Array.from(options.products?.pairs ?? [], (e) => e.pair);
     this.iyy = pairIndex(q - 1, q - 1, q);
     const rows = nProj + 1;
@@ -202,10 +207,11 @@ export class LambdaObjective {
     else kernel.run(lambda, order);
     this.lastLambda = gridIndex < 0 ? lambda : NaN;
     this.lastOrder = order;
-    this.p.set(out.subarray(0, np));
-    if (order >= 2) this.pp.set(out.subarray(2 * lanes, 2 * lanes + np));
+    const [outP, outPP, outPPP] = this.outViews;
+    this.p.set(outP);
+    if (order >= 2) this.pp.set(outPP);
     else this.pp.fill(0, 0, np);
-    if (order >= 3) this.ppp.set(out.subarray(4 * lanes, 4 * lanes + np));
+    if (order >= 3) this.ppp.set(outPPP);
     else this.ppp.fill(0, 0, np);
     this.tr1 = out[6 * lanes]!;
     this.tr2 = out[6 * lanes + 1]!;
@@ -276,10 +282,12 @@ export class LambdaObjective {
     for (const pr of variable) {
       if (!(Number.isInteger(pr) && pr >= 0 && pr < np)) throw new RangeError(`enableFastGrid: pair ${pr} outside 0..${np - 1}`);
     }
-    this.fast = { variable: Int32Array.from(variable), p, pp, tr };
+    const rows = (t: Float64Array): Float64Array[] => Array.from({ length: g }, (_, k) => t.subarray(k * np, (k + 1) * np));
+    this.fast = { variable: Int32Array.from(variable), p, pp, tr, pRows: rows(p), ppRows: rows(pp) };
   }
 
-  private fast: { variable: Int32Array; p: Float64Array; pp: Float64Array; tr: Float64Array } | null = null;
+  /** Level-0 sums at every tabulated lambda (g x np tables, and their rows as views) and the traces. */
+  private fast: { variable: Int32Array; p: Float64Array; pp: Float64Array; tr: Float64Array; pRows: Float64Array[]; ppRows: Float64Array[] } | null = null;
   /** Whether the fast tables hold the current products' variable pairs. */
   private tabulated = false;
 
@@ -319,9 +327,8 @@ export class LambdaObjective {
   private fastGridSums(k: number, order: 1 | 2): void {
     const f = this.fast!;
     this.lastLambda = NaN;
-    const np = this.np;
-    this.p.set(f.p.subarray(k * np, (k + 1) * np));
-    if (order === 2) this.pp.set(f.pp.subarray(k * np, (k + 1) * np));
+    this.p.set(f.pRows[k]!);
+    if (order === 2) this.pp.set(f.ppRows[k]!);
     this.tr1 = f.tr[2 * k]!;
     this.tr2 = f.tr[2 * k + 1]!;
     projectLevelsInto(this.q, this.nProj, order, this.p, this.pp, this.ppp);
