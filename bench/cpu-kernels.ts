@@ -2,7 +2,7 @@
  * Micro-benchmark of the f64 cpu kernels at the sizes the product needs, side by side with R's LAPACK/BLAS
  * (OpenBLAS here) on the same shapes in the same run. Not a test: it measures and writes a record.
  *
- *   npx tsc -p tsconfig.json && node dist/bench/cpu-kernels.js [--reps 5] [--json bench/results/cpu-kernels-<machine>.json]
+ *   npx tsc -p tsconfig.json && node dist/bench/cpu-kernels.js [--reps 5] [--ops gemm,syrk,potrs,potrf,eigh] [--json bench/results/cpu-kernels-<machine>.json]
  *
  * Each case runs `reps` times; the record keeps the median wall time and the median process cpu time of
  * the calling thread's work (on a shared machine, cpu time is the steadier of the two for the
@@ -13,6 +13,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import os from 'node:os';
 import { cpuBatchedWeightedDot, cpuEigh, cpuGemm, cpuPotrf, cpuPotrs, cpuSyrk, cpuSyrkInt8, createCpuBackend } from '../kernels/cpu/index.js';
 import { f64Matrix, type F64Matrix } from '../kernels/matrix.js';
@@ -36,6 +37,8 @@ interface CpuKernelRecord {
   errors: Record<string, number>;
   /** 1-minute load average when the case finished (the machine is shared: above the core count, expect wall >> cpu). */
   load_avg_1m: number;
+  /** The command that produced the record. */
+  command: string;
   reference: { tool: string; median_s: number } | null;
   adapter: string;
   node: string;
@@ -113,6 +116,8 @@ function arg(name: string, def: string): string {
 async function main(): Promise<void> {
   const reps = Number(arg('--reps', '5'));
   const out = arg('--json', '');
+  const ops = arg('--ops', 'gemm,syrk,potrs,potrf,eigh').split(',');
+  const want = (...names: string[]): boolean => names.some((x) => ops.includes(x));
   const commit = (() => {
     try {
       const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
@@ -122,12 +127,13 @@ async function main(): Promise<void> {
       return 'unknown';
     }
   })();
+  const command = ['node', relative(process.cwd(), process.argv[1]!), ...process.argv.slice(2)].join(' ');
   const adapter = `${os.cpus()[0]?.model.trim() ?? 'cpu'}, ${os.availableParallelism()} logical cores`;
   const threads = getFlag('threads');
   const records: CpuKernelRecord[] = [];
-  const push = (r: Omit<CpuKernelRecord, 'precision' | 'reps' | 'adapter' | 'node' | 'commit' | 'date' | 'gflops_per_cpu_s' | 'load_avg_1m'>): void => {
+  const push = (r: Omit<CpuKernelRecord, 'precision' | 'reps' | 'adapter' | 'node' | 'commit' | 'date' | 'gflops_per_cpu_s' | 'load_avg_1m' | 'command'>): void => {
     const gflops_per_cpu_s = r.gflops === null ? null : (r.gflops * r.median_s) / r.median_cpu_s;
-    const rec = { ...r, gflops_per_cpu_s, load_avg_1m: os.loadavg()[0]!, precision: 'f64' as const, reps, adapter, node: process.version, commit, date: new Date().toISOString() };
+    const rec = { ...r, gflops_per_cpu_s, load_avg_1m: os.loadavg()[0]!, command, precision: 'f64' as const, reps, adapter, node: process.version, commit, date: new Date().toISOString() };
     records.push(rec);
     const ref = rec.reference ? `  R ${rec.reference.median_s.toFixed(3)} s` : '';
     const gf = rec.gflops === null ? '' : `  ${rec.gflops.toFixed(2)} GFLOP/s (${rec.gflops_per_cpu_s!.toFixed(2)} per cpu-s)`;
@@ -136,7 +142,7 @@ async function main(): Promise<void> {
   const backend = await createCpuBackend();
   try {
     // gemm n = 1024.
-    {
+    if (want('gemm')) {
       const n = 1024;
       const a = uniform(n, n), b = uniform(n, n);
       const rref = rTime(`set.seed(1); a <- matrix(runif(${n * n}), ${n}); b <- matrix(runif(${n * n}), ${n})`, 'a %*% b', reps);
@@ -148,7 +154,7 @@ async function main(): Promise<void> {
       push({ op: 'gemm', variant: 'backend', shape: `${n}x${n}x${n}`, threads, median_s: p.wall, median_cpu_s: p.cpu, gflops: (2 * n ** 3) / p.wall / 1e9, errors: { sampled_rel: err }, reference: null });
     }
     // syrk: the GWAS kinship shape (1940 samples x 12226 SNPs).
-    {
+    if (want('syrk')) {
       const [n, k] = [1940, 12226];
       const x = uniform(n, k);
       const rref = rTime(`set.seed(1); x <- matrix(runif(${n * k}), ${n})`, 'tcrossprod(x)', Math.min(reps, 3));
@@ -169,7 +175,7 @@ async function main(): Promise<void> {
       push({ op: 'syrk', variant: 'int8-sync', shape: `${n}x${k}`, threads: 1, median_s: s8.wall, median_cpu_s: s8.cpu, gflops: (n * n * k) / s8.wall / 1e9, errors: { max_abs_vs_f64_syrk: maxAbsDiff(gi, gf) }, reference: rtool });
     }
     // Triangular solves and the batched reduction at GWAS-like shapes.
-    {
+    if (want('potrs')) {
       const n = 1410, r = 256;
       const a = cpuSyrk(uniform(n, n), { alpha: 1 / n });
       for (let i = 0; i < n; i++) a.data[i + i * n] += 1;
@@ -185,26 +191,34 @@ async function main(): Promise<void> {
       push({ op: 'batchedWeightedDot', variant: 'sync', shape: `${n}x${m}, w/b broadcast`, threads: 1, median_s: sb.wall, median_cpu_s: sb.cpu, gflops: (3 * n * m) / sb.wall / 1e9, errors: {}, reference: null });
     }
     // potrf and eigh at the kinship size n = 1410.
-    {
+    if (want('potrf', 'eigh')) {
       const n = 1410;
       const a = cpuSyrk(uniform(n, n), { alpha: 1 / n });
       for (let i = 0; i < n; i++) a.data[i + i * n] += 1;
       const rSetup = `set.seed(1); g <- matrix(runif(${n * n}), ${n}); a <- tcrossprod(g) / ${n} + diag(${n})`;
-      const l = cpuPotrf(a);
-      const perr = maxAbsDiff(cpuGemm(l, l, { transB: true }), a) / maxAbs(a);
-      const s = await time(reps, () => cpuPotrf(a));
-      const rchol = rTime(rSetup, 'chol(a)', reps);
-      push({ op: 'potrf', variant: 'sync', shape: `${n}x${n}`, threads: 1, median_s: s.wall, median_cpu_s: s.cpu, gflops: n ** 3 / 3 / s.wall / 1e9, errors: { llt_rel: perr }, reference: rchol === null ? null : { tool: 'R chol (OpenBLAS LAPACK)', median_s: rchol } });
-
-      const { values, vectors } = cpuEigh(a);
-      const av = cpuGemm(a, vectors);
-      for (let j = 0; j < n; j++) for (let i = 0; i < n; i++) av.data[i + j * n] -= vectors.data[i + j * n]! * values[j]!;
-      const vtv = cpuGemm(vectors, vectors, { transA: true });
-      for (let i = 0; i < n; i++) vtv.data[i + i * n] -= 1;
-      const errors = { residual_rel: maxAbs(av) / maxAbs(a), orthogonality: maxAbs(vtv) };
-      const e = await time(reps, () => cpuEigh(a));
-      const reig = rTime(rSetup, 'eigen(a, symmetric = TRUE)', reps);
-      push({ op: 'eigh', variant: 'sync', shape: `${n}x${n}`, threads: 1, median_s: e.wall, median_cpu_s: e.cpu, gflops: null, errors, reference: reig === null ? null : { tool: 'R eigen (OpenBLAS LAPACK dsyevr)', median_s: reig } });
+      if (want('potrf')) {
+        const l = cpuPotrf(a);
+        const perr = maxAbsDiff(cpuGemm(l, l, { transB: true }), a) / maxAbs(a);
+        const s = await time(reps, () => cpuPotrf(a));
+        const rchol = rTime(rSetup, 'chol(a)', reps);
+        push({ op: 'potrf', variant: 'sync', shape: `${n}x${n}`, threads: 1, median_s: s.wall, median_cpu_s: s.cpu, gflops: n ** 3 / 3 / s.wall / 1e9, errors: { llt_rel: perr }, reference: rchol === null ? null : { tool: 'R chol (OpenBLAS LAPACK)', median_s: rchol } });
+      }
+      if (want('eigh')) {
+        const { values, vectors } = cpuEigh(a);
+        const av = cpuGemm(a, vectors);
+        for (let j = 0; j < n; j++) for (let i = 0; i < n; i++) av.data[i + j * n] -= vectors.data[i + j * n]! * values[j]!;
+        const vtv = cpuGemm(vectors, vectors, { transA: true });
+        for (let i = 0; i < n; i++) vtv.data[i + i * n] -= 1;
+        const errors = { residual_rel: maxAbs(av) / maxAbs(a), orthogonality: maxAbs(vtv) };
+        const e = await time(reps, () => cpuEigh(a));
+        const reig = rTime(rSetup, 'eigen(a, symmetric = TRUE)', reps);
+        const rtool = reig === null ? null : { tool: 'R eigen (OpenBLAS LAPACK dsyevr)', median_s: reig };
+        push({ op: 'eigh', variant: 'sync', shape: `${n}x${n}`, threads: 1, median_s: e.wall, median_cpu_s: e.cpu, gflops: null, errors, reference: rtool });
+        // The backend's eigh (what the GWAS scan calls): the same result, its products split over the pool.
+        const same = (await backend.eigh(a)).vectors.data.every((x, i) => x === vectors.data[i]);
+        const eb = await time(reps, () => backend.eigh(a));
+        push({ op: 'eigh', variant: 'backend', shape: `${n}x${n}`, threads, median_s: eb.wall, median_cpu_s: eb.cpu, gflops: null, errors: { ...errors, differs_from_sync: same ? 0 : 1 }, reference: rtool });
+      }
     }
   } finally {
     await backend.dispose();

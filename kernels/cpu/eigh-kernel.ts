@@ -5,8 +5,10 @@
  * column-major f64 at byte addresses with leading dimension ldBytes; vectors are contiguous f64.
  *
  * - `symv(aPtr, ldBytes, s0, n, xPtr, pPtr)` (BLAS dsymv, lower): p[s0:n] += A[s0:n, s0:n] x[s0:n], reading
- *   only entries i >= j; x and p are indexed like A's rows. One pass over each column j:
- *   p[j+1:n] += A[j+1:n, j] x_j (axpy) and p_j += A[j:n, j] . x[j:n] (dot), two rows per f64x2 step.
+ *   only entries i >= j; x and p are indexed like A's rows. One pass over each pair of columns j, j+1: the
+ *   2 x 2 diagonal block, then below it p[j+2:n] += A[j+2:n, j:j+2] x[j:j+2] (two axpys fused: p loaded and
+ *   stored once) and p_j, p_j+1 += A[j+2:n, j:j+2]^T x[j+2:n] (two dots), two rows per f64x2 step; a last
+ *   odd column is its diagonal entry alone. Memory-bound on A: (n - s0)^2 / 2 entries read once.
  *   Cost 2 (n - s0)^2 flops.
  * - `gemvT(xPtr, ldBytes, len, t, vPtr, outPtr)`: out[0:t] = X[0:len, 0:t]^T v[0:len]. Cost 2 len t flops.
  * - `gemvN(xPtr, ldBytes, len, t, cPtr, yPtr)`: y[0:len] += X[0:len, 0:t] c[0:t], column by column.
@@ -23,35 +25,56 @@ function address(c: Code, base: number, idx: number): void {
 function symv(): Code {
   const APTR = 0, LD = 1, S0 = 2, N = 3, XPTR = 4, PPTR = 5;
   const c = new Code(6);
-  const j = c.local(I32), i = c.local(I32), col = c.local(I32);
-  const xj = c.local(F64), acc = c.local(F64), aij = c.local(F64);
-  const xjv = c.local(V128), accv = c.local(V128), av = c.local(V128);
+  const j = c.local(I32), i = c.local(I32), col0 = c.local(I32), col1 = c.local(I32);
+  const x0 = c.local(F64), x1 = c.local(F64), a10 = c.local(F64), acc0 = c.local(F64), acc1 = c.local(F64), aij = c.local(F64);
+  const x0v = c.local(V128), x1v = c.local(V128), acc0v = c.local(V128), acc1v = c.local(V128), a0v = c.local(V128), a1v = c.local(V128), xv = c.local(V128);
   c.get(S0).set(j);
-  c.block().loop(); // columns
-  c.get(j).get(N).i32GeS().brIf(1);
-  c.get(APTR).get(j).get(LD).i32Mul().i32Add().set(col);
-  address(c, XPTR, j); c.f64Load().set(xj);
-  c.get(xj).f64x2Splat().set(xjv);
-  address(c, col, j); c.f64Load().get(xj).f64Mul().set(acc);
-  c.v128Zero().set(accv);
-  c.get(j).i32(1).i32Add().set(i);
-  c.block().loop(); // row pairs
+  c.block().loop(); // column pairs j, j+1
+  c.get(j).i32(2).i32Add().get(N).i32GtS().brIf(1);
+  c.get(APTR).get(j).get(LD).i32Mul().i32Add().set(col0);
+  c.get(col0).get(LD).i32Add().set(col1);
+  address(c, XPTR, j); c.f64Load().set(x0);
+  address(c, XPTR, j); c.f64Load(8).set(x1);
+  c.get(x0).f64x2Splat().set(x0v);
+  c.get(x1).f64x2Splat().set(x1v);
+  // The 2 x 2 diagonal block: p_j gets A_jj x_j (+ A_j+1,j x_j+1 below), p_j+1 gets A_j+1,j x_j + A_j+1,j+1 x_j+1.
+  address(c, col0, j); c.f64Load(8).set(a10);
+  address(c, col0, j); c.f64Load().get(x0).f64Mul().get(a10).get(x1).f64Mul().f64Add().set(acc0);
+  c.get(a10).get(x0).f64Mul(); address(c, col1, j); c.f64Load(8).get(x1).f64Mul().f64Add().set(acc1);
+  c.v128Zero().set(acc0v);
+  c.v128Zero().set(acc1v);
+  c.get(j).i32(2).i32Add().set(i);
+  c.block().loop(); // row pairs below the block
   c.get(i).i32(2).i32Add().get(N).i32GtS().brIf(1);
-  address(c, col, i); c.v128Load().set(av);
-  address(c, PPTR, i); address(c, PPTR, i); c.v128Load().get(av).get(xjv).f64x2Mul().f64x2Add().v128Store();
-  c.get(accv).get(av); address(c, XPTR, i); c.v128Load().f64x2Mul().f64x2Add().set(accv);
+  address(c, col0, i); c.v128Load().set(a0v);
+  address(c, col1, i); c.v128Load().set(a1v);
+  address(c, XPTR, i); c.v128Load().set(xv);
+  address(c, PPTR, i); address(c, PPTR, i); c.v128Load().get(a0v).get(x0v).f64x2Mul().f64x2Add().get(a1v).get(x1v).f64x2Mul().f64x2Add().v128Store();
+  c.get(acc0v).get(a0v).get(xv).f64x2Mul().f64x2Add().set(acc0v);
+  c.get(acc1v).get(a1v).get(xv).f64x2Mul().f64x2Add().set(acc1v);
   c.get(i).i32(2).i32Add().set(i).br(0);
   c.end().end();
   // Odd last row.
   c.block();
   c.get(i).get(N).i32GeS().brIf(0);
-  address(c, col, i); c.f64Load().set(aij);
-  address(c, PPTR, i); address(c, PPTR, i); c.f64Load().get(aij).get(xj).f64Mul().f64Add().f64Store();
-  c.get(acc).get(aij); address(c, XPTR, i); c.f64Load().f64Mul().f64Add().set(acc);
+  address(c, XPTR, i); c.f64Load().set(aij); // x_i
+  c.get(acc0); address(c, col0, i); c.f64Load().get(aij).f64Mul().f64Add().set(acc0);
+  c.get(acc1); address(c, col1, i); c.f64Load().get(aij).f64Mul().f64Add().set(acc1);
+  address(c, PPTR, i); address(c, PPTR, i); c.f64Load();
+  address(c, col0, i); c.f64Load().get(x0).f64Mul().f64Add();
+  address(c, col1, i); c.f64Load().get(x1).f64Mul().f64Add().f64Store();
   c.end();
-  address(c, PPTR, j); address(c, PPTR, j); c.f64Load().get(acc).get(accv).f64x2ExtractLane(0).f64Add().get(accv).f64x2ExtractLane(1).f64Add().f64Add().f64Store();
-  c.get(j).i32(1).i32Add().set(j).br(0);
+  address(c, PPTR, j); address(c, PPTR, j); c.f64Load().get(acc0).get(acc0v).f64x2ExtractLane(0).f64Add().get(acc0v).f64x2ExtractLane(1).f64Add().f64Add().f64Store();
+  address(c, PPTR, j); address(c, PPTR, j); c.f64Load(8).get(acc1).get(acc1v).f64x2ExtractLane(0).f64Add().get(acc1v).f64x2ExtractLane(1).f64Add().f64Add().f64Store(8);
+  c.get(j).i32(2).i32Add().set(j).br(0);
   c.end().end();
+  // A last single column: p_j += A_jj x_j.
+  c.block();
+  c.get(j).get(N).i32GeS().brIf(0);
+  address(c, PPTR, j); address(c, PPTR, j); c.f64Load();
+  c.get(APTR).get(j).get(LD).i32Mul().i32Add().set(col0);
+  address(c, col0, j); c.f64Load(); address(c, XPTR, j); c.f64Load().f64Mul().f64Add().f64Store();
+  c.end();
   return c;
 }
 
