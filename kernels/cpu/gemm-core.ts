@@ -9,7 +9,7 @@
  * C's NC-column panel held in wasm memory (copied in and out with memcpy), or into C itself when C lives in
  * the kernel's memory ({@link kernelWorkspace}: potrf factors there). Alpha is folded into the packed
  * op(A), so alpha op(A) op(B) sums the products alpha a_ip b_pj. Small products run plain loops. The
- * functions {@link kernelLayout}, {@link gemmBlocked}, {@link packA} and {@link packB} are self-contained
+ * functions {@link kernelLayout}, {@link gemmBlocked} and {@link packPanels} are self-contained
  * (they reference nothing outside their arguments and each other) because the worker pool ships their
  * source text to its threads.
  */
@@ -20,6 +20,8 @@ import { relaxedSimdAvailable, wasm, type WasmMemory, type WasmModule } from './
 /** A wasm kernel instance with its memory and blocking parameters (one per thread). */
 export interface GemmKernel {
   macro: (mc: number, nc: number, kc: number, aPack: number, bPack: number, cPtr: number, ldcBytes: number, diag: number, scratch: number) => void;
+  packRows: (src: number, ldBytes: number, panels: number, kc: number, dst: number, alpha: number) => void;
+  packCols: (src: number, ldBytes: number, panels: number, kc: number, dst: number, alpha: number) => void;
   memory: WasmMemory;
   mr: number;
   nr: number;
@@ -38,16 +40,18 @@ export interface GemmKernel {
 export const BLOCKING = { mc: 128, kc: 256, nc: 1024 } as const;
 
 /** Below this many multiply-adds (m n k), or with fewer than 8 rows or columns (matrix-vector shapes), the
- *  plain loops beat packing. */
+ *  plain loops beat packing and the panel copies; with C in the kernel memory (no copies) only below TINY. */
 const SMALL = 48 * 48 * 48;
 const THIN = 8;
+const TINY = 8 * 8 * 8;
 
 let mainKernel: GemmKernel | undefined;
 
 /** Instantiates the kernel over `memory` (a shared memory when used by worker threads). */
 export function instantiateGemmKernel(module: WasmModule, memory: WasmMemory): GemmKernel {
   const inst = new wasm.Instance(module, { env: { memory } });
-  return { macro: inst.exports.macro as GemmKernel['macro'], memory, mr: MR, nr: NR, ...BLOCKING };
+  const { macro, packRows, packCols } = inst.exports as Pick<GemmKernel, 'macro' | 'packRows' | 'packCols'>;
+  return { macro, packRows, packCols, memory, mr: MR, nr: NR, ...BLOCKING };
 }
 
 let kernelModule: WasmModule | undefined;
@@ -85,10 +89,12 @@ export function gemmStrided(
   lowerOnly = false,
 ): void {
   if (m === 0 || n === 0 || k === 0 || alpha === 0) return;
-  if (m * n * k < SMALL || m < THIN || n < THIN) {
+  const kern = mainGemmKernel();
+  const small = c.buffer === kern.memory.buffer ? m * n * k < TINY : m * n * k < SMALL || m < THIN || n < THIN;
+  if (small) {
     gemmLoops(m, n, k, alpha, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, lowerOnly);
   } else {
-    gemmBlocked(mainGemmKernel(), m, n, k, alpha, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, lowerOnly, 0);
+    gemmBlocked(kern, m, n, k, alpha, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, lowerOnly, 0);
   }
 }
 
@@ -131,76 +137,49 @@ function gemmLoops(
 }
 
 /**
- * Packs alpha times rows [i0, i0+mc) x depth [p0, p0+kc) of op(A) into MR-row micro-panels at f64 index
- * `dst`: element (r, p) of panel q at dst + q*MR*kc + p*MR + r; rows past mc are zero.
+ * Packs alpha X for an operand X of `count` x kc (count rows of op(A), or count columns of op(B) as rows)
+ * into 4-wide micro-panels at f64 index `dst` of the kernel memory view `f`: element (r, p) of panel q at
+ * dst + q*4*kc + p*4 + r, entries past `count` zero. X's element (i, p) is x[off + i + p*ld], or
+ * x[off + p + i*ld] when `depthContiguous`. The kernel's packRows/packCols do whole panels; an X outside
+ * the kernel memory is first copied to f64 index `stage` line by line (count x kc f64 of room).
  */
-export function packA(
-  f: Float64Array, dst: number, mr: number, mc: number, kc: number, alpha: number,
-  a: Float64Array, aOff: number, lda: number, transA: boolean, i0: number, p0: number,
+export function packPanels(
+  kern: GemmKernel, f: Float64Array, dst: number, count: number, kc: number, alpha: number,
+  x: Float64Array, off: number, ld: number, depthContiguous: boolean, stage: number,
 ): void {
-  for (let ir = 0; ir < mc; ir += mr) {
-    const base = dst + ir * kc;
-    const rows = Math.min(mr, mc - ir);
-    if (!transA) {
-      for (let p = 0; p < kc; p++) {
-        const src = aOff + i0 + ir + (p0 + p) * lda;
-        const d = base + p * mr;
-        for (let r = 0; r < rows; r++) f[d + r] = alpha * a[src + r];
-        for (let r = rows; r < mr; r++) f[d + r] = 0;
-      }
-    } else {
-      for (let r = 0; r < mr; r++) {
-        if (r >= rows) {
-          for (let p = 0; p < kc; p++) f[base + p * mr + r] = 0;
-          continue;
-        }
-        const src = aOff + p0 + (i0 + ir + r) * lda;
-        for (let p = 0; p < kc; p++) f[base + p * mr + r] = alpha * a[src + p];
-      }
-    }
+  let src = x.byteOffset / 8 + off;
+  let sld = ld;
+  if (x.buffer !== kern.memory.buffer) {
+    const len = depthContiguous ? kc : count;
+    const lines = depthContiguous ? count : kc;
+    for (let t = 0; t < lines; t++) f.set(x.subarray(off + t * ld, off + t * ld + len), stage + t * len);
+    src = stage;
+    sld = len;
   }
-}
-
-/**
- * Packs depth [p0, p0+kc) x columns [j0, j0+nc) of op(B) into NR-column micro-panels at f64 index `dst`:
- * element (p, c) of panel q at dst + q*NR*kc + p*NR + c; columns past nc are zero.
- */
-export function packB(
-  f: Float64Array, dst: number, nr: number, nc: number, kc: number,
-  b: Float64Array, bOff: number, ldb: number, transB: boolean, p0: number, j0: number,
-): void {
-  for (let jr = 0; jr < nc; jr += nr) {
-    const base = dst + jr * kc;
-    const cols = Math.min(nr, nc - jr);
-    if (!transB) {
-      for (let q = 0; q < nr; q++) {
-        if (q >= cols) {
-          for (let p = 0; p < kc; p++) f[base + p * nr + q] = 0;
-          continue;
-        }
-        const src = bOff + p0 + (j0 + jr + q) * ldb;
-        for (let p = 0; p < kc; p++) f[base + p * nr + q] = b[src + p];
-      }
-    } else {
-      for (let p = 0; p < kc; p++) {
-        const src = bOff + j0 + jr + (p0 + p) * ldb;
-        const d = base + p * nr;
-        for (let q = 0; q < cols; q++) f[d + q] = b[src + q];
-        for (let q = cols; q < nr; q++) f[d + q] = 0;
-      }
+  const whole = count - (count % 4);
+  if (whole > 0) (depthContiguous ? kern.packCols : kern.packRows)(src * 8, sld * 8, whole / 4, kc, dst * 8, alpha);
+  if (whole === count) return;
+  const base = dst + whole * kc;
+  for (let p = 0; p < kc; p++) {
+    for (let r = 0; r < 4; r++) {
+      const i = whole + r;
+      f[base + p * 4 + r] = i < count ? alpha * f[depthContiguous ? src + p + i * sld : src + i + p * sld]! : 0;
     }
   }
 }
 
 /**
  * Byte offsets of the blocked product's buffers in a kernel's memory: the packed A block (MC x KC), the
- * packed B slice (KC x NC), the partial-tile scratch (MR x NR), then the C panel, or the caller's workspace
+ * packed B slice (KC x NC), the partial-tile scratch (MR x NR), staging copies of an A block and a B slice
+ * (operands outside the kernel memory), then the C panel, or the caller's workspace
  * ({@link kernelWorkspace}), from `rest` on.
  */
-export function kernelLayout(kern: GemmKernel): { a: number; b: number; scratch: number; rest: number } {
-  const b = kern.mc * kern.kc * 8;
-  const scratch = b + kern.kc * kern.nc * 8;
-  return { a: 0, b, scratch, rest: scratch + kern.mr * kern.nr * 8 };
+export function kernelLayout(kern: GemmKernel): { a: number; b: number; scratch: number; stageA: number; stageB: number; rest: number } {
+  const aBytes = kern.mc * kern.kc * 8, bBytes = kern.kc * kern.nc * 8;
+  const scratch = aBytes + bBytes;
+  const stageA = scratch + kern.mr * kern.nr * 8;
+  const stageB = stageA + aBytes;
+  return { a: 0, b: aBytes, scratch, stageA, stageB, rest: stageB + bBytes };
 }
 
 /**
@@ -245,10 +224,11 @@ export function gemmBlocked(
     }
     for (let pc = 0; pc < k; pc += KC) {
       const kc = Math.min(KC, k - pc);
-      packB(f, layout.b / 8, kern.nr, nc, kc, b, bOff, ldb, transB, pc, jc);
+      // op(B)[pc:pc+kc, jc:jc+nc] as nc rows of depth kc.
+      packPanels(kern, f, layout.b / 8, nc, kc, 1, b, bOff + (transB ? jc + pc * ldb : pc + jc * ldb), ldb, !transB, layout.stageB / 8);
       for (let ic = iStart; ic < m; ic += MC) {
         const mc = Math.min(MC, m - ic);
-        packA(f, layout.a / 8, mr, mc, kc, alpha, a, aOff, lda, transA, ic, pc);
+        packPanels(kern, f, layout.a / 8, mc, kc, alpha, a, aOff + (transA ? pc + ic * lda : ic + pc * lda), lda, transA, layout.stageA / 8);
         kern.macro(mc, nc, kc, layout.a, layout.b, (cBase + ic) * 8, cLd * 8, lowerOnly ? ic - gcol : 1 << 29, layout.scratch);
       }
     }

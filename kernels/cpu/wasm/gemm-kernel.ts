@@ -14,8 +14,14 @@
  * f64 throughout; with `fma` each multiply-add is relaxed SIMD's f64x2.relaxed_madd (one rounding per step
  * where the host has FMA), otherwise a multiply then an add. Either way each entry of C is summed in the
  * same order whichever tile path or thread computes it.
+ *
+ * Exports `packRows` and `packCols` pack an operand X (count x kc, count a multiple of 4) into 4-wide
+ * micro-panels, element (r, p) of panel q at dst + 8 (q 4 kc + 4 p + r), times alpha. packRows reads X with
+ * its 4 panel entries contiguous (element (i, p) at src + 8 i + p ld: op(A) untransposed, op(B)
+ * transposed); packCols reads it with depth contiguous (element (i, p) at src + i ld + 8 p: op(A)
+ * transposed, op(B) untransposed), transposing 2 x 2 blocks of f64x2 by shuffles.
  */
-import { assemble, Code, I32, V128 } from './assembler.js';
+import { assemble, Code, F64, I32, V128, type ValType, type WasmFunction } from './assembler.js';
 
 /**
  * Micro-tile rows (multiple of 2) and columns. 4 x 4 keeps 8 accumulators + 3 operands in registers; tiles
@@ -24,6 +30,8 @@ import { assemble, Code, I32, V128 } from './assembler.js';
  */
 export const MR = 4;
 export const NR = 4;
+/** Width of the packing kernels' panels: MR for op(A), NR for op(B). */
+const PANEL = 4;
 
 function macro(mr: number, nr: number, fma: boolean): Code {
   // Parameters.
@@ -108,12 +116,84 @@ function macro(mr: number, nr: number, fma: boolean): Code {
   return c;
 }
 
+/** packRows(src, ldBytes, panels, kc, dst, alpha): see the file comment. Cost 4 panels kc loads and stores. */
+function packRows(): Code {
+  const SRC = 0, LD = 1, PANELS = 2, KC = 3, DST = 4, ALPHA = 5;
+  const c = new Code(6);
+  const q = c.local(I32), p = c.local(I32), s = c.local(I32), d = c.local(I32);
+  const av = c.local(V128);
+  c.get(ALPHA).f64x2Splat().set(av);
+  c.get(DST).set(d);
+  c.i32(0).set(q);
+  c.block().loop(); // over panels
+  c.get(q).get(PANELS).i32GeS().brIf(1);
+  c.get(SRC).get(q).i32(8 * PANEL).i32Mul().i32Add().set(s);
+  c.get(KC).set(p);
+  c.block().loop(); // over depth
+  c.get(p).i32Eqz().brIf(1);
+  for (let h = 0; h < PANEL / 2; h++) c.get(d).get(s).v128Load(16 * h).get(av).f64x2Mul().v128Store(16 * h);
+  c.get(s).get(LD).i32Add().set(s);
+  c.get(d).i32(8 * PANEL).i32Add().set(d);
+  c.get(p).i32(1).i32Sub().set(p).br(0);
+  c.end().end();
+  c.get(q).i32(1).i32Add().set(q).br(0);
+  c.end().end();
+  return c;
+}
+
+/** packCols(src, ldBytes, panels, kc, dst, alpha): see the file comment. Cost 4 panels kc loads and stores. */
+function packCols(): Code {
+  const SRC = 0, LD = 1, PANELS = 2, KC = 3, DST = 4, ALPHA = 5;
+  const c = new Code(6);
+  const q = c.local(I32), e = c.local(I32), d = c.local(I32), end = c.local(I32);
+  const row: number[] = [];
+  for (let r = 0; r < PANEL; r++) row.push(c.local(I32));
+  const v: number[] = [];
+  for (let r = 0; r < PANEL; r++) v.push(c.local(V128));
+  const av = c.local(V128);
+  const LOW = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+  const HIGH = [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31];
+  c.get(ALPHA).f64x2Splat().set(av);
+  c.get(DST).set(d);
+  c.i32(0).set(q);
+  c.block().loop(); // over panels
+  c.get(q).get(PANELS).i32GeS().brIf(1);
+  c.get(SRC).get(q).i32(PANEL).i32Mul().get(LD).i32Mul().i32Add().set(row[0]!);
+  for (let r = 1; r < PANEL; r++) c.get(row[r - 1]!).get(LD).i32Add().set(row[r]!);
+  c.i32(0).set(e);
+  c.get(KC).i32(1).i32Sub().i32(3).i32Shl().set(end); // byte offset of the last depth index
+  c.block().loop(); // over depth pairs (p, p + 1)
+  c.get(e).get(end).i32GeS().brIf(1);
+  for (let r = 0; r < PANEL; r++) c.get(row[r]!).get(e).i32Add().v128Load().set(v[r]!);
+  for (let h = 0; h < PANEL / 2; h++) {
+    c.get(d).get(v[2 * h]!).get(v[2 * h + 1]!).i8x16Shuffle(LOW).get(av).f64x2Mul().v128Store(16 * h);
+    c.get(d).get(v[2 * h]!).get(v[2 * h + 1]!).i8x16Shuffle(HIGH).get(av).f64x2Mul().v128Store(8 * PANEL + 16 * h);
+  }
+  c.get(d).i32(16 * PANEL).i32Add().set(d);
+  c.get(e).i32(16).i32Add().set(e).br(0);
+  c.end().end();
+  c.block(); // an odd last depth index
+  c.get(e).get(end).i32GtS().brIf(0);
+  for (let r = 0; r < PANEL; r++) c.get(d).get(row[r]!).get(e).i32Add().f64Load().get(ALPHA).f64Mul().f64Store(8 * r);
+  c.get(d).i32(8 * PANEL).i32Add().set(d);
+  c.end();
+  c.get(q).i32(1).i32Add().set(q).br(0);
+  c.end().end();
+  return c;
+}
+
 /**
  * Module bytes; it imports `env.memory` (each thread instantiates it over its own). With `fma` the module
  * uses relaxed SIMD: check `relaxedSimdAvailable()` (./runtime.ts) first.
  */
 export function gemmKernelBytes(fma: boolean): Uint8Array {
-  return assemble([{ name: 'macro', params: [I32, I32, I32, I32, I32, I32, I32, I32, I32], code: macro(MR, NR, fma) }], {
+  const pack: ValType[] = [I32, I32, I32, I32, I32, F64];
+  const functions: WasmFunction[] = [
+    { name: 'macro', params: [I32, I32, I32, I32, I32, I32, I32, I32, I32], code: macro(MR, NR, fma) },
+    { name: 'packRows', params: pack, code: packRows() },
+    { name: 'packCols', params: pack, code: packCols() },
+  ];
+  return assemble(functions, {
     minPages: 1,
     maxPages: 65536,
     shared: false,

@@ -35,7 +35,7 @@ function denseOp(t: F64Matrix, lower: boolean, trans: boolean, unit: boolean): F
 }
 
 describe('cpuPotrf', () => {
-  for (const [n, shift] of [[1, 1], [7, 1], [64, 1], [65, 0.5], [150, 1], [97, 1e-9]] as const) {
+  for (const [n, shift] of [[1, 1], [7, 1], [64, 1], [65, 0.5], [150, 1], [97, 1e-9], [301, 1]] as const) {
     it(`n=${n} shift=${shift}: L L^T = A, upper triangle zero`, () => {
       const a = withLd(randomSpd(n, n), n + 3);
       for (let j = 0; j < n; j++) for (let i = 0; i < j; i++) a.data[i + j * a.ld] = Number.NaN; // upper never read
@@ -63,6 +63,10 @@ describe('cpuPotrf', () => {
     const big = randomSpd(90, 3);
     big.data[80 + 80 * 90] = -50;
     expect(() => cpuPotrf(big)).toThrow(/at column 80/);
+    // Deep in the recursion (a right half's right half), after the panel solves and updates before it.
+    const deep = randomSpd(300, 4);
+    deep.data[257 + 257 * 300] = -50;
+    expect(() => cpuPotrf(deep)).toThrow(/at column 257/);
   });
 
   it('rejects non-square and non-finite input, accepts 0x0', () => {
