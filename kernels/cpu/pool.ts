@@ -10,7 +10,7 @@
  * Idle workers are unref'd (an undisposed pool never holds the process open); dispose() terminates them.
  */
 import { Worker } from 'node:worker_threads';
-import { BLOCKING, gemmBlocked, gemmKernelModule, kernelLayout, mainGemmKernel, packA, packB } from './gemm-core.js';
+import { BLOCKING, gemmBlocked, gemmKernelModule, kernelLayout, mainGemmKernel, packPanels } from './gemm-core.js';
 import { syrk8Slice, type Syrk8SliceArgs } from './syrk-int8.js';
 import { MR, NR } from './wasm/gemm-kernel.js';
 import type { WasmMemory, WasmModule } from './wasm/runtime.js';
@@ -28,7 +28,7 @@ const WORKER_MAIN = `
 const { parentPort, workerData } = require('node:worker_threads');
 const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
 const inst = new WebAssembly.Instance(workerData.module, { env: { memory } });
-const kern = Object.assign({ macro: inst.exports.macro, memory }, workerData.blocking);
+const kern = Object.assign({ memory }, inst.exports, workerData.blocking);
 parentPort.on('message', (task) => {
   try {
     if (task.syrk8) {
@@ -43,7 +43,7 @@ parentPort.on('message', (task) => {
 `;
 
 function workerSource(): string {
-  return [kernelLayout, packA, packB, gemmBlocked, syrk8Slice].map((f) => f.toString()).join('\n') + WORKER_MAIN;
+  return [kernelLayout, packPanels, gemmBlocked, syrk8Slice].map((f) => f.toString()).join('\n') + WORKER_MAIN;
 }
 
 interface Pending {
