@@ -13,7 +13,7 @@ export interface MinimizeResult {
 export interface ModelBasedOptions {
   lower: readonly number[];
   upper?: readonly number[];
-  /** initial trust-region radius (default 0.2) */
+  /** initial trust-region radius (default min(0.95, 0.2 max_i |x0_i|), or 0.2 at x0 = 0: minqa's bobyqa default) */
   rhoBeg?: number;
   /** final radius: stop when the trust region shrinks below it (default 1e-7) */
   rhoEnd?: number;
@@ -42,10 +42,17 @@ export function minimizeModelBased(fn: (x: number[]) => number, x0: readonly num
   const maxEval = opts.maxEval ?? 500 * Math.max(1, d);
   const clamp = (x: number[]) => x.map((v, i) => Math.min(upper[i]!, Math.max(lower[i]!, v)));
   let evals = 0;
+  // values by point: a point that a geometry step or a clamped step revisits is not evaluated again
+  const seen = new Map<string, number>();
   const f = (x: number[]): number => {
+    const key = x.join(',');
+    const known = seen.get(key);
+    if (known !== undefined) return known;
     evals++;
     const v = fn(x);
-    return Number.isNaN(v) ? Infinity : v;
+    const value = Number.isNaN(v) ? Infinity : v;
+    seen.set(key, value);
+    return value;
   };
   if (d === 0) return { x: [], f: f([]), evals, converged: true };
   // basis of the quadratic in s: 1, s_i, s_i s_j (i <= j)
@@ -132,7 +139,7 @@ export function minimizeModelBased(fn: (x: number[]) => number, x0: readonly num
   let xb = clamp(x0.slice());
   let fb = f(xb);
   // rho: the resolution (only decreases); delta >= rho: the trust-region radius
-  let rho = opts.rhoBeg ?? 0.2;
+  let rho = opts.rhoBeg ?? (Math.min(0.95, 0.2 * Math.max(...x0.map(Math.abs))) || 0.2);
   let delta = rho;
   let pts = sample(xb, fb, rho);
   let converged = false;

@@ -18,3 +18,19 @@ describe('minimizeModelBased', () => {
     expect(r.x[1]).toBeCloseTo(2, 6);
   });
 });
+
+describe('minimizeModelBased evaluations', () => {
+  it('evaluates no point twice (clamped steps revisit bound points) and counts each evaluation', () => {
+    const calls: string[] = [];
+    const f = (x: number[]) => {
+      calls.push(x.join(','));
+      return (x[0]! + 0.5) ** 2 + (x[1]! + 2) ** 2 + (x[2]! - 1) ** 2;
+    };
+    const r = minimizeModelBased(f, [1, 1, 1], { lower: [0, 0, 0], rhoEnd: 1e-7 });
+    expect(r.evals).toBe(calls.length);
+    expect(new Set(calls).size).toBe(calls.length);
+    expect(r.x[0]).toBe(0);
+    expect(r.x[1]).toBe(0);
+    expect(r.x[2]).toBeCloseTo(1, 6);
+  });
+});
