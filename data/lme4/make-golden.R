@@ -1,15 +1,18 @@
 #!/usr/bin/env Rscript
-# Golden values for gpulmm's mixed-model engine (src/lmm/mixed), produced by lme4 / lmerTest / pbkrtest.
+# Golden values for gpulmm's mixed-model engine (src/lmm/mixed), produced by lme4 / lmerTest / pbkrtest, with
+# glmmTMB (exact Laplace) and performance (GLMM R2). Debian: r-cran-lme4 r-cran-lmertest r-cran-pbkrtest
+# r-cran-glmmtmb r-cran-performance r-cran-jsonlite.
 #
-#   Rscript data/lme4/make-golden.R            (run from the repository root)
+#   OPENBLAS_NUM_THREADS=1 Rscript data/lme4/make-golden.R     (from the repository root; threaded BLAS
+#   makes the last digits of some fits vary from run to run)
 #
 # Writes every dataset to data/lme4/<name>.csv, reads it back with read.csv (so R fits exactly what gpulmm
 # reads), fits each model and writes data/lme4/golden.json with the numbers the vitest suite compares to.
 suppressPackageStartupMessages({
-  library(lme4); library(lmerTest); library(pbkrtest); library(glmmTMB); library(jsonlite)
+  library(lme4); library(lmerTest); library(pbkrtest); library(glmmTMB); library(performance); library(jsonlite)
 })
 out_dir <- "data/lme4"
-versions <- sapply(c("lme4", "lmerTest", "pbkrtest", "Matrix", "glmmTMB"), function(p) as.character(packageVersion(p)))
+versions <- sapply(c("lme4", "lmerTest", "pbkrtest", "Matrix", "glmmTMB", "performance", "insight"), function(p) as.character(packageVersion(p)))
 
 write_data <- function(df, name) {
   path <- file.path(out_dir, paste0(name, ".csv"))
@@ -142,7 +145,24 @@ glmm <- function(id, dname, formula, family, ranef = FALSE) {
     z = cs[i, 3], p = cs[i, 4]))
   c(list(id = id, data = paste0(dname, ".csv"), formula = formula, family = fit@resp$family$family, REML = FALSE,
     fixef = fixef), common(fit, ranef), glmer_internals(fit, formula, dname, family),
-    list(glmmTMB = exact_laplace(formula, dname, family)))
+    list(glmmTMB = exact_laplace(formula, dname, family), r2 = r2_glmm(fit)))
+}
+
+# Nakagawa R2 and adjusted ICC of a GLMM as performance computes them (insight::get_variance: pi^2/3 for
+# logit, log1p(1/exp(beta0 of the null model)) for Poisson; observation-level random effects as dispersion).
+# nullConverged: whether lme4 fitted the null model (the Poisson variance's intercept) without a convergence
+# warning; variance parts as insight::get_variance reports them.
+r2_glmm <- function(fit) {
+  warned <- FALSE
+  keep <- function(w) {
+    if (grepl("failed to converge|unidentifiable", conditionMessage(w))) warned <<- TRUE
+    invokeRestart("muffleWarning")
+  }
+  r <- withCallingHandlers(r2_nakagawa(fit), warning = keep)
+  ic <- suppressWarnings(icc(fit))
+  v <- suppressWarnings(insight::get_variance(fit))
+  list(marginal = unname(r$R2_marginal), conditional = unname(r$R2_conditional), icc = unname(ic$ICC_adjusted),
+    varFixed = v$var.fixed, varRandom = v$var.random, varResidual = v$var.residual, nullConverged = !warned)
 }
 
 # The exact Laplace fit (inner Newton iterated to convergence) by glmmTMB (TMB, automatic differentiation):

@@ -5,13 +5,17 @@
  * 5) extension to random slopes:
  *   sigma2_f = var(X beta)                           (sample variance of the fixed predictions, n - 1)
  *   sigma2_r = sum_k mean_i z_ik' Sigma_k z_ik        (z_ik: row i of term k's columns)
- *   sigma2_e = sigma^2 (gaussian) or pi^2 / 3 (binomial logit, latent scale)
+ *   sigma2_e = sigma^2 (gaussian), pi^2 / 3 (binomial logit, latent scale), or log(1 + 1/lambda) (Poisson
+ *              log, the lognormal approximation of Nakagawa, Johnson & Schielzeth 2017, J. R. Soc. Interface
+ *              14: 20170213) with lambda = exp(beta_0) of the null model y ~ 1 (+ offset) + the same random
+ *              terms, as R's performance::r2_nakagawa (insight 0.19) computes it;
+ *              for GLMMs plus the variance of observation-level random effects (a grouping factor with one
+ *              level per observation), which model overdispersion and so leave sigma2_r
  *   R2_marginal = sigma2_f / (sigma2_f + sigma2_r + sigma2_e),  R2_conditional = (sigma2_f + sigma2_r) / (...)
  *   ICC (adjusted) = sigma2_r / (sigma2_r + sigma2_e).
- * Cost O(n (p + sum_k p_k^2)).
+ * Cost O(n (p + sum_k p_k^2)), plus the null-model fit for Poisson.
  */
-import type { MixedModel } from './model.js';
-import { DataError } from './model-frame.js';
+import { fit, type MixedModel } from './model.js';
 import { thetaToFactors } from './pls.js';
 
 export interface VarianceExplained {
@@ -23,9 +27,8 @@ export interface VarianceExplained {
   varResidual: number;
 }
 
-/** Nakagawa marginal / conditional R^2 and the adjusted ICC (gaussian and binomial-logit models). */
+/** Nakagawa marginal / conditional R^2 and the adjusted ICC (gaussian, binomial-logit and Poisson-log models). */
 export function r2Nakagawa(m: MixedModel): VarianceExplained {
-  if (m.family === 'poisson') throw new DataError('r2Nakagawa: Poisson models are not supported (gaussian and binomial only)');
   const { x, beta, terms } = m.internals;
   const n = x.rows;
   const pred = new Float64Array(n);
@@ -36,6 +39,7 @@ export function r2Nakagawa(m: MixedModel): VarianceExplained {
   for (const v of pred) varFixed += ((v - mean) * (v - mean)) / (n - 1);
   const T = thetaToFactors(terms, m.theta);
   let varRandom = 0;
+  let varDispersion = 0;
   terms.forEach((t, k) => {
     const p = t.p;
     const Tk = T[k]!;
@@ -50,12 +54,23 @@ export function r2Nakagawa(m: MixedModel): VarianceExplained {
     for (let i = 0; i < n; i++) {
       for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) sum += t.z[i * p + a]! * S[a + b * p]! * t.z[i * p + b]!;
     }
-    varRandom += sum / n;
+    if (m.family !== 'gaussian' && t.levels.length === n) varDispersion += sum / n;
+    else varRandom += sum / n;
   });
-  const varResidual = m.family === 'gaussian' ? m.sigma * m.sigma : Math.PI ** 2 / 3;
+  const varResidual = varDispersion + (m.family === 'gaussian' ? m.sigma * m.sigma : m.family === 'binomial' ? Math.PI ** 2 / 3 : poissonVariance(m));
   const total = varFixed + varRandom + varResidual;
   return {
     marginal: varFixed / total, conditional: (varFixed + varRandom) / total, icc: varRandom / (varRandom + varResidual),
     varFixed, varRandom, varResidual,
   };
+}
+
+/**
+ * Poisson log-link distribution-specific variance log(1 + 1/lambda), lambda = exp(beta_0) of the null model
+ * (intercept, the model's offset and random terms), refitted with the default (glmer) Laplace deviance.
+ */
+function poissonVariance(m: MixedModel): number {
+  const { parsed, data } = m.internals;
+  const nullModel = fit(data, { ...parsed, text: `${parsed.text} (null model: intercept only)`, fixed: { intercept: true, terms: [] } }, { family: 'poisson' });
+  return Math.log1p(Math.exp(-nullModel.fixef[0]!.estimate));
 }
