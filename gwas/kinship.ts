@@ -109,33 +109,29 @@ export async function computeKinship(source: GenotypeSource, opts: KinshipOption
   }
 }
 
-/** Per-SNP statistics over all N individuals (GEMMA PlinkKin): mean, population variance, missing count. */
-function snpMoments(x: F64Matrix, j: number): { mean: number; variance: number; miss: number } {
+/**
+ * Per-SNP statistics over all N individuals (GEMMA PlinkKin): mean, population variance, missing count, and
+ * whether every non-missing value is 0, 1 or 2 (a hard call). One pass, O(N).
+ */
+function snpMoments(x: F64Matrix, j: number): { mean: number; variance: number; miss: number; hardCall: boolean } {
   const n = x.rows;
+  const data = x.data;
   const col = j * x.ld;
   let sum = 0;
   let sumSq = 0;
   let miss = 0;
-  for (let i = 0; i < n; i++) {
-    const v = x.data[col + i]!;
-    if (Number.isNaN(v)) miss++;
+  let hardCall = true;
+  for (let i = col; i < col + n; i++) {
+    const v = data[i]!;
+    if (v !== v) miss++;
     else {
       sum += v;
       sumSq += v * v;
+      if (v !== 0 && v !== 1 && v !== 2) hardCall = false;
     }
   }
   const mean = sum / (n - miss);
-  return { mean, variance: (sumSq + mean * mean * miss) / n - mean * mean, miss };
-}
-
-/** True when every non-missing value of column j of `x` is 0, 1 or 2 (a hard call). O(N). */
-function isHardCall(x: F64Matrix, j: number): boolean {
-  const col = j * x.ld;
-  for (let i = 0; i < x.rows; i++) {
-    const v = x.data[col + i]!;
-    if (v !== 0 && v !== 1 && v !== 2 && v === v) return false;
-  }
-  return true;
+  return { mean, variance: (sumSq + mean * mean * miss) / n - mean * mean, miss, hardCall };
 }
 
 /**
@@ -151,6 +147,8 @@ class GramAccumulator {
   nSnps = 0;
   /** Rows of K (the output individuals). */
   private readonly n: number;
+  /** The output individuals (indices into the N). */
+  private readonly rows: Int32Array;
   private readonly centered: boolean;
   /** Sum of G~ G~^T (exact int32, on the pool's helper threads). */
   private integer: SyrkInt8Accumulator | undefined;
@@ -164,12 +162,13 @@ class GramAccumulator {
     /** Individuals in the genotype blocks (N). */
     private readonly total: number,
     /** Output individuals (indices into the N), or all. */
-    private readonly rows: Int32Array | undefined,
+    rows: Int32Array | undefined,
     mode: KinshipMode,
     private readonly backend: Backend,
     private readonly pool: GemmPool,
   ) {
-    const n = rows ? rows.length : total;
+    this.rows = rows ?? Int32Array.from({ length: total }, (_, i) => i);
+    const n = this.rows.length;
     this.n = n;
     this.centered = mode === 'centered';
     this.u = new Float64Array(this.centered ? n : 0);
@@ -182,22 +181,14 @@ class GramAccumulator {
     const intCols: { j: number; mean: number; miss: number }[] = [];
     const floatCols: { j: number; mean: number; scale: number }[] = [];
     for (const j of cols) {
-      const { mean, variance, miss } = snpMoments(x, j);
+      const { mean, variance, miss, hardCall } = snpMoments(x, j);
       this.nSnps++;
-      if (this.centered && miss <= this.total / 8 && isHardCall(x, j)) intCols.push({ j, mean, miss });
+      if (this.centered && miss <= this.total / 8 && hardCall) intCols.push({ j, mean, miss });
       else floatCols.push({ j, mean, scale: !this.centered && variance !== 0 ? 1 / Math.sqrt(variance) : 1 });
     }
     if (intCols.length > 0) {
       const g = new Int8Array(n * intCols.length);
-      const rows = this.rows;
-      intCols.forEach(({ j, mean, miss }, k) => {
-        const col = j * x.ld;
-        for (let i = 0; i < n; i++) {
-          const d = x.data[col + (rows ? rows[i]! : i)]!;
-          g[k * n + i] = d === d ? d : 0;
-        }
-        this.addCorrections(x, j, mean, miss);
-      });
+      intCols.forEach(({ j, mean, miss }, k) => this.gatherInteger(x, j, mean, miss, g, k * n));
       this.integer ??= new SyrkInt8Accumulator(n, this.pool);
       await this.integer.add({ rows: n, cols: intCols.length, ld: n, data: g });
     }
@@ -208,7 +199,7 @@ class GramAccumulator {
       floatCols.forEach(({ j, mean, scale }, k) => {
         const col = j * x.ld;
         for (let i = 0; i < n; i++) {
-          const d = x.data[col + (rows ? rows[i]! : i)]!;
+          const d = x.data[col + rows[i]!]!;
           z.data[k * n + i] = Number.isNaN(d) ? 0 : (d - mean) * scale;
         }
       });
@@ -216,26 +207,32 @@ class GramAccumulator {
     }
   }
 
-  /** u, sum mu^2, and for missing genotypes v and W (see the class comment). */
-  private addCorrections(x: F64Matrix, j: number, mean: number, miss: number): void {
+  /**
+   * Column j of G~ (output rows, missing -> 0) into g[at ..], and its corrections: u, sum mu^2, and for
+   * missing genotypes v and W (see the class comment). O(n), plus O(n) per missing genotype.
+   */
+  private gatherInteger(x: F64Matrix, j: number, mean: number, miss: number, g: Int8Array, at: number): void {
     const n = this.n;
     const rows = this.rows;
+    const data = x.data;
     const col = j * x.ld;
+    const u = this.u;
     this.sumMu2 += mean * mean;
-    for (let i = 0; i < n; i++) {
-      const d = x.data[col + (rows ? rows[i]! : i)]!;
-      if (d === d) this.u[i]! += mean * d;
-    }
-    if (miss === 0) return;
     const missing: number[] = [];
-    for (let i = 0; i < n; i++) if (Number.isNaN(x.data[col + (rows ? rows[i]! : i)]!)) missing.push(i);
-    if (missing.length === 0) return;
+    for (let i = 0; i < n; i++) {
+      const d = data[col + rows[i]!]!;
+      if (d === d) {
+        g[at + i] = d;
+        u[i]! += mean * d;
+      } else missing.push(i);
+    }
+    if (miss === 0 || missing.length === 0) return;
     const w = (this.w ??= f64Matrix(n, n));
     for (const k of missing) {
       this.v[k]! += mean * mean;
       const wk = k * n;
       for (let i = 0; i < n; i++) {
-        const d = x.data[col + (rows ? rows[i]! : i)]!;
+        const d = data[col + rows[i]!]!;
         if (d === d) w.data[wk + i]! += mean * d;
       }
       for (const i of missing) w.data[wk + i]! += (mean * mean) / 2;

@@ -207,28 +207,34 @@ export class SyrkInt8Accumulator {
 
 /**
  * Packs X (n x k bytes) into `packed` (nPad x kPad, zero padded): panel q, group g, row r at
- * q R kPad + g 8 R + 8 r + (p & 7). Returns max |x|; fails on a Uint8 value above 127. O(n k).
+ * q R kPad + g 8 R + 8 r + (p & 7), written in order (8 columns read side by side). Returns max |x|; fails on
+ * a Uint8 value above 127. O(n k).
  */
 function packPanels(x: Int8Matrix, packed: Int8Array, kPad: number, fail: (detail: string) => never): number {
   const { rows: n, cols: k, ld, data: src } = x;
   const R = PANEL_ROWS;
   packed.fill(0);
-  let maxAbs = 0;
-  for (let p = 0; p < k; p++) {
-    const col = p * ld;
-    let dst = ((p >> 3) * 8 * R) + (p & 7);
-    for (let i0 = 0; i0 < n; i0 += R, dst += R * kPad) {
+  let max = 0;
+  let min = 0;
+  for (let p0 = 0; p0 < k; p0 += 8) {
+    const cols = Math.min(8, k - p0);
+    for (let i0 = 0, dst = p0 * R; i0 < n; i0 += R, dst += R * kPad) {
       const rows = Math.min(R, n - i0);
       for (let r = 0; r < rows; r++) {
-        const v = src[col + i0 + r]!;
-        if (v > 127) fail(`X[${i0 + r},${p}] is ${v}; Uint8 data must be <= 127`);
-        const a = v < 0 ? -v : v;
-        if (a > maxAbs) maxAbs = a;
-        packed[dst + 8 * r] = v;
+        const at = dst + 8 * r;
+        for (let c = 0, from = p0 * ld + i0 + r; c < cols; c++, from += ld) {
+          const v = src[from]!;
+          if (v > max) max = v;
+          else if (v < min) min = v;
+          packed[at + c] = v;
+        }
       }
     }
   }
-  return maxAbs;
+  if (max > 127) {
+    for (let p = 0; p < k; p++) for (let i = 0; i < n; i++) if (src[i + p * ld]! > 127) fail(`X[${i},${p}] is ${src[i + p * ld]}; Uint8 data must be <= 127`);
+  }
+  return Math.max(max, -min);
 }
 
 /**
