@@ -242,7 +242,7 @@ function* tridiagonalise(ws: Workspace, n: number, d: Float64Array, e: Float64Ar
 /** Panel width of the blocked reduction (as LAPACK dsytrd). */
 const NB = 32;
 /** Reflectors applied per block in the back-transformation (wider: fewer passes over Z). */
-const NB_BACK = 64;
+const NB_BACK = 128;
 
 /**
  * Z := Q Z with Q = H_0 H_1 ... H_{n-3} (LAPACK dormtr), blocks of NB_BACK reflectors at a time in compact WY
