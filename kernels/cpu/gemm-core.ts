@@ -244,8 +244,8 @@ export function gemmBlocked(
 /**
  * A view of `length` f64 in this thread's kernel memory, past the blocked product's buffers: products whose
  * C lies in it ({@link gemmStrided}) update C in place, without panel copies. The memory grows on demand,
- * which detaches earlier views: the view is valid until the next call (products with C in place never grow
- * it). Contents are unspecified.
+ * which detaches earlier views: the view is valid until the next call, or the next product on this thread
+ * whose C lies outside it (products with C in place never grow it). Contents are unspecified.
  */
 export function kernelWorkspace(length: number): Float64Array {
   const kern = mainGemmKernel();

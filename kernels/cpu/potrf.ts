@@ -11,6 +11,7 @@ import { NotPositiveDefiniteError } from '../backend.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../matrix.js';
 import { checkSquare } from '../validate.js';
 import { gemmStrided, kernelWorkspace } from './gemm-core.js';
+import { invertTriangle } from './trsm.js';
 
 /** Widths at or below which the factor runs as plain loops. */
 const LEAF = 32;
@@ -20,23 +21,6 @@ const SOLVE_LEAF = 64;
 /** Split point of a recursive step: about half, a multiple of 8 so the products' tiles stay whole. */
 function split(n: number): number {
   return ((n >> 1) + 7) & ~7;
-}
-
-/**
- * Inverse of the n x n lower triangular L at l[lOff] (ldl) into `inv` (packed n x n, upper triangle zero):
- * column j solves L x = e_j by forward substitution. Cost n^3/3 flops.
- */
-function invertLower(n: number, l: Float64Array, lOff: number, ldl: number, inv: Float64Array): void {
-  inv.fill(0, 0, n * n);
-  for (let j = 0; j < n; j++) {
-    const cj = j * n;
-    inv[cj + j] = 1 / l[lOff + j + j * ldl]!;
-    for (let i = j + 1; i < n; i++) {
-      let s = 0;
-      for (let p = j; p < i; p++) s += l[lOff + i + p * ldl]! * inv[cj + p]!;
-      inv[cj + i] = -s / l[lOff + i + i * ldl]!;
-    }
-  }
 }
 
 /** Scratch of the solve's leaves: a leaf's inverse and a copy of its block of B (grown on demand). */
@@ -51,7 +35,7 @@ let leafB = new Float64Array(0);
  */
 function solveRightLowerTrans(m: number, n: number, l: Float64Array, lOff: number, ldl: number, b: Float64Array, bOff: number, ldb: number): void {
   if (n <= SOLVE_LEAF) {
-    invertLower(n, l, lOff, ldl, leafInv);
+    invertTriangle(n, l, lOff, ldl, true, false, leafInv);
     if (leafB.length < m * n) leafB = new Float64Array(m * n);
     for (let j = 0; j < n; j++) {
       const bj = bOff + j * ldb;
