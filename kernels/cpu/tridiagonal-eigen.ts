@@ -213,13 +213,16 @@ function* merge(d: Float64Array, lo: number, mid: number, hi: number, rho0: numb
   const lambda = new Float64Array(k);
   for (let i = 0; i < k; i++) secularRoot(delta, w, k, rho, i, diff, lambda);
   // Step 4: Gu-Eisenstat: w_hat_j^2 = prod_i (lambda_i - delta_j) / (rho prod_{i != j} (delta_i - delta_j)).
+  // The products run over i in ascending order for every j; the loops go column by column through diff.
   const what = new Float64Array(k);
-  for (let j = 0; j < k; j++) {
-    let p = -diff[j + (k - 1) * k]! / rho;
-    for (let i = 0; i < j; i++) p *= -diff[j + i * k]! / (delta[i]! - delta[j]!);
-    for (let i = j; i < k - 1; i++) p *= -diff[j + i * k]! / (delta[i + 1]! - delta[j]!);
-    what[j] = (w[j]! >= 0 ? 1 : -1) * Math.sqrt(Math.max(p, 0));
+  for (let j = 0; j < k; j++) what[j] = -diff[j + (k - 1) * k]! / rho;
+  for (let i = 0; i < k - 1; i++) {
+    const ci = i * k;
+    const di = delta[i]!, di1 = delta[i + 1]!;
+    for (let j = 0; j <= i; j++) what[j] *= -diff[ci + j]! / (di1 - delta[j]!);
+    for (let j = i + 1; j < k; j++) what[j] *= -diff[ci + j]! / (di - delta[j]!);
   }
+  for (let j = 0; j < k; j++) what[j] = (w[j]! >= 0 ? 1 : -1) * Math.sqrt(Math.max(what[j]!, 0));
   // Step 5: rank-one eigenvectors u_i[j] = w_hat_j / (delta_j - lambda_i), normalised, in place of diff.
   for (let i = 0; i < k; i++) {
     const ci = i * k;
@@ -245,9 +248,12 @@ function* merge(d: Float64Array, lo: number, mid: number, hi: number, rho0: numb
   const qk = sharedF64(s * k);
   const ug = sharedF64(k * k);
   for (let g = 0; g < k; g++) {
-    const r = grouped[g]!;
-    qk.set(q.subarray(kept[r]! * s, kept[r]! * s + s), g * s);
-    for (let i = 0; i < k; i++) ug[g + i * k] = diff[r + i * k]!;
+    const r = kept[grouped[g]!]!;
+    qk.set(q.subarray(r * s, r * s + s), g * s);
+  }
+  for (let i = 0; i < k; i++) {
+    const ci = i * k;
+    for (let g = 0; g < k; g++) ug[ci + g] = diff[ci + grouped[g]!]!;
   }
   const out = lo + lo * ld;
   for (let j = 0; j < s; j++) z.fill(0, out + j * ld, out + j * ld + s);
@@ -290,15 +296,18 @@ function secularRoot(delta: Float64Array, w: Float64Array, k: number, rho: numbe
     return;
   }
   let lo: number, hi: number;
-  setOrigin(i);
   if (i === k - 1) {
+    setOrigin(i);
     lo = 0;
     hi = rho;
   } else {
+    // The sign of f at the midpoint picks the origin (the root lies in the half next to it).
     const gap = delta[i + 1]! - delta[i]!;
+    const di = delta[i]!;
     let f = 0;
-    for (let j = 0; j < k; j++) f += (w[j]! * w[j]!) / (diff[ci + j]! - gap / 2);
+    for (let j = 0; j < k; j++) f += (w[j]! * w[j]!) / (delta[j]! - di - gap / 2);
     if (rhoInv + f >= 0) {
+      setOrigin(i);
       lo = 0;
       hi = gap / 2;
     } else {
