@@ -103,7 +103,7 @@ export class BlockedPls {
   /** per dense column: the scalar T_k of its term (1 for X and y), for scalar-only models */
   private readonly denseScale: Float64Array;
   private readonly a11: Float64Array;
-  private a21Rows: Int32Array[];
+  private readonly a21Rows: Int32Array[];
   private readonly a21Vals: Float64Array[];
   private readonly a22: Float64Array;
   private readonly l11: Float64Array;
@@ -160,34 +160,31 @@ export class BlockedPls {
     const byLevel = groupRows(t1.codes, this.l1);
     const mark = new Int32Array(m).fill(-1);
     const where = new Int32Array(m);
-    this.a21Rows = [];
+    // the row lists of all levels back to back in one store (levelPtr[j] .. levelPtr[j+1]-1), each sorted
+    const touched = new Int32Array(n * this.e);
+    const levelPtr = new Int32Array(this.l1 + 1);
     for (let j = 0; j < this.l1; j++) {
-      const touched: number[] = [];
+      let end = levelPtr[j]!;
       for (const i of byLevel[j]!) {
         this.fillRow(i, y);
         for (let a = 0; a < this.e; a++) {
           const ia = this.rowIdx[a]!;
           if (mark[ia] !== j) {
             mark[ia] = j;
-            touched.push(ia);
+            touched[end++] = ia;
           }
         }
       }
-      touched.sort((a, b) => a - b);
-      const rows = Int32Array.from(touched);
-      rows.forEach((r, k) => (where[r] = k));
+      levelPtr[j + 1] = end;
+      const rows = touched.subarray(levelPtr[j]!, end).sort();
+      for (let k = 0; k < rows.length; k++) where[rows[k]!] = k;
       for (const i of byLevel[j]!) {
         this.fillRow(i, y);
         for (let a = 0; a < this.e; a++) this.entryPos[i * this.e + a] = where[this.rowIdx[a]!]!;
       }
-      this.a21Rows.push(rows);
     }
-    // one flat store for the per-level row lists and L21 values (the lists are views into it)
-    const levelPtr = new Int32Array(this.l1 + 1);
-    for (let j = 0; j < this.l1; j++) levelPtr[j + 1] = levelPtr[j]! + this.a21Rows[j]!.length;
-    const rowsFlat = new Int32Array(levelPtr[this.l1]!);
-    this.a21Rows.forEach((rows, j) => rowsFlat.set(rows, levelPtr[j]!));
-    this.a21Rows = this.a21Rows.map((_, j) => rowsFlat.subarray(levelPtr[j]!, levelPtr[j + 1]!));
+    const rowsFlat = touched.slice(0, levelPtr[this.l1]!);
+    this.a21Rows = Array.from({ length: this.l1 }, (_, j) => rowsFlat.subarray(levelPtr[j]!, levelPtr[j + 1]!));
     this.rowsFlat = rowsFlat;
     this.l21Flat = new Float64Array(rowsFlat.length * p1);
     this.l21Vals = this.a21Rows.map((_, j) => this.l21Flat.subarray(levelPtr[j]! * p1, levelPtr[j + 1]! * p1));
@@ -294,8 +291,7 @@ export class BlockedPls {
     }
     // steps 3-4: M = Lambda2' A22 Lambda2 - sum_j L21_j L21_j' (lower triangle), then + diag(I_q2, 0)
     const M = this.l22;
-    this.scaleA22(T);
-    this.subtractFillIn();
+    this.formSchurComplement(T);
     for (let d = 0; d < q2; d++) M[d + d * m]! += 1;
     // step 5: dense Cholesky of the fill-in block (the kernel layer's blocked wasm potrf when it is large)
     const bad = denseCholesky(M, m);
@@ -334,37 +330,32 @@ export class BlockedPls {
     }
   }
 
-  /** Step 3: M = Lambda2' A22 Lambda2 (lower triangle; the full block when a term is vector-valued). O(m^2). */
-  private scaleA22(T: Float64Array[]): void {
-    const { m, terms } = this;
-    const M = this.l22;
-    if (terms.every((t) => t.p === 1)) {
-      // scalar terms: M_rc = s_r s_c A_rc on the lower triangle in one pass
-      const sc = this.denseScale;
-      for (let k = 1; k < terms.length; k++) sc.fill(T[k]![0]!, this.offsets[k]!, this.offsets[k]! + terms[k]!.levels.length);
-      const A = this.a22;
-      for (let c = 0; c < m; c++) {
-        const scc = sc[c]!;
-        for (let r = c; r < m; r++) M[r + c * m] = A[r + c * m]! * sc[r]! * scc;
-      }
-      return;
-    }
-    M.set(this.a22);
-    for (let k = 1; k < terms.length; k++) scaleDenseBlocks(M, m, this.offsets[k]!, terms[k]!, T[k]!);
-  }
-
   /**
-   * Step 4: M -= sum_j L21_j L21_j' on the lower triangle, column by column (left-looking): column c
-   * receives, from each level j with an entry in row c of L21, the products of that entry with the level's
-   * entries in rows >= c. One column of M is updated at a time, so its writes stay in cache.
-   * O(sum_j nnz_j^2 p1 / 2).
+   * Steps 3-4: M = Lambda2' A22 Lambda2 - sum_j L21_j L21_j' on the lower triangle, column by column
+   * (left-looking): column c receives, from each level j with an entry in row c of L21, the products of that
+   * entry with the level's entries in rows >= c. With scalar terms column c of Lambda2' A22 Lambda2 is formed
+   * just before (M_rc = s_r s_c A_rc), so each column is written and updated while it is in cache; with
+   * vector-valued terms the whole block is transformed first. O(m^2 + sum_j nnz_j^2 p1 / 2).
    */
-  private subtractFillIn(): void {
-    const { m, p1, colPtr, colEntry, colEnd, rowsFlat } = this;
+  private formSchurComplement(T: Float64Array[]): void {
+    const { m, p1, terms, colPtr, colEntry, colEnd, rowsFlat } = this;
     const M = this.l22;
+    const A = this.a22;
     const v = this.l21Flat;
+    const sc = this.denseScale;
+    const scalar = terms.every((t) => t.p === 1);
+    if (scalar) {
+      for (let k = 1; k < terms.length; k++) sc.fill(T[k]![0]!, this.offsets[k]!, this.offsets[k]! + terms[k]!.levels.length);
+    } else {
+      M.set(A);
+      for (let k = 1; k < terms.length; k++) scaleDenseBlocks(M, m, this.offsets[k]!, terms[k]!, T[k]!);
+    }
     for (let c = 0; c < m; c++) {
       const cm = c * m;
+      if (scalar) {
+        const scc = sc[c]!;
+        for (let r = c; r < m; r++) M[r + cm] = A[r + cm]! * sc[r]! * scc;
+      }
       for (let t = colPtr[c]!; t < colPtr[c + 1]!; t++) {
         const b = colEntry[t]!;
         const end = colEnd[t]!;
