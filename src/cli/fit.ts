@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { readTable } from '../io/csv.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
-import { DataError, FormulaError, fit, formatSummary, summaryJson, type DdfMethod, type Family } from '../lmm/mixed/index.js';
+import { DataError, FormulaError, fit, formatSummary, summaryJson, type DdfMethod, type Family, type LaplaceMode } from '../lmm/mixed/index.js';
 import { action, UserError } from './command.js';
 
 interface FitCliOptions {
@@ -14,6 +14,7 @@ interface FitCliOptions {
   family: Family;
   ml?: boolean;
   df: DdfMethod;
+  laplace: LaplaceMode;
   json?: string;
 }
 
@@ -26,15 +27,17 @@ export function registerFit(program: Command): void {
     .option('--family <family>', 'gaussian | binomial | poisson', 'gaussian')
     .option('--ml', 'maximum likelihood instead of REML (gaussian)')
     .option('--df <method>', 'denominator df of the t tests: satterthwaite | kenward-roger | residual', 'satterthwaite')
+    .option('--laplace <mode>', "GLMM Laplace deviance: glmer (lme4's numbers) | exact (converged PIRLS, as glmmTMB)", 'glmer')
     .option('--json <file>', 'also write the fit as JSON (fixef, varcorr, REMLcrit, deviance, logLik, AIC, BIC, ...)')
     .action(
       action('fit', async (opts: FitCliOptions) => {
         if (!['gaussian', 'binomial', 'poisson'].includes(opts.family)) throw new UserError(`--family ${opts.family}: expected gaussian, binomial or poisson`);
         if (!['satterthwaite', 'kenward-roger', 'residual'].includes(opts.df)) throw new UserError(`--df ${opts.df}: expected satterthwaite, kenward-roger or residual`);
+        if (!['glmer', 'exact'].includes(opts.laplace)) throw new UserError(`--laplace ${opts.laplace}: expected glmer or exact`);
         const table = await readTable(opts.data);
         let model;
         try {
-          model = fit(table, opts.formula, { family: opts.family, REML: !opts.ml, ddf: opts.df });
+          model = fit(table, opts.formula, { family: opts.family, REML: !opts.ml, ddf: opts.df, laplace: opts.laplace });
         } catch (e) {
           if (e instanceof FormulaError || e instanceof DataError) throw new UserError(`${opts.data}: ${e.message}`);
           throw e;

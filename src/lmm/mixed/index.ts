@@ -1,5 +1,6 @@
 /** Public API of the mixed-model engine (lme4-style formulas, REML/ML, GLMM, small-sample inference). */
 export { fit, varCorrRows, isSingular } from './model.js';
+export type { LaplaceMode } from './glmm.js';
 export type { FitOptions, Family, DdfMethod, FixefRow, VarCorrRow, RanefRow, MixedModel } from './model.js';
 export { anova } from './anova.js';
 export type { AnovaRow } from './anova.js';

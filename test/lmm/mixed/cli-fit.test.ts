@@ -41,6 +41,18 @@ describe('gpulmm fit', () => {
     const ml = await run(['--data', `${dir}Dyestuff.csv`, '--formula', 'Yield ~ 1 + (1 | Batch)', '--ml', '--df', 'residual']);
     expect(ml.out).toMatch(/maximum likelihood/);
   });
+  it('--laplace exact fits the exact Laplace deviance (glmmTMB golden); a bad mode is a clear error', async () => {
+    const golden = JSON.parse(readFileSync(`${dir}golden.json`, 'utf8'));
+    const ref = golden.fits.find((f: { id: string }) => f.id === 'cbpp').glmmTMB;
+    const json = join(mkdtempSync(join(tmpdir(), 'gpulmm-fit-')), 'fit.json');
+    const args = ['--data', `${dir}cbpp.csv`, '--formula', 'cbind(incidence, size - incidence) ~ factor(period) + (1 | herd)', '--family', 'binomial'];
+    await run([...args, '--laplace', 'exact', '--json', json]);
+    const rec = JSON.parse(readFileSync(json, 'utf8'));
+    rec.fixef.forEach((r: { estimate: number }, j: number) => expect(Math.abs(r.estimate - ref.fixef[j].estimate) / ref.fixef[j].se).toBeLessThan(1e-3));
+    const bad = await run([...args, '--laplace', 'agq']);
+    expect(bad.err).toMatch(/--laplace agq: expected glmer or exact/);
+    expect(bad.code).toBe(1);
+  });
   it('a bad formula points at the position and writes no JSON', async () => {
     const json = join(mkdtempSync(join(tmpdir(), 'gpulmm-fit-')), 'fit.json');
     const { err, code } = await run(['--data', `${dir}sleepstudy.csv`, '--formula', 'Reaction ~ Days + (Days | Subject', '--json', json]);
