@@ -26,19 +26,19 @@ import { potrfLowerInPlace } from './dense-cholesky.js';
 const KERNEL_POTRF_MIN = 96;
 
 /**
- * Lower Cholesky of the m x m block in place; returns -1 or the first non-positive pivot column (a zero
- * pivot in the last, y, column only means an exact fit).
+ * Lower Cholesky of the m x m block M (lower triangle read). Returns the factor's storage (the kernel's new
+ * array, which saves copying it back into M, or M itself when factored in place) and -1 or the first
+ * non-positive pivot column (a zero pivot in the last, y, column only means an exact fit).
  */
-function denseCholesky(M: Float64Array, m: number): number {
+function denseCholesky(M: Float64Array, m: number): { L: Float64Array; bad: number } {
   if (m >= KERNEL_POTRF_MIN) {
     try {
-      M.set(cpuPotrf({ rows: m, cols: m, ld: m, data: M }).data);
-      return -1;
+      return { L: cpuPotrf({ rows: m, cols: m, ld: m, data: M }).data, bad: -1 };
     } catch (e) {
       if (!(e instanceof NotPositiveDefiniteError)) throw e;
     }
   }
-  return potrfLowerInPlace(M, m);
+  return { L: M, bad: potrfLowerInPlace(M, m) };
 }
 
 /** Number of theta parameters of a term with p columns: the lower triangle p(p+1)/2. */
@@ -108,7 +108,8 @@ export class BlockedPls {
   private readonly a22: Float64Array;
   private readonly l11: Float64Array;
   private readonly l21Vals: Float64Array[];
-  readonly l22: Float64Array;
+  /** the dense block: M before step 5, its Cholesky factor after (storage may change at each factor) */
+  private l22: Float64Array;
   private factors: Float64Array[] = [];
   /** the row lists of all levels back to back (a21Rows[j] is a view), and the L21 values likewise (p1 per row) */
   private readonly rowsFlat: Int32Array;
@@ -294,12 +295,13 @@ export class BlockedPls {
     this.formSchurComplement(T);
     for (let d = 0; d < q2; d++) M[d + d * m]! += 1;
     // step 5: dense Cholesky of the fill-in block (the kernel layer's blocked wasm potrf when it is large)
-    const bad = denseCholesky(M, m);
+    const { L, bad } = denseCholesky(M, m);
+    this.l22 = L;
     if (bad >= 0 && bad < m - 1) throw new PlsError(`non-positive pivot at dense column ${bad}${bad >= q2 ? ' (fixed effects not of full rank)' : ''}`);
     let ldRX2 = 0;
-    for (let d = 0; d < q2; d++) ldL2 += 2 * Math.log(M[d + d * m]!);
-    for (let d = q2; d < m - 1; d++) ldRX2 += 2 * Math.log(M[d + d * m]!);
-    const r = bad === m - 1 ? 0 : M[m * m - 1]!;
+    for (let d = 0; d < q2; d++) ldL2 += 2 * Math.log(L[d + d * m]!);
+    for (let d = q2; d < m - 1; d++) ldRX2 += 2 * Math.log(L[d + d * m]!);
+    const r = bad === m - 1 ? 0 : L[m * m - 1]!;
     return { ldL2, ldRX2, pwrss: r * r };
   }
 
