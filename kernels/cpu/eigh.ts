@@ -87,7 +87,8 @@ interface Workspace {
   a: Float64Array;
   /** The symv output. */
   p: Float64Array;
-  /** The panel's V and W (n x NB each). */
+  /** The panel [V | W | V] (n x 3NB): V and W (n x NB each), then a copy of V for the trailing update. */
+  panel: Float64Array;
   vb: Float64Array;
   wb: Float64Array;
   /** Two NB-vectors of scratch. */
@@ -102,15 +103,16 @@ let eighModule: WasmModule | undefined;
 /** A fresh workspace for order n (a shared wasm memory of exactly the size needed, released with the call). */
 function eighWorkspace(n: number): Workspace {
   eighModule ??= new wasm.Module(eighKernelBytes());
-  const len = n * n + n + 2 * n * NB + 2 * NB;
+  const len = n * n + n + 3 * n * NB + 2 * NB;
   const pages = Math.max(1, Math.ceil((len * 8) / 65536));
   const memory = new wasm.Memory({ initial: pages, maximum: pages, shared: true });
   const ex = new wasm.Instance(eighModule, { env: { memory } }).exports;
   const all = new Float64Array(memory.buffer, 0, len);
   let off = 0;
   const take = (k: number): Float64Array => all.subarray(off, (off += k));
+  const a = take(n * n), p = take(n), panel = take(3 * n * NB);
   return {
-    a: take(n * n), p: take(n), vb: take(n * NB), wb: take(n * NB), c: take(2 * NB),
+    a, p, panel, vb: panel.subarray(0, n * NB), wb: panel.subarray(n * NB, 2 * n * NB), c: take(2 * NB),
     symv: ex.symv as Kernel, gemvT: ex.gemvT as Kernel, gemvN: ex.gemvN as Kernel,
   };
 }
@@ -151,16 +153,15 @@ function reflector(a: Float64Array, n: number, k: number, e: Float64Array): numb
  * v_k = [0..0, 1, a[k+2:n, k]] so that H_{n-3}..H_0 A H_0..H_{n-3} = T; d = diag(T), e = subdiagonal.
  * Blocked as LAPACK dsytrd/dlatrd: within a panel of NB columns each step needs p = tau A22 v (symv on the
  * not-yet-updated trailing matrix, corrected by the panel's V W^T + W V^T), w = p - (tau/2)(p.v) v; after
- * the panel the trailing matrix takes one rank-2NB update (two lower-triangle products). Small trailing
+ * the panel the trailing matrix takes one rank-2NB update (one lower-triangle product of depth 2NB). Small trailing
  * matrices finish unblocked (symv + syr2 per step).
  */
 function* tridiagonalise(ws: Workspace, n: number, d: Float64Array, e: Float64Array, tau: Float64Array): Products<void> {
-  const { a, p, vb, wb, c } = ws;
+  const { a, p, panel, vb, wb, c } = ws;
   const ld = 8 * n;
   let k0 = 0;
   for (; n - k0 >= 3 * NB; k0 += NB) {
-    vb.fill(0);
-    wb.fill(0);
+    panel.fill(0, 0, 2 * n * NB);
     for (let t = 0; t < NB; t++) {
       const i = k0 + t;
       const col = i * n;
@@ -202,11 +203,11 @@ function* tridiagonalise(ws: Workspace, n: number, d: Float64Array, e: Float64Ar
       const h = 0.5 * ti * pv;
       for (let r = i + 1; r < n; r++) wb[ct + r] = p[r]! - h * a[col + r]!;
     }
-    // Step 4: trailing A22 -= V W^T + W V^T (lower triangle).
+    // Step 4: trailing A22 -= V W^T + W V^T = [V W] [W V]^T (lower triangle), one product of depth 2NB.
     const k1 = k0 + NB;
     const m = n - k1;
-    yield [m, m, NB, -1, vb, k1, n, false, wb, k1, n, true, a, k1 + k1 * n, n, true];
-    yield [m, m, NB, -1, wb, k1, n, false, vb, k1, n, true, a, k1 + k1 * n, n, true];
+    panel.copyWithin(2 * n * NB, 0, n * NB);
+    yield [m, m, 2 * NB, -1, panel, k1, n, false, panel, k1 + n * NB, n, true, a, k1 + k1 * n, n, true];
   }
   for (let k = k0; k + 2 < n; k++) {
     d[k] = a[k + k * n]!;
