@@ -35,6 +35,8 @@ interface GoldenFit {
   /** GLMMs: glmer's stage-1 optimum, deviance function values at [theta, beta] points, Hessian, vcov */
   stage1?: { theta: number[]; beta: number[] };
   devfun?: { par: number[]; value: number }[];
+  /** the tight minimum of glmer's deviance function (minqa::bobyqa, rhoend 1e-11) */
+  tightMinimum?: { par: number[]; value: number };
   hessian?: number[][];
   vcov?: number[][];
   /** GLMMs: the exact Laplace fit by glmmTMB */
@@ -122,6 +124,10 @@ describe('lme4 golden fits', () => {
           expect(Math.abs(H[i + j * d]! - g.hessian![i]![j]!) / scale).toBeLessThan(1e-3);
         }
         const m = fitted.get(g.id) ?? fit(table, g.formula, { family: g.family });
+        // the optimum reached: the tight minimum of the same function, to 1e-4 se
+        const nt = s1.theta.length;
+        m.fixef.forEach((r, j) => expect(Math.abs(r.estimate - g.tightMinimum!.par[nt + j]!) / r.se).toBeLessThan(1e-4));
+        expect(Math.abs(-2 * m.logLik - g.tightMinimum!.value)).toBeLessThan(1e-6);
         const p = g.vcov!.length;
         for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) {
           const scale = Math.sqrt(g.vcov![i]![i]! * g.vcov![j]![j]!);
