@@ -107,29 +107,61 @@ export class GenotypeStore {
   }
 
   /**
-   * Hands the held blocks over in order, each with its kept columns mean-imputed (expanded one block at a
-   * time, O(n kept)); a block is released as it is handed over, so the store can be drained once.
+   * Hands the held blocks over in order, consecutive blocks joined until they hold at least `minSnps` SNPs
+   * (the scan's block size; the kinship pass may read smaller ones), with the kept columns mean-imputed
+   * (expanded one output block at a time, O(n kept)). Blocks are released as they are handed over, so the
+   * store can be drained once.
    */
-  *drain(): Iterable<FilteredBlock> {
+  *drain(minSnps = 1): Iterable<FilteredBlock> {
     if (this.overBudget) throw new Error('GenotypeStore.drain: the store went over its budget and holds nothing');
+    while (this.stored.length > 0) {
+      const group: StoredBlock[] = [];
+      let snps = 0;
+      while (this.stored.length > 0 && (snps === 0 || snps < minSnps)) {
+        const b = this.stored.shift()!;
+        this.bytes -= b.codes ? b.codes.length : 8 * b.imputed!.data.length;
+        group.push(b);
+        snps += b.snps.length;
+      }
+      yield this.join(group, snps);
+    }
+  }
+
+  /** One filtered block from consecutive stored blocks: verdicts concatenated, kept columns imputed. */
+  private join(group: StoredBlock[], m: number): FilteredBlock {
     const n = this.rows.length;
-    for (let b = this.stored.shift(); b; b = this.stored.shift()) {
-      this.bytes -= b.codes ? b.codes.length : 8 * b.imputed!.data.length;
-      let imputed = b.imputed;
-      if (!imputed) {
-        const kept = b.verdict.keptIndex;
-        imputed = f64Matrix(n, kept.length);
+    const nKept = group.reduce((s, b) => s + b.verdict.keptIndex.length, 0);
+    const verdict: SnpFilterResult = {
+      kept: new Uint8Array(m), status: new Uint8Array(m), af: new Float64Array(m), nMiss: new Int32Array(m),
+      keptIndex: new Int32Array(nKept), imputed: f64Matrix(n, nKept),
+    };
+    const out = verdict.imputed.data;
+    const snps: SnpInfo[] = [];
+    let j0 = 0;
+    let k0 = 0;
+    for (const b of group) {
+      const v = b.verdict;
+      verdict.kept.set(v.kept, j0);
+      verdict.status.set(v.status, j0);
+      verdict.af.set(v.af, j0);
+      verdict.nMiss.set(v.nMiss, j0);
+      for (let k = 0; k < v.keptIndex.length; k++) verdict.keptIndex[k0 + k] = j0 + v.keptIndex[k]!;
+      if (b.imputed) out.set(b.imputed.data, k0 * n);
+      else {
         const codes = b.codes!;
-        const out = imputed.data;
-        for (let k = 0; k < kept.length; k++) {
-          const mean = 2 * b.verdict.af[kept[k]!]!;
+        for (let k = 0; k < v.keptIndex.length; k++) {
+          const mean = 2 * v.af[v.keptIndex[k]!]!;
+          const at = (k0 + k) * n;
           for (let q = k * n; q < (k + 1) * n; q++) {
             const c = codes[q]!;
-            out[q] = c < 0 ? mean : c;
+            out[at - k * n + q] = c < 0 ? mean : c;
           }
         }
       }
-      yield { snps: b.snps, verdict: { ...b.verdict, imputed } };
+      for (const s of b.snps) snps.push(s);
+      j0 += v.status.length;
+      k0 += v.keptIndex.length;
     }
+    return { snps, verdict };
   }
 }

@@ -22,7 +22,7 @@ import { fitNullModel, type NullModel, type RotatedInputs } from '../src/lmm/snp
 import { FixedVcWald } from '../src/lmm/snp/fixed-vc.js';
 import { cachedEigen, decomposeKinship, eigenCacheKey, hashSampleIds } from './eigen-cache.js';
 import { GenotypeStore, type FilteredBlock } from './genotype-store.js';
-import { computeKinship, locoKinship, restrictAndCenter, type KinshipMode, type KinshipResult } from './kinship.js';
+import { computeKinship, KINSHIP_BLOCK_SNPS, locoKinship, restrictAndCenter, type KinshipMode, type KinshipResult } from './kinship.js';
 import { selectSamples, type KeepList, type SampleSelection } from './samples.js';
 import { SNP_STATUS, SnpFilter } from './snp-filter.js';
 import { SnpTestPool } from './snp-pool.js';
@@ -156,7 +156,8 @@ export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
   if ('mode' in opts.kinship) {
     // K over the analysed individuals only (SNP moments over all N, as GEMMA): (n/N)^2 of the Gram cost.
     store = new GenotypeStore(rows, getFlag('scanStoreMb') * 2 ** 20);
-    kin = await computeKinship(source, { mode: opts.kinship.mode, filter, filterRows: rows, rows, backend, blockSize, store, ...(opts.loco ? { loco: true } : {}) });
+    const kinshipBlock = Math.min(blockSize, KINSHIP_BLOCK_SNPS);
+    kin = await computeKinship(source, { mode: opts.kinship.mode, filter, filterRows: rows, rows, backend, blockSize: kinshipBlock, store, ...(opts.loco ? { loco: true } : {}) });
     if (!store.complete) store = undefined;
     kAll = kin.k;
     kRows = Int32Array.from({ length: n }, (_, i) => i);
@@ -266,7 +267,7 @@ export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
     const inFlight: Promise<ResultBatch[]>[] = [];
     let done = 0;
     let tRead = now();
-    const blocks = store ? store.drain() : readFiltered();
+    const blocks = store ? store.drain(blockSize) : readFiltered();
     store = undefined;
     try {
       for await (const block of blocks) {

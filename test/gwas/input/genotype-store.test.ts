@@ -33,7 +33,7 @@ describe('GenotypeStore (the kinship pass kept for the scan)', () => {
       const drained = [...store.drain()];
       expect(drained).toHaveLength(2);
       drained.forEach((d, b) => {
-        expect(d.snps).toBe(blocks[b]!.snps);
+        expect(d.snps).toEqual(blocks[b]!.snps);
         expect(d.verdict).toEqual(filter.apply(blocks[b]!.dosages, rows));
         expect(d.verdict.status.includes(3)).toBe(true); // the monomorphic column was dropped
       });
@@ -41,6 +41,21 @@ describe('GenotypeStore (the kinship pass kept for the scan)', () => {
       expect([...store.drain()]).toHaveLength(0); // drained once
     });
   }
+
+  it('joins consecutive blocks up to the size asked for, as one block read at once', () => {
+    const filter = new SnpFilter({ miss: 0.1 });
+    const blocks = [block(81, 30, 4, false), block(81, 17, 5, true), block(81, 9, 6, false)];
+    const store = new GenotypeStore(rows, 1 << 20);
+    for (const b of blocks) store.add(b, filter.apply(b.dosages, rows, { impute: false }));
+    const drained = [...store.drain(40)];
+    expect(drained.map((d) => d.snps.length)).toEqual([47, 9]);
+    const joined = f64Matrix(81, 47);
+    joined.data.set(blocks[0]!.dosages.data);
+    joined.data.set(blocks[1]!.dosages.data, 81 * 30);
+    expect(drained[0]!.snps).toEqual([...blocks[0]!.snps, ...blocks[1]!.snps]);
+    expect(drained[0]!.verdict).toEqual(filter.apply(joined, rows));
+    expect(drained[1]!.verdict).toEqual(filter.apply(blocks[2]!.dosages, rows));
+  });
 
   it('over its budget: holds nothing, reports itself incomplete, and refuses to drain', () => {
     const filter = new SnpFilter();

@@ -64,6 +64,7 @@ describe('one pass over the genotypes (the scan reuses the kinship pass)', () =>
   const cases: [string, Parameters<typeof scanPlink>[1]][] = [
     ['default', { blockSize: 300 }],
     ['loco', { blockSize: 300, loco: true }],
+    ['kinship blocks joined for the stream', { blockSize: 1500 }],
     ['keep list', { blockSize: 512, keep: { path: 'keep.txt', ids: KEEP, lineNos: KEEP.map((_, i) => i + 1) } }],
   ];
   for (const [name, extra] of cases) {
