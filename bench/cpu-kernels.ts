@@ -190,19 +190,27 @@ async function main(): Promise<void> {
       const sb = await time(reps, () => cpuBatchedWeightedDot(w, aa, bb));
       push({ op: 'batchedWeightedDot', variant: 'sync', shape: `${n}x${m}, w/b broadcast`, threads: 1, median_s: sb.wall, median_cpu_s: sb.cpu, gflops: (3 * n * m) / sb.wall / 1e9, errors: {}, reference: null });
     }
-    // potrf and eigh at the kinship size n = 1410.
-    if (want('potrf', 'eigh')) {
-      const n = 1410;
+    // potrf at the InstEval fit's dense block (n = 1159, issue 5) and, with eigh, at the kinship size n = 1410.
+    const spd = (n: number): { a: F64Matrix; rSetup: string } => {
       const a = cpuSyrk(uniform(n, n), { alpha: 1 / n });
       for (let i = 0; i < n; i++) a.data[i + i * n] += 1;
-      const rSetup = `set.seed(1); g <- matrix(runif(${n * n}), ${n}); a <- tcrossprod(g) / ${n} + diag(${n})`;
-      if (want('potrf')) {
-        const l = cpuPotrf(a);
-        const perr = maxAbsDiff(cpuGemm(l, l, { transB: true }), a) / maxAbs(a);
-        const s = await time(reps, () => cpuPotrf(a));
-        const rchol = rTime(rSetup, 'chol(a)', reps);
-        push({ op: 'potrf', variant: 'sync', shape: `${n}x${n}`, threads: 1, median_s: s.wall, median_cpu_s: s.cpu, gflops: n ** 3 / 3 / s.wall / 1e9, errors: { llt_rel: perr }, reference: rchol === null ? null : { tool: 'R chol (OpenBLAS LAPACK)', median_s: rchol } });
-      }
+      return { a, rSetup: `set.seed(1); g <- matrix(runif(${n * n}), ${n}); a <- tcrossprod(g) / ${n} + diag(${n})` };
+    };
+    const potrfCase = async (n: number, a: F64Matrix, rSetup: string): Promise<void> => {
+      const l = cpuPotrf(a);
+      const perr = maxAbsDiff(cpuGemm(l, l, { transB: true }), a) / maxAbs(a);
+      const s = await time(reps, () => cpuPotrf(a));
+      const rchol = rTime(rSetup, 'chol(a)', reps);
+      push({ op: 'potrf', variant: 'sync', shape: `${n}x${n}`, threads: 1, median_s: s.wall, median_cpu_s: s.cpu, gflops: n ** 3 / 3 / s.wall / 1e9, errors: { llt_rel: perr }, reference: rchol === null ? null : { tool: 'R chol (OpenBLAS LAPACK)', median_s: rchol } });
+    };
+    if (want('potrf')) {
+      const { a, rSetup } = spd(1159);
+      await potrfCase(1159, a, rSetup);
+    }
+    if (want('potrf', 'eigh')) {
+      const n = 1410;
+      const { a, rSetup } = spd(n);
+      if (want('potrf')) await potrfCase(n, a, rSetup);
       if (want('eigh')) {
         const { values, vectors } = cpuEigh(a);
         const av = cpuGemm(a, vectors);

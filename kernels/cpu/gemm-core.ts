@@ -45,6 +45,9 @@ const SMALL = 48 * 48 * 48;
 const THIN = 8;
 const TINY = 8 * 8 * 8;
 
+/** Largest wasm32 memory: 65536 pages of 64 KiB (the kernels' declared maximum). */
+const WASM32_MAX_BYTES = 65536 * 65536;
+
 let mainKernel: GemmKernel | undefined;
 
 /** Instantiates the kernel over `memory` (a shared memory when used by worker threads). */
@@ -245,13 +248,15 @@ export function gemmBlocked(
  * A view of `length` f64 in this thread's kernel memory, past the blocked product's buffers: products whose
  * C lies in it ({@link gemmStrided}) update C in place, without panel copies. The memory grows on demand,
  * which detaches earlier views: the view is valid until the next call, or the next product on this thread
- * whose C lies outside it (products with C in place never grow it). Contents are unspecified.
+ * whose C lies outside it (products with C in place never grow it). Contents are unspecified. Past the
+ * wasm32 limit (4 GiB of memory) it is a plain array instead, and products on it copy panels as usual.
  */
 export function kernelWorkspace(length: number): Float64Array {
   const kern = mainGemmKernel();
   const off = kernelLayout(kern).rest;
   const have = kern.memory.buffer.byteLength;
   const need = off + length * 8;
+  if (need > WASM32_MAX_BYTES) return new Float64Array(length);
   if (need > have) kern.memory.grow(Math.ceil((need - have) / 65536));
   return new Float64Array(kern.memory.buffer, off, length);
 }

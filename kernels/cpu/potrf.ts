@@ -2,10 +2,12 @@
  * Cholesky factorisation on the cpu, f64: A = L L^T for symmetric positive-definite A (lower triangle read).
  * Recursive (as LAPACK dpotrf2, Gustavson's recursive Cholesky): with A split at n1 columns,
  *   L11 = chol(A11),  L21 = A21 L11^-T,  A22 -= L21 L21^T,  L22 = chol(A22),
- * the panel solve itself recursive the same way, so every flop outside columns of at most LEAF runs in the
- * shared product core's micro-kernel as a few large products (no fixed panel width).
- * Cost n^3/3 flops (n^3/6 in the trailing updates, n^3/6 in the panel solves); the plain-loop leaves do
- * about n^2 LEAF / 4 of them.
+ * the panel solve itself recursive the same way down to SOLVE_LEAF columns, where it inverts the diagonal
+ * triangle and multiplies. So apart from the plain-loop factor leaves (n LEAF^2 / 3 flops) and the leaves'
+ * inverses (about n SOLVE_LEAF^2 / 3 per level of the recursion), every flop runs in the shared product
+ * core's micro-kernel, on a matrix held in the kernel's own memory (updated in place, no panel copies).
+ * Cost n^3/3 flops (n^3/6 in the trailing updates, n^3/6 in the panel solves), plus at most m n SOLVE_LEAF/2
+ * in the solve leaves' full-square products.
  */
 import { NotPositiveDefiniteError } from '../backend.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../matrix.js';
@@ -29,9 +31,9 @@ let leafB = new Float64Array(0);
 
 /**
  * B := B L^-T in place: B m x n at b[bOff] (leading dimension ldb), L n x n lower triangular at l[lOff]
- * (ldl). Recursive over L's columns: X1 = B1 L11^-T, B2 -= X1 L21^T, X2 = B2 L22^-T; a leaf (n <= LEAF)
- * inverts its L11 and multiplies, X = B L11inv^T, so the O(m n LEAF) leaf work also runs in the product
- * core. Cost m n^2 flops (m n LEAF more in the leaves' full-square products).
+ * (ldl). Recursive over L's columns: X1 = B1 L11^-T, B2 -= X1 L21^T, X2 = B2 L22^-T; a leaf
+ * (n <= SOLVE_LEAF) inverts its L11 and multiplies, X = B L11inv^T, so the leaf's m n^2 flops also run in
+ * the product core. Cost m n^2 flops (plus the leaves' products over the zero triangle of L11inv^T).
  */
 function solveRightLowerTrans(m: number, n: number, l: Float64Array, lOff: number, ldl: number, b: Float64Array, bOff: number, ldb: number): void {
   if (n <= SOLVE_LEAF) {
