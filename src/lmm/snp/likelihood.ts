@@ -85,13 +85,14 @@ export class LambdaObjective {
   readonly ppp: Float64Array;
   /** Diagonal pivots' pair indices, one per projected column. */
   private readonly ww: Int32Array;
+  /** sum Hi and sum Hi^2 of the last evaluation (tr2 only after an order-3 one: second derivatives; else NaN). */
   tr1 = 0;
-  tr2 = 0;
+  tr2 = NaN;
 
   /**
    * The products of rotated columns, interleaved: ab[i * np + pairIndex(a, b)] = a_i b_i (n x np); a copy of the
    * constructor's argument held by the sums kernel. Write the next SNP's products here, then call refresh() (or
-   * productsChanged() when ln|W'W| is not needed).
+   * productsChanged() when ln|W'W| is not needed); or, with options.products, write x and call formProducts().
    */
   readonly ab: Float64Array;
   /** The SNP column x that formProducts reads (with `options.products`; empty otherwise). */
@@ -214,7 +215,7 @@ export class LambdaObjective {
     if (order >= 3) this.ppp.set(outPPP);
     else this.ppp.fill(0, 0, np);
     this.tr1 = out[6 * lanes]!;
-    this.tr2 = out[6 * lanes + 1]!;
+    this.tr2 = order >= 3 ? out[6 * lanes + 1]! : NaN;
     projectLevelsInto(this.q, this.nProj, order, this.p, this.pp, this.ppp);
   }
 
@@ -271,23 +272,22 @@ export class LambdaObjective {
     const out = this.kernel.out;
     const p = new Float64Array(g * np);
     const pp = new Float64Array(g * np);
-    const tr = new Float64Array(2 * g);
+    const tr1 = new Float64Array(g);
     for (let k = 0; k < g; k++) {
       this.kernel.runTabulated(k, 2);
       p.set(out.subarray(0, np), k * np);
       pp.set(out.subarray(2 * lanes, 2 * lanes + np), k * np);
-      tr[2 * k] = out[6 * lanes]!;
-      tr[2 * k + 1] = out[6 * lanes + 1]!;
+      tr1[k] = out[6 * lanes]!;
     }
     for (const pr of variable) {
       if (!(Number.isInteger(pr) && pr >= 0 && pr < np)) throw new RangeError(`enableFastGrid: pair ${pr} outside 0..${np - 1}`);
     }
     const rows = (t: Float64Array): Float64Array[] => Array.from({ length: g }, (_, k) => t.subarray(k * np, (k + 1) * np));
-    this.fast = { variable: Int32Array.from(variable), p, pp, tr, pRows: rows(p), ppRows: rows(pp) };
+    this.fast = { variable: Int32Array.from(variable), p, pp, tr1, pRows: rows(p), ppRows: rows(pp) };
   }
 
-  /** Level-0 sums at every tabulated lambda (g x np tables, and their rows as views) and the traces. */
-  private fast: { variable: Int32Array; p: Float64Array; pp: Float64Array; tr: Float64Array; pRows: Float64Array[]; ppRows: Float64Array[] } | null = null;
+  /** Level-0 sums at every tabulated lambda (g x np tables, and their rows as views) and tr1 (g). */
+  private fast: { variable: Int32Array; p: Float64Array; pp: Float64Array; tr1: Float64Array; pRows: Float64Array[]; ppRows: Float64Array[] } | null = null;
   /** Whether the fast tables hold the current products' variable pairs. */
   private tabulated = false;
 
@@ -329,8 +329,8 @@ export class LambdaObjective {
     this.lastLambda = NaN;
     this.p.set(f.pRows[k]!);
     if (order === 2) this.pp.set(f.ppRows[k]!);
-    this.tr1 = f.tr[2 * k]!;
-    this.tr2 = f.tr[2 * k + 1]!;
+    this.tr1 = f.tr1[k]!;
+    this.tr2 = NaN;
     projectLevelsInto(this.q, this.nProj, order, this.p, this.pp, this.ppp);
   }
 

@@ -26,15 +26,17 @@ const ZIP = [[...byteRun(0), ...byteRun(16)], [...byteRun(8), ...byteRun(24)]] a
  * Export `sums{order}` (source 'divide': params lambda, n, dPtr, abPtr, outPtr; Hi computed as
  * 1 / (lambda d_i + 1)) or `tab{order}` (source 'table': params unused lambda, n, hPtr, abPtr, outPtr; Hi read
  * from a table). Two rows per step share one f64x2 of Hi (and of Hi^2, Hi^3); the rows are then accumulated
- * one after the other, and the traces as one f64x2 (tr1, tr2). Reads one entry past d or the table when n is odd.
- * With from = 3 only the Hi^3 sums are accumulated and stored (the traces and lower orders are left alone).
+ * one after the other. Traces: order 3 accumulates (tr1, tr2) as one f64x2 (a shuffle per row); orders 1 and 2
+ * add the row's splat Hi, already formed, giving tr1 in both lanes (tr2 is only needed by second derivatives).
+ * Reads one entry past d or the table when n is odd.
+ * With from = 3 only the Hi^3 sums and tr2 are accumulated and stored (tr1 and the lower orders are left alone).
  */
 function sumsCode(np: number, order: 1 | 2 | 3, source: 'divide' | 'table', from: 1 | 3 = 1): Code {
   const LAMBDA = 0, N = 1, HPTR = 2, ABPTR = 3, OUT = 4;
   const lanes = Math.ceil(np / 2);
   const c = new Code(5);
   const i = c.local(I32), dp = c.local(I32), ap = c.local(I32);
-  const tt = c.local(V128), zero = c.local(V128), v = c.local(V128);
+  const tt = c.local(V128), v = c.local(V128);
   const hs = [c.local(V128), c.local(V128), c.local(V128)]; // Hi^o of the two rows
   const ws = [c.local(V128), c.local(V128), c.local(V128)]; // Hi^o of one row in both lanes
   const lambdav = c.local(V128), onev = c.local(V128);
@@ -49,8 +51,10 @@ function sumsCode(np: number, order: 1 | 2 | 3, source: 'divide' | 'table', from
   };
   /** Accumulates the row at `ap` + rowOffset whose weights are lane `lane` of hs. */
   const row = (lane: 0 | 1, rowOffset: number): void => {
-    if (from === 1) c.get(tt).get(hs[0]!).get(order >= 2 ? hs[1]! : zero).i8x16Shuffle(ZIP[lane]).f64x2Add().set(tt);
+    if (from === 1 && order === 3) c.get(tt).get(hs[0]!).get(hs[1]!).i8x16Shuffle(ZIP[lane]).f64x2Add().set(tt);
     for (let o = from - 1; o < order; o++) c.get(hs[o]!).get(hs[o]!).i8x16Shuffle(SPLAT[lane]).set(ws[o]!);
+    if (from === 1 && order < 3) c.get(tt).get(ws[0]!).f64x2Add().set(tt);
+    if (from === 3) c.get(tt).get(hs[1]!).get(hs[1]!).i8x16Shuffle(SPLAT[lane]).f64x2Add().set(tt);
     for (let l = 0; l < lanes; l++) {
       c.get(ap).v128Load(rowOffset + 16 * l).set(v);
       for (let o = from - 1; o < order; o++) c.get(acc[o]![l]!).get(v).get(ws[o]!).f64x2Mul().f64x2Add().set(acc[o]![l]!);
@@ -82,6 +86,7 @@ function sumsCode(np: number, order: 1 | 2 | 3, source: 'divide' | 'table', from
     for (let l = 0; l < lanes; l++) c.get(OUT).get(acc[o]![l]!).v128Store(16 * (o * lanes + l));
   }
   if (from === 1) c.get(OUT).get(tt).v128Store(48 * lanes);
+  else c.get(OUT).get(tt).f64x2ExtractLane(0).f64Store(48 * lanes + 8);
   return c;
 }
 
@@ -199,7 +204,10 @@ type ProductsFn = (n: number, xPtr: number, colPtr: number, abPtr: number, outPt
  */
 export class LambdaSums {
   readonly ab: Float64Array;
-  /** Results of run/runTabulated: P0 at [0, np), PP0 at [2L, 2L + np), PPP0 at [4L, 4L + np), tr1, tr2 at 6L, 6L + 1 (L = ceil(np/2)). */
+  /**
+   * Results of run/runTabulated: P0 at [0, np), PP0 at [2L, 2L + np), PPP0 at [4L, 4L + np) (L = ceil(np/2)),
+   * tr1 at 6L, and at 6L + 1 tr2 after order 3 (tr1 again after orders 1 and 2).
+   */
   readonly out: Float64Array;
   /** Results of runGridPair: P0 at tabulated lambda g in [g], PP0 in [gp + g] (gp = the lambda count rounded up to even). */
   readonly gridOut: Float64Array;
@@ -309,8 +317,9 @@ export class LambdaSums {
   }
 
   /**
-   * Only the Hi^3 sums at lambda into `out` (PPP0), leaving P0, PP0 and the traces as they are: after run(lambda, 2)
-   * at the same lambda this completes an order-3 result, bit-identical to run(lambda, 3). O(n np) plus n divisions.
+   * Only the Hi^3 sums (PPP0) and tr2 at lambda into `out`, leaving P0, PP0 and tr1 as they are: after
+   * run(lambda, 2) at the same lambda this completes an order-3 result, bit-identical to run(lambda, 3).
+   * O(n np) plus n divisions.
    */
   runThirdOrder(lambda: number): void {
     this.sums3only(lambda, this.n, 0, this.abAt, this.outAt);

@@ -46,20 +46,22 @@ describe('weighted-sums kernel (wasm SIMD, pairs in lanes)', () => {
           k.run(lambda, order);
           for (let o = 0; o < order; o++) expect(Array.from(k.out.subarray(2 * L * o, 2 * L * o + np))).toEqual(Array.from(ref.s[o]!));
           expect(k.out[6 * L]).toBe(ref.tr1);
-          expect(k.out[6 * L + 1]).toBe(order >= 2 ? ref.tr2 : 0);
+          expect(k.out[6 * L + 1]).toBe(order === 3 ? ref.tr2 : ref.tr1);
         }
-        // Order 2 then only the third-order sums: the same complete order-3 result.
+        // Order 2 then only the third-order sums and tr2: the same complete order-3 result.
         k.run(lambda, 2);
         k.runThirdOrder(lambda);
         for (let o = 0; o < 3; o++) expect(Array.from(k.out.subarray(2 * L * o, 2 * L * o + np))).toEqual(Array.from(ref.s[o]!));
-        expect(k.out[6 * L + 1]).toBe(ref.tr2);
+        expect([k.out[6 * L], k.out[6 * L + 1]]).toEqual([ref.tr1, ref.tr2]);
       }
       for (let g = 0; g < LAMBDA_GRID.length; g++) {
         const ref = reference(d, ab, np, LAMBDA_GRID[g]!);
         k.runTabulated(g, 2);
         expect(Array.from(k.out.subarray(0, np))).toEqual(Array.from(ref.s[0]!));
         expect(Array.from(k.out.subarray(2 * L, 2 * L + np))).toEqual(Array.from(ref.s[1]!));
-        expect(k.out[6 * L + 1]).toBe(ref.tr2);
+        expect(k.out[6 * L]).toBe(ref.tr1);
+        k.runTabulated(g, 3);
+        expect([k.out[6 * L], k.out[6 * L + 1]]).toEqual([ref.tr1, ref.tr2]);
         for (let pr = 0; pr < np; pr++) {
           k.runGridPair(pr);
           expect(k.gridOut[g]).toBe(ref.s[0]![pr]);
