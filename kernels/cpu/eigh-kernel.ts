@@ -7,8 +7,8 @@
  * - `symv(aPtr, ldBytes, s0, n, xPtr, pPtr)` (BLAS dsymv, lower): p[s0:n] += A[s0:n, s0:n] x[s0:n], reading
  *   only entries i >= j; x and p are indexed like A's rows. One pass over each pair of columns j, j+1: the
  *   2 x 2 diagonal block, then below it p[j+2:n] += A[j+2:n, j:j+2] x[j:j+2] (two axpys fused: p loaded and
- *   stored once) and p_j, p_j+1 += A[j+2:n, j:j+2]^T x[j+2:n] (two dots), two rows per f64x2 step; a last
- *   odd column is its diagonal entry alone. Memory-bound on A: (n - s0)^2 / 2 entries read once.
+ *   stored once) and p_j, p_j+1 += A[j+2:n, j:j+2]^T x[j+2:n] (two dots), four rows per step as two f64x2
+ *   halves with their own dot accumulators; a last odd column is its diagonal entry alone. Memory-bound on A: (n - s0)^2 / 2 entries read once.
  *   Cost 2 (n - s0)^2 flops.
  * - `gemvT(xPtr, ldBytes, len, t, vPtr, outPtr)`: out[0:t] = X[0:len, 0:t]^T v[0:len]. Cost 2 len t flops.
  * - `gemvN(xPtr, ldBytes, len, t, cPtr, yPtr)`: y[0:len] += X[0:len, 0:t] c[0:t], column by column.
@@ -28,6 +28,7 @@ function symv(): Code {
   const j = c.local(I32), i = c.local(I32), col0 = c.local(I32), col1 = c.local(I32);
   const x0 = c.local(F64), x1 = c.local(F64), a10 = c.local(F64), acc0 = c.local(F64), acc1 = c.local(F64), aij = c.local(F64);
   const x0v = c.local(V128), x1v = c.local(V128), acc0v = c.local(V128), acc1v = c.local(V128), a0v = c.local(V128), a1v = c.local(V128), xv = c.local(V128);
+  const acc0w = c.local(V128), acc1w = c.local(V128), o = c.local(I32), pAddr = c.local(I32);
   c.get(S0).set(j);
   c.block().loop(); // column pairs j, j+1
   c.get(j).i32(2).i32Add().get(N).i32GtS().brIf(1);
@@ -43,17 +44,33 @@ function symv(): Code {
   c.get(a10).get(x0).f64Mul(); address(c, col1, j); c.f64Load(8).get(x1).f64Mul().f64Add().set(acc1);
   c.v128Zero().set(acc0v);
   c.v128Zero().set(acc1v);
+  c.v128Zero().set(acc0w);
+  c.v128Zero().set(acc1w);
   c.get(j).i32(2).i32Add().set(i);
-  c.block().loop(); // row pairs below the block
-  c.get(i).i32(2).i32Add().get(N).i32GtS().brIf(1);
-  address(c, col0, i); c.v128Load().set(a0v);
-  address(c, col1, i); c.v128Load().set(a1v);
-  address(c, XPTR, i); c.v128Load().set(xv);
-  address(c, PPTR, i); address(c, PPTR, i); c.v128Load().get(a0v).get(x0v).f64x2Mul().f64x2Add().get(a1v).get(x1v).f64x2Mul().f64x2Add().v128Store();
-  c.get(acc0v).get(a0v).get(xv).f64x2Mul().f64x2Add().set(acc0v);
-  c.get(acc1v).get(a1v).get(xv).f64x2Mul().f64x2Add().set(acc1v);
-  c.get(i).i32(2).i32Add().set(i).br(0);
+  c.get(i).i32(3).i32Shl().set(o);
+  // Two rows at byte offset o + off: p += A[:, j] x_j + A[:, j+1] x_j+1, and the two dots into (dot0, dot1).
+  const rowPair = (off: number, dot0: number, dot1: number): void => {
+    c.get(col0).get(o).i32Add().v128Load(off).set(a0v);
+    c.get(col1).get(o).i32Add().v128Load(off).set(a1v);
+    c.get(XPTR).get(o).i32Add().v128Load(off).set(xv);
+    c.get(PPTR).get(o).i32Add().tee(pAddr).get(pAddr).v128Load(off).get(a0v).get(x0v).f64x2Mul().f64x2Add().get(a1v).get(x1v).f64x2Mul().f64x2Add().v128Store(off);
+    c.get(dot0).get(a0v).get(xv).f64x2Mul().f64x2Add().set(dot0);
+    c.get(dot1).get(a1v).get(xv).f64x2Mul().f64x2Add().set(dot1);
+  };
+  c.block().loop(); // row quads below the block (two independent accumulator pairs)
+  c.get(i).i32(4).i32Add().get(N).i32GtS().brIf(1);
+  rowPair(0, acc0v, acc1v);
+  rowPair(16, acc0w, acc1w);
+  c.get(i).i32(4).i32Add().set(i);
+  c.get(o).i32(32).i32Add().set(o).br(0);
   c.end().end();
+  c.block(); // a last row pair
+  c.get(i).i32(2).i32Add().get(N).i32GtS().brIf(0);
+  rowPair(0, acc0v, acc1v);
+  c.get(i).i32(2).i32Add().set(i);
+  c.end();
+  c.get(acc0v).get(acc0w).f64x2Add().set(acc0v);
+  c.get(acc1v).get(acc1w).f64x2Add().set(acc1v);
   // Odd last row.
   c.block();
   c.get(i).get(N).i32GeS().brIf(0);
