@@ -10,6 +10,7 @@
  *
  *   npx tsc -p tsconfig.json && node dist/bench/snp-tests.js [--reps 3] [--json bench/results/snp-tests-cpu2.json]
  *     [--cache /tmp/snp-tests-inputs.bin]   (rotated inputs stored/reused there: skips the untimed preparation)
+ *     [--commit SHA]   (recorded commit when the tree is an export without git, e.g. an older commit's `git archive`)
  */
 import { execSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -132,7 +133,7 @@ const prep = cache && existsSync(cache) ? load(cache) : await prepare();
 if (cache && !existsSync(cache)) store(cache, prep);
 const { n, m } = prep;
 const tests = { wald: true, lrt: true, score: true };
-const commit = (() => {
+const commit = arg('--commit') ?? (() => {
   try {
     return execSync('git rev-parse HEAD', { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
   } catch {
