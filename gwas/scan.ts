@@ -288,8 +288,12 @@ export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
         });
         const jobs: Promise<ResultBatch>[] = [];
         for (const [dec, ks] of groups) {
-          const x = f64Matrix(n, ks.length);
-          ks.forEach((k, col) => x.data.set(verdict.imputed.data.subarray(k * n, (k + 1) * n), col * n));
+          // The kept columns of this group (all of them, uncopied, without loco).
+          let x = verdict.imputed;
+          if (ks.length < x.cols) {
+            x = f64Matrix(n, ks.length);
+            ks.forEach((k, col) => x.data.set(verdict.imputed.data.subarray(k * n, (k + 1) * n), col * n));
+          }
           const snps = ks.map((k) => block.snps[verdict.keptIndex[k]!]!);
           const nMiss = Int32Array.from(ks, (k) => verdict.nMiss[verdict.keptIndex[k]!]!);
           const af = Float64Array.from(ks, (k) => verdict.af[verdict.keptIndex[k]!]!);
