@@ -1,7 +1,9 @@
 /**
  * The GWAS scan driver: genotypes -> analysed individuals -> kinship -> eigendecomposition (shared by every
  * phenotype) -> null models -> streamed SNP blocks (filter, mean-impute, rotate U'X on the backend) -> exact
- * per-SNP LMM tests (src/lmm/snp) -> result batches. Memory is bounded by the block size, never the SNP count.
+ * per-SNP LMM tests (src/lmm/snp) -> result batches. Memory is bounded by the block size, never the SNP count,
+ * except for the genotypes kept from the kinship pass (GenotypeStore: one byte per analysed genotype of each
+ * kept SNP, at most the `scanStoreMb` flag), which spare the scan a second read of the genotype file.
  *
  * Modes:
  * - default: GEMMA 0.98.5 -lmm 1/2/3/4 on K = U D U' (one eigendecomposition, O(n^3), reused by every phenotype);
