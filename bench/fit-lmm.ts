@@ -1,6 +1,7 @@
 /**
  * Times `fit` (src/lmm/mixed) on one CSV and formula: reads the table once, fits REPS times, prints one JSON
- * line { times_s, REMLcrit, theta, evals, nobs } on stdout. Driven by bench/fit-vs-lme4.sh.
+ * line { times_s, cpu_s (process user + system seconds, all threads), REMLcrit, theta, evals, nobs } on
+ * stdout. Driven by bench/fit-vs-lme4.sh.
  * Usage: node dist/bench/fit-lmm.js FILE.csv "FORMULA" [REPS]
  */
 import { readTable } from '../src/io/csv.js';
@@ -14,10 +15,15 @@ if (!file || !formula) {
 const reps = Number(repsArg ?? 3);
 const table = await readTable(file);
 const times: number[] = [];
+const cpuTimes: number[] = [];
 let last = null as ReturnType<typeof fit> | null;
 for (let r = 0; r < reps; r++) {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   last = fit(table, formula, { ddf: 'residual' });
   times.push((performance.now() - t0) / 1000);
+  const c = process.cpuUsage(c0);
+  cpuTimes.push((c.user + c.system) / 1e6);
 }
-process.stdout.write(`${JSON.stringify({ times_s: times, REMLcrit: last!.REMLcrit, theta: last!.theta, evals: last!.evals, nobs: last!.nobs })}\n`);
+const out = { times_s: times, cpu_s: cpuTimes, REMLcrit: last!.REMLcrit, theta: last!.theta, evals: last!.evals, nobs: last!.nobs };
+process.stdout.write(`${JSON.stringify(out)}\n`);
