@@ -162,7 +162,7 @@ export class BlockedPls {
     const mark = new Int32Array(m).fill(-1);
     const where = new Int32Array(m);
     // the row lists of all levels back to back in one store (levelPtr[j] .. levelPtr[j+1]-1), each sorted
-    const touched = new Int32Array(n * this.e);
+    const rowStore = new Int32Array(n * this.e);
     const levelPtr = new Int32Array(this.l1 + 1);
     for (let j = 0; j < this.l1; j++) {
       let end = levelPtr[j]!;
@@ -172,19 +172,19 @@ export class BlockedPls {
           const ia = this.rowIdx[a]!;
           if (mark[ia] !== j) {
             mark[ia] = j;
-            touched[end++] = ia;
+            rowStore[end++] = ia;
           }
         }
       }
       levelPtr[j + 1] = end;
-      const rows = touched.subarray(levelPtr[j]!, end).sort();
+      const rows = rowStore.subarray(levelPtr[j]!, end).sort();
       for (let k = 0; k < rows.length; k++) where[rows[k]!] = k;
       for (const i of byLevel[j]!) {
         this.fillRow(i, y);
         for (let a = 0; a < this.e; a++) this.entryPos[i * this.e + a] = where[this.rowIdx[a]!]!;
       }
     }
-    const rowsFlat = touched.slice(0, levelPtr[this.l1]!);
+    const rowsFlat = rowStore.slice(0, levelPtr[this.l1]!);
     this.a21Rows = Array.from({ length: this.l1 }, (_, j) => rowsFlat.subarray(levelPtr[j]!, levelPtr[j + 1]!));
     this.rowsFlat = rowsFlat;
     this.l21Flat = new Float64Array(rowsFlat.length * p1);
