@@ -1,8 +1,9 @@
 /**
  * Symmetric eigendecomposition on the cpu, f64: A = V diag(w) V^T, w ascending, V orthonormal.
  * As LAPACK dsyevd: blocked Householder tridiagonalisation Q^T A Q = T (dsytrd, lower; half its flops in
- * products, the other half in wasm SIMD matrix-vector kernels, kernels/cpu/eigh-kernel.ts), eigenpairs T = Z diag(w) Z^T by divide and conquer
- * (kernels/cpu/tridiagonal-eigen.ts; dstedc), then V = Q Z applied in blocked compact-WY form (dormtr).
+ * products, the other half in wasm SIMD matrix-vector kernels, kernels/cpu/eigh-kernel.ts), eigenpairs
+ * T = Z diag(w) Z^T by divide and conquer (kernels/cpu/tridiagonal-eigen.ts; dstedc), then V = Q Z applied
+ * in blocked compact-WY form (dormtr).
  * Backward stable: ||A V - V diag(w)|| and ||V^T V - I|| are O(n eps ||A||). Cost about 4/3 n^3 (reduction)
  * + at most 4/3 n^3 (divide and conquer, less with deflation) + 2 n^3 (back-transformation) flops.
  * The products are yielded to a driver (kernels/cpu/eigh-products.ts): {@link cpuEigh} runs them on this
@@ -23,8 +24,8 @@ export function cpuEigh(a: F64Matrix): EighResult {
 }
 
 /**
- * As {@link cpuEigh}, with every large product run by `run` (arguments of gemmStrided; the operands it may
- * share with other threads are on SharedArrayBuffers, except the tridiagonalisation's working matrix).
+ * As {@link cpuEigh}, with every product run by `run` (arguments of gemmStrided, one at a time; every operand
+ * is on a SharedArrayBuffer, so `run` may split the product over worker threads).
  */
 export function cpuEighWith(a: F64Matrix, run: (p: StridedProduct) => Promise<void>): Promise<EighResult> {
   return runProductsWith(eighSteps(a), run);
