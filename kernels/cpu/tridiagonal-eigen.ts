@@ -211,7 +211,8 @@ function* merge(d: Float64Array, lo: number, mid: number, hi: number, rho0: numb
   }
   const diff = new Float64Array(k * k);
   const lambda = new Float64Array(k);
-  for (let i = 0; i < k; i++) secularRoot(delta, w, k, rho, i, diff, lambda);
+  const w2 = w.map((x) => x * x);
+  for (let i = 0; i < k; i++) secularRoot(delta, w2, k, rho, i, diff, lambda);
   // Step 4: Gu-Eisenstat: w_hat_j^2 = prod_i (lambda_i - delta_j) / (rho prod_{i != j} (delta_i - delta_j)).
   // The products run over i in ascending order for every j; the loops go column by column through diff.
   const what = new Float64Array(k);
@@ -223,7 +224,22 @@ function* merge(d: Float64Array, lo: number, mid: number, hi: number, rho0: numb
     for (let j = i + 1; j < k; j++) what[j] *= -diff[ci + j]! / (di - delta[j]!);
   }
   for (let j = 0; j < k; j++) what[j] = (w[j]! >= 0 ? 1 : -1) * Math.sqrt(Math.max(what[j]!, 0));
-  // Step 5: rank-one eigenvectors u_i[j] = w_hat_j / (delta_j - lambda_i), normalised, in place of diff.
+  // Step 5: the new vectors are Q[:, kept] U, computed exploiting Q's block structure (dlaed3): with the kept
+  // columns grouped as top-only, mixed, bottom-only, the top n1 rows need only the first two groups and
+  // the bottom rows only the last two, which halves the product when little deflates across the halves.
+  const grouped = new Int32Array(k);
+  let nTop = 0, nBot = 0, ng = 0;
+  for (const want of [0, 1, 2]) {
+    for (let r = 0; r < k; r++) {
+      if (kind[kept[r]!] !== want) continue;
+      grouped[ng++] = r;
+      if (want === 0) nTop++;
+      else if (want === 2) nBot++;
+    }
+  }
+  // Step 6: rank-one eigenvectors u_i[j] = w_hat_j / (delta_j - lambda_i), normalised, rows in group order
+  // (ug[g + i k] = u_i[grouped[g]]), and the kept columns of Q in the same order.
+  const ug = sharedF64(k * k);
   for (let i = 0; i < k; i++) {
     const ci = i * k;
     let nrm = 0;
@@ -233,27 +249,12 @@ function* merge(d: Float64Array, lo: number, mid: number, hi: number, rho0: numb
       nrm += v * v;
     }
     const inv = 1 / Math.sqrt(nrm);
-    for (let j = 0; j < k; j++) diff[ci + j] *= inv;
-  }
-  // Step 6: new vectors Q[:, kept] U, exploiting Q's block structure (dlaed3): with kept columns grouped
-  // as top-only, mixed, bottom-only, the top n1 rows need only the first two groups and the bottom rows
-  // only the last two, which halves the product when little deflates across the halves.
-  const grouped: number[] = [];
-  for (const want of [0, 1, 2]) for (let r = 0; r < k; r++) if (kind[kept[r]!] === want) grouped.push(r);
-  let nTop = 0, nBot = 0;
-  for (const r of grouped) {
-    if (kind[kept[r]!] === 0) nTop++;
-    else if (kind[kept[r]!] === 2) nBot++;
+    for (let g = 0; g < k; g++) ug[ci + g] = diff[ci + grouped[g]!]! * inv;
   }
   const qk = sharedF64(s * k);
-  const ug = sharedF64(k * k);
   for (let g = 0; g < k; g++) {
     const r = kept[grouped[g]!]!;
     qk.set(q.subarray(r * s, r * s + s), g * s);
-  }
-  for (let i = 0; i < k; i++) {
-    const ci = i * k;
-    for (let g = 0; g < k; g++) ug[ci + g] = diff[ci + grouped[g]!]!;
   }
   const out = lo + lo * ld;
   for (let j = 0; j < s; j++) z.fill(0, out + j * ld, out + j * ld + s);
@@ -268,8 +269,9 @@ function* merge(d: Float64Array, lo: number, mid: number, hi: number, rho0: numb
 }
 
 /**
- * Root i of f(lambda) = 1 + rho sum_j w_j^2 / (delta_j - lambda) (rho > 0, delta ascending, sum w^2 = 1),
- * which lies in (delta_i, delta_{i+1}) or, for the last, in (delta_{k-1}, delta_{k-1} + rho].
+ * Root i of f(lambda) = 1 + rho sum_j w_j^2 / (delta_j - lambda) (rho > 0, delta ascending, sum w^2 = 1;
+ * `w2` holds the w_j^2), which lies in (delta_i, delta_{i+1}) or, for the last, in (delta_{k-1},
+ * delta_{k-1} + rho].
  * Solved for tau = lambda - origin (origin: the nearer pole, so every difference delta_j - lambda keeps full
  * relative accuracy) by the fixed-weight rational steps of Li's "middle way" (as LAPACK dlaed4): around
  * the current tau, g = f / rho is modelled as c + s1 / (D_a - x) + s2 / (D_b - x) with the two poles a, b
@@ -279,7 +281,7 @@ function* merge(d: Float64Array, lo: number, mid: number, hi: number, rho0: numb
  * 8 eps (1/rho + sum_j |w_j^2 / D_j|) + eps |tau| g' (dlaed4's test), usually after 2 to 4 steps.
  * Each step costs O(k); writes lambda[i] and diff[j + i k] = delta_j - lambda_i.
  */
-function secularRoot(delta: Float64Array, w: Float64Array, k: number, rho: number, i: number, diff: Float64Array, lambda: Float64Array): void {
+function secularRoot(delta: Float64Array, w2: Float64Array, k: number, rho: number, i: number, diff: Float64Array, lambda: Float64Array): void {
   const ci = i * k;
   const eps = Number.EPSILON;
   const rhoInv = 1 / rho;
@@ -291,8 +293,8 @@ function secularRoot(delta: Float64Array, w: Float64Array, k: number, rho: numbe
   };
   if (k === 1) {
     // One pole: 1/rho + w_0^2 / (delta_0 - lambda) = 0 exactly at lambda = delta_0 + rho w_0^2.
-    lambda[i] = delta[0]! + rho * w[0]! * w[0]!;
-    diff[ci] = -rho * w[0]! * w[0]!;
+    lambda[i] = delta[0]! + rho * w2[0]!;
+    diff[ci] = -rho * w2[0]!;
     return;
   }
   let lo: number, hi: number;
@@ -305,7 +307,7 @@ function secularRoot(delta: Float64Array, w: Float64Array, k: number, rho: numbe
     const gap = delta[i + 1]! - delta[i]!;
     const di = delta[i]!;
     let f = 0;
-    for (let j = 0; j < k; j++) f += (w[j]! * w[j]!) / (delta[j]! - di - gap / 2);
+    for (let j = 0; j < k; j++) f += w2[j]! / (delta[j]! - di - gap / 2);
     if (rhoInv + f >= 0) {
       setOrigin(i);
       lo = 0;
@@ -324,14 +326,14 @@ function secularRoot(delta: Float64Array, w: Float64Array, k: number, rho: numbe
     let psi = 0, dpsi = 0, phi = 0, dphi = 0, abs = 0;
     for (let j = 0; j <= pa; j++) {
       const inv = 1 / (diff[ci + j]! - tau);
-      const t = w[j]! * w[j]! * inv;
+      const t = w2[j]! * inv;
       psi += t;
       dpsi += t * inv;
       abs += Math.abs(t);
     }
     for (let j = pb; j < k; j++) {
       const inv = 1 / (diff[ci + j]! - tau);
-      const t = w[j]! * w[j]! * inv;
+      const t = w2[j]! * inv;
       phi += t;
       dphi += t * inv;
       abs += Math.abs(t);
