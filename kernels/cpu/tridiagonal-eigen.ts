@@ -96,12 +96,27 @@ export function* tridiagonalEigen(d: Float64Array, e: Float64Array, n: number, z
     e[i] /= scale;
   }
   e[n - 1] = 0;
-  yield* divideConquer(d, e, 0, n, n, z, shapes);
+  const scratch: MergeScratch = n <= LEAF
+    ? { q: new Float64Array(0), diff: new Float64Array(0), qk: sharedF64(0), ug: sharedF64(0) }
+    : { q: new Float64Array(n * n), diff: new Float64Array(n * n), qk: sharedF64(n * n), ug: sharedF64(n * n) };
+  yield* divideConquer(d, e, 0, n, n, z, scratch, shapes);
   for (let i = 0; i < n; i++) d[i] *= scale;
 }
 
+/**
+ * The merges' working arrays, n^2 f64 each, allocated once per decomposition (merges run one at a time and
+ * each uses the leading part): the sorted halves' vectors Q (s x s), the root differences (k x k), and the
+ * two product operands, shared for the driver's threads: Q's kept columns (s x k) and U (k x k).
+ */
+interface MergeScratch {
+  q: Float64Array;
+  diff: Float64Array;
+  qk: Float64Array;
+  ug: Float64Array;
+}
+
 /** Eigenpairs of the block [lo, hi) of T into d[lo:hi] and z[lo:hi, lo:hi] (z has leading dimension ld). */
-function* divideConquer(d: Float64Array, e: Float64Array, lo: number, hi: number, ld: number, z: Float64Array, shapes: string): Products<void> {
+function* divideConquer(d: Float64Array, e: Float64Array, lo: number, hi: number, ld: number, z: Float64Array, scratch: MergeScratch, shapes: string): Products<void> {
   const s = hi - lo;
   if (s <= LEAF) {
     const dl = d.subarray(lo, hi);
@@ -119,21 +134,21 @@ function* divideConquer(d: Float64Array, e: Float64Array, lo: number, hi: number
   // Tear: T = diag(T1 - rho e_k e_k^T, T2 - rho e_1 e_1^T) + rho u u^T, u = [e_k; sign(beta) e_1].
   d[mid - 1] -= rho;
   d[mid] -= rho;
-  yield* divideConquer(d, e, lo, mid, ld, z, shapes);
-  yield* divideConquer(d, e, mid, hi, ld, z, shapes);
-  yield* merge(d, lo, mid, hi, rho, beta >= 0 ? 1 : -1, ld, z);
+  yield* divideConquer(d, e, lo, mid, ld, z, scratch, shapes);
+  yield* divideConquer(d, e, mid, hi, ld, z, scratch, shapes);
+  yield* merge(d, lo, mid, hi, rho, beta >= 0 ? 1 : -1, ld, z, scratch);
 }
 
 /**
  * Merges two solved halves: D + rho z z^T with D = [d1; d2], z = [last row of Q1; sign * first row of Q2].
  * Writes the block's eigenvalues into d[lo:hi] and eigenvectors into z[lo:hi, lo:hi].
  */
-function* merge(d: Float64Array, lo: number, mid: number, hi: number, rho0: number, sign: number, ld: number, z: Float64Array): Products<void> {
+function* merge(d: Float64Array, lo: number, mid: number, hi: number, rho0: number, sign: number, ld: number, z: Float64Array, scratch: MergeScratch): Products<void> {
   const s = hi - lo;
   const n1 = mid - lo;
   // Step 1: sort the poles, gathering Q's columns (packed s x s) and z in that order.
   const order = Array.from({ length: s }, (_, i) => i).sort((x, y) => d[lo + x]! - d[lo + y]!);
-  const q = new Float64Array(s * s);
+  const q = scratch.q.subarray(0, s * s);
   const ds = new Float64Array(s);
   const zs = new Float64Array(s);
   // Column kind: 0 = nonzero only in the top n1 rows (from Q1), 2 = only the bottom rows (Q2), 1 = both.
@@ -145,9 +160,11 @@ function* merge(d: Float64Array, lo: number, mid: number, hi: number, rho0: numb
     const src = lo + (lo + j) * ld;
     if (j < n1) {
       q.set(z.subarray(src, src + n1), c * s);
+      q.fill(0, c * s + n1, c * s + s);
       zs[c] = z[src + n1 - 1]!;
       kind[c] = 0;
     } else {
+      q.fill(0, c * s, c * s + n1);
       q.set(z.subarray(src + n1, src + s), c * s + n1);
       zs[c] = sign * z[src + n1]!;
       kind[c] = 2;
@@ -209,7 +226,7 @@ function* merge(d: Float64Array, lo: number, mid: number, hi: number, rho0: numb
     delta[i] = ds[kept[i]!]!;
     w[i] = zs[kept[i]!]!;
   }
-  const diff = new Float64Array(k * k);
+  const diff = scratch.diff.subarray(0, k * k);
   const lambda = new Float64Array(k);
   const w2 = w.map((x) => x * x);
   for (let i = 0; i < k; i++) secularRoot(delta, w2, k, rho, i, diff, lambda);
@@ -239,7 +256,7 @@ function* merge(d: Float64Array, lo: number, mid: number, hi: number, rho0: numb
   }
   // Step 6: rank-one eigenvectors u_i[j] = w_hat_j / (delta_j - lambda_i), normalised, rows in group order
   // (ug[g + i k] = u_i[grouped[g]]), and the kept columns of Q in the same order.
-  const ug = sharedF64(k * k);
+  const ug = scratch.ug.subarray(0, k * k);
   for (let i = 0; i < k; i++) {
     const ci = i * k;
     let nrm = 0;
@@ -251,7 +268,7 @@ function* merge(d: Float64Array, lo: number, mid: number, hi: number, rho0: numb
     const inv = 1 / Math.sqrt(nrm);
     for (let g = 0; g < k; g++) ug[ci + g] = diff[ci + grouped[g]!]! * inv;
   }
-  const qk = sharedF64(s * k);
+  const qk = scratch.qk.subarray(0, s * k);
   for (let g = 0; g < k; g++) {
     const r = kept[grouped[g]!]!;
     qk.set(q.subarray(r * s, r * s + s), g * s);
