@@ -295,28 +295,23 @@ function* merge(d: Float64Array, lo: number, mid: number, hi: number, rho0: numb
  * nearest the root (D_j = delta_j - origin - tau), matching g and g', and the step x is the model's root
  * (a quadratic). Every iterate stays inside a bisection bracket (Newton, then bisection, when a step
  * leaves it). Stops when |g| is within the rounding error of its evaluation,
- * 8 eps (1/rho + sum_j |w_j^2 / D_j|) + eps |tau| g' (dlaed4's test), usually after 2 to 4 steps.
- * Each step costs O(k); writes lambda[i] and diff[j + i k] = delta_j - lambda_i.
+ * 8 eps (1/rho + sum_j |w_j^2 / D_j|) + eps |tau| g' (dlaed4's test), usually after 2 to 4 steps, or
+ * after 200. Each step costs O(k); writes lambda[i] and diff[j + i k] = (delta_j - origin) - tau, i.e.
+ * delta_j - lambda_i with the differences' full relative accuracy.
  */
 function secularRoot(delta: Float64Array, w2: Float64Array, k: number, rho: number, i: number, diff: Float64Array, lambda: Float64Array): void {
   const ci = i * k;
   const eps = Number.EPSILON;
   const rhoInv = 1 / rho;
-  // diff[ci + j] holds delta_j - origin while iterating.
-  let org = i;
-  const setOrigin = (o: number): void => {
-    org = o;
-    for (let j = 0; j < k; j++) diff[ci + j] = delta[j]! - delta[o]!;
-  };
   if (k === 1) {
     // One pole: 1/rho + w_0^2 / (delta_0 - lambda) = 0 exactly at lambda = delta_0 + rho w_0^2.
     lambda[i] = delta[0]! + rho * w2[0]!;
     diff[ci] = -rho * w2[0]!;
     return;
   }
-  let lo: number, hi: number;
+  let org: number, lo: number, hi: number;
   if (i === k - 1) {
-    setOrigin(i);
+    org = i;
     lo = 0;
     hi = rho;
   } else {
@@ -326,30 +321,36 @@ function secularRoot(delta: Float64Array, w2: Float64Array, k: number, rho: numb
     let f = 0;
     for (let j = 0; j < k; j++) f += w2[j]! / (delta[j]! - di - gap / 2);
     if (rhoInv + f >= 0) {
-      setOrigin(i);
+      org = i;
       lo = 0;
       hi = gap / 2;
     } else {
-      setOrigin(i + 1);
+      org = i + 1;
       lo = -gap / 2;
       hi = 0;
     }
   }
+  const dorg = delta[org]!;
   // The model's two poles: i and i+1 for an interior root, k-2 and k-1 (both left of it) for the last.
   const pa = i === k - 1 ? k - 2 : i;
   const pb = pa + 1;
   let tau = 0.5 * (lo + hi);
-  for (let it = 0; it < 200; it++) {
+  // Each pass writes diff[ci + j] = (delta_j - origin) - tau for its tau: the result once tau stops moving.
+  for (let it = 0; ; it++) {
     let psi = 0, dpsi = 0, phi = 0, dphi = 0, abs = 0;
     for (let j = 0; j <= pa; j++) {
-      const inv = 1 / (diff[ci + j]! - tau);
+      const dj = delta[j]! - dorg - tau;
+      diff[ci + j] = dj;
+      const inv = 1 / dj;
       const t = w2[j]! * inv;
       psi += t;
       dpsi += t * inv;
       abs += Math.abs(t);
     }
     for (let j = pb; j < k; j++) {
-      const inv = 1 / (diff[ci + j]! - tau);
+      const dj = delta[j]! - dorg - tau;
+      diff[ci + j] = dj;
+      const inv = 1 / dj;
       const t = w2[j]! * inv;
       phi += t;
       dphi += t * inv;
@@ -357,11 +358,11 @@ function secularRoot(delta: Float64Array, w2: Float64Array, k: number, rho: numb
     }
     const g = rhoInv + psi + phi;
     const dg = dpsi + dphi;
-    if (Math.abs(g) <= 8 * eps * (rhoInv + abs) + eps * Math.abs(tau) * dg) break;
+    if (it === 200 || Math.abs(g) <= 8 * eps * (rhoInv + abs) + eps * Math.abs(tau) * dg) break;
     if (g > 0) hi = tau;
     else lo = tau;
     // Fixed-weight model: c x^2 - A x + B = 0.
-    const da = diff[ci + pa]! - tau, db = diff[ci + pb]! - tau;
+    const da = diff[ci + pa]!, db = diff[ci + pb]!;
     const c = g - da * dpsi - db * dphi;
     const A = (da + db) * g - da * db * dg;
     const B = da * db * g;
@@ -376,6 +377,5 @@ function secularRoot(delta: Float64Array, w2: Float64Array, k: number, rho: numb
     if (next === tau || next <= lo || next >= hi) break;
     tau = next;
   }
-  lambda[i] = delta[org]! + tau;
-  for (let j = 0; j < k; j++) diff[ci + j] -= tau;
+  lambda[i] = dorg + tau;
 }
