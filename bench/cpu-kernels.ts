@@ -2,7 +2,7 @@
  * Micro-benchmark of the f64 cpu kernels at the sizes the product needs, side by side with R's LAPACK/BLAS
  * (OpenBLAS here) on the same shapes in the same run. Not a test: it measures and writes a record.
  *
- *   npx tsc -p tsconfig.json && node dist/bench/cpu-kernels.js [--reps 5] [--ops gemm,syrk,potrs,potrf,eigh] [--json bench/results/cpu-kernels-<machine>.json]
+ *   npx tsc -p tsconfig.json && node dist/bench/cpu-kernels.js [--reps 5] [--ops gemm,rotation,syrk,potrs,potrf,eigh] [--json bench/results/cpu-kernels-<machine>.json]
  *
  * Each case runs `reps` times; the record keeps the median wall time and the median process cpu time of
  * the calling thread's work (on a shared machine, cpu time is the steadier of the two for the
@@ -152,6 +152,20 @@ async function main(): Promise<void> {
       push({ op: 'gemm', variant: 'sync', shape: `${n}x${n}x${n}`, threads: 1, median_s: s.wall, median_cpu_s: s.cpu, gflops: (2 * n ** 3) / s.wall / 1e9, errors: { sampled_rel: err }, reference: rref === null ? null : { tool: 'R %*% (OpenBLAS)', median_s: rref } });
       const p = await time(reps, () => backend.gemm(a, b));
       push({ op: 'gemm', variant: 'backend', shape: `${n}x${n}x${n}`, threads, median_s: p.wall, median_cpu_s: p.cpu, gflops: (2 * n ** 3) / p.wall / 1e9, errors: { sampled_rel: err }, reference: null });
+    }
+    // The GWAS rotation U^T X at the mouse scan's shape (1410 samples, 10768 SNPs), the scan's largest product.
+    if (want('rotation')) {
+      const [n, m] = [1410, 10768];
+      const u = uniform(n, n), x = uniform(n, m);
+      const rref = rTime(`set.seed(1); u <- matrix(runif(${n * n}), ${n}); x <- matrix(runif(${n * m}), ${n})`, 'crossprod(u, x)', Math.min(reps, 3));
+      const c = await backend.gemm(u, x, { transA: true });
+      const err = sampledError(c, (i, p) => u.data[p + i * n]!, (p, j) => x.data[p + j * n]!, n);
+      const rtool = rref === null ? null : { tool: 'R crossprod (OpenBLAS)', median_s: rref };
+      const shape = `${n}x${n}^T x ${n}x${m}`;
+      const s1 = await time(Math.min(reps, 3), () => cpuGemm(u, x, { transA: true }));
+      push({ op: 'gemm', variant: 'rotation-sync', shape, threads: 1, median_s: s1.wall, median_cpu_s: s1.cpu, gflops: (2 * n * n * m) / s1.wall / 1e9, errors: { sampled_rel: err }, reference: rtool });
+      const s = await time(Math.min(reps, 3), () => backend.gemm(u, x, { transA: true }));
+      push({ op: 'gemm', variant: 'rotation-backend', shape, threads, median_s: s.wall, median_cpu_s: s.cpu, gflops: (2 * n * n * m) / s.wall / 1e9, errors: { sampled_rel: err }, reference: rtool });
     }
     // syrk: the GWAS kinship shape (1940 samples x 12226 SNPs).
     if (want('syrk')) {
