@@ -24,14 +24,18 @@ export interface ModelBasedOptions {
  * Derivative-free trust-region minimisation with bounds on a full quadratic interpolation model, in the
  * spirit of Powell's UOBYQA/BOBYQA (Powell 2009, "The BOBYQA algorithm for bound constrained optimization
  * without derivatives", Cambridge NA report 2009/06), which lme4 uses for lmer:
- *   step 1: interpolate q(s) = c + g's + s'Hs/2 through (d+1)(d+2)/2 points around the best point x_b;
+ *   step 1: interpolate q(s) = c + g's + s'Hs/2 through the points around the best point x_b: 2d+1 at the
+ *           start (x_0 and two along each axis, as BOBYQA's initial set), so the cross terms of H, not yet
+ *           determined, are those of least norm; each later evaluation joins the set until it holds
+ *           (d+1)(d+2)/2 points (a full quadratic), then replaces the point farthest from the best;
  *   step 2: minimise q over the box {|s_i| <= Delta} intersected with the bounds (coordinate descent on the
  *           box quadratic, exact on each coordinate, indefinite H allowed);
- *   step 3: evaluate, compare actual and predicted reduction, grow or shrink Delta, replace the point
- *           farthest from the best;
+ *   step 3: evaluate, compare actual and predicted reduction, grow or shrink Delta, add the point (or
+ *           replace the one farthest from the best);
  *   step 4: when the model's minimum lies within the resolution rho, lower rho tenfold (rho only decreases,
  *           Delta >= rho) and pull the farthest point in to distance rho (a geometry step); stop at rhoEnd.
- * Cost per iteration: one evaluation plus O(npt^3) model algebra (npt = (d+1)(d+2)/2). Meant for d <= ~10.
+ * Cost per iteration: one evaluation plus O((npt + nb)^3) model algebra (npt points, nb = (d+1)(d+2)/2).
+ * Meant for d <= ~10.
  */
 export function minimizeModelBased(fn: (x: number[]) => number, x0: readonly number[], opts: ModelBasedOptions): MinimizeResult {
   const d = x0.length;
@@ -55,7 +59,10 @@ export function minimizeModelBased(fn: (x: number[]) => number, x0: readonly num
     return value;
   };
   if (d === 0) return { x: [], f: f([]), evals, converged: true };
-  // basis of the quadratic in s: 1, s_i, s_i s_j (i <= j)
+  // basis of the quadratic in s: 1, s_i, s_i s_j (i <= j); which entries are cross terms (i < j)
+  const nbasis = ((d + 1) * (d + 2)) / 2;
+  const crossTerm: boolean[] = new Array<boolean>(d + 1).fill(false);
+  for (let i = 0; i < d; i++) for (let j = i; j < d; j++) crossTerm.push(i !== j);
   const basis = (s: number[]): number[] => {
     const b = [1, ...s];
     for (let i = 0; i < d; i++) for (let j = i; j < d; j++) b.push(i === j ? 0.5 * s[i]! * s[i]! : s[i]! * s[j]!);
@@ -82,12 +89,6 @@ export function minimizeModelBased(fn: (x: number[]) => number, x0: readonly num
       }
       pts.push({ x: b, f: f(b) });
     }
-    for (let i = 0; i < d; i++) for (let j = i + 1; j < d; j++) {
-      const x = xb.slice();
-      x[i] = pts[1 + 2 * i]!.x[i]!;
-      x[j] = pts[1 + 2 * j]!.x[j]!;
-      pts.push({ x, f: f(x) });
-    }
     return pts;
   };
   const fitModel = (pts: { x: number[]; f: number }[], xb: number[]): { g: number[]; H: number[][] } | null => {
@@ -96,8 +97,23 @@ export function minimizeModelBased(fn: (x: number[]) => number, x0: readonly num
     for (const p of pts) for (let i = 0; i < d; i++) sc = Math.max(sc, Math.abs(p.x[i]! - xb[i]!));
     if (sc === 0) return null;
     const A = pts.map((p) => basis(p.x.map((v, i) => (v - xb[i]!) / sc)));
-    const coef = solveDense(A, pts.map((p) => p.f - pts[0]!.f));
-    if (!coef) return null;
+    const rhs = pts.map((p) => p.f - pts[0]!.f);
+    const np = pts.length;
+    // with fewer points than coefficients: the interpolant whose cross terms have least norm, from the
+    // KKT system [P A'; A 0] [c; lambda] = [0; f], P the identity on the cross terms and zero elsewhere
+    const kkt: number[][] = [];
+    if (np < nbasis) {
+      for (let a = 0; a < nbasis; a++) {
+        const row = new Array<number>(nbasis + np).fill(0);
+        if (crossTerm[a]) row[a] = 1;
+        for (let q = 0; q < np; q++) row[nbasis + q] = A[q]![a]!;
+        kkt.push(row);
+      }
+      for (let q = 0; q < np; q++) kkt.push(A[q]!.concat(new Array<number>(np).fill(0)));
+    }
+    const sol = np < nbasis ? solveDense(kkt, new Array<number>(nbasis).fill(0).concat(rhs)) : solveDense(A, rhs);
+    if (!sol) return null;
+    const coef = sol.slice(0, nbasis);
     const g = coef.slice(1, d + 1).map((v) => v / sc);
     const H = Array.from({ length: d }, () => new Array<number>(d).fill(0));
     let k = d + 1;
@@ -176,14 +192,18 @@ export function minimizeModelBased(fn: (x: number[]) => number, x0: readonly num
         const x = xb.slice();
         const up = x[k]! + rho <= upper[k]!;
         x[k] = up ? x[k]! + rho : Math.max(lower[k]!, x[k]! - rho);
-        if (x[k] !== xb[k]) pts[far] = { x, f: f(x) };
+        if (x[k] !== xb[k]) {
+          const p = { x, f: f(x) };
+          if (pts.length < nbasis) pts.push(p);
+          else pts[far] = p;
+        }
       }
       continue;
     }
     const xn = clamp(xb.map((v, i) => v + s[i]!));
     const fn2 = f(xn);
     const ratio = (fb - fn2) / pred;
-    // replace the point farthest from the (new) best
+    // add the point, or replace the one farthest from the (new) best
     const centre = fn2 < fb ? xn : xb;
     let far = -1;
     let farDist = -1;
@@ -195,7 +215,8 @@ export function minimizeModelBased(fn: (x: number[]) => number, x0: readonly num
         far = k;
       }
     });
-    pts[far] = { x: xn, f: fn2 };
+    if (pts.length < nbasis) pts.push({ x: xn, f: fn2 });
+    else pts[far] = { x: xn, f: fn2 };
     if (ratio > 0.7) delta = Math.max(delta, 2 * snorm);
     else if (ratio < 0.1) {
       delta = Math.max(rho, 0.5 * snorm);
