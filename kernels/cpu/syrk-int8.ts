@@ -103,8 +103,8 @@ export class SyrkInt8Accumulator {
 
   /**
    * Adds X X^T for the n x k block `x`; `x` is copied before this resolves, so the caller may then reuse it.
-   * Rejects with KernelError (op 'syrk', backend 'cpu') for a bad shape, a Uint8 value above 127, or an
-   * int32 overflow.
+   * Calls must not overlap (await each before the next). Rejects with KernelError (op 'syrk', backend 'cpu')
+   * for a bad shape, a Uint8 value above 127, or an int32 overflow (the block is then not added).
    */
   async add(x: Int8Matrix): Promise<void> {
     const pool = this.pool;
