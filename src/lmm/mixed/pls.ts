@@ -111,8 +111,13 @@ export class BlockedPls {
   /** the dense block: M before step 5, its Cholesky factor after (storage may change at each factor) */
   private l22: Float64Array;
   private factors: Float64Array[] = [];
-  /** the row lists of all levels back to back (a21Rows[j] is a view), and the L21 values likewise (p1 per row) */
+  /**
+   * the row lists of all levels back to back (a21Rows[j] is a view of levelPtr[j] .. levelPtr[j+1]-1), and
+   * the A21 and L21 values likewise (p1 per row)
+   */
   private readonly rowsFlat: Int32Array;
+  private readonly levelPtr: Int32Array;
+  private readonly a21Flat: Float64Array;
   private readonly l21Flat: Float64Array;
   /**
    * L21 by dense row c: for t in colPtr[c] .. colPtr[c+1]-1, colEntry[t] is the flat index of an entry in row
@@ -187,6 +192,7 @@ export class BlockedPls {
     const rowsFlat = rowStore.slice(0, levelPtr[this.l1]!);
     this.a21Rows = Array.from({ length: this.l1 }, (_, j) => rowsFlat.subarray(levelPtr[j]!, levelPtr[j + 1]!));
     this.rowsFlat = rowsFlat;
+    this.levelPtr = levelPtr;
     this.l21Flat = new Float64Array(rowsFlat.length * p1);
     this.l21Vals = this.a21Rows.map((_, j) => this.l21Flat.subarray(levelPtr[j]! * p1, levelPtr[j + 1]! * p1));
     // the same pattern by dense row (levels ascending), for the column-by-column update
@@ -205,7 +211,8 @@ export class BlockedPls {
     }
     this.a22 = new Float64Array(m * m);
     this.a11 = new Float64Array(this.l1 * p1 * p1);
-    this.a21Vals = this.a21Rows.map((r) => new Float64Array(r.length * p1));
+    this.a21Flat = new Float64Array(rowsFlat.length * p1);
+    this.a21Vals = this.a21Rows.map((_, j) => this.a21Flat.subarray(levelPtr[j]! * p1, levelPtr[j + 1]! * p1));
     this.l11 = new Float64Array(this.a11.length);
     this.l22 = new Float64Array(m * m);
     this.denseScale = new Float64Array(m).fill(1);
@@ -266,33 +273,29 @@ export class BlockedPls {
    * Throws PlsError if a pivot is not positive.
    */
   factor(theta: ArrayLike<number>): PlsFactor {
-    const { m, p1, l1, q2, terms } = this;
+    const { m, l1, q2, terms } = this;
     const T = thetaToFactors(terms, theta);
     this.factors = T;
-    const T1 = T[0]!;
     let ldL2 = 0;
-    // step 1: L11_j = chol(T1' A11_j T1 + I), one small block per level
-    const tmp = new Float64Array(p1 * p1);
-    for (let j = 0; j < l1; j++) {
-      const off = j * p1 * p1;
-      congruence(this.a11, off, T1, p1, tmp);
-      for (let r = 0; r < p1; r++) tmp[r + r * p1]! += 1;
-      if (potrfLowerInPlace(tmp, p1) >= 0) throw new PlsError('non-positive pivot in the diagonal block');
-      for (let c = 0; c < p1; c++) for (let r = 0; r < p1; r++) this.l11[off + r + c * p1] = r >= c ? tmp[r + c * p1]! : 0;
-      for (let r = 0; r < p1; r++) ldL2 += 2 * Math.log(tmp[r + r * p1]!);
-    }
-    // step 2: L21_j = Lambda2' A21_j T1 L11_j^{-T} (kept: solve and condVarBlocks use it)
-    for (let j = 0; j < l1; j++) {
-      const rows = this.a21Rows[j]!;
-      const v = this.l21Vals[j]!;
-      v.set(this.a21Vals[j]!);
-      this.transformRows(rows, v, T);
-      rightMultiplyLower(v, rows.length, p1, T1);
-      rightSolveLowerT(v, rows.length, p1, this.l11, j * p1 * p1);
-    }
+    const scalar = terms.every((t) => t.p === 1);
+    if (scalar) {
+      // Lambda2: one scale per dense column (1 for X and y)
+      const { levelPtr, rowsFlat, a21Flat, l21Flat, denseScale } = this;
+      for (let k = 1; k < terms.length; k++) denseScale.fill(T[k]![0]!, this.offsets[k]!, this.offsets[k]! + terms[k]!.levels.length);
+      // steps 1-2 for scalar terms: L11_j = sqrt(t1^2 a11_j + 1), L21_j = s a21_j t1 / L11_j entrywise
+      const t1 = T[0]![0]!;
+      for (let j = 0; j < l1; j++) {
+        const d = t1 * t1 * this.a11[j]! + 1;
+        const l = Math.sqrt(d);
+        this.l11[j] = l;
+        ldL2 += Math.log(d);
+        const f = t1 / l;
+        for (let q = levelPtr[j]!; q < levelPtr[j + 1]!; q++) l21Flat[q] = a21Flat[q]! * denseScale[rowsFlat[q]!]! * f;
+      }
+    } else ldL2 = this.factorLevels(T);
     // steps 3-4: M = Lambda2' A22 Lambda2 - sum_j L21_j L21_j' (lower triangle), then + diag(I_q2, 0)
     const M = this.l22;
-    this.formSchurComplement(T);
+    this.formSchurComplement(T, scalar);
     for (let d = 0; d < q2; d++) M[d + d * m]! += 1;
     // step 5: dense Cholesky of the fill-in block (the kernel layer's blocked wasm potrf when it is large)
     const { L, bad } = denseCholesky(M, m);
@@ -333,22 +336,47 @@ export class BlockedPls {
   }
 
   /**
+   * Steps 1-2 for any terms: L11_j = chol(T1' A11_j T1 + I) per level and L21_j = Lambda2' A21_j T1 L11_j^{-T}
+   * (kept: solve and condVarBlocks use it). Returns sum_j log|L11_j|^2. O(l1 p1^3 + sum_j nnz_j p1^2).
+   */
+  private factorLevels(T: Float64Array[]): number {
+    const { p1, l1 } = this;
+    const T1 = T[0]!;
+    let ldL2 = 0;
+    const tmp = new Float64Array(p1 * p1);
+    for (let j = 0; j < l1; j++) {
+      const off = j * p1 * p1;
+      congruence(this.a11, off, T1, p1, tmp);
+      for (let r = 0; r < p1; r++) tmp[r + r * p1]! += 1;
+      if (potrfLowerInPlace(tmp, p1) >= 0) throw new PlsError('non-positive pivot in the diagonal block');
+      for (let c = 0; c < p1; c++) for (let r = 0; r < p1; r++) this.l11[off + r + c * p1] = r >= c ? tmp[r + c * p1]! : 0;
+      for (let r = 0; r < p1; r++) ldL2 += 2 * Math.log(tmp[r + r * p1]!);
+    }
+    for (let j = 0; j < l1; j++) {
+      const rows = this.a21Rows[j]!;
+      const v = this.l21Vals[j]!;
+      v.set(this.a21Vals[j]!);
+      this.transformRows(rows, v, T);
+      rightMultiplyLower(v, rows.length, p1, T1);
+      rightSolveLowerT(v, rows.length, p1, this.l11, j * p1 * p1);
+    }
+    return ldL2;
+  }
+
+  /**
    * Steps 3-4: M = Lambda2' A22 Lambda2 - sum_j L21_j L21_j' on the lower triangle, column by column
    * (left-looking): column c receives, from each level j with an entry in row c of L21, the products of that
    * entry with the level's entries in rows >= c. With scalar terms column c of Lambda2' A22 Lambda2 is formed
    * just before (M_rc = s_r s_c A_rc), so each column is written and updated while it is in cache; with
    * vector-valued terms the whole block is transformed first. O(m^2 + sum_j nnz_j^2 p1 / 2).
    */
-  private formSchurComplement(T: Float64Array[]): void {
+  private formSchurComplement(T: Float64Array[], scalar: boolean): void {
     const { m, p1, terms, colPtr, colEntry, colEnd, rowsFlat } = this;
     const M = this.l22;
     const A = this.a22;
     const v = this.l21Flat;
     const sc = this.denseScale;
-    const scalar = terms.every((t) => t.p === 1);
-    if (scalar) {
-      for (let k = 1; k < terms.length; k++) sc.fill(T[k]![0]!, this.offsets[k]!, this.offsets[k]! + terms[k]!.levels.length);
-    } else {
+    if (!scalar) {
       M.set(A);
       for (let k = 1; k < terms.length; k++) scaleDenseBlocks(M, m, this.offsets[k]!, terms[k]!, T[k]!);
     }
