@@ -321,9 +321,13 @@ export function restrictAndCenter(k: F64Matrix, rows: Int32Array): F64Matrix {
   const n = rows.length;
   for (const i of rows) if (i < 0 || i >= k.rows) throw new RangeError(`restrictAndCenter: row index ${i} outside ${shapeOf(k)}`);
   const out = f64Matrix(n, n);
-  for (let b = 0; b < n; b++) {
-    const col = rows[b]! * k.ld;
-    for (let a = 0; a < n; a++) out.data[a + b * n] = k.data[col + rows[a]!]!;
+  // Step 1: K[rows, rows] (one copy when the rows are all of a packed K, as for a kinship computed for them).
+  if (n === k.rows && k.ld === n && rows.every((i, a) => i === a)) out.data.set(k.data.subarray(0, n * n));
+  else {
+    for (let b = 0; b < n; b++) {
+      const col = rows[b]! * k.ld;
+      for (let a = 0; a < n; a++) out.data[a + b * n] = k.data[col + rows[a]!]!;
+    }
   }
   const g = new Float64Array(n);
   let total = 0;

@@ -125,5 +125,10 @@ describe('LOCO and the pre-eigh transform', () => {
     const sub = f64Matrix(n, n);
     for (let j = 0; j < n; j++) for (let i = 0; i < n; i++) sub.data[i + j * n] = k.data[rows[i]! + rows[j]! * N]!;
     expect(maxRelErr(restrictAndCenter(k, rows), mul(mul(c, sub), c))).toBeLessThan(1e-14);
+    // All rows of a packed K (copied at once) and of a strided one (gathered): the same bits.
+    const all = Int32Array.from({ length: N }, (_, i) => i);
+    const strided = { rows: N, cols: N, ld: N + 2, data: new Float64Array((N + 2) * N).fill(Number.NaN) };
+    for (let j = 0; j < N; j++) strided.data.set(k.data.subarray(j * N, (j + 1) * N), j * (N + 2));
+    expect(Array.from(restrictAndCenter(k, all).data)).toEqual(Array.from(restrictAndCenter(strided, all).data));
   });
 });
