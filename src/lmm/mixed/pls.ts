@@ -106,6 +106,10 @@ export class BlockedPls {
   private readonly a21Rows: Int32Array[];
   private readonly a21Vals: Float64Array[];
   private readonly a22: Float64Array;
+  /** the nonzeros of A22's lower triangle by column (a22Ptr[c] .. a22Ptr[c+1]-1): A22 is mostly sparse */
+  private a22Ptr = new Int32Array(0);
+  private a22Row = new Int32Array(0);
+  private a22Val = new Float64Array(0);
   private readonly l11: Float64Array;
   private readonly l21Vals: Float64Array[];
   /** the dense block: M before step 5, its Cholesky factor after (storage may change at each factor) */
@@ -266,6 +270,23 @@ export class BlockedPls {
       const blk = lev * p1 * p1;
       for (let c = 0; c < p1; c++) for (let r = 0; r < p1; r++) this.a11[blk + r + c * p1]! += wi * t1.z[z1 + r]! * t1.z[z1 + c]!;
     }
+    // A22's lower-triangle nonzeros by column
+    let nnz = 0;
+    for (let c = 0; c < m; c++) for (let r = c; r < m; r++) if (this.a22[r + c * m] !== 0) nnz++;
+    this.a22Ptr = new Int32Array(m + 1);
+    this.a22Row = new Int32Array(nnz);
+    this.a22Val = new Float64Array(nnz);
+    let k = 0;
+    for (let c = 0; c < m; c++) {
+      for (let r = c; r < m; r++) {
+        const v = this.a22[r + c * m]!;
+        if (v !== 0) {
+          this.a22Row[k] = r;
+          this.a22Val[k++] = v;
+        }
+      }
+      this.a22Ptr[c + 1] = k;
+    }
   }
 
   /**
@@ -367,11 +388,12 @@ export class BlockedPls {
    * Steps 3-4: M = Lambda2' A22 Lambda2 - sum_j L21_j L21_j' on the lower triangle, column by column
    * (left-looking): column c receives, from each level j with an entry in row c of L21, the products of that
    * entry with the level's entries in rows >= c. With scalar terms column c of Lambda2' A22 Lambda2 is formed
-   * just before (M_rc = s_r s_c A_rc), so each column is written and updated while it is in cache; with
+   * just before from A22's nonzeros (M_rc = s_r s_c A_rc), so each column is written and updated while it is
+   * in cache; with
    * vector-valued terms the whole block is transformed first. O(m^2 + sum_j nnz_j^2 p1 / 2).
    */
   private formSchurComplement(T: Float64Array[], scalar: boolean): void {
-    const { m, p1, terms, colPtr, colEntry, colEnd, rowsFlat } = this;
+    const { m, p1, terms, colPtr, colEntry, colEnd, rowsFlat, a22Ptr, a22Row, a22Val } = this;
     const M = this.l22;
     const A = this.a22;
     const v = this.l21Flat;
@@ -384,7 +406,11 @@ export class BlockedPls {
       const cm = c * m;
       if (scalar) {
         const scc = sc[c]!;
-        for (let r = c; r < m; r++) M[r + cm] = A[r + cm]! * sc[r]! * scc;
+        M.fill(0, cm + c, cm + m);
+        for (let k = a22Ptr[c]!; k < a22Ptr[c + 1]!; k++) {
+          const r = a22Row[k]!;
+          M[r + cm] = a22Val[k]! * sc[r]! * scc;
+        }
       }
       for (let t = colPtr[c]!; t < colPtr[c + 1]!; t++) {
         const b = colEntry[t]!;
