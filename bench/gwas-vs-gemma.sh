@@ -17,7 +17,8 @@ cp "$DATA"/mouse_hs1940.{bed,bim,fam} "$WORK"/
 cp -r "$ROOT/dist" "$WORK/dist"
 # The commit the copied build was made from (taken now: others may commit during the run), '-dirty' when the
 # measured code (src, gwas, kernels) differs from it.
-COMMIT=$(git -C "$ROOT" rev-parse HEAD)$( [ -n "$(git -C "$ROOT" status --porcelain -- src gwas kernels)" ] && echo -dirty)
+COMMIT=$(git -C "$ROOT" rev-parse HEAD)
+if [ -n "$(git -C "$ROOT" status --porcelain -- src gwas kernels)" ]; then COMMIT="$COMMIT-dirty"; fi
 ln -s "$ROOT/node_modules" "$WORK/node_modules"
 cd "$WORK"
 gemma_s=(); ours_s=(); gemma_cpu=(); ours_cpu=(); ours_verbose=()
