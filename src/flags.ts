@@ -44,7 +44,7 @@ function stringFlag(env: string, doc: string, def: string): FlagSpec<string> {
 export const FLAG_SPECS = {
   backend: enumFlag('GPULMM_BACKEND', 'Kernel backend: auto picks WebGPU on a real (non-software) adapter, else cpu.', ['auto', 'cpu', 'webgpu', 'gpujs'] as const, 'auto'),
   threads: intFlag('GPULMM_THREADS', 'Worker threads for the cpu backend (default: available parallelism).', () => os.availableParallelism()),
-  cpuFma: enumFlag('GPULMM_CPU_FMA', 'cpu f64 product kernel: auto fuses each multiply-add (wasm relaxed SIMD, where the runtime has it); off multiplies then adds.', ['auto', 'off'] as const, 'auto'),
+  cpuFma: enumFlag('GPULMM_CPU_FMA', 'cpu f64 product kernel: auto fuses each multiply-add (wasm relaxed SIMD, where the runtime has it); off multiplies then adds. Read once, when the first product builds the kernel.', ['auto', 'off'] as const, 'auto'),
   dumpShaders: stringFlag('GPULMM_DUMP_SHADERS', 'Directory to write every generated WGSL program to (empty: off).', ''),
   webgpuTile: enumFlag('GPULMM_WEBGPU_TILE', 'WebGPU matrix-product tile: 64 (4x4 per thread), 128 (8x8 per thread) or auto (by output size).', ['auto', '64', '128'] as const, 'auto'),
   blockSize: intFlag('GPULMM_BLOCK_SIZE', 'SNPs per block streamed through a GWAS scan.', () => 4096),
