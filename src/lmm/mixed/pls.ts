@@ -417,7 +417,23 @@ export class BlockedPls {
         const end = colEnd[t]!;
         if (p1 === 1) {
           const vb = v[b]!;
-          for (let a = b; a < end; a++) M[rowsFlat[a]! + cm]! -= v[a]! * vb;
+          let a = b;
+          // four entries per pass (distinct rows of one level: independent updates)
+          for (; a + 3 < end; a += 4) {
+            const r0 = rowsFlat[a]! + cm;
+            const r1 = rowsFlat[a + 1]! + cm;
+            const r2 = rowsFlat[a + 2]! + cm;
+            const r3 = rowsFlat[a + 3]! + cm;
+            const x0 = v[a]! * vb;
+            const x1 = v[a + 1]! * vb;
+            const x2 = v[a + 2]! * vb;
+            const x3 = v[a + 3]! * vb;
+            M[r0]! -= x0;
+            M[r1]! -= x1;
+            M[r2]! -= x2;
+            M[r3]! -= x3;
+          }
+          for (; a < end; a++) M[rowsFlat[a]! + cm]! -= v[a]! * vb;
           continue;
         }
         for (let a = b; a < end; a++) {
