@@ -30,7 +30,7 @@ export interface LmmEstimate {
   /** spherical random effects u (first term first) and b = Lambda u */
   u: Float64Array;
   b: Float64Array;
-  /** objective evaluations, those comparing the starting points included */
+  /** objective evaluations */
   evals: number;
   converged: boolean;
 }
@@ -53,24 +53,10 @@ export function estimateLmm(terms: ReTerm[], x: F64Matrix, y: Float64Array, reml
     }
   };
   const lower = thetaLower(terms);
-  let start = theta0 ?? thetaStart(terms);
-  let f0: number | undefined;
-  let startEvals = 0;
-  if (!theta0) {
-    // begin from the moment estimates when they beat lme4's identity start (one extra evaluation; the
-    // optimiser receives the better value instead of evaluating its start again)
-    const moments = momentStart(terms, y);
-    const fMoments = objective(moments);
-    const fStart = objective(start);
-    startEvals = 2;
-    f0 = fStart;
-    if (fMoments < fStart) {
-      start = moments;
-      f0 = fMoments;
-    }
-  }
+  // begin from the moment estimates of the random intercepts (lme4's identity start for other terms)
+  const start = theta0 ?? momentStart(terms, y);
   // resolution 1e-5 in theta: the golden fits' variance components stay as close to lme4's as at 1e-6
-  const opt = minimizeModelBased(objective, start, { lower, rhoEnd: 1e-5, f0 });
+  const opt = minimizeModelBased(objective, start, { lower, rhoEnd: 1e-5 });
   // snap diagonal elements that sit within rounding of the bound, as lme4 reports them
   const theta = opt.x.map((v, i) => (lower[i] === 0 && v < 1e-10 ? 0 : v));
   const f = pls.factor(theta);
@@ -78,7 +64,7 @@ export function estimateLmm(terms: ReTerm[], x: F64Matrix, y: Float64Array, reml
   const { u, beta } = pls.solve();
   const b = pls.lambdaTimes(u);
   const sigma = Math.sqrt(f.pwrss / (reml ? n - p : n));
-  return { pls, theta, criterion, sigma, beta, u, b, evals: startEvals + opt.evals, converged: opt.converged };
+  return { pls, theta, criterion, sigma, beta, u, b, evals: opt.evals, converged: opt.converged };
 }
 
 /**

@@ -18,8 +18,6 @@ export interface ModelBasedOptions {
   /** final radius: stop when the trust region shrinks below it (default 1e-7) */
   rhoEnd?: number;
   maxEval?: number;
-  /** fn(x0) when the caller has already evaluated it (not evaluated again, not counted in evals) */
-  f0?: number;
 }
 
 /**
@@ -155,7 +153,6 @@ export function minimizeModelBased(fn: (x: number[]) => number, x0: readonly num
   };
 
   let xb = clamp(x0.slice());
-  if (opts.f0 !== undefined && xb.every((v, i) => v === x0[i])) seen.set(xb.join(','), Number.isNaN(opts.f0) ? Infinity : opts.f0);
   let fb = f(xb);
   // rho: the resolution (only decreases); delta >= rho: the trust-region radius
   let rho = opts.rhoBeg ?? (Math.min(0.95, 0.2 * Math.max(...x0.map(Math.abs))) || 0.2);

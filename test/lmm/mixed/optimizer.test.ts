@@ -33,16 +33,4 @@ describe('minimizeModelBased evaluations', () => {
     expect(r.x[1]).toBe(0);
     expect(r.x[2]).toBeCloseTo(1, 6);
   });
-  it('takes a known value at the start instead of evaluating it again', () => {
-    const calls: string[] = [];
-    const f = (x: number[]) => {
-      calls.push(x.join(','));
-      return (x[0]! - 0.3) ** 2 + (x[1]! - 0.6) ** 2;
-    };
-    const r = minimizeModelBased(f, [1, 1], { lower: [0, 0], rhoEnd: 1e-7, f0: f([1, 1]) });
-    expect(calls.filter((c) => c === '1,1').length).toBe(1);
-    expect(r.evals).toBe(calls.length - 1);
-    expect(r.x[0]).toBeCloseTo(0.3, 6);
-    expect(r.x[1]).toBeCloseTo(0.6, 6);
-  });
 });
