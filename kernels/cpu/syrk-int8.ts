@@ -31,7 +31,7 @@ export interface Int8Matrix {
 export type Syrk8Kernel = (p: number, kPad: number, g0: number, groups: number, qi0: number, qi1: number, qj0: number, qj1: number, c: number, ldc: number) => void;
 
 /** The arguments of {@link syrk8Slice} after the kernel. */
-export type Syrk8SliceArgs = [pPtr: number, kPad: number, panels: number, qjA: number, qjB: number, cPtr: number, ldcBytes: number, groupBlock: number, panelBlock: number];
+export type Syrk8SliceArgs = [next: Int32Array, cuts: number[], pPtr: number, kPad: number, panels: number, cPtr: number, ldcBytes: number, groupBlock: number, panelBlock: number];
 
 /** Cache blocking: 256 groups of 8 values (one panel slice: 6 KiB, L1) x 32 panels (192 KiB, L2). */
 const GROUP_BLOCK = 256;
@@ -45,35 +45,68 @@ export function syrkInt8Module(): WasmModule {
 }
 
 /**
+ * Takes chunks c = next[0]++ (atomically) while c < cuts.length - 1 and, for each, adds to C (at cPtr)
  * C[R qi + r, R qj + c] += sum_p X[R qi + r, p] X[R qj + c, p] for the lower-triangle panel pairs with
- * qj in [qjA, qjB) (all qi >= qj), blocked over groups (L1) and qj (L2). Self-contained: the worker pool
- * ships its source text to its threads.
+ * qj in [cuts[c], cuts[c + 1]) (all qi >= qj), blocked over groups (L1) and qj (L2). Threads sharing
+ * `next` split the chunks between them, each computing a chunk once. Self-contained: the worker pool ships
+ * its source text to its threads.
  */
-export function syrk8Slice(syrk8: Syrk8Kernel, pPtr: number, kPad: number, panels: number, qjA: number, qjB: number, cPtr: number, ldcBytes: number, groupBlock: number, panelBlock: number): void {
+export function syrk8Slice(syrk8: Syrk8Kernel, next: Int32Array, cuts: number[], pPtr: number, kPad: number, panels: number, cPtr: number, ldcBytes: number, groupBlock: number, panelBlock: number): void {
   const groups = kPad / 8;
-  for (let g0 = 0; g0 < groups; g0 += groupBlock) {
-    const gl = Math.min(groupBlock, groups - g0);
-    for (let qj0 = qjA; qj0 < qjB; qj0 += panelBlock) syrk8(pPtr, kPad, g0, gl, qj0, panels, qj0, Math.min(qjB, qj0 + panelBlock), cPtr, ldcBytes);
+  for (let c = Atomics.add(next, 0, 1); c + 1 < cuts.length; c = Atomics.add(next, 0, 1)) {
+    const qjA = cuts[c]!, qjB = cuts[c + 1]!;
+    for (let g0 = 0; g0 < groups; g0 += groupBlock) {
+      const gl = Math.min(groupBlock, groups - g0);
+      for (let qj0 = qjA; qj0 < qjB; qj0 += panelBlock) syrk8(pPtr, kPad, g0, gl, qj0, panels, qj0, Math.min(qjB, qj0 + panelBlock), cPtr, ldcBytes);
+    }
   }
+}
+
+/** Cuts of panel columns [a, b) into `parts` ranges of about equal lower-triangle work (column q costs panels - q). */
+function triangleCuts(a: number, b: number, panels: number, parts: number): number[] {
+  const work = (q: number): number => (q - a) * panels - (q * (q - 1) - a * (a - 1)) / 2; // sum over [a, q) of panels - q'
+  const total = work(b);
+  const cuts = [a];
+  let q = a;
+  for (let t = 1; t < parts; t++) {
+    while (q < b && work(q) < (t * total) / parts) q++;
+    if (q > cuts[cuts.length - 1]! && q < b) cuts.push(q);
+  }
+  cuts.push(b);
+  return cuts;
+}
+
+/** A block handed to the helpers: its packed address, depth, chunk counters (one per helper) and completion. */
+interface BlockInFlight {
+  pPtr: number;
+  kPad: number;
+  next: Int32Array;
+  done: Promise<void>;
 }
 
 /**
  * Accumulates C = sum_b X_b X_b^T (n x n) over blocks X_b (n x k_b bytes) exactly, in int32 held in one
- * shared WebAssembly memory: [C (nPad^2 int32) | two packed-block buffers]. With a pool of T threads, each
- * block's lower-triangle panel columns are cut into T - 1 slices of equal work, and slice t always runs on
- * helper thread t (its message queue keeps the blocks in order), so {@link add} returns as soon as the
- * block is packed and the caller prepares the next block while the helpers multiply (double buffering).
- * Without a pool (or with one thread) every block is multiplied on the calling thread.
- * Results are identical either way: integer sums. Memory 4 nPad^2 + 2 nPad kPad bytes.
+ * shared WebAssembly memory: [C_helpers | C_caller | two packed-block buffers] (C_caller only with a pool).
+ * With a pool of T threads, each block's lower-triangle panel columns are cut into T - 1 slices of equal
+ * work, slice t into chunks, and helper thread t takes its slice's chunks in order (its message queue keeps
+ * the blocks in order, so no two threads ever add to the same C_helpers tile at once). {@link add} returns
+ * as soon as the block is packed, so the caller prepares the next block while the helpers multiply (double
+ * buffering); whenever the caller would wait for the helpers, it takes their remaining chunks of the oldest
+ * block itself, into C_caller. Without a pool (or with one thread) every block is multiplied on the calling
+ * thread. C = C_helpers + C_caller, identical whoever computed what: integer sums, each within int32 by
+ * the k max|x|^2 bound. Memory 8 nPad^2 (4 without a pool) + 2 nPad kPad bytes.
  */
 export class SyrkInt8Accumulator {
   private readonly panels: number;
   private readonly nPad: number;
   private readonly cBytes: number;
+  /** Bytes before the packed buffers: one C, or two with helpers. */
+  private readonly cRegions: number;
   private readonly memory: WasmMemory;
-  private readonly slices: number[];
+  /** Per helper t, the chunk cuts of its slice of panel columns. */
+  private readonly chunkCuts: number[][];
   private bufferBytes = 0;
-  private readonly inFlight: (Promise<void> | undefined)[] = [undefined, undefined];
+  private readonly inFlight: (BlockInFlight | undefined)[] = [undefined, undefined];
   private nextBuffer = 0;
   private k = 0;
   private maxAbs = 0;
@@ -87,13 +120,12 @@ export class SyrkInt8Accumulator {
     this.panels = Math.ceil(n / PANEL_ROWS);
     this.nPad = this.panels * PANEL_ROWS;
     this.cBytes = this.nPad * this.nPad * 4;
-    this.memory = new wasm.Memory({ initial: Math.max(1, Math.ceil(this.cBytes / 65536)), maximum: 65536, shared: true });
-    const helpers = pool ? pool.threads - 1 : 0;
-    const parts = Math.max(1, Math.min(helpers, this.panels));
-    // Panel column cuts for equal lower-triangle work (column panel q costs panels - q).
-    this.slices = [0];
-    for (let t = 1; t < parts; t++) this.slices.push(Math.round(this.panels * (1 - Math.sqrt(1 - t / parts))));
-    this.slices.push(this.panels);
+    const helpers = pool && pool.threads > 1 ? Math.max(1, Math.min(pool.threads - 1, this.panels)) : 0;
+    this.cRegions = helpers > 0 ? 2 : 1;
+    this.memory = new wasm.Memory({ initial: Math.max(1, Math.ceil((this.cRegions * this.cBytes) / 65536)), maximum: 65536, shared: true });
+    // Slices of equal work per helper, each cut into 8 chunks the caller can take over (one chunk alone).
+    const slices = triangleCuts(0, this.panels, this.panels, Math.max(1, helpers));
+    this.chunkCuts = slices.slice(0, -1).map((a, t) => triangleCuts(a, slices[t + 1]!, this.panels, helpers > 0 ? 8 : 1));
   }
 
   /** SNP columns added so far. */
@@ -108,22 +140,23 @@ export class SyrkInt8Accumulator {
    */
   async add(x: Int8Matrix): Promise<void> {
     const pool = this.pool;
-    if (!pool || pool.threads < 2) return this.addOnThisThread(x);
+    if (this.cRegions === 1 || !pool) return this.addOnThisThread(x);
     const kPad = this.check(x);
     if (kPad === 0) return;
     if (this.nPad * kPad > this.bufferBytes) {
-      await Promise.all(this.inFlight); // the helpers must be done before the memory grows
+      await this.drain(); // the helpers must be done before the memory grows
       this.reserve(kPad);
     }
     const b = this.nextBuffer;
     this.nextBuffer ^= 1;
-    await this.inFlight[b];
+    await this.finish(b);
     const pPtr = this.pack(x, b, kPad);
-    // Integer tiles of the lower triangle, slice t on helper thread t.
-    const slices = Array.from({ length: this.slices.length - 1 }, (_, t) => pool.runSyrk8(t, syrkInt8Module(), this.memory, this.slice(t, pPtr, kPad)));
-    const done = Promise.all(slices).then(() => undefined);
+    // Chunks of slice t on helper thread t (the caller may take some over in finish()).
+    const next = new Int32Array(new SharedArrayBuffer(4 * this.chunkCuts.length));
+    const parts = this.chunkCuts.map((cuts, t) => pool.runSyrk8(t, syrkInt8Module(), this.memory, this.args(next.subarray(t, t + 1), cuts, pPtr, kPad, 0)));
+    const done = Promise.all(parts).then(() => undefined);
     done.catch(() => undefined); // reported by the next add() or result(), never as an unhandled rejection
-    this.inFlight[b] = done;
+    this.inFlight[b] = { pPtr, kPad, next, done };
   }
 
   /** {@link add} on the calling thread, synchronously (for callers without a pool). */
@@ -133,8 +166,31 @@ export class SyrkInt8Accumulator {
     if (kPad === 0) return;
     this.reserve(kPad);
     const pPtr = this.pack(x, 0, kPad);
-    this.mainKernel ??= new wasm.Instance(syrkInt8Module(), { env: { memory: this.memory } }).exports.syrk8 as Syrk8Kernel;
-    syrk8Slice(this.mainKernel, ...this.slice(0, pPtr, kPad, this.panels));
+    const cPtr = (this.cRegions - 1) * this.cBytes;
+    for (const cuts of this.chunkCuts) syrk8Slice(this.kernelHere(), ...this.args(new Int32Array(1), cuts, pPtr, kPad, cPtr));
+  }
+
+  /** Takes over the helpers' remaining chunks of the block in buffer b (into C_caller), then waits for them. */
+  private async finish(b: number): Promise<void> {
+    const block = this.inFlight[b];
+    if (!block) return;
+    this.chunkCuts.forEach((cuts, t) => syrk8Slice(this.kernelHere(), ...this.args(block.next.subarray(t, t + 1), cuts, block.pPtr, block.kPad, this.cBytes)));
+    await block.done;
+    this.inFlight[b] = undefined;
+  }
+
+  /** {@link finish} for every block in flight, oldest first. */
+  private async drain(): Promise<void> {
+    await this.finish(this.nextBuffer);
+    await this.finish(this.nextBuffer ^ 1);
+  }
+
+  private kernelHere(): Syrk8Kernel {
+    return (this.mainKernel ??= new wasm.Instance(syrkInt8Module(), { env: { memory: this.memory } }).exports.syrk8 as Syrk8Kernel);
+  }
+
+  private args(next: Int32Array, cuts: number[], pPtr: number, kPad: number, cPtr: number): Syrk8SliceArgs {
+    return [next, cuts, pPtr, kPad, this.panels, cPtr, this.nPad * 4, GROUP_BLOCK, PANEL_BLOCK];
   }
 
   /** Validates `x` and returns its padded depth kPad (0: nothing to add). */
@@ -159,7 +215,7 @@ export class SyrkInt8Accumulator {
   private reserve(kPad: number): void {
     const need = this.nPad * kPad;
     if (need <= this.bufferBytes) return;
-    const pages = Math.ceil((this.cBytes + 2 * need) / 65536) - this.memory.buffer.byteLength / 65536;
+    const pages = Math.ceil((this.cRegions * this.cBytes + 2 * need) / 65536) - this.memory.buffer.byteLength / 65536;
     if (pages > 0) this.memory.grow(pages);
     this.bufferBytes = need;
   }
@@ -167,7 +223,7 @@ export class SyrkInt8Accumulator {
   /** Packs `x` into buffer b, checks the running int32 bound, returns the buffer's address. */
   private pack(x: Int8Matrix, b: number, kPad: number): number {
     const fail = this.failure(x);
-    const pPtr = this.cBytes + b * this.bufferBytes;
+    const pPtr = this.cRegions * this.cBytes + b * this.bufferBytes;
     const maxAbs = Math.max(this.maxAbs, packPanels(x, new Int8Array(this.memory.buffer, pPtr, this.nPad * kPad), kPad, fail));
     const bound = (this.k + x.cols) * maxAbs * maxAbs;
     if (bound >= 2 ** 31) fail(`k * max|x|^2 = ${bound} over all blocks overflows int32 accumulation`);
@@ -176,15 +232,9 @@ export class SyrkInt8Accumulator {
     return pPtr;
   }
 
-  /** Kernel arguments for slice t (panel columns slices[t]..slices[t+1], or up to `qjB`). */
-  private slice(t: number, pPtr: number, kPad: number, qjB = this.slices[t + 1]!): Syrk8SliceArgs {
-    return [pPtr, kPad, this.panels, this.slices[t]!, qjB, 0, this.nPad * 4, GROUP_BLOCK, PANEL_BLOCK];
-  }
-
-  /** Waits for the helpers, then returns sum_b X_b X_b^T as an n x n f64 matrix (both triangles, exactly symmetric). */
+  /** Waits for the helpers (taking over their remaining chunks), then returns sum_b X_b X_b^T as an n x n f64 matrix (both triangles, exactly symmetric). */
   async result(): Promise<F64Matrix> {
-    await Promise.all(this.inFlight);
-    this.inFlight.fill(undefined);
+    await this.drain();
     return this.resultOnThisThread();
   }
 
@@ -192,11 +242,12 @@ export class SyrkInt8Accumulator {
   resultOnThisThread(): F64Matrix {
     if (this.inFlight.some((p) => p !== undefined)) throw new Error('SyrkInt8Accumulator: resultOnThisThread while helper threads may still run');
     const n = this.n, nPad = this.nPad;
-    const c32 = new Int32Array(this.memory.buffer, 0, nPad * nPad);
+    const helpers = new Int32Array(this.memory.buffer, 0, nPad * nPad);
+    const caller = this.cRegions === 2 ? new Int32Array(this.memory.buffer, this.cBytes, nPad * nPad) : undefined;
     const out = f64Matrix(n, n);
     for (let j = 0; j < n; j++) {
       for (let i = j; i < n; i++) {
-        const v = c32[i + j * nPad]!;
+        const v = helpers[i + j * nPad]! + (caller ? caller[i + j * nPad]! : 0);
         out.data[i + j * n] = v;
         out.data[j + i * n] = v;
       }
