@@ -134,23 +134,58 @@ export interface ReTerm {
 
 function groupingFactor(r: RandomTerm, frame: ModelFrame): { levels: string[]; codes: Int32Array } {
   const cols = r.group.map((g) => frame.columns.get(`group:${g}`) as Extract<FrameColumn, { kind: 'factor' }>);
-  if (cols.length === 1) return { levels: cols[0]!.levels, codes: cols[0]!.codes };
-  // a:b as R's `:` on factors: levels in lexicographic order of the component level indices, unused dropped
-  const keyOf = (i: number) => cols.map((c) => c.codes[i]);
-  const seen = new Map<string, number[]>();
-  for (let i = 0; i < frame.n; i++) {
-    const k = keyOf(i);
-    const s = k.join(',');
-    if (!seen.has(s)) seen.set(s, k as number[]);
+  let { levels, codes } = cols[0]!;
+  for (let j = 1; j < cols.length; j++) ({ levels, codes } = interact(levels, codes, cols[j]!.levels, cols[j]!.codes));
+  return { levels, codes };
+}
+
+/**
+ * R's `a:b` on two coded factors: the combinations that occur, in lexicographic order of the (a, b) level
+ * indices, named `la:lb`. Each row's pair is the integer key a * |b| + b (exact: below 2^53), whose distinct
+ * values are found with a table (or a Map when |a| |b| is large) and sorted numerically, which is the
+ * lexicographic order; applied left to right, it gives a:b:c. O(n + K log K) for K combinations.
+ */
+function interact(
+  la: readonly string[],
+  ca: Int32Array,
+  lb: readonly string[],
+  cb: Int32Array,
+): { levels: string[]; codes: Int32Array } {
+  const n = ca.length;
+  const nb = lb.length;
+  const size = la.length * nb;
+  const keys: number[] = [];
+  let codeOf: (key: number) => number;
+  if (size <= Math.max(4 * n, 1 << 16)) {
+    const table = new Int32Array(size).fill(-1);
+    for (let i = 0; i < n; i++) {
+      const key = ca[i]! * nb + cb[i]!;
+      if (table[key] === -1) {
+        table[key] = 0;
+        keys.push(key);
+      }
+    }
+    keys.sort((x, y) => x - y);
+    keys.forEach((key, l) => {
+      table[key] = l;
+    });
+    codeOf = (key) => table[key]!;
+  } else {
+    const index = new Map<number, number>();
+    for (let i = 0; i < n; i++) {
+      const key = ca[i]! * nb + cb[i]!;
+      if (!index.has(key)) {
+        index.set(key, 0);
+        keys.push(key);
+      }
+    }
+    keys.sort((x, y) => x - y);
+    keys.forEach((key, l) => index.set(key, l));
+    codeOf = (key) => index.get(key)!;
   }
-  const combos = Array.from(seen.values()).sort((a, b) => {
-    for (let j = 0; j < a.length; j++) if (a[j] !== b[j]) return a[j]! - b[j]!;
-    return 0;
-  });
-  const index = new Map(combos.map((c, l) => [c.join(','), l]));
-  const levels = combos.map((c) => c.map((code, j) => cols[j]!.levels[code]).join(':'));
-  const codes = new Int32Array(frame.n);
-  for (let i = 0; i < frame.n; i++) codes[i] = index.get(keyOf(i).join(','))!;
+  const codes = new Int32Array(n);
+  for (let i = 0; i < n; i++) codes[i] = codeOf(ca[i]! * nb + cb[i]!);
+  const levels = keys.map((key) => `${la[Math.floor(key / nb)]}:${lb[key % nb]}`);
   return { levels, codes };
 }
 
@@ -169,8 +204,12 @@ export function buildReTerms(random: RandomTerm[], frame: ModelFrame, checkNobs 
     const d = modelMatrix(r.design, frame);
     if (d.names.length === 0) throw new DataError(`random term for '${r.groupName}' has no columns`);
     const p = d.names.length;
-    const z = new Float64Array(frame.n * p);
-    for (let c = 0; c < p; c++) for (let i = 0; i < frame.n; i++) z[i * p + c] = d.x.data[i + c * frame.n]!;
+    // row-major n x p: for p = 1 the single column as it is
+    let z = d.x.data;
+    if (p > 1) {
+      z = new Float64Array(frame.n * p);
+      for (let c = 0; c < p; c++) for (let i = 0; i < frame.n; i++) z[i * p + c] = d.x.data[i + c * frame.n]!;
+    }
     return { group: r.groupName, factor: r.groupName, levels, codes, p, names: d.names, z };
   });
   const nl = terms.map((t) => t.levels.length);

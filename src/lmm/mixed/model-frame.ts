@@ -28,26 +28,53 @@ function isMissing(v: number | string | null | undefined): boolean {
   return v === null || v === undefined || v === '' || v === 'NA' || (typeof v === 'number' && Number.isNaN(v));
 }
 
-/** Converts either input shape to raw columns, keyed by name, plus the source line of each row. */
-function rawColumns(data: DataInput): { columns: Map<string, RawColumn>; n: number; lineOf: (i: number) => string } {
+/** v without surrounding whitespace; a value with printable ASCII at both ends is returned as it is. */
+function trimmed(v: string): string {
+  const a = v.charCodeAt(0);
+  const b = v.charCodeAt(v.length - 1);
+  return a > 32 && a < 127 && b > 32 && b < 127 ? v : v.trim();
+}
+
+/**
+ * Raw values of the named columns (those the formula uses), plus every column name in input order (for the
+ * unknown-column message) and the source line of each row. Only used columns are copied. O(n * used).
+ */
+function rawColumns(
+  data: DataInput,
+  used: ReadonlySet<string>,
+): { columns: Map<string, RawColumn>; names: string[]; n: number; lineOf: (i: number) => string } {
   const columns = new Map<string, RawColumn>();
   if ('header' in data && Array.isArray((data as { rows?: unknown }).rows)) {
     const t = data as { header: readonly string[]; rows: readonly (readonly string[])[]; lineNos?: readonly number[]; path?: string };
-    t.header.forEach((h, j) => columns.set(h, t.rows.map((r) => (r[j] === undefined ? null : r[j]!.trim()))));
+    for (const name of used) {
+      // a repeated header name means its last column, as a name -> column map built in order would hold
+      const j = t.header.lastIndexOf(name);
+      if (j < 0) continue;
+      const col: RawColumn = new Array(t.rows.length);
+      for (let i = 0; i < t.rows.length; i++) {
+        const v = t.rows[i]![j];
+        col[i] = v === undefined ? null : trimmed(v);
+      }
+      columns.set(name, col);
+    }
     const src = t.path ?? 'data';
-    return { columns, n: t.rows.length, lineOf: (i) => `${src}:${t.lineNos?.[i] ?? i + 2}` };
+    return { columns, names: Array.from(new Set(t.header)), n: t.rows.length, lineOf: (i) => `${src}:${t.lineNos?.[i] ?? i + 2}` };
   }
   let n = -1;
-  for (const [name, col] of Object.entries(data as Record<string, ArrayLike<number | string | null | undefined>>)) {
+  const entries = Object.entries(data as Record<string, ArrayLike<number | string | null | undefined>>);
+  for (const [name, col] of entries) {
     if (n >= 0 && col.length !== n) throw new DataError(`column '${name}' has ${col.length} values, expected ${n} like the others`);
     n = col.length;
-    columns.set(name, Array.from(col, (v) => (v === undefined ? null : v)));
+    if (used.has(name)) columns.set(name, Array.from(col, (v) => (v === undefined ? null : v)));
   }
-  return { columns, n: Math.max(n, 0), lineOf: (i) => `row ${i + 1}` };
+  return { columns, names: entries.map(([name]) => name), n: Math.max(n, 0), lineOf: (i) => `row ${i + 1}` };
 }
 
+/** A value as a number (NaN when it is not one); blank strings are NaN, not Number('')'s 0. */
 function toNumber(v: number | string): number {
-  return typeof v === 'number' ? v : v.trim() === '' ? Number.NaN : Number(v);
+  if (typeof v === 'number') return v;
+  const x = Number(v);
+  return x === 0 && v.trim() === '' ? Number.NaN : x;
 }
 
 /** R's level order: numeric order when every level is a number, else C-locale string order. */
@@ -55,6 +82,35 @@ export function sortLevels(values: Iterable<string>): string[] {
   const u = Array.from(new Set(values));
   const numeric = u.every((s) => s.trim() !== '' && Number.isFinite(Number(s)));
   return numeric ? u.sort((a, b) => Number(a) - Number(b)) : u.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * Codes the kept rows of a raw column as a factor: one Map lookup per row gives each distinct value a code
+ * in order of first appearance, only the distinct values are sorted (sortLevels), and the codes are then
+ * renumbered to that order. O(n + L log L) for L levels.
+ */
+function codeFactor(col: RawColumn, keep: Int32Array): { levels: string[]; codes: Int32Array } {
+  const n = keep.length;
+  const codes = new Int32Array(n);
+  const firstSeen = new Map<string, number>();
+  const distinct: string[] = [];
+  for (let k = 0; k < n; k++) {
+    const s = String(col[keep[k]!]);
+    let c = firstSeen.get(s);
+    if (c === undefined) {
+      c = distinct.length;
+      firstSeen.set(s, c);
+      distinct.push(s);
+    }
+    codes[k] = c;
+  }
+  const levels = sortLevels(distinct);
+  const rank = new Int32Array(distinct.length);
+  levels.forEach((l, j) => {
+    rank[firstSeen.get(l)!] = j;
+  });
+  for (let k = 0; k < n; k++) codes[k] = rank[codes[k]!]!;
+  return { levels, codes };
 }
 
 /** The model frame: complete-case rows of the used columns, typed. */
@@ -100,59 +156,72 @@ function usedNames(f: ParsedFormula): Set<string> {
  * Cost O(n * used columns).
  */
 export function buildModelFrame(data: DataInput, f: ParsedFormula): ModelFrame {
-  const { columns: raw, n: nAll, lineOf } = rawColumns(data);
   const used = usedNames(f);
+  const { columns: raw, names, n: nAll, lineOf } = rawColumns(data, used);
   for (const name of used) {
     if (!raw.has(name)) {
-      throw new DataError(`unknown column '${name}' in formula "${f.text}"; columns are: ${Array.from(raw.keys()).join(', ')}`);
+      throw new DataError(`unknown column '${name}' in formula "${f.text}"; columns are: ${names.join(', ')}`);
     }
   }
-  const keep: number[] = [];
-  for (let i = 0; i < nAll; i++) {
-    let ok = true;
-    for (const name of used) if (isMissing(raw.get(name)![i])) ok = false;
-    if (ok) keep.push(i);
+  const missing = new Uint8Array(nAll);
+  for (const name of used) {
+    const col = raw.get(name)!;
+    for (let i = 0; i < nAll; i++) if (isMissing(col[i])) missing[i] = 1;
   }
+  let n = 0;
+  for (let i = 0; i < nAll; i++) n += 1 - missing[i]!;
+  const keep = new Int32Array(n);
+  for (let i = 0, k = 0; i < nAll; i++) if (missing[i] === 0) keep[k++] = i;
   const messages: string[] = [];
-  const dropped = nAll - keep.length;
+  const dropped = nAll - n;
   if (dropped > 0) messages.push(`dropped ${dropped} row${dropped === 1 ? '' : 's'} with missing values in the model's columns`);
-  if (keep.length === 0) throw new DataError('no complete rows: every row has a missing value in a column the formula uses');
-  const n = keep.length;
+  if (n === 0) throw new DataError('no complete rows: every row has a missing value in a column the formula uses');
 
-  const numericColumn = (name: string, role: string): Float64Array => {
-    const col = raw.get(name)!;
-    const out = new Float64Array(n);
-    for (let k = 0; k < n; k++) {
-      const v = toNumber(col[keep[k]!]!);
-      if (!Number.isFinite(v)) {
-        throw new DataError(`${role} column '${name}' must be numeric: found '${col[keep[k]!]}' at ${lineOf(keep[k]!)}`);
+  // each raw column is parsed as numbers, and coded as a factor, at most once (kept rows only)
+  const parsed = new Map<string, { values: Float64Array; bad: number }>();
+  const parseNumeric = (name: string): { values: Float64Array; bad: number } => {
+    let p = parsed.get(name);
+    if (!p) {
+      const col = raw.get(name)!;
+      const values = new Float64Array(n);
+      let bad = -1;
+      for (let k = 0; k < n; k++) {
+        const v = toNumber(col[keep[k]!]!);
+        if (!Number.isFinite(v)) {
+          bad = k;
+          break;
+        }
+        values[k] = v;
       }
-      out[k] = v;
+      p = { values, bad };
+      parsed.set(name, p);
     }
-    return out;
+    return p;
   };
+  /** the column's values (shared: callers must not write to them) or an error naming the first bad value */
+  const numericColumn = (name: string, role: string): Float64Array => {
+    const { values, bad } = parseNumeric(name);
+    if (bad >= 0) {
+      const i = keep[bad]!;
+      throw new DataError(`${role} column '${name}' must be numeric: found '${raw.get(name)![i]}' at ${lineOf(i)}`);
+    }
+    return values;
+  };
+  const coded = new Map<string, { levels: string[]; codes: Int32Array }>();
   const factorColumn = (name: string): FrameColumn => {
-    const col = raw.get(name)!;
-    const strs = keep.map((i) => String(col[i]));
-    const levels = sortLevels(strs);
-    const index = new Map(levels.map((l, j) => [l, j]));
-    return { kind: 'factor', name, levels, codes: Int32Array.from(strs, (s) => index.get(s)!) };
+    let c = coded.get(name);
+    if (!c) {
+      c = codeFactor(raw.get(name)!, keep);
+      coded.set(name, c);
+    }
+    return { kind: 'factor', name, levels: c.levels, codes: c.codes };
   };
 
   const columns = new Map<string, FrameColumn>();
-  const keepSet = new Set(keep);
-  const numericCache = new Map<string, boolean>();
-  const numericOk = (name: string): boolean => {
-    if (!numericCache.has(name)) {
-      const col = raw.get(name)!;
-      numericCache.set(name, col.every((v, i) => !keepSet.has(i) || Number.isFinite(toNumber(v!))));
-    }
-    return numericCache.get(name)!;
-  };
   const addVar = (v: Variable) => {
     if (columns.has(v.label)) return;
-    if (!v.forceFactor && numericOk(v.name)) columns.set(v.label, { kind: 'numeric', name: v.label, values: numericColumn(v.name, 'predictor') });
-    else columns.set(v.label, { ...factorColumn(v.name), name: v.label } as FrameColumn);
+    if (!v.forceFactor && parseNumeric(v.name).bad < 0) columns.set(v.label, { kind: 'numeric', name: v.label, values: numericColumn(v.name, 'predictor') });
+    else columns.set(v.label, { ...factorColumn(v.name), name: v.label });
   };
   f.fixed.terms.forEach((t) => t.forEach(addVar));
   f.random.forEach((r) => r.design.terms.forEach((t) => t.forEach(addVar)));
@@ -169,7 +238,7 @@ export function buildModelFrame(data: DataInput, f: ParsedFormula): ModelFrame {
   let y: Float64Array;
   let trials: Float64Array | null = null;
   if (f.response.kind === 'column') {
-    y = numericColumn(f.response.name, 'response');
+    y = numericColumn(f.response.name, 'response').slice();
   } else {
     const s = combo(f.response.successes, 'response');
     const fl = combo(f.response.failures, 'response');
@@ -187,5 +256,5 @@ export function buildModelFrame(data: DataInput, f: ParsedFormula): ModelFrame {
     offset ??= new Float64Array(n);
     for (let k = 0; k < n; k++) offset[k]! += v[k]!;
   }
-  return { n, dropped, rowIndex: Int32Array.from(keep), y, trials, offset, columns, messages };
+  return { n, dropped, rowIndex: keep, y, trials, offset, columns, messages };
 }
