@@ -2,13 +2,22 @@
 /** The `gpulmm` command line: one file per subcommand in this folder. */
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
-import { registerBench } from './bench.js';
-import { registerFit } from './fit.js';
-import { registerGrm } from './grm.js';
-import { registerGwas } from './gwas.js';
-import { registerInfo } from './info.js';
-import { registerScde } from './scde.js';
-import { registerScdeCalibrate } from './scde-calibrate.js';
+
+type Register = (program: Command) => void;
+
+/**
+ * Each subcommand's module, loaded on demand: a run imports only the command it names (the modules pull in
+ * apache-arrow, benchmark.js, Dawn, ...: about 0.2 s when all are loaded), help and unknown names load all.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  gwas: async () => (await import('./gwas.js')).registerGwas,
+  grm: async () => (await import('./grm.js')).registerGrm,
+  scde: async () => (await import('./scde.js')).registerScde,
+  'scde-calibrate': async () => (await import('./scde-calibrate.js')).registerScdeCalibrate,
+  fit: async () => (await import('./fit.js')).registerFit,
+  bench: async () => (await import('./bench.js')).registerBench,
+  info: async () => (await import('./info.js')).registerInfo,
+};
 
 const program = new Command();
 program
@@ -17,6 +26,8 @@ program
   .version(VERSION)
   .showHelpAfterError();
 
-for (const register of [registerGwas, registerGrm, registerScde, registerScdeCalibrate, registerFit, registerBench, registerInfo]) register(program);
+const named = process.argv[2];
+const load = named !== undefined && Object.hasOwn(COMMANDS, named) ? [COMMANDS[named]!] : Object.values(COMMANDS);
+for (const register of await Promise.all(load.map((l) => l()))) register(program);
 
 await program.parseAsync(process.argv);
