@@ -13,18 +13,14 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createCpuBackend } from '../kernels/cpu/index.js';
+import { argValue } from './args.js';
 import { computeKinship, KINSHIP_BLOCK_SNPS, type KinshipMode } from '../gwas/kinship.js';
 import { loadAnalysisInputs } from '../gwas/inputs.js';
 import { SnpFilter } from '../gwas/snp-filter.js';
 import { getFlag } from '../src/flags.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const reps = Number(arg('--reps') ?? 3);
-const json = arg('--json');
+const reps = Number(argValue('reps') ?? 3);
+const json = argValue('json');
 const root = new URL('../..', import.meta.url).pathname;
 const prefix = join(root, '../shared/data/mouse_hs1940/mouse_hs1940');
 

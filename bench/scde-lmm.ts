@@ -20,13 +20,8 @@ import type { SparseCounts } from '../src/io/mtx.js';
 import { sortedLevels } from '../src/sc/design.js';
 import { loadScdeInput } from '../src/sc/load-input.js';
 import { runScde, type ScdeBlock, type ScdeInput } from '../src/sc/scde.js';
+import { argValue, requiredArg } from './args.js';
 
-function arg(name: string, def?: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i >= 0 && i + 1 < process.argv.length) return process.argv[i + 1]!;
-  if (def === undefined) throw new Error(`missing --${name}`);
-  return def;
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -106,14 +101,14 @@ function synthetic(nGenes: number, nCells: number, nDonors: number): ScdeInput {
   };
 }
 
-const countsDir = arg('counts');
-const cellsFile = arg('cells');
-const donorCol = arg('donor');
-const rGenes = Number(arg('r-genes', '40'));
-const reps = Number(arg('reps', '5'));
-const [sg, sc, sd] = arg('synthetic', '2000x12000x8').split('x').map(Number) as [number, number, number];
-const jsonOut = process.argv.includes('--json') ? arg('json') : null;
-const condition = process.argv.includes('--condition') ? arg('condition') : undefined;
+const countsDir = requiredArg('counts');
+const cellsFile = requiredArg('cells');
+const donorCol = requiredArg('donor');
+const rGenes = Number(requiredArg('r-genes', '40'));
+const reps = Number(requiredArg('reps', '5'));
+const [sg, sc, sd] = requiredArg('synthetic', '2000x12000x8').split('x').map(Number) as [number, number, number];
+const jsonOut = argValue('json') ?? null;
+const condition = argValue('condition');
 
 const loaded = await loadScdeInput({ countsDir, cellsFile });
 const { input, rArg } = withSplit(loaded, donorCol, condition);

@@ -18,6 +18,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createCpuBackend } from '../kernels/cpu/index.js';
+import { argValue } from './args.js';
 import { f64Matrix } from '../kernels/matrix.js';
 import { decomposeKinship } from '../gwas/eigen-cache.js';
 import { loadAnalysisInputs } from '../gwas/inputs.js';
@@ -26,14 +27,9 @@ import { SnpFilter } from '../gwas/snp-filter.js';
 import { allocAssocColumns, SnpAssociation, type AssocColumns } from '../src/lmm/snp/assoc.js';
 import { fitNullModel, type RotatedInputs } from '../src/lmm/snp/null-model.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const reps = Number(arg('--reps') ?? 3);
-const json = arg('--json');
-const cache = arg('--cache');
+const reps = Number(argValue('reps') ?? 3);
+const json = argValue('json');
+const cache = argValue('cache');
 const root = new URL('../..', import.meta.url).pathname;
 const prefix = join(root, '../shared/data/mouse_hs1940/mouse_hs1940');
 const EXTRA_COVARIATES = 2;
@@ -133,7 +129,7 @@ const prep = cache && existsSync(cache) ? load(cache) : await prepare();
 if (cache && !existsSync(cache)) store(cache, prep);
 const { n, m } = prep;
 const tests = { wald: true, lrt: true, score: true };
-const commit = arg('--commit') ?? (() => {
+const commit = argValue('commit') ?? (() => {
   try {
     return execSync('git rev-parse HEAD', { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
   } catch {
