@@ -1,26 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Backend } from '../../../kernels/backend.js';
+import { describe, expect, it } from 'vitest';
 import { columnSplits } from '../../../kernels/cpu/backend.js';
 import { cpuBackendInfo, cpuEigh, cpuGemm, cpuPotrf, cpuSyrk, createCpuBackend } from '../../../kernels/cpu/index.js';
-import { setFlags } from '../../../src/flags.js';
 import { randomMatrix, randomSpd } from '../../helpers/random.js';
+import { cpuBackendFor } from '../../helpers/cpu-backend.js';
 
 describe('cpu backend (worker pool for large products)', () => {
-  let be: Backend;
-  beforeAll(async () => {
-    setFlags({ threads: 3 });
-    be = await createCpuBackend();
-  });
-  afterAll(async () => {
-    await be.dispose();
-  });
+  const backend = cpuBackendFor(3);
 
   it('describes the host cpu as an f64, non-software adapter', async () => {
     const info = await cpuBackendInfo();
     expect(info).toMatchObject({ name: 'cpu', available: true, precision: 'f64' });
     expect(info.adapter?.isSoftware).toBe(false);
     expect(info.adapter?.device.length).toBeGreaterThan(0);
-    expect(be.supports('eigh')).toBe(true);
+    expect(backend().supports('eigh')).toBe(true);
   });
 
   for (const transA of [false, true]) {
@@ -31,7 +23,7 @@ describe('cpu backend (worker pool for large products)', () => {
         const b = transB ? randomMatrix(n, k, 2, n + 2) : randomMatrix(k, n, 2);
         const c = randomMatrix(m, n, 3, m + 1);
         const o = { transA, transB, alpha: 1.5, beta: -0.5, c };
-        expect((await be.gemm(a, b, o)).data).toEqual(cpuGemm(a, b, o).data);
+        expect((await backend().gemm(a, b, o)).data).toEqual(cpuGemm(a, b, o).data);
       });
     }
   }
@@ -42,15 +34,15 @@ describe('cpu backend (worker pool for large products)', () => {
       const a = trans ? randomMatrix(k, n, 4, k + 2) : randomMatrix(n, k, 4, n + 5);
       const c = cpuSyrk(randomMatrix(n, 3, 5));
       const o = { trans, alpha: 0.5, beta: 2, c };
-      expect((await be.syrk(a, o)).data).toEqual(cpuSyrk(a, o).data);
+      expect((await backend().syrk(a, o)).data).toEqual(cpuSyrk(a, o).data);
     });
   }
 
   it('runs the other ops on the calling thread with identical results, and validates', async () => {
     const a = randomSpd(40, 6);
-    expect((await be.potrf(a)).data).toEqual(cpuPotrf(a).data);
-    expect((await be.eigh(a)).values).toEqual(cpuEigh(a).values);
-    await expect(be.gemm(randomMatrix(300, 300, 1), randomMatrix(299, 300, 2))).rejects.toThrow(/gemm on cpu \(A 300x300, B 299x300\): inner dimensions differ/);
+    expect((await backend().potrf(a)).data).toEqual(cpuPotrf(a).data);
+    expect((await backend().eigh(a)).values).toEqual(cpuEigh(a).values);
+    await expect(backend().gemm(randomMatrix(300, 300, 1), randomMatrix(299, 300, 2))).rejects.toThrow(/gemm on cpu \(A 300x300, B 299x300\): inner dimensions differ/);
   });
 
   it('splits columns into equal-work slices aligned to the micro-tile', () => {

@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Backend } from '../../../kernels/backend.js';
+import { describe, expect, it } from 'vitest';
 import { cpuEighWith } from '../../../kernels/cpu/eigh.js';
 import { gemmStrided } from '../../../kernels/cpu/gemm-core.js';
-import { cpuEigh, createCpuBackend } from '../../../kernels/cpu/index.js';
+import { cpuEigh } from '../../../kernels/cpu/index.js';
 import { f64Matrix } from '../../../kernels/matrix.js';
-import { setFlags } from '../../../src/flags.js';
 import { randomMatrix } from '../../helpers/random.js';
 import { get } from './reference.js';
+import { cpuBackendFor } from '../../helpers/cpu-backend.js';
 
 /** Symmetric part of a Gaussian n x n matrix. */
 function randomSymmetric(n: number, seed: number) {
@@ -17,20 +16,13 @@ function randomSymmetric(n: number, seed: number) {
 }
 
 describe('cpu eigh with its products on the worker pool', () => {
-  let be: Backend;
-  beforeAll(async () => {
-    setFlags({ threads: 3 });
-    be = await createCpuBackend();
-  });
-  afterAll(async () => {
-    await be.dispose();
-  });
+  const backend = cpuBackendFor(3);
 
   // n = 400: the trailing updates, the top merges and the back-transformation are all large enough to split.
   it('backend eigh equals cpuEigh bit for bit (n=400)', async () => {
     const a = randomSymmetric(400, 31);
     const ref = cpuEigh(a);
-    const r = await be.eigh(a);
+    const r = await backend().eigh(a);
     expect(r.values).toEqual(ref.values);
     expect(r.vectors.data).toEqual(ref.vectors.data);
   });
