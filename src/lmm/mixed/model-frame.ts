@@ -46,17 +46,19 @@ function rawColumns(
   const columns = new Map<string, RawColumn>();
   if ('header' in data && Array.isArray((data as { rows?: unknown }).rows)) {
     const t = data as { header: readonly string[]; rows: readonly (readonly string[])[]; lineNos?: readonly number[]; path?: string };
-    for (const name of used) {
-      // a repeated header name means its last column, as a name -> column map built in order would hold
-      const j = t.header.lastIndexOf(name);
-      if (j < 0) continue;
-      const col: RawColumn = new Array(t.rows.length);
-      for (let i = 0; i < t.rows.length; i++) {
-        const v = t.rows[i]![j];
-        col[i] = v === undefined ? null : trimmed(v);
+    // a repeated header name means its last column, as a name -> column map built in order would hold
+    const present = Array.from(used).filter((name) => t.header.includes(name));
+    const js = present.map((name) => t.header.lastIndexOf(name));
+    const cols: RawColumn[] = present.map(() => new Array(t.rows.length));
+    // row by row: each row's cells are read while it is in cache
+    for (let i = 0; i < t.rows.length; i++) {
+      const row = t.rows[i]!;
+      for (let u = 0; u < js.length; u++) {
+        const v = row[js[u]!];
+        cols[u]![i] = v === undefined ? null : trimmed(v);
       }
-      columns.set(name, col);
     }
+    present.forEach((name, u) => columns.set(name, cols[u]!));
     const src = t.path ?? 'data';
     return { columns, names: Array.from(new Set(t.header)), n: t.rows.length, lineOf: (i) => `${src}:${t.lineNos?.[i] ?? i + 2}` };
   }

@@ -94,12 +94,15 @@ export class BlockedPls {
   readonly offsets: number[];
   private readonly p1: number;
   private readonly l1: number;
-  /** entries of a row outside the first term: other terms' columns, X, y */
-  private readonly e: number;
-  private readonly rowIdx: Int32Array;
-  private readonly rowVal: Float64Array;
-  /** entryPos[i * e + a]: position of row i's a-th entry in its level's A21 row list */
-  private readonly entryPos: Int32Array;
+  /**
+   * a row's entries outside the first term are e2 random-effects columns (the other terms'), then X and y;
+   * for the a-th of the former, row i's dense column is zIdx[i * e2 + a] (increasing in a), its value
+   * zVal[i * e2 + a] and its flat A21 entry zPos[i * e2 + a]
+   */
+  private readonly e2: number;
+  private readonly zIdx: Int32Array;
+  private readonly zVal: Float64Array;
+  private readonly zPos: Int32Array;
   /** per dense column: the scalar T_k of its term (1 for X and y), for scalar-only models */
   private readonly denseScale: Float64Array;
   private readonly a11: Float64Array;
@@ -162,37 +165,53 @@ export class BlockedPls {
     this.m = m;
     const p1 = this.p1;
 
-    // pattern of A21: dense rows touched by each level of the first term, and where each row entry lands
-    this.e = terms.slice(1).reduce((s, t) => s + t.p, 0) + this.p + 1;
-    this.rowIdx = new Int32Array(this.e);
-    this.rowVal = new Float64Array(this.e);
-    this.entryPos = new Int32Array(n * this.e);
-    const byLevel = groupRows(t1.codes, this.l1);
-    const mark = new Int32Array(m).fill(-1);
-    const where = new Int32Array(m);
-    // the row lists of all levels back to back in one store (levelPtr[j] .. levelPtr[j+1]-1), each sorted
-    const rowStore = new Int32Array(n * this.e);
+    // row i's random-effects entries outside the first term, term by term (dense columns increasing)
+    const e2 = terms.slice(1).reduce((s, t) => s + t.p, 0);
+    this.e2 = e2;
+    const zIdx = new Int32Array(n * e2);
+    const zVal = new Float64Array(n * e2);
+    for (let k = 1, a0 = 0; k < terms.length; a0 += terms[k]!.p, k++) {
+      const { codes, p: pk, z } = terms[k]!;
+      const off = this.offsets[k]!;
+      for (let i = 0; i < n; i++) {
+        for (let r = 0; r < pk; r++) {
+          zIdx[i * e2 + a0 + r] = off + codes[i]! * pk + r;
+          zVal[i * e2 + a0 + r] = z[i * pk + r]!;
+        }
+      }
+    }
+    // pattern of A21, the row lists of all levels back to back (levelPtr[j] .. levelPtr[j+1]-1): the sorted
+    // distinct random-effects columns a level's observations touch, then the p + 1 columns of X and y
+    // (every level has an observation); zPos records where each entry lands
+    const zPos = new Int32Array(n * e2);
+    const { ptr, rows } = groupRows(t1.codes, this.l1);
+    const mark = new Int32Array(q2).fill(-1);
+    const where = new Int32Array(q2);
+    const rowStore = new Int32Array(n * e2 + this.l1 * (this.p + 1));
     const levelPtr = new Int32Array(this.l1 + 1);
+    let end = 0;
     for (let j = 0; j < this.l1; j++) {
-      let end = levelPtr[j]!;
-      for (const i of byLevel[j]!) {
-        this.fillRow(i, y);
-        for (let a = 0; a < this.e; a++) {
-          const ia = this.rowIdx[a]!;
+      const start = end;
+      for (let t = ptr[j]!; t < ptr[j + 1]!; t++) {
+        for (let a = rows[t]! * e2, aEnd = a + e2; a < aEnd; a++) {
+          const ia = zIdx[a]!;
           if (mark[ia] !== j) {
             mark[ia] = j;
             rowStore[end++] = ia;
           }
         }
       }
-      levelPtr[j + 1] = end;
-      const rows = rowStore.subarray(levelPtr[j]!, end).sort();
-      for (let k = 0; k < rows.length; k++) where[rows[k]!] = k;
-      for (const i of byLevel[j]!) {
-        this.fillRow(i, y);
-        for (let a = 0; a < this.e; a++) this.entryPos[i * this.e + a] = where[this.rowIdx[a]!]!;
+      rowStore.subarray(start, end).sort();
+      for (let q = start; q < end; q++) where[rowStore[q]!] = q;
+      for (let t = ptr[j]!; t < ptr[j + 1]!; t++) {
+        for (let a = rows[t]! * e2, aEnd = a + e2; a < aEnd; a++) zPos[a] = where[zIdx[a]!]!;
       }
+      for (let c = q2; c < m; c++) rowStore[end++] = c;
+      levelPtr[j + 1] = end;
     }
+    this.zIdx = zIdx;
+    this.zVal = zVal;
+    this.zPos = zPos;
     const rowsFlat = rowStore.slice(0, levelPtr[this.l1]!);
     this.a21Rows = Array.from({ length: this.l1 }, (_, j) => rowsFlat.subarray(levelPtr[j]!, levelPtr[j + 1]!));
     this.rowsFlat = rowsFlat;
@@ -223,63 +242,63 @@ export class BlockedPls {
     this.setValues(y, w);
   }
 
-  /** Row i's entries in the dense block (other terms' columns, X, y) into rowIdx / rowVal. */
-  private fillRow(i: number, y: Float64Array): void {
-    const { terms, x, rowIdx, rowVal } = this;
-    let c = 0;
-    for (let k = 1; k < terms.length; k++) {
-      const t = terms[k]!;
-      const base = this.offsets[k]! + t.codes[i]! * t.p;
-      for (let r = 0; r < t.p; r++) {
-        rowIdx[c] = base + r;
-        rowVal[c++] = t.z[i * t.p + r]!;
-      }
-    }
-    for (let j = 0; j < this.p; j++) {
-      rowIdx[c] = this.q2 + j;
-      rowVal[c++] = x.data[i + j * x.ld]!;
-    }
-    rowIdx[c] = this.m - 1;
-    rowVal[c] = y[i]!;
-  }
-
   /**
    * (Re-)forms the cross-products A = [Z X y]' W [Z X y] for response y and weights w (default 1), keeping
-   * the sparsity pattern: the PIRLS step of a GLMM calls this once per iteration. O(n e (e + p1)).
+   * the sparsity pattern: the PIRLS step of a GLMM calls this once per iteration. Row by row, A22 gets the
+   * lower triangle of w_i r_i r_i' (r_i: the row's e entries outside the first term, dense columns
+   * increasing), A21 w_i r_i z1_i' and A11 w_i z1_i z1_i'; the upper triangle of A22 is mirrored only when a
+   * term is vector-valued (the scalar path reads the lower one). O(n e (e / 2 + p1) + m^2).
    */
   setValues(y: Float64Array, w: Float64Array | null = null): void {
-    const { n, m, p1, e, terms, rowIdx, rowVal } = this;
+    const { n, m, p, p1, q2, e2, terms, x, zIdx, zVal, zPos, levelPtr, a22, a11, a21Flat } = this;
     if (y.length !== n || (w && w.length !== n)) throw new PlsError(`BlockedPls.setValues: expected ${n} values`);
-    const t1 = terms[0]!;
-    this.a22.fill(0);
-    this.a11.fill(0);
-    for (const v of this.a21Vals) v.fill(0);
+    const { codes: c1, z: z1 } = terms[0]!;
+    a22.fill(0);
+    a11.fill(0);
+    a21Flat.fill(0);
+    const e = e2 + p + 1;
+    const idx = new Int32Array(e);
+    const val = new Float64Array(e);
+    const pos = new Int32Array(e);
+    for (let j = 0; j <= p; j++) idx[e2 + j] = q2 + j;
+    const xd = x.data;
+    const ld = x.ld;
     for (let i = 0; i < n; i++) {
       const wi = w ? w[i]! : 1;
-      this.fillRow(i, y);
-      const z1 = i * p1;
-      const lev = t1.codes[i]!;
-      const v21 = this.a21Vals[lev]!;
+      const lev = c1[i]!;
+      for (let a = 0; a < e2; a++) {
+        idx[a] = zIdx[i * e2 + a]!;
+        val[a] = zVal[i * e2 + a]!;
+        pos[a] = zPos[i * e2 + a]!;
+      }
+      const fixed = levelPtr[lev + 1]! - (p + 1);
+      for (let j = 0; j < p; j++) {
+        val[e2 + j] = xd[i + j * ld]!;
+        pos[e2 + j] = fixed + j;
+      }
+      val[e - 1] = y[i]!;
+      pos[e - 1] = fixed + p;
       for (let a = 0; a < e; a++) {
-        const va = wi * rowVal[a]!;
-        const ia = rowIdx[a]!;
-        for (let b = 0; b < e; b++) this.a22[ia + rowIdx[b]! * m]! += va * rowVal[b]!;
-        const pos = this.entryPos[i * e + a]! * p1;
-        for (let c = 0; c < p1; c++) v21[pos + c]! += va * t1.z[z1 + c]!;
+        const va = wi * val[a]!;
+        const ia = idx[a]!;
+        for (let b = 0; b <= a; b++) a22[ia + idx[b]! * m]! += va * val[b]!;
+        const q = pos[a]! * p1;
+        for (let c = 0; c < p1; c++) a21Flat[q + c]! += va * z1[i * p1 + c]!;
       }
       const blk = lev * p1 * p1;
-      for (let c = 0; c < p1; c++) for (let r = 0; r < p1; r++) this.a11[blk + r + c * p1]! += wi * t1.z[z1 + r]! * t1.z[z1 + c]!;
+      for (let c = 0; c < p1; c++) for (let r = 0; r < p1; r++) a11[blk + r + c * p1]! += wi * z1[i * p1 + r]! * z1[i * p1 + c]!;
     }
+    if (terms.some((t) => t.p > 1)) for (let c = 0; c < m; c++) for (let r = c + 1; r < m; r++) a22[c + r * m] = a22[r + c * m]!;
     // A22's lower-triangle nonzeros by column
     let nnz = 0;
-    for (let c = 0; c < m; c++) for (let r = c; r < m; r++) if (this.a22[r + c * m] !== 0) nnz++;
+    for (let c = 0; c < m; c++) for (let r = c; r < m; r++) if (a22[r + c * m] !== 0) nnz++;
     this.a22Ptr = new Int32Array(m + 1);
     this.a22Row = new Int32Array(nnz);
     this.a22Val = new Float64Array(nnz);
     let k = 0;
     for (let c = 0; c < m; c++) {
       for (let r = c; r < m; r++) {
-        const v = this.a22[r + c * m]!;
+        const v = a22[r + c * m]!;
         if (v !== 0) {
           this.a22Row[k] = r;
           this.a22Val[k++] = v;
@@ -608,16 +627,15 @@ export function lambdaTimes(terms: readonly ReTerm[], T: Float64Array[], u: Floa
   return b;
 }
 
-/** Row indices grouped by level (counting sort). O(n). */
-function groupRows(codes: Int32Array, levels: number): Int32Array[] {
-  const counts = new Int32Array(levels);
-  for (const c of codes) counts[c]!++;
-  const out = Array.from(counts, (c) => new Int32Array(c));
-  const fill = new Int32Array(levels);
-  codes.forEach((c, i) => {
-    out[c]![fill[c]!++] = i;
-  });
-  return out;
+/** Row indices grouped by level (counting sort): level j's rows, ascending, are rows[ptr[j]] .. rows[ptr[j+1]-1]. O(n). */
+function groupRows(codes: Int32Array, levels: number): { ptr: Int32Array; rows: Int32Array } {
+  const ptr = new Int32Array(levels + 1);
+  for (let i = 0; i < codes.length; i++) ptr[codes[i]! + 1]!++;
+  for (let j = 0; j < levels; j++) ptr[j + 1]! += ptr[j]!;
+  const next = ptr.slice(0, levels);
+  const rows = new Int32Array(codes.length);
+  for (let i = 0; i < codes.length; i++) rows[next[codes[i]!]!++] = i;
+  return { ptr, rows };
 }
 
 function termOfDense(offsets: number[], d: number): number {
