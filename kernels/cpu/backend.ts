@@ -14,11 +14,13 @@ import { cpuEighWith } from './eigh.js';
 import type { StridedProduct } from './eigh-products.js';
 import { gemmStrided } from './gemm-core.js';
 import { cpuGemm } from './gemm.js';
-import { GemmPool, type GemmSliceArgs } from './pool.js';
+import { columnSplits, GemmPool, productSlices, type GemmSliceArgs } from './pool.js';
 import { cpuPotrf } from './potrf.js';
 import { cpuSyrk, mirrorLower } from './syrk.js';
 import { cpuPotrs, cpuTrsm } from './trsm.js';
 import { MR, NR } from './wasm/gemm-kernel.js';
+
+export { columnSplits };
 
 /** Products below this many flops stay on the calling thread (thread hand-off costs ~0.1 ms). */
 const PARALLEL_MIN_FLOPS = 2 * 160 ** 3;
@@ -50,20 +52,6 @@ function shared(m: F64Matrix, scale = 1, lowerOnly = false): Float64Array {
     for (let i = lowerOnly ? j : 0; i < rows; i++) out[i + j * rows] = scale * m.data[i + j * m.ld]!;
   }
   return out;
-}
-
-/**
- * Column boundaries splitting n columns into `parts` slices of equal work, multiples of NR: equal widths
- * for a full product, widths growing to the right for a lower triangle (column j costs n - j).
- */
-export function columnSplits(n: number, parts: number, triangle: boolean): number[] {
-  const cuts = [0];
-  for (let t = 1; t < parts; t++) {
-    const f = triangle ? 1 - Math.sqrt(1 - t / parts) : t / parts;
-    cuts.push(Math.min(n, Math.max(cuts[t - 1]!, Math.round((f * n) / NR) * NR)));
-  }
-  cuts.push(n);
-  return cuts;
 }
 
 /** Creates the cpu backend (never fails; worker threads start on the first large product). */
@@ -120,16 +108,10 @@ export async function createCpuBackend(): Promise<Backend> {
    * otherwise, and for thin shapes (which gemmStrided sums in plain loops), on this thread.
    */
   async function stridedProduct(p: StridedProduct): Promise<void> {
-    const [m, n, k, alpha, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, lowerOnly = false] = p;
+    const [m, n, k, alpha, a, , , , b, , , , c] = p;
     const shareable = [a, b, c].every((x) => x.buffer instanceof SharedArrayBuffer);
     if (pool.threads < 2 || 2 * m * n * k < PARALLEL_MIN_FLOPS || alpha === 0 || n < 2 * NR || m < 2 * MR || !shareable) return gemmStrided(...p);
-    const cuts = columnSplits(n, Math.min(pool.threads, Math.floor(n / NR)), lowerOnly);
-    const slices: GemmSliceArgs[] = [];
-    for (let t = 0; t + 1 < cuts.length; t++) {
-      const j0 = cuts[t]!, j1 = cuts[t + 1]!;
-      if (j1 > j0) slices.push([m, j1 - j0, k, alpha, a, aOff, lda, transA, b, bOff + (transB ? j0 : j0 * ldb), ldb, transB, c, cOff + j0 * ldc, ldc, lowerOnly, j0]);
-    }
-    await pool.runSlices(slices);
+    await pool.runSlices(productSlices(p, pool.threads));
   }
 
   return {

@@ -73,9 +73,9 @@ export function gemmKernelModule(): WasmModule {
   return kernelModule;
 }
 
-/** This thread's kernel instance. */
+/** This thread's kernel instance, over a shared memory (worker threads may update its workspace in place). */
 export function mainGemmKernel(): GemmKernel {
-  mainKernel ??= instantiateGemmKernel(gemmKernelModule(), new wasm.Memory({ initial: 16, maximum: 65536 }));
+  mainKernel ??= instantiateGemmKernel(gemmKernelModule(), new wasm.Memory({ initial: 16, maximum: 65536, shared: true }));
   return mainKernel;
 }
 
@@ -246,9 +246,10 @@ export function gemmBlocked(
 
 /**
  * A view of `length` f64 in this thread's kernel memory, past the blocked product's buffers: products whose
- * C lies in it ({@link gemmStrided}) update C in place, without panel copies. The memory grows on demand,
- * which detaches earlier views: the view is valid until the next call, or the next product on this thread
- * whose C lies outside it (products with C in place never grow it). Contents are unspecified. Past the
+ * C lies in it ({@link gemmStrided}) update C in place, without panel copies. It lies on a SharedArrayBuffer
+ * (kernels/cpu/potrf.ts hands slices of it to worker threads). The memory grows on demand, which leaves
+ * earlier views on the old, shorter buffer: the view is valid until the next call, or the next product on
+ * this thread whose C lies outside it (products with C in place never grow it). Contents are unspecified. Past the
  * wasm32 limit (4 GiB of memory) it is a plain array instead, and products on it copy panels as usual.
  */
 export function kernelWorkspace(length: number): Float64Array {

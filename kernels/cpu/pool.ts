@@ -10,10 +10,52 @@
  * Idle workers are unref'd (an undisposed pool never holds the process open); dispose() terminates them.
  */
 import { Worker } from 'node:worker_threads';
+import { getFlag } from '../../src/flags.js';
+import type { StridedProduct } from './eigh-products.js';
 import { BLOCKING, gemmBlocked, gemmKernelModule, kernelLayout, mainGemmKernel, packPanels } from './gemm-core.js';
 import { syrk8Slice, type Syrk8SliceArgs } from './syrk-int8.js';
 import { MR, NR } from './wasm/gemm-kernel.js';
 import type { WasmMemory, WasmModule } from './wasm/runtime.js';
+
+/**
+ * Column boundaries splitting n columns into `parts` slices of equal work, multiples of `unit` (NR): equal
+ * widths for a full product, widths growing to the right for a lower triangle (column j costs n - j).
+ */
+export function columnSplits(n: number, parts: number, triangle: boolean, unit = NR): number[] {
+  const cuts = [0];
+  for (let t = 1; t < parts; t++) {
+    const f = triangle ? 1 - Math.sqrt(1 - t / parts) : t / parts;
+    cuts.push(Math.min(n, Math.max(cuts[t - 1]!, Math.round((f * n) / unit) * unit)));
+  }
+  cuts.push(n);
+  return cuts;
+}
+
+/**
+ * A strided product (the arguments of gemmStrided) as at most `parts` slices, each the arguments of
+ * {@link gemmBlocked}: slices of C's columns ({@link columnSplits}), or with `byRows` (not for a lower
+ * triangle) of C's rows, multiples of MR (each slice then packs only its own rows of op(A): for tall
+ * products). Every entry of C is summed in the same order by the same kernel whichever slice holds it (the
+ * cuts fall on the micro-kernel's tile edges), so the split result equals the whole product's bit for bit.
+ */
+export function productSlices(p: StridedProduct, parts: number, byRows = false): GemmSliceArgs[] {
+  const [m, n, k, alpha, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, lowerOnly = false] = p;
+  const slices: GemmSliceArgs[] = [];
+  if (byRows && !lowerOnly) {
+    const cuts = columnSplits(m, Math.min(parts, Math.floor(m / MR)), false, MR);
+    for (let t = 0; t + 1 < cuts.length; t++) {
+      const i0 = cuts[t]!, i1 = cuts[t + 1]!;
+      if (i1 > i0) slices.push([i1 - i0, n, k, alpha, a, aOff + (transA ? i0 * lda : i0), lda, transA, b, bOff, ldb, transB, c, cOff + i0, ldc, false, 0]);
+    }
+    return slices;
+  }
+  const cuts = columnSplits(n, Math.min(parts, Math.floor(n / NR)), lowerOnly);
+  for (let t = 0; t + 1 < cuts.length; t++) {
+    const j0 = cuts[t]!, j1 = cuts[t + 1]!;
+    if (j1 > j0) slices.push([m, j1 - j0, k, alpha, a, aOff, lda, transA, b, bOff + (transB ? j0 : j0 * ldb), ldb, transB, c, cOff + j0 * ldc, ldc, lowerOnly, j0]);
+  }
+  return slices;
+}
 
 /** One slice of a product: the arguments of gemmBlocked after the kernel (C slice offsets already applied). */
 export type GemmSliceArgs = [
@@ -26,24 +68,71 @@ export type GemmSliceArgs = [
 
 const WORKER_MAIN = `
 const { parentPort, workerData } = require('node:worker_threads');
-const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
+const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
 const inst = new WebAssembly.Instance(workerData.module, { env: { memory } });
 const kern = Object.assign({ memory }, inst.exports, workerData.blocking);
 parentPort.on('message', (task) => {
+  if (task.chunks) return runChunks(task.chunks);
+  let error;
   try {
     if (task.syrk8) {
       const { module, memory, args } = task.syrk8;
       syrk8Slice(new WebAssembly.Instance(module, { env: { memory } }).exports.syrk8, ...args);
     } else gemmBlocked(kern, ...task.args);
-    parentPort.postMessage({ id: task.id });
   } catch (e) {
-    parentPort.postMessage({ id: task.id, error: String(e && e.stack || e) });
+    error = String(e && e.stack || e);
   }
+  parentPort.postMessage({ id: task.id, error });
 });
+function runChunks({ chunks, state, text, gen }) {
+  // Counted busy before claiming, so the caller waits for every chunk a helper claims.
+  Atomics.add(state, 1, 1);
+  try {
+    for (let c = claimChunk(state, gen, chunks.length); c >= 0; c = claimChunk(state, gen, chunks.length)) gemmBlocked(kern, ...chunks[c]);
+  } catch (e) {
+    if (Atomics.exchange(state, 2, 1) === 0) text.set(new TextEncoder().encode(String(e && e.stack || e)).subarray(0, text.length));
+  }
+  if (Atomics.sub(state, 1, 1) === 1) Atomics.notify(state, 1);
+}
 `;
 
 function workerSource(): string {
-  return [kernelLayout, packPanels, gemmBlocked, syrk8Slice].map((f) => f.toString()).join('\n') + WORKER_MAIN;
+  return [kernelLayout, packPanels, gemmBlocked, syrk8Slice, claimChunk].map((f) => f.toString()).join('\n') + WORKER_MAIN;
+}
+
+/** Room for a helper's error text in a synchronous run (longer texts are cut). */
+const ERROR_BYTES = 4096;
+
+/** A synchronous run's chunk counter: the run's generation above CHUNK_BITS, the next chunk below. */
+const CHUNK_BITS = 10;
+const CHUNK_MASK = (1 << CHUNK_BITS) - 1;
+const GEN_MASK = (1 << (31 - CHUNK_BITS)) - 1;
+
+/**
+ * Claims the next chunk of run `gen` (state[0] holds gen << 10 | next chunk): its index, or -1 when all
+ * `count` are claimed or the run is over (a later run's generation). Self-contained (runs in the workers too).
+ */
+export function claimChunk(state: Int32Array, gen: number, count: number): number {
+  for (;;) {
+    const v = Atomics.load(state, 0);
+    if (v >> 10 !== gen || (v & 1023) >= count) return -1;
+    if (Atomics.compareExchange(state, 0, v, v + 1) === v) return v & 1023;
+  }
+}
+
+let common: GemmPool | undefined;
+
+/**
+ * The process-wide pool of synchronous callers ({@link GemmPool.runSlicesSync}), sized by the `threads`
+ * flag when called (a new pool replaces it when the flag changes). Its threads start on first use.
+ */
+export function commonPool(): GemmPool {
+  const threads = getFlag('threads');
+  if (common?.threads !== threads) {
+    void common?.dispose();
+    common = new GemmPool(threads);
+  }
+  return common;
 }
 
 interface Pending {
@@ -57,6 +146,8 @@ export class GemmPool {
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private inFlight = 0;
+  /** Shared state of {@link runChunksSync}: [generation and next chunk, helpers busy, error], error text. */
+  private sync?: { state: Int32Array; text: Uint8Array; gen: number };
 
   constructor(readonly threads: number) {}
 
@@ -123,6 +214,41 @@ export class GemmPool {
     const settled = await Promise.allSettled(others);
     if (first) throw first;
     for (const s of settled) if (s.status === 'rejected') throw s.reason;
+  }
+
+  /**
+   * Runs the chunks (independent products) on this thread and the helpers together, without returning to
+   * the event loop, for callers that must stay synchronous (cpuPotrf). Each thread claims the next unclaimed
+   * chunk ({@link claimChunk}) until none is left; this thread then blocks (Atomics.wait, allowed on Node's
+   * main thread) only while a helper is still computing a chunk it claimed. So a helper that is late (not
+   * started, or descheduled on a loaded machine) costs nothing: this thread does its share. Every
+   * Float64Array in the chunks must live on a SharedArrayBuffer; a helper's error is rethrown here.
+   */
+  runChunksSync(chunks: GemmSliceArgs[]): void {
+    if (chunks.length > CHUNK_MASK) throw new RangeError(`GemmPool.runChunksSync: ${chunks.length} chunks (at most ${CHUNK_MASK})`);
+    this.start();
+    const sync = (this.sync ??= { state: new Int32Array(new SharedArrayBuffer(12)), text: new Uint8Array(new SharedArrayBuffer(ERROR_BYTES)), gen: 0 });
+    const { state, text } = sync;
+    const gen = (sync.gen = (sync.gen + 1) & GEN_MASK);
+    Atomics.store(state, 2, 0);
+    Atomics.store(state, 0, gen << CHUNK_BITS);
+    const task = { id: -1, chunks: { chunks, state, text, gen } };
+    for (const w of this.workers) w.postMessage(task);
+    let first: unknown;
+    try {
+      const kern = mainGemmKernel();
+      for (let c = claimChunk(state, gen, chunks.length); c >= 0; c = claimChunk(state, gen, chunks.length)) gemmBlocked(kern, ...chunks[c]!);
+    } catch (e) {
+      first = e;
+      Atomics.store(state, 0, (gen << CHUNK_BITS) | CHUNK_MASK);
+    }
+    for (let busy = Atomics.load(state, 1); busy !== 0; busy = Atomics.load(state, 1)) Atomics.wait(state, 1, busy);
+    if (first) throw first;
+    if (Atomics.load(state, 2) !== 0) {
+      const bytes = text.slice();
+      const end = bytes.indexOf(0);
+      throw new Error(`cpu worker thread failed: ${new TextDecoder().decode(end < 0 ? bytes : bytes.subarray(0, end))}`);
+    }
   }
 
   /** Terminates the helper threads. */

@@ -8,11 +8,19 @@
  * core's micro-kernel, on a matrix held in the kernel's own memory (updated in place, no panel copies).
  * Cost n^3/3 flops (n^3/6 in the trailing updates, n^3/6 in the panel solves), plus at most m n SOLVE_LEAF/2
  * in the solve leaves' full-square products.
+ *
+ * With the `threads` flag at 2 or more, each product of at least PARALLEL_MIN_FLOPS is split by C's columns
+ * over the process-wide pool ({@link commonPool}) and the call blocks until the helpers are done
+ * ({@link GemmPool.runSlicesSync}), so cpuPotrf stays synchronous. The matrix lives in the kernel's shared
+ * memory and the leaves' scratch on SharedArrayBuffers, so the helpers update it in place of a copy. Every
+ * entry is summed in the same order by the same kernel either way: the factor is the same bit for bit.
  */
 import { NotPositiveDefiniteError } from '../backend.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../matrix.js';
 import { checkSquare } from '../validate.js';
+import { sharedF64, type StridedProduct } from './eigh-products.js';
 import { gemmStrided, kernelWorkspace } from './gemm-core.js';
+import { commonPool, productSlices, type GemmPool } from './pool.js';
 import { invertTriangle } from './trsm.js';
 
 /** Widths at or below which the factor runs as plain loops. */
@@ -25,9 +33,35 @@ function split(n: number): number {
   return ((n >> 1) + 7) & ~7;
 }
 
-/** Scratch of the solve's leaves: a leaf's inverse and a copy of its block of B (grown on demand). */
-let leafInv = new Float64Array(SOLVE_LEAF * SOLVE_LEAF);
-let leafB = new Float64Array(0);
+/** Products of fewer flops stay on the calling thread (a synchronous hand-off costs tens of microseconds). */
+const PARALLEL_MIN_FLOPS = 2 * 128 ** 3;
+
+/** Narrowest chunk of a split product (rows or columns of C). */
+const MIN_CHUNK = 32;
+
+/** Column chunks per thread of a split product: more balance the threads, fewer pack op(A) fewer times. */
+const CHUNKS_PER_THREAD = 2;
+
+/** Scratch of the solve's leaves: a leaf's inverse and a copy of its block of B (grown on demand), shared. */
+const leafInv = sharedF64(SOLVE_LEAF * SOLVE_LEAF);
+let leafB = sharedF64(0);
+
+/** The pool of the factorisation under way (undefined: one thread). */
+let pool: GemmPool | undefined;
+
+/**
+ * C += alpha op(A) op(B) (the arguments of gemmStrided): split over the pool when large, else on this thread.
+ * Chunks are at least MIN_CHUNK wide, of C's rows when C is taller than wide (the solves' products), so
+ * that no thread packs much more of op(A) or op(B) than its own share.
+ */
+function product(...p: StridedProduct): void {
+  const [m, n, k, , a, , , , b, , , , c, , , lowerOnly = false] = p;
+  const byRows = !lowerOnly && m > n;
+  const chunks = pool === undefined ? 0 : Math.min(CHUNKS_PER_THREAD * pool.threads, Math.floor((byRows ? m : n) / MIN_CHUNK));
+  if (chunks >= 2 && 2 * m * n * k >= PARALLEL_MIN_FLOPS && [a, b, c].every((x) => x.buffer instanceof SharedArrayBuffer)) {
+    pool!.runChunksSync(productSlices(p, chunks, byRows));
+  } else gemmStrided(...p);
+}
 
 /**
  * B := B L^-T in place: B m x n at b[bOff] (leading dimension ldb), L n x n lower triangular at l[lOff]
@@ -38,18 +72,18 @@ let leafB = new Float64Array(0);
 function solveRightLowerTrans(m: number, n: number, l: Float64Array, lOff: number, ldl: number, b: Float64Array, bOff: number, ldb: number): void {
   if (n <= SOLVE_LEAF) {
     invertTriangle(n, l, lOff, ldl, true, false, leafInv);
-    if (leafB.length < m * n) leafB = new Float64Array(m * n);
+    if (leafB.length < m * n) leafB = sharedF64(m * n);
     for (let j = 0; j < n; j++) {
       const bj = bOff + j * ldb;
       leafB.set(b.subarray(bj, bj + m), j * m);
       b.fill(0, bj, bj + m);
     }
-    gemmStrided(m, n, n, 1, leafB, 0, m, false, leafInv, 0, n, true, b, bOff, ldb);
+    product(m, n, n, 1, leafB, 0, m, false, leafInv, 0, n, true, b, bOff, ldb);
     return;
   }
   const n1 = split(n), n2 = n - n1;
   solveRightLowerTrans(m, n1, l, lOff, ldl, b, bOff, ldb);
-  gemmStrided(m, n2, n1, -1, b, bOff, ldb, false, l, lOff + n1, ldl, true, b, bOff + n1 * ldb, ldb);
+  product(m, n2, n1, -1, b, bOff, ldb, false, l, lOff + n1, ldl, true, b, bOff + n1 * ldb, ldb);
   solveRightLowerTrans(m, n2, l, lOff + n1 + n1 * ldl, ldl, b, bOff + n1 * ldb, ldb);
 }
 
@@ -80,7 +114,7 @@ function factor(d: Float64Array, off: number, ld: number, n: number, col0: numbe
   const a21 = off + n1, a22 = off + n1 + n1 * ld;
   factor(d, off, ld, n1, col0, what);
   solveRightLowerTrans(n2, n1, d, off, ld, d, a21, ld);
-  gemmStrided(n2, n2, n1, -1, d, a21, ld, false, d, a21, ld, true, d, a22, ld, true);
+  product(n2, n2, n1, -1, d, a21, ld, false, d, a21, ld, true, d, a22, ld, true);
   factor(d, a22, ld, n2, col0 + n1, what);
 }
 
@@ -97,7 +131,13 @@ export function cpuPotrf(a: F64Matrix): F64Matrix {
   const w = kernelWorkspace(n * n);
   const src = a.data, lda = a.ld;
   for (let j = 0; j < n; j++) w.set(src.subarray(j + j * lda, n + j * lda), j + j * n);
-  factor(w, 0, n, n, 0, `A ${shapeOf(a)}`);
+  const common = commonPool();
+  pool = common.threads >= 2 ? common : undefined;
+  try {
+    factor(w, 0, n, n, 0, `A ${shapeOf(a)}`);
+  } finally {
+    pool = undefined;
+  }
   for (let j = 0; j < n; j++) l.data.set(w.subarray(j + j * n, n + j * n), j + j * n);
   return l;
 }

@@ -183,7 +183,7 @@ function packCols(): Code {
 }
 
 /**
- * Module bytes; it imports `env.memory` (each thread instantiates it over its own). With `fma` the module
+ * Module bytes; it imports a shared `env.memory` (each thread instantiates it over its own). With `fma` the module
  * uses relaxed SIMD: check `relaxedSimdAvailable()` (./runtime.ts) first.
  */
 export function gemmKernelBytes(fma: boolean): Uint8Array {
@@ -196,6 +196,6 @@ export function gemmKernelBytes(fma: boolean): Uint8Array {
   return assemble(functions, {
     minPages: 1,
     maxPages: 65536,
-    shared: false,
+    shared: true,
   });
 }

@@ -12,7 +12,7 @@ type Exports = {
 /** The kernel module built both ways (the FMA build where this runtime compiles relaxed SIMD), over 1 MiB. */
 function instances(): { fma: boolean; k: Exports; f: Float64Array }[] {
   return [false, ...(relaxedSimdAvailable() ? [true] : [])].map((fma) => {
-    const memory = new wasm.Memory({ initial: 16, maximum: 65536 });
+    const memory = new wasm.Memory({ initial: 16, maximum: 65536, shared: true });
     const k = new wasm.Instance(new wasm.Module(gemmKernelBytes(fma)), { env: { memory } }).exports as unknown as Exports;
     return { fma, k, f: new Float64Array(memory.buffer) };
   });
