@@ -215,7 +215,8 @@ async function main(): Promise<void> {
       const perr = maxAbsDiff(cpuGemm(l, l, { transB: true }), a) / maxAbs(a);
       const s = await time(reps, () => cpuPotrf(a));
       const rchol = rTime(rSetup, 'chol(a)', reps);
-      push({ op: 'potrf', variant: 'sync', shape: `${n}x${n}`, threads: 1, median_s: s.wall, median_cpu_s: s.cpu, gflops: n ** 3 / 3 / s.wall / 1e9, errors: { llt_rel: perr }, reference: rchol === null ? null : { tool: 'R chol (OpenBLAS LAPACK)', median_s: rchol } });
+      // cpuPotrf splits its large products over the `threads` flag's pool (GPULMM_THREADS=1: one thread).
+      push({ op: 'potrf', variant: 'sync', shape: `${n}x${n}`, threads, median_s: s.wall, median_cpu_s: s.cpu, gflops: n ** 3 / 3 / s.wall / 1e9, errors: { llt_rel: perr }, reference: rchol === null ? null : { tool: 'R chol (OpenBLAS LAPACK)', median_s: rchol } });
     };
     if (want('potrf')) {
       const { a, rSetup } = spd(1159);

@@ -120,19 +120,18 @@ export function claimChunk(state: Int32Array, gen: number, count: number): numbe
   }
 }
 
-let common: GemmPool | undefined;
+const common = new Map<number, GemmPool>();
 
 /**
- * The process-wide pool of synchronous callers ({@link GemmPool.runSlicesSync}), sized by the `threads`
- * flag when called (a new pool replaces it when the flag changes). Its threads start on first use.
+ * The process-wide pool of synchronous callers ({@link GemmPool.runChunksSync}) for the `threads` flag's
+ * value when called: one per value, kept (idle helpers cost no cpu and never hold the process open), so
+ * switching the flag back and forth does not restart threads. Its threads start on first use.
  */
 export function commonPool(): GemmPool {
   const threads = getFlag('threads');
-  if (common?.threads !== threads) {
-    void common?.dispose();
-    common = new GemmPool(threads);
-  }
-  return common;
+  let pool = common.get(threads);
+  if (!pool) common.set(threads, (pool = new GemmPool(threads)));
+  return pool;
 }
 
 interface Pending {
