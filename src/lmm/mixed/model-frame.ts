@@ -36,13 +36,14 @@ function trimmed(v: string): string {
 }
 
 /**
- * Raw values of the named columns (those the formula uses), plus every column name in input order (for the
- * unknown-column message) and the source line of each row. Only used columns are copied. O(n * used).
+ * Raw values of the named columns (those the formula uses), which rows have a missing value in one of them,
+ * every column name in input order (for the unknown-column message) and the source line of each row. Only
+ * used columns are copied. O(n * used).
  */
 function rawColumns(
   data: DataInput,
   used: ReadonlySet<string>,
-): { columns: Map<string, RawColumn>; names: string[]; n: number; lineOf: (i: number) => string } {
+): { columns: Map<string, RawColumn>; missing: Uint8Array; names: string[]; n: number; lineOf: (i: number) => string } {
   const columns = new Map<string, RawColumn>();
   if ('header' in data && Array.isArray((data as { rows?: unknown }).rows)) {
     const t = data as { header: readonly string[]; rows: readonly (readonly string[])[]; lineNos?: readonly number[]; path?: string };
@@ -50,17 +51,20 @@ function rawColumns(
     const present = Array.from(used).filter((name) => t.header.includes(name));
     const js = present.map((name) => t.header.lastIndexOf(name));
     const cols: RawColumn[] = present.map(() => new Array(t.rows.length));
+    const missing = new Uint8Array(t.rows.length);
     // row by row: each row's cells are read while it is in cache
     for (let i = 0; i < t.rows.length; i++) {
       const row = t.rows[i]!;
       for (let u = 0; u < js.length; u++) {
         const v = row[js[u]!];
-        cols[u]![i] = v === undefined ? null : trimmed(v);
+        const s = v === undefined ? null : trimmed(v);
+        cols[u]![i] = s;
+        if (isMissing(s)) missing[i] = 1;
       }
     }
     present.forEach((name, u) => columns.set(name, cols[u]!));
     const src = t.path ?? 'data';
-    return { columns, names: Array.from(new Set(t.header)), n: t.rows.length, lineOf: (i) => `${src}:${t.lineNos?.[i] ?? i + 2}` };
+    return { columns, missing, names: Array.from(new Set(t.header)), n: t.rows.length, lineOf: (i) => `${src}:${t.lineNos?.[i] ?? i + 2}` };
   }
   let n = -1;
   const entries = Object.entries(data as Record<string, ArrayLike<number | string | null | undefined>>);
@@ -69,7 +73,10 @@ function rawColumns(
     n = col.length;
     if (used.has(name)) columns.set(name, Array.from(col, (v) => (v === undefined ? null : v)));
   }
-  return { columns, names: entries.map(([name]) => name), n: Math.max(n, 0), lineOf: (i) => `row ${i + 1}` };
+  n = Math.max(n, 0);
+  const missing = new Uint8Array(n);
+  for (const col of columns.values()) for (let i = 0; i < n; i++) if (isMissing(col[i])) missing[i] = 1;
+  return { columns, missing, names: entries.map(([name]) => name), n, lineOf: (i) => `row ${i + 1}` };
 }
 
 /** A value as a number (NaN when it is not one); blank strings are NaN, not Number('')'s 0. */
@@ -87,16 +94,48 @@ export function sortLevels(values: Iterable<string>): string[] {
 }
 
 /**
- * Codes the kept rows of a raw column as a factor: one Map lookup per row gives each distinct value a code
- * in order of first appearance, only the distinct values are sorted (sortLevels), and the codes are then
- * renumbered to that order. O(n + L log L) for L levels.
+ * The value of a canonical decimal integer string ("0", "17": digits only, no leading zero, at most 9), else
+ * -1. Two such strings are equal exactly when their values are.
+ */
+function canonicalInt(s: string): number {
+  const len = s.length;
+  if (len === 0 || len > 9 || (len > 1 && s.charCodeAt(0) === 48)) return -1;
+  let v = 0;
+  for (let i = 0; i < len; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/**
+ * Codes the kept rows of a raw column as a factor: each distinct value gets a code in order of first
+ * appearance (found by one Map lookup per row, or, while every value is a small canonical integer string
+ * such as an id, by a table indexed by its value), only the distinct values are sorted (sortLevels), and the
+ * codes are then renumbered to that order. O(n + L log L) for L levels.
  */
 function codeFactor(col: RawColumn, keep: Int32Array): { levels: string[]; codes: Int32Array } {
   const n = keep.length;
   const codes = new Int32Array(n);
   const firstSeen = new Map<string, number>();
   const distinct: string[] = [];
-  for (let k = 0; k < n; k++) {
+  const byInt = new Int32Array(Math.max(4 * n, 1024)).fill(-1);
+  let k = 0;
+  for (; k < n; k++) {
+    const v = col[keep[k]!];
+    const x = typeof v === 'string' ? canonicalInt(v) : -1;
+    if (x < 0 || x >= byInt.length) break;
+    let c = byInt[x]!;
+    if (c < 0) {
+      c = distinct.length;
+      byInt[x] = c;
+      firstSeen.set(v as string, c);
+      distinct.push(v as string);
+    }
+    codes[k] = c;
+  }
+  for (; k < n; k++) {
     const s = String(col[keep[k]!]);
     let c = firstSeen.get(s);
     if (c === undefined) {
@@ -111,7 +150,7 @@ function codeFactor(col: RawColumn, keep: Int32Array): { levels: string[]; codes
   levels.forEach((l, j) => {
     rank[firstSeen.get(l)!] = j;
   });
-  for (let k = 0; k < n; k++) codes[k] = rank[codes[k]!]!;
+  for (let i = 0; i < n; i++) codes[i] = rank[codes[i]!]!;
   return { levels, codes };
 }
 
@@ -159,16 +198,11 @@ function usedNames(f: ParsedFormula): Set<string> {
  */
 export function buildModelFrame(data: DataInput, f: ParsedFormula): ModelFrame {
   const used = usedNames(f);
-  const { columns: raw, names, n: nAll, lineOf } = rawColumns(data, used);
+  const { columns: raw, missing, names, n: nAll, lineOf } = rawColumns(data, used);
   for (const name of used) {
     if (!raw.has(name)) {
       throw new DataError(`unknown column '${name}' in formula "${f.text}"; columns are: ${names.join(', ')}`);
     }
-  }
-  const missing = new Uint8Array(nAll);
-  for (const name of used) {
-    const col = raw.get(name)!;
-    for (let i = 0; i < nAll; i++) if (isMissing(col[i])) missing[i] = 1;
   }
   let n = 0;
   for (let i = 0; i < nAll; i++) n += 1 - missing[i]!;
