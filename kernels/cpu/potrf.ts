@@ -126,7 +126,22 @@ function factor(d: Float64Array, off: number, ld: number, n: number, col0: numbe
 export function cpuPotrf(a: F64Matrix): F64Matrix {
   const n = checkSquare('potrf', 'cpu', a);
   const l = f64Matrix(n, n);
-  if (n === 0) return l;
+  factorInto(a, l, n);
+  return l;
+}
+
+/**
+ * Factors A in place: its lower triangle becomes L, the strict upper triangle is left as it was (callers
+ * that read only the lower triangle save allocating a new n x n matrix: page faults on ~n^2 8 bytes).
+ * Errors as {@link cpuPotrf}; after a NotPositiveDefiniteError, A is unchanged.
+ */
+export function cpuPotrfInPlace(a: F64Matrix): void {
+  factorInto(a, a, checkSquare('potrf', 'cpu', a));
+}
+
+/** Lower triangle of A (n x n) factored in the product kernel's memory, L written to out's lower triangle. */
+function factorInto(a: F64Matrix, out: F64Matrix, n: number): void {
+  if (n === 0) return;
   // Factor in the product kernel's memory, so the trailing updates and solves update it in place.
   const w = kernelWorkspace(n * n);
   const src = a.data, lda = a.ld;
@@ -138,6 +153,6 @@ export function cpuPotrf(a: F64Matrix): F64Matrix {
   } finally {
     pool = undefined;
   }
-  for (let j = 0; j < n; j++) l.data.set(w.subarray(j + j * n, n + j * n), j + j * n);
-  return l;
+  const dst = out.data, ldo = out.ld;
+  for (let j = 0; j < n; j++) dst.set(w.subarray(j + j * n, n + j * n), j + j * ldo);
 }

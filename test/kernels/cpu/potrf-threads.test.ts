@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { NotPositiveDefiniteError } from '../../../kernels/backend.js';
 import { cpuPotrf } from '../../../kernels/cpu/index.js';
+import { cpuPotrfInPlace } from '../../../kernels/cpu/potrf.js';
 import { gemmStrided, kernelWorkspace } from '../../../kernels/cpu/gemm-core.js';
 import { commonPool, productSlices } from '../../../kernels/cpu/pool.js';
 import type { F64Matrix } from '../../../kernels/matrix.js';
@@ -49,6 +50,28 @@ describe('cpuPotrf on two threads', () => {
     expect(commonPool().threads).toBe(1);
     setFlags({ threads: 2 });
     expect(commonPool().threads).toBe(2);
+  });
+});
+
+describe('cpuPotrfInPlace', () => {
+  it("writes cpuPotrf's L over the lower triangle, leaves the upper one, and leaves A unchanged on failure", () => {
+    setFlags({ threads: 2 });
+    const n = 260;
+    const a = randomSpd(n, 9);
+    for (let j = 0; j < n; j++) for (let i = 0; i < j; i++) a.data[i + j * n] = -7; // marks the upper triangle
+    const l = cpuPotrf(a);
+    const b = { ...a, data: a.data.slice() };
+    cpuPotrfInPlace(b);
+    let differ = 0;
+    for (let j = 0; j < n; j++) {
+      for (let i = 0; i < n; i++) if (!Object.is(b.data[i + j * n], i >= j ? l.data[i + j * n] : -7)) differ++;
+    }
+    expect(differ).toBe(0);
+    const bad = { ...a, data: a.data.slice() };
+    bad.data[200 + 200 * n] = -1;
+    const before = bad.data.slice();
+    expect(() => cpuPotrfInPlace(bad)).toThrow(/at column 200/);
+    expect(bad.data.every((x, i) => Object.is(x, before[i]))).toBe(true);
   });
 });
 
