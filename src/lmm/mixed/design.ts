@@ -3,6 +3,7 @@
  * random-effects terms Z_k (lme4's mkReTrms), with the names R prints.
  */
 import { f64Matrix, type F64Matrix } from '../../../kernels/matrix.js';
+import { cpuSyrk } from '../../../kernels/cpu/index.js';
 import type { RandomTerm, Term, TermList } from './formula.js';
 import { DataError, type FrameColumn, type ModelFrame } from './model-frame.js';
 
@@ -83,9 +84,11 @@ export function modelMatrix(list: TermList, frame: ModelFrame): Design {
 /**
  * Drops columns of X that are linearly dependent on earlier ones (Gram-Schmidt in column order with
  * relative tolerance 1e-7, as lme4's chkRank.drop.cols with qr(X, tol = 1e-7) keeps the leading
- * independent columns). Returns the kept design and the dropped names. Cost O(n p^2).
+ * independent columns). Returns the kept design and the dropped names. A design whose columns are all far
+ * from dependent (clearlyFullRank) is returned as it is without the Gram-Schmidt pass. Cost O(n p^2).
  */
 export function dropRankDeficient(d: Design, tol = 1e-7): { design: Design; dropped: string[] } {
+  if (clearlyFullRank(d.x)) return { design: d, dropped: [] };
   const { x } = d;
   const n = x.rows;
   const basis: Float64Array[] = [];
@@ -113,6 +116,35 @@ export function dropRankDeficient(d: Design, tol = 1e-7): { design: Design; drop
   const out = f64Matrix(n, keep.length);
   keep.forEach((j, k) => out.data.set(x.data.subarray(j * n, (j + 1) * n), k * n));
   return { design: { x: out, names: keep.map((j) => d.names[j]!) }, dropped };
+}
+
+/**
+ * Whether every column of X is far from the span of the columns before it, so that dropRankDeficient keeps
+ * them all: the squared relative residual norms r_j^2 / G_jj from an unpivoted Cholesky of the Gram matrix
+ * G = X'X (r_j^2 = G_jj - sum_{k<j} R_kj^2, R_kj = (G_kj - sum_{l<k} R_lk R_lj) / R_kk) are all at least 1e-8.
+ * Rounding moves them by about p eps, far less than the gap down to tol^2 = 1e-14, so the check never passes
+ * a design that the Gram-Schmidt on X would trim; anything closer (a zero or nearly aliased column) goes to
+ * that exact test. G is one kernel-layer product (cpuSyrk): O(n p^2 + p^3), fast from the first call.
+ */
+function clearlyFullRank(x: F64Matrix): boolean {
+  const p = x.cols;
+  if (p === 0) return true;
+  const g = cpuSyrk(x, { trans: true }).data;
+  const R = new Float64Array(p * p);
+  for (let j = 0; j < p; j++) {
+    const gjj = g[j + j * p]!;
+    let res = gjj;
+    for (let k = 0; k < j; k++) {
+      let s = g[k + j * p]!;
+      for (let l = 0; l < k; l++) s -= R[l + k * p]! * R[l + j * p]!;
+      const rkj = s / R[k + k * p]!;
+      R[k + j * p] = rkj;
+      res -= rkj * rkj;
+    }
+    if (!(gjj > 0 && res >= 1e-8 * gjj)) return false;
+    R[j + j * p] = Math.sqrt(res);
+  }
+  return true;
 }
 
 /**
