@@ -5,6 +5,12 @@
  * The same threads run the slices of the exact int8 syrk ({@link syrk8Slice}, kernels/cpu/syrk-int8.ts) over a
  * shared WebAssembly memory, without the calling thread.
  *
+ * Synchronous callers (cpuPotrf, which must not return to the event loop) use {@link GemmPool.runChunksSync}
+ * on the process-wide {@link commonPool}: the product is cut into chunks that the calling thread and the
+ * helpers claim from a shared counter, and the caller blocks with Atomics.wait only while a helper finishes
+ * a chunk it claimed. The product kernel's own memory is shared (kernels/cpu/gemm-core.ts), so a chunk's C
+ * may lie in the caller's workspace.
+ *
  * The worker source is assembled from the self-contained product functions' own text and loaded with
  * `eval: true`, so it runs identically from the TypeScript sources (vitest) and from compiled dist/ files.
  * Idle workers are unref'd (an undisposed pool never holds the process open); dispose() terminates them.
