@@ -1,19 +1,18 @@
 #!/usr/bin/env bash
 # A/B of the mixed-model set-up on InstEval (y ~ factor(service) + (1 | s) + (1 | d) + (1 | dept:service),
 # 73421 rows; R exports lme4's InstEval to a temporary CSV): two private builds of this working tree, "before"
-# with the changes BEFORE_COMMIT..CHANGE_COMMIT to FILES reversed and "after" as it is (everything else,
-# later or uncommitted edits of FILES included, identical on both sides, so no other change enters the
-# comparison). Alternating, ROUNDS times each: the set-up stages
+# with the changes of COMMITS (comma-separated, newest first) to FILES reversed and "after" as it is
+# (everything else, other commits' and uncommitted edits of FILES included, identical on both sides, so no
+# other change enters the comparison). Alternating, ROUNDS times each: the set-up stages
 # (node dist/bench/lmm-setup.js, 7 repetitions per process: cpu seconds of the frame, designs and PLS
 # cross-products) and the whole fit (node dist/bench/fit-lmm.js, 3 fits per process: wall and cpu seconds).
 # Records every value, the medians over all repetitions, the after / before ratios, and whether the two
 # builds' REML criteria are identical. Machine shared: compare the two sides within one run only.
-# Usage: bash bench/lmm-setup-ab.sh BEFORE_COMMIT CHANGE_COMMIT [ROUNDS] [FILES...]
+# Usage: bash bench/lmm-setup-ab.sh COMMITS [ROUNDS] [FILES...]
 #   (FILES default: src/lmm/mixed/model-frame.ts src/lmm/mixed/design.ts src/lmm/mixed/pls.ts; needs R + lme4)
 # Writes bench/results/lmm-setup-ab-cpu2.json (override with OUT=...).
 set -euo pipefail
-BEFORE_COMMIT=$(git -C "$(dirname "$0")" rev-parse "$1"); CHANGE_COMMIT=$(git -C "$(dirname "$0")" rev-parse "$2")
-ROUNDS=${3:-3}; shift 3 || shift 2
+COMMITS_ARG=$1; IFS=, read -r -a COMMITS <<< "$1"; ROUNDS=${2:-3}; shift 2 || shift 1
 FILES=("$@")
 [ ${#FILES[@]} -gt 0 ] || FILES=(src/lmm/mixed/model-frame.ts src/lmm/mixed/design.ts src/lmm/mixed/pls.ts)
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,7 +25,12 @@ for side in before after; do
   mkdir -p "$WORK/$side"
   (cd "$ROOT" && cp -r src kernels gwas bench tsconfig.json package.json "$WORK/$side/")
   ln -s "$ROOT/node_modules" "$WORK/$side/node_modules"
-  if [ $side = before ]; then git -C "$ROOT" diff "$BEFORE_COMMIT" "$CHANGE_COMMIT" -- "${FILES[@]}" | (cd "$WORK/before" && git apply -R); fi
+  if [ $side = before ]; then
+    for c in "${COMMITS[@]}"; do
+      patch=$(git -C "$ROOT" show --format= "$c" -- "${FILES[@]}")
+      [ -z "$patch" ] || printf '%s\n' "$patch" | (cd "$WORK/before" && git apply -R)
+    done
+  fi
   (cd "$WORK/$side" && npx tsc -p tsconfig.json)
 done
 for r in $(seq 1 "$ROUNDS"); do
@@ -37,7 +41,7 @@ for r in $(seq 1 "$ROUNDS"); do
   done
 done
 AFTER_DIRTY=$(git -C "$ROOT" status --porcelain -- "${FILES[@]}" bench/lmm-setup.ts bench/fit-lmm.ts)
-node - "$OUT" "$ROUNDS" "$WORK" "$BEFORE_COMMIT..$CHANGE_COMMIT" "$(git -C "$ROOT" rev-parse HEAD)${AFTER_DIRTY:+-dirty}" "${FILES[*]}" <<'JS'
+node - "$OUT" "$ROUNDS" "$WORK" "$COMMITS_ARG" "$(git -C "$ROOT" rev-parse HEAD)${AFTER_DIRTY:+-dirty}" "${FILES[*]}" <<'JS'
 const [out, rounds, work, beforeCommit, afterCommit, files] = process.argv.slice(2);
 const fs = require('node:fs'), os = require('node:os'), path = require('node:path');
 const median = (v) => { const s = [...v].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
@@ -56,9 +60,9 @@ const side = (name) => {
 const before = side('before'), after = side('after');
 const rec = {
   benchmark: 'lmm-setup-ab', dataset: 'InstEval (lme4), 73421 rows', formula: 'y ~ factor(service) + (1 | s) + (1 | d) + (1 | dept:service)',
-  command: `bash bench/lmm-setup-ab.sh ${beforeCommit.replace('..', ' ')} ${rounds}`, rounds: Number(rounds),
+  command: `bash bench/lmm-setup-ab.sh ${beforeCommit} ${rounds}`, rounds: Number(rounds),
   stages: 'frame = parseFormula + buildModelFrame; design = modelMatrix + dropRankDeficient + buildReTerms; pls = new BlockedPls (cross-products); cpu seconds, 7 repetitions per process (the first of each includes JIT warm-up)',
-  before: { commit: `${afterCommit} with ${beforeCommit} reversed in the files`, files: files.split(' '), ...before }, after: { commit: afterCommit, ...after },
+  before: { commit: `${afterCommit} with the changes of ${beforeCommit} to the files reversed`, files: files.split(' '), ...before }, after: { commit: afterCommit, ...after },
   ratio_setup_total_after_over_before: after.setup_cpu_median_s.total / before.setup_cpu_median_s.total,
   ratio_fit_after_over_before: after.fit_median_s / before.fit_median_s,
   REMLcrit_identical: before.REMLcrit.every((v, i) => v === after.REMLcrit[i]),
