@@ -6,9 +6,10 @@
  * shared WebAssembly memory, without the calling thread.
  *
  * Synchronous callers (cpuPotrf, which must not return to the event loop) use {@link GemmPool.runChunksSync}
- * on the process-wide {@link commonPool}: the product is cut into chunks that the calling thread and the
- * helpers claim from a shared counter, and the caller blocks with Atomics.wait only while a helper finishes
- * a chunk it claimed. The product kernel's own memory is shared (kernels/cpu/gemm-core.ts), so a chunk's C
+ * on the process-wide {@link commonPool} (or its two halves, {@link GemmPool.startChunks} and
+ * {@link GemmPool.finishChunks}): the product is cut into chunks that the calling thread and the helpers
+ * claim from a shared counter, and the caller blocks with Atomics.wait only while a helper finishes a chunk
+ * it claimed. The product kernel's own memory is shared (kernels/cpu/gemm-core.ts), so a chunk's C
  * may lie in the caller's workspace.
  *
  * The worker source is assembled from the self-contained product functions' own text and loaded with
@@ -90,11 +91,11 @@ parentPort.on('message', (task) => {
   }
   parentPort.postMessage({ id: task.id, error });
 });
-function runChunks({ chunks, state, text, gen }) {
+function runChunks({ chunks, state, text }) {
   // Counted busy before claiming, so the caller waits for every chunk a helper claims.
   Atomics.add(state, 1, 1);
   try {
-    for (let c = claimChunk(state, gen, chunks.length); c >= 0; c = claimChunk(state, gen, chunks.length)) gemmBlocked(kern, ...chunks[c]);
+    for (let c = claimChunk(state, chunks.length); c >= 0; c = claimChunk(state, chunks.length)) gemmBlocked(kern, ...chunks[c]);
   } catch (e) {
     if (Atomics.exchange(state, 2, 1) === 0) text.set(new TextEncoder().encode(String(e && e.stack || e)).subarray(0, text.length));
   }
@@ -109,21 +110,23 @@ function workerSource(): string {
 /** Room for a helper's error text in a synchronous run (longer texts are cut). */
 const ERROR_BYTES = 4096;
 
-/** A synchronous run's chunk counter: the run's generation above CHUNK_BITS, the next chunk below. */
-const CHUNK_BITS = 10;
-const CHUNK_MASK = (1 << CHUNK_BITS) - 1;
-const GEN_MASK = (1 << (31 - CHUNK_BITS)) - 1;
+/**
+ * Claims the next chunk of a synchronous run (state[0] counts the claims): its index, or -1 when all `count`
+ * are claimed. Self-contained (it runs in the workers too).
+ */
+export function claimChunk(state: Int32Array, count: number): number {
+  const c = Atomics.add(state, 0, 1);
+  return c < count ? c : -1;
+}
 
 /**
- * Claims the next chunk of run `gen` (state[0] holds gen << 10 | next chunk): its index, or -1 when all
- * `count` are claimed or the run is over (a later run's generation). Self-contained (runs in the workers too).
+ * A synchronous run under way ({@link GemmPool.startChunks}): its chunks and, on one SharedArrayBuffer, its
+ * state [chunks claimed, helpers busy, error flag] and a helper's error text.
  */
-export function claimChunk(state: Int32Array, gen: number, count: number): number {
-  for (;;) {
-    const v = Atomics.load(state, 0);
-    if (v >> 10 !== gen || (v & 1023) >= count) return -1;
-    if (Atomics.compareExchange(state, 0, v, v + 1) === v) return v & 1023;
-  }
+export interface ChunkRun {
+  chunks: GemmSliceArgs[];
+  state: Int32Array;
+  text: Uint8Array;
 }
 
 const common = new Map<number, GemmPool>();
@@ -151,8 +154,6 @@ export class GemmPool {
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private inFlight = 0;
-  /** Shared state of {@link runChunksSync}: [generation and next chunk, helpers busy, error], error text. */
-  private sync?: { state: Int32Array; text: Uint8Array; gen: number };
 
   constructor(readonly threads: number) {}
 
@@ -222,30 +223,37 @@ export class GemmPool {
   }
 
   /**
-   * Runs the chunks (independent products) on this thread and the helpers together, without returning to
-   * the event loop, for callers that must stay synchronous (cpuPotrf). Each thread claims the next unclaimed
-   * chunk ({@link claimChunk}) until none is left; this thread then blocks (Atomics.wait, allowed on Node's
-   * main thread) only while a helper is still computing a chunk it claimed. So a helper that is late (not
-   * started, or descheduled on a loaded machine) costs nothing: this thread does its share. Every
-   * Float64Array in the chunks must live on a SharedArrayBuffer; a helper's error is rethrown here.
+   * Hands the chunks (independent products) to the helpers and returns at once; {@link finishChunks} completes
+   * the run. In between, this thread may work on memory that no chunk reads or writes (cpuPotrf factors the
+   * next diagonal block while the helpers update the rest), and may start and finish other runs: helpers
+   * take a run's chunks in the order the runs were started, so a run started later and finished first is
+   * simply done by this thread. Every Float64Array in the chunks must live on a SharedArrayBuffer.
    */
-  runChunksSync(chunks: GemmSliceArgs[]): void {
-    if (chunks.length > CHUNK_MASK) throw new RangeError(`GemmPool.runChunksSync: ${chunks.length} chunks (at most ${CHUNK_MASK})`);
+  startChunks(chunks: GemmSliceArgs[]): ChunkRun {
     this.start();
-    const sync = (this.sync ??= { state: new Int32Array(new SharedArrayBuffer(12)), text: new Uint8Array(new SharedArrayBuffer(ERROR_BYTES)), gen: 0 });
-    const { state, text } = sync;
-    const gen = (sync.gen = (sync.gen + 1) & GEN_MASK);
-    Atomics.store(state, 2, 0);
-    Atomics.store(state, 0, gen << CHUNK_BITS);
-    const task = { id: -1, chunks: { chunks, state, text, gen } };
+    const buf = new SharedArrayBuffer(12 + ERROR_BYTES);
+    const run: ChunkRun = { chunks, state: new Int32Array(buf, 0, 3), text: new Uint8Array(buf, 12) };
+    const task = { id: -1, chunks: run };
     for (const w of this.workers) w.postMessage(task);
+    return run;
+  }
+
+  /**
+   * Completes a run without returning to the event loop: this thread claims the chunks left
+   * ({@link claimChunk}) until none is, then blocks (Atomics.wait, allowed on Node's main thread) only while
+   * a helper is still computing a chunk it claimed. So a helper that is late (not started, busy with an
+   * earlier run, or descheduled on a loaded machine) costs nothing: this thread does its share. A helper's
+   * error is rethrown here.
+   */
+  finishChunks(run: ChunkRun): void {
+    const { chunks, state, text } = run;
     let first: unknown;
     try {
       const kern = mainGemmKernel();
-      for (let c = claimChunk(state, gen, chunks.length); c >= 0; c = claimChunk(state, gen, chunks.length)) gemmBlocked(kern, ...chunks[c]!);
+      for (let c = claimChunk(state, chunks.length); c >= 0; c = claimChunk(state, chunks.length)) gemmBlocked(kern, ...chunks[c]!);
     } catch (e) {
       first = e;
-      Atomics.store(state, 0, (gen << CHUNK_BITS) | CHUNK_MASK);
+      Atomics.store(state, 0, chunks.length);
     }
     for (let busy = Atomics.load(state, 1); busy !== 0; busy = Atomics.load(state, 1)) Atomics.wait(state, 1, busy);
     if (first) throw first;
@@ -254,6 +262,11 @@ export class GemmPool {
       const end = bytes.indexOf(0);
       throw new Error(`cpu worker thread failed: ${new TextDecoder().decode(end < 0 ? bytes : bytes.subarray(0, end))}`);
     }
+  }
+
+  /** Runs the chunks on this thread and the helpers together: {@link startChunks}, then {@link finishChunks}. */
+  runChunksSync(chunks: GemmSliceArgs[]): void {
+    this.finishChunks(this.startChunks(chunks));
   }
 
   /** Terminates the helper threads. */

@@ -9,18 +9,20 @@
  * Cost n^3/3 flops (n^3/6 in the trailing updates, n^3/6 in the panel solves), plus at most m n SOLVE_LEAF/2
  * in the solve leaves' full-square products.
  *
- * With the `threads` flag at 2 or more, each product of at least PARALLEL_MIN_FLOPS is split by C's columns
- * over the process-wide pool ({@link commonPool}) and the call blocks until the helpers are done
- * ({@link GemmPool.runSlicesSync}), so cpuPotrf stays synchronous. The matrix lives in the kernel's shared
- * memory and the leaves' scratch on SharedArrayBuffers, so the helpers update it in place of a copy. Every
- * entry is summed in the same order by the same kernel either way: the factor is the same bit for bit.
+ * With the `threads` flag at 2 or more, each product of at least PARALLEL_MIN_FLOPS is cut into chunks of
+ * C's columns (or rows) shared with the process-wide pool ({@link commonPool}), and the call blocks until the
+ * helpers are done ({@link GemmPool.runChunksSync}), so cpuPotrf stays synchronous. Each large trailing
+ * update also looks ahead: the helpers update all of A22 but its first diagonal block while this thread
+ * updates and factors that block. The matrix lives in the kernel's shared memory and the leaves' scratch on
+ * SharedArrayBuffers, so the helpers read and write it directly. Every entry is summed in the same order by
+ * the same kernel either way: the factor is the same bit for bit.
  */
 import { NotPositiveDefiniteError } from '../backend.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../matrix.js';
 import { checkSquare } from '../validate.js';
 import { sharedF64, type StridedProduct } from './eigh-products.js';
 import { gemmStrided, kernelWorkspace } from './gemm-core.js';
-import { commonPool, productSlices, type GemmPool } from './pool.js';
+import { commonPool, productSlices, type ChunkRun, type GemmPool } from './pool.js';
 import { invertTriangle } from './trsm.js';
 
 /** Widths at or below which the factor runs as plain loops. */
@@ -89,9 +91,10 @@ function solveRightLowerTrans(m: number, n: number, l: Float64Array, lOff: numbe
 
 /**
  * Factors the n x n lower triangle at d[off] (leading dimension ld) in place; `col0` is its first column in
- * the whole matrix (named by the error), `what` the operand description for it.
+ * the whole matrix (named by the error), `what` the operand description for it. `pending`: a helpers' run
+ * still updating A21 and A22 of this block (the parent's lookahead), completed after A11 is factored.
  */
-function factor(d: Float64Array, off: number, ld: number, n: number, col0: number, what: string): void {
+function factor(d: Float64Array, off: number, ld: number, n: number, col0: number, what: string, pending?: ChunkRun): void {
   if (n <= LEAF) {
     // Unblocked right-looking: scale column j by 1/sqrt(pivot), subtract its outer product from the rest.
     for (let j = 0; j < n; j++) {
@@ -112,10 +115,32 @@ function factor(d: Float64Array, off: number, ld: number, n: number, col0: numbe
   }
   const n1 = split(n), n2 = n - n1;
   const a21 = off + n1, a22 = off + n1 + n1 * ld;
-  factor(d, off, ld, n1, col0, what);
+  if (pending) {
+    // The helpers may still be updating A21 and A22 (not A11): their run completes before the panel solve,
+    // and before a pivot failure in A11 propagates (they write into this workspace).
+    try {
+      factor(d, off, ld, n1, col0, what);
+    } finally {
+      pool!.finishChunks(pending);
+    }
+  } else factor(d, off, ld, n1, col0, what);
   solveRightLowerTrans(n2, n1, d, off, ld, d, a21, ld);
-  product(n2, n2, n1, -1, d, a21, ld, false, d, a21, ld, true, d, a22, ld, true);
-  factor(d, a22, ld, n2, col0 + n1, what);
+  // Trailing update A22 -= L21 L21^T. Lookahead with a pool: the helpers start on all of it but the
+  // diagonal block that factor(A22) factors first (its A11: p1 = split(n2) columns), which this thread
+  // updates and factors meanwhile; factor(A22) completes the helpers' run before its panel solve.
+  const p1 = split(n2), q = n2 - p1;
+  if (pool !== undefined && n2 > LEAF && (2 * p1 + q) * q * n1 >= PARALLEL_MIN_FLOPS && d.buffer instanceof SharedArrayBuffer) {
+    const parts = CHUNKS_PER_THREAD * pool.threads;
+    const run = pool.startChunks([
+      ...productSlices([q, p1, n1, -1, d, a21 + p1, ld, false, d, a21, ld, true, d, a22 + p1, ld], Math.min(parts, Math.floor(p1 / MIN_CHUNK))),
+      ...productSlices([q, q, n1, -1, d, a21 + p1, ld, false, d, a21 + p1, ld, true, d, a22 + p1 + p1 * ld, ld, true], Math.min(parts, Math.floor(q / MIN_CHUNK))),
+    ]);
+    product(p1, p1, n1, -1, d, a21, ld, false, d, a21, ld, true, d, a22, ld, true);
+    factor(d, a22, ld, n2, col0 + n1, what, run);
+  } else {
+    product(n2, n2, n1, -1, d, a21, ld, false, d, a21, ld, true, d, a22, ld, true);
+    factor(d, a22, ld, n2, col0 + n1, what);
+  }
 }
 
 /**

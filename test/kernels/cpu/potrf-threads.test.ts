@@ -35,15 +35,23 @@ describe('cpuPotrf on two threads', () => {
     });
   }
 
-  it('a pivot failure names the same column and pivot as on one thread', () => {
-    const a = randomSpd(400, 5);
-    a.data[333 + 333 * 400] = -50; // after the split top-level updates and solves
-    const one = potrfWith(1, a), two = potrfWith(2, a);
-    expect(two).toBeInstanceOf(NotPositiveDefiniteError);
-    expect((two as NotPositiveDefiniteError).column).toBe(333);
-    expect((two as NotPositiveDefiniteError).column).toBe((one as NotPositiveDefiniteError).column);
-    expect(Object.is((two as NotPositiveDefiniteError).pivot, (one as NotPositiveDefiniteError).pivot)).toBe(true);
-  });
+  // n = 400: the top level splits at 200 and looks ahead; its A22's first block (columns 200-303) is factored
+  // while the helpers still update the rest (column 250 fails then), column 333 after.
+  for (const col of [250, 333]) {
+    it(`a pivot failure at column ${col} names the same column and pivot as on one thread`, () => {
+      const a = randomSpd(400, 5);
+      a.data[col + col * 400] = -50;
+      const one = potrfWith(1, a), two = potrfWith(2, a);
+      expect(two).toBeInstanceOf(NotPositiveDefiniteError);
+      expect((two as NotPositiveDefiniteError).column).toBe(col);
+      expect((two as NotPositiveDefiniteError).column).toBe((one as NotPositiveDefiniteError).column);
+      expect(Object.is((two as NotPositiveDefiniteError).pivot, (one as NotPositiveDefiniteError).pivot)).toBe(true);
+      // The helpers were done before the error left: the next factorisation in the same workspace is exact.
+      const good = randomSpd(400, 6);
+      const l2 = potrfWith(2, good) as F64Matrix, l1 = potrfWith(1, good) as F64Matrix;
+      expect(l2.data.every((x, i) => Object.is(x, l1.data[i]))).toBe(true);
+    });
+  }
 
   it('the common pool follows the threads flag (1: no helper)', () => {
     setFlags({ threads: 1 });
