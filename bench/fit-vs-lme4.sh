@@ -61,7 +61,7 @@ const rec = {
   adapter: { vendor: 'cpu', device: os.cpus()[0]?.model ?? 'unknown', cores: os.availableParallelism() },
   node: process.version, commit: git('rev-parse HEAD') + (git('status --porcelain -- src kernels bench/fit-lmm.ts') ? '-dirty' : ''),
   date: new Date().toISOString(), load_average_before: loadBefore, load_average_after: os.loadavg().map((v) => v.toFixed(2)).join(' '),
-  note: 'machine shared with other work; times_s wall-clock seconds, cpu_s user + system seconds of all threads (R links a multi-threaded OpenBLAS; gpulmm runs on one thread)',
+  note: 'machine shared with other work; times_s wall-clock seconds, cpu_s user + system seconds of all threads (R links a multi-threaded OpenBLAS; gpulmm factors its dense block on the cpu worker pool, GPULMM_THREADS)',
 };
 fs.writeFileSync(out, JSON.stringify(rec, null, 2) + '\n');
 console.log(JSON.stringify(rec, null, 2));
