@@ -18,6 +18,7 @@ import os from 'node:os';
 import { cpuBatchedWeightedDot, cpuEigh, cpuGemm, cpuPotrf, cpuPotrs, cpuSyrk, cpuSyrkInt8, createCpuBackend } from '../kernels/cpu/index.js';
 import { f64Matrix, type F64Matrix } from '../kernels/matrix.js';
 import { getFlag } from '../src/flags.js';
+import { median } from './measure.js';
 
 /** The code this script measures: a record's commit gets `-dirty` when any of it differs from HEAD. */
 const MEASURED_PATHS = ['kernels/cpu', 'kernels/matrix.ts', 'kernels/validate.ts', 'kernels/backend.ts', 'src/flags.ts', 'bench/cpu-kernels.ts'];
@@ -50,11 +51,6 @@ function uniform(rows: number, cols: number): F64Matrix {
   const m = f64Matrix(rows, cols);
   for (let i = 0; i < m.data.length; i++) m.data[i] = 2 * Math.random() - 1;
   return m;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 async function time(reps: number, fn: () => unknown): Promise<{ wall: number; cpu: number }> {

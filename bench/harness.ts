@@ -11,6 +11,7 @@ import Benchmark from 'benchmark';
 import type { AdapterInfo, Backend, BackendName, OpName, Precision } from '../kernels/backend.js';
 import { BENCH_OPS, maxRelErr } from './kernels.js';
 import type { ReferenceRun } from './reference.js';
+import { median } from './measure.js';
 
 /** One measurement. Field names are the committed record format (bench/README.md). */
 export interface BenchRecord {
@@ -149,11 +150,9 @@ function time(call: () => Promise<unknown>, quick: boolean): Promise<Timing> {
     let failure: unknown = null;
     bench.on('complete', () => {
       if (failure) return reject(failure);
-      const sample = [...(bench.stats.sample as number[])].sort((x, y) => x - y);
+      const sample = bench.stats.sample as number[];
       if (sample.length === 0) return reject(new Error(`benchmark.js took no samples${bench.error ? `: ${String(bench.error)}` : ''}`));
-      const mid = sample.length >> 1;
-      const median = sample.length % 2 ? sample[mid]! : (sample[mid - 1]! + sample[mid]!) / 2;
-      resolve({ median, samples: sample.length, rme: Number.isFinite(bench.stats.rme) ? bench.stats.rme : null });
+      resolve({ median: median(sample), samples: sample.length, rme: Number.isFinite(bench.stats.rme) ? bench.stats.rme : null });
     });
     bench.run({ async: true });
   });

@@ -18,20 +18,13 @@ import { computeKinship, KINSHIP_BLOCK_SNPS, type KinshipMode } from '../gwas/ki
 import { loadAnalysisInputs } from '../gwas/inputs.js';
 import { SnpFilter } from '../gwas/snp-filter.js';
 import { getFlag } from '../src/flags.js';
+import { cpuSeconds, median } from './measure.js';
 
 const reps = Number(argValue('reps') ?? 3);
 const json = argValue('json');
 const root = new URL('../..', import.meta.url).pathname;
 const prefix = join(root, '../shared/data/mouse_hs1940/mouse_hs1940');
 
-const median = (v: number[]): number => {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const cpuSeconds = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
 
 const inputs = await loadAnalysisInputs({ bfile: prefix });
 const backend = await createCpuBackend();

@@ -11,6 +11,7 @@ import { parseFormula } from '../src/lmm/mixed/formula.js';
 import { buildModelFrame } from '../src/lmm/mixed/model-frame.js';
 import { buildReTerms, dropRankDeficient, modelMatrix } from '../src/lmm/mixed/design.js';
 import { BlockedPls } from '../src/lmm/mixed/pls.js';
+import { cpuSeconds } from './measure.js';
 
 const [file, formula, repsArg] = process.argv.slice(2);
 if (!file || !formula) {
@@ -19,23 +20,19 @@ if (!file || !formula) {
 }
 const reps = Number(repsArg ?? 7);
 const table = await readTable(file);
-const cpu = (): number => {
-  const c = process.cpuUsage();
-  return (c.user + c.system) / 1e6;
-};
 const stages = { frame: [] as number[], design: [] as number[], pls: [] as number[], total: [] as number[] };
 let nobs = 0;
 let m = 0;
 for (let r = 0; r < reps; r++) {
-  const t0 = cpu();
+  const t0 = cpuSeconds();
   const parsed = parseFormula(formula);
   const frame = buildModelFrame(table, parsed);
-  const t1 = cpu();
+  const t1 = cpuSeconds();
   const { design } = dropRankDeficient(modelMatrix(parsed.fixed, frame));
   const terms = buildReTerms(parsed.random, frame);
-  const t2 = cpu();
+  const t2 = cpuSeconds();
   const pls = new BlockedPls(terms, design.x, frame.y);
-  const t3 = cpu();
+  const t3 = cpuSeconds();
   stages.frame.push(t1 - t0);
   stages.design.push(t2 - t1);
   stages.pls.push(t3 - t2);

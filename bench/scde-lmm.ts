@@ -21,9 +21,9 @@ import { sortedLevels } from '../src/sc/design.js';
 import { loadScdeInput } from '../src/sc/load-input.js';
 import { runScde, type ScdeBlock, type ScdeInput } from '../src/sc/scde.js';
 import { argValue, requiredArg } from './args.js';
+import { median } from './measure.js';
 
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /**
  * Adds the tested column __cond: the data's condition (levels sorted, second = B) when `condition` is given, else

@@ -26,6 +26,7 @@ import { computeKinship, restrictAndCenter } from '../gwas/kinship.js';
 import { SnpFilter } from '../gwas/snp-filter.js';
 import { allocAssocColumns, SnpAssociation, type AssocColumns } from '../src/lmm/snp/assoc.js';
 import { fitNullModel, type RotatedInputs } from '../src/lmm/snp/null-model.js';
+import { cpuSeconds, median } from './measure.js';
 
 const reps = Number(argValue('reps') ?? 3);
 const json = argValue('json');
@@ -34,14 +35,6 @@ const root = new URL('../..', import.meta.url).pathname;
 const prefix = join(root, '../shared/data/mouse_hs1940/mouse_hs1940');
 const EXTRA_COVARIATES = 2;
 
-const median = (v: number[]): number => {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const cpuSeconds = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
 
 /** The scan's rotated inputs: d (n), U'y (n), U'W for [1, z1, z2] (n x 3), U'x of the kept SNPs (n x m). */
 interface Prepared {

@@ -22,6 +22,7 @@ import { readLines } from '../src/io/lines.js';
 import { manhattanPng, qqPng } from '../src/plot/index.js';
 import { chi2Log10Survival, fLog10Survival, tLog10Survival2 } from '../src/stats/distributions.js';
 import { benjaminiHochberg, genomicInflation } from '../src/stats/multiple-testing.js';
+import { median } from './measure.js';
 
 /** One committed measurement. */
 interface UtilityRecord {
@@ -58,12 +59,6 @@ const reps = quick ? 3 : 5;
 const N_TAIL = 200_000;
 const N_P = 1_000_000;
 const N_ROWS = quick ? 50_000 : 200_000;
-
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 /** Deterministic uniform(0, 1) stream (xorshift32) so both runs see the same inputs. */
 function uniforms(n: number, seed: number): Float64Array {
