@@ -35,6 +35,29 @@ export interface GpuJsProgram {
  */
 export const ROWS_PER_THREAD = 4;
 
+/** The four row sums of GEMM and SYRK, declared and zeroed. */
+const ZERO_SUMS = [0, 1, 2, 3].map((r) => `  let s${r} = 0.0;`).join('\n');
+
+/**
+ * Source lines shared by GEMM and SYRK: the four row sums s_r = sum_p A(4x + r, p) v(p) over p < k, with
+ * A(i, p) = a[i*sRow + p*sDepth] and v(p) the expression `vector`, then s_r = alpha s_r (+ beta C(4x + r, y)
+ * when useC = 1, C(i, j) = c[i + j*ldc]); s0..s3 are declared by the caller (ZERO_SUMS).
+ */
+function fourRowProduct(sRow: string, sDepth: string, vector: string, indent: string): string {
+  const rows = [0, 1, 2, 3];
+  const row = (r: number): string => `this.thread.x * 4${r === 0 ? '' : ` + ${r}`}`;
+  return [
+    'for (let p = 0; p < k; p++) {',
+    `  const v = ${vector};`,
+    ...rows.map((r) => `  s${r} += a[(${row(r)}) * ${sRow} + p * ${sDepth}] * v;`),
+    '}',
+    ...rows.map((r) => `s${r} = alpha * s${r};`),
+    'if (useC == 1) {',
+    ...rows.map((r) => `  s${r} += beta * c[${row(r)} + this.thread.y * ldc];`),
+    '}',
+  ].map((l) => indent + l).join('\n');
+}
+
 /**
  * C(i, j) = alpha * sum_p opA(i, p) opB(p, j) + beta * C(i, j) for rows i = 4x..4x+3 of column j
  * (thread.x = x, thread.y = j; output [m4 / 4, n] of vec4, m4 = m padded to a multiple of 4),
@@ -49,27 +72,8 @@ export const GEMM: GpuJsProgram = {
   },
   returns: 4,
   source: `function gemm(a, b, c, k, ldc, sAi, sAk, sBk, sBj, alpha, beta, useC) {
-  let s0 = 0.0;
-  let s1 = 0.0;
-  let s2 = 0.0;
-  let s3 = 0.0;
-  for (let p = 0; p < k; p++) {
-    const bv = b[p * sBk + this.thread.y * sBj];
-    s0 += a[(this.thread.x * 4) * sAi + p * sAk] * bv;
-    s1 += a[(this.thread.x * 4 + 1) * sAi + p * sAk] * bv;
-    s2 += a[(this.thread.x * 4 + 2) * sAi + p * sAk] * bv;
-    s3 += a[(this.thread.x * 4 + 3) * sAi + p * sAk] * bv;
-  }
-  s0 = alpha * s0;
-  s1 = alpha * s1;
-  s2 = alpha * s2;
-  s3 = alpha * s3;
-  if (useC == 1) {
-    s0 += beta * c[this.thread.x * 4 + this.thread.y * ldc];
-    s1 += beta * c[this.thread.x * 4 + 1 + this.thread.y * ldc];
-    s2 += beta * c[this.thread.x * 4 + 2 + this.thread.y * ldc];
-    s3 += beta * c[this.thread.x * 4 + 3 + this.thread.y * ldc];
-  }
+${ZERO_SUMS}
+${fourRowProduct('sAi', 'sAk', 'b[p * sBk + this.thread.y * sBj]', '  ')}
   return [s0, s1, s2, s3];
 }`,
 };
@@ -87,28 +91,9 @@ export const SYRK: GpuJsProgram = {
   },
   returns: 4,
   source: `function syrk(a, c, k, ldc, sI, sP, alpha, beta, useC) {
-  let s0 = 0.0;
-  let s1 = 0.0;
-  let s2 = 0.0;
-  let s3 = 0.0;
+${ZERO_SUMS}
   if (this.thread.x * 4 + 3 >= this.thread.y) {
-    for (let p = 0; p < k; p++) {
-      const xv = a[this.thread.y * sI + p * sP];
-      s0 += a[(this.thread.x * 4) * sI + p * sP] * xv;
-      s1 += a[(this.thread.x * 4 + 1) * sI + p * sP] * xv;
-      s2 += a[(this.thread.x * 4 + 2) * sI + p * sP] * xv;
-      s3 += a[(this.thread.x * 4 + 3) * sI + p * sP] * xv;
-    }
-    s0 = alpha * s0;
-    s1 = alpha * s1;
-    s2 = alpha * s2;
-    s3 = alpha * s3;
-    if (useC == 1) {
-      s0 += beta * c[this.thread.x * 4 + this.thread.y * ldc];
-      s1 += beta * c[this.thread.x * 4 + 1 + this.thread.y * ldc];
-      s2 += beta * c[this.thread.x * 4 + 2 + this.thread.y * ldc];
-      s3 += beta * c[this.thread.x * 4 + 3 + this.thread.y * ldc];
-    }
+${fourRowProduct('sI', 'sP', 'a[this.thread.y * sI + p * sP]', '    ')}
   }
   return [s0, s1, s2, s3];
 }`,
