@@ -172,17 +172,22 @@ export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
 
   const nullModels = new Map<string, NullModel>();
   const pool = new SnpTestPool(opts.threads ?? getFlag('threads'));
+  /** Eigendecomposition of a restricted, centred K (chr: the chromosome left out, null for all), through the eigen cache when one is given. */
+  const eigenOf = async (kc: F64Matrix, chr: string | null) => {
+    const t0 = now();
+    const cache = opts.eigenCache;
+    const cacheKey = cache ? eigenCacheKey({ ...cache.keyParts, samples: hashSampleIds(samples.ids), chr }) : '';
+    const { eig } = await cachedEigen(cache?.dir, cacheKey, n, () => decomposeKinship(kc, backend), cache?.log);
+    timings.eigh += now() - t0;
+    return eig;
+  };
   const makeDecomposition = async (k: F64Matrix, key: (pheno: string) => string, chr?: string): Promise<Decomposition> => {
     const kc = restrictAndCenter(k, kRows);
     if (vc === 'fixed') return fixedDecomposition(kc, key);
-    let t0 = now();
-    const cache = opts.eigenCache;
-    const cacheKey = cache ? eigenCacheKey({ ...cache.keyParts, samples: hashSampleIds(samples.ids), chr: chr ?? null }) : '';
-    const { values, vectors } = (await cachedEigen(cache?.dir, cacheKey, n, () => decomposeKinship(kc, backend), cache?.log)).eig;
-    timings.eigh += now() - t0;
+    const { values, vectors } = await eigenOf(kc, chr ?? null);
     backend.hold(vectors);
     const transform = (x: F64Matrix): Promise<F64Matrix> => backend.gemm(vectors, x, { transA: true });
-    t0 = now();
+    const t0 = now();
     const uw = await transform(w);
     const testers: Decomposition['testers'] = [];
     for (const [pi, p] of opts.phenotypes.entries()) {
@@ -202,9 +207,8 @@ export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
   let globalNull: Map<string, NullModel> | undefined;
   const fixedDecomposition = async (kc: F64Matrix, key: (pheno: string) => string): Promise<Decomposition> => {
     if (!globalNull) {
+      const { values, vectors } = await eigenOf(restrictAndCenter(kAll, kRows), null);
       const t0 = now();
-      const { values, vectors } = await decomposeKinship(restrictAndCenter(kAll, kRows), backend);
-      timings.eigh += now() - t0;
       const uw = await backend.gemm(vectors, w, { transA: true });
       globalNull = new Map();
       for (const [pi, p] of opts.phenotypes.entries()) {

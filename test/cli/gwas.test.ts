@@ -71,6 +71,23 @@ describe('gpulmm gwas (command line)', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.png')).sort()).toEqual(['w.manhattan.png', 'w.qq.png']);
   }, 60_000);
 
+  test('--eigen-cache: the second run reuses the decomposition (same output); --vc fixed shares it', async () => {
+    const dir = simDir();
+    const cache = join(dir, 'cache');
+    const run = (out: string, ...extra: string[]) => gwas(['--bfile', join(dir, 'sim'), '--eigen-cache', cache, '--tsv', join(dir, out), ...extra]);
+    const first = await run('a.txt', '--test', 'wald');
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/eigen cache: no entry for these inputs.*computing/);
+    expect(first.stderr).toMatch(/eigen cache: stored /);
+    const second = await run('b.txt', '--test', 'wald');
+    expect(second.stderr).toMatch(/eigen cache: reusing /);
+    expect(readFileSync(join(dir, 'b.txt'), 'utf8')).toBe(readFileSync(join(dir, 'a.txt'), 'utf8'));
+    const fixed = await run('f.txt', '--test', 'wald', '--vc', 'fixed');
+    expect(fixed.code).toBe(0);
+    expect(fixed.stderr).toMatch(/eigen cache: reusing /);
+    expect(fixed.stderr).not.toMatch(/computing/);
+  }, 60_000);
+
   test('a non-numeric phenotype: error names file, line and column; exit 1; nothing written', async () => {
     const dir = simDir();
     const lines = readFileSync(`${SIM}sim.pheno.txt`, 'utf8').split('\n');
