@@ -169,12 +169,13 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
   for (const [key, nm] of scan.nullModels) {
     if (!o.loco || !several) lines.push(`null model${several || o.loco ? ` [${key}]` : ''}:`, ...describeNullModel(nm as NullModel).map((l) => `  ${l}`));
   }
-  const testNames = Object.keys(kept.values().next().value?.log10 ?? {});
+  const testNames = (['wald', 'lrt', 'score'] as const).filter((t) => tests[t]);
   for (const [pheno, k] of kept) {
     const tag = several ? `[${pheno}] ` : '';
+    const lambdaGc = new Map<string, number>();
     for (const [test, log10] of Object.entries(k.log10)) {
-      const p = Float64Array.from(log10, (v) => Math.pow(10, v));
-      lines.push(`${tag}lambda_GC (${test}) = ${genomicInflation(p).toFixed(4)}`);
+      lambdaGc.set(test, genomicInflation(Float64Array.from(log10, (v) => Math.pow(10, v))));
+      lines.push(`${tag}lambda_GC (${test}) = ${lambdaGc.get(test)!.toFixed(4)}`);
     }
     const mainTest = testNames[0]!;
     const main = k.log10[mainTest]!;
@@ -187,7 +188,7 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
         const values = Float64Array.from(log10);
         const title = `gpulmm gwas ${pheno} (${test})`;
         await writeFileAtomic(`${prefix}.manhattan.png`, manhattanPng({ chr: k.chr, pos: k.ps, log10p: values, title }));
-        await writeFileAtomic(`${prefix}.qq.png`, qqPng({ log10p: values, title, lambda: genomicInflation(Float64Array.from(values, (v) => Math.pow(10, v))) }));
+        await writeFileAtomic(`${prefix}.qq.png`, qqPng({ log10p: values, title, lambda: lambdaGc.get(test)! }));
       }
     }
   }
