@@ -6,7 +6,7 @@
 import { f64Matrix, type F64Matrix } from '../kernels/matrix.js';
 import { openBimbam } from '../src/io/bimbam.js';
 import { checkRowCount, covariateDesign, readCovariateFile, readPhenotypeFile, type CovariateDesign } from '../src/io/gemma-tables.js';
-import { InputError } from '../src/io/errors.js';
+import { InputError } from '../src/errors.js';
 import { famPhenotype, openPlink, PlinkSource } from '../src/io/plink.js';
 import { readKeepFile, selectSamples, type SampleSelection } from './samples.js';
 import { choleskyOfGram } from './snp-filter.js';

@@ -3,7 +3,7 @@
  * phenotype and every covariate present, optionally restricted to a `--keep` list of sample IDs.
  */
 import type { F64Matrix } from '../kernels/matrix.js';
-import { InputError } from '../src/io/errors.js';
+import { InputError } from '../src/errors.js';
 import { readNonEmptyLines, splitFields } from '../src/io/gemma-tables.js';
 
 /** The analysed individuals and why the others were left out (for messages). */

@@ -12,7 +12,8 @@ import { createBackend } from '../../kernels/select.js';
 import { runBenchmarks, withReference, type BenchCase, type BenchRecord } from '../../bench/harness.js';
 import { runReferenceR } from '../../bench/reference.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
-import { action, UserError } from './command.js';
+import { UsageError } from '../errors.js';
+import { action } from './command.js';
 
 const BACKENDS: readonly BackendName[] = ['cpu', 'webgpu', 'gpujs'];
 const DEFAULT_OPS: readonly OpName[] = ['gemm', 'syrk', 'potrf', 'eigh'];
@@ -62,26 +63,26 @@ function splitList(raw: string): string[] {
 
 function positiveInt(what: string, s: string): number {
   const v = Number(s);
-  if (!/^\d+$/.test(s) || !Number.isSafeInteger(v) || v < 1) throw new UserError(`${what}: '${s}' is not a positive integer`);
+  if (!/^\d+$/.test(s) || !Number.isSafeInteger(v) || v < 1) throw new UsageError(`${what}: '${s}' is not a positive integer`);
   return v;
 }
 
-/** Validates the command-line options; throws UserError naming the bad value and what was expected. */
+/** Validates the command-line options; throws UsageError naming the bad value and what was expected. */
 export function parseBenchOptions(raw: RawBenchOptions): BenchOptions {
   const ops = raw.ops === undefined ? [...DEFAULT_OPS] : splitList(raw.ops);
-  if (ops.length === 0) throw new UserError('--ops: empty list');
+  if (ops.length === 0) throw new UsageError('--ops: empty list');
   for (const op of ops) {
-    if (!(OP_NAMES as readonly string[]).includes(op)) throw new UserError(`--ops: unknown op '${op}'; expected one of ${OP_NAMES.join(', ')}`);
+    if (!(OP_NAMES as readonly string[]).includes(op)) throw new UsageError(`--ops: unknown op '${op}'; expected one of ${OP_NAMES.join(', ')}`);
   }
   const sizes = raw.sizes === undefined ? null : splitList(raw.sizes).map((s) => positiveInt('--sizes', s));
-  if (sizes && sizes.length === 0) throw new UserError('--sizes: empty list');
+  if (sizes && sizes.length === 0) throw new UsageError('--sizes: empty list');
   const backendList = splitList(raw.backend ?? 'all');
   const explicitBackends = !backendList.includes('all');
-  if (!explicitBackends && backendList.length > 1) throw new UserError(`--backend: 'all' cannot be combined with other names`);
+  if (!explicitBackends && backendList.length > 1) throw new UsageError(`--backend: 'all' cannot be combined with other names`);
   for (const b of backendList) {
-    if (b !== 'all' && !(BACKENDS as readonly string[]).includes(b)) throw new UserError(`--backend: unknown backend '${b}'; expected ${BACKENDS.join(', ')} or all`);
+    if (b !== 'all' && !(BACKENDS as readonly string[]).includes(b)) throw new UsageError(`--backend: unknown backend '${b}'; expected ${BACKENDS.join(', ')} or all`);
   }
-  if (backendList.length === 0) throw new UserError('--backend: empty list');
+  if (backendList.length === 0) throw new UsageError('--backend: empty list');
   return {
     quick: raw.quick ?? false,
     ops: [...new Set(ops)] as OpName[],
@@ -95,7 +96,7 @@ export function parseBenchOptions(raw: RawBenchOptions): BenchOptions {
 }
 
 function parseReference(raw: string): boolean {
-  if (raw !== 'r' && raw !== 'none') throw new UserError(`--reference: unknown reference '${raw}'; expected r or none`);
+  if (raw !== 'r' && raw !== 'none') throw new UsageError(`--reference: unknown reference '${raw}'; expected r or none`);
   return raw === 'r';
 }
 
@@ -109,7 +110,7 @@ async function openBackends(opts: BenchOptions, log: (s: string) => void): Promi
       const why = e instanceof Error ? e.message : String(e);
       if (opts.explicitBackends) {
         await Promise.all(out.map((b) => b.dispose()));
-        throw new UserError(`backend ${name} is not available: ${why}`);
+        throw new UsageError(`backend ${name} is not available: ${why}`);
       }
       log(`skipping backend ${name}: ${why}`);
     }
@@ -157,7 +158,7 @@ export async function runBench(opts: BenchOptions, log: (s: string) => void = (s
   const backends = await openBackends(opts, log);
   try {
     const cases = await planCases(opts, backends, log);
-    if (cases.length === 0) throw new UserError('nothing to run: no requested backend supports the requested ops');
+    if (cases.length === 0) throw new UsageError('nothing to run: no requested backend supports the requested ops');
     const commit = currentCommit();
     let records = await runBenchmarks(cases, { quick: opts.quick, maxCheckN: opts.maxCheckN, commit, log });
     if (opts.referenceR) {

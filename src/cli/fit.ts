@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import { readTable } from '../io/csv.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { DataError, FormulaError, fit, formatSummary, summaryJson, type DdfMethod, type Family, type LaplaceMode } from '../lmm/mixed/index.js';
-import { action, UserError } from './command.js';
+import { UsageError } from '../errors.js';
+import { action } from './command.js';
 
 interface FitCliOptions {
   data: string;
@@ -31,15 +32,15 @@ export function registerFit(program: Command): void {
     .option('--json <file>', 'also write the fit as JSON (fixef, varcorr, REMLcrit, deviance, logLik, AIC, BIC, ...)')
     .action(
       action('fit', async (opts: FitCliOptions) => {
-        if (!['gaussian', 'binomial', 'poisson'].includes(opts.family)) throw new UserError(`--family ${opts.family}: expected gaussian, binomial or poisson`);
-        if (!['satterthwaite', 'kenward-roger', 'residual'].includes(opts.df)) throw new UserError(`--df ${opts.df}: expected satterthwaite, kenward-roger or residual`);
-        if (!['glmer', 'exact'].includes(opts.laplace)) throw new UserError(`--laplace ${opts.laplace}: expected glmer or exact`);
+        if (!['gaussian', 'binomial', 'poisson'].includes(opts.family)) throw new UsageError(`--family ${opts.family}: expected gaussian, binomial or poisson`);
+        if (!['satterthwaite', 'kenward-roger', 'residual'].includes(opts.df)) throw new UsageError(`--df ${opts.df}: expected satterthwaite, kenward-roger or residual`);
+        if (!['glmer', 'exact'].includes(opts.laplace)) throw new UsageError(`--laplace ${opts.laplace}: expected glmer or exact`);
         const table = await readTable(opts.data);
         let model;
         try {
           model = fit(table, opts.formula, { family: opts.family, REML: !opts.ml, ddf: opts.df, laplace: opts.laplace });
         } catch (e) {
-          if (e instanceof FormulaError || e instanceof DataError) throw new UserError(`${opts.data}: ${e.message}`);
+          if (e instanceof FormulaError || e instanceof DataError) throw new UsageError(`${opts.data}: ${e.message}`);
           throw e;
         }
         process.stdout.write(formatSummary(model));

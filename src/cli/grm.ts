@@ -10,9 +10,9 @@ import { computeKinship, KINSHIP_MODES, type KinshipMode } from '../../gwas/kins
 import { describeSelection } from '../../gwas/samples.js';
 import { SnpFilter } from '../../gwas/snp-filter.js';
 import { getFlag, setFlags } from '../flags.js';
-import { InputError } from '../io/errors.js';
 import { writeKinship, type KinshipFormat } from '../io/kinship-file.js';
-import { action, UserError } from './command.js';
+import { UsageError } from '../errors.js';
+import { action } from './command.js';
 
 interface GrmCliOptions {
   bfile?: string;
@@ -34,7 +34,7 @@ interface GrmCliOptions {
 
 function parseNumber(raw: string, flag: string, lo: number, hi: number): number {
   const v = Number(raw);
-  if (!(v >= lo && v <= hi)) throw new UserError(`${flag} ${raw}: expected a number in [${lo}, ${hi}]`);
+  if (!(v >= lo && v <= hi)) throw new UsageError(`${flag} ${raw}: expected a number in [${lo}, ${hi}]`);
   return v;
 }
 
@@ -57,23 +57,15 @@ export function registerGrm(program: Command): void {
     .addOption(new Option('--backend <name>', 'kernel backend for the Z Z\' accumulation').choices(['auto', 'cpu', 'webgpu', 'gpujs']))
     .option('--block-size <n>', 'SNPs per streamed block')
     .option('--verbose', 'print timings')
-    .action(
-      action('grm', async (opts: GrmCliOptions) => {
-        try {
-          await runGrm(opts);
-        } catch (err) {
-          throw err instanceof InputError ? new UserError(err.message) : err;
-        }
-      }),
-    );
+    .action(action('grm', runGrm));
 }
 
 async function runGrm(opts: GrmCliOptions): Promise<void> {
-  if ((opts.bfile === undefined) === (opts.geno === undefined)) throw new UserError('give exactly one of --bfile PREFIX and --geno FILE');
+  if ((opts.bfile === undefined) === (opts.geno === undefined)) throw new UsageError('give exactly one of --bfile PREFIX and --geno FILE');
   const phenoCol = Number(opts.phenoCol);
-  if (!Number.isInteger(phenoCol) || phenoCol < 1) throw new UserError(`--pheno-col ${opts.phenoCol}: expected a positive integer`);
+  if (!Number.isInteger(phenoCol) || phenoCol < 1) throw new UsageError(`--pheno-col ${opts.phenoCol}: expected a positive integer`);
   const blockSize = opts.blockSize === undefined ? undefined : Number(opts.blockSize);
-  if (blockSize !== undefined && !(Number.isInteger(blockSize) && blockSize >= 1)) throw new UserError(`--block-size ${opts.blockSize}: expected a positive integer`);
+  if (blockSize !== undefined && !(Number.isInteger(blockSize) && blockSize >= 1)) throw new UsageError(`--block-size ${opts.blockSize}: expected a positive integer`);
   setFlags({ backend: opts.backend, blockSize });
   const filter = { maf: parseNumber(opts.maf, '--maf', 0, 0.5), miss: parseNumber(opts.miss, '--miss', 0, 1) };
 

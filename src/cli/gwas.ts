@@ -18,7 +18,8 @@ import type { NullModel } from '../lmm/snp/null-model.js';
 import { manhattanPng, qqPng } from '../plot/index.js';
 import { genomicInflation } from '../stats/multiple-testing.js';
 import { VERSION } from '../version.js';
-import { action, UserError } from './command.js';
+import { UsageError } from '../errors.js';
+import { action } from './command.js';
 import { createProgress } from './progress.js';
 
 interface GwasCliOptions {
@@ -55,12 +56,12 @@ const TESTS: Record<GwasCliOptions['test'], TestSelection> = {
 
 const num = (name: string) => (raw: string): number => {
   const v = Number(raw);
-  if (!Number.isFinite(v)) throw new UserError(`--${name} ${raw}: expected a number`);
+  if (!Number.isFinite(v)) throw new UsageError(`--${name} ${raw}: expected a number`);
   return v;
 };
 const int = (name: string) => (raw: string): number => {
   const v = Number(raw);
-  if (!Number.isInteger(v) || v < 1) throw new UserError(`--${name} ${raw}: expected a positive integer`);
+  if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${name} ${raw}: expected a positive integer`);
   return v;
 };
 
@@ -95,14 +96,14 @@ export function registerGwas(program: Command): void {
 
 async function runGwas(o: GwasCliOptions): Promise<void> {
   const t0 = performance.now();
-  if (!TESTS[o.test]) throw new UserError(`--test ${o.test}: expected wald, lrt, score or all`);
-  if (o.grm !== 'centered' && o.grm !== 'standardized') throw new UserError(`--grm ${o.grm}: expected centered or standardized`);
-  if (o.vc !== 'exact' && o.vc !== 'fixed') throw new UserError(`--vc ${o.vc}: expected exact or fixed`);
-  if (!o.out && !o.tsv) throw new UserError('nothing to write: give --out FILE.arrows and/or --tsv FILE');
+  if (!TESTS[o.test]) throw new UsageError(`--test ${o.test}: expected wald, lrt, score or all`);
+  if (o.grm !== 'centered' && o.grm !== 'standardized') throw new UsageError(`--grm ${o.grm}: expected centered or standardized`);
+  if (o.vc !== 'exact' && o.vc !== 'fixed') throw new UsageError(`--vc ${o.vc}: expected exact or fixed`);
+  if (!o.out && !o.tsv) throw new UsageError('nothing to write: give --out FILE.arrows and/or --tsv FILE');
   setFlags({ backend: o.backend, threads: o.threads, blockSize: o.blockSize });
 
   // Step 1: inputs (genotypes, phenotypes, covariates, keep list; files cross-checked by gwas/inputs.ts).
-  if (!o.bfile && !o.geno) throw new UserError('no genotypes: give --bfile PREFIX or --geno FILE');
+  if (!o.bfile && !o.geno) throw new UsageError('no genotypes: give --bfile PREFIX or --geno FILE');
   const inputs = await loadAnalysisInputs({
     ...(o.bfile ? { bfile: o.bfile } : {}), ...(o.geno ? { geno: o.geno } : {}), ...(o.anno ? { anno: o.anno } : {}),
     ...(o.pheno ? { pheno: o.pheno } : {}), phenoCols: o.phenoCol === 'all' ? 'all' : o.phenoCol.split(',').map((c) => Number(c.trim())),
@@ -115,7 +116,7 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
     ? { matrix: await readKinship(o.kinship, source.samples.length), describe: o.kinship }
     : { mode: o.grm };
   const tests = o.vc === 'fixed' ? (o.test === 'wald' || o.test === 'all' ? TESTS.wald : undefined) : TESTS[o.test];
-  if (!tests) throw new UserError('--vc fixed gives Wald statistics only: use --test wald');
+  if (!tests) throw new UsageError('--vc fixed gives Wald statistics only: use --test wald');
   const genoFiles = o.bfile ? [`${o.bfile}.bed`, `${o.bfile}.bim`] : [o.geno!];
   const eigenCache = o.eigenCache
     ? {

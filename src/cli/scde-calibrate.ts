@@ -11,7 +11,8 @@ import { loadScdeInput } from '../sc/load-input.js';
 import type { PseudobulkNormalisation } from '../sc/pseudobulk.js';
 import { DEFAULT_MIN_FRAC, SCDE_METHODS, type ScdeMethod } from '../sc/scde.js';
 import { VERSION } from '../version.js';
-import { action, UserError } from './command.js';
+import { UsageError } from '../errors.js';
+import { action } from './command.js';
 import { asUserError } from './scde.js';
 
 interface CalibrateCliOptions {
@@ -55,9 +56,9 @@ export function registerScdeCalibrate(program: Command): void {
       action('scde-calibrate', async (opts: CalibrateCliOptions) => {
         const methods = opts.methods.split(',').map((m) => m.trim()) as ScdeMethod[];
         const bad = methods.filter((m) => !(SCDE_METHODS as readonly string[]).includes(m));
-        if (bad.length > 0) throw new UserError(`--methods: unknown ${bad.join(', ')} (expected ${SCDE_METHODS.join(', ')})`);
+        if (bad.length > 0) throw new UsageError(`--methods: unknown ${bad.join(', ')} (expected ${SCDE_METHODS.join(', ')})`);
         const alpha = Number(opts.alpha);
-        if (!(alpha > 0 && alpha < 1)) throw new UserError(`--alpha ${opts.alpha}: expected a number in (0, 1)`);
+        if (!(alpha > 0 && alpha < 1)) throw new UsageError(`--alpha ${opts.alpha}: expected a number in (0, 1)`);
         const t0 = performance.now();
         try {
           const input = await loadScdeInput({ countsDir: opts.counts, cellsFile: opts.cells });

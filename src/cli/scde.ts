@@ -5,7 +5,6 @@ import { Command, Option } from 'commander';
 import { DesignError } from '../sc/design.js';
 import { CellJoinError } from '../sc/cell-table.js';
 import { CountsInputError } from '../io/mtx.js';
-import { InputError } from '../io/csv.js';
 import { loadScdeInput } from '../sc/load-input.js';
 import { DEFAULT_MIN_FRAC, runScde, SCDE_METHODS, type ScdeMethod } from '../sc/scde.js';
 import type { PseudobulkNormalisation } from '../sc/pseudobulk.js';
@@ -14,7 +13,8 @@ import { writeFileAtomic } from '../io/atomic-file.js';
 import { volcanoPng } from '../plot/index.js';
 import type { ScdeBlock } from '../sc/scde.js';
 import { VERSION } from '../version.js';
-import { action, UserError } from './command.js';
+import { UsageError } from '../errors.js';
+import { action } from './command.js';
 import { createProgress } from './progress.js';
 
 interface ScdeCliOptions {
@@ -41,8 +41,8 @@ interface ScdeCliOptions {
 
 /** Errors caused by the user's files or flags print without a stack. */
 export function asUserError(err: unknown): unknown {
-  if (err instanceof DesignError || err instanceof CellJoinError || err instanceof CountsInputError || err instanceof InputError) {
-    return new UserError(err.message);
+  if (err instanceof DesignError || err instanceof CellJoinError || err instanceof CountsInputError) {
+    return new UsageError(err.message);
   }
   return err;
 }
@@ -88,11 +88,11 @@ export function registerScde(program: Command): void {
 }
 
 async function runScdeCommand(opts: ScdeCliOptions): Promise<void> {
-  if (!opts.out && !opts.tsv) throw new UserError('give --out FILE.arrows and/or --tsv FILE');
-  if ((opts.counts === undefined) === (opts.h5ad === undefined)) throw new UserError('give exactly one of --counts DIR or --h5ad FILE');
-  if (opts.counts !== undefined && opts.cells === undefined) throw new UserError('--counts needs --cells FILE (cell metadata with a barcode column)');
+  if (!opts.out && !opts.tsv) throw new UsageError('give --out FILE.arrows and/or --tsv FILE');
+  if ((opts.counts === undefined) === (opts.h5ad === undefined)) throw new UsageError('give exactly one of --counts DIR or --h5ad FILE');
+  if (opts.counts !== undefined && opts.cells === undefined) throw new UsageError('--counts needs --cells FILE (cell metadata with a barcode column)');
   const minFrac = Number(opts.minFrac);
-  if (!(minFrac >= 0 && minFrac <= 1)) throw new UserError(`--min-frac ${opts.minFrac}: expected a number in [0, 1]`);
+  if (!(minFrac >= 0 && minFrac <= 1)) throw new UsageError(`--min-frac ${opts.minFrac}: expected a number in [0, 1]`);
   const log = (m: string) => process.stderr.write(`scde: ${m}\n`);
   const input = await loadScdeInput({
     countsDir: opts.counts,

@@ -6,7 +6,7 @@
  */
 import type { GenotypeBlock, GenotypeSource, SnpInfo } from '../../gwas/types.js';
 import { f64Matrix } from '../../kernels/matrix.js';
-import { InputError } from './errors.js';
+import { InputError } from '../errors.js';
 import { GEMMA_SEP, readNonEmptyLines, splitFields } from './gemma-tables.js';
 import { readLines } from './lines.js';
 import { checkKeep } from './plink.js';

@@ -3,10 +3,9 @@
  * gzip, read whole into strings, then typed one column at a time. Every error is an InputError naming
  * file:line(:column).
  */
-import { InputError } from './errors.js';
+import { InputError } from '../errors.js';
 import { readLineBlocks } from './lines.js';
 
-export { InputError } from './errors.js';
 
 /** Field separator; 'auto' picks tab if the first line has one, else comma if it has one, else whitespace. */
 export type Separator = ',' | '\t' | 'whitespace' | 'auto';

@@ -4,7 +4,7 @@
  * Also the covariate-matrix rule GEMMA applies before any model (intercept handling), in one place.
  */
 import { f64Matrix, type F64Matrix } from '../../kernels/matrix.js';
-import { InputError } from './errors.js';
+import { InputError } from '../errors.js';
 import { readLines, type NumberedLine } from './lines.js';
 
 /** The non-empty lines of a small text file (plain or gzip): per-individual or per-SNP metadata. */

@@ -14,7 +14,7 @@
 import { readFile } from 'node:fs/promises';
 import { f64Matrix, shapeOf, type F64Matrix } from '../../kernels/matrix.js';
 import { openAtomic } from './atomic-file.js';
-import { InputError } from './errors.js';
+import { InputError } from '../errors.js';
 import { GEMMA_SEP, parseNumberField, splitFields } from './gemma-tables.js';
 import { readFileHead, readLines } from './lines.js';
 

@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
-import { InputError } from './errors.js';
+import { InputError } from '../errors.js';
 
 /** One line of text without its terminator ("\n" or "\r\n"), with its 1-based line number. */
 export interface NumberedLine {

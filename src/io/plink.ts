@@ -8,7 +8,7 @@
 import { open, stat } from 'node:fs/promises';
 import type { GenotypeBlock, GenotypeSource, SnpInfo } from '../../gwas/types.js';
 import { f64Matrix } from '../../kernels/matrix.js';
-import { InputError } from './errors.js';
+import { InputError } from '../errors.js';
 import { readNonEmptyLines, splitFields } from './gemma-tables.js';
 
 /** The three leading bytes of a PLINK 1 `.bed`; the third (0x01) marks SNP-major order. */

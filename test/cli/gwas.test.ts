@@ -5,6 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { tableFromIPC } from 'apache-arrow';
 import { describe, expect, test } from 'vitest';
 import { registerGwas } from '../../src/cli/gwas.js';
+import { EXIT_CODES } from '../../src/errors.js';
 import { runCommand, type CommandRun } from '../helpers/cli.js';
 
 const SIM = 'data/sim/';
@@ -88,24 +89,24 @@ describe('gpulmm gwas (command line)', () => {
     expect(fixed.stderr).not.toMatch(/computing/);
   }, 60_000);
 
-  test('a non-numeric phenotype: error names file, line and column; exit 1; nothing written', async () => {
+  test('a non-numeric phenotype: error names file, line and column; input exit code; nothing written', async () => {
     const dir = simDir();
     const lines = readFileSync(`${SIM}sim.pheno.txt`, 'utf8').split('\n');
     lines[6] = `abc ${lines[6]!.split(' ')[1]}`;
     writeFileSync(join(dir, 'bad.pheno.txt'), lines.join('\n'));
     const before = readdirSync(dir).sort();
     const r = await gwas(['--bfile', join(dir, 'sim'), '--pheno', join(dir, 'bad.pheno.txt'), '--tsv', join(dir, 'o.txt'), '--out', join(dir, 'o.arrows')]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(EXIT_CODES.input);
     expect(r.stderr).toMatch(/bad\.pheno\.txt:7:1: expected a number or NA/);
     expect(readdirSync(dir).sort()).toEqual(before);
   });
 
-  test('a kinship of the wrong size: error names the file and the expected size; exit 1; nothing written', async () => {
+  test('a kinship of the wrong size: error names the file and the expected size; input exit code; nothing written', async () => {
     const dir = simDir();
     writeFileSync(join(dir, 'k3.txt'), '1 0 0\n0 1 0\n0 0 1\n');
     const before = readdirSync(dir).sort();
     const r = await gwas(['--bfile', join(dir, 'sim'), '--kinship', join(dir, 'k3.txt'), '--tsv', join(dir, 'o.txt')]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(EXIT_CODES.input);
     expect(r.stderr).toMatch(/k3\.txt:1: .*expected 350/);
     expect(readdirSync(dir).sort()).toEqual(before);
   });

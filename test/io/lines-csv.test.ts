@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InputError, numericColumn, readTable, stringColumn } from '../../src/io/csv.js';
+import { InputError } from '../../src/errors.js';
+import { numericColumn, readTable, stringColumn } from '../../src/io/csv.js';
 import { readLines } from '../../src/io/lines.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gpulmm-io-'));

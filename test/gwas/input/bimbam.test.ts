@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
 import { openBimbam, readAnnotation } from '../../../src/io/bimbam.js';
-import { InputError } from '../../../src/io/errors.js';
+import { InputError } from '../../../src/errors.js';
 import { openPlink } from '../../../src/io/plink.js';
 import { SIM, SIM_PREFIX, tempDir } from './sim-fixtures.js';
 

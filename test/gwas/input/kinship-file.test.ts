@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { f64FromRows, f64Matrix } from '../../../kernels/matrix.js';
-import { InputError } from '../../../src/io/errors.js';
+import { InputError } from '../../../src/errors.js';
 import { formatG, readKinship, readKinshipBinary, readKinshipText, writeKinship } from '../../../src/io/kinship-file.js';
 import { rng } from '../../helpers/random.js';
 import { GOLDEN, gunzipText, tempDir } from './sim-fixtures.js';

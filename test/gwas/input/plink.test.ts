@@ -1,7 +1,7 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { InputError } from '../../../src/io/errors.js';
+import { InputError } from '../../../src/errors.js';
 import { famPhenotype, openPlink, readFam } from '../../../src/io/plink.js';
 import type { GenotypeSource } from '../../../gwas/types.js';
 import { SIM_PREFIX, simBimbamDosages, tempDir } from './sim-fixtures.js';

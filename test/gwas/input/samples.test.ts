@@ -5,7 +5,7 @@ import { f64FromRows } from '../../../kernels/matrix.js';
 import { loadAnalysisInputs } from '../../../gwas/inputs.js';
 import { describeSelection, readKeepFile, selectSamples } from '../../../gwas/samples.js';
 import { covariateDesign } from '../../../src/io/gemma-tables.js';
-import { InputError } from '../../../src/io/errors.js';
+import { InputError } from '../../../src/errors.js';
 import { GOLDEN, logValue, SIM, SIM_PREFIX, tempDir } from './sim-fixtures.js';
 
 describe('analysed individuals (GEMMA rule)', () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { registerFit } from '../../../src/cli/fit.js';
 import { runCommand } from '../../helpers/cli.js';
+import { EXIT_CODES } from '../../../src/errors.js';
 
 const dir = new URL('../../../data/lme4/', import.meta.url).pathname;
 
@@ -51,13 +52,13 @@ describe('gpulmm fit', () => {
     rec.fixef.forEach((r: { estimate: number }, j: number) => expect(Math.abs(r.estimate - ref.fixef[j].estimate) / ref.fixef[j].se).toBeLessThan(1e-3));
     const bad = await run([...args, '--laplace', 'agq']);
     expect(bad.err).toMatch(/--laplace agq: expected glmer or exact/);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(EXIT_CODES.usage);
   });
   it('a bad formula points at the position and writes no JSON', async () => {
     const json = join(mkdtempSync(join(tmpdir(), 'gpulmm-fit-')), 'fit.json');
     const { err, code } = await run(['--data', `${dir}sleepstudy.csv`, '--formula', 'Reaction ~ Days + (Days | Subject', '--json', json]);
     expect(err).toMatch(/formula error at position 34/);
-    expect(code).toBe(1);
+    expect(code).toBe(EXIT_CODES.usage);
     expect(existsSync(json)).toBe(false);
   });
 });
