@@ -19,7 +19,7 @@ import { GemmPool } from '../kernels/cpu/pool.js';
 import { SyrkInt8Accumulator } from '../kernels/cpu/syrk-int8.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../kernels/matrix.js';
 import { getFlag } from '../src/flags.js';
-import { checkKeep } from '../src/io/plink.js';
+import { checkKeep } from '../src/io/genotype-blocks.js';
 import type { GenotypeStore } from './genotype-store.js';
 import type { SnpFilter } from './snp-filter.js';
 import type { GenotypeSource } from './types.js';

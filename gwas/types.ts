@@ -4,7 +4,11 @@
  */
 import type { F64Matrix } from '../kernels/matrix.js';
 
-/** One variant as GEMMA prints it. `allele1` is the counted allele (PLINK .bim column 5). */
+/**
+ * One variant as GEMMA prints it. `allele1` is the counted allele: PLINK .bim column 5, BIMBAM column 2, the ALT
+ * allele of a VCF/BCF record or a .pvar line, and the BGEN allele chosen by the reader's REF convention (see the
+ * README, "Which allele is counted").
+ */
 export interface SnpInfo {
   chr: string;
   rs: string;
@@ -21,9 +25,21 @@ export interface GenotypeBlock {
   snps: SnpInfo[];
   /** individuals x snps, allele1 dosage in [0, 2]; NaN marks a missing genotype. */
   dosages: F64Matrix;
+  /**
+   * True when the reader knows that every value of `dosages` is 0, 1, 2 or NaN (hard calls: PLINK .bed, PGEN
+   * records without a dosage track, VCF GT): a consumer may pack the block into 2 bits per genotype without
+   * checking. Absent or false: unknown (dosages may be fractional).
+   */
+  hardCalls?: boolean;
 }
 
-/** Genotypes on disk (PLINK .bed or BIMBAM), read in blocks: memory is bounded by the block, not the file. */
+/** The SNPs with index start <= j < end (0-based, file order) of a source. */
+export interface SnpRange {
+  start: number;
+  end: number;
+}
+
+/** Genotypes on disk (PLINK, BIMBAM, BGEN, PGEN, VCF/BCF), read in blocks: memory is bounded by the block, not the file. */
 export interface GenotypeSource {
   /** The file(s) it reads, for messages. */
   readonly describe: string;
@@ -34,7 +50,10 @@ export interface GenotypeSource {
   readonly snps: readonly SnpInfo[];
   /**
    * Streams the SNPs in file order, `blockSize` at a time, restricted to individuals `keep`
-   * (indices into `samples`, ascending; all when omitted).
+   * (indices into `samples`, ascending; all when omitted) and to the SNPs of `range` (all when omitted).
+   * Blocks of a range start at `range.start` (their `start` is still the index in the whole source). Readers
+   * with an offset per SNP (.bed, .pgen, BGEN, bgzipped or plain VCF, BCF) seek to the range's first SNP; the
+   * others skip the SNPs before it.
    */
-  blocks(blockSize: number, keep?: Int32Array): AsyncIterable<GenotypeBlock>;
+  blocks(blockSize: number, keep?: Int32Array, range?: SnpRange): AsyncIterable<GenotypeBlock>;
 }

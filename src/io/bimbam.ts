@@ -4,12 +4,11 @@
  * dosage = expected copies of allele1 in [0, 2]; `NA` missing), and the annotation file (`-a`): `rs ps chr [cM]`.
  * Individuals have no IDs: row i of the phenotype file is individual i (IDs here are "1".."n").
  */
-import type { GenotypeBlock, GenotypeSource, SnpInfo } from '../../gwas/types.js';
-import { f64Matrix } from '../../kernels/matrix.js';
+import type { GenotypeBlock, GenotypeSource, SnpInfo, SnpRange } from '../../gwas/types.js';
 import { InputError } from '../errors.js';
 import { GEMMA_SEP, readNonEmptyLines, splitFields } from './gemma-tables.js';
 import { readLines } from './lines.js';
-import { checkKeep } from './plink.js';
+import { BlockBuilder, checkBlockArgs } from './genotype-blocks.js';
 
 /** Position and chromosome of a SNP from the annotation file (GEMMA: NA -> ps -9, chr "-9"). */
 export interface SnpAnnotation {
@@ -88,35 +87,38 @@ export class BimbamSource implements GenotypeSource {
     this.nSnps = snps.length;
   }
 
-  /** Streams SNPs in file order, `blockSize` at a time, for individuals `keep`. O(file bytes) per pass. */
-  async *blocks(blockSize: number, keep?: Int32Array): AsyncIterable<GenotypeBlock> {
-    if (!Number.isInteger(blockSize) || blockSize < 1) throw new RangeError(`blocks: blockSize must be a positive integer, got ${blockSize}`);
+  /**
+   * Streams SNPs in file order, `blockSize` at a time, for individuals `keep` and the SNPs of `range` (text: the
+   * lines before the range are skipped, not parsed). O(file bytes) per pass.
+   */
+  async *blocks(blockSize: number, keep?: Int32Array, range?: SnpRange): AsyncIterable<GenotypeBlock> {
     const nInd = this.samples.length;
-    if (keep) checkKeep(keep, nInd, this.describe);
+    const r = checkBlockArgs(this.describe, nInd, this.nSnps, blockSize, keep, range);
+    if (r.start === r.end) return;
     const rows = keep ? keep.length : nInd;
-    let start = 0;
-    let filled = 0;
-    let dosages = f64Matrix(rows, Math.min(blockSize, this.nSnps));
+    const builder = new BlockBuilder(this.snps, blockSize, rows, r);
     const bounds = new Int32Array(2 * (nInd + 3));
+    let snp = 0;
     for await (const { line, lineNo } of readLines(this.genoPath)) {
+      if (snp < r.start) {
+        if (/[^ ,\t]/.test(line)) snp++;
+        continue;
+      }
       const count = scanFields(line, bounds);
       if (count === 0) continue;
-      const snp = start + filled;
       if (snp >= this.nSnps || count !== nInd + 3 || line.slice(bounds[0], bounds[1]) !== this.snps[snp]!.rs) {
         throw new InputError(this.genoPath, lineNo, undefined, `changed since it was opened (expected SNP ${snp + 1} '${this.snps[snp]?.rs}' with ${nInd} dosages)`);
       }
-      const col = filled * rows;
-      if (keep) for (let r = 0; r < rows; r++) dosages.data[col + r] = parseDosage(line, bounds, keep[r]! + 3, this.genoPath, lineNo);
-      else for (let i = 0; i < nInd; i++) dosages.data[col + i] = parseDosage(line, bounds, i + 3, this.genoPath, lineNo);
-      filled++;
-      if (filled === dosages.cols) {
-        yield { start, snps: this.snps.slice(start, start + filled), dosages };
-        start += filled;
-        filled = 0;
-        dosages = f64Matrix(rows, Math.min(blockSize, this.nSnps - start));
-      }
+      const col = builder.column();
+      const data = builder.data;
+      if (keep) for (let i = 0; i < rows; i++) data[col + i] = parseDosage(line, bounds, keep[i]! + 3, this.genoPath, lineNo);
+      else for (let i = 0; i < nInd; i++) data[col + i] = parseDosage(line, bounds, i + 3, this.genoPath, lineNo);
+      snp++;
+      const block = builder.commit(false);
+      if (block) yield block;
+      if (builder.done) return;
     }
-    if (start !== this.nSnps) throw new InputError(this.genoPath, undefined, undefined, `changed since it was opened: ended after ${start + filled} of ${this.nSnps} SNPs`);
+    throw new InputError(this.genoPath, undefined, undefined, `changed since it was opened: ended after ${snp} of ${this.nSnps} SNPs`);
   }
 }
 

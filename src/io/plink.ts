@@ -6,10 +6,11 @@
  * copies of `.bim` column 5 (allele1): 0 -> 2, 2 -> 1, 3 -> 0, 1 -> missing (NaN).
  */
 import { open, stat } from 'node:fs/promises';
-import type { GenotypeBlock, GenotypeSource, SnpInfo } from '../../gwas/types.js';
+import type { GenotypeBlock, GenotypeSource, SnpInfo, SnpRange } from '../../gwas/types.js';
 import { f64Matrix } from '../../kernels/matrix.js';
 import { InputError } from '../errors.js';
 import { readNonEmptyLines, splitFields } from './gemma-tables.js';
+import { checkBlockArgs } from './genotype-blocks.js';
 
 /** The three leading bytes of a PLINK 1 `.bed`; the third (0x01) marks SNP-major order. */
 export const BED_MAGIC: readonly number[] = [0x6c, 0x1b, 0x01];
@@ -112,19 +113,20 @@ export class PlinkSource implements GenotypeSource {
 
   /**
    * Streams SNPs in file order, `blockSize` at a time, for individuals `keep` (ascending indices; all when
-   * omitted). Each block reads blockSize * ceil(nInd / 4) bytes and decodes them through a byte table.
+   * omitted) and the SNPs of `range` (all when omitted; the read seeks to its first SNP). Each block reads
+   * blockSize * ceil(nInd / 4) bytes and decodes them through a byte table; blocks are hard calls.
    * Cost O(blockSize * nInd) per block; memory one block of bytes plus one nKeep x blockSize f64 matrix.
    */
-  async *blocks(blockSize: number, keep?: Int32Array): AsyncIterable<GenotypeBlock> {
-    if (!Number.isInteger(blockSize) || blockSize < 1) throw new RangeError(`blocks: blockSize must be a positive integer, got ${blockSize}`);
+  async *blocks(blockSize: number, keep?: Int32Array, range?: SnpRange): AsyncIterable<GenotypeBlock> {
     const nInd = this.samples.length;
-    if (keep) checkKeep(keep, nInd, this.describe);
+    const { start: first, end } = checkBlockArgs(this.describe, nInd, this.nSnps, blockSize, keep, range);
+    if (first === end) return;
     const bps = bedBytesPerSnp(nInd);
     const handle = await open(this.bedPath, 'r');
     try {
-      const buf = Buffer.alloc(Math.min(blockSize, this.nSnps) * bps);
-      for (let start = 0; start < this.nSnps; start += blockSize) {
-        const count = Math.min(blockSize, this.nSnps - start);
+      const buf = Buffer.alloc(Math.min(blockSize, end - first) * bps);
+      for (let start = first; start < end; start += blockSize) {
+        const count = Math.min(blockSize, end - start);
         const want = count * bps;
         const { bytesRead } = await handle.read(buf, 0, want, BED_MAGIC.length + start * bps);
         if (bytesRead !== want) {
@@ -133,7 +135,7 @@ export class PlinkSource implements GenotypeSource {
         const rows = keep ? keep.length : nInd;
         const dosages = f64Matrix(rows, count);
         for (let j = 0; j < count; j++) decodeSnp(buf, j * bps, nInd, keep, dosages.data, j * rows);
-        yield { start, snps: this.snps.slice(start, start + count), dosages };
+        yield { start, snps: this.snps.slice(start, start + count), dosages, hardCalls: true };
       }
     } finally {
       await handle.close();
@@ -160,16 +162,6 @@ function decodeSnp(buf: Buffer, at: number, nInd: number, keep: Int32Array | und
     out[o + 3] = BYTE_DOSAGE[t + 3]!;
   }
   for (let i = 4 * full; i < nInd; i++) out[offset + i] = BYTE_DOSAGE[4 * buf[at + full]! + (i & 3)]!;
-}
-
-/** Checks that `keep` holds ascending, in-range, distinct individual indices. */
-export function checkKeep(keep: Int32Array, nInd: number, what: string): void {
-  for (let r = 0; r < keep.length; r++) {
-    const i = keep[r]!;
-    if (i < 0 || i >= nInd || (r > 0 && i <= keep[r - 1]!)) {
-      throw new RangeError(`${what}: keep must hold ascending distinct indices in [0, ${nInd}), got ${i} at position ${r}`);
-    }
-  }
 }
 
 /** Paths of a PLINK fileset: `--bfile PREFIX` means PREFIX.bed, PREFIX.bim, PREFIX.fam. */
