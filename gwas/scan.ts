@@ -13,31 +13,30 @@
  *   whitened columns L^-1 [W, x, y] (trsm, O(n^2 m) instead of rotation's 2 n^2 m) give GLS Wald statistics
  *   with no per-SNP optimisation and no eigendecomposition per chromosome under loco.
  * Costs: kinship O(N^2 m) (syrk), eigh O(n^3), rotation O(2 n^2 m) (gemm), tests O(m n (c+2)^2 x evaluations).
+ *
+ * {@link gwasScan} is the composition of four stages, each usable on its own (as lme4 splits lFormula /
+ * mkLmerDevfun / optimizeLmer): scanSamples (scan-samples.ts) -> scanKinship (scan-kinship.ts) ->
+ * centredKinship + decomposeCentredKinship + fitEigenModels / fitWhitenedModels (scan-models.ts: the
+ * serialisable ScanModels) -> streamScan (scan-stream.ts) over the groups of lmmStreamGroups
+ * (scan-lmm-tests.ts), or any other model's groups, optionally over a SNP range.
  */
 import type { Backend, BackendChoice } from '../kernels/backend.js';
-import { f64Matrix, packF64, type F64Matrix } from '../kernels/matrix.js';
+import type { F64Matrix } from '../kernels/matrix.js';
 import { createBackend } from '../kernels/select.js';
-import { covariateDesign } from '../src/io/gemma-tables.js';
-import { allocAssocColumns, type AssocColumns, type TestSelection } from '../src/lmm/snp/assoc.js';
+import type { AssocColumns, TestSelection } from '../src/lmm/snp/assoc.js';
 import { getFlag } from '../src/flags.js';
-import { fitNullModel, type NullModel, type RotatedInputs } from '../src/lmm/snp/null-model.js';
-import { FixedVcWald } from '../src/lmm/snp/fixed-vc.js';
-import { cachedEigen, decomposeKinship, eigenCacheKey, hashSampleIds } from './eigen-cache.js';
-import { GenotypeStore, type FilteredBlock } from './genotype-store.js';
-import { computeKinship, KINSHIP_BLOCK_SNPS, locoKinship, restrictAndCenter, type KinshipMode, type KinshipResult } from './kinship.js';
-import { selectSamples, type KeepList, type SampleSelection } from './samples.js';
-import { SNP_STATUS, SnpFilter } from './snp-filter.js';
+import type { NullModel } from '../src/lmm/snp/null-model.js';
+import type { KeepList, SampleSelection } from './samples.js';
+import { scanKinship, type KinshipInput } from './scan-kinship.js';
+import { lmmStreamGroups, nullModelKey, releaseLmmModels } from './scan-lmm-tests.js';
+import { centredKinship, decomposeCentredKinship, fitEigenModels, fitWhitenedModels, locoChromosomes, type EigenCacheOptions, type EigenModels, type ScanModels } from './scan-models.js';
+import { scanSamples, type PhenotypeInput } from './scan-samples.js';
+import { streamScan, type ResultBatch } from './scan-stream.js';
+import { hashSampleIds } from './eigen-cache.js';
 import { SnpTestPool } from './snp-pool.js';
-import type { GenotypeSource, SnpInfo } from './types.js';
+import type { GenotypeSource } from './types.js';
 
-/** A phenotype to scan: one value per individual of the genotype file (NaN missing). */
-export interface PhenotypeInput {
-  name: string;
-  values: Float64Array;
-}
-
-/** Where K comes from: computed from the genotypes (GEMMA -gk 1/2) or given over all N individuals. */
-export type KinshipInput = { mode: KinshipMode } | { matrix: F64Matrix; describe: string };
+export type { KinshipInput, PhenotypeInput, ResultBatch };
 
 export interface GwasScanOptions {
   source: GenotypeSource;
@@ -57,18 +56,9 @@ export interface GwasScanOptions {
   /** Threads for the per-SNP tests (default: the `threads` flag). */
   threads?: number;
   /** Reuse eigendecompositions stored in `dir`; `keyParts` must identify K (files, mode, filters); samples and chromosome are added. */
-  eigenCache?: { dir: string; keyParts: Record<string, unknown>; log?: (message: string) => void };
+  eigenCache?: EigenCacheOptions;
   /** Called after each block with SNPs read so far and the total in the file. */
   onProgress?: (done: number, total: number) => void;
-}
-
-/** One block's results for one phenotype, rows in file order. */
-export interface ResultBatch {
-  pheno: string;
-  snps: SnpInfo[];
-  nMiss: Int32Array;
-  af: Float64Array;
-  assoc: AssocColumns;
 }
 
 /**
@@ -103,25 +93,12 @@ export interface ScanSummary {
 export interface GwasScan {
   /** Null model per phenotype (with loco: per phenotype and chromosome, key `pheno` or `pheno:chr`). */
   nullModels: Map<string, NullModel>;
-  batches: AsyncIterable<ResultBatch>;
+  batches: AsyncIterable<ResultBatch<AssocColumns>>;
   /** Complete once `batches` has been consumed. */
   summary: ScanSummary;
 }
 
-/** A decomposition and what depends on it: per phenotype, the transform of X (shared when identical) and the tests. */
-interface Decomposition {
-  testers: {
-    pheno: string;
-    /** Rotation (U' .) or whitening (L^-1 .) of an n x k matrix; phenotypes sharing it rotate X once. */
-    transform: (x: F64Matrix) => Promise<F64Matrix>;
-    /** The tests of one block's transformed SNPs (xt: n x m). */
-    run(xt: F64Matrix): Promise<AssocColumns>;
-  }[];
-}
-
-const now = (): number => performance.now() / 1000;
-
-/** Sets up the scan (samples, kinship, decompositions, null models) and returns the lazily streamed batches. */
+/** Sets up the scan (stages 1-3: samples, kinship, decompositions and null models) and returns the lazily streamed batches (stage 4). */
 export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
   const { source } = opts;
   if (opts.phenotypes.length === 0) throw new RangeError('gwasScan: no phenotype selected');
@@ -131,204 +108,71 @@ export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
   const backend = typeof opts.backend === 'object' ? opts.backend : await createBackend(opts.backend);
   const blockSize = opts.blockSize ?? 4096;
   const timings: ScanTimings = { kinship: 0, eigh: 0, rotation: 0, optimisation: 0, io: 0, nullModel: 0 };
-  const N = source.samples.length;
 
-  // Step 1: analysed individuals and the covariate design.
-  const samples = selectSamples({ ids: source.samples, phenotypes: opts.phenotypes.map((p) => p.values), ...(opts.covariates ? { covariates: opts.covariates } : {}), ...(opts.keep ? { keep: opts.keep } : {}) });
-  const rows = samples.indices;
-  const n = rows.length;
-  const w = covariateDesign(opts.covariates, rows).w;
-  const c = w.cols;
-  if (n - c - 1 < 1) throw new RangeError(`gwasScan: ${n} analysed individuals and ${c} covariates leave no residual degrees of freedom`);
-  const filter = new SnpFilter({ ...(opts.maf !== undefined ? { maf: opts.maf } : {}), ...(opts.miss !== undefined ? { miss: opts.miss } : {}), ...(opts.r2 !== undefined ? { r2: opts.r2 } : {}), covariates: w });
-  const ys = opts.phenotypes.map((p) => {
-    const y = f64Matrix(n, 1);
-    for (let r = 0; r < n; r++) y.data[r] = p.values[rows[r]!]!;
-    return y;
-  });
+  // Stage 1: analysed individuals, W, phenotypes, SNP filter.
+  const samples = scanSamples({ ids: source.samples, phenotypes: opts.phenotypes, ...pick(opts, ['covariates', 'keep', 'maf', 'miss', 'r2']) });
 
-  // Step 2: kinship over all N individuals (GEMMA semantics), then per-decomposition restriction + centring.
-  let t = now();
-  let kin: KinshipResult | undefined;
-  let kAll: F64Matrix;
-  /** The kinship pass's filtered genotypes, so that the stream need not read the file again (within a budget). */
-  let store: GenotypeStore | undefined;
-  /** Rows of kAll that are the analysed individuals (all N for a kinship file, 0..n-1 when computed for them). */
-  let kRows = rows;
-  if ('mode' in opts.kinship) {
-    // K over the analysed individuals only (SNP moments over all N, as GEMMA): (n/N)^2 of the Gram cost.
-    store = new GenotypeStore(rows, getFlag('scanStoreMb') * 2 ** 20);
-    const kinshipBlock = Math.min(blockSize, KINSHIP_BLOCK_SNPS);
-    kin = await computeKinship(source, { mode: opts.kinship.mode, filter, filterRows: rows, rows, backend, blockSize: kinshipBlock, store, ...(opts.loco ? { loco: true } : {}) });
-    if (!store.complete) store = undefined;
-    kAll = kin.k;
-    kRows = Int32Array.from({ length: n }, (_, i) => i);
+  // Stage 2: kinship (and the genotypes of its pass, within the store budget).
+  const kin = await scanKinship(source, samples, opts.kinship, { backend, blockSize, ...(opts.loco ? { loco: true } : {}), storeBytes: getFlag('scanStoreMb') * 2 ** 20 });
+  timings.kinship += kin.seconds;
+
+  // Stage 3: decompositions (one, or one per chromosome with loco) and null models.
+  const models: ScanModels = { n: samples.n, c: samples.c, samplesHash: hashSampleIds(samples.selection.ids), decompositions: [] };
+  const decompose = async (chr: string | null) => {
+    const t0 = performance.now();
+    const kc = centredKinship(kin, chr);
+    timings.kinship += (performance.now() - t0) / 1000;
+    const eig = await decomposeCentredKinship(kc, chr, samples, backend, opts.eigenCache);
+    timings.eigh += eig.seconds;
+    return { kc, eig };
+  };
+  const fit = async (eig: Awaited<ReturnType<typeof decompose>>['eig']): Promise<EigenModels> => {
+    const m = await fitEigenModels(eig, samples, backend);
+    timings.nullModel += m.seconds;
+    return m;
+  };
+  const chrs = opts.loco ? locoChromosomes(source, kin) : [null];
+  if (vc === 'exact') {
+    for (const chr of chrs) models.decompositions.push(await fit((await decompose(chr)).eig));
   } else {
-    kAll = opts.kinship.matrix;
-    if (kAll.rows !== N || kAll.cols !== N) throw new RangeError(`kinship ${opts.kinship.describe} is ${kAll.rows}x${kAll.cols}, expected ${N}x${N} (one row per individual of ${source.describe})`);
-    if (opts.loco) throw new RangeError('--loco needs the kinship computed from the genotypes (--grm), not a kinship file');
-  }
-  timings.kinship += now() - t;
-
-  const nullModels = new Map<string, NullModel>();
-  const pool = new SnpTestPool(opts.threads ?? getFlag('threads'));
-  /** Eigendecomposition of a restricted, centred K (chr: the chromosome left out, null for all), through the eigen cache when one is given. */
-  const eigenOf = async (kc: F64Matrix, chr: string | null) => {
-    const t0 = now();
-    const cache = opts.eigenCache;
-    const cacheKey = cache ? eigenCacheKey({ ...cache.keyParts, samples: hashSampleIds(samples.ids), chr }) : '';
-    const { eig } = await cachedEigen(cache?.dir, cacheKey, n, () => decomposeKinship(kc, backend), cache?.log);
-    timings.eigh += now() - t0;
-    return eig;
-  };
-  const makeDecomposition = async (k: F64Matrix, key: (pheno: string) => string, chr?: string): Promise<Decomposition> => {
-    const kc = restrictAndCenter(k, kRows);
-    if (vc === 'fixed') return fixedDecomposition(kc, key);
-    const { values, vectors } = await eigenOf(kc, chr ?? null);
-    backend.hold(vectors);
-    const transform = (x: F64Matrix): Promise<F64Matrix> => backend.gemm(vectors, x, { transA: true });
-    const t0 = now();
-    const uw = await transform(w);
-    const testers: Decomposition['testers'] = [];
-    for (const [pi, p] of opts.phenotypes.entries()) {
-      const uy = await transform(ys[pi]!);
-      const inputs: RotatedInputs = { d: values, uw: uw.data, c, uy: uy.data };
-      const nm = fitNullModel(inputs);
-      nullModels.set(key(p.name), nm);
-      const id = key(p.name);
-      pool.register(id, inputs, nm, opts.tests);
-      testers.push({ pheno: p.name, transform, run: (xt) => pool.run(id, packF64(xt).data, n, xt.cols) });
-    }
-    timings.nullModel += now() - t0;
-    return { testers };
-  };
-
-  /** EMMAX/P3D: null models from one eigendecomposition of the global K, then whitening by chol(vg K + ve I). */
-  let globalNull: Map<string, NullModel> | undefined;
-  const fixedDecomposition = async (kc: F64Matrix, key: (pheno: string) => string): Promise<Decomposition> => {
-    if (!globalNull) {
-      const { values, vectors } = await eigenOf(restrictAndCenter(kAll, kRows), null);
-      const t0 = now();
-      const uw = await backend.gemm(vectors, w, { transA: true });
-      globalNull = new Map();
-      for (const [pi, p] of opts.phenotypes.entries()) {
-        const uy = await backend.gemm(vectors, ys[pi]!, { transA: true });
-        globalNull.set(p.name, fitNullModel({ d: values, uw: uw.data, c, uy: uy.data }));
-      }
-      timings.nullModel += now() - t0;
-    }
-    const testers: Decomposition['testers'] = [];
-    for (const [pi, p] of opts.phenotypes.entries()) {
-      const nm = globalNull.get(p.name)!;
-      nullModels.set(key(p.name), nm);
-      // Step: V = vg K + ve I = L L' (potrf), whitening x -> L^-1 x (trsm).
-      const v = f64Matrix(n, n);
-      for (let j = 0; j < n; j++) for (let i = 0; i < n; i++) v.data[i + j * n] = nm.vg * kc.data[i + j * n]! + (i === j ? nm.ve : 0);
-      const t0 = now();
-      const l = await backend.potrf(v);
-      timings.eigh += now() - t0;
-      const transform = (x: F64Matrix): Promise<F64Matrix> => backend.trsm(l, x, { side: 'left', lower: true });
-      const wald = new FixedVcWald(await transform(w), (await transform(ys[pi]!)).data, nm);
-      testers.push({
-        pheno: p.name, transform, run: async (xt) => {
-          const t1 = now();
-          const out = allocAssocColumns(xt.cols);
-          wald.testInto(xt, out, 0);
-          pool.seconds += now() - t1;
-          return out;
-        },
-      });
-    }
-    return { testers };
-  };
-
-  const summary: ScanSummary = {
-    nIndividuals: N, nAnalysed: n, nSnps: source.nSnps, nTested: 0, dropped: {}, timings, samples, c, backend: backend.name,
-    genotypePasses: kin && !store ? 2 : 1,
-  };
-
-  // Step 3: decompositions (one, or one per chromosome with loco) and null models, built before streaming.
-  const decompositions = new Map<string, Decomposition>();
-  let global: Decomposition | undefined;
-  if (opts.loco) {
-    const chrs = [...new Set(source.snps.map((s) => s.chr))];
+    // EMMAX/P3D: null models from the global K's eigendecomposition, then whitening per chromosome left out.
+    const { kc, eig } = await decompose(null);
+    const global = await fit(eig);
     for (const chr of chrs) {
-      if (!kin!.chromosomes!.has(chr)) continue; // no kinship SNP there: no SNP of it will be tested either
-      const t0 = now();
-      const kLoco = locoKinship(kin!, chr);
-      timings.kinship += now() - t0;
-      decompositions.set(chr, await makeDecomposition(kLoco, (p) => `${p}:${chr}`, chr));
+      const w = await fitWhitenedModels(chr === null ? kc : centredKinship(kin, chr), chr, global, samples, backend);
+      timings.eigh += w.seconds;
+      models.decompositions.push(w);
     }
-  } else {
-    global = await makeDecomposition(kAll, (p) => p);
   }
+  const nullModels = new Map<string, NullModel>();
+  for (const dec of models.decompositions) for (const p of dec.phenotypes) nullModels.set(nullModelKey(p.pheno, dec.chr), p.nullModel);
 
-  /** The genotype file read again, block by block, filtered and mean-imputed over the analysed rows. */
-  async function* readFiltered(): AsyncGenerator<FilteredBlock> {
-    for await (const block of source.blocks(blockSize)) yield { snps: block.snps, verdict: filter.apply(block.dosages, rows) };
-  }
-
-  /** Filters (or takes from the store) and transforms each block, and starts its tests; the tests of block b run while block b+1 is read and rotated. */
-  async function* stream(): AsyncGenerator<ResultBatch> {
-    const inFlight: Promise<ResultBatch[]>[] = [];
-    let done = 0;
-    let tRead = now();
-    const blocks = store ? store.drain(blockSize) : readFiltered();
-    store = undefined;
+  // Stage 4: the stream, on the SNP test threads.
+  const pool = new SnpTestPool(opts.threads ?? getFlag('threads'));
+  const groups = lmmStreamGroups(models, { backend, pool, tests: opts.tests });
+  const stream = streamScan({ source, samples, groups, blockSize, ...(kin.store ? { store: kin.store } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+  const summary: ScanSummary = {
+    nIndividuals: source.samples.length, nAnalysed: samples.n, nSnps: source.nSnps, nTested: 0, dropped: stream.stats.dropped, timings,
+    samples: samples.selection, c: samples.c, backend: backend.name, genotypePasses: kin.computed && !kin.store ? 2 : 1,
+  };
+  async function* batches(): AsyncGenerator<ResultBatch<AssocColumns>> {
     try {
-      for await (const block of blocks) {
-        const verdict = block.verdict;
-        timings.io += now() - tRead;
-        for (let j = 0; j < verdict.status.length; j++) {
-          const st = verdict.status[j]!;
-          if (st !== 0) summary.dropped[SNP_STATUS[st]!] = (summary.dropped[SNP_STATUS[st]!] ?? 0) + 1;
-        }
-        // Group the kept SNPs by decomposition (all together, or per chromosome with loco).
-        const groups = new Map<Decomposition, number[]>();
-        verdict.keptIndex.forEach((j, k) => {
-          const dec = global ?? decompositions.get(block.snps[j]!.chr);
-          if (!dec) return;
-          const g = groups.get(dec);
-          if (g) g.push(k);
-          else groups.set(dec, [k]);
-        });
-        const jobs: Promise<ResultBatch>[] = [];
-        for (const [dec, ks] of groups) {
-          // The kept columns of this group (all of them, uncopied, without loco).
-          let x = verdict.imputed;
-          if (ks.length < x.cols) {
-            x = f64Matrix(n, ks.length);
-            ks.forEach((k, col) => x.data.set(verdict.imputed.data.subarray(k * n, (k + 1) * n), col * n));
-          }
-          const snps = ks.map((k) => block.snps[verdict.keptIndex[k]!]!);
-          const nMiss = Int32Array.from(ks, (k) => verdict.nMiss[verdict.keptIndex[k]!]!);
-          const af = Float64Array.from(ks, (k) => verdict.af[verdict.keptIndex[k]!]!);
-          const transformed = new Map<Decomposition['testers'][number]['transform'], F64Matrix>();
-          for (const tester of dec.testers) {
-            const t0 = now();
-            let xt = transformed.get(tester.transform);
-            if (!xt) {
-              xt = await tester.transform(x);
-              transformed.set(tester.transform, xt);
-            }
-            timings.rotation += now() - t0;
-            jobs.push(tester.run(xt).then((assoc) => ({ pheno: tester.pheno, snps, nMiss, af, assoc })));
-          }
-          summary.nTested += ks.length;
-        }
-        inFlight.push(Promise.all(jobs));
-        done += block.snps.length;
-        opts.onProgress?.(done, source.nSnps);
-        // Keep one block in flight: yield the previous block's results now.
-        while (inFlight.length > 1) yield* await inFlight.shift()!;
-        tRead = now();
-      }
-      while (inFlight.length > 0) yield* await inFlight.shift()!;
+      yield* stream.batches;
     } finally {
+      summary.nTested = stream.stats.nTested;
+      timings.io = stream.stats.ioSeconds;
+      timings.rotation = stream.stats.transformSeconds;
       timings.optimisation = pool.seconds;
+      releaseLmmModels(models, backend);
       await pool.dispose();
     }
   }
+  return { nullModels, batches: batches(), summary };
+}
 
-  return { nullModels, batches: stream(), summary };
+/** The entries of `o` named in `keys` that are defined. */
+function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
 }
