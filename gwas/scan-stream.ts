@@ -14,7 +14,7 @@ import type { AssocColumns } from '../src/lmm/snp/assoc.js';
 import type { FilteredBlock, GenotypeStore } from './genotype-store.js';
 import type { ScanSamples } from './scan-samples.js';
 import { SNP_STATUS } from './snp-filter.js';
-import type { GenotypeSource, SnpInfo } from './types.js';
+import type { GenotypeSource, SnpInfo, SnpRange } from './types.js';
 
 /** One block's results for one phenotype, rows in file order. */
 export interface ResultBatch<R = AssocColumns> {
@@ -56,7 +56,7 @@ export interface ScanStreamOptions<R> {
   groups: StreamGroup<R>[];
   blockSize: number;
   /** SNPs [start, end) of the file, 0-based in file order (default: all). */
-  range?: { start: number; end: number };
+  range?: SnpRange;
   /** Genotypes kept by the kinship pass (used only without a range): no second read of the file. */
   store?: GenotypeStore;
   /** Called after each block with SNPs of the range read so far and the range's size. */
@@ -98,17 +98,10 @@ export function streamScan<R = AssocColumns>(opts: ScanStreamOptions<R>): ScanSt
   const byChr = new Map<string, StreamGroup<R>[]>();
   for (const g of groups) if (g.chr !== null) byChr.set(g.chr, [...(byChr.get(g.chr) ?? []), g]);
 
-  /** The genotype file's SNPs [start, end), filtered and mean-imputed over the analysed rows. */
+  /** The genotype file's SNPs [start, end) (the reader seeks or skips), filtered and mean-imputed over the analysed rows. */
   async function* readFiltered(): AsyncGenerator<FilteredBlock> {
-    for await (const block of source.blocks(opts.blockSize)) {
-      const b0 = block.start, b1 = block.start + block.snps.length;
-      if (b1 <= start) continue;
-      if (b0 >= end) break;
-      const lo = Math.max(start, b0) - b0, hi = Math.min(end, b1) - b0;
-      const x = block.dosages;
-      // Columns [lo, hi) of the block as a view (column-major: no copy).
-      const dosages = lo === 0 && hi === x.cols ? x : f64Matrix(x.rows, hi - lo, x.data.subarray(lo * x.ld, hi * x.ld), x.ld);
-      yield { snps: block.snps.slice(lo, hi), verdict: samples.filter.apply(dosages, samples.rows) };
+    for await (const block of source.blocks(opts.blockSize, undefined, whole ? undefined : { start, end })) {
+      yield { snps: block.snps, verdict: samples.filter.apply(block.dosages, samples.rows) };
     }
   }
 
