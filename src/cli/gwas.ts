@@ -4,19 +4,17 @@
  */
 import type { Command } from 'commander';
 import { GemmaTsvWriter, describeNullModel, openArrowOutput, writeArrowBatch, writeNullModelJson } from '../../gwas/scan-output.js';
-import { gwasScan, type KinshipInput, type PhenotypeInput, type ResultBatch } from '../../gwas/scan.js';
+import { ScanReport } from '../../gwas/scan-report.js';
+import { gwasScan, type KinshipInput, type PhenotypeInput } from '../../gwas/scan.js';
 import { readKeepFile } from '../../gwas/samples.js';
 import type { GenotypeSource } from '../../gwas/types.js';
 import type { BackendChoice } from '../../kernels/backend.js';
 import { fileFingerprint } from '../../gwas/eigen-cache.js';
 import { loadAnalysisInputs } from '../../gwas/inputs.js';
 import { setFlags, getFlag } from '../flags.js';
-import { writeFileAtomic } from '../io/atomic-file.js';
 import { readKinship } from '../io/kinship-file.js';
 import type { TestSelection } from '../lmm/snp/assoc.js';
 import type { NullModel } from '../lmm/snp/null-model.js';
-import { manhattanPng, qqPng } from '../plot/index.js';
-import { genomicInflation } from '../stats/multiple-testing.js';
 import { VERSION } from '../version.js';
 import { UsageError } from '../errors.js';
 import { action } from './command.js';
@@ -144,13 +142,13 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
   const meta = { tool: `gpulmm ${VERSION}`, command: process.argv.slice(2).join(' '), test: o.test, vc: o.vc, kinship: o.kinship ?? o.grm, loco: String(!!o.loco) };
   const arrow = o.out ? await openArrowOutput(o.out, scan.nullModels, several, meta) : undefined;
   const tsvs = new Map<string, GemmaTsvWriter>();
-  const kept = new Map<string, { chr: string[]; ps: number[]; rs: string[]; log10: Record<string, number[]> }>();
+  const report = new ScanReport(tests);
   try {
     if (o.tsv) for (const p of phenotypes) tsvs.set(p.name, await GemmaTsvWriter.open(several ? tsvPath(o.tsv, p.name) : o.tsv, tests));
     for await (const b of scan.batches) {
       if (arrow) await writeArrowBatch(arrow, b, scan.summary.nAnalysed, several);
       await tsvs.get(b.pheno)?.write(b);
-      collect(kept, b, tests);
+      report.add(b);
     }
     progress.done();
     for (const w of tsvs.values()) await w.close();
@@ -170,29 +168,9 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
   for (const [key, nm] of scan.nullModels) {
     if (!o.loco || !several) lines.push(`null model${several || o.loco ? ` [${key}]` : ''}:`, ...describeNullModel(nm as NullModel).map((l) => `  ${l}`));
   }
-  const testNames = (['wald', 'lrt', 'score'] as const).filter((t) => tests[t]);
-  for (const [pheno, k] of kept) {
-    const tag = several ? `[${pheno}] ` : '';
-    const lambdaGc = new Map<string, number>();
-    for (const [test, log10] of Object.entries(k.log10)) {
-      lambdaGc.set(test, genomicInflation(Float64Array.from(log10, (v) => Math.pow(10, v))));
-      lines.push(`${tag}lambda_GC (${test}) = ${lambdaGc.get(test)!.toFixed(4)}`);
-    }
-    const mainTest = testNames[0]!;
-    const main = k.log10[mainTest]!;
-    const order = [...main.keys()].filter((i) => Number.isFinite(main[i]!)).sort((a, b) => main[a]! - main[b]!).slice(0, 5);
-    lines.push(`${tag}top hits (${mainTest}):`);
-    for (const i of order) lines.push(`  ${k.chr[i]}\t${k.rs[i]}\t${k.ps[i]}\tp ${Math.pow(10, main[i]!).toExponential(2)}`);
-    if (o.plot) {
-      for (const [test, log10] of Object.entries(k.log10)) {
-        const prefix = `${o.plot}${several ? `.${pheno}` : ''}${testNames.length > 1 ? `.${test}` : ''}`;
-        const values = Float64Array.from(log10);
-        const title = `gpulmm gwas ${pheno} (${test})`;
-        await writeFileAtomic(`${prefix}.manhattan.png`, manhattanPng({ chr: k.chr, pos: k.ps, log10p: values, title }));
-        await writeFileAtomic(`${prefix}.qq.png`, qqPng({ log10p: values, title, lambda: lambdaGc.get(test)! }));
-      }
-    }
-  }
+  const reports = report.reports();
+  lines.push(...report.lines(reports, several));
+  if (o.plot) await report.writePlots(o.plot, reports, several);
   if (o.verbose) {
     const t = s.timings;
     lines.push(`time (s): kinship ${t.kinship.toFixed(2)}, eigh ${t.eigh.toFixed(2)}, null model ${t.nullModel.toFixed(2)}, rotation ${t.rotation.toFixed(2)}, optimisation ${t.optimisation.toFixed(2)}, read+filter ${t.io.toFixed(2)}, total ${((performance.now() - t0) / 1000).toFixed(2)} [backend ${s.backend}]`);
@@ -204,25 +182,4 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
 function tsvPath(path: string, pheno: string): string {
   const m = /^(.*?)(\.assoc\.txt|\.txt|\.tsv)?$/.exec(path)!;
   return `${m[1]}.${pheno}${m[2] ?? ''}`;
-}
-
-/** Keeps what the end summary and plots need (positions and log10 p per test), per phenotype. */
-function collect(kept: Map<string, { chr: string[]; ps: number[]; rs: string[]; log10: Record<string, number[]> }>, b: ResultBatch, sel: TestSelection): void {
-  let k = kept.get(b.pheno);
-  if (!k) {
-    k = { chr: [], ps: [], rs: [], log10: {} };
-    kept.set(b.pheno, k);
-  }
-  const tests: [string, Float64Array, boolean][] = [['wald', b.assoc.log10pWald, sel.wald], ['lrt', b.assoc.log10pLrt, sel.lrt], ['score', b.assoc.log10pScore, sel.score]];
-  for (let j = 0; j < b.snps.length; j++) {
-    const s = b.snps[j]!;
-    k.chr.push(s.chr);
-    k.ps.push(s.ps);
-    k.rs.push(s.rs);
-  }
-  for (const [name, v, on] of tests) {
-    if (!on) continue;
-    const arr = (k.log10[name] ??= []);
-    for (let j = 0; j < v.length; j++) arr.push(v[j]!);
-  }
 }
