@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import type { Backend, EighResult } from '../kernels/backend.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../kernels/matrix.js';
 import { openAtomic } from '../src/io/atomic-file.js';
+import { canonicalJson } from '../src/io/content-hash.js';
 import { zeroSmallEigenvaluesInPlace } from '../src/lmm/snp/null-model.js';
 
 const MAGIC = 'gpulmmE\0';
@@ -50,17 +51,6 @@ export async function fileFingerprint(path: string, hashContent: boolean): Promi
  */
 export function eigenCacheKey(parts: Record<string, unknown>): string {
   return createHash('sha256').update(canonicalJson(parts)).digest('hex');
-}
-
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
 }
 
 /** SHA-256 (hex) of a list of sample IDs, for cache keys. */
