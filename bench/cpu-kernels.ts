@@ -18,7 +18,7 @@ import os from 'node:os';
 import { cpuBatchedWeightedDot, cpuEigh, cpuGemm, cpuPotrf, cpuPotrs, cpuSyrk, cpuSyrkInt8, createCpuBackend } from '../kernels/cpu/index.js';
 import { f64Matrix, type F64Matrix } from '../kernels/matrix.js';
 import { getFlag } from '../src/flags.js';
-import { median } from './measure.js';
+import { median } from '../src/bench/measure.js';
 
 /** The code this script measures: a record's commit gets `-dirty` when any of it differs from HEAD. */
 const MEASURED_PATHS = ['kernels/cpu', 'kernels/matrix.ts', 'kernels/validate.ts', 'kernels/backend.ts', 'src/flags.ts', 'bench/cpu-kernels.ts'];

@@ -18,7 +18,7 @@ import { computeKinship, KINSHIP_BLOCK_SNPS, type KinshipMode } from '../gwas/ki
 import { loadAnalysisInputs } from '../gwas/inputs.js';
 import { SnpFilter } from '../gwas/snp-filter.js';
 import { getFlag } from '../src/flags.js';
-import { cpuSeconds, median } from './measure.js';
+import { cpuSeconds, median } from '../src/bench/measure.js';
 
 const reps = Number(argValue('reps') ?? 3);
 const json = argValue('json');

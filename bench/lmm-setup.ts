@@ -11,7 +11,7 @@ import { parseFormula } from '../src/lmm/mixed/formula.js';
 import { buildModelFrame } from '../src/lmm/mixed/model-frame.js';
 import { buildReTerms, dropRankDeficient, modelMatrix } from '../src/lmm/mixed/design.js';
 import { BlockedPls } from '../src/lmm/mixed/pls.js';
-import { cpuSeconds } from './measure.js';
+import { cpuSeconds } from '../src/bench/measure.js';
 
 const [file, formula, repsArg] = process.argv.slice(2);
 if (!file || !formula) {

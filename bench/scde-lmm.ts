@@ -21,7 +21,7 @@ import { sortedLevels } from '../src/sc/design.js';
 import { loadScdeInput } from '../src/sc/load-input.js';
 import { runScde, type ScdeBlock, type ScdeInput } from '../src/sc/scde.js';
 import { argValue, requiredArg } from './args.js';
-import { median } from './measure.js';
+import { median } from '../src/bench/measure.js';
 
 
 

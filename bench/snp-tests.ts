@@ -26,7 +26,7 @@ import { computeKinship, restrictAndCenter } from '../gwas/kinship.js';
 import { SnpFilter } from '../gwas/snp-filter.js';
 import { allocAssocColumns, SnpAssociation, type AssocColumns } from '../src/lmm/snp/assoc.js';
 import { fitNullModel, type RotatedInputs } from '../src/lmm/snp/null-model.js';
-import { cpuSeconds, median } from './measure.js';
+import { cpuSeconds, median } from '../src/bench/measure.js';
 
 const reps = Number(argValue('reps') ?? 3);
 const json = argValue('json');

@@ -22,7 +22,7 @@ import { readLines } from '../src/io/lines.js';
 import { manhattanPng, qqPng } from '../src/plot/index.js';
 import { chi2Log10Survival, fLog10Survival, tLog10Survival2 } from '../src/stats/distributions.js';
 import { benjaminiHochberg, genomicInflation } from '../src/stats/multiple-testing.js';
-import { median } from './measure.js';
+import { median } from '../src/bench/measure.js';
 
 /** One committed measurement. */
 interface UtilityRecord {

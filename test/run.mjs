@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm test`: runs vitest once (extra arguments are passed on, e.g. a file filter), then prints the closing
-// line that CI reads: `N passed, N failed, N skipped`. Exit code is vitest's.
+// `npm test`: type-checks the tests with the sources (test/tsconfig.json), runs vitest once (extra arguments are
+// passed on, e.g. a file filter), then prints the closing line that CI reads: `N passed, N failed, N skipped`
+// (a type error counts as one failure). Exit code: vitest's, or 1 after a type error.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -13,6 +14,8 @@ mkdirSync(outDir, { recursive: true });
 rmSync(outFile, { force: true });
 
 process.env.XDG_RUNTIME_DIR ??= outDir;
+const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'test', 'tsconfig.json')], { cwd: root, stdio: 'inherit' });
+const typeErrors = tsc.status === 0 ? 0 : 1;
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
 const args = [vitest, 'run', '--config', 'test/vitest.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${outFile}`, ...process.argv.slice(2)];
 const res = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env: process.env });
@@ -26,8 +29,9 @@ try {
 } catch {
   failed = Math.max(1, failed);
 }
+failed += typeErrors;
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
-process.exit(res.status ?? 1);
+process.exit(typeErrors ? 1 : (res.status ?? 1));
 
 // A test file that failed to load or crashed has no failed test of its own: count it once as a failure.
 function countSuitesThatFailedToRun(report) {

@@ -1,7 +1,7 @@
 /**
  * `gpulmm bench`: times the kernel ops on each backend (benchmark.js), checks each result against the cpu
  * f64 oracle on the same inputs, prints a table on stdout and optionally writes the records as a JSON array
- * (atomically). Progress goes to stderr. The harness and the op catalogue live in bench/.
+ * (atomically). Progress goes to stderr. The harness and the op catalogue live in src/bench/.
  */
 import { execFileSync } from 'node:child_process';
 import { dirname } from 'node:path';
@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { OP_NAMES, type Backend, type BackendName, type OpName } from '../../kernels/backend.js';
 import { createBackend } from '../../kernels/select.js';
-import { runBenchmarks, withReference, type BenchCase, type BenchRecord } from '../../bench/harness.js';
-import { runReferenceR } from '../../bench/reference.js';
+import { runBenchmarks, withReference, type BenchCase, type BenchRecord } from '../bench/harness.js';
+import { runReferenceR } from '../bench/reference.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { UsageError } from '../errors.js';
 import { action } from './command.js';

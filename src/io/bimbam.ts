@@ -4,7 +4,8 @@
  * dosage = expected copies of allele1 in [0, 2]; `NA` missing), and the annotation file (`-a`): `rs ps chr [cM]`.
  * Individuals have no IDs: row i of the phenotype file is individual i (IDs here are "1".."n").
  */
-import type { GenotypeBlock, GenotypeSource, SnpInfo, SnpRange } from '../../gwas/types.js';
+import type { GenotypeBlock, GenotypeSource, SnpInfo, SnpRange } from './genotype-source.js';
+import { f64Matrix } from '../../kernels/matrix.js';
 import { InputError } from '../errors.js';
 import { GEMMA_SEP, readNonEmptyLines, splitFields } from './gemma-tables.js';
 import { readLines } from './lines.js';

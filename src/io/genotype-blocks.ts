@@ -3,7 +3,7 @@
  * SNP columns into blocks (individuals x SNPs, f64, column-major), so a reader only decodes one SNP at a time into
  * the column it is given. Memory: one nKeep x blockSize f64 matrix per block.
  */
-import type { GenotypeBlock, SnpInfo, SnpRange } from '../../gwas/types.js';
+import type { GenotypeBlock, SnpInfo, SnpRange } from './genotype-source.js';
 import { f64Matrix, type F64Matrix } from '../../kernels/matrix.js';
 
 /** Checks that `keep` holds ascending, in-range, distinct individual indices. */

@@ -6,7 +6,7 @@
  * copies of `.bim` column 5 (allele1): 0 -> 2, 2 -> 1, 3 -> 0, 1 -> missing (NaN).
  */
 import { open, stat } from 'node:fs/promises';
-import type { GenotypeBlock, GenotypeSource, SnpInfo, SnpRange } from '../../gwas/types.js';
+import type { GenotypeBlock, GenotypeSource, SnpInfo, SnpRange } from './genotype-source.js';
 import { f64Matrix } from '../../kernels/matrix.js';
 import { InputError } from '../errors.js';
 import { readNonEmptyLines, splitFields } from './gemma-tables.js';

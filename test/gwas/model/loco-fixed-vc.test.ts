@@ -21,7 +21,7 @@ describe('--loco', () => {
     // The same K_{-3} built by hand, given as a kinship matrix to an ordinary scan.
     const source = await openPlink(`${SIM}sim`);
     const samples = selectSamples({ ids: source.samples, phenotypes: [famPhenotype(source.fam, 1)] });
-    const kin = await computeKinship(source, { mode: 'centered', filter: new SnpFilter(), filterRows: samples.indices, backend: createCpuBackend(), loco: true });
+    const kin = await computeKinship(source, { mode: 'centered', filter: new SnpFilter(), filterRows: samples.indices, backend: await createCpuBackend(), loco: true });
     const plain = await scanPlink(`${SIM}sim`, { kinship: { matrix: locoKinship(kin, '3'), describe: 'K_-3' } });
     const chr3 = [...plain.rows.keys()].filter((rs) => source.snps.find((s) => s.rs === rs)!.chr === '3');
     expect(chr3.length).toBeGreaterThan(300);

@@ -17,9 +17,9 @@
  * result on the same inputs; for eigh over the eigenvalues (eigenvectors are defined only up to sign and,
  * for close eigenvalues, rotation).
  */
-import type { Backend, OpName } from '../kernels/backend.js';
-import { cpuBatchedWeightedDot, cpuEigh, cpuGemm, cpuPotrf, cpuPotrs, cpuSyrk, cpuTrsm } from '../kernels/cpu/index.js';
-import { f64Matrix, type F64Matrix } from '../kernels/matrix.js';
+import type { Backend, OpName } from '../../kernels/backend.js';
+import { cpuBatchedWeightedDot, cpuEigh, cpuGemm, cpuPotrf, cpuPotrs, cpuSyrk, cpuTrsm } from '../../kernels/cpu/index.js';
+import { f64Matrix, type F64Matrix } from '../../kernels/matrix.js';
 
 /** A result reduced to the numbers the error measure compares. */
 type Values = Float64Array;

@@ -1,12 +1,12 @@
 /**
  * The reference tool measured side by side with the gpulmm backends: R's dense linear algebra (the system
- * BLAS/LAPACK, OpenBLAS here) running the same ops at the same n, through bench/reference.R.
+ * BLAS/LAPACK, OpenBLAS here) running the same ops at the same n, through src/bench/reference.R.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { OpName } from '../kernels/backend.js';
+import type { OpName } from '../../kernels/backend.js';
 
 export interface ReferenceTiming {
   op: OpName;
@@ -21,11 +21,11 @@ export interface ReferenceRun {
   description: string;
 }
 
-/** bench/reference.R, found from the source tree (bench/) or the build (dist/bench/). */
+/** src/bench/reference.R, found from the source tree (src/bench/) or the build (dist/src/bench/). */
 function scriptPath(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const found = [join(here, 'reference.R'), join(here, '..', '..', 'bench', 'reference.R')].find((p) => existsSync(p));
-  if (!found) throw new Error(`bench/reference.R not found near ${here}`);
+  const found = [join(here, 'reference.R'), join(here, '..', '..', '..', 'src', 'bench', 'reference.R')].find((p) => existsSync(p));
+  if (!found) throw new Error(`src/bench/reference.R not found near ${here}`);
   return found;
 }
 

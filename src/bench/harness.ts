@@ -8,7 +8,7 @@
  */
 import os from 'node:os';
 import Benchmark from 'benchmark';
-import type { AdapterInfo, Backend, BackendName, OpName, Precision } from '../kernels/backend.js';
+import type { AdapterInfo, Backend, BackendName, OpName, Precision } from '../../kernels/backend.js';
 import { BENCH_OPS, maxRelErr } from './kernels.js';
 import type { ReferenceRun } from './reference.js';
 import { median } from './measure.js';
@@ -16,7 +16,7 @@ import { median } from './measure.js';
 /** One measurement. Field names are the committed record format (bench/README.md). */
 export interface BenchRecord {
   op: OpName;
-  /** A gpulmm backend, or `R` for the reference tool (R on the system BLAS/LAPACK, bench/reference.R). */
+  /** A gpulmm backend, or `R` for the reference tool (R on the system BLAS/LAPACK, src/bench/reference.R). */
   backend: BackendName | 'R';
   n: number;
   precision: Precision;
