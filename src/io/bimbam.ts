@@ -5,7 +5,6 @@
  * Individuals have no IDs: row i of the phenotype file is individual i (IDs here are "1".."n").
  */
 import type { GenotypeBlock, GenotypeSource, SnpInfo, SnpRange } from './genotype-source.js';
-import { f64Matrix } from '../../kernels/matrix.js';
 import { InputError } from '../errors.js';
 import { GEMMA_SEP, readNonEmptyLines, splitFields } from './gemma-tables.js';
 import { readLines } from './lines.js';
