@@ -1,9 +1,11 @@
 /**
- * Writers of scan results: the Arrow IPC stream (`--out`, one record batch per result batch, the null model
- * as JSON under the schema metadata key `gpulmm.null_model`), its `.json` sidecar, and GEMMA's assoc.txt layout
- * (`--tsv`), all written under a temporary name and renamed only when complete.
+ * Writers of scan results: the Arrow output (`--out`: an IPC stream `.arrows`, an IPC file `.arrow`, or a
+ * dataset directory partitioned by `pheno=`/`chr=` (src/io/arrow-output.ts); one record batch per result
+ * batch, the null model as JSON under the schema metadata key `gpulmm.null_model`), its `.json` sidecar, and
+ * GEMMA's assoc.txt layout (`--tsv`), all written under a temporary name and renamed only when complete.
  */
-import { ArrowStreamWriter, type ArrowColumnSpec } from '../src/io/arrow-stream.js';
+import type { ArrowColumnSpec } from '../src/io/arrow-batch.js';
+import { openArrowTable, type ArrowTableSink } from '../src/io/arrow-output.js';
 import { openAtomic, type AtomicFile } from '../src/io/atomic-file.js';
 import type { TestSelection } from '../src/lmm/snp/assoc.js';
 import type { NullModel } from '../src/lmm/snp/null-model.js';
@@ -82,16 +84,20 @@ export function arrowColumns(severalPhenotypes: boolean): ArrowColumnSpec[] {
   ];
 }
 
-/** Opens the Arrow stream with the null models (JSON) in the schema metadata. */
-export async function openArrowOutput(path: string, nullModels: Map<string, NullModel>, severalPhenotypes: boolean, extra: Record<string, string>): Promise<ArrowStreamWriter> {
-  return ArrowStreamWriter.open(path, {
-    columns: arrowColumns(severalPhenotypes),
+/**
+ * Opens the Arrow output `path` (layout from its name: arrowOutputKind) with the null models (JSON) in the
+ * schema metadata; `withPheno` adds the `pheno` column (always there in a dataset, as its outer partition).
+ */
+export async function openArrowOutput(path: string, nullModels: Map<string, NullModel>, withPheno: boolean, extra: Record<string, string>): Promise<ArrowTableSink> {
+  return openArrowTable(path, {
+    columns: arrowColumns(withPheno),
     metadata: { ...extra, 'gpulmm.null_model': JSON.stringify(Object.fromEntries(nullModels)) },
+    partitionBy: ['pheno', 'chr'],
   });
 }
 
 /** One record batch of the Arrow output. */
-export async function writeArrowBatch(w: ArrowStreamWriter, b: ResultBatch, n: number, severalPhenotypes: boolean): Promise<void> {
+export async function writeArrowBatch(w: ArrowTableSink, b: ResultBatch, n: number, severalPhenotypes: boolean): Promise<void> {
   const m = b.snps.length;
   const a = b.assoc;
   await w.write({

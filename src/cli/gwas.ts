@@ -12,6 +12,7 @@ import type { BackendChoice } from '../../kernels/backend.js';
 import { fileFingerprint } from '../../gwas/eigen-cache.js';
 import { loadAnalysisInputs } from '../../gwas/inputs.js';
 import { setFlags, getFlag } from '../flags.js';
+import { arrowOutputKind, arrowSiblingPath } from '../io/arrow-output.js';
 import { readKinship } from '../io/kinship-file.js';
 import type { TestSelection } from '../lmm/snp/assoc.js';
 import type { NullModel } from '../lmm/snp/null-model.js';
@@ -85,7 +86,7 @@ export function registerGwas(program: Command): void {
     .option('--threads <n>', 'cpu worker threads', int('threads'))
     .option('--block-size <n>', 'SNPs per streamed block', int('block-size'))
     .option('--eigen-cache <dir>', 'reuse eigendecompositions stored in DIR (keyed by a fingerprint of the inputs)')
-    .option('--out <file.arrows>', 'Arrow IPC stream output (null model JSON in the schema metadata, .json sidecar)')
+    .option('--out <path>', 'Arrow output: DIR/ = IPC file dataset (DIR/pheno=P/chr=C/part-0.arrow, read as one table by polars scan_ipc, pyarrow.dataset, R open_dataset), FILE.arrow = one IPC file, FILE.arrows = IPC stream; null model JSON in the schema metadata and in the .json sidecar (DIR.json, FILE.json)')
     .option('--tsv <file>', "GEMMA's assoc.txt layout for the chosen test")
     .option('--plot <prefix>', 'write PREFIX.manhattan.png and PREFIX.qq.png (PREFIX.TEST.*.png for each test when several are run)')
     .option('--verbose', 'print the time spent per stage')
@@ -97,7 +98,7 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
   if (!TESTS[o.test]) throw new UsageError(`--test ${o.test}: expected wald, lrt, score or all`);
   if (o.grm !== 'centered' && o.grm !== 'standardized') throw new UsageError(`--grm ${o.grm}: expected centered or standardized`);
   if (o.vc !== 'exact' && o.vc !== 'fixed') throw new UsageError(`--vc ${o.vc}: expected exact or fixed`);
-  if (!o.out && !o.tsv) throw new UsageError('nothing to write: give --out FILE.arrows and/or --tsv FILE');
+  if (!o.out && !o.tsv) throw new UsageError('nothing to write: give --out DIR/ (or FILE.arrow, FILE.arrows) and/or --tsv FILE');
   setFlags({ backend: o.backend, threads: o.threads, blockSize: o.blockSize });
 
   // Step 1: inputs (genotypes, phenotypes, covariates, keep list; files cross-checked by gwas/inputs.ts).
@@ -139,14 +140,15 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
     },
   });
   const several = phenotypes.length > 1;
+  const withPheno = several || (o.out !== undefined && arrowOutputKind(o.out) === 'dataset');
   const meta = { tool: `gpulmm ${VERSION}`, command: process.argv.slice(2).join(' '), test: o.test, vc: o.vc, kinship: o.kinship ?? o.grm, loco: String(!!o.loco) };
-  const arrow = o.out ? await openArrowOutput(o.out, scan.nullModels, several, meta) : undefined;
+  const arrow = o.out ? await openArrowOutput(o.out, scan.nullModels, withPheno, meta) : undefined;
   const tsvs = new Map<string, GemmaTsvWriter>();
   const report = new ScanReport(tests);
   try {
     if (o.tsv) for (const p of phenotypes) tsvs.set(p.name, await GemmaTsvWriter.open(several ? tsvPath(o.tsv, p.name) : o.tsv, tests));
     for await (const b of scan.batches) {
-      if (arrow) await writeArrowBatch(arrow, b, scan.summary.nAnalysed, several);
+      if (arrow) await writeArrowBatch(arrow, b, scan.summary.nAnalysed, withPheno);
       await tsvs.get(b.pheno)?.write(b);
       report.add(b);
     }
@@ -158,7 +160,7 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
     for (const w of tsvs.values()) await w.abort();
     throw e;
   }
-  if (o.out) await writeNullModelJson(`${o.out.replace(/\.arrows?$/, '')}.json`, scan.nullModels, { tool: meta.tool, command: meta.command });
+  if (o.out) await writeNullModelJson(arrowSiblingPath(o.out, '.json'), scan.nullModels, { tool: meta.tool, command: meta.command });
 
   // Step 3: summary (and plots).
   const s = scan.summary;

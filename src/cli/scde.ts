@@ -73,7 +73,7 @@ export function registerScde(program: Command): void {
     )
     .option('--min-frac <share>', 'test genes with a non-zero count in at least this share of the analysed cells', String(DEFAULT_MIN_FRAC))
     .addOption(new Option('--pseudobulk-norm <norm>', 'pseudobulk sample normalisation: tmm (edgeR calcNormFactors) or none (library size)').choices(['tmm', 'none']).default('tmm'))
-    .option('--out <file.arrows>', 'results as an Arrow IPC stream')
+    .option('--out <path>', 'results as Arrow: DIR/ = IPC file dataset (DIR/celltype=T/part-0.arrow), FILE.arrow = one IPC file, FILE.arrows = IPC stream')
     .option('--tsv <file>', 'results as TSV')
     .option('--plot <prefix>', 'volcano plot per cell type: <prefix>.<celltype>.volcano.png')
     .action(
@@ -88,7 +88,7 @@ export function registerScde(program: Command): void {
 }
 
 async function runScdeCommand(opts: ScdeCliOptions): Promise<void> {
-  if (!opts.out && !opts.tsv) throw new UsageError('give --out FILE.arrows and/or --tsv FILE');
+  if (!opts.out && !opts.tsv) throw new UsageError('give --out DIR/ (or FILE.arrow, FILE.arrows) and/or --tsv FILE');
   if ((opts.counts === undefined) === (opts.h5ad === undefined)) throw new UsageError('give exactly one of --counts DIR or --h5ad FILE');
   if (opts.counts !== undefined && opts.cells === undefined) throw new UsageError('--counts needs --cells FILE (cell metadata with a barcode column)');
   const minFrac = Number(opts.minFrac);

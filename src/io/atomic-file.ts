@@ -3,10 +3,12 @@
  * (`.name.<pid>-<random>.tmp`), which is fsynced and renamed over the destination only on commit(). A run that
  * fails or is killed therefore never leaves a file under the final name that looks complete; on a normal process
  * exit, temporaries not yet committed are removed. Missing parent directories are created (like `mkdir -p`).
+ * Whole directories (a partitioned dataset) are written the same way: see openAtomicDir.
  */
 import { randomBytes } from 'node:crypto';
-import { unlinkSync } from 'node:fs';
-import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { UsageError } from '../errors.js';
 import { basename, dirname, join } from 'node:path';
 
 export interface AtomicFile {
@@ -37,7 +39,7 @@ function installExitHook(): void {
   process.once('exit', () => {
     for (const t of pendingTemps) {
       try {
-        unlinkSync(t);
+        rmSync(t, { recursive: true, force: true });
       } catch {
         // already gone
       }
@@ -45,10 +47,15 @@ function installExitHook(): void {
   });
 }
 
-/** Opens `path` for atomic writing (see AtomicFile). The destination's directory must exist. */
+/** `.name.<pid>-<random>.<suffix>` next to `path`. */
+function hiddenSibling(path: string, suffix: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.${suffix}`);
+}
+
+/** Opens `path` for atomic writing (see AtomicFile). Missing parent directories are created. */
 export async function openAtomic(path: string): Promise<AtomicFile> {
   if (typeof path !== 'string' || path === '') throw new TypeError('openAtomic: expected a non-empty path');
-  const tempPath = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  const tempPath = hiddenSibling(path, 'tmp');
   let fh: FileHandle | undefined;
   try {
     await mkdir(dirname(path), { recursive: true });
@@ -144,4 +151,95 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await file.abort();
     throw e;
   }
+}
+
+/** A directory written as a whole: files go under `tempPath`, and commit() puts the directory at `path`. */
+export interface AtomicDir {
+  /** Final destination. */
+  readonly path: string;
+  /** The hidden directory (next to `path`) to write into. */
+  readonly tempPath: string;
+  /**
+   * Moves the temporary directory to `path`. An existing `path` (checked again with `replaceable`) is first
+   * renamed aside, then removed once the new directory is in place: readers see the old or the new complete
+   * directory, or (for the instant between the two renames) none, never a mixture.
+   */
+  commit(): Promise<void>;
+  /** Removes the temporary directory; `path` is left untouched. No-op once committed or aborted. */
+  abort(): Promise<void>;
+}
+
+/**
+ * Opens directory `path` for atomic writing (see AtomicDir); missing parents are created. When `path` already
+ * exists, `replaceable(path)` must say it may be replaced (e.g. it is an earlier output of the same kind),
+ * else UsageError, so that a mistyped path never deletes a user's directory. Checked now (before any work)
+ * and again at commit.
+ */
+export async function openAtomicDir(path: string, replaceable: (existing: string) => Promise<boolean>): Promise<AtomicDir> {
+  if (typeof path !== 'string' || path === '') throw new TypeError('openAtomicDir: expected a non-empty path');
+  const target = path.replace(/\/+$/, '') || path;
+  await checkReplaceable(target, replaceable);
+  const tempPath = hiddenSibling(target, 'tmp');
+  try {
+    await mkdir(tempPath, { recursive: true });
+  } catch (e) {
+    throw new Error(`cannot create ${target}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (writing to ${tempPath})`);
+  }
+  installExitHook();
+  pendingTemps.add(tempPath);
+  let state: 'open' | 'committed' | 'aborted' = 'open';
+  const abort = async (): Promise<void> => {
+    if (state !== 'open') return;
+    state = 'aborted';
+    await rm(tempPath, { recursive: true, force: true });
+    pendingTemps.delete(tempPath);
+  };
+  return {
+    path: target,
+    tempPath,
+    abort,
+    async commit(): Promise<void> {
+      if (state !== 'open') throw new Error(`commit on ${target}: directory already ${state}`);
+      try {
+        const existing = await checkReplaceable(target, replaceable);
+        let aside: string | undefined;
+        if (existing) {
+          aside = hiddenSibling(target, 'old');
+          await rename(target, aside);
+          pendingTemps.add(aside);
+        }
+        try {
+          await rename(tempPath, target);
+        } catch (e) {
+          if (aside) await rename(aside, target).catch(() => undefined);
+          throw e;
+        }
+        state = 'committed';
+        pendingTemps.delete(tempPath);
+        if (aside) {
+          await rm(aside, { recursive: true, force: true });
+          pendingTemps.delete(aside);
+        }
+      } catch (e) {
+        await abort();
+        throw e;
+      }
+      try {
+        const dir = await open(dirname(target), 'r');
+        await dir.sync().finally(() => dir.close());
+      } catch {
+        // directory fsync unsupported
+      }
+    },
+  };
+}
+
+/** Whether `path` exists; throws UsageError when it exists but `replaceable` refuses it. */
+async function checkReplaceable(path: string, replaceable: (existing: string) => Promise<boolean>): Promise<boolean> {
+  const st = await stat(path).catch(() => undefined);
+  if (!st) return false;
+  if (!(await replaceable(path))) {
+    throw new UsageError(`${path} already exists and is not an earlier output of this kind (${st.isDirectory() ? 'it holds other files' : 'it is not a directory'}): remove it or choose another path`);
+  }
+  return true;
 }

@@ -1,8 +1,9 @@
 /**
- * Writers for scde result blocks: TSV and Arrow IPC stream, both written under a temporary name and renamed
+ * Writers for scde result blocks: TSV and Arrow (an IPC stream `.arrows`, an IPC file `.arrow`, or a dataset
+ * directory partitioned by `celltype=`: src/io/arrow-output.ts), all written under a temporary name and renamed
  * only when complete. Column order: {@link SCDE_COLUMNS}. Missing numbers are `NA` in TSV and NaN in Arrow.
  */
-import { ArrowStreamWriter } from '../io/arrow-stream.js';
+import { openArrowTable, type ArrowTableSink } from '../io/arrow-output.js';
 import { openAtomic, type AtomicFile } from '../io/atomic-file.js';
 import { SCDE_COLUMNS, type ScdeBlock } from './scde.js';
 
@@ -58,14 +59,14 @@ function formatNumber(v: number): string {
 export class ScdeResultWriter {
   private constructor(
     private readonly tsv: AtomicFile | null,
-    private readonly arrow: ArrowStreamWriter | null,
+    private readonly arrow: ArrowTableSink | null,
   ) {}
 
   static async open(paths: { tsv?: string; arrow?: string }, metadata: Record<string, string>): Promise<ScdeResultWriter> {
     const tsv = paths.tsv ? await openAtomic(paths.tsv) : null;
-    let arrow: ArrowStreamWriter | null = null;
+    let arrow: ArrowTableSink | null = null;
     try {
-      if (paths.arrow) arrow = await ArrowStreamWriter.open(paths.arrow, { columns: SCDE_COLUMNS.map((name) => ({ name, type: KINDS[name] })), metadata });
+      if (paths.arrow) arrow = await openArrowTable(paths.arrow, { columns: SCDE_COLUMNS.map((name) => ({ name, type: KINDS[name] })), metadata, partitionBy: ['celltype'] });
       if (tsv) await tsv.write(`${SCDE_COLUMNS.join('\t')}\n`);
     } catch (err) {
       await tsv?.abort();
