@@ -22,7 +22,15 @@ const columns = [
 ];
 
 /** Rows start..start+n-1: chromosome changes every 7 rows, phenotype alternates every 3 rows (interleaved runs). */
-function rows(start: number, n: number): ArrowBatch {
+interface Rows extends ArrowBatch {
+  pheno: string[];
+  chr: string[];
+  rs: string[];
+  ps: Int32Array;
+  beta: Float64Array;
+  ok: boolean[];
+}
+function rows(start: number, n: number): Rows {
   const idx = Array.from({ length: n }, (_, i) => start + i);
   return {
     pheno: idx.map((i) => (Math.floor(i / 3) % 2 ? 'height' : 'CD14+ Mono')),
@@ -77,7 +85,7 @@ describe('ArrowDatasetWriter', () => {
     await t.close();
     const got = await readBack(path, files);
     const want = rows(0, 63);
-    const expected = want.rs!.map((_, i) => ({ pheno: want.pheno![i], chr: want.chr![i], rs: want.rs![i], ps: (want.ps as Int32Array)[i], beta: (want.beta as Float64Array)[i], ok: want.ok![i] }));
+    const expected = want.rs.map((_, i) => ({ pheno: want.pheno[i], chr: want.chr[i], rs: want.rs[i], ps: want.ps[i], beta: want.beta[i], ok: want.ok[i] }));
     const key = (r: Record<string, unknown>) => Number(String(r.rs).slice(2));
     expect(got.sort((a, b) => key(a) - key(b))).toEqual(expected);
   });
@@ -101,7 +109,7 @@ describe('ArrowDatasetWriter', () => {
     expect(df.getColumn('ok').toArray()).toEqual(want.ok);
     // Lazy: a filter on a partition column and a projection.
     const x = pl.scanIPC(path).filter(pl.col('chr').eq(pl.lit('X'))).select('rs').collectSync();
-    expect(x.height).toBe(want.chr!.filter((c) => c === 'X').length);
+    expect(x.height).toBe(want.chr.filter((c) => c === 'X').length);
   });
 
   it('percent-encodes partition values; null and empty become the hive default partition', () => {
