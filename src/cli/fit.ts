@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { readTable } from '../io/csv.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
-import { DataError, FormulaError, fit, formatSummary, summaryJson, type DdfMethod, type Family, type LaplaceMode } from '../lmm/mixed/index.js';
+import { DataError, FormulaError, fit, formatSummary, summaryJson, type ContrastDefaults, type ContrastKind, type DdfMethod, type Family, type LaplaceMode } from '../lmm/mixed/index.js';
 import { UsageError } from '../errors.js';
 import { action } from './command.js';
 
@@ -16,7 +16,18 @@ interface FitCliOptions {
   ml?: boolean;
   df: DdfMethod;
   laplace: LaplaceMode;
+  contrasts?: string;
   json?: string;
+}
+
+const CONTRAST_KINDS = ['treatment', 'sum', 'helmert', 'poly'] as const;
+
+/** `--contrasts unordered[,ordered]` as R's options(contrasts = c("contr.unordered", "contr.ordered")). */
+function parseContrasts(raw: string): ContrastDefaults {
+  const parts = raw.split(',').map((x) => x.trim().replace(/^contr\./, ''));
+  const bad = parts.find((x) => !(CONTRAST_KINDS as readonly string[]).includes(x));
+  if (parts.length > 2 || bad !== undefined) throw new UsageError(`--contrasts ${raw}: expected UNORDERED[,ORDERED], each one of ${CONTRAST_KINDS.join(', ')}`);
+  return { unordered: parts[0] as ContrastKind, ...(parts[1] ? { ordered: parts[1] as ContrastKind } : {}) };
 }
 
 export function registerFit(program: Command): void {
@@ -24,21 +35,23 @@ export function registerFit(program: Command): void {
     .command('fit')
     .description('fit a linear or generalized linear mixed model with an lme4 formula, e.g. "y ~ x + (x | g)"')
     .requiredOption('--data <file>', 'CSV (or tab/whitespace separated) table with a header row')
-    .requiredOption('--formula <formula>', 'lme4 formula: y ~ fixed + (terms | group), cbind(s, f) for binomial counts')
+    .requiredOption('--formula <formula>', 'lme4 formula: y ~ fixed + (terms | group), cbind(s, f) for binomial counts; factors: factor(x, levels = c("b", "a")), relevel(x, "ref"), ordered(x), C(x, sum)')
     .option('--family <family>', 'gaussian | binomial | poisson', 'gaussian')
     .option('--ml', 'maximum likelihood instead of REML (gaussian)')
     .option('--df <method>', 'denominator df of the t tests: satterthwaite | kenward-roger | residual', 'satterthwaite')
     .option('--laplace <mode>', "GLMM Laplace deviance: glmer (lme4's numbers) | exact (converged PIRLS, as glmmTMB)", 'glmer')
+    .option('--contrasts <kinds>', 'contrasts of factors without C(): UNORDERED[,ORDERED] from treatment, sum, helmert, poly (R: options(contrasts =))', 'treatment,poly')
     .option('--json <file>', 'also write the fit as JSON (fixef, varcorr, REMLcrit, deviance, logLik, AIC, BIC, ...)')
     .action(
       action('fit', async (opts: FitCliOptions) => {
         if (!['gaussian', 'binomial', 'poisson'].includes(opts.family)) throw new UsageError(`--family ${opts.family}: expected gaussian, binomial or poisson`);
         if (!['satterthwaite', 'kenward-roger', 'residual'].includes(opts.df)) throw new UsageError(`--df ${opts.df}: expected satterthwaite, kenward-roger or residual`);
         if (!['glmer', 'exact'].includes(opts.laplace)) throw new UsageError(`--laplace ${opts.laplace}: expected glmer or exact`);
+        const contrasts = parseContrasts(opts.contrasts ?? 'treatment,poly');
         const table = await readTable(opts.data);
         let model;
         try {
-          model = fit(table, opts.formula, { family: opts.family, REML: !opts.ml, ddf: opts.df, laplace: opts.laplace });
+          model = fit(table, opts.formula, { family: opts.family, REML: !opts.ml, ddf: opts.df, laplace: opts.laplace, contrasts });
         } catch (e) {
           if (e instanceof FormulaError || e instanceof DataError) throw new UsageError(`${opts.data}: ${e.message}`);
           throw e;

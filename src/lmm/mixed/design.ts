@@ -1,9 +1,10 @@
 /**
- * Design matrices: the fixed-effects model matrix X (R's model.matrix with treatment contrasts) and the
+ * Design matrices: the fixed-effects model matrix X (R's model.matrix with the factors' contrasts) and the
  * random-effects terms Z_k (lme4's mkReTrms), with the names R prints.
  */
 import { f64Matrix, type F64Matrix } from '../../../kernels/matrix.js';
 import { cpuSyrk } from '../../../kernels/cpu/index.js';
+import { contrastMatrix } from './contrasts.js';
 import type { RandomTerm, Term, TermList } from './formula.js';
 import { DataError, type FrameColumn, type ModelFrame } from './model-frame.js';
 
@@ -21,9 +22,9 @@ interface Block {
 }
 
 /**
- * R's coding rule (Chambers & Hastie 1992, as in R's TermCode): a factor f of term T is coded by treatment
- * contrasts (dropping the first level) when T without f is in the model (the empty term being the
- * intercept), else by one indicator per level.
+ * R's coding rule (Chambers & Hastie 1992, as in R's TermCode): a factor f of term T is coded by its contrasts
+ * (contrasts.ts: treatment drops the first level; sum, helmert, poly) when T without f is in the model (the
+ * empty term being the intercept), else by one indicator per level.
  */
 function termBlock(term: Term, all: TermList, frame: ModelFrame): Block {
   const key = (t: Term) => t.map((v) => v.label).sort().join(':');
@@ -35,11 +36,19 @@ function termBlock(term: Term, all: TermList, frame: ModelFrame): Block {
     let factorCols: Block;
     if (col.kind === 'numeric') {
       factorCols = { names: [v.label], values: [col.values] };
+    } else if (rest.length === 0 ? all.intercept : present.has(key(rest))) {
+      // coded by the factor's contrasts (k - 1 columns): cm[code, j] per row
+      const cm = contrastMatrix(col.contrasts ?? 'treatment', col.levels);
+      factorCols = { names: cm.names.map((s) => v.label + s), values: [] };
+      for (let j = 0; j < cm.names.length; j++) {
+        const c = new Float64Array(frame.n);
+        for (let i = 0; i < frame.n; i++) c[i] = cm.values[col.codes[i]! + j * cm.k]!;
+        factorCols.values.push(c);
+      }
     } else {
-      const contrasts = rest.length === 0 ? all.intercept : present.has(key(rest));
-      const first = contrasts ? 1 : 0;
+      // one indicator per level, whatever the contrasts
       factorCols = { names: [], values: [] };
-      for (let l = first; l < col.levels.length; l++) {
+      for (let l = 0; l < col.levels.length; l++) {
         const ind = new Float64Array(frame.n);
         for (let i = 0; i < frame.n; i++) if (col.codes[i] === l) ind[i] = 1;
         factorCols.names.push(v.label + col.levels[l]);

@@ -6,7 +6,11 @@
  *   response := name | call                     (cbind(successes, failures) for binomial counts)
  *   expr     := sum (('+' | '-') sum)*  ...      precedence, low to high: + -, *, / , :
  *   atom     := name | number | call | '(' expr ')' | '(' expr ('|' | '||') group ')'
- *   call     := offset(name) | factor(name) | cbind(arith, arith)
+ *   call     := offset(name) | cbind(arith, arith) | coding
+ *   coding   := factor(v [, levels = c(...)] [, ordered = TRUE|FALSE]) | as.factor(v) | ordered(v [, levels = c(...)])
+ *             | relevel(v, ["ref" =] "level") | C(v, treatment|sum|helmert|poly)      (v: a name or a coding)
+ * Factor codings are kept as steps applied inside out (as R evaluates the calls) and the variable is labelled
+ * with R's deparse of the call, e.g. `relevel(Sex, "Male")`, which prefixes its model-matrix columns as in lme4.
  * Term expansion follows R's terms(): `a*b` = a + b + a:b, `a/b` = a + a:b, `- 1` / `0 +` drop the
  * intercept, terms ordered by degree; random terms `(x | g)`, `(x || g)` (split into uncorrelated terms, as
  * lme4's expandDoubleVerts), nested groups `(1 | a/b)` = `(1 | b:a) + (1 | a)`.
@@ -24,7 +28,7 @@ export class FormulaError extends Error {
   }
 }
 
-type TokenKind = 'name' | 'number' | 'op' | '(' | ')' | ',' | 'end';
+type TokenKind = 'name' | 'number' | 'string' | 'op' | '(' | ')' | ',' | 'end';
 interface Token {
   kind: TokenKind;
   text: string;
@@ -47,14 +51,25 @@ function tokenize(src: string): Token[] {
       if (end < 0) throw new FormulaError(src, i, 'unterminated back-quoted name');
       out.push({ kind: 'name', text: src.slice(i + 1, end), pos: i });
       i = end + 1;
-    } else if (/[0-9]/.test(c)) {
-      const m = /^[0-9]+(\.[0-9]*)?/.exec(src.slice(i))!;
+    } else if (c === '"' || c === "'") {
+      let j = i + 1;
+      let text = '';
+      while (j < src.length && src[j] !== c) {
+        if (src[j] === '\\' && j + 1 < src.length) j++;
+        text += src[j]!;
+        j++;
+      }
+      if (j >= src.length) throw new FormulaError(src, i, 'unterminated string');
+      out.push({ kind: 'string', text, pos: i });
+      i = j + 1;
+    } else if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(src[i + 1] ?? ''))) {
+      const m = /^([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?/.exec(src.slice(i))!;
       out.push({ kind: 'number', text: m[0], pos: i });
       i += m[0].length;
     } else if (c === '|' && src[i + 1] === '|') {
       out.push({ kind: 'op', text: '||', pos: i });
       i += 2;
-    } else if ('~+-*/:|'.includes(c)) {
+    } else if ('~+-*/:|='.includes(c)) {
       out.push({ kind: 'op', text: c, pos: i });
       i++;
     } else if (c === '(' || c === ')' || c === ',') {
@@ -70,7 +85,7 @@ function tokenize(src: string): Token[] {
 
 /** Expression tree of the right-hand side. */
 type Node =
-  | { type: 'var'; name: string; factor: boolean; pos: number }
+  | { type: 'var'; name: string; label: string; factor: boolean; coding: CodingStep[]; pos: number }
   | { type: 'num'; value: number; pos: number }
   | { type: 'offset'; name: string; pos: number }
   | { type: 'bin'; op: '+' | '-' | '*' | '/' | ':'; left: Node | null; right: Node; pos: number }
@@ -84,12 +99,31 @@ export type Response =
 /** sum_k sign_k * column_k (for `size - incidence` inside cbind). */
 export type LinearCombo = { name: string; sign: 1 | -1 }[];
 
-/** A variable of a term: a column, possibly forced to a factor with factor(x). */
+/** Contrasts of a factor coded against the intercept (R's contr.treatment, contr.sum, contr.helmert, contr.poly). */
+export type ContrastKind = 'treatment' | 'sum' | 'helmert' | 'poly';
+
+/**
+ * One step of a factor coding, applied inside out to the factor's levels (R's sorted levels at the start):
+ * - levels: the level order of factor(x, levels = ...) (values not listed become missing, unused levels are
+ *   dropped as lme4's model frame drops them);
+ * - relevel: this level first (relevel(x, ref));
+ * - ordered: an ordered factor (its default contrasts are poly) or not;
+ * - contrasts: C(x, kind).
+ */
+export type CodingStep =
+  | { kind: 'levels'; levels: string[] }
+  | { kind: 'relevel'; ref: string }
+  | { kind: 'ordered'; ordered: boolean }
+  | { kind: 'contrasts'; contrasts: ContrastKind };
+
+/** A variable of a term: a column, possibly made a factor with factor(x) and recoded (relevel, C, ...). */
 export interface Variable {
   name: string;
-  /** R's printed name: `x` or `factor(x)`. */
+  /** R's printed name: `x`, `factor(x)`, `relevel(x, "b")`, ... */
   label: string;
   forceFactor: boolean;
+  /** Factor coding steps, applied in order (empty: R's default coding). */
+  coding: CodingStep[];
 }
 
 /** An expanded model term: a product of variables (empty product is the intercept, never stored here). */
@@ -230,16 +264,14 @@ class Parser {
       return { type: 'num', value: v, pos: t.pos };
     }
     if (t.kind === 'name') {
-      if (this.peek().kind !== '(') return { type: 'var', name: t.text, factor: false, pos: t.pos };
-      this.next();
-      if (t.text !== 'offset' && t.text !== 'factor') {
-        this.fail(t.pos, `unsupported function '${t.text}' (supported: offset(x), factor(x))`);
+      if (this.peek().kind !== '(') return { type: 'var', name: t.text, label: t.text, factor: false, coding: [], pos: t.pos };
+      if (t.text === 'offset') {
+        this.next();
+        const arg = this.expect('name');
+        this.expect(')');
+        return { type: 'offset', name: arg.text, pos: t.pos };
       }
-      const arg = this.expect('name');
-      this.expect(')');
-      return t.text === 'offset'
-        ? { type: 'offset', name: arg.text, pos: t.pos }
-        : { type: 'var', name: arg.text, factor: true, pos: arg.pos };
+      return this.parseCoding(t);
     }
     if (t.kind === '(') {
       const inner = this.parseSum(inBar);
@@ -256,6 +288,123 @@ class Parser {
     if (t.kind === 'end') this.fail(t.pos, 'unexpected end of formula: a term is missing');
     return this.fail(t.pos, `unexpected '${t.text}'`);
   }
+
+  /** A factor-coding call (see the grammar), its argument a column name or another coding call. */
+  private parseCoding(fn: Token): Extract<Node, { type: 'var' }> {
+    if (!CODING_CALLS.has(fn.text)) {
+      this.fail(fn.pos, `unsupported function '${fn.text}' (supported: offset(x), factor(x), as.factor(x), ordered(x), relevel(x, "level"), C(x, sum|treatment|helmert|poly))`);
+    }
+    this.expect('(');
+    const a = this.next();
+    let inner: Extract<Node, { type: 'var' }>;
+    if (a.kind === 'name' && this.peek().kind === '(') inner = this.parseCoding(a);
+    else if (a.kind === 'name') inner = { type: 'var', name: a.text, label: a.text, factor: false, coding: [], pos: a.pos };
+    else return this.fail(a.pos, `${fn.text}() needs a column name as its first argument`);
+    const args: { name: string | null; value: CallValue; pos: number }[] = [];
+    while (this.peek().kind === ',') {
+      this.next();
+      const at = this.peek();
+      let name: string | null = null;
+      if (at.kind === 'name' && this.toks[this.k + 1]?.kind === 'op' && this.toks[this.k + 1]!.text === '=') {
+        name = this.next().text;
+        this.next();
+      }
+      args.push({ name, value: this.parseValue(), pos: at.pos });
+    }
+    this.expect(')');
+    const coding = inner.coding.slice();
+    const arg = (names: string[], position: number) => args.find((x) => (x.name === null ? args.filter((y) => y.name === null).indexOf(x) === position : names.includes(x.name)));
+    const known = (names: string[]) => {
+      for (const x of args) if (x.name !== null && !names.includes(x.name)) this.fail(x.pos, `${fn.text}() has no argument '${x.name}' here (supported: ${names.join(', ')})`);
+      const positional = args.filter((x) => x.name === null);
+      if (positional.length > (fn.text === 'relevel' || fn.text === 'C' ? 1 : 0)) this.fail(positional.at(-1)!.pos, `${fn.text}(): too many unnamed arguments`);
+    };
+    switch (fn.text) {
+      case 'factor':
+      case 'as.factor':
+      case 'ordered': {
+        known(fn.text === 'as.factor' ? [] : fn.text === 'ordered' ? ['levels'] : ['levels', 'ordered']);
+        const lv = arg(['levels'], -1);
+        if (lv) coding.push({ kind: 'levels', levels: this.stringVector(lv.value, lv.pos, 'levels') });
+        const ord = arg(['ordered'], -1);
+        if (fn.text === 'ordered') coding.push({ kind: 'ordered', ordered: true });
+        else if (ord) {
+          if (ord.value.kind !== 'name' || !['TRUE', 'FALSE', 'T', 'F'].includes(ord.value.text)) this.fail(ord.pos, 'ordered = must be TRUE or FALSE');
+          coding.push({ kind: 'ordered', ordered: ord.value.text.startsWith('T') });
+        }
+        break;
+      }
+      case 'relevel': {
+        known(['ref']);
+        const ref = arg(['ref'], 0);
+        if (!ref) this.fail(fn.pos, 'relevel(x, "level") needs the reference level');
+        if (ref.value.kind !== 'string' && ref.value.kind !== 'number') this.fail(ref.pos, 'relevel(): the reference level must be a quoted string (or a number)');
+        coding.push({ kind: 'relevel', ref: ref.value.text });
+        break;
+      }
+      case 'C': {
+        known(['contr']);
+        const c = arg(['contr'], 0);
+        const kind = c && c.value.kind === 'name' ? CONTRASTS[c.value.text] : undefined;
+        if (!c || !kind) this.fail(c?.pos ?? fn.pos, `C(x, contrasts): contrasts must be one of ${Object.keys(CONTRASTS).join(', ')}`);
+        coding.push({ kind: 'contrasts', contrasts: kind });
+        break;
+      }
+    }
+    const label = `${fn.text}(${[inner.label, ...args.map((x) => (x.name === null ? '' : `${x.name} = `) + deparse(x.value))].join(', ')})`;
+    return { type: 'var', name: inner.name, label, factor: true, coding, pos: inner.pos };
+  }
+
+  /** A call argument: a string, a number (with sign), a name, or c(...) of strings/numbers. */
+  private parseValue(): CallValue {
+    const t = this.next();
+    if (t.kind === 'string') return { kind: 'string', text: t.text };
+    if (t.kind === 'number') return { kind: 'number', text: String(Number(t.text)) };
+    if (t.kind === 'op' && t.text === '-' && this.peek().kind === 'number') return { kind: 'number', text: String(-Number(this.next().text)) };
+    if (t.kind === 'name' && t.text === 'c' && this.peek().kind === '(') {
+      this.next();
+      const items: CallValue[] = [];
+      if (this.peek().kind !== ')') {
+        items.push(this.parseValue());
+        while (this.peek().kind === ',') {
+          this.next();
+          items.push(this.parseValue());
+        }
+      }
+      this.expect(')');
+      return { kind: 'vector', items };
+    }
+    if (t.kind === 'name') return { kind: 'name', text: t.text };
+    return this.fail(t.pos, `expected a value (a quoted string, a number or c(...)) but found ${t.kind === 'end' ? 'end of formula' : `'${t.text}'`}`);
+  }
+
+  private stringVector(v: CallValue, pos: number, what: string): string[] {
+    const items = v.kind === 'vector' ? v.items : [v];
+    if (items.length === 0 || items.some((x) => x.kind !== 'string' && x.kind !== 'number')) this.fail(pos, `${what} = must be c("a", "b", ...) of quoted strings or numbers`);
+    const out = items.map((x) => (x as { text: string }).text);
+    const dup = out.find((x, i) => out.indexOf(x) !== i);
+    if (dup !== undefined) this.fail(pos, `${what} = lists "${dup}" twice`);
+    return out;
+  }
+}
+
+/** Calls that code a factor. */
+const CODING_CALLS = new Set(['factor', 'as.factor', 'ordered', 'relevel', 'C']);
+
+/** C()'s contrast names, R's and short. */
+const CONTRASTS: Record<string, ContrastKind> = {
+  treatment: 'treatment', sum: 'sum', helmert: 'helmert', poly: 'poly',
+  'contr.treatment': 'treatment', 'contr.sum': 'sum', 'contr.helmert': 'helmert', 'contr.poly': 'poly',
+};
+
+/** A literal argument of a coding call. */
+type CallValue = { kind: 'string' | 'number' | 'name'; text: string } | { kind: 'vector'; items: CallValue[] };
+
+/** R's deparse of an argument: strings double-quoted, c(a, b). */
+function deparse(v: CallValue): string {
+  if (v.kind === 'vector') return `c(${v.items.map(deparse).join(', ')})`;
+  if (v.kind === 'string') return JSON.stringify(v.text);
+  return v.text;
 }
 
 /** Terms in R's terms() sense: an intercept flag and products of variables, keyed for set semantics. */
@@ -303,7 +452,7 @@ function expand(node: Node, p: Parser): Expansion {
     case 'num':
       return { ...none(), intercept: node.value === 1 };
     case 'var':
-      return { ...none(), terms: [[{ name: node.name, label: node.factor ? `factor(${node.name})` : node.name, forceFactor: node.factor }]] };
+      return { ...none(), terms: [[{ name: node.name, label: node.label, forceFactor: node.factor, coding: node.coding }]] };
     case 'offset':
       return { ...none(), offsets: [node.name] };
     case 'bar':

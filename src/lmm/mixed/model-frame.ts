@@ -5,7 +5,7 @@
  * as a number is numeric, anything else is a factor whose levels sort as R sorts them in the C locale
  * (numeric order for factor(x) of a numeric column). Missing values are "" and "NA".
  */
-import type { LinearCombo, ParsedFormula, Variable } from './formula.js';
+import type { CodingStep, ContrastKind, LinearCombo, ParsedFormula, Variable } from './formula.js';
 
 /** Input data: a table as src/io/csv.ts readTable returns it, or named columns. */
 export type DataInput =
@@ -15,7 +15,15 @@ export type DataInput =
 /** A typed column of the frame (rows already subset to complete cases). */
 export type FrameColumn =
   | { kind: 'numeric'; name: string; values: Float64Array }
-  | { kind: 'factor'; name: string; levels: string[]; codes: Int32Array };
+  | { kind: 'factor'; name: string; levels: string[]; codes: Int32Array; ordered?: boolean; contrasts?: ContrastKind };
+
+/** Default contrasts of factors without C(): R's options(contrasts = c(unordered, ordered)). */
+export interface ContrastDefaults {
+  /** default 'treatment' */
+  unordered?: ContrastKind;
+  /** default 'poly' */
+  ordered?: ContrastKind;
+}
 
 /** Error about the data (unknown column, wrong type, bad value): names the column and, when known, the line. */
 export class DataError extends Error {
@@ -196,7 +204,7 @@ function usedNames(f: ParsedFormula): Set<string> {
  * value in any used column (with a message), types the columns, and forms the response.
  * Cost O(n * used columns).
  */
-export function buildModelFrame(data: DataInput, f: ParsedFormula): ModelFrame {
+export function buildModelFrame(data: DataInput, f: ParsedFormula, contrasts: ContrastDefaults = {}): ModelFrame {
   const used = usedNames(f);
   const { columns: raw, missing, names, n: nAll, lineOf } = rawColumns(data, used);
   for (const name of used) {
@@ -204,11 +212,26 @@ export function buildModelFrame(data: DataInput, f: ParsedFormula): ModelFrame {
       throw new DataError(`unknown column '${name}' in formula "${f.text}"; columns are: ${names.join(', ')}`);
     }
   }
+  const messages: string[] = [];
+  // values outside the levels of factor(x, levels = ...) are missing (R's factor() makes them NA)
+  for (const v of formulaVariables(f)) {
+    for (const step of v.coding) {
+      if (step.kind !== 'levels') continue;
+      const col = raw.get(v.name)!;
+      let outside = 0;
+      for (let i = 0; i < nAll; i++) {
+        if (missing[i] === 0 && levelIndex(step.levels, String(col[i])) < 0) {
+          missing[i] = 1;
+          outside++;
+        }
+      }
+      if (outside > 0) messages.push(`${outside} row${outside === 1 ? '' : 's'} of ${v.label} have a value outside its levels: treated as missing`);
+    }
+  }
   let n = 0;
   for (let i = 0; i < nAll; i++) n += 1 - missing[i]!;
   const keep = new Int32Array(n);
   for (let i = 0, k = 0; i < nAll; i++) if (missing[i] === 0) keep[k++] = i;
-  const messages: string[] = [];
   const dropped = nAll - n;
   if (dropped > 0) messages.push(`dropped ${dropped} row${dropped === 1 ? '' : 's'} with missing values in the model's columns`);
   if (n === 0) throw new DataError('no complete rows: every row has a missing value in a column the formula uses');
@@ -244,7 +267,7 @@ export function buildModelFrame(data: DataInput, f: ParsedFormula): ModelFrame {
     return values;
   };
   const coded = new Map<string, { levels: string[]; codes: Int32Array }>();
-  const factorColumn = (name: string): FrameColumn => {
+  const factorColumn = (name: string): Extract<FrameColumn, { kind: 'factor' }> => {
     let c = coded.get(name);
     if (!c) {
       c = codeFactor(raw.get(name)!, keep);
@@ -257,7 +280,7 @@ export function buildModelFrame(data: DataInput, f: ParsedFormula): ModelFrame {
   const addVar = (v: Variable) => {
     if (columns.has(v.label)) return;
     if (!v.forceFactor && parseNumeric(v.name).bad < 0) columns.set(v.label, { kind: 'numeric', name: v.label, values: numericColumn(v.name, 'predictor') });
-    else columns.set(v.label, { ...factorColumn(v.name), name: v.label });
+    else columns.set(v.label, applyCoding({ ...factorColumn(v.name), name: v.label }, v, contrasts));
   };
   f.fixed.terms.forEach((t) => t.forEach(addVar));
   f.random.forEach((r) => r.design.terms.forEach((t) => t.forEach(addVar)));
@@ -293,4 +316,57 @@ export function buildModelFrame(data: DataInput, f: ParsedFormula): ModelFrame {
     for (let k = 0; k < n; k++) offset[k]! += v[k]!;
   }
   return { n, dropped, rowIndex: keep, y, trials, offset, columns, messages };
+}
+
+/** Every variable of the formula's fixed and random terms. */
+function formulaVariables(f: ParsedFormula): Variable[] {
+  return [...f.fixed.terms.flat(), ...f.random.flatMap((r) => r.design.terms.flat())];
+}
+
+/** Index of a value among given levels: the same string, or the same number when both are numbers (factor(x, levels = c(10, 5)) of a numeric x). */
+function levelIndex(levels: readonly string[], value: string): number {
+  const exact = levels.indexOf(value);
+  if (exact >= 0 || value.trim() === '') return exact;
+  const x = Number(value);
+  return Number.isFinite(x) ? levels.findIndex((l) => l.trim() !== '' && Number(l) === x) : -1;
+}
+
+/**
+ * Applies a variable's coding steps (formula.ts CodingStep) to its factor column, inside out as R evaluates
+ * factor(), relevel(), ordered() and C(): new level orders renumber the codes; the contrasts are C()'s, else the
+ * default for an ordered or unordered factor. O(n + L^2) for L levels.
+ */
+function applyCoding(col: Extract<FrameColumn, { kind: 'factor' }>, v: Variable, defaults: ContrastDefaults): FrameColumn {
+  let { levels, codes } = col;
+  let ordered = false;
+  let contrasts: ContrastKind | undefined;
+  const reorder = (order: string[]) => {
+    const rank = levels.map((l) => order.indexOf(l));
+    codes = Int32Array.from(codes, (c) => rank[c]!);
+    levels = order;
+  };
+  for (const step of v.coding as CodingStep[]) {
+    switch (step.kind) {
+      case 'levels': {
+        // the listed levels in their order, unused ones dropped (lme4's model frame drops unused levels)
+        const at = levels.map((l) => levelIndex(step.levels, l));
+        reorder(levels.map((l, j) => ({ l, k: at[j]! })).sort((a, b) => a.k - b.k).map((x) => x.l));
+        break;
+      }
+      case 'relevel': {
+        if (ordered) throw new DataError(`${v.label}: relevel() only applies to unordered factors`);
+        const j = levelIndex(levels, step.ref);
+        if (j < 0) throw new DataError(`${v.label}: '${step.ref}' is not a level of ${v.name} (levels: ${levels.join(', ')})`);
+        reorder([levels[j]!, ...levels.filter((_, k) => k !== j)]);
+        break;
+      }
+      case 'ordered':
+        ordered = step.ordered;
+        break;
+      case 'contrasts':
+        contrasts = step.contrasts;
+        break;
+    }
+  }
+  return { ...col, levels, codes, ordered, contrasts: contrasts ?? (ordered ? (defaults.ordered ?? 'poly') : (defaults.unordered ?? 'treatment')) };
 }

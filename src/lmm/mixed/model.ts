@@ -7,7 +7,7 @@ import { parseFormula, type ParsedFormula } from './formula.js';
 import { estimateGlmm, type GlmmFamily, type LaplaceMode } from './glmm.js';
 import { kenwardRogerDf } from './kenward-roger.js';
 import { estimateLmm } from './lmm.js';
-import { buildModelFrame, DataError, type DataInput, type ModelFrame } from './model-frame.js';
+import { buildModelFrame, DataError, type ContrastDefaults, type DataInput, type ModelFrame } from './model-frame.js';
 import { satterthwaiteDf } from './satterthwaite.js';
 import type { F64Matrix } from '../../../kernels/matrix.js';
 import type { BlockedPls } from './pls.js';
@@ -23,6 +23,8 @@ export interface FitOptions {
   ddf?: DdfMethod;
   /** GLMM Laplace deviance: 'glmer' (default, lme4's numbers) or 'exact' (see glmm.ts) */
   laplace?: LaplaceMode;
+  /** contrasts of factors without C(): R's options(contrasts =); default treatment (unordered), poly (ordered) */
+  contrasts?: ContrastDefaults;
 }
 
 /** A fixed-effects row: estimate, standard error, df (Infinity: z test for GLMMs), t (or z) and p. */
@@ -100,10 +102,10 @@ export interface ModelInternals {
 }
 
 /** Builds X, the random-effects terms and the frame, with lme4's checks and messages. */
-export function buildModel(data: DataInput, formula: string | ParsedFormula, family: Family) {
+export function buildModel(data: DataInput, formula: string | ParsedFormula, family: Family, contrasts: ContrastDefaults = {}) {
   const parsed = typeof formula === 'string' ? parseFormula(formula) : formula;
   if (parsed.random.length === 0) throw new DataError(`formula "${parsed.text}" has no random-effects terms such as (1 | g)`);
-  const frame = buildModelFrame(data, parsed);
+  const frame = buildModelFrame(data, parsed, contrasts);
   if (parsed.response.kind === 'cbind' && family !== 'binomial') throw new DataError('cbind(successes, failures) responses need --family binomial');
   checkResponse(frame, family);
   const messages = frame.messages.slice();
@@ -136,7 +138,7 @@ function checkResponse(frame: ModelFrame, family: Family): void {
 export function fit(data: DataInput, formula: string | ParsedFormula, options: FitOptions = {}): MixedModel {
   const family = options.family ?? 'gaussian';
   if (!['gaussian', 'binomial', 'poisson'].includes(family)) throw new DataError(`unknown family '${family}' (gaussian, binomial, poisson)`);
-  const m = buildModel(data, formula, family);
+  const m = buildModel(data, formula, family, options.contrasts);
   const n = m.frame.n;
   const p = m.x.cols;
   const ngrps: Record<string, number> = {};

@@ -61,4 +61,12 @@ describe('gpulmm fit', () => {
     expect(code).toBe(EXIT_CODES.usage);
     expect(existsSync(json)).toBe(false);
   });
+  it('--contrasts sets the default contrasts; a bad value names the option', async () => {
+    const ok = await run(['--data', `${dir}unbalanced.csv`, '--formula', 'y ~ x + trt + (1 | g)', '--contrasts', 'contr.sum,poly', '--df', 'residual']);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/trt1 /);
+    const bad = await run(['--data', `${dir}unbalanced.csv`, '--formula', 'y ~ x + trt + (1 | g)', '--contrasts', 'deviation']);
+    expect(bad.code).toBe(EXIT_CODES.usage);
+    expect(bad.err).toMatch(/--contrasts deviation: expected UNORDERED\[,ORDERED\], each one of treatment, sum, helmert, poly/);
+  });
 });
