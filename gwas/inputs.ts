@@ -1,24 +1,18 @@
 /**
- * From the user's files to what a scan or a kinship needs: the genotype source (PLINK `--bfile` or BIMBAM
- * `--geno/--anno`), the selected phenotypes, the covariates, the analysed individuals and the covariate matrix W
+ * From the user's files to what a scan or a kinship needs: the genotype source (any format of
+ * gwas/genotype-input.ts), the selected phenotypes, the covariates, the analysed individuals and the covariate matrix W
  * after GEMMA's intercept rule. Row-count mismatches between files fail naming the file.
  */
 import { f64Matrix, type F64Matrix } from '../kernels/matrix.js';
-import { openBimbam } from '../src/io/bimbam.js';
 import { checkRowCount, covariateDesign, readCovariateFile, readPhenotypeFile, type CovariateDesign } from '../src/io/gemma-tables.js';
 import { InputError } from '../src/errors.js';
-import { famPhenotype, openPlink, PlinkSource } from '../src/io/plink.js';
+import { famPhenotype, PlinkSource } from '../src/io/plink.js';
+import { genotypeFormat, openGenotypes, type GenotypeInputOptions } from './genotype-input.js';
 import { readKeepFile, selectSamples, type SampleSelection } from './samples.js';
 import { choleskyOfGram } from './snp-filter.js';
 import type { GenotypeSource } from './types.js';
 
-export interface AnalysisInputOptions {
-  /** PLINK prefix (PREFIX.bed/.bim/.fam). Exactly one of bfile and geno. */
-  bfile?: string;
-  /** BIMBAM mean genotype file (plain or gzip). */
-  geno?: string;
-  /** BIMBAM annotation file (rs ps chr). */
-  anno?: string;
+export interface AnalysisInputOptions extends GenotypeInputOptions {
   /** Phenotype file (BIMBAM layout). Default for PLINK: the .fam phenotype columns. Required by nothing. */
   pheno?: string;
   /** 1-based phenotype columns (GEMMA -n); 'all' = every column of the phenotype source. Default [1]. */
@@ -44,17 +38,10 @@ export interface AnalysisInputs {
   y: F64Matrix;
 }
 
-/** Opens the genotype source named by the options (PLINK or BIMBAM), validated. */
-export async function openGenotypes(opts: Pick<AnalysisInputOptions, 'bfile' | 'geno' | 'anno'>, nIndividuals?: number): Promise<GenotypeSource> {
-  if ((opts.bfile === undefined) === (opts.geno === undefined)) throw new RangeError('give exactly one of a PLINK prefix (--bfile) and a BIMBAM genotype file (--geno)');
-  if (opts.bfile !== undefined) return openPlink(opts.bfile);
-  return openBimbam(opts.geno!, { annoPath: opts.anno, nIndividuals });
-}
-
 /** Loads and cross-checks every per-individual input, then selects the analysed individuals (GEMMA's rule). */
 export async function loadAnalysisInputs(opts: AnalysisInputOptions): Promise<AnalysisInputs> {
   const phenoTable = opts.pheno ? await readPhenotypeFile(opts.pheno) : undefined;
-  const source = await openGenotypes(opts, opts.bfile === undefined ? phenoTable?.values.rows : undefined);
+  const source = await openGenotypes(opts, opts.geno !== undefined ? phenoTable?.values.rows : undefined);
   const n = source.samples.length;
   if (phenoTable) checkRowCount(phenoTable, n, source.describe);
 
@@ -68,7 +55,7 @@ export async function loadAnalysisInputs(opts: AnalysisInputOptions): Promise<An
     }
     if (phenoTable) return Float64Array.from({ length: n }, (_, i) => phenoTable.values.data[i + (col - 1) * phenoTable.values.ld]!);
     if (fam) return famPhenotype(fam, col);
-    throw new InputError(opts.geno ?? '', undefined, undefined, 'BIMBAM genotypes carry no phenotype: give a phenotype file');
+    throw new InputError(source.describe, undefined, undefined, `${genotypeFormat(opts)} genotypes carry no phenotype: give a phenotype file`);
   });
   phenotypes.forEach((p, k) => {
     if (p.every((v) => Number.isNaN(v))) {

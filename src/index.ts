@@ -15,12 +15,14 @@ export { scanKinship, type ScanKinship, type ScanKinshipOptions } from '../gwas/
 export { centredKinship, decomposeCentredKinship, fitEigenModels, fitWhitenedModels, locoChromosomes, rotatedInputs, type ScanModels, type EigenModels, type WhitenedModels, type KinshipEigen } from '../gwas/scan-models.js';
 export { streamScan, type ScanStream, type StreamGroup, type StreamTest, type StreamBlock, type StreamStats } from '../gwas/scan-stream.js';
 export { lmmStreamGroups, nullModelKey } from '../gwas/scan-lmm-tests.js';
-export { loadAnalysisInputs, openGenotypes, type AnalysisInputs, type AnalysisInputOptions } from '../gwas/inputs.js';
+export { loadAnalysisInputs, type AnalysisInputs, type AnalysisInputOptions } from '../gwas/inputs.js';
+export { openGenotypes, type GenotypeInputOptions } from '../gwas/genotype-input.js';
 export { computeKinship, locoKinship, restrictAndCenter, type KinshipMode, type KinshipResult } from '../gwas/kinship.js';
-export type { GenotypeBlock, GenotypeSource, SnpInfo } from '../gwas/types.js';
+export type { GenotypeBlock, GenotypeSource, SnpInfo, SnpRange } from '../gwas/types.js';
 export { openPlink, famPhenotype } from './io/plink.js';
 export type { TestSelection, AssocColumns } from './lmm/snp/assoc.js';
 export { openBimbam } from './io/bimbam.js';
+export { openBgen } from './io/bgen.js';
 export { readKinship, writeKinship } from './io/kinship-file.js';
 export { ArrowStreamWriter } from './io/arrow-stream.js';
 export { ArrowDatasetWriter, isArrowDataset } from './io/arrow-dataset.js';

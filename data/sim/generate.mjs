@@ -7,20 +7,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { seededRandom } from '../random.mjs';
 
 const outDir = process.argv[2] ?? dirname(fileURLToPath(import.meta.url));
 mkdirSync(outDir, { recursive: true });
 
-// Mulberry32 uniforms and Box-Muller normals from one fixed seed.
-let state = 20261122 >>> 0;
-function unif() {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-const norm = () => Math.sqrt(-2 * Math.log(1 - unif())) * Math.cos(2 * Math.PI * unif());
+// Uniforms and normals from one fixed seed.
+const { unif, norm } = seededRandom(20261122);
 const binom2 = (p) => (unif() < p ? 1 : 0) + (unif() < p ? 1 : 0);
 const clamp = (x, lo, hi) => Math.min(hi, Math.max(lo, x));
 

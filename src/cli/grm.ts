@@ -13,11 +13,9 @@ import { getFlag, setFlags } from '../flags.js';
 import { writeKinship, type KinshipFormat } from '../io/kinship-file.js';
 import { UsageError } from '../errors.js';
 import { action } from './command.js';
+import { addGenotypeOptions, genotypeInput, type GenotypeCliOptions } from './genotype-options.js';
 
-interface GrmCliOptions {
-  bfile?: string;
-  geno?: string;
-  anno?: string;
+interface GrmCliOptions extends GenotypeCliOptions {
   pheno?: string;
   phenoCol: string;
   covar?: string;
@@ -39,12 +37,9 @@ function parseNumber(raw: string, flag: string, lo: number, hi: number): number 
 }
 
 export function registerGrm(program: Command): void {
-  program
+  addGenotypeOptions(program
     .command('grm')
-    .description('Genomic relatedness matrix K = Z Z\'/m over all individuals (GEMMA -gk 1 centered, -gk 2 standardized).')
-    .option('--bfile <prefix>', 'PLINK 1 binary genotypes: PREFIX.bed/.bim/.fam')
-    .option('--geno <file>', 'BIMBAM mean genotype file (plain or .gz)')
-    .option('--anno <file>', 'BIMBAM annotation file (rs ps chr)')
+    .description('Genomic relatedness matrix K = Z Z\'/m over all individuals (GEMMA -gk 1 centered, -gk 2 standardized).'))
     .option('--pheno <file>', 'phenotype file (BIMBAM layout); SNP filters are evaluated on individuals with the phenotype, as GEMMA does')
     .option('--pheno-col <k>', 'phenotype column (1-based, GEMMA -n)', '1')
     .option('--covar <file>', 'covariate file (GEMMA -c): individuals missing one are left out of the SNP filters, r^2 filter on W')
@@ -61,7 +56,7 @@ export function registerGrm(program: Command): void {
 }
 
 async function runGrm(opts: GrmCliOptions): Promise<void> {
-  if ((opts.bfile === undefined) === (opts.geno === undefined)) throw new UsageError('give exactly one of --bfile PREFIX and --geno FILE');
+  const genotypes = genotypeInput(opts);
   const phenoCol = Number(opts.phenoCol);
   if (!Number.isInteger(phenoCol) || phenoCol < 1) throw new UsageError(`--pheno-col ${opts.phenoCol}: expected a positive integer`);
   const blockSize = opts.blockSize === undefined ? undefined : Number(opts.blockSize);
@@ -70,9 +65,9 @@ async function runGrm(opts: GrmCliOptions): Promise<void> {
   const filter = { maf: parseNumber(opts.maf, '--maf', 0, 0.5), miss: parseNumber(opts.miss, '--miss', 0, 1) };
 
   const t0 = performance.now();
-  // BIMBAM without a phenotype file: every individual decides the SNP filters.
+  // Without a phenotype file (BIMBAM, BGEN): every individual decides the SNP filters.
   const usePheno = opts.bfile !== undefined || opts.pheno !== undefined;
-  const inputs = await loadAnalysisInputs({ ...opts, phenoCols: usePheno ? [phenoCol] : [] });
+  const inputs = await loadAnalysisInputs({ ...genotypes, ...(opts.pheno ? { pheno: opts.pheno } : {}), ...(opts.covar ? { covar: opts.covar } : {}), ...(opts.keep ? { keep: opts.keep } : {}), phenoCols: usePheno ? [phenoCol] : [] });
   const backend = await createBackend(getFlag('backend'));
   try {
     const t1 = performance.now();

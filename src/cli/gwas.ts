@@ -11,6 +11,7 @@ import type { GenotypeSource } from '../../gwas/types.js';
 import type { BackendChoice } from '../../kernels/backend.js';
 import { fileFingerprint } from '../../gwas/eigen-cache.js';
 import { loadAnalysisInputs } from '../../gwas/inputs.js';
+import { genotypeFiles, genotypeSettings } from '../../gwas/genotype-input.js';
 import { setFlags, getFlag } from '../flags.js';
 import { arrowOutputKind, arrowSiblingPath } from '../io/arrow-output.js';
 import { readKinship } from '../io/kinship-file.js';
@@ -20,12 +21,10 @@ import { VERSION } from '../version.js';
 import { UsageError } from '../errors.js';
 import { action } from './command.js';
 import { createProgress } from './progress.js';
+import { addGenotypeOptions, genotypeInput, type GenotypeCliOptions } from './genotype-options.js';
 
-interface GwasCliOptions {
-  bfile?: string;
-  geno?: string;
+interface GwasCliOptions extends GenotypeCliOptions {
   pheno?: string;
-  anno?: string;
   phenoCol: string;
   covar?: string;
   kinship?: string;
@@ -65,13 +64,10 @@ const int = (name: string) => (raw: string): number => {
 };
 
 export function registerGwas(program: Command): void {
-  program
+  addGenotypeOptions(program
     .command('gwas')
-    .description('Exact LMM association scan (GEMMA 0.98.5 -lmm semantics): kinship, eigendecomposition, per-SNP Wald/LRT/score')
-    .option('--bfile <prefix>', 'PLINK 1 binary genotypes: PREFIX.bed/.bim/.fam')
-    .option('--geno <file>', 'BIMBAM mean genotypes (GEMMA -g), with --pheno and --anno')
+    .description('Exact LMM association scan (GEMMA 0.98.5 -lmm semantics): kinship, eigendecomposition, per-SNP Wald/LRT/score'))
     .option('--pheno <file>', 'phenotypes, one row per individual in genotype order (GEMMA -p); default: .fam column 6')
-    .option('--anno <file>', 'BIMBAM SNP annotation (GEMMA -a)')
     .option('--pheno-col <cols>', 'phenotype column(s): K (1-based, GEMMA -n), a list 1,2,3 or all', '1')
     .option('--covar <file>', 'covariates (GEMMA -c); an intercept is appended when no column is constant')
     .option('--kinship <file>', 'kinship matrix over all individuals (GEMMA cXX/sXX text)')
@@ -102,9 +98,9 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
   setFlags({ backend: o.backend, threads: o.threads, blockSize: o.blockSize });
 
   // Step 1: inputs (genotypes, phenotypes, covariates, keep list; files cross-checked by gwas/inputs.ts).
-  if (!o.bfile && !o.geno) throw new UsageError('no genotypes: give --bfile PREFIX or --geno FILE');
+  const genotypes = genotypeInput(o);
   const inputs = await loadAnalysisInputs({
-    ...(o.bfile ? { bfile: o.bfile } : {}), ...(o.geno ? { geno: o.geno } : {}), ...(o.anno ? { anno: o.anno } : {}),
+    ...genotypes,
     ...(o.pheno ? { pheno: o.pheno } : {}), phenoCols: o.phenoCol === 'all' ? 'all' : o.phenoCol.split(',').map((c) => Number(c.trim())),
     ...(o.covar ? { covar: o.covar } : {}), ...(o.keep ? { keep: o.keep } : {}),
   });
@@ -116,13 +112,13 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
     : { mode: o.grm };
   const tests = o.vc === 'fixed' ? (o.test === 'wald' || o.test === 'all' ? TESTS.wald : undefined) : TESTS[o.test];
   if (!tests) throw new UsageError('--vc fixed gives Wald statistics only: use --test wald');
-  const genoFiles = o.bfile ? [`${o.bfile}.bed`, `${o.bfile}.bim`] : [o.geno!];
+  const genoFiles = genotypeFiles(genotypes);
   const eigenCache = o.eigenCache
     ? {
         dir: o.eigenCache,
         keyParts: o.kinship
           ? { kinship: await fileFingerprint(o.kinship, true) }
-          : { genotypes: await Promise.all(genoFiles.map((f) => fileFingerprint(f, false))), grm: o.grm, maf: o.maf, miss: o.miss, covar: o.covar ? await fileFingerprint(o.covar, true) : null },
+          : { genotypes: await Promise.all(genoFiles.map((f) => fileFingerprint(f, false))), ...genotypeSettings(genotypes), grm: o.grm, maf: o.maf, miss: o.miss, covar: o.covar ? await fileFingerprint(o.covar, true) : null },
         log: (m: string) => process.stderr.write(`${m}\n`),
       }
     : undefined;

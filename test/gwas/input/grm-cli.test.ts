@@ -31,7 +31,7 @@ describe('gpulmm grm', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/gpulmm grm: error: .*nothere\.(bim|fam): cannot open/);
     const both = await grm(['--bfile', SIM_PREFIX, '--geno', 'x', '--out', out]);
-    expect(both.stderr).toMatch(/exactly one of --bfile PREFIX and --geno FILE/);
+    expect(both.stderr).toMatch(/give one genotype input, not --bfile and --geno/);
     const short = await grm(['--bfile', SIM_PREFIX, '--covar', join(SIM, 'sim.anno.txt'), '--out', out]);
     expect(short.code).not.toBe(0);
     expect(short.stderr).toMatch(/sim\.anno\.txt:1:1: expected a number or NA as covariate, found 'snp0001'/);

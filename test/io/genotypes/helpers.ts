@@ -12,7 +12,7 @@ export async function readAll(src: GenotypeSource, blockSize: number, keep?: Int
     expect(b.start).toBe(next);
     expect(b.snps.length).toBe(b.dosages.cols);
     expect(b.dosages.rows).toBe(keep ? keep.length : src.samples.length);
-    expect(b.snps).toEqual(src.snps.slice(b.start, b.start + b.snps.length));
+    b.snps.forEach((s, j) => s === src.snps[b.start + j] || expect(s).toEqual(src.snps[b.start + j]));
     for (let j = 0; j < b.dosages.cols; j++) {
       dosage.push(b.dosages.data.slice(j * b.dosages.ld, j * b.dosages.ld + b.dosages.rows));
       hard.push(b.hardCalls === true);

@@ -1,0 +1,73 @@
+/**
+ * Which genotype file a scan or a kinship reads, in every format gpulmm knows: PLINK 1 (.bed/.bim/.fam), BIMBAM
+ * mean genotypes, BGEN, PLINK 2 (.pgen/.pvar/.psam) and VCF/BCF. One option set, one opener, one list of the files
+ * that define the genotypes (for cache keys).
+ */
+import { openBgen, type BgenRefAllele, type MultiallelicMode } from '../src/io/bgen.js';
+import { openBimbam } from '../src/io/bimbam.js';
+import { openPlink, plinkPaths } from '../src/io/plink.js';
+import type { GenotypeSource } from './types.js';
+
+/** The genotype input: exactly one of bfile, geno, bgen (the others qualify it). */
+export interface GenotypeInputOptions {
+  /** PLINK 1 prefix (PREFIX.bed/.bim/.fam). */
+  bfile?: string;
+  /** BIMBAM mean genotype file (plain or gzip). */
+  geno?: string;
+  /** BIMBAM annotation file (rs ps chr), with geno. */
+  anno?: string;
+  /** BGEN file (v1.1, v1.2, v1.3). */
+  bgen?: string;
+  /** Oxford .sample file for bgen (default: the IDs stored in the BGEN, else 1..N). */
+  sample?: string;
+  /** Which BGEN allele is REF (not counted): 'last' (default) or 'first'. */
+  bgenRef?: BgenRefAllele;
+  /** Variants with more than two alleles: 'split' (default) or 'skip'. */
+  multiallelic?: MultiallelicMode;
+}
+
+/** The genotype formats, by the option that names them. */
+export const GENOTYPE_FORMATS = ['bfile', 'geno', 'bgen'] as const;
+export type GenotypeFormat = (typeof GENOTYPE_FORMATS)[number];
+
+/** The one format given; RangeError naming the fields when none or several are. */
+export function genotypeFormat(opts: GenotypeInputOptions): GenotypeFormat {
+  const given = GENOTYPE_FORMATS.filter((f) => opts[f] !== undefined);
+  if (given.length !== 1) throw new RangeError(`give exactly one genotype input (${GENOTYPE_FORMATS.join(', ')}), got ${given.length === 0 ? 'none' : given.join(' and ')}`);
+  return given[0]!;
+}
+
+/**
+ * Opens and validates the genotype source named by the options. `nIndividuals` fixes the individual count of a
+ * BIMBAM file (from the phenotype file), which has no sample list of its own.
+ */
+export async function openGenotypes(opts: GenotypeInputOptions, nIndividuals?: number): Promise<GenotypeSource> {
+  switch (genotypeFormat(opts)) {
+    case 'bfile':
+      return openPlink(opts.bfile!);
+    case 'geno':
+      return openBimbam(opts.geno!, { annoPath: opts.anno, nIndividuals });
+    case 'bgen':
+      return openBgen(opts.bgen!, { ...(opts.sample ? { samplePath: opts.sample } : {}), ...(opts.bgenRef ? { ref: opts.bgenRef } : {}), ...(opts.multiallelic ? { multiallelic: opts.multiallelic } : {}) });
+  }
+}
+
+/** The files whose content defines the genotypes (what a cache key must fingerprint). */
+export function genotypeFiles(opts: GenotypeInputOptions): string[] {
+  switch (genotypeFormat(opts)) {
+    case 'bfile': {
+      const p = plinkPaths(opts.bfile!);
+      return [p.bed, p.bim];
+    }
+    case 'geno':
+      return [opts.geno!, ...(opts.anno ? [opts.anno] : [])];
+    case 'bgen':
+      return [opts.bgen!, ...(opts.sample ? [opts.sample] : [])];
+  }
+}
+
+/** Settings that change which allele is counted or which SNPs exist, for cache keys (empty for PLINK/BIMBAM). */
+export function genotypeSettings(opts: GenotypeInputOptions): Record<string, string> {
+  const f = genotypeFormat(opts);
+  return f === 'bgen' ? { bgenRef: opts.bgenRef ?? 'last', multiallelic: opts.multiallelic ?? 'split' } : {};
+}

@@ -1,0 +1,49 @@
+/**
+ * The genotype options shared by `gwas` and `grm`: one input among --bfile, --geno (+ --anno), --bgen
+ * (+ --sample, --bgen-ref), and the multi-allelic rule; validated into gwas/genotype-input.ts's options.
+ */
+import { Option, type Command } from 'commander';
+import { GENOTYPE_FORMATS, type GenotypeInputOptions } from '../../gwas/genotype-input.js';
+import { UsageError } from '../errors.js';
+
+/** The options as commander parses them. */
+export interface GenotypeCliOptions {
+  bfile?: string;
+  geno?: string;
+  anno?: string;
+  bgen?: string;
+  sample?: string;
+  bgenRef?: 'first' | 'last';
+  multiallelic?: 'split' | 'skip';
+}
+
+/** Adds the genotype options to a command. */
+export function addGenotypeOptions(cmd: Command): Command {
+  return cmd
+    .option('--bfile <prefix>', 'PLINK 1 binary genotypes: PREFIX.bed/.bim/.fam (counted allele: .bim column 5)')
+    .option('--geno <file>', 'BIMBAM mean genotypes (GEMMA -g, plain or .gz), with --pheno and --anno')
+    .option('--anno <file>', 'BIMBAM SNP annotation (GEMMA -a: rs ps chr)')
+    .option('--bgen <file>', 'BGEN v1.1/1.2/1.3 genotypes (dosage of the counted allele, see --bgen-ref), with --pheno')
+    .option('--sample <file>', 'Oxford .sample file for --bgen (default: the sample IDs stored in the .bgen)')
+    .addOption(new Option('--bgen-ref <allele>', 'which BGEN allele is REF: last (plink2 --export default; the first allele is counted) or first (UK Biobank; the last allele is counted)').choices(['last', 'first']).default('last'))
+    .addOption(new Option('--multiallelic <mode>', 'variants with more than two alleles: split (one test per non-REF allele) or skip').choices(['split', 'skip']).default('split'));
+}
+
+/** The genotype input named on the command line; UsageError when none or several formats are given. */
+export function genotypeInput(o: GenotypeCliOptions): GenotypeInputOptions {
+  const given = GENOTYPE_FORMATS.filter((f) => o[f] !== undefined);
+  const flags = GENOTYPE_FORMATS.map((f) => `--${f}`).join(', ');
+  if (given.length === 0) throw new UsageError(`no genotypes: give one of ${flags}`);
+  if (given.length > 1) throw new UsageError(`give one genotype input, not ${given.map((f) => `--${f}`).join(' and ')}`);
+  if (o.anno !== undefined && o.geno === undefined) throw new UsageError('--anno annotates BIMBAM genotypes: use it with --geno');
+  if (o.sample !== undefined && o.bgen === undefined) throw new UsageError('--sample names the samples of a BGEN file: use it with --bgen');
+  return {
+    ...(o.bfile !== undefined ? { bfile: o.bfile } : {}),
+    ...(o.geno !== undefined ? { geno: o.geno } : {}),
+    ...(o.anno !== undefined ? { anno: o.anno } : {}),
+    ...(o.bgen !== undefined ? { bgen: o.bgen } : {}),
+    ...(o.sample !== undefined ? { sample: o.sample } : {}),
+    ...(o.bgenRef !== undefined ? { bgenRef: o.bgenRef } : {}),
+    ...(o.multiallelic !== undefined ? { multiallelic: o.multiallelic } : {}),
+  };
+}
