@@ -16,7 +16,7 @@
  * The factor 2 / Z puts haploid calls on the diploid 0..2 scale (plink2's convention for haploid genotypes).
  */
 import { inflateSync } from 'node:zlib';
-import type { GenotypeBlock, GenotypeSource, SnpInfo, SnpRange } from '../../gwas/types.js';
+import type { GenotypeBlock, GenotypeSource, SnpInfo, SnpRange } from './genotype-source.js';
 import { InputError } from '../errors.js';
 import { FileWindow } from './file-window.js';
 import { readNonEmptyLines, splitFields } from './gemma-tables.js';
