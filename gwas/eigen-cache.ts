@@ -81,9 +81,12 @@ export async function loadEigen(dir: string, key: string, n: number): Promise<Ei
   const payload = bytes.subarray(HEADER_BYTES);
   const sum = createHash('sha256').update(payload).digest();
   if (!sum.equals(bytes.subarray(80, 112))) return `${path} is corrupt (checksum mismatch)`;
-  const data = new Float64Array(n + n * n);
-  Buffer.from(data.buffer).set(payload);
-  return { values: data.slice(0, n), vectors: f64Matrix(n, n, data.slice(n)) };
+  // U on a SharedArrayBuffer, as the cpu eigh returns it: the cpu backend's products then read it without a copy.
+  const vectors = new Float64Array(new SharedArrayBuffer(8 * n * n));
+  const values = new Float64Array(n);
+  Buffer.from(values.buffer).set(payload.subarray(0, 8 * n));
+  Buffer.from(vectors.buffer).set(payload.subarray(8 * n));
+  return { values, vectors: f64Matrix(n, n, vectors) };
 }
 
 /** Writes an entry atomically (temporary name, renamed when complete); creates `dir` if needed. */

@@ -15,7 +15,7 @@
  *   K_{-c} = (S - S_c) / (m - m_c),   S = sum_c S_c.                        Memory O(#chr N^2).
  */
 import type { Backend } from '../kernels/backend.js';
-import { GemmPool } from '../kernels/cpu/pool.js';
+import { commonPool, type GemmPool } from '../kernels/cpu/pool.js';
 import { SyrkInt8Accumulator } from '../kernels/cpu/syrk-int8.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../kernels/matrix.js';
 import { getFlag } from '../src/flags.js';
@@ -93,29 +93,25 @@ export async function computeKinship(source: GenotypeSource, opts: KinshipOption
   if (rows) checkKeep(rows, source.samples.length, 'computeKinship rows');
   const blockSize = opts.blockSize ?? 4096;
   const groups = new Map<string, GramAccumulator>();
-  const pool = new GemmPool(opts.threads ?? getFlag('threads'));
-  try {
-    for await (const block of source.blocks(blockSize)) {
-      const verdict = opts.filter.apply(block.dosages, opts.filterRows, { impute: false });
-      opts.store?.add(block, verdict);
-      if (verdict.keptIndex.length === 0) continue;
-      const byChr = opts.loco ? groupByChromosome(verdict.keptIndex, (j) => block.snps[j]!.chr) : new Map([['', Array.from(verdict.keptIndex)]]);
-      for (const [chr, cols] of byChr) {
-        let acc = groups.get(chr);
-        if (!acc) groups.set(chr, (acc = new GramAccumulator(source.samples.length, rows, opts.mode, opts.backend, pool)));
-        await acc.add(block.dosages, cols);
-      }
+  const pool = commonPool(opts.threads ?? getFlag('threads'));
+  for await (const block of source.blocks(blockSize)) {
+    const verdict = opts.filter.apply(block.dosages, opts.filterRows, { impute: false });
+    opts.store?.add(block, verdict);
+    if (verdict.keptIndex.length === 0) continue;
+    const byChr = opts.loco ? groupByChromosome(verdict.keptIndex, (j) => block.snps[j]!.chr) : new Map([['', Array.from(verdict.keptIndex)]]);
+    for (const [chr, cols] of byChr) {
+      let acc = groups.get(chr);
+      if (!acc) groups.set(chr, (acc = new GramAccumulator(source.samples.length, rows, opts.mode, opts.backend, pool)));
+      await acc.add(block.dosages, cols);
     }
-    const used = [...groups.values()].reduce((s, g) => s + g.nSnps, 0);
-    if (used === 0) throw new RangeError(`kinship: no SNP of ${source.describe} passes the SNP filters (maf ${opts.filter.maf}, miss ${opts.filter.miss})`);
-    if (!opts.loco) return { mode: opts.mode, k: scaled(await groups.get('')!.result(), 1 / used), nSnps: used };
-    const chromosomes = new Map<string, ChromosomeGram>();
-    for (const [chr, g] of groups) chromosomes.set(chr, { gram: await g.result(), nSnps: g.nSnps });
-    const k = scaled(sumGrams([...chromosomes.values()].map((c) => c.gram)), 1 / used);
-    return { mode: opts.mode, k, nSnps: used, chromosomes };
-  } finally {
-    await pool.dispose();
   }
+  const used = [...groups.values()].reduce((s, g) => s + g.nSnps, 0);
+  if (used === 0) throw new RangeError(`kinship: no SNP of ${source.describe} passes the SNP filters (maf ${opts.filter.maf}, miss ${opts.filter.miss})`);
+  if (!opts.loco) return { mode: opts.mode, k: scaled(await groups.get('')!.result(), 1 / used), nSnps: used };
+  const chromosomes = new Map<string, ChromosomeGram>();
+  for (const [chr, g] of groups) chromosomes.set(chr, { gram: await g.result(), nSnps: g.nSnps });
+  const k = scaled(sumGrams([...chromosomes.values()].map((c) => c.gram)), 1 / used);
+  return { mode: opts.mode, k, nSnps: used, chromosomes };
 }
 
 /**

@@ -34,10 +34,14 @@ export interface StreamBlock {
   nMiss: Int32Array;
 }
 
-/** A per-SNP test of one phenotype: results for the m transformed columns `xt` (n x m), in column order. */
+/**
+ * A per-SNP test of one phenotype: results for the m transformed columns `xt` (n x m), in column order. The
+ * promise may carry help(): the stream calls it before waiting for the results, so that work queued for
+ * helper threads but not yet started runs on the calling thread instead of leaving it idle.
+ */
 export interface StreamTest<R = AssocColumns> {
   pheno: string;
-  run(xt: F64Matrix, block: StreamBlock): Promise<R>;
+  run(xt: F64Matrix, block: StreamBlock): Promise<R> & { help?(): void };
 }
 
 /**
@@ -125,7 +129,13 @@ export function streamScan<R = AssocColumns>(opts: ScanStreamOptions<R>): ScanSt
   }
 
   async function* batches(): AsyncGenerator<ResultBatch<R>> {
-    const inFlight: Promise<ResultBatch<R>[]>[] = [];
+    const inFlight: { results: Promise<ResultBatch<R>[]>; help: (() => void)[] }[] = [];
+    /** The oldest block's results, after running what is left of its tests on this thread. */
+    const oldest = (): Promise<ResultBatch<R>[]> => {
+      const b = inFlight.shift()!;
+      for (const h of b.help) h();
+      return b.results;
+    };
     const n = samples.n;
     let done = 0;
     let tRead = now();
@@ -138,6 +148,7 @@ export function streamScan<R = AssocColumns>(opts: ScanStreamOptions<R>): ScanSt
         if (st !== 0) stats.dropped[SNP_STATUS[st]!] = (stats.dropped[SNP_STATUS[st]!] ?? 0) + 1;
       }
       const jobs: Promise<ResultBatch<R>>[] = [];
+      const help: (() => void)[] = [];
       for (const [group, ks] of groupColumns(block)) {
         if (ks.length === 0) continue;
         // The kept columns of this group (all of them, uncopied, when it tests every kept SNP).
@@ -156,18 +167,20 @@ export function streamScan<R = AssocColumns>(opts: ScanStreamOptions<R>): ScanSt
         const xt = await group.transform(x);
         stats.transformSeconds += now() - t0;
         for (const test of group.tests) {
-          jobs.push(test.run(xt, sb).then((assoc) => ({ pheno: test.pheno, snps: sb.snps, nMiss: sb.nMiss, af: sb.af, assoc })));
+          const job = test.run(xt, sb);
+          if (job.help) help.push(() => job.help!());
+          jobs.push(job.then((assoc) => ({ pheno: test.pheno, snps: sb.snps, nMiss: sb.nMiss, af: sb.af, assoc })));
         }
         stats.nTested += ks.length;
       }
-      inFlight.push(Promise.all(jobs));
+      inFlight.push({ results: Promise.all(jobs), help });
       done += block.snps.length;
       opts.onProgress?.(done, end - start);
       // Keep one block in flight: yield the previous block's results now.
-      while (inFlight.length > 1) yield* await inFlight.shift()!;
+      while (inFlight.length > 1) yield* await oldest();
       tRead = now();
     }
-    while (inFlight.length > 0) yield* await inFlight.shift()!;
+    while (inFlight.length > 0) yield* await oldest();
   }
 
   return { batches: batches(), stats };

@@ -1,115 +1,103 @@
 /**
- * Per-SNP tests on worker threads: the exact LMM optimisation (src/lmm/snp) is independent per SNP, so a block's
- * rotated columns are cut into chunks tested in parallel while the calling thread reads and rotates the next
- * block. Each worker holds its own copy of the small per-model inputs (eigenvalues, U'W, U'y: O(n c)).
- * Falls back to the calling thread when `threads` <= 1 or when the compiled worker script is not available
- * (running from TypeScript sources, e.g. under vitest): results are identical either way.
+ * Per-SNP tests on the process's helper threads: the exact LMM optimisation (src/lmm/snp) is independent per
+ * SNP, so a block's rotated columns are cut into chunks that the helpers of the process-wide pool
+ * (kernels/cpu/pool.ts commonPool: the same threads as the cpu products, so that together they never exceed
+ * `threads`) claim while the calling thread reads and rotates the next block; when the caller would wait for
+ * a block's results it claims the chunks left itself (the run's help()). Every thread holds its own
+ * copy of the small per-model inputs (eigenvalues, U'W, U'y: O(n c)); U'x is shared, not copied.
+ * Runs everything on the calling thread when `threads` <= 1 or when the compiled helper module is not
+ * available (running from TypeScript sources, e.g. under vitest): results are identical either way.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { commonPool, type GemmPool } from '../kernels/cpu/pool.js';
 import { allocAssocColumns, SnpAssociation, type AssocColumns, type TestSelection } from '../src/lmm/snp/assoc.js';
 import type { NullModel, RotatedInputs } from '../src/lmm/snp/null-model.js';
-import type { WorkerRequest } from './snp-worker.js';
+import { chunkCount, claimAndTest, type ChunkedRun } from './snp-worker.js';
 
-/** SNPs per task: small enough to balance two to sixteen threads, large enough to amortise messaging. */
-const CHUNK = 256;
+/** SNPs per chunk: small enough to balance two to sixteen threads, large enough to amortise messaging. */
+const CHUNK = 128;
 
-interface Pending {
-  resolve: (v: { out: AssocColumns; seconds: number }) => void;
-  reject: (e: Error) => void;
-}
+const HELPER_MODULE = new URL('./snp-worker.js', import.meta.url);
+
+/** Distinguishes the models of pools alive at once (they share the helper threads). */
+let poolCount = 0;
 
 export class SnpTestPool {
-  private readonly workers: Worker[] = [];
+  private readonly pool: GemmPool | undefined;
   private readonly local = new Map<string, SnpAssociation>();
-  private readonly pending = new Map<number, Pending>();
-  private nextTask = 0;
-  private nextWorker = 0;
+  private readonly prefix = `p${poolCount++}:`;
+  /** Settles when every helper has registered every model (a failure is reported by run()). */
+  private registered: Promise<unknown> = Promise.resolve();
   /** Thread-seconds spent in the tests (summed over threads). */
   seconds = 0;
 
   constructor(threads: number) {
-    const script = fileURLToPath(new URL('./snp-worker.js', import.meta.url));
-    if (threads <= 1 || !existsSync(script)) return;
-    for (let i = 0; i < threads; i++) {
-      const w = new Worker(script);
-      w.on('message', (msg: { taskId: number; out?: AssocColumns; seconds?: number; error?: string }) => {
-        const p = this.pending.get(msg.taskId);
-        if (!p) return;
-        this.pending.delete(msg.taskId);
-        if (msg.error !== undefined) p.reject(new Error(`SNP test worker failed: ${msg.error}`));
-        else p.resolve({ out: msg.out!, seconds: msg.seconds! });
-      });
-      w.on('error', (e) => {
-        for (const [id, p] of this.pending) {
-          this.pending.delete(id);
-          p.reject(e);
-        }
-      });
-      w.unref();
-      this.workers.push(w);
-    }
+    if (threads > 1 && existsSync(fileURLToPath(HELPER_MODULE))) this.pool = commonPool(threads);
   }
 
-  /** Number of worker threads (0: tests run on the calling thread). */
+  /** Number of helper threads (0: tests run on the calling thread only). */
   get threads(): number {
-    return this.workers.length;
+    return this.pool?.helpers ?? 0;
   }
 
   /** Registers a model (one phenotype on one decomposition) under `id` on every thread. */
   register(id: string, inputs: RotatedInputs, nullModel: NullModel, tests: TestSelection): void {
-    if (this.workers.length === 0) {
-      this.local.set(id, new SnpAssociation(inputs, nullModel, tests));
-      return;
-    }
-    const msg: WorkerRequest = { type: 'init', id, inputs, nullModel, tests };
-    for (const w of this.workers) w.postMessage(msg);
+    this.local.set(id, new SnpAssociation(inputs, nullModel, tests));
+    const pool = this.pool;
+    if (!pool) return;
+    const done = Array.from({ length: pool.helpers }, (_, t) => pool.runModuleTask(t, HELPER_MODULE.href, 'register', [this.prefix + id, inputs, nullModel, tests]));
+    this.registered = Promise.all([this.registered, ...done]);
+    this.registered.catch(() => undefined); // surfaced by run()
   }
 
-  /** Tests the m rotated SNP columns of `ux` (n x m) against model `id`. */
-  async run(id: string, ux: Float64Array, n: number, m: number): Promise<AssocColumns> {
-    if (this.workers.length === 0) {
-      const model = this.local.get(id);
-      if (!model) throw new Error(`SnpTestPool: no model '${id}' registered`);
-      const t0 = performance.now();
+  /**
+   * Tests the m rotated SNP columns of `ux` (n x m) against model `id`. The promise's help() runs on this
+   * thread the chunks that no helper has claimed yet: call it before waiting for the results.
+   */
+  run(id: string, ux: Float64Array, n: number, m: number): Promise<AssocColumns> & { help(): void } {
+    const model = this.local.get(id);
+    if (!model) throw new Error(`SnpTestPool: no model '${id}' registered`);
+    const pool = this.pool;
+    const shared = !pool || ux.buffer instanceof SharedArrayBuffer ? ux : copyShared(ux);
+    const run: ChunkedRun = { id: this.prefix + id, ux: shared, n, m, chunk: CHUNK, counter: new Int32Array(new SharedArrayBuffer(4)) };
+    const local: ReturnType<typeof claimAndTest>[] = [];
+    const helpers: Promise<ReturnType<typeof claimAndTest>>[] = [];
+    if (pool) for (let t = 0; t < pool.helpers && t < chunkCount(run); t++) helpers.push(pool.runModuleTask(t, HELPER_MODULE.href, 'test', [run]));
+    else local.push(claimAndTest(model, run));
+    const done = (async () => {
+      await this.registered;
+      const parts = [...(await Promise.all(helpers)), ...local];
       const out = allocAssocColumns(m);
-      model.testInto(ux, m, out, 0);
-      this.seconds += (performance.now() - t0) / 1000;
-      return out;
-    }
-    const parts: Promise<{ out: AssocColumns; seconds: number }>[] = [];
-    for (let j0 = 0; j0 < m; j0 += CHUNK) {
-      const mm = Math.min(CHUNK, m - j0);
-      const chunk = ux.slice(j0 * n, (j0 + mm) * n);
-      const taskId = this.nextTask++;
-      const w = this.workers[this.nextWorker++ % this.workers.length]!;
-      parts.push(new Promise((resolve, reject) => {
-        this.pending.set(taskId, { resolve, reject });
-        w.ref();
-        const msg: WorkerRequest = { type: 'test', taskId, id, ux: chunk, m: mm };
-        w.postMessage(msg, [chunk.buffer as ArrayBuffer]);
-      }));
-    }
-    const results = await Promise.all(parts);
-    if (this.pending.size === 0) for (const w of this.workers) w.unref();
-    const out = allocAssocColumns(m);
-    let at = 0;
-    for (const r of results) {
-      this.seconds += r.seconds;
-      const k = r.out.status.length;
-      for (const key of Object.keys(out) as (keyof AssocColumns)[]) {
-        if (key === 'status') for (let j = 0; j < k; j++) out.status[at + j] = r.out.status[j]!;
-        else (out[key] as Float64Array).set(r.out[key] as Float64Array, at);
+      for (const p of parts) {
+        this.seconds += p.seconds;
+        p.chunks.forEach((c, k) => copyColumns(p.outs[k]!, out, c * CHUNK));
       }
-      at += k;
-    }
-    return out;
+      return out;
+    })();
+    return Object.assign(done, { help: () => void local.push(claimAndTest(model, run)) });
   }
 
-  /** Stops the worker threads. */
+  /** Forgets the models on every thread (the helper threads belong to the process and stay). */
   async dispose(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
-    this.workers.length = 0;
+    const pool = this.pool;
+    const ids = [...this.local.keys()].map((id) => this.prefix + id);
+    this.local.clear();
+    if (pool) await Promise.all(Array.from({ length: pool.helpers }, (_, t) => pool.runModuleTask(t, HELPER_MODULE.href, 'unregister', [ids])));
+  }
+}
+
+function copyShared(x: Float64Array): Float64Array {
+  const out = new Float64Array(new SharedArrayBuffer(x.length * 8));
+  out.set(x);
+  return out;
+}
+
+/** out[at ..] = part, column by column. */
+function copyColumns(part: AssocColumns, out: AssocColumns, at: number): void {
+  const k = part.status.length;
+  for (const key of Object.keys(out) as (keyof AssocColumns)[]) {
+    if (key === 'status') for (let j = 0; j < k; j++) out.status[at + j] = part.status[j]!;
+    else (out[key] as Float64Array).set(part[key] as Float64Array, at);
   }
 }

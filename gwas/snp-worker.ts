@@ -1,32 +1,64 @@
 /**
- * Worker-thread side of the SNP test pool (gwas/snp-pool.ts): holds one SnpAssociation per registered model and
- * tests the rotated SNP columns it is sent, returning the result columns (buffers transferred, not copied).
+ * Helper-thread side of the SNP test pool (gwas/snp-pool.ts): an ES module that the process-wide thread pool
+ * (kernels/cpu/pool.ts, GemmPool.runModuleTask) imports in each helper. It holds one SnpAssociation per
+ * registered model and tests the chunks of a run that it claims from the run's shared counter.
  */
-import { parentPort } from 'node:worker_threads';
-import { allocAssocColumns, SnpAssociation, type TestSelection } from '../src/lmm/snp/assoc.js';
+import { allocAssocColumns, SnpAssociation, type AssocColumns, type TestSelection } from '../src/lmm/snp/assoc.js';
 import type { NullModel, RotatedInputs } from '../src/lmm/snp/null-model.js';
 
-export type WorkerRequest =
-  | { type: 'init'; id: string; inputs: RotatedInputs; nullModel: NullModel; tests: TestSelection }
-  | { type: 'test'; taskId: number; id: string; ux: Float64Array; m: number };
+/**
+ * One block's tests, shared between threads: the rotated SNPs U'x (n x m on a SharedArrayBuffer), cut into
+ * chunks of `chunk` columns that threads claim with Atomics.add(counter, 0, 1).
+ */
+export interface ChunkedRun {
+  id: string;
+  ux: Float64Array;
+  n: number;
+  m: number;
+  chunk: number;
+  counter: Int32Array;
+}
+
+/** Number of chunks of a run. */
+export function chunkCount(run: Pick<ChunkedRun, 'm' | 'chunk'>): number {
+  return Math.ceil(run.m / run.chunk);
+}
+
+/**
+ * Claims chunks of `run` until none is left, testing each with `model`; returns the claimed chunk indices
+ * with their results. Shared by the helpers and the calling thread.
+ */
+export function claimAndTest(model: SnpAssociation, run: ChunkedRun): { chunks: number[]; outs: AssocColumns[]; seconds: number } {
+  const t0 = performance.now();
+  const chunks: number[] = [];
+  const outs: AssocColumns[] = [];
+  const count = chunkCount(run);
+  for (let c = Atomics.add(run.counter, 0, 1); c < count; c = Atomics.add(run.counter, 0, 1)) {
+    const j0 = c * run.chunk;
+    const mm = Math.min(run.chunk, run.m - j0);
+    const out = allocAssocColumns(mm);
+    model.testInto(run.ux.subarray(j0 * run.n, (j0 + mm) * run.n), mm, out, 0);
+    chunks.push(c);
+    outs.push(out);
+  }
+  return { chunks, outs, seconds: (performance.now() - t0) / 1000 };
+}
 
 const models = new Map<string, SnpAssociation>();
 
-parentPort?.on('message', (msg: WorkerRequest) => {
-  if (msg.type === 'init') {
-    models.set(msg.id, new SnpAssociation(msg.inputs, msg.nullModel, msg.tests));
-    return;
-  }
-  try {
-    const model = models.get(msg.id);
-    if (!model) throw new Error(`no model '${msg.id}' registered in this worker`);
-    const t0 = performance.now();
-    const out = allocAssocColumns(msg.m);
-    model.testInto(msg.ux, msg.m, out, 0);
-    const seconds = (performance.now() - t0) / 1000;
-    const buffers = Object.values(out).filter((v): v is Float64Array => v instanceof Float64Array).map((v) => v.buffer as ArrayBuffer);
-    parentPort!.postMessage({ taskId: msg.taskId, out, seconds }, buffers);
-  } catch (e) {
-    parentPort!.postMessage({ taskId: msg.taskId, error: e instanceof Error ? e.stack ?? e.message : String(e) });
-  }
-});
+/** Registers model `id` on this thread. */
+export function register(id: string, inputs: RotatedInputs, nullModel: NullModel, tests: TestSelection): void {
+  models.set(id, new SnpAssociation(inputs, nullModel, tests));
+}
+
+/** Forgets models. */
+export function unregister(ids: string[]): void {
+  for (const id of ids) models.delete(id);
+}
+
+/** A helper's share of a run (see {@link claimAndTest}). */
+export function test(run: ChunkedRun): ReturnType<typeof claimAndTest> {
+  const model = models.get(run.id);
+  if (!model) throw new Error(`no model '${run.id}' registered in this thread`);
+  return claimAndTest(model, run);
+}

@@ -1,6 +1,6 @@
 /**
- * The cpu Backend: f64, the oracle. Large gemm and syrk split C's columns over a worker pool
- * (kernels/cpu/pool.ts, thread count from the `threads` flag); everything else, and small operands, runs the
+ * The cpu Backend: f64, the oracle. Large gemm and syrk split C's columns over the process's worker pool
+ * (kernels/cpu/pool.ts commonPool, thread count from the `threads` flag); everything else, and small operands, runs the
  * synchronous kernels of kernels/cpu/index.ts on the calling thread. Results are identical either way: every
  * entry of C is summed in the same order by the same kernel whichever thread computes it.
  */
@@ -14,13 +14,20 @@ import { cpuEighWith } from './eigh.js';
 import type { StridedProduct } from './eigh-products.js';
 import { gemmStrided } from './gemm-core.js';
 import { cpuGemm } from './gemm.js';
-import { columnSplits, GemmPool, productSlices, type GemmSliceArgs } from './pool.js';
+import { columnSplits, commonPool, productSlices, type GemmSliceArgs } from './pool.js';
 import { cpuPotrf } from './potrf.js';
 import { cpuSyrk, mirrorLower } from './syrk.js';
 import { cpuPotrs, cpuTrsm } from './trsm.js';
 import { MR, NR } from './wasm/gemm-kernel.js';
 
 export { columnSplits };
+
+/**
+ * Chunks per thread of a large gemm or syrk, claimed by the calling thread and the helpers as each gets to
+ * them (GemmPool.runChunksSync): a helper busy with other work of the process (the GWAS per-SNP tests share
+ * the threads) leaves its chunks to the others instead of holding the product up.
+ */
+const CHUNKS_PER_THREAD = 4;
 
 /** Products below this many flops stay on the calling thread (thread hand-off costs ~0.1 ms). */
 const PARALLEL_MIN_FLOPS = 2 * 160 ** 3;
@@ -44,6 +51,16 @@ export async function cpuBackendInfo(): Promise<BackendInfo> {
   };
 }
 
+/**
+ * A read-only operand as the helpers see it: its own data when already packed on a SharedArrayBuffer (no copy:
+ * eigenvectors, earlier products), else a packed shared copy ({@link shared}).
+ */
+function sharedOperand(m: F64Matrix): Float64Array {
+  const rows = m.rows;
+  if (m.data.buffer instanceof SharedArrayBuffer && m.ld === Math.max(1, rows) && m.data.length >= rows * m.cols) return m.data.subarray(0, Math.max(1, rows * m.cols));
+  return shared(m);
+}
+
 /** Packed copy of a view on a SharedArrayBuffer (visible to worker threads without copying). */
 function shared(m: F64Matrix, scale = 1, lowerOnly = false): Float64Array {
   const rows = m.rows;
@@ -56,7 +73,7 @@ function shared(m: F64Matrix, scale = 1, lowerOnly = false): Float64Array {
 
 /** Creates the cpu backend (never fails; worker threads start on the first large product). */
 export async function createCpuBackend(): Promise<Backend> {
-  const pool = new GemmPool(getFlag('threads'));
+  const pool = commonPool();
   let disposed = false;
   const live = (): void => {
     if (disposed) throw new Error('cpu backend: used after dispose()');
@@ -68,17 +85,17 @@ export async function createCpuBackend(): Promise<Backend> {
     const alpha = o.alpha ?? 1;
     if (pool.threads < 2 || 2 * m * n * k < PARALLEL_MIN_FLOPS || alpha === 0 || n < 2 * NR) return cpuGemm(a, b, o);
     const transA = o.transA ?? false, transB = o.transB ?? false;
-    const as = shared(a), bs = shared(b);
+    const as = sharedOperand(a), bs = sharedOperand(b);
     const cs = o.c && (o.beta ?? 0) !== 0 ? shared(o.c, o.beta) : new Float64Array(new SharedArrayBuffer(m * n * 8));
     const lda = Math.max(1, a.rows), ldb = Math.max(1, b.rows);
-    const cuts = columnSplits(n, Math.min(pool.threads, Math.floor(n / NR)), false);
+    const cuts = columnSplits(n, Math.min(CHUNKS_PER_THREAD * pool.threads, Math.floor(n / NR)), false);
     const slices: GemmSliceArgs[] = [];
     for (let t = 0; t + 1 < cuts.length; t++) {
       const j0 = cuts[t]!, j1 = cuts[t + 1]!;
       if (j1 > j0) slices.push([m, j1 - j0, k, alpha, as, 0, lda, transA, bs, transB ? j0 : j0 * ldb, ldb, transB, cs, j0 * m, m, false, 0]);
     }
-    await pool.runSlices(slices);
-    return f64Matrix(m, n, new Float64Array(cs));
+    pool.runChunksSync(slices);
+    return f64Matrix(m, n, cs);
   }
 
   async function syrk(a: F64Matrix, o: SyrkOptions = {}): Promise<F64Matrix> {
@@ -87,18 +104,18 @@ export async function createCpuBackend(): Promise<Backend> {
     const alpha = o.alpha ?? 1;
     if (pool.threads < 2 || n * n * k < PARALLEL_MIN_FLOPS || alpha === 0 || n < 2 * NR) return cpuSyrk(a, o);
     const trans = o.trans ?? false;
-    const as = shared(a);
+    const as = sharedOperand(a);
     const lda = Math.max(1, a.rows);
     const cs = o.c && (o.beta ?? 0) !== 0 ? shared(o.c, o.beta, true) : new Float64Array(new SharedArrayBuffer(n * n * 8));
-    const cuts = columnSplits(n, Math.min(pool.threads, Math.floor(n / NR)), true);
+    const cuts = columnSplits(n, Math.min(CHUNKS_PER_THREAD * pool.threads, Math.floor(n / NR)), true);
     const slices: GemmSliceArgs[] = [];
     for (let t = 0; t + 1 < cuts.length; t++) {
       const j0 = cuts[t]!, j1 = cuts[t + 1]!;
       // Lower triangle of op(A) op(A)^T, columns [j0, j1): column j of op(A)^T is row j of op(A).
       if (j1 > j0) slices.push([n, j1 - j0, k, alpha, as, 0, lda, trans, as, trans ? j0 * lda : j0, lda, !trans, cs, j0 * n, n, true, j0]);
     }
-    await pool.runSlices(slices);
-    const out = f64Matrix(n, n, new Float64Array(cs));
+    pool.runChunksSync(slices);
+    const out = f64Matrix(n, n, cs);
     mirrorLower(out.data, 0, n, n);
     return out;
   }
@@ -128,9 +145,9 @@ export async function createCpuBackend(): Promise<Backend> {
     batchedWeightedDot: async (w, a, b) => (live(), cpuBatchedWeightedDot(w, a, b)),
     hold: (_m: F64Matrix) => undefined,
     release: (_m: F64Matrix) => undefined,
+    // The helper threads belong to the process (commonPool), not to this backend.
     dispose: async () => {
       disposed = true;
-      await pool.dispose();
     },
   };
 }

@@ -50,7 +50,7 @@ function* eighSteps(a: F64Matrix): Products<EighResult> {
   yield* tridiagonalise(ws, n, w, e, tau);
   yield* tridiagonalEigen(w, e, n, z, `A ${shapeOf(a)}`);
   yield* backTransform(work, n, tau, z);
-  const v = f64Matrix(n, n);
+  const v = f64Matrix(n, n, sharedF64(n * n)); // shared: products with V (a scan's rotation) need no copy
   sortAscending(w, z, v.data, n);
   // Never a silent wrong answer: a breakdown anywhere above would surface as a non-finite entry.
   for (let i = 0; i < n * n; i++) {

@@ -3,7 +3,8 @@
  * copies between threads), each thread runs the same blocked product ({@link gemmBlocked}) on a slice of
  * C's columns with its own wasm kernel instance, and the calling thread computes the first slice itself.
  * The same threads run the slices of the exact int8 syrk ({@link syrk8Slice}, kernels/cpu/syrk-int8.ts) over a
- * shared WebAssembly memory, without the calling thread.
+ * shared WebAssembly memory, without the calling thread, and tasks from modules above the kernel layer
+ * ({@link GemmPool.runModuleTask}); {@link commonPool} is the process's one owner of these threads.
  *
  * Synchronous callers (cpuPotrf, which must not return to the event loop) use {@link GemmPool.runChunksSync}
  * on the process-wide {@link commonPool} (or its two halves, {@link GemmPool.startChunks} and
@@ -16,7 +17,7 @@
  * `eval: true`, so it runs identically from the TypeScript sources (vitest) and from compiled dist/ files.
  * Idle workers are unref'd (an undisposed pool never holds the process open); dispose() terminates them.
  */
-import { Worker } from 'node:worker_threads';
+import { Worker, type TransferListItem } from 'node:worker_threads';
 import { getFlag } from '../../src/flags.js';
 import type { StridedProduct } from './eigh-products.js';
 import { BLOCKING, gemmBlocked, gemmKernelModule, kernelLayout, mainGemmKernel, packPanels } from './gemm-core.js';
@@ -78,8 +79,10 @@ const { parentPort, workerData } = require('node:worker_threads');
 const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
 const inst = new WebAssembly.Instance(workerData.module, { env: { memory } });
 const kern = Object.assign({ memory }, inst.exports, workerData.blocking);
+const modules = new Map();
 parentPort.on('message', (task) => {
   if (task.chunks) return runChunks(task.chunks);
+  if (task.module) return runModuleTask(task);
   let error;
   try {
     if (task.syrk8) {
@@ -91,6 +94,20 @@ parentPort.on('message', (task) => {
   }
   parentPort.postMessage({ id: task.id, error });
 });
+async function runModuleTask({ id, module, fn, args }) {
+  try {
+    let m = modules.get(module);
+    if (!m) modules.set(module, (m = import(module)));
+    const result = await (await m)[fn](...args);
+    const transfer = [];
+    if (result && typeof result === 'object') {
+      for (const v of Object.values(result)) if (ArrayBuffer.isView(v) && !(v.buffer instanceof SharedArrayBuffer)) transfer.push(v.buffer);
+    }
+    parentPort.postMessage({ id, result }, transfer);
+  } catch (e) {
+    parentPort.postMessage({ id, error: String(e && e.stack || e) });
+  }
+}
 function runChunks({ chunks, state, text }) {
   // Counted busy before claiming, so the caller waits for every chunk a helper claims.
   Atomics.add(state, 1, 1);
@@ -129,22 +146,30 @@ export interface ChunkRun {
   text: Uint8Array;
 }
 
+/** A message to a helper: a product slice, an int8 syrk slice or a module task. */
+type PoolTask =
+  | { args: GemmSliceArgs }
+  | { syrk8: { module: WasmModule; memory: WasmMemory; args: Syrk8SliceArgs } }
+  | { module: string; fn: string; args: unknown[] };
+
 const common = new Map<number, GemmPool>();
 
 /**
- * The process-wide pool of synchronous callers ({@link GemmPool.runChunksSync}) for the `threads` flag's
- * value when called: one per value, kept (idle helpers cost no cpu and never hold the process open), so
- * switching the flag back and forth does not restart threads. Its threads start on first use.
+ * The process-wide pool, the one owner of helper threads: the cpu backend's products, cpuPotrf
+ * ({@link GemmPool.runChunksSync}), the kinship's int8 syrk and the GWAS per-SNP tests
+ * ({@link GemmPool.runModuleTask}) all run on it, so together they never use more than `threads` threads
+ * (its threads - 1 helpers and the calling thread). One per thread count (default: the `threads` flag's
+ * value when called), kept (idle helpers cost no cpu and never hold the process open), so switching the
+ * flag back and forth does not restart threads. Its threads start on first use.
  */
-export function commonPool(): GemmPool {
-  const threads = getFlag('threads');
+export function commonPool(threads: number = getFlag('threads')): GemmPool {
   let pool = common.get(threads);
   if (!pool) common.set(threads, (pool = new GemmPool(threads)));
   return pool;
 }
 
 interface Pending {
-  resolve: () => void;
+  resolve: (result?: unknown) => void;
   reject: (e: Error) => void;
 }
 
@@ -163,7 +188,7 @@ export class GemmPool {
     const workerData = { module: gemmKernelModule(), blocking: { mr: MR, nr: NR, ...BLOCKING } };
     for (let i = 0; i < this.threads - 1; i++) {
       const w = new Worker(src, { eval: true, workerData });
-      w.on('message', (msg: { id: number; error?: string }) => this.settle(msg.id, msg.error));
+      w.on('message', (msg: { id: number; error?: string; result?: unknown }) => this.settle(msg.id, msg.error, msg.result));
       w.on('error', (e) => this.failAll(e));
       w.on('exit', (code) => this.failAll(new Error(`worker thread exited with code ${code}`)));
       w.unref();
@@ -171,26 +196,44 @@ export class GemmPool {
     }
   }
 
-  private settle(id: number, error?: string): void {
+  private settle(id: number, error?: string, result?: unknown): void {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
     if (--this.inFlight === 0) for (const w of this.workers) w.unref();
     if (error) p.reject(new Error(`cpu worker thread failed: ${error}`));
-    else p.resolve();
+    else p.resolve(result);
   }
 
   private failAll(e: Error): void {
     for (const id of [...this.pending.keys()]) this.settle(id, e.message);
   }
 
-  private run(worker: Worker, task: { args: GemmSliceArgs } | { syrk8: { module: WasmModule; memory: WasmMemory; args: Syrk8SliceArgs } }): Promise<void> {
+  private run<T = void>(worker: Worker, task: PoolTask, transfer: TransferListItem[] = []): Promise<T> {
     const id = this.nextId++;
     if (this.inFlight++ === 0) for (const w of this.workers) w.ref();
-    return new Promise<void>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, ...task });
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (r?: unknown) => void, reject });
+      worker.postMessage({ id, ...task }, transfer);
     });
+  }
+
+  /** Helper threads (threads - 1; 0 when the pool runs everything on the calling thread). */
+  get helpers(): number {
+    return this.threads > 1 ? this.threads - 1 : 0;
+  }
+
+  /**
+   * Runs export `fn` of the ES module `module` (a file URL, imported once per helper) with `args` on helper
+   * thread t (0 <= t < helpers), after the tasks already queued there: so work above the kernel layer
+   * (gwas/snp-pool.ts: the per-SNP tests) shares these threads instead of starting its own. Buffers in
+   * `transfer` move instead of being copied; the result's top-level typed arrays (not shared) move back.
+   */
+  runModuleTask<T>(t: number, module: string, fn: string, args: unknown[], transfer: TransferListItem[] = []): Promise<T> {
+    this.start();
+    const worker = this.workers[t];
+    if (!worker) return Promise.reject(new RangeError(`GemmPool.runModuleTask: no helper thread ${t} (${this.workers.length} helpers)`));
+    return this.run<T>(worker, { module, fn, args }, transfer);
   }
 
   /**
