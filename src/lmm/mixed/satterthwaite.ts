@@ -4,52 +4,96 @@
  *
  * With varpar = (theta, sigma), A = 2 H^{-1} the asymptotic covariance of varpar from the Hessian H of the
  * unprofiled (RE)ML deviance
- *   REML: -2 l_R(theta, sigma) = log|L_theta|^2 + log|R_X|^2 + r^2_theta / sigma^2 + (n - p) log(2 pi sigma^2)
- *   ML:   -2 l(theta, sigma)   = log|L_theta|^2 + r^2_theta / sigma^2 + n log(2 pi sigma^2),
- * C(varpar) = sigma^2 (R_X' R_X)^{-1} = vcov(beta) and g_i = dC_jj / dvarpar_i, the df of beta_j is
- *   nu_j = 2 C_jj^2 / (g' A g).
- * Derivatives are Richardson-extrapolated central differences (numDeriv in lmerTest). Cost O(d^2) PLS
- * factorisations with d = length(theta) + 1.
+ *   REML: d(theta, sigma) = log|L_theta|^2 + log|R_X|^2 + r^2_theta / sigma^2 + (n - p) log(2 pi sigma^2)
+ *   ML:   d(theta, sigma) = log|L_theta|^2 + r^2_theta / sigma^2 + n log(2 pi sigma^2),
+ * C(varpar) = sigma^2 U(theta), U = (R_X' R_X)^{-1} = vcov(beta) / sigma^2, and g_i = dC_jj / dvarpar_i, the df
+ * of beta_j is nu_j = 2 C_jj^2 / (g' A g); for a contrast L (q x p) the F test's df follow lmerTest's
+ * eigen-decomposition of L C L' (anova.ts).
+ *
+ * Only theta needs finite differences: with g(theta) = log|L|^2 (+ log|R_X|^2) and r2(theta) = r^2_theta,
+ *   d_{sigma sigma} = 6 r2 / sigma^4 - 2 nu / sigma^2,   d_{theta_i sigma} = -2 (dr2/dtheta_i) / sigma^3,
+ *   d_{theta_i theta_j} = d2g/dtheta_i dtheta_j + (d2r2/dtheta_i dtheta_j) / sigma^2,
+ *   dC/dsigma = 2 sigma U,   dC/dtheta_i = sigma^2 dU/dtheta_i,
+ * with central differences in theta (step h_i = 1e-4 max(|theta_i|, 0.1), the optimal order eps^(1/4) for a
+ * second difference; cross terms from theta +- (h_i e_i + h_j e_j) and the axis points, O(h^2) like the rest).
+ * Cost 1 + 2t + t(t - 1) PLS factorisations for t = length(theta) (13 for InstEval's three variance
+ * parameters), against ~30 t^2 for
+ * Richardson-extrapolated differences in all of (theta, sigma) as numDeriv does.
  */
 import type { ModelInternals } from './model.js';
-import { hessian, invertSymmetric, jacobian } from './numeric-derivatives.js';
+import { invertSymmetric } from './numeric-derivatives.js';
 
-/** Unprofiled deviance in (theta, sigma) and vcov(beta) as functions of varpar, on the model's PLS. */
-export function varparFunctions(m: ModelInternals, reml: boolean) {
+/** The Hessian of the deviance in varpar, its inverse-based covariance A and the Jacobian of C = vcov(beta). */
+export interface VarparDerivatives {
+  /** length(theta) + 1 */
+  d: number;
+  /** A = 2 H^{-1}, d x d column-major */
+  A: Float64Array;
+  /** dC/dvarpar_i for i < d, each p x p column-major */
+  jacobian: Float64Array[];
+  /** C = sigma^2 U at the optimum, p x p */
+  vcov: Float64Array;
+}
+
+/** Derivatives of the deviance and of vcov(beta) in varpar = (theta, sigma) at the fit. Leaves the PLS factored at theta. */
+export function varparDerivatives(m: ModelInternals, theta: readonly number[], sigma: number, reml: boolean): VarparDerivatives {
   const { pls } = m;
-  const n = pls.n;
-  const p = pls.p;
-  const deviance = (vp: number[]): number => {
-    const sigma2 = vp[vp.length - 1]! ** 2;
-    const f = pls.factor(vp.slice(0, -1));
-    const nu = reml ? n - p : n;
-    return f.ldL2 + (reml ? f.ldRX2 : 0) + f.pwrss / sigma2 + nu * Math.log(2 * Math.PI * sigma2);
+  const t = theta.length;
+  const d = t + 1;
+  const nu = reml ? pls.n - pls.p : pls.n;
+  const s2 = sigma * sigma;
+  /** g(theta), r2(theta) and, when asked, U(theta) */
+  const at = (th: number[], withU: boolean) => {
+    const f = pls.factor(th);
+    return { g: f.ldL2 + (reml ? f.ldRX2 : 0), r2: f.pwrss, U: withU ? pls.unscaledVcov() : null };
   };
-  const vcov = (vp: number[]): Float64Array => {
-    const sigma2 = vp[vp.length - 1]! ** 2;
-    pls.factor(vp.slice(0, -1));
-    return pls.unscaledVcov().map((v) => v * sigma2);
+  const h = theta.map((x) => 1e-4 * Math.max(Math.abs(x), 0.1));
+  const shifted = (i: number, si: number, j: number, sj: number) => {
+    const th = theta.slice();
+    th[i]! += si * h[i]!;
+    if (j >= 0) th[j]! += sj * h[j]!;
+    return th;
   };
-  return { deviance, vcov };
+  const c0 = at(theta.slice(), true);
+  const up = theta.map((_, i) => at(shifted(i, 1, -1, 0), true));
+  const dn = theta.map((_, i) => at(shifted(i, -1, -1, 0), true));
+  const H = new Float64Array(d * d);
+  for (let i = 0; i < t; i++) {
+    const hi = h[i]!;
+    const g2 = (up[i]!.g - 2 * c0.g + dn[i]!.g) / (hi * hi);
+    const r22 = (up[i]!.r2 - 2 * c0.r2 + dn[i]!.r2) / (hi * hi);
+    H[i + i * d] = g2 + r22 / s2;
+    const dr2 = (up[i]!.r2 - dn[i]!.r2) / (2 * hi);
+    H[i + t * d] = H[t + i * d] = (-2 * dr2) / (s2 * sigma);
+    for (let j = 0; j < i; j++) {
+      // f(+i+j) + f(-i-j) - f(+i) - f(-i) - f(+j) - f(-j) + 2 f(0) = 2 h_i h_j f_ij + O(h^4)
+      const pp = at(shifted(i, 1, j, 1), false);
+      const mm = at(shifted(i, -1, j, -1), false);
+      const den = 2 * hi * h[j]!;
+      const cross = (k: 'g' | 'r2') => (pp[k] + mm[k] - up[i]![k] - dn[i]![k] - up[j]![k] - dn[j]![k] + 2 * c0[k]) / den;
+      H[i + j * d] = H[j + i * d] = cross('g') + cross('r2') / s2;
+    }
+  }
+  H[t + t * d] = (6 * c0.r2) / (s2 * s2) - (2 * nu) / s2;
+  const A = invertSymmetric(H, d).map((v) => 2 * v);
+  const U0 = c0.U!;
+  const jacobian = theta.map((_, i) => up[i]!.U!.map((u, k) => (s2 * (u - dn[i]!.U![k]!)) / (2 * h[i]!)));
+  jacobian.push(U0.map((u) => 2 * sigma * u));
+  pls.factor(theta);
+  return { d, A, jacobian, vcov: U0.map((u) => s2 * u) };
 }
 
 /** Satterthwaite df of each fixed effect (contrast e_j). Leaves the PLS factored at theta. */
 export function satterthwaiteDf(m: ModelInternals, theta: number[], sigma: number, reml: boolean): number[] {
   const p = m.pls.p;
-  const vp = theta.concat(sigma);
-  const { deviance, vcov } = varparFunctions(m, reml);
-  const d = vp.length;
-  const A = invertSymmetric(hessian(deviance, vp), d).map((v) => 2 * v);
-  const J = jacobian(vcov, vp);
-  const C = vcov(vp);
+  const { d, A, jacobian, vcov } = varparDerivatives(m, theta, sigma, reml);
   const df: number[] = [];
   for (let j = 0; j < p; j++) {
-    const g = J.map((Ji) => Ji[j + j * p]!);
+    const g = jacobian.map((J) => J[j + j * p]!);
     let q = 0;
     for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) q += g[a]! * A[a + b * d]! * g[b]!;
-    const v = C[j + j * p]!;
+    const v = vcov[j + j * p]!;
     df.push((2 * v * v) / q);
   }
-  m.pls.factor(theta);
   return df;
 }
