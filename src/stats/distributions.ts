@@ -286,6 +286,12 @@ export function normalSurvival(z: number): number {
   return Math.exp(normalLogTails(z).upper);
 }
 
+/** Natural log of the upper tail, log(1 - Phi(z)), finite far below the smallest f64 (e.g. z = 40: -804.6). */
+export function normalLogSurvival(z: number): number {
+  if (Number.isNaN(z)) return NaN;
+  return normalLogTails(z).upper;
+}
+
 /**
  * Standard normal quantile Phi^-1(p) (R's qnorm(p)); p in [0, 1], 0 and 1 give -/+Infinity, NaN gives NaN.
  * Acklam's rational approximation (relative error < 1.2e-9) polished by Newton steps on log Phi(z) = log p,
