@@ -22,6 +22,7 @@ import { UsageError } from '../errors.js';
 import { action } from './command.js';
 import { createProgress } from './progress.js';
 import { addGenotypeOptions, genotypeInput, type GenotypeCliOptions } from './genotype-options.js';
+import { chooseTrait, runBinaryGwas, type TraitChoice } from './gwas-binary.js';
 
 interface GwasCliOptions extends GenotypeCliOptions {
   pheno?: string;
@@ -43,6 +44,8 @@ interface GwasCliOptions extends GenotypeCliOptions {
   tsv?: string;
   plot?: string;
   verbose?: boolean;
+  trait: TraitChoice;
+  firthP: number;
 }
 
 const TESTS: Record<GwasCliOptions['test'], TestSelection> = {
@@ -86,6 +89,8 @@ export function registerGwas(program: Command): void {
     .option('--tsv <file>', "GEMMA's assoc.txt layout for the chosen test")
     .option('--plot <prefix>', 'write PREFIX.manhattan.png and PREFIX.qq.png (PREFIX.TEST.*.png for each test when several are run)')
     .option('--verbose', 'print the time spent per stage')
+    .option('--trait <kind>', 'auto | quantitative | binary: binary (case/control: 0/1, PLINK 1/2, or the words control/case) runs the logistic mixed model with SPA score tests; auto picks binary for two-valued phenotypes', 'auto')
+    .option('--firth-p <x>', 'binary traits: SNPs with p below this get Firth logistic regression beta and se (0 disables)', num('firth-p'), 0.05)
     .action(action('gwas', runGwas));
 }
 
@@ -110,6 +115,16 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
   const kinship: KinshipInput = o.kinship
     ? { matrix: await readKinship(o.kinship, source.samples.length), describe: o.kinship }
     : { mode: o.grm };
+  const codings = chooseTrait(o.trait, phenotypes, !o.pheno && !!o.bfile);
+  if (codings) {
+    if (o.vc !== 'exact') throw new UsageError('--vc fixed applies to quantitative traits: a binary trait always uses the logistic mixed model');
+    if (!(o.firthP >= 0 && o.firthP <= 1)) throw new UsageError(`--firth-p ${o.firthP}: expected a p-value threshold in [0, 1]`);
+    return runBinaryGwas({
+      source, phenotypes, codings, ...(covariates ? { covariates } : {}), ...(o.keep ? { keep: await readKeepFile(o.keep) } : {}),
+      kinship, kinshipName: o.kinship ?? o.grm, maf: o.maf, miss: o.miss, loco: !!o.loco, firthP: o.firthP,
+      ...(o.out ? { out: o.out } : {}), ...(o.tsv ? { tsv: o.tsv } : {}), ...(o.plot ? { plot: o.plot } : {}), verbose: !!o.verbose, tsvPath, started: t0,
+    });
+  }
   const tests = o.vc === 'fixed' ? (o.test === 'wald' || o.test === 'all' ? TESTS.wald : undefined) : TESTS[o.test];
   if (!tests) throw new UsageError('--vc fixed gives Wald statistics only: use --test wald');
   const genoFiles = genotypeFiles(genotypes);

@@ -38,7 +38,13 @@ export interface NumericTable {
   lineNos: number[];
 }
 
-async function readNumericTable(path: string, what: string): Promise<NumericTable> {
+/** Case/control words of a phenotype field (any letter case): 'case' -> 1, 'control' -> 0, else undefined. */
+export function caseControlWord(raw: string): 1 | 0 | undefined {
+  const w = raw.toLowerCase();
+  return w === 'case' ? 1 : w === 'control' ? 0 : undefined;
+}
+
+async function readNumericTable(path: string, what: string, words = false): Promise<NumericTable> {
   const lines = await readNonEmptyLines(path);
   if (lines.length === 0) throw new InputError(path, undefined, undefined, `no rows: expected one row per individual`);
   const first = splitFields(lines[0]!.line, GEMMA_SEP).length;
@@ -48,14 +54,17 @@ async function readNumericTable(path: string, what: string): Promise<NumericTabl
     if (f.length !== first) {
       throw new InputError(path, lineNo, undefined, `expected ${first} columns like line ${lines[0]!.lineNo}, found ${f.length}`);
     }
-    for (let j = 0; j < first; j++) values.data[i + j * values.ld] = parseNumberField(f[j]!, path, lineNo, j + 1, what);
+    for (let j = 0; j < first; j++) values.data[i + j * values.ld] = (words ? caseControlWord(f[j]!) : undefined) ?? parseNumberField(f[j]!, path, lineNo, j + 1, what);
   });
   return { path, values, lineNos: lines.map((l) => l.lineNo) };
 }
 
-/** Reads a BIMBAM phenotype file (`-p`): one row per individual, one column per phenotype, NA missing. */
+/**
+ * Reads a BIMBAM phenotype file (`-p`): one row per individual, one column per phenotype, NA missing; the words
+ * `case` and `control` (binary traits) read as 1 and 0.
+ */
 export function readPhenotypeFile(path: string): Promise<NumericTable> {
-  return readNumericTable(path, 'phenotype');
+  return readNumericTable(path, 'phenotype', true);
 }
 
 /** Reads a GEMMA covariate file (`-c`): one row per individual, numeric columns, NA missing. */

@@ -9,7 +9,7 @@ import { open, stat } from 'node:fs/promises';
 import type { GenotypeBlock, GenotypeSource, SnpInfo, SnpRange } from './genotype-source.js';
 import { f64Matrix } from '../../kernels/matrix.js';
 import { InputError } from '../errors.js';
-import { readNonEmptyLines, splitFields } from './gemma-tables.js';
+import { caseControlWord, readNonEmptyLines, splitFields } from './gemma-tables.js';
 import { checkBlockArgs } from './genotype-blocks.js';
 
 /** The three leading bytes of a PLINK 1 `.bed`; the third (0x01) marks SNP-major order. */
@@ -68,7 +68,8 @@ export async function readFam(path: string): Promise<FamFile> {
 }
 
 /**
- * Phenotype `column` (1-based, GEMMA `-n`: 1 = `.fam` column 6) as numbers; `NA` and -9 are missing (NaN).
+ * Phenotype `column` (1-based, GEMMA `-n`: 1 = `.fam` column 6) as numbers; `NA` and -9 are missing (NaN);
+ * `case` / `control` read as 1 / 0.
  * Throws an InputError naming the line for a non-numeric value or a row without that column.
  */
 export function famPhenotype(fam: FamFile, column = 1): Float64Array {
@@ -78,9 +79,9 @@ export function famPhenotype(fam: FamFile, column = 1): Float64Array {
     if (raw === undefined) {
       throw new InputError(fam.path, fam.lineNos[i]!, 5 + column, `phenotype ${column} requested but the row has only ${fam.phenotypeFields[i]!.length} phenotype column(s)`);
     }
-    const v = raw === 'NA' ? Number.NaN : Number(raw);
+    const v = raw === 'NA' ? Number.NaN : (caseControlWord(raw) ?? Number(raw));
     if (raw !== 'NA' && !Number.isFinite(v)) {
-      throw new InputError(fam.path, fam.lineNos[i]!, 5 + column, `expected a number, NA or -9 as phenotype, found '${raw}'`);
+      throw new InputError(fam.path, fam.lineNos[i]!, 5 + column, `expected a number, NA or -9 as phenotype (or case/control), found '${raw}'`);
     }
     out[i] = v === -9 ? Number.NaN : v;
   }

@@ -23,7 +23,7 @@
  *
  * Cost: O(K G p^2) shared plus O(K (G p + p^2)) per gene for K deviance evaluations (about 60 here).
  */
-import { backSolveInPlace, brentMin, cholInPlace, cholInverseInto, forwardSolveInPlace } from './small-linalg.js';
+import { backSolveInPlace, brentMin, cholInPlace, cholInverseInto, forwardSolveInPlace } from '../lmm/small-linalg.js';
 import { tSurvival2 } from '../stats/distributions.js';
 
 /** The design side shared by every gene: fixed effects X (n x p) summarised per donor. */

@@ -19,7 +19,7 @@
 import { logGamma, tSurvival2 } from '../stats/distributions.js';
 import type { SparseCounts } from '../io/mtx.js';
 import type { AnalysisDesign } from './design.js';
-import { backSolveInPlace, cholInPlace, cholInverseInto, forwardSolveInPlace } from './small-linalg.js';
+import { backSolveInPlace, cholInPlace, cholInverseInto, forwardSolveInPlace } from '../lmm/small-linalg.js';
 
 export const NB_STATUS = ['ok', 'singular', 'not_converged', 'no_variance'] as const;
 

@@ -11,7 +11,7 @@ import { tSurvival2 } from '../stats/distributions.js';
 import type { AnalysisDesign } from './design.js';
 import { fitFDist, squeezeVar } from './ebayes.js';
 import { linearInterpolant, lowess } from './lowess.js';
-import { backSolveInPlace, cholInPlace, cholInverseInto, forwardSolveInPlace } from './small-linalg.js';
+import { backSolveInPlace, cholInPlace, cholInverseInto, forwardSolveInPlace } from '../lmm/small-linalg.js';
 import { tmmNormFactors } from './tmm.js';
 
 /** Summed counts: genes x samples, column-major (gene fastest), and the sample design. */

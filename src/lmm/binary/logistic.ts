@@ -9,7 +9,7 @@
  * Cost O(n p^2) per iteration, typically 4-10 iterations to |step| < 1e-10.
  */
 import type { F64Matrix } from '../../../kernels/matrix.js';
-import { cholInPlace, cholInverseInto, backSolveInPlace, forwardSolveInPlace } from '../../sc/small-linalg.js';
+import { cholInPlace, cholInverseInto, backSolveInPlace, forwardSolveInPlace } from '../small-linalg.js';
 
 export interface LogisticFitOptions {
   /** Linear-predictor offset (n), zero when omitted. */

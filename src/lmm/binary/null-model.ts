@@ -18,7 +18,7 @@
 import type { Backend } from '../../../kernels/backend.js';
 import { f64Matrix, type F64Matrix } from '../../../kernels/matrix.js';
 import { NumericError } from '../../errors.js';
-import { cholInPlace, cholInverseInto } from '../../sc/small-linalg.js';
+import { cholInPlace, cholInverseInto } from '../small-linalg.js';
 import { expit, fitLogistic } from './logistic.js';
 
 export interface BinaryNullOptions {

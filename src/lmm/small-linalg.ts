@@ -1,5 +1,6 @@
 /**
- * Allocation-free dense helpers for the tiny p x p systems of per-gene fits (p = fixed effects, usually < 10).
+ * Allocation-free dense helpers for the tiny p x p systems of per-gene and per-variant fits (p = fixed effects,
+ * usually < 10; used by src/sc and src/lmm/binary).
  * Matrices are packed p x p in Float64Array scratch buffers (symmetric, so row/column order coincide).
  * The large products go through kernels/; these run once per gene and optimiser step, where a kernel call
  * would cost more than the arithmetic.

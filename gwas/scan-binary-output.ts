@@ -1,0 +1,107 @@
+/**
+ * Writers of binary-trait scan results (gwas/scan-binary.ts): the Arrow IPC stream (`--out`; the null models as
+ * JSON under the schema metadata key `gpulmm.null_model`), a TSV (`--tsv`), both written under a temporary name
+ * and renamed when complete, and the null model's summary lines. Columns per SNP:
+ *   chr rs ps n_miss allele1 allele0 af n_cases n_controls af_cases af_controls beta se p log10p method status
+ * (`pheno` first in the Arrow stream when several phenotypes are scanned). beta is per copy of allele1 on the
+ * log-odds scale; af_cases / af_controls are allele1 frequencies among the non-missing cases / controls.
+ */
+import { ArrowStreamWriter, type ArrowColumnSpec } from '../src/io/arrow-stream.js';
+import { openAtomic, type AtomicFile } from '../src/io/atomic-file.js';
+import type { BinaryNullSummary } from '../src/lmm/binary/null-model.js';
+import type { BinaryAssocColumns } from '../src/lmm/binary/score-test.js';
+import { allocAssocColumns } from '../src/lmm/snp/assoc.js';
+import { formatFixed, formatSci } from './gemma-format.js';
+import type { ResultBatch } from './scan-stream.js';
+
+const STAT_COLUMNS = ['n_cases', 'n_controls', 'af_cases', 'af_controls', 'beta', 'se', 'p', 'log10p', 'method', 'status'] as const;
+
+/** Columns of the Arrow output, in order. */
+export function binaryArrowColumns(severalPhenotypes: boolean): ArrowColumnSpec[] {
+  const f = (name: string): ArrowColumnSpec => ({ name, type: 'f64' });
+  return [
+    ...(severalPhenotypes ? [{ name: 'pheno', type: 'utf8' as const }] : []),
+    { name: 'chr', type: 'utf8' }, { name: 'rs', type: 'utf8' }, { name: 'ps', type: 'i32' }, { name: 'n_miss', type: 'i32' },
+    { name: 'allele1', type: 'utf8' }, { name: 'allele0', type: 'utf8' }, f('af'),
+    { name: 'n_cases', type: 'i32' }, { name: 'n_controls', type: 'i32' }, f('af_cases'), f('af_controls'),
+    f('beta'), f('se'), f('p'), f('log10p'), { name: 'method', type: 'utf8' }, { name: 'status', type: 'utf8' },
+  ];
+}
+
+/** Opens the Arrow stream with the null models (JSON) and `extra` in the schema metadata. */
+export function openBinaryArrow(path: string, nullModels: Map<string, BinaryNullSummary>, severalPhenotypes: boolean, extra: Record<string, string>): Promise<ArrowStreamWriter> {
+  return ArrowStreamWriter.open(path, {
+    columns: binaryArrowColumns(severalPhenotypes),
+    metadata: { ...extra, trait: 'binary', 'gpulmm.null_model': JSON.stringify(Object.fromEntries(nullModels)) },
+  });
+}
+
+/** One record batch of the Arrow output. */
+export async function writeBinaryArrowBatch(w: ArrowStreamWriter, b: ResultBatch<BinaryAssocColumns>, severalPhenotypes: boolean): Promise<void> {
+  const m = b.snps.length;
+  const a = b.assoc;
+  await w.write({
+    ...(severalPhenotypes ? { pheno: new Array<string>(m).fill(b.pheno) } : {}),
+    chr: b.snps.map((s) => s.chr), rs: b.snps.map((s) => s.rs), ps: Int32Array.from(b.snps, (s) => s.ps), n_miss: b.nMiss,
+    allele1: b.snps.map((s) => s.allele1), allele0: b.snps.map((s) => s.allele0), af: b.af,
+    n_cases: a.nCases, n_controls: a.nControls, af_cases: a.afCases, af_controls: a.afControls,
+    beta: a.beta, se: a.se, p: a.p, log10p: a.log10p, method: a.method, status: a.status,
+  });
+}
+
+/** Tab-separated results for one phenotype: header, then one line per SNP. */
+export class BinaryTsvWriter {
+  private lines: string[] = [];
+  private constructor(private readonly file: AtomicFile) {}
+
+  static async open(path: string): Promise<BinaryTsvWriter> {
+    const w = new BinaryTsvWriter(await openAtomic(path));
+    await w.file.write(`${['chr', 'rs', 'ps', 'n_miss', 'allele1', 'allele0', 'af', ...STAT_COLUMNS].join('\t')}\n`);
+    return w;
+  }
+
+  async write(b: ResultBatch<BinaryAssocColumns>): Promise<void> {
+    const a = b.assoc;
+    for (let j = 0; j < b.snps.length; j++) {
+      const s = b.snps[j]!;
+      this.lines.push([
+        s.chr, s.rs, s.ps, b.nMiss[j], s.allele1, s.allele0, formatFixed(b.af[j]!, 3), a.nCases[j], a.nControls[j],
+        formatFixed(a.afCases[j]!, 4), formatFixed(a.afControls[j]!, 4), formatSci(a.beta[j]!, 6), formatSci(a.se[j]!, 6),
+        formatSci(a.p[j]!, 6), a.log10p[j]!.toFixed(4), a.method[j], a.status[j],
+      ].join('\t'));
+    }
+    if (this.lines.length >= 4096) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.lines.length === 0) return;
+    await this.file.write(`${this.lines.join('\n')}\n`);
+    this.lines = [];
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.file.commit();
+  }
+
+  async abort(): Promise<void> {
+    await this.file.abort();
+  }
+}
+
+/** Summary lines of a binary null model (6 significant digits). */
+export function describeBinaryNullModel(s: BinaryNullSummary): string[] {
+  const g = (x: number): string => (Number.isFinite(x) ? Number(x.toPrecision(6)).toString() : String(x));
+  return [
+    `cases ${s.nCases}, controls ${s.nControls}`,
+    `tau (random-effect variance, logit scale) = ${g(s.tau)} (se ${g(s.tauSe)})`,
+    `alpha (covariate effects) = ${s.alpha.map(g).join(' ')}`,
+    `se(alpha) = ${s.alphaSe.map(g).join(' ')}`,
+    `PQL/AI-REML iterations ${s.iterations}, ${s.converged ? 'converged' : `NOT converged (${s.status})`}`,
+  ];
+}
+
+/** The batch as the LMM report (gwas/scan-report.ts) sees a score test: only `log10pScore` is filled. */
+export function asScoreBatch(b: ResultBatch<BinaryAssocColumns>): ResultBatch {
+  return { pheno: b.pheno, snps: b.snps, nMiss: b.nMiss, af: b.af, assoc: { ...allocAssocColumns(0), log10pScore: b.assoc.log10p } };
+}
