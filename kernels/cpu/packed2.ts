@@ -1,0 +1,353 @@
+/**
+ * Products with a matrix stored as 2-bit codes (the layout of a PLINK .bed, but nothing here knows genetics):
+ * Z is rows x cols, column j holds `bytesPerCol` bytes, entry i of column j is the code
+ * c_ij = (byte[i >> 2] >> 2 (i & 3)) & 3, and its value is a per-column table: z_ij = tables[4 j + c_ij]
+ * (so a column can be standardised, mean-imputed or switched off without touching the codes). Two ops:
+ *
+ *   ztv:  U = Z[:, j0:j1]' V      (j1 - j0) x B, from V rows x B          cost 2 rows (j1 - j0) B flops
+ *   zu:   Y = Z[:, j0:j1] U       rows x B,     from U (j1 - j0) x B      cost 2 rows (j1 - j0) B flops
+ *
+ * Both decode tiles of Z into f64 (tiles of TILE_ROWS x a few dozen columns, L2-sized) and multiply them with
+ * the blocked wasm product (kernels/cpu/gemm-core.ts), f64 throughout, so the codes stay 2 bits in memory and
+ * each product reads them once. On {@link Packed2Pool} the work is split into independent units claimed from
+ * a shared counter by this thread and the helper threads: column chunks for ztv (each writes its own rows of
+ * U), row tiles for zu (each writes its own rows of Y), so no unit waits for another and no sum is reduced
+ * across threads; every entry is summed in the same order whatever the thread count (results are
+ * bit-identical for any number of threads). {@link packed2ZtvReference} and {@link packed2ZuReference} are the
+ * plain-loop oracles.
+ */
+import { Worker } from 'node:worker_threads';
+import { getFlag } from '../../src/flags.js';
+import { f64Matrix, shapeOf, type F64Matrix } from '../matrix.js';
+import { BLOCKING, gemmBlocked, gemmKernelModule, kernelLayout, mainGemmKernel, packPanels, type GemmKernel } from './gemm-core.js';
+import { sharedF64 } from './eigh-products.js';
+import { MR, NR } from './wasm/gemm-kernel.js';
+
+/** A rows x cols matrix of 2-bit codes, its columns split over blocks (each a byte array of whole columns). */
+export interface Packed2Matrix {
+  readonly rows: number;
+  readonly cols: number;
+  /** Bytes per column: at least ceil(rows / 4). */
+  readonly bytesPerCol: number;
+  /** Consecutive columns: block b holds columns [colStart[b], colStart[b + 1]). */
+  readonly blocks: readonly Uint8Array[];
+  /** colStart[b] = first column of block b; colStart[blocks.length] = cols. */
+  readonly colStart: Int32Array;
+}
+
+/** Rows per decoded tile: TILE_ROWS x CHUNK_COLS f64 = 2 MiB (L2). Multiple of 4 (tiles start on a byte). */
+export const TILE_ROWS = 4096;
+/** Columns per decoded tile in ztv (one unit of work: rows of U it owns). */
+export const ZTV_CHUNK = 64;
+/** Columns per decoded tile in zu (depth of one product into a row tile of Y). */
+export const ZU_CHUNK = 64;
+
+/** Checks the matrix, tables and a column range; returns the number of columns in the range. */
+export function checkPacked2(z: Packed2Matrix, tables: Float64Array, j0: number, j1: number, what: string): number {
+  if (!(Number.isInteger(j0) && Number.isInteger(j1) && 0 <= j0 && j0 <= j1 && j1 <= z.cols)) {
+    throw new RangeError(`${what}: column range [${j0}, ${j1}) outside the ${z.rows} x ${z.cols} packed matrix`);
+  }
+  if (tables.length < 4 * z.cols) throw new RangeError(`${what}: ${tables.length} table entries, need 4 x ${z.cols}`);
+  if (z.bytesPerCol < Math.ceil(z.rows / 4)) throw new RangeError(`${what}: ${z.bytesPerCol} bytes per column cannot hold ${z.rows} 2-bit codes`);
+  if (z.colStart.length !== z.blocks.length + 1 || z.colStart[z.blocks.length] !== z.cols) throw new RangeError(`${what}: colStart does not match the blocks`);
+  return j1 - j0;
+}
+
+/** Reference U = Z[:, j0:j1]' V by plain loops (the oracle). O(rows (j1 - j0) B). */
+export function packed2ZtvReference(z: Packed2Matrix, tables: Float64Array, v: F64Matrix, j0 = 0, j1 = z.cols): F64Matrix {
+  const m = checkPacked2(z, tables, j0, j1, 'packed2Ztv');
+  if (v.rows !== z.rows) throw new RangeError(`packed2Ztv: V is ${shapeOf(v)}, expected ${z.rows} rows`);
+  const u = f64Matrix(m, v.cols);
+  for (let j = j0; j < j1; j++) {
+    const { data, at } = columnBytes(z, j);
+    for (let b = 0; b < v.cols; b++) {
+      let s = 0;
+      for (let i = 0; i < z.rows; i++) s += tables[4 * j + ((data[at + (i >> 2)]! >> (2 * (i & 3))) & 3)]! * v.data[i + b * v.ld]!;
+      u.data[j - j0 + b * m] = s;
+    }
+  }
+  return u;
+}
+
+/** Reference Y = Z[:, j0:j1] U by plain loops (the oracle). O(rows (j1 - j0) B). */
+export function packed2ZuReference(z: Packed2Matrix, tables: Float64Array, u: F64Matrix, j0 = 0, j1 = z.cols): F64Matrix {
+  const m = checkPacked2(z, tables, j0, j1, 'packed2Zu');
+  if (u.rows !== m) throw new RangeError(`packed2Zu: U is ${shapeOf(u)}, expected ${m} rows`);
+  const y = f64Matrix(z.rows, u.cols);
+  for (let j = j0; j < j1; j++) {
+    const { data, at } = columnBytes(z, j);
+    for (let b = 0; b < u.cols; b++) {
+      const w = u.data[j - j0 + b * u.ld]!;
+      for (let i = 0; i < z.rows; i++) y.data[i + b * z.rows]! += tables[4 * j + ((data[at + (i >> 2)]! >> (2 * (i & 3))) & 3)]! * w;
+    }
+  }
+  return y;
+}
+
+/**
+ * A packed matrix from codes given one per byte (column-major, rows x cols, values 0..3), `colsPerBlock`
+ * columns per block, each block on a SharedArrayBuffer; rows past `rows` in the last byte get code `pad`.
+ * O(rows cols).
+ */
+export function packed2FromCodes(codes: Uint8Array, rows: number, cols: number, colsPerBlock = 4096, pad = 1): Packed2Matrix {
+  if (codes.length !== rows * cols) throw new RangeError(`packed2FromCodes: ${codes.length} codes, expected ${rows} x ${cols}`);
+  const bytesPerCol = Math.ceil(rows / 4);
+  const blocks: Uint8Array[] = [];
+  const starts: number[] = [];
+  for (let c0 = 0; c0 < cols; c0 += colsPerBlock) {
+    const nc = Math.min(colsPerBlock, cols - c0);
+    const data = new Uint8Array(new SharedArrayBuffer(Math.max(1, nc * bytesPerCol)), 0, nc * bytesPerCol);
+    for (let q = 0; q < nc; q++) {
+      for (let i = 0; i < bytesPerCol * 4; i++) {
+        const code = i < rows ? codes[i + (c0 + q) * rows]! : pad;
+        if (code > 3) throw new RangeError(`packed2FromCodes: code ${code} at row ${i}, column ${c0 + q} is not in 0..3`);
+        data[q * bytesPerCol + (i >> 2)]! |= code << (2 * (i & 3));
+      }
+    }
+    blocks.push(data);
+    starts.push(c0);
+  }
+  starts.push(cols);
+  return { rows, cols, bytesPerCol, blocks, colStart: Int32Array.from(starts) };
+}
+
+/** The block holding column j and the byte offset of the column in it. O(log blocks). */
+export function columnBytes(z: Packed2Matrix, j: number): { data: Uint8Array; at: number } {
+  let lo = 0;
+  let hi = z.blocks.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (z.colStart[mid]! <= j) lo = mid;
+    else hi = mid - 1;
+  }
+  return { data: z.blocks[lo]!, at: (j - z.colStart[lo]!) * z.bytesPerCol };
+}
+
+/**
+ * Decodes rows [r0, r1) (r0 a multiple of 4) of `cols` consecutive columns of one block (first at byte `base`
+ * of `data`, tables from f64 index t0) into out[(i - r0) + q (r1 - r0)]. Self-contained (runs in the workers).
+ */
+export function decodePacked2(data: Uint8Array, base: number, bytesPerCol: number, tables: Float64Array, t0: number, cols: number, r0: number, r1: number, out: Float64Array): void {
+  const rt = r1 - r0;
+  const lut = new Float64Array(4);
+  const fullEnd = r0 + ((rt >> 2) << 2);
+  for (let q = 0; q < cols; q++) {
+    lut[0] = tables[t0 + 4 * q]!;
+    lut[1] = tables[t0 + 4 * q + 1]!;
+    lut[2] = tables[t0 + 4 * q + 2]!;
+    lut[3] = tables[t0 + 4 * q + 3]!;
+    let p = base + q * bytesPerCol + (r0 >> 2);
+    let o = q * rt;
+    for (let i = r0; i < fullEnd; i += 4) {
+      const b = data[p++]!;
+      out[o] = lut[b & 3]!;
+      out[o + 1] = lut[(b >> 2) & 3]!;
+      out[o + 2] = lut[(b >> 4) & 3]!;
+      out[o + 3] = lut[b >> 6]!;
+      o += 4;
+    }
+    if (fullEnd < r1) {
+      const b = data[p]!;
+      for (let i = fullEnd; i < r1; i++) out[o++] = lut[(b >> (2 * (i - fullEnd))) & 3]!;
+    }
+  }
+}
+
+/**
+ * The units of one op, run by whichever thread claims them (Atomics on next[0]). Self-contained (the
+ * product `gemm` and the decoder come as arguments): the pool ships its source to the workers. Arguments describe the matrix as flat arrays so they can be posted:
+ *   blocks (byte arrays), colStart, rows, bytesPerCol, tables (f64, 4 per column), [j0, j1), the f64 operand
+ *   `x` (V for ztv: rows x B, ld rows; U for zu: (j1 - j0) x B, ld j1 - j0), B, the output `out` (U or Y,
+ *   zeroed by the caller) and a scratch tile.
+ */
+export function packed2Units(
+  kern: GemmKernel, gemm: typeof gemmBlocked, decodeCols: typeof decodePacked2, op: 'ztv' | 'zu', next: Int32Array,
+  blocks: Uint8Array[], colStart: Int32Array, rows: number, bytesPerCol: number, tables: Float64Array,
+  j0: number, j1: number, x: Float64Array, nb: number, out: Float64Array,
+  tileRows: number, ztvChunk: number, zuChunk: number,
+): void {
+  const m = j1 - j0;
+  let tile = new Float64Array(0);
+  const need = (len: number): Float64Array => (tile.length >= len ? tile : (tile = new Float64Array(len)));
+  /** Decodes columns [c0, c1) (any blocks) of rows [r0, r1) into `t` (ld r1 - r0). */
+  const decode = (c0: number, c1: number, r0: number, r1: number, t: Float64Array): void => {
+    let b = 0;
+    while (colStart[b + 1]! <= c0) b++;
+    let c = c0;
+    while (c < c1) {
+      const end = Math.min(c1, colStart[b + 1]!);
+      const sub = new Float64Array(t.buffer, t.byteOffset + (c - c0) * (r1 - r0) * 8, (end - c) * (r1 - r0));
+      decodeCols(blocks[b]!, (c - colStart[b]!) * bytesPerCol, bytesPerCol, tables, 4 * c, end - c, r0, r1, sub);
+      c = end;
+      b++;
+    }
+  };
+  if (op === 'ztv') {
+    // Unit: columns [c0, c1) of the range; U[c0 - j0 .., :] = sum over row tiles of Z_tile' V_tile.
+    const units = Math.ceil(m / ztvChunk);
+    for (let u = Atomics.add(next, 0, 1); u < units; u = Atomics.add(next, 0, 1)) {
+      const c0 = j0 + u * ztvChunk;
+      const c1 = Math.min(j1, c0 + ztvChunk);
+      for (let r0 = 0; r0 < rows; r0 += tileRows) {
+        const r1 = Math.min(rows, r0 + tileRows);
+        const t = need((r1 - r0) * (c1 - c0));
+        decode(c0, c1, r0, r1, t);
+        gemm(kern, c1 - c0, nb, r1 - r0, 1, t, 0, r1 - r0, true, x, r0, rows, false, out, c0 - j0, m, false, 0);
+      }
+    }
+    return;
+  }
+  // Unit: rows [r0, r1); Y[r0:r1, :] = sum over column chunks of Z_tile U_chunk.
+  const units = Math.ceil(rows / tileRows);
+  for (let u = Atomics.add(next, 0, 1); u < units; u = Atomics.add(next, 0, 1)) {
+    const r0 = u * tileRows;
+    const r1 = Math.min(rows, r0 + tileRows);
+    for (let c0 = j0; c0 < j1; c0 += zuChunk) {
+      const c1 = Math.min(j1, c0 + zuChunk);
+      const t = need((r1 - r0) * (c1 - c0));
+      decode(c0, c1, r0, r1, t);
+      gemm(kern, r1 - r0, nb, c1 - c0, 1, t, 0, r1 - r0, false, x, c0 - j0, m, false, out, r0, rows, false, 0);
+    }
+  }
+}
+
+const WORKER_MAIN = `
+const { parentPort, workerData } = require('node:worker_threads');
+const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
+const inst = new WebAssembly.Instance(workerData.module, { env: { memory } });
+const kern = Object.assign({ memory }, inst.exports, workerData.blocking);
+let matrix;
+parentPort.on('message', (task) => {
+  if (task.matrix) { matrix = task.matrix; return; }
+  let error;
+  try {
+    packed2Units(kern, gemmBlocked, decodePacked2, task.op, task.next, matrix.blocks, matrix.colStart, matrix.rows, matrix.bytesPerCol, task.tables, task.j0, task.j1, task.x, task.nb, task.out, task.tileRows, task.ztvChunk, task.zuChunk);
+  } catch (e) {
+    error = String(e && e.stack || e);
+  }
+  parentPort.postMessage({ id: task.id, error });
+});
+`;
+
+function workerSource(): string {
+  return [kernelLayout, packPanels, gemmBlocked, decodePacked2, packed2Units].map((f) => f.toString()).join('\n') + WORKER_MAIN;
+}
+
+/**
+ * Runs {@link packed2Units} for one packed matrix on this thread and `threads - 1` helper threads. The matrix's
+ * blocks must live on SharedArrayBuffers (the helpers read them without copies). Helpers start on first use,
+ * are unref'd while idle, and stop at dispose().
+ */
+export class Packed2Pool {
+  private workers: Worker[] = [];
+  private pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private nextId = 0;
+  readonly threads: number;
+
+  constructor(readonly matrix: Packed2Matrix, threads = getFlag('threads')) {
+    this.threads = Math.max(1, threads);
+    for (const b of matrix.blocks) {
+      if (!(b.buffer instanceof SharedArrayBuffer) && this.threads > 1) throw new RangeError('Packed2Pool: the blocks must live on SharedArrayBuffers');
+    }
+  }
+
+  private start(): void {
+    if (this.workers.length > 0 || this.threads <= 1) return;
+    const src = workerSource();
+    const workerData = { module: gemmKernelModule(), blocking: { mr: MR, nr: NR, ...BLOCKING } };
+    const { rows, bytesPerCol, blocks, colStart } = this.matrix;
+    for (let t = 0; t < this.threads - 1; t++) {
+      const w = new Worker(src, { eval: true, workerData });
+      w.on('message', (msg: { id: number; error?: string }) => this.settle(msg.id, msg.error));
+      w.on('error', (e) => this.failAll(e));
+      w.on('exit', (code) => this.failAll(new Error(`packed2 worker exited with code ${code}`)));
+      w.postMessage({ matrix: { rows, bytesPerCol, blocks: [...blocks], colStart } });
+      w.unref();
+      this.workers.push(w);
+    }
+  }
+
+  private settle(id: number, error?: string): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    if (this.pending.size === 0) for (const w of this.workers) w.unref();
+    if (error) p.reject(new Error(`packed2 worker failed: ${error}`));
+    else p.resolve();
+  }
+
+  private failAll(e: Error): void {
+    for (const id of [...this.pending.keys()]) this.settle(id, e.message);
+  }
+
+  private async run(op: 'ztv' | 'zu', tables: Float64Array, j0: number, j1: number, x: Float64Array, nb: number, out: Float64Array): Promise<void> {
+    this.start();
+    const next = new Int32Array(new SharedArrayBuffer(4));
+    const task = { op, next, tables, j0, j1, x, nb, out, tileRows: TILE_ROWS, ztvChunk: ZTV_CHUNK, zuChunk: ZU_CHUNK };
+    for (const w of this.workers) w.ref();
+    const helpers = this.workers.map((w) => {
+      const id = this.nextId++;
+      return new Promise<void>((resolve, reject) => {
+        this.pending.set(id, { resolve, reject });
+        w.postMessage({ id, ...task });
+      });
+    });
+    const { rows, bytesPerCol, blocks, colStart } = this.matrix;
+    let first: unknown;
+    try {
+      packed2Units(mainGemmKernel(), gemmBlocked, decodePacked2, op, next, blocks as Uint8Array[], colStart, rows, bytesPerCol, tables, j0, j1, x, nb, out, TILE_ROWS, ZTV_CHUNK, ZU_CHUNK);
+    } catch (e) {
+      first = e;
+      Atomics.store(next, 0, 1 << 30);
+    }
+    const settled = await Promise.allSettled(helpers);
+    if (first) throw first;
+    for (const s of settled) if (s.status === 'rejected') throw s.reason;
+  }
+
+  /**
+   * U = Z[:, j0:j1]' V ((j1 - j0) x B). `tables` (4 f64 per column) and V may be plain or shared arrays; they
+   * are copied to shared memory when helpers run. Cost 2 rows (j1 - j0) B flops plus one decode of the range.
+   */
+  async ztv(tables: Float64Array, v: F64Matrix, j0 = 0, j1 = this.matrix.cols): Promise<F64Matrix> {
+    const m = checkPacked2(this.matrix, tables, j0, j1, 'Packed2Pool.ztv');
+    const rows = this.matrix.rows;
+    if (v.rows !== rows) throw new RangeError(`Packed2Pool.ztv: V is ${shapeOf(v)}, expected ${rows} rows`);
+    const out = sharedF64(m * v.cols);
+    if (m > 0 && v.cols > 0) await this.run('ztv', this.share(tables), j0, j1, this.packed(v), v.cols, out);
+    return f64Matrix(m, v.cols, out);
+  }
+
+  /** Y = Z[:, j0:j1] U (rows x B). Cost 2 rows (j1 - j0) B flops plus one decode of the range. */
+  async zu(tables: Float64Array, u: F64Matrix, j0 = 0, j1 = this.matrix.cols): Promise<F64Matrix> {
+    const m = checkPacked2(this.matrix, tables, j0, j1, 'Packed2Pool.zu');
+    if (u.rows !== m) throw new RangeError(`Packed2Pool.zu: U is ${shapeOf(u)}, expected ${m} rows`);
+    const rows = this.matrix.rows;
+    const out = sharedF64(rows * u.cols);
+    if (m > 0 && u.cols > 0) await this.run('zu', this.share(tables), j0, j1, this.packed(u), u.cols, out);
+    return f64Matrix(rows, u.cols, out);
+  }
+
+  private share(a: Float64Array): Float64Array {
+    if (this.threads <= 1 || a.buffer instanceof SharedArrayBuffer) return a;
+    const s = sharedF64(a.length);
+    s.set(a);
+    return s;
+  }
+
+  /** The matrix's data with ld = rows, on shared memory when helpers run. */
+  private packed(a: F64Matrix): Float64Array {
+    if (a.ld === a.rows && (this.threads <= 1 || a.data.buffer instanceof SharedArrayBuffer)) return a.data.subarray(0, a.rows * a.cols);
+    const s = this.threads <= 1 ? new Float64Array(a.rows * a.cols) : sharedF64(a.rows * a.cols);
+    for (let j = 0; j < a.cols; j++) s.set(a.data.subarray(j * a.ld, j * a.ld + a.rows), j * a.rows);
+    return s;
+  }
+
+  /** Stops the helper threads. */
+  async dispose(): Promise<void> {
+    const ws = this.workers;
+    this.workers = [];
+    this.failAll(new Error('Packed2Pool disposed'));
+    await Promise.all(ws.map((w) => w.terminate()));
+  }
+}

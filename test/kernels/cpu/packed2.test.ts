@@ -1,0 +1,99 @@
+/**
+ * The 2-bit packed products (kernels/cpu/packed2.ts): the threaded, tiled wasm path against the plain-loop
+ * oracle on ragged shapes (rows not a multiple of 4 or of the tile, columns across blocks, sub-ranges), and
+ * bit-identical results for 1 and 3 threads.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { decodePacked2, packed2FromCodes, packed2ZtvReference, packed2ZuReference, Packed2Pool, TILE_ROWS } from '../../../kernels/cpu/packed2.js';
+import { f64Matrix, type F64Matrix } from '../../../kernels/matrix.js';
+import { randomMatrix, rng } from '../../helpers/random.js';
+
+function randomPacked(rows: number, cols: number, seed: number, colsPerBlock: number) {
+  const u = rng(seed);
+  const codes = Uint8Array.from({ length: rows * cols }, () => Math.floor(u() * 4));
+  const tables = Float64Array.from({ length: 4 * cols }, () => u() * 2 - 1);
+  return { codes, tables, z: packed2FromCodes(codes, rows, cols, colsPerBlock) };
+}
+
+function maxRelDiff(a: F64Matrix, b: F64Matrix): number {
+  let scale = 0;
+  let d = 0;
+  for (let j = 0; j < a.cols; j++) {
+    for (let i = 0; i < a.rows; i++) {
+      scale = Math.max(scale, Math.abs(b.data[i + j * b.ld]!));
+      d = Math.max(d, Math.abs(a.data[i + j * a.ld]! - b.data[i + j * b.ld]!));
+    }
+  }
+  return d / scale;
+}
+
+const pools: Packed2Pool[] = [];
+afterAll(async () => {
+  for (const p of pools) await p.dispose();
+});
+
+describe('packed2 decode', () => {
+  it('decodes codes through per-column tables, from any row that starts a byte', () => {
+    const rows = 11;
+    const { codes, tables, z } = randomPacked(rows, 3, 1, 2);
+    const out = new Float64Array(3 * 2);
+    // columns 0..1 (block 0), rows 4..10 -> 7 rows
+    const t = new Float64Array(7 * 2);
+    decodePacked2(z.blocks[0]!, 0, z.bytesPerCol, tables, 0, 2, 4, 11, t);
+    for (let q = 0; q < 2; q++) for (let i = 4; i < 11; i++) expect(t[i - 4 + q * 7]).toBe(tables[4 * q + codes[i + q * rows]!]);
+    expect(out.length).toBe(6);
+  });
+});
+
+describe('packed2 products', () => {
+  const cases = [
+    { rows: 37, cols: 5, b: 1, block: 2 },
+    { rows: 501, cols: 130, b: 7, block: 50 },
+    { rows: TILE_ROWS + 6, cols: 70, b: 3, block: 64 },
+  ];
+  for (const [k, c] of cases.entries()) {
+    it(`ztv and zu match the oracle (${c.rows} x ${c.cols}, B = ${c.b}, blocks of ${c.block})`, async () => {
+      const { tables, z } = randomPacked(c.rows, c.cols, 10 + k, c.block);
+      const v = randomMatrix(c.rows, c.b, 20 + k);
+      const u = randomMatrix(c.cols, c.b, 30 + k);
+      const one = new Packed2Pool(z, 1);
+      const three = new Packed2Pool(z, 3);
+      pools.push(one, three);
+      const ztv = packed2ZtvReference(z, tables, v);
+      const zu = packed2ZuReference(z, tables, u);
+      const a1 = await one.ztv(tables, v);
+      const a3 = await three.ztv(tables, v);
+      expect(maxRelDiff(a1, ztv)).toBeLessThan(1e-13);
+      expect(Array.from(a3.data)).toEqual(Array.from(a1.data));
+      const b1 = await one.zu(tables, u);
+      const b3 = await three.zu(tables, u);
+      expect(maxRelDiff(b1, zu)).toBeLessThan(1e-13);
+      expect(Array.from(b3.data)).toEqual(Array.from(b1.data));
+    });
+  }
+
+  it('restricts both products to a column range across blocks', async () => {
+    const { tables, z } = randomPacked(203, 90, 5, 16);
+    const pool = new Packed2Pool(z, 2);
+    pools.push(pool);
+    const v = randomMatrix(203, 4, 6);
+    const got = await pool.ztv(tables, v, 13, 61);
+    expect(maxRelDiff(got, packed2ZtvReference(z, tables, v, 13, 61))).toBeLessThan(1e-13);
+    const u = randomMatrix(48, 4, 7);
+    expect(maxRelDiff(await pool.zu(tables, u, 13, 61), packed2ZuReference(z, tables, u, 13, 61))).toBeLessThan(1e-13);
+    // strided V: ld > rows
+    const vs = randomMatrix(203, 2, 8, 210);
+    expect(maxRelDiff(await pool.ztv(tables, vs), packed2ZtvReference(z, tables, vs))).toBeLessThan(1e-13);
+  });
+
+  it('rejects bad ranges, shapes and tables', async () => {
+    const { tables, z } = randomPacked(9, 4, 9, 4);
+    const pool = new Packed2Pool(z, 1);
+    pools.push(pool);
+    await expect(pool.ztv(tables, f64Matrix(8, 1))).rejects.toThrow(/9 rows/);
+    await expect(pool.zu(tables, f64Matrix(3, 1))).rejects.toThrow(/4 rows/);
+    await expect(pool.ztv(tables, f64Matrix(9, 1), 2, 5)).rejects.toThrow(/column range/);
+    await expect(pool.ztv(tables.subarray(0, 8), f64Matrix(9, 1))).rejects.toThrow(/table entries/);
+    expect(() => packed2FromCodes(Uint8Array.of(4), 1, 1)).toThrow(/not in 0..3/);
+  });
+});
