@@ -23,6 +23,13 @@ import { action } from './command.js';
 import { createProgress } from './progress.js';
 import { addGenotypeOptions, genotypeInput, type GenotypeCliOptions } from './genotype-options.js';
 import { chooseTrait, runBinaryGwas, type TraitChoice } from './gwas-binary.js';
+import { runBiobankGwas } from './gwas-biobank.js';
+
+/**
+ * `--mode auto` picks the biobank mode from this many analysed individuals: there the exact mode's two n x n
+ * f64 matrices (K and its eigenvectors) take 6.4 GB and its O(n^3) eigendecomposition dominates (see README).
+ */
+export const BIOBANK_AUTO_MIN_N = 20000;
 
 interface GwasCliOptions extends GenotypeCliOptions {
   pheno?: string;
@@ -46,6 +53,12 @@ interface GwasCliOptions extends GenotypeCliOptions {
   verbose?: boolean;
   trait: TraitChoice;
   firthP: number;
+  mode: 'exact' | 'biobank' | 'auto';
+  tsvFormat: 'gemma' | 'bolt';
+  h2Probes: number;
+  calibrationSnps: number;
+  cgTol: number;
+  seed: number;
 }
 
 const TESTS: Record<GwasCliOptions['test'], TestSelection> = {
@@ -91,6 +104,12 @@ export function registerGwas(program: Command): void {
     .option('--verbose', 'print the time spent per stage')
     .option('--trait <kind>', 'auto | quantitative | binary: binary (case/control: 0/1, PLINK 1/2, or the words control/case) runs the logistic mixed model with SPA score tests; auto picks binary for two-valued phenotypes', 'auto')
     .option('--firth-p <x>', 'binary traits: SNPs with p below this get Firth logistic regression beta and se (0 disables)', num('firth-p'), 0.05)
+    .option('--mode <mode>', `exact (eigendecomposition, GEMMA) | biobank (matrix-free BOLT-LMM-inf: no n x n matrix, LOCO) | auto (biobank from ${BIOBANK_AUTO_MIN_N} analysed individuals)`, 'auto')
+    .option('--tsv-format <fmt>', "--tsv layout: gemma (assoc.txt) or bolt (BOLT-LMM's stats file; biobank mode)", 'gemma')
+    .option('--h2-probes <n>', 'biobank: random probes of the stochastic REML log-determinant', int('h2-probes'), 16)
+    .option('--calibration-snps <n>', 'biobank: SNPs whose prospective statistic calibrates the LOCO statistic (BOLT --numCalibSnps)', int('calibration-snps'), 30)
+    .option('--cg-tol <x>', 'biobank: relative residual of the conjugate-gradient solves (BOLT --CGtol)', num('cg-tol'), 5e-4)
+    .option('--seed <n>', 'biobank: seed of the probes and of the calibration SNPs', int('seed'), 1)
     .action(action('gwas', runGwas));
 }
 
@@ -109,6 +128,16 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
     ...(o.pheno ? { pheno: o.pheno } : {}), phenoCols: o.phenoCol === 'all' ? 'all' : o.phenoCol.split(',').map((c) => Number(c.trim())),
     ...(o.covar ? { covar: o.covar } : {}), ...(o.keep ? { keep: o.keep } : {}),
   });
+  const nAnalysed = inputs.samples.indices.length;
+  if (o.mode !== 'exact' && o.mode !== 'biobank' && o.mode !== 'auto') throw new UsageError(`--mode ${o.mode}: expected exact, biobank or auto`);
+  if (o.mode === 'biobank' || (o.mode === 'auto' && nAnalysed >= BIOBANK_AUTO_MIN_N)) {
+    if (o.kinship) throw new UsageError('--kinship: the biobank mode computes its kinship from the genotypes (no n x n matrix); use --mode exact for a kinship file');
+    if (o.test !== 'wald' && o.test !== 'all') throw new UsageError(`--test ${o.test}: the biobank mode gives BOLT-LMM-inf statistics (in the Wald columns); use --test wald`);
+    if (o.backend === 'webgpu' || o.backend === 'gpujs') throw new UsageError(`--backend ${o.backend}: the biobank mode runs on the cpu backend`);
+    if (o.trait === 'binary') throw new UsageError('--trait binary: the biobank mode analyses every phenotype as quantitative (a linear mixed model on 0/1, as BOLT-LMM); use --mode exact for the logistic mixed model');
+    return runBiobankGwas(o, inputs, process.argv.slice(2).join(' '), t0);
+  }
+  if (o.tsvFormat !== 'gemma') throw new UsageError(`--tsv-format ${o.tsvFormat}: the exact mode writes GEMMA's layout only (bolt is for --mode biobank)`);
   const source: GenotypeSource = inputs.source;
   const phenotypes: PhenotypeInput[] = inputs.phenotypes.map((values, k) => ({ name: `p${inputs.phenoCols[k]}`, values }));
   const covariates = inputs.covariates;
