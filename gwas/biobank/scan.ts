@@ -12,9 +12,9 @@
  * Statistics (BOLT-LMM 2.4's computeLmmInf), with n' = n - c and S z_j the projected standardised SNP:
  *   retrospective  chi2_R = n' (z_j' u)^2 / (|S z_j|^2 |u|^2)                    (u = u_pc, c = chr(j))
  *   prospective    chi2_P = n' (z_j' u)^2 / ((S z_j)' (A_{-c} + delta)^-1 S z_j  y' u)  (exact, at the calibration SNPs)
- *   calibration    f = sum chi2_P / sum chi2_R over ~30 random SNPs (one per equal segment of the genome, with
- *                  chi2_R < 5 against the genome-wide solution); the ratio of medians if the jackknife s.e. of f
- *                  exceeds 0.01 (as BOLT-LMM)
+ *   calibration    over ~30 random SNPs (one per equal segment of the genome, with chi2_R < 5 against the
+ *                  genome-wide solution, as BOLT-LMM): f = mean of chi2_P / chi2_R by default, or BOLT-LMM's
+ *                  sum chi2_P / sum chi2_R (ratio of medians when its jackknife s.e. exceeds 0.01); see calibrate
  *   reported       chi2 = f chi2_R ~ chi2(1); beta = chi2 / (x_j' V^-1 y), se = |beta| / sqrt(chi2), with
  *                  x_j' V^-1 y = (z_j' u) / (s_j sigma2g) per allele1 copy (sigma2g genome-wide).
  * Memory: the codes (n/4 bytes per SNP) plus O((n + m) B) for B = P (#chromosomes + #calibration SNPs) right-
@@ -24,7 +24,7 @@ import { f64Matrix, type F64Matrix } from '../../kernels/matrix.js';
 import { covariateDesign } from '../../src/io/gemma-tables.js';
 import { NumericError } from '../../src/errors.js';
 import { batchedCg } from '../../src/lmm/biobank/cg.js';
-import { slqReml, type H2Boundary } from '../../src/lmm/biobank/slq-reml.js';
+import { slqReml, type H2Boundary, type RemlEstimate, type SlqRemlResult } from '../../src/lmm/biobank/slq-reml.js';
 import { allocAssocColumns } from '../../src/lmm/snp/assoc.js';
 import { chi2Log10Survival, chi2Survival } from '../../src/stats/distributions.js';
 import { selectSamples, type KeepList, type SampleSelection } from '../samples.js';
@@ -45,14 +45,20 @@ export interface BiobankScanOptions {
   maf?: number;
   miss?: number;
   r2?: number;
-  /** Random probes for the stochastic log-determinant (default 16). */
+  /** Random probes for the stochastic log-determinant (default 16), added by as many while the Monte Carlo s.e.
+   *  of h2 exceeds 0.2 x its REML s.e. (and 0.002), up to `maxProbes` (default 4 x probes). */
   probes?: number;
+  maxProbes?: number;
   /** SNPs at which the prospective statistic is computed exactly for the calibration (default 30, as BOLT-LMM). */
   calibrationSnps?: number;
+  /** How their statistics form the calibration factor (default 'mean of ratios'; 'bolt': BOLT-LMM 2.4's rule). */
+  calibration?: CalibrationRule;
   /** Relative residual of the conjugate-gradient solves (default 5e-4, BOLT-LMM's --CGtol). */
   cgTol?: number;
   /** Most conjugate-gradient iterations (default 500) and Lanczos steps (default 300). */
   maxIterations?: number;
+  /** h2 (BOLT-LMM's scale, tbar / (tbar + delta)) fixed instead of estimated: skips the REML phase. */
+  h2?: number;
   /** Seed of the probes and of the choice of calibration SNPs (default 1). */
   seed?: number;
   /** Threads for the products (default: the `threads` flag). */
@@ -66,15 +72,23 @@ export interface BiobankScanOptions {
   onProgress?: (phase: BiobankPhase, done: number, total: number) => void;
 }
 
+/** How the calibration factor is formed from the calibration SNPs (see {@link calibrate}). */
+export type CalibrationRule = 'mean of ratios' | 'bolt';
+type CalibrationMethod = 'mean of ratios' | 'ratio of sums' | 'ratio of medians';
+
 /** The calibration of the retrospective statistic (BOLT-LMM-inf). */
 export interface Calibration {
   factor: number;
-  /** Jackknife standard error of the ratio of sums. */
+  /** Its standard error (over the calibration SNPs). */
   se: number;
-  method: 'ratio of sums' | 'ratio of medians';
+  method: CalibrationMethod;
+  /** The factor the other rule gives, for comparison. */
+  alternative: { factor: number; se: number; method: CalibrationMethod };
   avgProspective: number;
   avgRetrospective: number;
   snps: number;
+  /** The calibration SNPs: both statistics, uncalibrated. */
+  details: { rs: string; prospective: number; retrospective: number }[];
 }
 
 /** Per phenotype: the variance components, the calibration, and how the solvers went. JSON-serialisable. */
@@ -85,9 +99,12 @@ export interface BiobankModel {
   /** SNPs in the kinship (M). */
   m: number;
   h2: number;
+  /** Standard errors of h2 (NaN when h2 was fixed). */
   h2SeReml: number;
   h2SeMc: number;
   boundary: H2Boundary;
+  /** Whether h2 was estimated (REML) or given. */
+  h2Source: 'reml' | 'fixed';
   delta: number;
   sigma2g: number;
   sigma2e: number;
@@ -233,16 +250,18 @@ export async function biobankScan(opts: BiobankScanOptions): Promise<BiobankScan
       if (!(ss > 1e-20 * dim)) throw new NumericError(`phenotype ${opts.phenotypes[k]!.name} is constant after the covariates are projected out (${n} individuals)`);
     }
     const rand = uniforms(seed);
-    const probes = op.project(f64Matrix(n, T, Float64Array.from({ length: n * T }, () => (rand() < 0.5 ? -1 : 1))));
+    const newProbes = (count: number): F64Matrix => op.project(f64Matrix(n, count, Float64Array.from({ length: n * count }, () => (rand() < 0.5 ? -1 : 1))));
+    const probes = newProbes(T);
     timings.model = now() - t;
 
-    // Phase 3: h2 by stochastic Lanczos quadrature (all phenotypes and probes in one batch).
+    // Phase 3: h2 by stochastic Lanczos quadrature (all phenotypes and probes in one batch), or h2 as given.
     t = now();
-    let bestDigits = 0;
-    const reml = await slqReml(op.operator(new Array<number>(P + T).fill(ALL_CHROMOSOMES)), sy, probes, {
-      dim, traceA: op.traceA, maxIterations: Math.min(maxIter, 300),
-      onIteration: (step) => progress('h2', Math.min(8, (bestDigits = Math.max(bestDigits, Math.min(8, step / 4)))), 8),
-    });
+    const reml = opts.h2 === undefined
+      ? await slqReml(op.operator(new Array<number>(P + T).fill(ALL_CHROMOSOMES)), sy, probes, {
+          dim, traceA: op.traceA, maxIterations: Math.min(maxIter, 300), maxProbes: opts.maxProbes ?? 4 * T, nextProbes: newProbes,
+          onIteration: (step) => progress('h2', Math.min(8, step / 4), 8),
+        })
+      : await fixedH2(op, sy, opts.h2, dim, cgTol, maxIter);
     timings.h2 = now() - t;
 
     // Phase 4: calibration SNPs, then one batched CG for every (phenotype, chromosome) and calibration SNP.
@@ -290,8 +309,10 @@ export async function biobankScan(opts: BiobankScanOptions): Promise<BiobankScan
       delta.push(reml.estimates[p]!.delta);
     }
     const digits = Math.log10(1 / cgTol);
+    // The calibration SNPs need only x' H^-1 x, whose error is quadratic in the residual: 10 x the tolerance.
+    const tols = exclude.map((_, b) => (b < P * chrList.length ? cgTol : 10 * cgTol));
     const cg = await batchedCg(op.operator(exclude), rhs, delta, {
-      tol: cgTol, maxIterations: maxIter, x0,
+      tol: tols, maxIterations: maxIter, x0,
       onIteration: (_, worst) => progress('solve', Math.min(digits, Math.max(0, -Math.log10(worst))), digits),
     });
     timings.solve = now() - t;
@@ -319,7 +340,10 @@ export async function biobankScan(opts: BiobankScanOptions): Promise<BiobankScan
       const est = reml.estimates[p]!;
       const pro: number[] = [];
       const retro: number[] = [];
-      calib.forEach(({ p: pp, j, sz }, k) => {
+      const ratios: number[] = [];
+      const used = new Set<(typeof calib)[number]>();
+      calib.forEach((entry, k) => {
+        const { p: pp, j, sz } = entry;
         const b = P * chrList.length + k;
         if (pp !== p || !cg.converged[b]) return;
         const ub = uCol(p, store.chr[j]!);
@@ -330,22 +354,24 @@ export async function biobankScan(opts: BiobankScanOptions): Promise<BiobankScan
           zu += sz.data[i]! * cg.x.data[ub * n + i]!;
           zhz += sz.data[i]! * cg.x.data[b * n + i]!;
         }
+        used.add(entry);
         pro.push((dim * zu * zu) / (zhz * yHy[ub]!));
+        ratios.push((op.projNorm2[j]! * uNorm2[ub]!) / (zhz * yHy[ub]!));
         retro.push((dim * zu * zu) / (op.projNorm2[j]! * uNorm2[ub]!));
       });
-      const calibration = calibrate(pro, retro);
+      const calibration = calibrate(pro, retro, ratios, calib.filter((e) => e.p === p && used.has(e)).map((e) => store.snps[e.j]!.rs), opts.calibration);
       const unconverged = chrList.filter((ch) => !cg.converged[uCol(p, ch)]).map((ch) => store.chromosomes[ch]!);
       let iters = 0;
       for (const ch of chrList) iters = Math.max(iters, cg.iterations[uCol(p, ch)]!);
       models.set(opts.phenotypes[p]!.name, {
-        n, c, m: op.m, h2: est.h2, h2SeReml: est.h2SeReml, h2SeMc: est.h2SeMc, boundary: est.boundary, delta: est.delta,
+        n, c, m: op.m, h2: est.h2, h2SeReml: est.h2SeReml, h2SeMc: est.h2SeMc, boundary: est.boundary, h2Source: opts.h2 === undefined ? 'reml' : 'fixed', delta: est.delta,
         sigma2g: est.sigma2g, sigma2e: est.sigma2e, loglik: est.loglik, calibration, cgIterations: iters, unconverged,
       });
     }
 
     const summary: BiobankSummary = {
       nIndividuals: source.samples.length, nAnalysed: n, nSnps: source.nSnps, nTested: 0, dropped: { ...store.dropped }, samples, c,
-      chromosomes: nChr, probes: T, lanczosSteps: reml.steps, lanczosConverged: reml.converged,
+      chromosomes: nChr, probes: reml.probes, lanczosSteps: reml.steps, lanczosConverged: reml.converged,
       cgIterations: Math.max(0, ...cg.iterations), products: op.products, rounded: store.rounded, packedBytes: store.bytes, timings,
     };
     const notInModel = store.matrix.cols - op.m;
@@ -415,21 +441,53 @@ export async function biobankScan(opts: BiobankScanOptions): Promise<BiobankScan
 }
 
 /**
- * BOLT-LMM's calibration: f = sum(pro) / sum(retro) with its jackknife s.e.; above 0.01 the ratio of medians.
- * NumericError when no calibration SNP could be used.
+ * The REML phase's output for a given h2 (BOLT's scale): delta = tbar (1 - h2) / h2 for every phenotype, and
+ * (A + delta I)^-1 y by conjugate gradients (for the warm starts and the choice of calibration SNPs).
  */
-export function calibrate(pro: readonly number[], retro: readonly number[]): Calibration {
+async function fixedH2(op: KinshipOperator, sy: F64Matrix, h2: number, dim: number, tol: number, maxIter: number): Promise<SlqRemlResult> {
+  if (!(h2 > 0 && h2 < 1)) throw new RangeError(`biobankScan: a fixed h2 must lie in (0, 1), got ${h2}`);
+  const P = sy.cols;
+  const tbar = op.traceA / dim;
+  const delta = (tbar * (1 - h2)) / h2;
+  const res = await batchedCg(op.operator(new Array<number>(P).fill(ALL_CHROMOSOMES)), sy, new Array<number>(P).fill(delta), { tol, maxIterations: maxIter });
+  const estimates: RemlEstimate[] = [];
+  for (let p = 0; p < P; p++) {
+    let yhy = 0;
+    for (let i = 0; i < sy.rows; i++) yhy += sy.data[i + p * sy.ld]! * res.x.data[i + p * sy.rows]!;
+    const sigma2g = yhy / dim;
+    estimates.push({ delta, logDelta: Math.log(delta), h2, sigma2g, sigma2e: delta * sigma2g, loglik: NaN, h2SeReml: NaN, h2SeMc: NaN, boundary: 'none' });
+  }
+  return { estimates, steps: 0, probes: 0, converged: res.converged.every(Boolean), hinvY: res.x };
+}
+
+/**
+ * The calibration factor from the calibration SNPs' prospective and retrospective statistics.
+ * 'mean of ratios' (default): f = 1 / mean_j (retro_j / pro_j), the harmonic mean of the ratios, with its
+ * jackknife s.e. The ratio r_j = pro_j / retro_j = |S z_j|^2 |u|^2 / ((S z_j)' H^-1 S z_j  y'u) does not depend
+ * on the SNP's own (noisy, chi-square distributed) association, and with the statistic independent of r_j,
+ * E[pro] = E[chi2] and E[retro] = E[chi2] E[1 / r]: so f = 1 / E[1 / r] matches the mean statistics (as BOLT's
+ * ratio of sums does in expectation), with far less variance than the ratio of sums, which weights each SNP by
+ * its chi-square (the arithmetic mean of r would overshoot by about the squared coefficient of variation of r).
+ * 'bolt': BOLT-LMM 2.4's rule: sum pro / sum retro, or the ratio of medians when the jackknife s.e. of the
+ * former exceeds 0.01. Both are reported (the other one in `alternative`). NumericError below 2 SNPs.
+ */
+export function calibrate(pro: readonly number[], retro: readonly number[], ratios: readonly number[], rs: readonly string[] = [], rule: CalibrationRule = 'mean of ratios'): Calibration {
   const k = pro.length;
   if (k < 2) throw new NumericError(`calibration of the statistics: only ${k} calibration SNP(s) converged; at least 2 are needed`);
   const sp = pro.reduce((s, v) => s + v, 0);
   const sr = retro.reduce((s, v) => s + v, 0);
-  const factor = sp / sr;
   const jack = pro.map((v, i) => (sp - v) / (sr - retro[i]!));
-  const mean = jack.reduce((s, v) => s + v, 0) / k;
-  const se = Math.sqrt(((k - 1) / k) * jack.reduce((s, v) => s + (v - mean) ** 2, 0));
-  const base = { se, avgProspective: sp / k, avgRetrospective: sr / k, snps: k };
-  if (se > 0.01) return { factor: median(pro) / median(retro), method: 'ratio of medians', ...base };
-  return { factor, method: 'ratio of sums', ...base };
+  const jm = jack.reduce((s, v) => s + v, 0) / k;
+  const boltSe = Math.sqrt(((k - 1) / k) * jack.reduce((s, v) => s + (v - jm) ** 2, 0));
+  const bolt = boltSe > 0.01 ? { factor: median(pro) / median(retro), method: 'ratio of medians' as const, se: boltSe } : { factor: sp / sr, method: 'ratio of sums' as const, se: boltSe };
+  // Harmonic mean of the ratios, with its jackknife s.e.
+  const inv = ratios.reduce((s, v) => s + 1 / v, 0);
+  const hj = ratios.map((v) => (k - 1) / (inv - 1 / v));
+  const hm = hj.reduce((s, v) => s + v, 0) / k;
+  const mean = { factor: k / inv, method: 'mean of ratios' as const, se: Math.sqrt(((k - 1) / k) * hj.reduce((s, v) => s + (v - hm) ** 2, 0)) };
+  const [chosen, other] = rule === 'bolt' ? [bolt, mean] : [mean, bolt];
+  const details = pro.map((v, i) => ({ rs: rs[i] ?? '', prospective: v, retrospective: retro[i]! }));
+  return { ...chosen, alternative: other, avgProspective: sp / k, avgRetrospective: sr / k, snps: k, details };
 }
 
 function median(v: readonly number[]): number {

@@ -31,6 +31,8 @@ export interface BiobankCliOptions {
   calibrationSnps: number;
   cgTol: number;
   seed: number;
+  h2?: number;
+  calibration: 'mean' | 'bolt';
 }
 
 const WALD = { wald: true, lrt: false, score: false };
@@ -51,6 +53,7 @@ const mib = (b: number): string => `${(b / 2 ** 20).toFixed(0)} MiB`;
 
 /** Runs the biobank scan on loaded inputs and writes the outputs and the summary (stderr). */
 export async function runBiobankGwas(o: BiobankCliOptions, inputs: AnalysisInputs, command: string, t0: number): Promise<void> {
+  if (o.calibration !== 'mean' && o.calibration !== 'bolt') throw new UsageError(`--calibration ${o.calibration}: expected mean or bolt`);
   if (o.tsvFormat !== 'gemma' && o.tsvFormat !== 'bolt') throw new UsageError(`--tsv-format ${o.tsvFormat}: expected gemma or bolt`);
   const source = inputs.source;
   const phenotypes: PhenotypeInput[] = inputs.phenotypes.map((values, k) => ({ name: `p${inputs.phenoCols[k]}`, values }));
@@ -76,7 +79,7 @@ export async function runBiobankGwas(o: BiobankCliOptions, inputs: AnalysisInput
   };
   const scan = await biobankScan({
     source, phenotypes, ...(inputs.covariates ? { covariates: inputs.covariates } : {}), ...(o.keep ? { keep: await readKeepFile(o.keep) } : {}),
-    maf: o.maf, miss: o.miss, probes: o.h2Probes, calibrationSnps: o.calibrationSnps, cgTol: o.cgTol, seed: o.seed, blockSize: getFlag('blockSize'), onProgress,
+    maf: o.maf, miss: o.miss, probes: o.h2Probes, calibrationSnps: o.calibrationSnps, cgTol: o.cgTol, seed: o.seed, ...(o.h2 !== undefined ? { h2: o.h2 } : {}), calibration: o.calibration === 'bolt' ? 'bolt' : 'mean of ratios', blockSize: getFlag('blockSize'), onProgress,
   });
 
   // Step 2: outputs, streamed.
@@ -141,8 +144,8 @@ export async function runBiobankGwas(o: BiobankCliOptions, inputs: AnalysisInput
 export function describeBiobankModel(m: BiobankModel): string[] {
   const g = (x: number): string => (Number.isFinite(x) ? Number(x.toPrecision(4)).toString() : String(x));
   const out = [
-    `h2 (BOLT-LMM pseudo-heritability, REML) = ${g(m.h2)} (s.e. ${g(m.h2SeReml)}; Monte Carlo s.e. ${g(m.h2SeMc)}); sigma2g = ${g(m.sigma2g)}, sigma2e = ${g(m.sigma2e)}, delta = ${g(m.delta)}; M = ${m.m} SNPs`,
-    `calibration of the LOCO statistic: ${g(m.calibration.factor)} (${m.calibration.method}, jackknife s.e. ${g(m.calibration.se)}, ${m.calibration.snps} SNPs; mean prospective ${g(m.calibration.avgProspective)}, retrospective ${g(m.calibration.avgRetrospective)})`,
+    `h2 (BOLT-LMM pseudo-heritability${m.h2Source === 'reml' ? `, REML) = ${g(m.h2)} (s.e. ${g(m.h2SeReml)}; Monte Carlo s.e. ${g(m.h2SeMc)})` : `, fixed) = ${g(m.h2)}`}; sigma2g = ${g(m.sigma2g)}, sigma2e = ${g(m.sigma2e)}, delta = ${g(m.delta)}; M = ${m.m} SNPs`,
+    `calibration of the LOCO statistic: ${g(m.calibration.factor)} (${m.calibration.method}, s.e. ${g(m.calibration.se)}, ${m.calibration.snps} SNPs; ${m.calibration.alternative.method} ${g(m.calibration.alternative.factor)}, s.e. ${g(m.calibration.alternative.se)}; mean prospective ${g(m.calibration.avgProspective)}, retrospective ${g(m.calibration.avgRetrospective)})`,
   ];
   if (m.boundary !== 'none') out.push(`warning: h2 is at the boundary of its range (${m.boundary}): ${m.boundary === 'h2=0' ? 'the mixed model does not correct for relatedness or structure' : 'the model may be unsuitable (sample too small, or ascertained)'}`);
   if (m.unconverged.length > 0) out.push(`warning: the LOCO solve did not converge for chromosome(s) ${m.unconverged.join(', ')}: their SNPs have status cg_not_converged`);

@@ -59,6 +59,8 @@ interface GwasCliOptions extends GenotypeCliOptions {
   calibrationSnps: number;
   cgTol: number;
   seed: number;
+  h2?: number;
+  calibration: 'mean' | 'bolt';
 }
 
 const TESTS: Record<GwasCliOptions['test'], TestSelection> = {
@@ -110,6 +112,8 @@ export function registerGwas(program: Command): void {
     .option('--calibration-snps <n>', 'biobank: SNPs whose prospective statistic calibrates the LOCO statistic (BOLT --numCalibSnps)', int('calibration-snps'), 30)
     .option('--cg-tol <x>', 'biobank: relative residual of the conjugate-gradient solves (BOLT --CGtol)', num('cg-tol'), 5e-4)
     .option('--seed <n>', 'biobank: seed of the probes and of the calibration SNPs', int('seed'), 1)
+    .option('--calibration <rule>', 'biobank: calibration factor from the calibration SNPs: mean (of the prospective/retrospective ratios) or bolt (BOLT-LMM 2.4: ratio of sums, or of medians)', 'mean')
+    .option('--h2 <x>', 'biobank: h2 (BOLT-LMM scale) fixed instead of estimated by REML', num('h2'))
     .action(action('gwas', runGwas));
 }
 

@@ -10,8 +10,8 @@ import { f64Matrix, type F64Matrix } from '../../../kernels/matrix.js';
 import type { BatchedOperator } from './operator.js';
 
 export interface CgOptions {
-  /** Relative residual at which a column stops (default 5e-4). */
-  tol?: number;
+  /** Relative residual at which a column stops: one for all, or one per column (default 5e-4). */
+  tol?: number | ArrayLike<number>;
   /** Most iterations (default 500). */
   maxIterations?: number;
   /** Starting guesses (n x B; default 0). */
@@ -36,7 +36,7 @@ export interface CgResult {
 export async function batchedCg(apply: BatchedOperator, rhs: F64Matrix, delta: ArrayLike<number>, opts: CgOptions = {}): Promise<CgResult> {
   const n = rhs.rows;
   const B = rhs.cols;
-  const tol = opts.tol ?? 5e-4;
+  const tolOf = (b: number): number => (typeof opts.tol === 'number' ? opts.tol : opts.tol?.[b] ?? 5e-4);
   const maxIter = opts.maxIterations ?? 500;
   if (delta.length !== B) throw new RangeError(`batchedCg: ${delta.length} shifts for ${B} right-hand sides`);
   for (let b = 0; b < B; b++) if (!(delta[b]! > 0)) throw new RangeError(`batchedCg: shift ${delta[b]} of column ${b} must be > 0`);
@@ -75,7 +75,7 @@ export async function batchedCg(apply: BatchedOperator, rhs: F64Matrix, delta: A
   }
   for (let b = 0; b < B; b++) {
     residual[b] = bNorm[b]! > 0 ? norm(r, b * n, n) / bNorm[b]! : 0;
-    if (residual[b]! <= tol) converged[b] = true;
+    if (residual[b]! <= tolOf(b)) converged[b] = true;
     precondition(b);
     p.set(z.subarray(b * n, (b + 1) * n), b * n);
     rz[b] = dot(r, z, b * n, n);
@@ -104,7 +104,7 @@ export async function batchedCg(apply: BatchedOperator, rhs: F64Matrix, delta: A
       }
       iterations[b] = it;
       residual[b] = norm(r, o, n) / bNorm[b]!;
-      if (residual[b]! <= tol) {
+      if (residual[b]! <= tolOf(b)) {
         converged[b] = true;
         return;
       }

@@ -53,14 +53,23 @@ export interface SlqRemlOptions {
   maxIterations?: number;
   /** Relative change of a quadrature between steps below which its column stops (default 1e-8). */
   tol?: number;
+  /** Most probes in all (default: the initial count, i.e. no adaptive probes). */
+  maxProbes?: number;
+  /** More projected probes (n x count), for the adaptive rule. */
+  nextProbes?: (count: number) => F64Matrix;
+  /** Add probes while the Monte Carlo s.e. of h2 exceeds max(mcSeAbs, mcSeRatio x REML s.e.) (defaults 0.002, 0.2). */
+  mcSeAbs?: number;
+  mcSeRatio?: number;
   /** Called after every step with the step count and the columns still running. */
   onIteration?: (step: number, running: number, estimates: readonly RemlEstimate[]) => void;
 }
 
 export interface SlqRemlResult {
   estimates: RemlEstimate[];
-  /** Lanczos steps taken (the longest column). */
+  /** Lanczos steps taken (products, over all runs). */
   steps: number;
+  /** Probes used. */
+  probes: number;
   /** False when a column was still changing at maxIterations. */
   converged: boolean;
   /** (A + delta_p I)^-1 y_p at each phenotype's estimate (from the kept Lanczos basis), n x P. */
@@ -206,70 +215,93 @@ export class SlqRemlObjective {
  * Runs the batched Lanczos on [y_1..y_P, z_1..z_T] until every quadrature has converged near the optimum
  * (its value at delta_hat / 4, the smallest delta the estimate depends on in practice, changes by less than
  * `tol` relatively between steps; a column stops then), and returns the estimates with (A + delta I)^-1 y.
+ * Adaptive probes: while some phenotype's Monte Carlo s.e. of h2 exceeds max(`mcSeAbs`, `mcSeRatio` x its REML
+ * s.e.) and fewer than `maxProbes` probes were used, `nextProbes(count)` gives `probes.cols` more, run the same
+ * way (their Lanczos runs alone) and pooled with the others.
  */
 export async function slqReml(apply: BatchedOperator, ys: F64Matrix, probes: F64Matrix, opts: SlqRemlOptions): Promise<SlqRemlResult> {
   const n = ys.rows;
   const P = ys.cols;
-  const T = probes.cols;
+  const T0 = probes.cols;
   if (probes.rows !== n) throw new RangeError(`slqReml: probes have ${probes.rows} rows, phenotypes ${n}`);
   if (P < 1) throw new RangeError('slqReml: no phenotype');
-  if (T < 2) throw new RangeError(`slqReml: need at least 2 probes, got ${T}`);
+  if (T0 < 2) throw new RangeError(`slqReml: need at least 2 probes, got ${T0}`);
   if (!(opts.traceA > 0)) throw new RangeError(`slqReml: tr(A) must be > 0, got ${opts.traceA}`);
   if (!(opts.dim >= 2)) throw new RangeError(`slqReml: projected dimension must be >= 2, got ${opts.dim}`);
   const tbar = opts.traceA / opts.dim;
   const maxIter = opts.maxIterations ?? 300;
   const tol = opts.tol ?? 1e-8;
-  const start = f64Matrix(n, P + T);
-  for (let j = 0; j < P; j++) start.data.set(ys.data.subarray(j * ys.ld, j * ys.ld + n), j * n);
-  for (let j = 0; j < T; j++) start.data.set(probes.data.subarray(j * probes.ld, j * probes.ld + n), (P + j) * n);
-  const lanczos = new BatchedLanczos(start, Array.from({ length: P + T }, (_, j) => j < P));
-  const rule = (j: number, k = lanczos.steps(j)): GaussRule => gaussRule(lanczos.alpha[j]!, lanczos.beta[j]!, k);
-  const objective = (): SlqRemlObjective =>
-    new SlqRemlObjective(
-      opts.dim, tbar,
-      Array.from({ length: P }, (_, j) => ({ norm2: lanczos.norm2[j]!, rule: rule(j) })),
-      Array.from({ length: T }, (_, t) => ({ norm2: lanczos.norm2[P + t]!, rule: rule(P + t) })),
-    );
-  /** The column's quadrature (y form or probe term) at delta with its first k steps. */
-  const form = (j: number, k: number, delta: number): number =>
-    j < P ? quadInverse(lanczos.norm2[j]!, rule(j, k), delta) : quadLogCurvature(lanczos.norm2[j]!, rule(j, k), delta, tbar);
+  const yRules: { norm2: number; rule: GaussRule }[] = [];
+  const probeRules: { norm2: number; rule: GaussRule }[] = [];
+  let yLanczos: BatchedLanczos | undefined;
   let steps = 0;
-  let estimates: RemlEstimate[] = [];
   let converged = true;
-  for (;;) {
-    await lanczos.step(apply);
-    steps++;
-    const running = lanczos.active.filter(Boolean).length;
-    if (steps >= 3) {
-      const obj = objective();
-      estimates = Array.from({ length: P }, (_, p) => obj.estimate(p, false));
-      const check = Math.max(Math.exp(LOG_DELTA_MIN), Math.min(...estimates.map((e) => e.delta)) / 4);
-      for (let j = 0; j < P + T; j++) {
-        if (!lanczos.active[j]) continue;
-        const k = lanczos.steps(j);
-        const now = form(j, k, check);
-        const before = form(j, k - 1, check);
-        const scale = j < P ? Math.abs(now) : lanczos.norm2[j]!;
-        if (Math.abs(now - before) <= tol * scale) lanczos.active[j] = false;
+  let estimates: RemlEstimate[] = [];
+  const estimateAll = (mc: boolean, ys: typeof yRules, zs: typeof probeRules): RemlEstimate[] => {
+    const obj = new SlqRemlObjective(opts.dim, tbar, ys, zs);
+    return Array.from({ length: P }, (_, p) => obj.estimate(p, mc));
+  };
+  /** Lanczos on `start` (the first `withY` columns are phenotypes) until its quadratures converge. */
+  const run = async (start: F64Matrix, withY: number): Promise<void> => {
+    const cols = start.cols;
+    const lanczos = new BatchedLanczos(start, Array.from({ length: cols }, (_, j) => j < withY));
+    if (withY > 0) yLanczos = lanczos;
+    const rule = (j: number, k = lanczos.steps(j)): GaussRule => gaussRule(lanczos.alpha[j]!, lanczos.beta[j]!, k);
+    const rules = (): { ys: typeof yRules; zs: typeof probeRules } => ({
+      ys: withY > 0 ? Array.from({ length: withY }, (_, j) => ({ norm2: lanczos.norm2[j]!, rule: rule(j) })) : yRules,
+      zs: [...probeRules, ...Array.from({ length: cols - withY }, (_, t) => ({ norm2: lanczos.norm2[withY + t]!, rule: rule(withY + t) }))],
+    });
+    const form = (j: number, k: number, delta: number): number =>
+      j < withY ? quadInverse(lanczos.norm2[j]!, rule(j, k), delta) : quadLogCurvature(lanczos.norm2[j]!, rule(j, k), delta, tbar);
+    for (let local = 1; ; local++) {
+      await lanczos.step(apply);
+      steps++;
+      if (local >= 3) {
+        const r = rules();
+        estimates = estimateAll(false, r.ys, r.zs);
+        const check = Math.max(Math.exp(LOG_DELTA_MIN), Math.min(...estimates.map((e) => e.delta)) / 4);
+        for (let j = 0; j < cols; j++) {
+          if (!lanczos.active[j]) continue;
+          const k = lanczos.steps(j);
+          const now = form(j, k, check);
+          const before = form(j, k - 1, check);
+          const scale = j < withY ? Math.abs(now) : lanczos.norm2[j]!;
+          if (Math.abs(now - before) <= tol * scale) lanczos.active[j] = false;
+        }
+      }
+      opts.onIteration?.(steps, lanczos.active.filter(Boolean).length, estimates);
+      if (lanczos.active.every((a) => !a)) break;
+      if (local >= maxIter) {
+        converged = false;
+        break;
       }
     }
-    opts.onIteration?.(steps, lanczos.active.filter(Boolean).length, estimates);
-    if (running === 0 || lanczos.active.every((a) => !a)) break;
-    if (steps >= maxIter) {
-      converged = false;
-      break;
-    }
+    const r = rules();
+    if (withY > 0) yRules.push(...r.ys);
+    probeRules.splice(0, probeRules.length, ...r.zs);
+  };
+  // Step 1: phenotypes and the first probes together.
+  const start = f64Matrix(n, P + T0);
+  for (let j = 0; j < P; j++) start.data.set(ys.data.subarray(j * ys.ld, j * ys.ld + n), j * n);
+  for (let j = 0; j < T0; j++) start.data.set(probes.data.subarray(j * probes.ld, j * probes.ld + n), (P + j) * n);
+  await run(start, P);
+  estimates = estimateAll(true, yRules, probeRules);
+  // Step 2: more probes while the Monte Carlo error is large against the REML error.
+  const maxProbes = opts.maxProbes ?? T0;
+  const tooNoisy = (): boolean => estimates.some((e) => e.h2SeMc > Math.max(opts.mcSeAbs ?? 0.002, (opts.mcSeRatio ?? 0.2) * (Number.isFinite(e.h2SeReml) ? e.h2SeReml : 0)));
+  while (opts.nextProbes && probeRules.length + T0 <= maxProbes && tooNoisy()) {
+    await run(opts.nextProbes(T0), 0);
+    estimates = estimateAll(true, yRules, probeRules);
   }
-  const final = objective();
-  estimates = Array.from({ length: P }, (_, p) => final.estimate(p));
   // (A + delta I)^-1 y = |y| Q_k (T_k + delta I)^-1 e1.
   const hinvY = f64Matrix(n, P);
+  const yl = yLanczos!;
   for (let p = 0; p < P; p++) {
-    const k = lanczos.steps(p);
-    const coef = solveShiftedTridiagonal(lanczos.alpha[p]!, lanczos.beta[p]!, k, estimates[p]!.delta);
-    hinvY.data.set(lanczos.combine(p, coef), p * n);
+    const k = yl.steps(p);
+    const coef = solveShiftedTridiagonal(yl.alpha[p]!, yl.beta[p]!, k, estimates[p]!.delta);
+    hinvY.data.set(yl.combine(p, coef), p * n);
   }
-  return { estimates, steps, converged, hinvY };
+  return { estimates, steps, converged, hinvY, probes: probeRules.length };
 }
 
 /** (T + delta I)^-1 e1 for T = tridiag(beta, alpha, beta) of order k (Thomas algorithm; T + delta I is SPD). */
