@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { readTable } from '../io/csv.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
-import { DataError, FormulaError, fit, formatSummary, summaryJson, type ContrastDefaults, type ContrastKind, type DdfMethod, type Family, type LaplaceMode } from '../lmm/mixed/index.js';
+import { anova, anovaType3, DataError, FormulaError, fit, formatComparison, formatSummary, formatType3, summaryJson, type ContrastDefaults, type ContrastKind, type DdfMethod, type Family, type LaplaceMode } from '../lmm/mixed/index.js';
 import { UsageError } from '../errors.js';
 import { action } from './command.js';
 
@@ -17,6 +17,8 @@ interface FitCliOptions {
   df: DdfMethod;
   laplace: LaplaceMode;
   contrasts?: string;
+  anova?: boolean;
+  compare?: string[];
   json?: string;
 }
 
@@ -41,6 +43,8 @@ export function registerFit(program: Command): void {
     .option('--df <method>', 'denominator df of the t tests: satterthwaite | kenward-roger | residual', 'satterthwaite')
     .option('--laplace <mode>', "GLMM Laplace deviance: glmer (lme4's numbers) | exact (converged PIRLS, as glmmTMB)", 'glmer')
     .option('--contrasts <kinds>', 'contrasts of factors without C(): UNORDERED[,ORDERED] from treatment, sum, helmert, poly (R: options(contrasts =))', 'treatment,poly')
+    .option('--anova', "type III F tests of the fixed-effect terms with Satterthwaite df (lmerTest's anova(fit, type = 3)); gaussian")
+    .option('--compare <formula>', "compare with another formula (repeatable): likelihood-ratio tests with ML refits and AIC/BIC, as anova(m0, m1)", (v: string, prev: string[] = []) => [...prev, v])
     .option('--json <file>', 'also write the fit as JSON (fixef, varcorr, REMLcrit, deviance, logLik, AIC, BIC, ...)')
     .action(
       action('fit', async (opts: FitCliOptions) => {
@@ -49,17 +53,29 @@ export function registerFit(program: Command): void {
         if (!['glmer', 'exact'].includes(opts.laplace)) throw new UsageError(`--laplace ${opts.laplace}: expected glmer or exact`);
         const contrasts = parseContrasts(opts.contrasts ?? 'treatment,poly');
         const table = await readTable(opts.data);
-        let model;
+        if (opts.anova && opts.family !== 'gaussian') throw new UsageError('--anova: F tests need --family gaussian (a linear mixed model)');
+        const fitOptions = { family: opts.family, REML: !opts.ml, ddf: opts.df, laplace: opts.laplace, contrasts };
+        const json: Record<string, unknown> = {};
         try {
-          model = fit(table, opts.formula, { family: opts.family, REML: !opts.ml, ddf: opts.df, laplace: opts.laplace, contrasts });
+          const model = fit(table, opts.formula, fitOptions);
+          process.stdout.write(formatSummary(model));
+          Object.assign(json, summaryJson(model));
+          if (opts.anova) {
+            const rows = anovaType3(model);
+            process.stdout.write(`\n${formatType3(rows, opts.df === 'residual' ? 'residual' : "Satterthwaite's")}`);
+            json.anova = rows;
+          }
+          if (opts.compare?.length) {
+            const others = opts.compare.map((f) => fit(table, f, fitOptions));
+            const cmp = anova(model, ...others);
+            process.stdout.write(`\n${formatComparison(cmp.rows, cmp.refitted)}`);
+            json.comparison = cmp.rows;
+          }
         } catch (e) {
           if (e instanceof FormulaError || e instanceof DataError) throw new UsageError(`${opts.data}: ${e.message}`);
           throw e;
         }
-        process.stdout.write(formatSummary(model));
-        if (opts.json) {
-          await writeFileAtomic(opts.json, `${JSON.stringify(summaryJson(model), null, 2)}\n`);
-        }
+        if (opts.json) await writeFileAtomic(opts.json, `${JSON.stringify(json, null, 2)}\n`);
       }),
     );
 }

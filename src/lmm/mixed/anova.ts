@@ -29,7 +29,7 @@ export function anova(...models: MixedModel[]): { rows: AnovaRow[]; refitted: bo
     if (m.family !== models[0]!.family) throw new DataError('anova: models of different families');
   }
   const refitted = models.some((m) => m.REML);
-  const ml = models.map((m) => (m.REML ? fit(m.internals.data, m.internals.parsed, { family: m.family, REML: false, ddf: 'residual' }) : m));
+  const ml = models.map((m) => (m.REML ? fit(m.internals.data, m.internals.parsed, { ...m.internals.options, family: m.family, REML: false, ddf: 'residual' }) : m));
   const order = ml.map((_, i) => i).sort((a, b) => ml[a]!.npar - ml[b]!.npar);
   const rows: AnovaRow[] = [];
   order.forEach((i, k) => {

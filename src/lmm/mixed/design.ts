@@ -12,6 +12,8 @@ import { DataError, type FrameColumn, type ModelFrame } from './model-frame.js';
 export interface Design {
   x: F64Matrix;
   names: string[];
+  /** R's assign: the index of the term (in the TermList) each column belongs to, -1 for the intercept */
+  assign: number[];
 }
 
 /** One block of columns a term contributes: per-row values and names. */
@@ -76,18 +78,21 @@ function termBlock(term: Term, all: TermList, frame: ModelFrame): Block {
 export function modelMatrix(list: TermList, frame: ModelFrame): Design {
   const names: string[] = [];
   const cols: Float64Array[] = [];
+  const assign: number[] = [];
   if (list.intercept) {
     names.push('(Intercept)');
     cols.push(new Float64Array(frame.n).fill(1));
+    assign.push(-1);
   }
-  for (const t of list.terms) {
+  list.terms.forEach((t, k) => {
     const b = termBlock(t, list, frame);
     names.push(...b.names);
     cols.push(...b.values);
-  }
+    for (let j = 0; j < b.names.length; j++) assign.push(k);
+  });
   const x = f64Matrix(frame.n, cols.length);
   cols.forEach((c, j) => x.data.set(c, j * frame.n));
-  return { x, names };
+  return { x, names, assign };
 }
 
 /**
@@ -124,7 +129,7 @@ export function dropRankDeficient(d: Design, tol = 1e-7): { design: Design; drop
   if (dropped.length === 0) return { design: d, dropped };
   const out = f64Matrix(n, keep.length);
   keep.forEach((j, k) => out.data.set(x.data.subarray(j * n, (j + 1) * n), k * n));
-  return { design: { x: out, names: keep.map((j) => d.names[j]!) }, dropped };
+  return { design: { x: out, names: keep.map((j) => d.names[j]!), assign: keep.map((j) => d.assign[j]!) }, dropped };
 }
 
 /**

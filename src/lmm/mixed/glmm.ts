@@ -34,7 +34,7 @@ import { logGamma } from '../../stats/distributions.js';
 import { potrfLowerInPlace } from './dense-cholesky.js';
 import type { ReTerm } from './design.js';
 import type { ModelFrame } from './model-frame.js';
-import { centralHessian, invertSymmetric } from './numeric-derivatives.js';
+import { centralHessian, invertSmall } from './numeric-derivatives.js';
 import { minimizeModelBased } from './optimizer.js';
 import { BlockedPls, lambdaTimes, PlsError, thetaLower, thetaStart, thetaToFactors } from './pls.js';
 
@@ -402,7 +402,7 @@ function hessianVcov(H: Float64Array, nt: number, p: number): Float64Array | nul
   const d = nt + p;
   let Hinv: Float64Array;
   try {
-    Hinv = invertSymmetric(H, d);
+    Hinv = invertSmall(H, d);
   } catch {
     return null;
   }

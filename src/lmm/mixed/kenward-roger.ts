@@ -16,7 +16,7 @@ import { cpuGemm, cpuPotrf, cpuPotrs } from '../../../kernels/cpu/index.js';
 import { f64Matrix, type F64Matrix } from '../../../kernels/matrix.js';
 import { DataError } from './model-frame.js';
 import type { ModelInternals } from './model.js';
-import { invertSymmetric } from './numeric-derivatives.js';
+import { invertSmall } from './numeric-derivatives.js';
 import { thetaToFactors } from './pls.js';
 
 const MAX_N = 3000;
@@ -61,7 +61,7 @@ export function kenwardRogerDf(m: ModelInternals, theta: number[], sigma: number
   G.forEach((g, r) => g.data.forEach((v, idx) => (Sigma.data[idx]! += phi[r]! * v)));
   const SigmaInv = cpuPotrs(cpuPotrf(Sigma), I);
   const TT = cpuGemm(SigmaInv, x); // Sigma^{-1} X
-  const Phi = f64Matrix(p, p, invertSymmetric(cpuGemm(x, TT, { transA: true }).data, p));
+  const Phi = f64Matrix(p, p, invertSmall(cpuGemm(x, TT, { transA: true }).data, p));
   const H = G.map((g) => cpuGemm(g, SigmaInv)); // G_r Sigma^{-1}
   const O = H.map((h) => cpuGemm(h, x)); // G_r Sigma^{-1} X
   const P = O.map((o) => {
@@ -89,7 +89,7 @@ export function kenwardRogerDf(m: ModelInternals, theta: number[], sigma: number
       IE[r + s * R] = IE[s + r * R] = v;
     }
   }
-  const W = invertSymmetric(IE, R).map((v) => 2 * v);
+  const W = invertSmall(IE, R).map((v) => 2 * v);
   const U = f64Matrix(p, p);
   for (let r = 0; r < R; r++) {
     for (let s = 0; s < R; s++) {

@@ -95,10 +95,16 @@ export interface ModelInternals {
   terms: ReTerm[];
   x: F64Matrix;
   xNames: string[];
+  /** term index of each column of x (R's assign; -1 the intercept) */
+  assign: number[];
+  /** the fixed-effects columns dropped as linearly dependent */
+  droppedColumns: string[];
   beta: Float64Array;
   b: Float64Array;
   pls: BlockedPls;
   data: DataInput;
+  /** the options of the fit (for refits) */
+  options: FitOptions;
 }
 
 /** Builds X, the random-effects terms and the frame, with lme4's checks and messages. */
@@ -115,7 +121,7 @@ export function buildModel(data: DataInput, formula: string | ParsedFormula, fam
     messages.push(`fixed-effect model matrix is rank deficient so dropping ${dropped.length} column${dropped.length === 1 ? '' : 's'} / coefficient${dropped.length === 1 ? '' : 's'} (${dropped.join(', ')})`);
   }
   const terms = buildReTerms(parsed.random, frame, family === 'gaussian');
-  return { parsed, frame, x: design.x, xNames: design.names, terms, messages };
+  return { parsed, frame, x: design.x, xNames: design.names, assign: design.assign, droppedColumns: dropped, terms, messages };
 }
 
 function checkResponse(frame: ModelFrame, family: Family): void {
@@ -153,7 +159,7 @@ export function fit(data: DataInput, formula: string | ParsedFormula, options: F
     const est = estimateLmm(m.terms, m.x, y, reml);
     const ddf = options.ddf ?? 'satterthwaite';
     const vcov = est.pls.unscaledVcov().map((v) => v * est.sigma * est.sigma);
-    const internals: ModelInternals = { parsed: m.parsed, frame: m.frame, terms: m.terms, x: m.x, xNames: m.xNames, beta: est.beta, b: est.b, pls: est.pls, data };
+    const internals: ModelInternals = { parsed: m.parsed, frame: m.frame, terms: m.terms, x: m.x, xNames: m.xNames, assign: m.assign, droppedColumns: m.droppedColumns, beta: est.beta, b: est.b, pls: est.pls, data, options };
     const se = m.xNames.map((_, j) => Math.sqrt(vcov[j + j * p]!));
     let df: number[];
     let seUsed = se;
@@ -186,7 +192,7 @@ export function fit(data: DataInput, formula: string | ParsedFormula, options: F
     return { term, estimate: est.beta[j]!, se, df: Infinity, t: z, p: 2 * normalSurvival(Math.abs(z)) };
   });
   const npar = p + ntheta;
-  const internals: ModelInternals = { parsed: m.parsed, frame: m.frame, terms: m.terms, x: m.x, xNames: m.xNames, beta: est.beta, b: est.b, pls: est.pls, data };
+  const internals: ModelInternals = { parsed: m.parsed, frame: m.frame, terms: m.terms, x: m.x, xNames: m.xNames, assign: m.assign, droppedColumns: m.droppedColumns, beta: est.beta, b: est.b, pls: est.pls, data, options };
   return finish({
     formula: m.parsed.text, family, REML: false, ddf: 'residual', nobs: n, ngrps, theta: est.theta, sigma: 1, fixef, vcov,
     varcorr: varCorrRows(m.terms, est.theta, 1, false), REMLcrit: null, deviance: -2 * est.logLik, logLik: est.logLik, npar,

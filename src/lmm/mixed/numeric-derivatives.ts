@@ -104,15 +104,15 @@ export function jacobian(g: (x: number[]) => Float64Array, x: readonly number[],
   return out;
 }
 
-/** Inverse of a small symmetric positive-definite matrix (d x d column-major) by Gauss-Jordan. O(d^3). */
-export function invertSymmetric(a: Float64Array, d: number): Float64Array {
+/** Inverse of a small non-singular matrix (d x d column-major) by Gauss-Jordan with partial pivoting. O(d^3). */
+export function invertSmall(a: Float64Array, d: number): Float64Array {
   const m = Float64Array.from(a);
   const inv = new Float64Array(d * d);
   for (let i = 0; i < d; i++) inv[i + i * d] = 1;
   for (let c = 0; c < d; c++) {
     let piv = c;
     for (let r = c + 1; r < d; r++) if (Math.abs(m[r + c * d]!) > Math.abs(m[piv + c * d]!)) piv = r;
-    if (m[piv + c * d] === 0) throw new Error(`invertSymmetric: singular ${d}x${d} matrix at column ${c}`);
+    if (m[piv + c * d] === 0) throw new Error(`invertSmall: singular ${d}x${d} matrix at column ${c}`);
     if (piv !== c) {
       for (let k = 0; k < d; k++) {
         [m[c + k * d], m[piv + k * d]] = [m[piv + k * d]!, m[c + k * d]!];

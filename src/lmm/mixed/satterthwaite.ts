@@ -21,7 +21,7 @@
  * Richardson-extrapolated differences in all of (theta, sigma) as numDeriv does.
  */
 import type { ModelInternals } from './model.js';
-import { invertSymmetric } from './numeric-derivatives.js';
+import { invertSmall } from './numeric-derivatives.js';
 
 /** The Hessian of the deviance in varpar, its inverse-based covariance A and the Jacobian of C = vcov(beta). */
 export interface VarparDerivatives {
@@ -75,7 +75,7 @@ export function varparDerivatives(m: ModelInternals, theta: readonly number[], s
     }
   }
   H[t + t * d] = (6 * c0.r2) / (s2 * s2) - (2 * nu) / s2;
-  const A = invertSymmetric(H, d).map((v) => 2 * v);
+  const A = invertSmall(H, d).map((v) => 2 * v);
   const U0 = c0.U!;
   const jacobian = theta.map((_, i) => up[i]!.U!.map((u, k) => (s2 * (u - dn[i]!.U![k]!)) / (2 * h[i]!)));
   jacobian.push(U0.map((u) => 2 * sigma * u));

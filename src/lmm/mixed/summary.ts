@@ -1,7 +1,9 @@
 /**
  * Reporting: the printed summary laid out as lme4's summary(), and the JSON record of `gpulmm fit --json`.
  */
+import type { AnovaRow } from './anova.js';
 import type { MixedModel } from './model.js';
+import type { Type3Row } from './type3.js';
 
 /** R-like significant-digit formatting (5 significant digits, exponent for tiny or huge values). */
 const fmt = (v: number): string => {
@@ -83,4 +85,19 @@ export function summaryJson(m: MixedModel): Record<string, unknown> {
     converged: m.converged,
     singular: m.singular,
   };
+}
+
+/** lmerTest's anova(type = 3) table. */
+export function formatType3(rows: Type3Row[], ddfName: string): string {
+  const head = ['', 'Sum Sq', 'Mean Sq', 'NumDF', 'DenDF', 'F value', 'Pr(>F)'];
+  const body = rows.map((r) => [r.term, fmt(r.sumSq), fmt(r.meanSq), String(r.numDf), fmt(r.denDf), fmt(r.F), pFmt(r.p)]);
+  return `Type III Analysis of Variance Table with ${ddfName} method\n${table(head, body)}\n`;
+}
+
+/** lme4's anova(m0, m1, ...) table: models by number of parameters, likelihood-ratio tests between neighbours. */
+export function formatComparison(rows: AnovaRow[], refitted: boolean): string {
+  const head = ['', 'npar', 'AIC', 'BIC', 'logLik', 'deviance', 'Chisq', 'Df', 'Pr(>Chisq)'];
+  const body = rows.map((r, k) => [`m${k}`, String(r.npar), fmt(r.AIC), fmt(r.BIC), fmt(r.logLik), fmt(r.deviance), r.Chisq === null ? '' : fmt(r.Chisq), r.Df === null ? '' : String(r.Df), r.p === null ? '' : pFmt(r.p)]);
+  const models = rows.map((r, k) => `m${k}: ${r.formula}`).join('\n');
+  return `${refitted ? 'refitting model(s) with ML (instead of REML)\n' : ''}Models:\n${models}\n${table(head, body)}\n`;
 }

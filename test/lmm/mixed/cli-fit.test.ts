@@ -69,4 +69,18 @@ describe('gpulmm fit', () => {
     expect(bad.code).toBe(EXIT_CODES.usage);
     expect(bad.err).toMatch(/--contrasts deviation: expected UNORDERED\[,ORDERED\], each one of treatment, sum, helmert, poly/);
   });
+  it('--anova prints the type III table and --compare the LRT table; both go to the JSON', async () => {
+    const json = join(mkdtempSync(join(tmpdir(), 'gpulmm-fit-')), 'fit.json');
+    const r = await run(['--data', `${dir}ChickWeight.csv`, '--formula', 'weight ~ Time * factor(Diet) + (1 | Chick)', '--anova', '--compare', 'weight ~ Time + factor(Diet) + (1 | Chick)', '--json', json]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/Type III Analysis of Variance Table with Satterthwaite's method/);
+    expect(r.out).toMatch(/refitting model\(s\) with ML/);
+    const rec = JSON.parse(readFileSync(json, 'utf8'));
+    expect(rec.anova.map((a: { term: string }) => a.term)).toEqual(['Time', 'factor(Diet)', 'Time:factor(Diet)']);
+    expect(rec.comparison).toHaveLength(2);
+    expect(rec.comparison[1].Df).toBe(3);
+    const bad = await run(['--data', `${dir}cbpp.csv`, '--formula', 'cbind(incidence, size - incidence) ~ factor(period) + (1 | herd)', '--family', 'binomial', '--anova']);
+    expect(bad.code).toBe(EXIT_CODES.usage);
+    expect(bad.err).toMatch(/--anova: F tests need --family gaussian/);
+  });
 });

@@ -12,7 +12,7 @@ function design(columns: Float64Array[], names: string[]) {
   const n = columns[0]!.length;
   const x = f64Matrix(n, columns.length);
   columns.forEach((c, j) => x.data.set(c, j * n));
-  return { x, names };
+  return { x, names, assign: names.map((_, j) => j - 1) };
 }
 
 describe('dropRankDeficient', () => {
@@ -42,6 +42,7 @@ describe('dropRankDeficient', () => {
     const r = dropRankDeficient(design([one, x, zero, x.map((v) => 3 * v), w, one.map((v, i) => v + 2 * w[i]!)], ['a', 'b', 'c', 'd', 'e', 'f']));
     expect(r.dropped).toEqual(['c', 'd', 'f']);
     expect(r.design.names).toEqual(['a', 'b', 'e']);
+    expect(r.design.assign).toEqual([-1, 0, 3]);
     expect(Array.from(r.design.x.data.subarray(2 * n, 3 * n))).toEqual(Array.from(w));
   });
 });

@@ -1,6 +1,6 @@
 /** Finite-difference Hessians: lme4's deriv12 stencil (centralHessian) on functions with known Hessians. */
 import { describe, expect, it } from 'vitest';
-import { centralHessian, invertSymmetric } from '../../../src/lmm/mixed/numeric-derivatives.js';
+import { centralHessian, invertSmall } from '../../../src/lmm/mixed/numeric-derivatives.js';
 
 describe('centralHessian', () => {
   it('is exact up to rounding on a quadratic, with or without f(x) given', () => {
@@ -32,12 +32,12 @@ describe('centralHessian', () => {
   });
 });
 
-describe('invertSymmetric', () => {
+describe('invertSmall', () => {
   it('inverts a symmetric positive-definite matrix and reports a singular one', () => {
     const a = new Float64Array([4, 1, 1, 3]);
-    const inv = invertSymmetric(a, 2);
+    const inv = invertSmall(a, 2);
     const det = 4 * 3 - 1;
     [3 / det, -1 / det, -1 / det, 4 / det].forEach((v, k) => expect(Math.abs(inv[k]! - v)).toBeLessThan(1e-15));
-    expect(() => invertSymmetric(new Float64Array([1, 2, 2, 4]), 2)).toThrow(/singular/);
+    expect(() => invertSmall(new Float64Array([1, 2, 2, 4]), 2)).toThrow(/singular/);
   });
 });
