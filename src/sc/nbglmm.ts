@@ -50,15 +50,27 @@ interface NbShared {
   df: number;
 }
 
-/** Gene-major copy of the analysed counts: CSR over genes with analysed-cell indices. Cost O(nnz). */
-function geneMajor(counts: SparseCounts, cells: Int32Array): { ptr: Int32Array; cell: Int32Array; val: Float64Array } {
+/**
+ * The entries of genes [g0, g1) over the used cells of an analysis, gene-major: gene g0 + i has cells
+ * cell[ptr[i] .. ptr[i+1]) (indices into the used cells, ascending) with counts val[...].
+ */
+export interface NbGeneChunk {
+  readonly g0: number;
+  readonly g1: number;
+  readonly ptr: Int32Array;
+  readonly cell: Int32Array;
+  readonly val: Int32Array;
+}
+
+/** Gene-major copy of an in-memory matrix over `cells` (count-matrix columns; entry cell = position in `cells`). Cost O(nnz). */
+function geneMajor(counts: SparseCounts, cells: Int32Array): NbGeneChunk {
   const nG = counts.nGenes;
   const ptr = new Int32Array(nG + 1);
   for (const j of cells) for (let k = counts.colPtr[j]!; k < counts.colPtr[j + 1]!; k++) if (counts.values[k] !== 0) ptr[counts.rowIdx[k]! + 1]!++;
   for (let g = 0; g < nG; g++) ptr[g + 1]! += ptr[g]!;
   const next = ptr.slice(0, nG);
   const cell = new Int32Array(ptr[nG]!);
-  const val = new Float64Array(ptr[nG]!);
+  const val = new Int32Array(ptr[nG]!);
   cells.forEach((j, r) => {
     for (let k = counts.colPtr[j]!; k < counts.colPtr[j + 1]!; k++) {
       if (counts.values[k] === 0) continue;
@@ -67,7 +79,7 @@ function geneMajor(counts: SparseCounts, cells: Int32Array): { ptr: Int32Array; 
       val[dst] = counts.values[k]!;
     }
   });
-  return { ptr, cell, val };
+  return { g0: 0, g1: nG, ptr, cell, val };
 }
 
 /** Columns of x constant within every donor. */
@@ -125,7 +137,7 @@ class GeneFitter {
   }
 
   /** Loads gene counts and a starting point (intercept = log mean rate, rest 0). */
-  load(cells: Int32Array, vals: Float64Array): void {
+  load(cells: Int32Array, vals: Int32Array): void {
     const { n, offset } = this.sh;
     this.c.fill(0);
     let tot = 0;
@@ -310,59 +322,87 @@ function nelderMead2(f: (u: number, v: number) => number, u0: number, v0: number
 }
 
 /**
- * Fits the NB mixed model for every gene with keep[g] = 1 (others NaN with status left to the caller).
+ * The NB mixed model of one analysis, fitted gene chunk by gene chunk (so the counts never need to be in memory
+ * all at once): construct, pass every {@link NbGeneChunk} of the kept genes to {@link fitChunk}, read `fit`.
  * Needs non-negative integer counts (checked by the caller). See the module comment for the method.
+ * Memory: O(cells p) shared plus the chunk.
+ */
+export class NbGlmmRun {
+  readonly fit: NbFit;
+  /** Count-matrix column of each used cell (analysed cells with a positive library size), in design order. */
+  readonly usedCells: Int32Array;
+  private readonly sh: NbShared;
+  private readonly fitter: GeneFitter;
+
+  constructor(
+    nGenes: number,
+    lib: Float64Array,
+    design: AnalysisDesign,
+    readonly keep: Uint8Array,
+  ) {
+    const nan = () => new Float64Array(nGenes).fill(Number.NaN);
+    this.fit = { beta: nan(), se: nan(), df: nan(), t: nan(), p: nan(), varDonor: nan(), theta: nan(), status: new Array<string>(nGenes).fill('ok') };
+    // Cells with an empty library carry no information.
+    const rows = [...design.cells.keys()].filter((r) => lib[design.cells[r]!]! > 0);
+    const n = rows.length;
+    const p = design.p;
+    this.sh = {
+      n,
+      p,
+      G: design.donors.length,
+      x: Float64Array.from({ length: n * p }, (_, k) => design.x[rows[Math.floor(k / p)]! * p + (k % p)]!),
+      donorOf: Int32Array.from(rows, (r) => design.donorOf[r]!),
+      offset: Float64Array.from(rows, (r) => Math.log(lib[design.cells[r]!]!)),
+      coef: design.coef,
+      df: Math.max(1, design.donors.length - donorLevelColumns(design)),
+    };
+    this.usedCells = Int32Array.from(rows, (r) => design.cells[r]!);
+    this.fitter = new GeneFitter(this.sh);
+  }
+
+  /** Fits the kept genes of one chunk. Cost per gene: see the module comment. */
+  fitChunk(chunk: NbGeneChunk, onGene?: () => void): void {
+    const { sh, fitter } = this;
+    const out = this.fit;
+    for (let g = chunk.g0; g < chunk.g1; g++) {
+      if (!this.keep[g]) continue;
+      onGene?.();
+      const lo = chunk.ptr[g - chunk.g0]!;
+      const hi = chunk.ptr[g - chunk.g0 + 1]!;
+      if (hi === lo) {
+        out.status[g] = 'no_variance';
+        continue;
+      }
+      fitter.load(chunk.cell.subarray(lo, hi), chunk.val.subarray(lo, hi));
+      const objective = (ls: number, lt: number) => fitter.laplace(Math.exp(lt), Math.max(Math.exp(ls), SIGMA2_MIN));
+      const [ls, lt, best] = nelderMead2(objective, Math.log(0.05), Math.log(2), 1, 1e-6, 200);
+      if (!Number.isFinite(best)) {
+        out.status[g] = 'not_converged';
+        continue;
+      }
+      const sigma2 = Math.max(Math.exp(ls), SIGMA2_MIN);
+      const theta = Math.exp(lt);
+      const v = fitter.coefVariance(theta, sigma2);
+      const beta = fitter.beta[sh.coef]!;
+      const se = Math.sqrt(v);
+      out.beta[g] = beta;
+      out.se[g] = se;
+      out.df[g] = sh.df;
+      out.t[g] = beta / se;
+      out.p[g] = tSurvival2(beta / se, sh.df);
+      out.varDonor[g] = sigma2;
+      out.theta[g] = theta;
+      out.status[g] = sigma2 < 1e-6 ? 'singular' : 'ok';
+    }
+  }
+}
+
+/**
+ * Fits the NB mixed model for every gene with keep[g] = 1 of an in-memory matrix (others NaN with status left
+ * to the caller). Needs non-negative integer counts (checked by the caller).
  */
 export function fitNbGlmm(counts: SparseCounts, lib: Float64Array, design: AnalysisDesign, keep: Uint8Array, onGene?: () => void): NbFit {
-  const nG = counts.nGenes;
-  const nan = () => new Float64Array(nG).fill(Number.NaN);
-  const out: NbFit = { beta: nan(), se: nan(), df: nan(), t: nan(), p: nan(), varDonor: nan(), theta: nan(), status: new Array<string>(nG).fill('ok') };
-  // Cells with an empty library carry no information.
-  const rows = [...design.cells.keys()].filter((r) => lib[design.cells[r]!]! > 0);
-  const n = rows.length;
-  const p = design.p;
-  const sh: NbShared = {
-    n,
-    p,
-    G: design.donors.length,
-    x: Float64Array.from({ length: n * p }, (_, k) => design.x[rows[Math.floor(k / p)]! * p + (k % p)]!),
-    donorOf: Int32Array.from(rows, (r) => design.donorOf[r]!),
-    offset: Float64Array.from(rows, (r) => Math.log(lib[design.cells[r]!]!)),
-    coef: design.coef,
-    df: Math.max(1, design.donors.length - donorLevelColumns(design)),
-  };
-  const cellsUsed = Int32Array.from(rows, (r) => design.cells[r]!);
-  const gm = geneMajor(counts, cellsUsed);
-  const fitter = new GeneFitter(sh);
-  for (let g = 0; g < nG; g++) {
-    if (!keep[g]) continue;
-    onGene?.();
-    const cells = gm.cell.subarray(gm.ptr[g]!, gm.ptr[g + 1]!);
-    const vals = gm.val.subarray(gm.ptr[g]!, gm.ptr[g + 1]!);
-    if (cells.length === 0) {
-      out.status[g] = 'no_variance';
-      continue;
-    }
-    fitter.load(cells, vals);
-    const objective = (ls: number, lt: number) => fitter.laplace(Math.exp(lt), Math.max(Math.exp(ls), SIGMA2_MIN));
-    const [ls, lt, best] = nelderMead2(objective, Math.log(0.05), Math.log(2), 1, 1e-6, 200);
-    if (!Number.isFinite(best)) {
-      out.status[g] = 'not_converged';
-      continue;
-    }
-    const sigma2 = Math.max(Math.exp(ls), SIGMA2_MIN);
-    const theta = Math.exp(lt);
-    const v = fitter.coefVariance(theta, sigma2);
-    const beta = fitter.beta[sh.coef]!;
-    const se = Math.sqrt(v);
-    out.beta[g] = beta;
-    out.se[g] = se;
-    out.df[g] = sh.df;
-    out.t[g] = beta / se;
-    out.p[g] = tSurvival2(beta / se, sh.df);
-    out.varDonor[g] = sigma2;
-    out.theta[g] = theta;
-    out.status[g] = sigma2 < 1e-6 ? 'singular' : 'ok';
-  }
-  return out;
+  const run = new NbGlmmRun(counts.nGenes, lib, design, keep);
+  run.fitChunk(geneMajor(counts, run.usedCells), onGene);
+  return run.fit;
 }

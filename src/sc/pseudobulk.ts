@@ -6,7 +6,9 @@
  * Sample design: intercept, condition (B = 1), covariates averaged over the sample's cells, and for paired
  * designs one blocking column per donor beyond the first (donor as a fixed effect).
  */
+import { memoryBlock } from '../io/count-blocks.js';
 import type { SparseCounts } from '../io/mtx.js';
+import { PassAccumulator, type Pseudobulk } from './accumulate.js';
 import { tSurvival2 } from '../stats/distributions.js';
 import type { AnalysisDesign } from './design.js';
 import { fitFDist, squeezeVar } from './ebayes.js';
@@ -14,60 +16,13 @@ import { linearInterpolant, lowess } from './lowess.js';
 import { backSolveInPlace, cholInPlace, cholInverseInto, forwardSolveInPlace } from '../lmm/small-linalg.js';
 import { tmmNormFactors } from './tmm.js';
 
-/** Summed counts: genes x samples, column-major (gene fastest), and the sample design. */
-export interface Pseudobulk {
-  readonly nGenes: number;
-  readonly nSamples: number;
-  readonly counts: Float64Array;
-  /** Sample design, row-major nSamples x q. */
-  readonly x: Float64Array;
-  readonly q: number;
-  /** Column of x tested. */
-  readonly coef: number;
-  /** Cells of each gene with a non-zero count (for the expression filter). */
-  readonly nonzeroCells: Int32Array;
-}
+export type { Pseudobulk } from './accumulate.js';
 
-/**
- * Sums the analysed cells' counts per (donor, condition) sample and builds the sample design.
- * Cost O(nnz_analysed + samples q).
- */
+/** Sums the analysed cells' counts of an in-memory matrix per (donor, condition) sample, with the sample design. Cost O(nnz_analysed + samples q). */
 export function pseudobulkCounts(counts: SparseCounts, design: AnalysisDesign): Pseudobulk {
-  const { cells, donorOf, inB, p, x: cellX } = design;
-  const G = design.donors.length;
-  const sampleOf = new Int32Array(G * 2).fill(-1);
-  let nS = 0;
-  for (let r = 0; r < cells.length; r++) {
-    const key = donorOf[r]! * 2 + inB[r]!;
-    if (sampleOf[key]! < 0) sampleOf[key] = nS++;
-  }
-  const nG = counts.nGenes;
-  const sums = new Float64Array(nG * nS);
-  const nonzero = new Int32Array(nG);
-  const xMean = new Float64Array(nS * p);
-  const nCells = new Float64Array(nS);
-  const sampleDonor = new Int32Array(nS);
-  for (let r = 0; r < cells.length; r++) {
-    const s = sampleOf[donorOf[r]! * 2 + inB[r]!]!;
-    sampleDonor[s] = donorOf[r]!;
-    nCells[s]!++;
-    for (let k = 0; k < p; k++) xMean[s * p + k]! += cellX[r * p + k]!;
-    const j = cells[r]!;
-    for (let e = counts.colPtr[j]!; e < counts.colPtr[j + 1]!; e++) {
-      const v = counts.values[e]!;
-      if (v === 0) continue;
-      sums[s * nG + counts.rowIdx[e]!]! += v;
-      nonzero[counts.rowIdx[e]!]!++;
-    }
-  }
-  const blocks = design.kind === 'paired' ? G - 1 : 0;
-  const q = p + blocks;
-  const x = new Float64Array(nS * q);
-  for (let s = 0; s < nS; s++) {
-    for (let k = 0; k < p; k++) x[s * q + k] = xMean[s * p + k]! / nCells[s]!;
-    if (sampleDonor[s]! > 0 && blocks > 0) x[s * q + p + sampleDonor[s]! - 1] = 1;
-  }
-  return { nGenes: nG, nSamples: nS, counts: sums, x, q, coef: design.coef, nonzeroCells: nonzero };
+  const acc = new PassAccumulator(counts.nGenes, counts.nCells, [{ design, cellStats: false, pseudobulk: true }], null, null);
+  acc.add(memoryBlock(counts));
+  return acc.pseudobulk(0);
 }
 
 export interface VoomResult {

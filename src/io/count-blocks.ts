@@ -1,0 +1,104 @@
+/**
+ * Count matrices as a stream of blocks, so that a reader never holds more than one block of a file.
+ *
+ * A block holds consecutive "majors" (cells of a cell-major file such as an .h5ad CSR X or a 10x matrix; genes of
+ * a gene-major one such as an .h5ad CSC X) with their entries in compressed form: the entries of major
+ * `start + m` are `minor[ptr[m] .. ptr[m+1])` (a gene index in a cell-major block, a cell index in a gene-major
+ * one) with values `values[...]`. Values keep the file's own element type (integer counts stay integers; a
+ * float32 matrix stays float32); consumers widen one value at a time.
+ */
+import type { SparseCounts } from './mtx.js';
+
+/** The element types count values arrive in (the HDF5 / Matrix Market type of the file, not widened). */
+export type CountArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
+
+/** Whether the blocks of a source run over cells or over genes. */
+export type BlockMajor = 'cell' | 'gene';
+
+/** One block of a count matrix (see the module comment). */
+export interface CountBlock {
+  readonly major: BlockMajor;
+  /** First major index (cell or gene) of the block. */
+  readonly start: number;
+  /** Number of majors in the block. */
+  readonly count: number;
+  /** count + 1 offsets into minor / values, ptr[0] = 0. */
+  readonly ptr: Int32Array | Float64Array;
+  /** Minor index of each entry: the gene (cell-major) or the cell (gene-major). */
+  readonly minor: Int32Array;
+  readonly values: CountArray;
+  /** Position of values[0] in the file's value array (error messages name the element). */
+  readonly firstEntry: number;
+}
+
+/** A count matrix read block by block; see {@link CountBlock}. */
+export interface CountSource {
+  /** The file (or directory) as the user named it. */
+  readonly file: string;
+  /** Where the values live inside it, for messages: 'X/data', 'matrix/data', 'matrix.mtx.gz'. */
+  readonly valuesField: string;
+  readonly nGenes: number;
+  readonly nCells: number;
+  readonly major: BlockMajor;
+  /**
+   * True when each major's entries all arrive in one block (a cell's library size can be taken from its block).
+   * False for a Matrix Market file whose entries are not sorted by cell: its blocks may revisit a cell.
+   */
+  readonly completeMajors: boolean;
+  /** Stored entries, when the file says before reading (null: unknown until the end). */
+  readonly nnz: number | null;
+  /** The stored element type holds integers only (then only negative values can fail an integer-count check). */
+  readonly integerType: boolean;
+  /** Bytes a block holds per entry (minor index + value). */
+  readonly bytesPerEntry: number;
+  /**
+   * Streams the blocks in major order, each with at most `maxEntries` entries (a major with more entries comes
+   * alone in its block). `majors` restricts the stream to majors [from, to) where the layout allows skipping
+   * (gene ranges of a gene-major file); other sources ignore it.
+   */
+  blocks(maxEntries: number, majors?: readonly [number, number]): AsyncIterable<CountBlock>;
+  /** Releases the file. */
+  close(): void;
+}
+
+/**
+ * An in-memory genes x cells CSC matrix as one cell-major block (no copy). Cost O(1).
+ */
+export function memoryBlock(counts: SparseCounts): CountBlock {
+  return { major: 'cell', start: 0, count: counts.nCells, ptr: counts.colPtr, minor: counts.rowIdx, values: counts.values, firstEntry: 0 };
+}
+
+/** An in-memory matrix as a {@link CountSource} of a single block (for the library API and tests). */
+export function memorySource(counts: SparseCounts, name = '(in-memory counts)'): CountSource {
+  return {
+    file: name,
+    valuesField: 'values',
+    nGenes: counts.nGenes,
+    nCells: counts.nCells,
+    major: 'cell',
+    completeMajors: true,
+    nnz: counts.rowIdx.length,
+    integerType: false,
+    bytesPerEntry: 12,
+    async *blocks() {
+      yield memoryBlock(counts);
+    },
+    close() {},
+  };
+}
+
+/**
+ * Splits majors [0, nMajors) into consecutive runs of at most `maxEntries` entries each (a single major with
+ * more entries forms its own run), given the offsets `indptr` (nMajors + 1 values). Cost O(nMajors).
+ */
+export function blockRanges(indptr: ArrayLike<number>, nMajors: number, maxEntries: number, from = 0, to = nMajors): [number, number][] {
+  const out: [number, number][] = [];
+  let s = from;
+  while (s < to) {
+    let e = s + 1;
+    while (e < to && indptr[e + 1]! - indptr[s]! <= maxEntries) e++;
+    out.push([s, e]);
+    s = e;
+  }
+  return out;
+}
