@@ -4,9 +4,10 @@
 import { Command, Option } from 'commander';
 import { DesignError } from '../sc/design.js';
 import { CellJoinError } from '../sc/cell-table.js';
-import { CountsInputError } from '../io/mtx.js';
-import { loadScdeInput } from '../sc/load-input.js';
-import { DEFAULT_MIN_FRAC, runScde, SCDE_METHODS, type ScdeMethod } from '../sc/scde.js';
+import { openScdeInput } from '../sc/load-input.js';
+import { DEFAULT_MIN_FRAC, planScde, scdeMethods, SCDE_METHODS, type ScdeMethod } from '../sc/scde.js';
+import { DEFAULT_BLOCK_ENTRIES, runScdeStream } from '../sc/scde-stream.js';
+import { describeScdeMemory, fitScdeMemory, gib, parseByteSize } from '../sc/scde-memory.js';
 import type { PseudobulkNormalisation } from '../sc/pseudobulk.js';
 import { ScdeResultWriter } from '../sc/write-results.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
@@ -19,6 +20,7 @@ import { createProgress } from './progress.js';
 
 interface ScdeCliOptions {
   counts?: string;
+  h5?: string;
   h5ad?: string;
   h5adMatrix?: string;
   cells?: string;
@@ -31,30 +33,35 @@ interface ScdeCliOptions {
   design: 'auto' | 'paired' | 'between';
   celltype?: string;
   celltypeValue?: string;
-  method: ScdeMethod;
+  method: string;
   minFrac: string;
+  maxMemory: string;
+  blockEntries: string;
+  verbose?: boolean;
   pseudobulkNorm: PseudobulkNormalisation;
   out?: string;
   tsv?: string;
   plot?: string;
 }
 
-/** Errors caused by the user's files or flags print without a stack. */
+/** Errors caused by the user's flags or metadata print without a stack (input-file errors are InputErrors already). */
 export function asUserError(err: unknown): unknown {
-  if (err instanceof DesignError || err instanceof CellJoinError || err instanceof CountsInputError) {
-    return new UsageError(err.message);
-  }
+  if (err instanceof DesignError || err instanceof CellJoinError) return new UsageError(err.message);
   return err;
 }
+
+/** Default --max-memory: 3 GiB. */
+const DEFAULT_MAX_MEMORY = '3G';
 
 export function registerScde(program: Command): void {
   program
     .command('scde')
     .description('Single-cell differential expression between two conditions, respecting donors (cells are not replicates).')
     .option('--counts <dir>', '10x directory: matrix.mtx[.gz] (genes x cells), features.tsv[.gz] or genes.tsv[.gz], barcodes.tsv[.gz]')
+    .option('--h5 <file>', 'Cell Ranger 3.0+ HDF5 matrix (filtered_feature_bc_matrix.h5) instead of --counts; Gene Expression features only')
     .option('--h5ad <file>', 'AnnData file instead of --counts (X dense, csr or csc; cell metadata from obs unless --cells)')
     .option('--h5ad-matrix <path>', 'matrix inside the .h5ad: X, raw/X or layers/NAME', 'X')
-    .option('--cells <file>', 'cell metadata table (csv/tsv, may be gzipped) with a barcode column (required with --counts)')
+    .option('--cells <file>', 'cell metadata table (csv/tsv, may be gzipped) with a barcode column (required with --counts and --h5)')
     .option('--barcode-column <name>', 'barcode column of --cells', 'barcode')
     .addOption(new Option('--missing-cells <policy>', 'matrix barcodes absent from --cells: error, or drop them').choices(['error', 'drop']).default('error'))
     .requiredOption('--donor <col>', 'donor (biological replicate) column')
@@ -66,16 +73,19 @@ export function registerScde(program: Command): void {
     )
     .option('--celltype <col>', 'cell type column: one analysis per cell type')
     .option('--celltype-value <value>', 'analyse only this cell type')
-    .addOption(
-      new Option('--method <method>', 'lmm: y=log1p(1e4 c/L) ~ condition + covariates + (1|donor), REML, Satterthwaite t; pseudobulk: limma-voom on donor x condition sums; nbglmm: negative-binomial mixed model with log library-size offset, t reference with donor-level df (slow); welch: naive cell-level t (miscalibrated, for comparison)')
-        .choices([...SCDE_METHODS])
-        .default('lmm'),
+    .option(
+      '--method <method[,method]>',
+      `${SCDE_METHODS.join(', ')}; several, comma-separated, come from one pass over the counts. lmm: y=log1p(1e4 c/L) ~ condition + covariates + (1|donor), REML, Satterthwaite t; pseudobulk: limma-voom on donor x condition sums; nbglmm: negative-binomial mixed model with log library-size offset, t reference with donor-level df (slow); welch: naive cell-level t (miscalibrated, for comparison)`,
+      'lmm',
     )
     .option('--min-frac <share>', 'test genes with a non-zero count in at least this share of the analysed cells', String(DEFAULT_MIN_FRAC))
     .addOption(new Option('--pseudobulk-norm <norm>', 'pseudobulk sample normalisation: tmm (edgeR calcNormFactors) or none (library size)').choices(['tmm', 'none']).default('tmm'))
+    .option('--max-memory <size>', 'memory budget (e.g. 3G, 512M): the counts are streamed; statistics beyond it are split over more passes, and a run that cannot fit is refused', DEFAULT_MAX_MEMORY)
+    .option('--block-entries <n>', 'non-zeros read from the file per block', String(DEFAULT_BLOCK_ENTRIES))
+    .option('--verbose', 'print the memory estimate and the time of each stage')
     .option('--out <path>', 'results as Arrow: DIR/ = IPC file dataset (DIR/celltype=T/part-0.arrow), FILE.arrow = one IPC file, FILE.arrows = IPC stream')
     .option('--tsv <file>', 'results as TSV')
-    .option('--plot <prefix>', 'volcano plot per cell type: <prefix>.<celltype>.volcano.png')
+    .option('--plot <prefix>', 'volcano plot per cell type: <prefix>.<celltype>.volcano.png (.<celltype>.<method>.volcano.png with several methods)')
     .action(
       action('scde', async (opts: ScdeCliOptions) => {
         try {
@@ -89,69 +99,101 @@ export function registerScde(program: Command): void {
 
 async function runScdeCommand(opts: ScdeCliOptions): Promise<void> {
   if (!opts.out && !opts.tsv) throw new UsageError('give --out DIR/ (or FILE.arrow, FILE.arrows) and/or --tsv FILE');
-  if ((opts.counts === undefined) === (opts.h5ad === undefined)) throw new UsageError('give exactly one of --counts DIR or --h5ad FILE');
-  if (opts.counts !== undefined && opts.cells === undefined) throw new UsageError('--counts needs --cells FILE (cell metadata with a barcode column)');
+  if ([opts.counts, opts.h5, opts.h5ad].filter((x) => x !== undefined).length !== 1) throw new UsageError('give exactly one of --counts DIR, --h5 FILE or --h5ad FILE');
+  if (opts.h5ad === undefined && opts.cells === undefined) throw new UsageError(`${opts.counts !== undefined ? '--counts' : '--h5'} needs --cells FILE (cell metadata with a barcode column)`);
   const minFrac = Number(opts.minFrac);
   if (!(minFrac >= 0 && minFrac <= 1)) throw new UsageError(`--min-frac ${opts.minFrac}: expected a number in [0, 1]`);
+  const maxMemory = parseByteSize(opts.maxMemory);
+  if (!(maxMemory > 0)) throw new UsageError(`--max-memory ${opts.maxMemory}: expected a size such as 3G or 512M`);
+  const blockEntries = Number(opts.blockEntries);
+  if (!(Number.isInteger(blockEntries) && blockEntries >= 1)) throw new UsageError(`--block-entries ${opts.blockEntries}: expected a positive integer`);
+  const methodList = opts.method.split(',').map((m) => m.trim()) as ScdeMethod[];
+  const bad = methodList.filter((m) => !(SCDE_METHODS as readonly string[]).includes(m));
+  if (bad.length > 0) throw new UsageError(`--method: unknown ${bad.join(', ')} (expected ${SCDE_METHODS.join(', ')})`);
   const log = (m: string) => process.stderr.write(`scde: ${m}\n`);
-  const input = await loadScdeInput({
+  const t0 = performance.now();
+  const stage = (what: string) => {
+    if (opts.verbose) log(`${what} at ${((performance.now() - t0) / 1000).toFixed(2)} s, resident ${gib(process.memoryUsage().rss)}`);
+  };
+  const input = await openScdeInput({
     countsDir: opts.counts,
+    tenxH5: opts.h5,
     h5ad: opts.h5ad,
     h5adMatrix: opts.h5adMatrix,
     cellsFile: opts.cells,
     barcodeColumn: opts.barcodeColumn,
     onMissing: opts.missingCells,
   });
-  log(`${input.counts.nGenes} genes x ${input.counts.nCells} cells, ${input.counts.rowIdx.length} non-zeros`);
-  if (input.missing > 0) log(`${input.missing} barcodes of the matrix are not in ${opts.cells}: dropped (--missing-cells drop)`);
-  // nbglmm is slow enough to tick per gene; the other methods tick per finished cell type.
-  const perGene = opts.method === 'nbglmm';
-  const progress = createProgress({ label: 'scde', unit: 'genes' });
-  const covariates = opts.covariates ? opts.covariates.split(',').map((s) => s.trim()).filter((s) => s !== '') : [];
-  const blocks = runScde(input, {
-    donor: opts.donor,
-    condition: opts.condition,
-    contrast: opts.contrast,
-    covariates,
-    design: opts.design,
-    celltype: opts.celltype,
-    celltypeValue: opts.celltypeValue,
-    method: opts.method,
-    minFrac,
-    pseudobulkNorm: opts.pseudobulkNorm,
-    onProgress: log,
-    onGene: perGene ? () => progress.tick() : undefined,
-  });
-  const writer = await ScdeResultWriter.open(
-    { tsv: opts.tsv, arrow: opts.out },
-    { tool: `gpulmm ${VERSION}`, command: 'scde', method: opts.method, argv: process.argv.slice(2).join(' ') },
-  );
-
   try {
-    for (const block of blocks) {
-      await writer.write(block);
-      if (opts.plot) await writeVolcano(opts.plot, block);
-      if (!perGene) progress.tick(block.gene.length);
-      const tested = block.status.filter((s) => s === 'ok' || s === 'singular').length;
-      let hits = 0;
-      for (const q of block.fdr) if (q < 0.05) hits++;
-      log(`${block.celltype}: ${tested} of ${block.gene.length} genes tested, ${hits} at FDR < 0.05`);
+    const { source } = input;
+    log(`${source.nGenes} genes x ${source.nCells} cells${source.nnz !== null ? `, ${source.nnz} non-zeros` : ''} in ${source.file} (${source.major}-major, read in blocks)`);
+    if (input.droppedFeatures > 0) log(`${input.droppedFeatures} features that are not Gene Expression left out`);
+    if (input.missing > 0) log(`${input.missing} barcodes of the matrix are not in ${opts.cells}: dropped (--missing-cells drop)`);
+    const covariates = opts.covariates ? opts.covariates.split(',').map((s) => s.trim()).filter((s) => s !== '') : [];
+    const scdeOpts = {
+      donor: opts.donor,
+      condition: opts.condition,
+      contrast: opts.contrast,
+      covariates,
+      design: opts.design,
+      celltype: opts.celltype,
+      celltypeValue: opts.celltypeValue,
+      method: scdeMethods({ donor: opts.donor, condition: opts.condition, method: methodList }),
+      minFrac,
+      pseudobulkNorm: opts.pseudobulkNorm,
+      onProgress: log,
+    };
+    const plan = planScde(input.cells, input.genes, scdeOpts);
+    stage('metadata read and analyses planned');
+    const estimate = fitScdeMemory(plan, source, maxMemory, { held: process.memoryUsage().rss, blockEntries });
+    if (opts.verbose) for (const line of describeScdeMemory(estimate, maxMemory)) log(line);
+    // nbglmm is slow enough to tick per gene; the other methods tick per block read.
+    const perGene = plan.methods.includes('nbglmm');
+    const progress = createProgress({ label: 'scde', unit: perGene ? 'genes' : 'entries', total: perGene ? 0 : (source.nnz ?? 0) * estimate.passes });
+    const blocks = runScdeStream(input, plan, {
+      blockEntries,
+      stateBudget: estimate.stateBudget,
+      onProgress: log,
+      onBlock: perGene ? undefined : (n) => progress.tick(n),
+      onGene: perGene ? () => progress.tick() : undefined,
+    });
+    const writer = await ScdeResultWriter.open(
+      { tsv: opts.tsv, arrow: opts.out },
+      { tool: `gpulmm ${VERSION}`, command: 'scde', method: plan.methods.join(','), argv: process.argv.slice(2).join(' ') },
+    );
+    try {
+      let first = true;
+      for await (const block of blocks) {
+        if (first) {
+          stage('counts read (statistics of the first pass complete)');
+          first = false;
+        }
+        await writer.write(block);
+        if (opts.plot) await writeVolcano(opts.plot, block, plan.methods.length > 1);
+        const tested = block.status.filter((s) => s === 'ok' || s === 'singular').length;
+        let hits = 0;
+        for (const q of block.fdr) if (q < 0.05) hits++;
+        log(`${block.celltype}: ${block.method}: ${tested} of ${block.gene.length} genes tested, ${hits} at FDR < 0.05`);
+      }
+      await writer.close();
+      progress.done();
+      stage('results written');
+    } catch (err) {
+      await writer.abort();
+      throw err;
     }
-    await writer.close();
-    progress.done();
-  } catch (err) {
-    await writer.abort();
-    throw err;
+  } finally {
+    input.close();
   }
 }
 
-/** Writes `<prefix>.<celltype>.volcano.png` (cell type name made file-safe), atomically. */
-async function writeVolcano(prefix: string, block: ScdeBlock): Promise<void> {
+/** Writes `<prefix>.<celltype>[.<method>].volcano.png` (cell type name made file-safe), atomically. */
+async function writeVolcano(prefix: string, block: ScdeBlock, withMethod: boolean): Promise<void> {
   const png = volcanoPng({
     beta: block.beta,
     log10p: block.log10p,
     fdr: block.fdr,
     title: `${block.celltype}: ${block.design ? `${block.design.levels.b} vs ${block.design.levels.a}` : ''} (${block.method})`,
   });
-  await writeFileAtomic(`${prefix}.${block.celltype.replace(/[^A-Za-z0-9._+-]+/g, '_')}.volcano.png`, png);
+  await writeFileAtomic(`${prefix}.${block.celltype.replace(/[^A-Za-z0-9._+-]+/g, '_')}${withMethod ? `.${block.method}` : ''}.volcano.png`, png);
 }

@@ -7,6 +7,7 @@
  * one) with values `values[...]`. Values keep the file's own element type (integer counts stay integers; a
  * float32 matrix stays float32); consumers widen one value at a time.
  */
+import { InputError } from '../errors.js';
 import type { SparseCounts } from './mtx.js';
 
 /** The element types count values arrive in (the HDF5 / Matrix Market type of the file, not widened). */
@@ -62,6 +63,21 @@ export interface CountSource {
 }
 
 /**
+ * Thrown by a source's blocks() when it finds that its blocks cannot hold whole cells after all (a Matrix Market
+ * file whose entries are not sorted by cell). The source has switched to incomplete blocks (completeMajors is
+ * now false): take library sizes from a first pass and start the pass again.
+ */
+export class MajorsIncompleteError extends Error {
+  override name = 'MajorsIncompleteError';
+  constructor(
+    readonly file: string,
+    readonly entry: number,
+  ) {
+    super(`${file}: entries are not sorted by cell (first out of order near entry ${entry + 1})`);
+  }
+}
+
+/**
  * An in-memory genes x cells CSC matrix as one cell-major block (no copy). Cost O(1).
  */
 export function memoryBlock(counts: SparseCounts): CountBlock {
@@ -101,4 +117,75 @@ export function blockRanges(indptr: ArrayLike<number>, nMajors: number, maxEntri
     s = e;
   }
   return out;
+}
+
+/**
+ * A block with the entries of unwanted minors dropped and the rest renumbered: `newIndex[minor]` is the new
+ * minor index, or -1 to drop (e.g. features of a 10x file that are not genes). Cost O(entries).
+ */
+export function remapMinor(block: CountBlock, newIndex: Int32Array): CountBlock {
+  const { ptr, minor, values } = block;
+  const n = ptr[block.count]!;
+  const newPtr = new Int32Array(block.count + 1);
+  const newMinor = new Int32Array(n);
+  const newValues = new (values.constructor as { new (n: number): CountArray })(n);
+  let w = 0;
+  for (let m = 0; m < block.count; m++) {
+    for (let k = ptr[m]!; k < ptr[m + 1]!; k++) {
+      const g = newIndex[minor[k]!]!;
+      if (g < 0) continue;
+      newMinor[w] = g;
+      newValues[w++] = values[k]!;
+    }
+    newPtr[m + 1] = w;
+  }
+  return { ...block, ptr: newPtr, minor: newMinor.subarray(0, w), values: newValues.subarray(0, w) };
+}
+
+/**
+ * Reads a whole source into an in-memory genes x cells CSC matrix (values widened to f64, cells bucketed when
+ * the source is gene-major; genes ascending within a cell). Non-finite values are an InputError naming the
+ * element. Cost O(nnz) time, 16 bytes per entry (twice while bucketing a gene-major source).
+ */
+export async function collectCounts(source: CountSource, maxEntries = 1 << 24): Promise<SparseCounts> {
+  const majorIdx: Int32Array[] = [];
+  const minorIdx: Int32Array[] = [];
+  const vals: Float64Array[] = [];
+  let integer = true;
+  let total = 0;
+  for await (const block of source.blocks(maxEntries)) {
+    const n = block.ptr[block.count]!;
+    const maj = new Int32Array(n);
+    for (let m = 0; m < block.count; m++) maj.fill(block.start + m, block.ptr[m]!, block.ptr[m + 1]!);
+    const v = Float64Array.from(block.values.subarray(0, n));
+    for (let k = 0; k < n; k++) {
+      const x = v[k]!;
+      if (!Number.isFinite(x)) throw new InputError(source.file, undefined, undefined, `${source.valuesField}[${block.firstEntry + k}] = ${x} is not finite`);
+      if (integer && !(x >= 0 && Number.isInteger(x))) integer = false;
+    }
+    majorIdx.push(maj);
+    minorIdx.push(block.minor.subarray(0, n));
+    vals.push(v);
+    total += n;
+  }
+  const nCells = source.nCells;
+  const cellOf = (b: number) => (source.major === 'cell' ? majorIdx[b]! : minorIdx[b]!);
+  const geneOf = (b: number) => (source.major === 'cell' ? minorIdx[b]! : majorIdx[b]!);
+  const colPtr = new Float64Array(nCells + 1);
+  for (let b = 0; b < vals.length; b++) for (const j of cellOf(b)) colPtr[j + 1]!++;
+  for (let j = 0; j < nCells; j++) colPtr[j + 1]! += colPtr[j]!;
+  const next = colPtr.slice(0, nCells);
+  const rowIdx = new Int32Array(total);
+  const values = new Float64Array(total);
+  for (let b = 0; b < vals.length; b++) {
+    const cells = cellOf(b);
+    const genes = geneOf(b);
+    const v = vals[b]!;
+    for (let k = 0; k < v.length; k++) {
+      const dst = next[cells[k]!]!++;
+      rowIdx[dst] = genes[k]!;
+      values[dst] = v[k]!;
+    }
+  }
+  return { nGenes: source.nGenes, nCells, colPtr, rowIdx, values, integer };
 }

@@ -72,3 +72,56 @@ export function joinCells(
     missingExamples,
   };
 }
+
+/**
+ * Metadata columns read on first use (an .h5ad obs may hold dozens of columns of a million cells each, of which
+ * an analysis needs a few). Iterating the map reads every column.
+ */
+export class LazyColumns implements ReadonlyMap<string, readonly string[]> {
+  private readonly loaded = new Map<string, readonly string[]>();
+
+  /** @param names column names in order; `load` reads one (called at most once per name) */
+  constructor(
+    private readonly names: readonly string[],
+    private readonly load: (name: string) => readonly string[],
+    extra: ReadonlyMap<string, readonly string[]> = new Map(),
+  ) {
+    for (const [k, v] of extra) this.loaded.set(k, v);
+    this.names = [...names.filter((n) => !extra.has(n)), ...extra.keys()];
+  }
+
+  get size(): number {
+    return this.names.length;
+  }
+
+  has(name: string): boolean {
+    return this.names.includes(name);
+  }
+
+  get(name: string): readonly string[] | undefined {
+    if (!this.has(name)) return undefined;
+    let v = this.loaded.get(name);
+    if (!v) this.loaded.set(name, (v = this.load(name)));
+    return v;
+  }
+
+  keys(): MapIterator<string> {
+    return this.names[Symbol.iterator]() as MapIterator<string>;
+  }
+
+  *values(): MapIterator<readonly string[]> {
+    for (const n of this.names) yield this.get(n)!;
+  }
+
+  *entries(): MapIterator<[string, readonly string[]]> {
+    for (const n of this.names) yield [n, this.get(n)!];
+  }
+
+  [Symbol.iterator](): MapIterator<[string, readonly string[]]> {
+    return this.entries();
+  }
+
+  forEach(fn: (value: readonly string[], key: string, map: ReadonlyMap<string, readonly string[]>) => void): void {
+    for (const n of this.names) fn(this.get(n)!, n, this);
+  }
+}

@@ -3,19 +3,33 @@
  * matrix X (intercept, condition contrast, covariates), the donor of every cell, and whether the condition
  * varies between donors or within them (paired).
  */
+import { InputError } from '../errors.js';
 
 /** Cell metadata aligned with the count matrix columns: one string per cell and column. */
 export interface CellTable {
   /** Column name -> values, one per count-matrix column (cell). */
   readonly columns: ReadonlyMap<string, readonly string[]>;
   readonly nCells: number;
-  /** Where the table came from (for messages). */
+  /** Where the table came from (for messages): the file. */
   readonly source: string;
+  /** How a column is named inside the source, for messages: 'obs/' for an .h5ad (default 'column '). */
+  readonly columnPrefix?: string;
 }
 
-/** Thrown for a design that cannot be analysed as asked (bad levels, inconsistent donors...). */
+/** Thrown for a design that cannot be analysed as asked (bad levels, too few cells...). */
 export class DesignError extends Error {
   override name = 'DesignError';
+}
+
+/**
+ * Metadata whose donor-level information disagrees between a donor's cells (a donor in both conditions of a
+ * between-donor design, or in one only of a paired one): an InputError naming the file and the column.
+ */
+export class DonorLayoutError extends InputError {
+  override name = 'DonorLayoutError';
+  constructor(table: CellTable, column: string, detail: string) {
+    super(table.source, undefined, undefined, `${table.columnPrefix ?? 'column '}${column}: ${detail}`);
+  }
 }
 
 export type DesignKind = 'between' | 'paired';
@@ -146,12 +160,14 @@ export function buildDesign(table: CellTable, subset: Int32Array, opts: DesignOp
     const mixed = donors.filter((_, d) => seen[2 * d] && seen[2 * d + 1]);
     const single = donors.filter((_, d) => !(seen[2 * d] && seen[2 * d + 1]));
     if (want === 'between' || want === 'auto') {
-      throw new DesignError(
+      throw new DonorLayoutError(
+        table,
+        opts.condition,
         `condition ${opts.condition} is not donor-level: donor(s) ${mixed.slice(0, 5).join(', ')} have cells in both ${a} and ${b}` +
           (want === 'auto' ? `, while ${single.slice(0, 5).join(', ')} have one level only (neither paired nor between-donor)` : ''),
       );
     }
-    throw new DesignError(`--design paired: donor(s) ${single.slice(0, 5).join(', ')} have cells in only one of ${a}, ${b}`);
+    throw new DonorLayoutError(table, opts.condition, `--design paired: donor(s) ${single.slice(0, 5).join(', ')} have cells in only one of ${a}, ${b}`);
   }
   if (want !== 'auto' && want !== kind) {
     throw new DesignError(`--design ${want}: the data are ${kind === 'paired' ? 'paired (every donor in both conditions)' : 'between-donor (each donor in one condition)'}`);

@@ -14,7 +14,7 @@ import { benjaminiHochberg } from '../stats/multiple-testing.js';
 import { PassAccumulator, type CellGeneStats, type Pseudobulk } from './accumulate.js';
 import { donorDesign } from './cell-stats.js';
 import type { JoinedCells } from './cell-table.js';
-import { buildDesign, DesignError, sortedLevels, type AnalysisDesign, type DesignOptions } from './design.js';
+import { buildDesign, DesignError, DonorLayoutError, sortedLevels, type AnalysisDesign, type DesignOptions } from './design.js';
 import { fitDonorLmm, LMM_STATUS } from './lmm-donor.js';
 import { welchFromStats } from './naive.js';
 import { fitNbGlmm, type NbFit } from './nbglmm.js';
@@ -159,7 +159,7 @@ export function planScde(cells: JoinedCells, genes: readonly string[], opts: Scd
       design = buildDesign(cells.table, grp.cells, opts);
     } catch (err) {
       // One cell type lacking a level is a per-analysis status; with a single analysis the user must know why.
-      if (err instanceof DesignError && groups.length > 1) {
+      if ((err instanceof DesignError || err instanceof DonorLayoutError) && groups.length > 1) {
         progress(`${grp.name}: skipped (${err.message})`);
         analyses.push({ name: grp.name, design: null, status: 'design_unusable' });
         continue;
