@@ -14,20 +14,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { seededRandom } from '../random.mjs';
 
 const outDir = process.argv[2] ?? path.join(path.dirname(new URL(import.meta.url).pathname), 'fixture');
 
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const u = rng(20240611);
+const { unif: u } = seededRandom(20240611);
 const z = () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
 function poisson(lambda) {
   if (lambda > 50) return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * z()));

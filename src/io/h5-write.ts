@@ -138,8 +138,18 @@ abstract class BlockWriter implements CountMatrixWriter {
   }
 }
 
-function tempName(file: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+/** Opens `file`'s temporary sibling for writing and runs `build` on it; on failure closes and removes it. */
+async function inTempFile(file: string, build: (f: H5File, tmp: string) => CountMatrixWriter): Promise<CountMatrixWriter> {
+  const h5 = await loadH5wasm();
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  const f = new h5.File(tmp, 'w');
+  try {
+    return build(f, tmp);
+  } catch (err) {
+    f.close();
+    rmSync(tmp, { force: true });
+    throw err;
+  }
 }
 
 function strings(g: H5Group, name: string, values: readonly string[], dtype = 'S'): H5Dataset {
@@ -156,10 +166,7 @@ export async function createH5adWriter(
   m: { genes: readonly string[]; geneIds: readonly string[]; barcodes: readonly string[]; obs: readonly ObsColumn[]; dtype: CountDtype },
   opts: H5WriteOptions = {},
 ): Promise<CountMatrixWriter> {
-  const h5 = await loadH5wasm();
-  const tmp = tempName(file);
-  const f = new h5.File(tmp, 'w');
-  try {
+  return inTempFile(file, (f, tmp) => {
     setEncoding(f, 'anndata', '0.1.0');
     const x = f.create_group('X');
     setEncoding(x, 'csr_matrix', '0.1.0');
@@ -195,11 +202,7 @@ export async function createH5adWriter(
         x.create_dataset({ name: 'indptr', data: BigInt64Array.from(this.indptr, (o) => BigInt(o)) });
       }
     })(f, tmp, file, m.barcodes.length, m.genes.length, m.dtype, data, indices, false);
-  } catch (err) {
-    f.close();
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  });
 }
 
 /**
@@ -211,10 +214,7 @@ export async function createTenxH5Writer(
   m: { geneIds: readonly string[]; geneNames: readonly string[]; barcodes: readonly string[]; genome?: string },
   opts: H5WriteOptions = {},
 ): Promise<CountMatrixWriter> {
-  const h5 = await loadH5wasm();
-  const tmp = tempName(file);
-  const f = new h5.File(tmp, 'w');
-  try {
+  return inTempFile(file, (f, tmp) => {
     f.create_attribute('filetype', 'matrix', null, 'S');
     f.create_attribute('version', 2);
     f.create_attribute('software_version', 'gpulmm simulator', null, 'S');
@@ -237,9 +237,5 @@ export async function createTenxH5Writer(
         mat.create_dataset({ name: 'shape', data: new Int32Array([nGenes, nCells]) });
       }
     })(f, tmp, file, nCells, nGenes, 'int32', data, indices, true);
-  } catch (err) {
-    f.close();
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  });
 }

@@ -20,6 +20,7 @@
  */
 import type { CountBlock } from '../io/count-blocks.js';
 import type { ObsColumn } from '../io/h5-write.js';
+import { mulberry32 } from '../stats/random.js';
 
 export interface AtlasSimOptions {
   readonly cells: number;
@@ -52,18 +53,6 @@ export interface SimulatedAtlas {
   readonly cellTypeNames: string[];
   /** Cells [from, to) as cell-major blocks of at most `cellsPerBlock` cells (int32 counts, genes ascending). */
   blocks(cellsPerBlock: number, from?: number, to?: number): Generator<CountBlock>;
-}
-
-/** Mulberry32 uniform [0, 1) stream. */
-function mulberry(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A seed for stream `k` of a run seeded `seed` (a hash, so neighbouring streams are unrelated). */
@@ -207,7 +196,7 @@ export function simulateAtlas(o: AtlasSimOptions): SimulatedAtlas {
   const batchSd = o.batchSd ?? 0.15;
   const geneSd = o.geneSd ?? 1.8;
   if (!(nC >= 1 && nG >= 2 && nD >= 2 && K >= 1 && B >= 1)) throw new RangeError('simulateAtlas: need cells >= 1, genes >= 2, donors >= 2');
-  const r = new Draws(mulberry(streamSeed(seed, -1)));
+  const r = new Draws(mulberry32(streamSeed(seed, -1)));
 
   // Step 1: gene-level parameters.
   const z = Float64Array.from({ length: nG }, () => geneSd * r.normal());
@@ -254,7 +243,7 @@ export function simulateAtlas(o: AtlasSimOptions): SimulatedAtlas {
   const L0 = libraryForNnz(z, theta, o.nnzPerCell ?? 500);
   for (let d = 0; d < nD; d++) {
     for (let i = donorStart[d]!; i < donorStart[d + 1]!; i++) {
-      const c = new Draws(mulberry(cellSeed(i) ^ 0x5bd1e995));
+      const c = new Draws(mulberry32(cellSeed(i) ^ 0x5bd1e995));
       cellDonor[i] = d;
       const u = c.u();
       let k = 0;
@@ -315,7 +304,7 @@ export function simulateAtlas(o: AtlasSimOptions): SimulatedAtlas {
       let vals = new Int32Array(1 << 16);
       let n = 0;
       for (let i = a; i < b; i++) {
-        const c = new Draws(mulberry(cellSeed(i)));
+        const c = new Draws(mulberry32(cellSeed(i)));
         const bins = groupBins(cellType[i]!, cellDonor[i]!, cellBatch[i]!);
         const L = libSize[i]!;
         let m = 0;

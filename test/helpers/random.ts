@@ -1,17 +1,9 @@
 /** Seeded random inputs and error measures shared by the tests (deterministic across runs and machines). */
 import { f64Matrix, type F64Matrix } from '../../kernels/matrix.js';
+import { mulberry32 } from '../../src/stats/random.js';
 
-/** Mulberry32: a small, fast, seeded PRNG returning uniforms in [0, 1). */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Mulberry32 uniforms in [0, 1) (src/stats/random.ts). */
+export const rng = mulberry32;
 
 /** Standard normal draws (Box-Muller) from a uniform source. */
 export function normal(u: () => number): () => number {
