@@ -87,7 +87,7 @@ parentPort.on('message', (task) => {
   try {
     if (task.syrk8) {
       const { module, memory, args } = task.syrk8;
-      syrk8Slice(new WebAssembly.Instance(module, { env: { memory } }).exports.syrk8, ...args);
+      syrk8Slice(new WebAssembly.Instance(module, { env: { memory } }).exports, ...args);
     } else gemmBlocked(kern, ...task.args);
   } catch (e) {
     error = String(e && e.stack || e);

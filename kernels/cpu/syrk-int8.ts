@@ -7,8 +7,10 @@
  *
  * Every product and sum is an exact integer (int32 accumulation in the WebAssembly SIMD kernel
  * kernels/cpu/wasm/syrk-int8-kernel.ts), so the result equals the f64 syrk of the same values exactly, whatever
- * the thread count or block split, provided (sum of k) max|x|^2 < 2^31 (checked). Cost n^2 k / 2
- * multiply-adds at eight per SIMD instruction, plus an O(n k) repacking of X into row panels.
+ * the thread count, block split or kernel variant, provided (sum of k) max|x|^2 < 2^31 (checked). Cost
+ * n^2 k / 2 multiply-adds at sixteen per SIMD instruction (relaxed SIMD's i8 dot product, for a block whose
+ * values are all in [0, 32], such as genotype dosages) or eight (any other block, or a runtime without
+ * relaxed SIMD), plus an O(n k) repacking of X into row panels.
  *
  * Centred kinship from it (X with per-column means mu, W = X - 1 mu^T):
  *   W W^T = X X^T - (X mu) 1^T - 1 (X mu)^T + (mu . mu) 1 1^T.
@@ -16,8 +18,8 @@
 import { KernelError } from '../backend.js';
 import { f64Matrix, type F64Matrix } from '../matrix.js';
 import type { GemmPool } from './pool.js';
-import { wasm, type WasmMemory, type WasmModule } from './wasm/runtime.js';
-import { PANEL_ROWS, syrkInt8KernelBytes } from './wasm/syrk-int8-kernel.js';
+import { relaxedSimdAvailable, wasm, type WasmMemory, type WasmModule } from './wasm/runtime.js';
+import { GROUP_BYTES, PANEL_ROWS, syrkInt8KernelBytes } from './wasm/syrk-int8-kernel.js';
 
 /** A column-major matrix of bytes: Int8Array values in [-127, 127], or Uint8Array values in [0, 127]. */
 export interface Int8Matrix {
@@ -27,32 +29,56 @@ export interface Int8Matrix {
   readonly data: Int8Array | Uint8Array;
 }
 
-/** The kernel entry point: syrk8(pPtr, kPad, g0, groups, qi0, qi1, qj0, qj1, cPtr, ldcBytes). */
+/** A kernel entry point: (pPtr, kPad, g0, groups, qi0, qi1, qj0, qj1, cPtr, ldcBytes). */
 export type Syrk8Kernel = (p: number, kPad: number, g0: number, groups: number, qi0: number, qi1: number, qj0: number, qj1: number, c: number, ldc: number) => void;
 
-/** The arguments of {@link syrk8Slice} after the kernel. */
-export type Syrk8SliceArgs = [next: Int32Array, cuts: number[], pPtr: number, kPad: number, panels: number, cPtr: number, ldcBytes: number, groupBlock: number, panelBlock: number];
+/** Which export of the kernel module multiplies a block: `syrk8r` (relaxed i8 dot) or `syrk8` (any int8). */
+export type Syrk8Variant = 'syrk8' | 'syrk8r';
 
-/** Cache blocking: 256 groups of 8 values (one panel slice: 6 KiB, L1) x 32 panels (192 KiB, L2). */
-const GROUP_BLOCK = 256;
+/** The arguments of {@link syrk8Slice} after the module's exports. */
+export type Syrk8SliceArgs = [variant: Syrk8Variant, next: Int32Array, cuts: number[], pPtr: number, kPad: number, panels: number, cPtr: number, ldcBytes: number, groupBlock: number, panelBlock: number];
+
+/** Cache blocking: 128 groups of 16 values (one panel slice: 6 KiB, L1) x 32 panels (192 KiB, L2). */
+const GROUP_BLOCK = 128;
 const PANEL_BLOCK = 32;
+/**
+ * Largest max|x| of a block the relaxed kernel takes: a call then sums at most 32767 / (2 * 32^2) = 15
+ * groups before its i16 lanes could overflow; smaller values allow more (dosages 0..2: the whole GROUP_BLOCK).
+ */
+const RELAXED_MAX = 32;
 
 let module: WasmModule | undefined;
 
-/** The compiled kernel over a shared memory (structured-cloneable: worker threads instantiate it too). */
+/**
+ * The compiled kernel module over a shared memory (structured-cloneable: worker threads instantiate it too);
+ * it exports the relaxed variant where the runtime has relaxed SIMD.
+ */
 export function syrkInt8Module(): WasmModule {
-  return (module ??= new wasm.Module(syrkInt8KernelBytes(true)));
+  return (module ??= new wasm.Module(syrkInt8KernelBytes(true, relaxedSimdAvailable())));
+}
+
+/**
+ * The kernel variant and groups per call for a block whose values lie in [min, max]: the relaxed i8 dot
+ * product when the runtime has it, the values are non-negative and at most RELAXED_MAX (then at most
+ * floor(32767 / (2 max^2)) groups per call keep every i16 lane exact), else the widening kernel.
+ */
+function variantFor(min: number, max: number): { variant: Syrk8Variant; groupBlock: number } {
+  if (min >= 0 && max <= RELAXED_MAX && relaxedSimdAvailable()) {
+    return { variant: 'syrk8r', groupBlock: max === 0 ? GROUP_BLOCK : Math.min(GROUP_BLOCK, Math.floor(32767 / (2 * max * max))) };
+  }
+  return { variant: 'syrk8', groupBlock: GROUP_BLOCK };
 }
 
 /**
  * Takes chunks c = next[0]++ (atomically) while c < cuts.length - 1 and, for each, adds to C (at cPtr)
  * C[R qi + r, R qj + c] += sum_p X[R qi + r, p] X[R qj + c, p] for the lower-triangle panel pairs with
- * qj in [cuts[c], cuts[c + 1]) (all qi >= qj), blocked over groups (L1) and qj (L2). Threads sharing
- * `next` split the chunks between them, each computing a chunk once. Self-contained: the worker pool ships
- * its source text to its threads.
+ * qj in [cuts[c], cuts[c + 1]) (all qi >= qj), blocked over groups (L1) and qj (L2), with the export
+ * `variant` of the kernel module instance `exports`. Threads sharing `next` split the chunks between them,
+ * each computing a chunk once. Self-contained: the worker pool ships its source text to its threads.
  */
-export function syrk8Slice(syrk8: Syrk8Kernel, next: Int32Array, cuts: number[], pPtr: number, kPad: number, panels: number, cPtr: number, ldcBytes: number, groupBlock: number, panelBlock: number): void {
-  const groups = kPad / 8;
+export function syrk8Slice(exports: Record<string, unknown>, variant: Syrk8Variant, next: Int32Array, cuts: number[], pPtr: number, kPad: number, panels: number, cPtr: number, ldcBytes: number, groupBlock: number, panelBlock: number): void {
+  const syrk8 = exports[variant] as Syrk8Kernel;
+  const groups = kPad / 16;
   for (let c = Atomics.add(next, 0, 1); c + 1 < cuts.length; c = Atomics.add(next, 0, 1)) {
     const qjA = cuts[c]!, qjB = cuts[c + 1]!;
     for (let g0 = 0; g0 < groups; g0 += groupBlock) {
@@ -76,10 +102,16 @@ function triangleCuts(a: number, b: number, panels: number, parts: number): numb
   return cuts;
 }
 
-/** A block handed to the helpers: its packed address, depth, chunk counters (one per helper) and completion. */
-interface BlockInFlight {
+/** A packed block: its address, padded depth, and the kernel variant and groups per call it takes. */
+interface PackedBlock {
   pPtr: number;
   kPad: number;
+  variant: Syrk8Variant;
+  groupBlock: number;
+}
+
+/** A block handed to the helpers: the packed block, its chunk counters (one per helper) and completion. */
+interface BlockInFlight extends PackedBlock {
   next: Int32Array;
   done: Promise<void>;
 }
@@ -110,7 +142,7 @@ export class SyrkInt8Accumulator {
   private nextBuffer = 0;
   private k = 0;
   private maxAbs = 0;
-  private mainKernel: Syrk8Kernel | undefined;
+  private mainExports: Record<string, unknown> | undefined;
 
   constructor(
     readonly n: number,
@@ -150,13 +182,13 @@ export class SyrkInt8Accumulator {
     const b = this.nextBuffer;
     this.nextBuffer ^= 1;
     await this.finish(b);
-    const pPtr = this.pack(x, b, kPad);
+    const packed = this.pack(x, b, kPad);
     // Chunks of slice t on helper thread t (the caller may take some over in finish()).
     const next = new Int32Array(new SharedArrayBuffer(4 * this.chunkCuts.length));
-    const parts = this.chunkCuts.map((cuts, t) => pool.runSyrk8(t, syrkInt8Module(), this.memory, this.args(next.subarray(t, t + 1), cuts, pPtr, kPad, 0)));
+    const parts = this.chunkCuts.map((cuts, t) => pool.runSyrk8(t, syrkInt8Module(), this.memory, this.args(packed, next.subarray(t, t + 1), cuts, 0)));
     const done = Promise.all(parts).then(() => undefined);
     done.catch(() => undefined); // reported by the next add() or result(), never as an unhandled rejection
-    this.inFlight[b] = { pPtr, kPad, next, done };
+    this.inFlight[b] = { ...packed, next, done };
   }
 
   /** {@link add} on the calling thread, synchronously (for callers without a pool). */
@@ -165,16 +197,16 @@ export class SyrkInt8Accumulator {
     const kPad = this.check(x);
     if (kPad === 0) return;
     this.reserve(kPad);
-    const pPtr = this.pack(x, 0, kPad);
+    const packed = this.pack(x, 0, kPad);
     const cPtr = (this.cRegions - 1) * this.cBytes;
-    for (const cuts of this.chunkCuts) syrk8Slice(this.kernelHere(), ...this.args(new Int32Array(1), cuts, pPtr, kPad, cPtr));
+    for (const cuts of this.chunkCuts) syrk8Slice(this.exportsHere(), ...this.args(packed, new Int32Array(1), cuts, cPtr));
   }
 
   /** Takes over the helpers' remaining chunks of the block in buffer b (into C_caller), then waits for them. */
   private async finish(b: number): Promise<void> {
     const block = this.inFlight[b];
     if (!block) return;
-    this.chunkCuts.forEach((cuts, t) => syrk8Slice(this.kernelHere(), ...this.args(block.next.subarray(t, t + 1), cuts, block.pPtr, block.kPad, this.cBytes)));
+    this.chunkCuts.forEach((cuts, t) => syrk8Slice(this.exportsHere(), ...this.args(block, block.next.subarray(t, t + 1), cuts, this.cBytes)));
     await block.done;
     this.inFlight[b] = undefined;
   }
@@ -185,12 +217,12 @@ export class SyrkInt8Accumulator {
     await this.finish(this.nextBuffer ^ 1);
   }
 
-  private kernelHere(): Syrk8Kernel {
-    return (this.mainKernel ??= new wasm.Instance(syrkInt8Module(), { env: { memory: this.memory } }).exports.syrk8 as Syrk8Kernel);
+  private exportsHere(): Record<string, unknown> {
+    return (this.mainExports ??= new wasm.Instance(syrkInt8Module(), { env: { memory: this.memory } }).exports);
   }
 
-  private args(next: Int32Array, cuts: number[], pPtr: number, kPad: number, cPtr: number): Syrk8SliceArgs {
-    return [next, cuts, pPtr, kPad, this.panels, cPtr, this.nPad * 4, GROUP_BLOCK, PANEL_BLOCK];
+  private args(block: PackedBlock, next: Int32Array, cuts: number[], cPtr: number): Syrk8SliceArgs {
+    return [block.variant, next, cuts, block.pPtr, block.kPad, this.panels, cPtr, this.nPad * 4, block.groupBlock, PANEL_BLOCK];
   }
 
   /** Validates `x` and returns its padded depth kPad (0: nothing to add). */
@@ -202,7 +234,7 @@ export class SyrkInt8Accumulator {
     if (!(x.data instanceof Int8Array || x.data instanceof Uint8Array)) fail('data must be an Int8Array or Uint8Array');
     if (!Number.isInteger(ld) || ld < Math.max(1, n)) fail(`leading dimension ${ld} must be >= max(1, rows)`);
     if (k > 0 && x.data.length < ld * (k - 1) + n) fail(`buffer has ${x.data.length} elements, needs ${ld * (k - 1) + n}`);
-    return n === 0 ? 0 : Math.ceil(k / 8) * 8;
+    return n === 0 ? 0 : Math.ceil(k / GROUP_BYTES) * GROUP_BYTES;
   }
 
   private failure(x: Int8Matrix): (detail: string) => never {
@@ -220,16 +252,17 @@ export class SyrkInt8Accumulator {
     this.bufferBytes = need;
   }
 
-  /** Packs `x` into buffer b, checks the running int32 bound, returns the buffer's address. */
-  private pack(x: Int8Matrix, b: number, kPad: number): number {
+  /** Packs `x` into buffer b, checks the running int32 bound, picks the block's kernel variant. */
+  private pack(x: Int8Matrix, b: number, kPad: number): PackedBlock {
     const fail = this.failure(x);
     const pPtr = this.cRegions * this.cBytes + b * this.bufferBytes;
-    const maxAbs = Math.max(this.maxAbs, packPanels(x, new Int8Array(this.memory.buffer, pPtr, this.nPad * kPad), kPad, fail));
+    const { min, max } = packPanels(x, new Int8Array(this.memory.buffer, pPtr, this.nPad * kPad), kPad, fail);
+    const maxAbs = Math.max(this.maxAbs, max, -min);
     const bound = (this.k + x.cols) * maxAbs * maxAbs;
     if (bound >= 2 ** 31) fail(`k * max|x|^2 = ${bound} over all blocks overflows int32 accumulation`);
     this.maxAbs = maxAbs;
     this.k += x.cols;
-    return pPtr;
+    return { pPtr, kPad, ...variantFor(min, max) };
   }
 
   /** Waits for the helpers (taking over their remaining chunks), then returns sum_b X_b X_b^T as an n x n f64 matrix (both triangles, exactly symmetric). */
@@ -258,21 +291,21 @@ export class SyrkInt8Accumulator {
 
 /**
  * Packs X (n x k bytes) into `packed` (nPad x kPad, zero padded): panel q, group g, row r at
- * q R kPad + g 8 R + 8 r + (p & 7), written in order (8 columns read side by side). Returns max |x|; fails on
- * a Uint8 value above 127. O(n k).
+ * q R kPad + g 16 R + 16 r + (p & 15), written in order (16 columns read side by side). Returns the least
+ * and largest value; fails on a Uint8 value above 127. O(n k).
  */
-function packPanels(x: Int8Matrix, packed: Int8Array, kPad: number, fail: (detail: string) => never): number {
+function packPanels(x: Int8Matrix, packed: Int8Array, kPad: number, fail: (detail: string) => never): { min: number; max: number } {
   const { rows: n, cols: k, ld, data: src } = x;
-  const R = PANEL_ROWS;
+  const R = PANEL_ROWS, G = GROUP_BYTES;
   packed.fill(0);
   let max = 0;
   let min = 0;
-  for (let p0 = 0; p0 < k; p0 += 8) {
-    const cols = Math.min(8, k - p0);
+  for (let p0 = 0; p0 < k; p0 += G) {
+    const cols = Math.min(G, k - p0);
     for (let i0 = 0, dst = p0 * R; i0 < n; i0 += R, dst += R * kPad) {
       const rows = Math.min(R, n - i0);
       for (let r = 0; r < rows; r++) {
-        const at = dst + 8 * r;
+        const at = dst + G * r;
         for (let c = 0, from = p0 * ld + i0 + r; c < cols; c++, from += ld) {
           const v = src[from]!;
           if (v > max) max = v;
@@ -285,7 +318,7 @@ function packPanels(x: Int8Matrix, packed: Int8Array, kPad: number, fail: (detai
   if (max > 127) {
     for (let p = 0; p < k; p++) for (let i = 0; i < n; i++) if (src[i + p * ld]! > 127) fail(`X[${i},${p}] is ${src[i + p * ld]}; Uint8 data must be <= 127`);
   }
-  return Math.max(max, -min);
+  return { min, max };
 }
 
 /**

@@ -108,6 +108,20 @@ export class Code {
   i32Store(offset = 0): this { this.bytes.push(0x36); return this.mem(2, offset); }
   i32Load(offset = 0): this { this.bytes.push(0x28); return this.mem(2, offset); }
   i32x4DotI16x8S(): this { return this.simd(0xba); }
+  i16x8Add(): this { return this.simd(0x8e); }
+  /** Sums adjacent pairs of i16 lanes into i32 lanes (exact). */
+  i32x4ExtaddPairwiseI16x8S(): this { return this.simd(0x7e); }
+  /**
+   * Relaxed SIMD: i16 lane l = a[2l] b[2l] + a[2l+1] b[2l+1] over i8 lanes (stack: a, b); exact when every
+   * lane of b is in [0, 127] and the pair sum fits i16 (otherwise implementation-defined).
+   */
+  i16x8RelaxedDotI8x16I7x16S(): this { return this.simd(0x112); }
+  i32Load8S(offset = 0): this { this.bytes.push(0x2c); return this.mem(0, offset); }
+  i32Eq(): this { this.bytes.push(0x46); return this; }
+  i32LtS(): this { this.bytes.push(0x48); return this; }
+  f64ConvertI32S(): this { this.bytes.push(0xb7); return this; }
+  /** Pops c, b, a: a when c is non-zero, else b. */
+  select(): this { this.bytes.push(0x1b); return this; }
 
   /** Encoded body: local declarations (one run per local) then the instructions and the final `end`. */
   encode(): number[] {

@@ -54,6 +54,21 @@ describe('SyrkInt8Accumulator (sum of X_b X_b^T over blocks, on helper threads)'
     });
   }
 
+  it('blocks taking different kernel variants (dosages, signed values, values above 32) sum exactly', async () => {
+    const n = 41, kb = 90;
+    const u = rng(3);
+    const ranges = [[0, 2], [-5, 5], [0, 2], [0, 60], [0, 32]] as const;
+    const all = new Int8Array(n * kb * ranges.length);
+    ranges.forEach(([lo, hi], b) => {
+      for (let i = b * n * kb; i < (b + 1) * n * kb; i++) all[i] = lo + Math.floor(u() * (hi - lo + 1));
+    });
+    for (const threads of [1, 2]) {
+      const acc = new SyrkInt8Accumulator(n, poolOf(threads));
+      for (let b = 0; b < ranges.length; b++) await acc.add({ rows: n, cols: kb, ld: n, data: all.subarray(b * n * kb, (b + 1) * n * kb) });
+      expect((await acc.result()).data).toEqual(naive(all, n, kb * ranges.length));
+    }
+  });
+
   it('checks the int32 bound over all blocks together, and the row count', async () => {
     const acc = new SyrkInt8Accumulator(3, poolOf(2));
     const block = { rows: 3, cols: 100_000, ld: 3, data: new Int8Array(300_000).fill(110) };

@@ -38,6 +38,13 @@ describe('cpuSyrkInt8 (exact X X^T for small integers)', () => {
     expect(cpuSyrkInt8(u).data).toEqual(naive(u));
   });
 
+  it('values up to 32 (relaxed kernel, 15 groups per call) and 33 (widening kernel): equal integer loops', () => {
+    for (const hi of [1, 31, 32, 33]) {
+      const x = bytes(29, 1000, 31, hi, 0, hi);
+      expect(cpuSyrkInt8(x).data).toEqual(naive(x));
+    }
+  });
+
   it('handles empty shapes: 0 x k and n x 0', () => {
     expect(cpuSyrkInt8({ rows: 0, cols: 5, ld: 1, data: new Int8Array(5) }).rows).toBe(0);
     expect(Array.from(cpuSyrkInt8({ rows: 2, cols: 0, ld: 2, data: new Int8Array(0) }).data)).toEqual([0, 0, 0, 0]);
