@@ -1,8 +1,9 @@
 /**
  * Genomic relatedness (kinship) matrices as GEMMA 0.98.5 computes them (PlinkKin / BimbamKin), streamed from a
  * GenotypeSource in SNP blocks and accumulated with the kernel layer: the exact integer syrk
- * (SyrkInt8Accumulator, on worker threads while the next block is read) for centred hard-call genotypes, the
- * backend's f64 syrk otherwise (see GramAccumulator). A scan can keep what it needs of this pass
+ * (SyrkInt8Accumulator, on worker threads while the next block is read) plus the missing-genotype terms in SNP
+ * order (CodedColumnSums) for centred hard-call genotypes, the backend's f64 syrk otherwise (see
+ * GramAccumulator). K's bits do not depend on the thread count or block size. A scan can keep what it needs of this pass
  * (KinshipOptions.store) instead of reading the genotypes again.
  *
  * Over ALL N individuals of the genotype file, for every SNP that passes the SNP filter evaluated on the
@@ -15,6 +16,7 @@
  *   K_{-c} = (S - S_c) / (m - m_c),   S = sum_c S_c.                        Memory O(#chr N^2).
  */
 import type { Backend } from '../kernels/backend.js';
+import { CodedColumnSums, type CodedBlock } from '../kernels/cpu/coded-sums.js';
 import { commonPool, type GemmPool } from '../kernels/cpu/pool.js';
 import { SyrkInt8Accumulator } from '../kernels/cpu/syrk-int8.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../kernels/matrix.js';
@@ -107,10 +109,10 @@ export async function computeKinship(source: GenotypeSource, opts: KinshipOption
   }
   const used = [...groups.values()].reduce((s, g) => s + g.nSnps, 0);
   if (used === 0) throw new RangeError(`kinship: no SNP of ${source.describe} passes the SNP filters (maf ${opts.filter.maf}, miss ${opts.filter.miss})`);
-  if (!opts.loco) return { mode: opts.mode, k: scaled(await groups.get('')!.result(), 1 / used), nSnps: used };
+  if (!opts.loco) return { mode: opts.mode, k: await groups.get('')!.result(1 / used), nSnps: used };
   const chromosomes = new Map<string, ChromosomeGram>();
-  for (const [chr, g] of groups) chromosomes.set(chr, { gram: await g.result(), nSnps: g.nSnps });
-  const k = scaled(sumGrams([...chromosomes.values()].map((c) => c.gram)), 1 / used);
+  for (const [chr, g] of groups) chromosomes.set(chr, { gram: await g.result(1), nSnps: g.nSnps });
+  const k = sumGrams([...chromosomes.values()].map((c) => c.gram), 1 / used);
   return { mode: opts.mode, k, nSnps: used, chromosomes };
 }
 
@@ -144,9 +146,12 @@ function snpMoments(x: F64Matrix, j: number): { mean: number; variance: number; 
  * integer path: with G~ the dosages (missing = 0), Q the missing indicator and D = diag(mu),
  *   Z Z^T = G~ G~^T - u 1' - 1 u' + (sum mu^2) 1 1' + W + W' - v 1' - 1 v',
  *   u = G~ mu,   v = Q mu^2,   W = G~ D Q^T + (Q D^2 Q^T) / 2,
- * where G~ G~^T is exact integer arithmetic (SyrkInt8Accumulator, O(N^2) per SNP at 8 multiply-adds per SIMD
- * instruction) and W touches only the missing genotypes (O(N) each). Other SNPs (standardized mode,
- * fractional dosages, many missing) are centred in f64 and accumulated with the backend's syrk.
+ * where G~ G~^T is exact integer arithmetic (SyrkInt8Accumulator, O(N^2) per SNP at 16 multiply-adds per SIMD
+ * instruction, on the pool's helper threads) and W touches only the missing genotypes (O(N) each), summed
+ * in SNP order in f64 (CodedColumnSums: the code c = dosage, or 3 when missing, decodes through
+ * A_j = (0, mu_j, 2 mu_j, mu_j^2 / 2) for W[:, k] at each SNP j where k is missing, and B_j = (0, mu_j, 2 mu_j, 0)
+ * for u). Other SNPs (standardized mode, fractional dosages, many missing) are centred in f64 and
+ * accumulated with the backend's syrk.
  */
 class GramAccumulator {
   nSnps = 0;
@@ -157,9 +162,9 @@ class GramAccumulator {
   private readonly centered: boolean;
   /** Sum of G~ G~^T (exact int32, on the pool's helper threads). */
   private integer: SyrkInt8Accumulator | undefined;
-  private readonly u: Float64Array;
+  /** u and W, summed in SNP order. */
+  private sums: CodedColumnSums | undefined;
   private readonly v: Float64Array;
-  private w: F64Matrix | undefined;
   private sumMu2 = 0;
   private float: F64Matrix | undefined;
 
@@ -176,7 +181,6 @@ class GramAccumulator {
     const n = this.rows.length;
     this.n = n;
     this.centered = mode === 'centered';
-    this.u = new Float64Array(this.centered ? n : 0);
     this.v = new Float64Array(this.centered ? n : 0);
   }
 
@@ -192,10 +196,11 @@ class GramAccumulator {
       else floatCols.push({ j, mean, scale: !this.centered && variance !== 0 ? 1 / Math.sqrt(variance) : 1 });
     }
     if (intCols.length > 0) {
-      const g = new Int8Array(n * intCols.length);
-      intCols.forEach(({ j, mean, miss }, k) => this.gatherInteger(x, j, mean, miss, g, k * n));
+      const block = this.gatherInteger(x, intCols);
+      this.sums ??= new CodedColumnSums(n, n);
+      this.sums.add(block.coded);
       this.integer ??= new SyrkInt8Accumulator(n, this.pool);
-      await this.integer.add({ rows: n, cols: intCols.length, ld: n, data: g });
+      await this.integer.add({ rows: n, cols: intCols.length, ld: n, data: block.g });
     }
     if (floatCols.length > 0) {
       // z = (x - mu) [/ sd], missing -> 0 (the imputed mean).
@@ -213,49 +218,82 @@ class GramAccumulator {
   }
 
   /**
-   * Column j of G~ (output rows, missing -> 0) into g[at ..], and its corrections: u, sum mu^2, and for
-   * missing genotypes v and W (see the class comment). O(n), plus O(n) per missing genotype.
+   * The integer columns `cols` of block x over the output rows: G~ (missing -> 0) for the Gram, and for
+   * CodedColumnSums their codes (missing -> 3), tables and the lists of SNPs missing at each row; adds each
+   * SNP's mu^2 to sum mu^2 and, at its missing rows, to v. O(n) per SNP plus O(1) per missing genotype.
    */
-  private gatherInteger(x: F64Matrix, j: number, mean: number, miss: number, g: Int8Array, at: number): void {
+  private gatherInteger(x: F64Matrix, cols: readonly { j: number; mean: number }[]): { g: Int8Array; coded: CodedBlock } {
     const n = this.n;
+    const k = cols.length;
     const rows = this.rows;
     const data = x.data;
-    const col = j * x.ld;
-    const u = this.u;
-    this.sumMu2 += mean * mean;
-    const missing: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const d = data[col + rows[i]!]!;
-      if (d === d) {
-        g[at + i] = d;
-        u[i]! += mean * d;
-      } else missing.push(i);
-    }
-    if (miss === 0 || missing.length === 0) return;
-    const w = (this.w ??= f64Matrix(n, n));
-    for (const k of missing) {
-      this.v[k]! += mean * mean;
-      const wk = k * n;
+    const g = new Int8Array(n * k);
+    const codes = new Uint8Array(n * k);
+    const tableA = new Float64Array(4 * k);
+    const tableB = new Float64Array(4 * k);
+    const missRow: number[] = [];
+    const missCol: number[] = [];
+    const count = new Int32Array(n + 1);
+    cols.forEach(({ j, mean }, c) => {
+      const mm = mean * mean;
+      this.sumMu2 += mm;
+      for (let d = 0; d < 3; d++) tableA[4 * c + d] = tableB[4 * c + d] = mean * d;
+      tableA[4 * c + 3] = mm / 2;
+      const col = j * x.ld;
+      const at = c * n;
       for (let i = 0; i < n; i++) {
         const d = data[col + rows[i]!]!;
-        if (d === d) w.data[wk + i]! += mean * d;
+        if (d === d) {
+          g[at + i] = d;
+          codes[at + i] = d;
+        } else {
+          codes[at + i] = 3;
+          this.v[i]! += mm;
+          missRow.push(i);
+          missCol.push(c);
+          count[i + 1]!++;
+        }
       }
-      for (const i of missing) w.data[wk + i]! += (mean * mean) / 2;
-    }
+    });
+    // Lists by row, each in SNP order: start[i] .. start[i + 1] - 1.
+    for (let i = 0; i < n; i++) count[i + 1]! += count[i]!;
+    const start = Int32Array.from(count);
+    const list = new Int32Array(missRow.length);
+    for (let e = 0; e < missRow.length; e++) list[count[missRow[e]!]!++] = missCol[e]!;
+    return { g, coded: { codes, k, tableA, tableB, start, list } };
   }
 
-  /** Sum of z z^T over every SNP added (N x N). */
-  async result(): Promise<F64Matrix> {
+  /**
+   * `scale` times the sum of z z^T over every SNP added (n x n): fl(fl(F + Z) scale) entry by entry, with F the
+   * f64 syrk's part (0 without one) and Z = S - u 1' - 1 u' + (sum mu^2) 11' - v 1' - 1 v' + W + W' evaluated left
+   * to right (see the class comment). One pass over 16 x 16 blocks (W is stored by 16-row tiles). O(n^2).
+   */
+  async result(scale: number): Promise<F64Matrix> {
     const n = this.n;
-    const out = this.float ? f64Matrix(n, n, Float64Array.from(this.float.data)) : f64Matrix(n, n);
-    if (!this.integer) return out;
-    const s = await this.integer.result();
-    const { u, v, w, sumMu2 } = this;
-    for (let k = 0; k < n; k++) {
-      for (let i = 0; i < n; i++) {
-        let z = s.data[i + k * n]! - u[i]! - u[k]! + sumMu2 - v[i]! - v[k]!;
-        if (w) z += w.data[i + k * n]! + w.data[k + i * n]!;
-        out.data[i + k * n]! += z;
+    const out = f64Matrix(n, n);
+    const f = this.float?.data;
+    if (!this.integer) {
+      for (let i = 0; i < n * n; i++) out.data[i] = (f ? f[i]! : 0) * scale;
+      return out;
+    }
+    const { parts, ld } = await this.integer.lowerSums();
+    const { v, sumMu2 } = this;
+    const u = this.sums!.u;
+    const w = this.sums!.w;
+    const [c0, c1] = parts as [Int32Array, Int32Array | undefined];
+    const o = out.data;
+    for (let k0 = 0; k0 < n; k0 += 16) {
+      for (let i0 = 0; i0 < n; i0 += 16) {
+        const k1 = Math.min(n, k0 + 16), i1 = Math.min(n, i0 + 16);
+        for (let k = k0; k < k1; k++) {
+          for (let i = i0; i < i1; i++) {
+            const at = i >= k ? i + k * ld : k + i * ld;
+            const sik = c0[at]! + (c1 ? c1[at]! : 0);
+            let z = sik - u[i]! - u[k]! + sumMu2 - v[i]! - v[k]!;
+            if (w) z += w.data[(i >> 4) * w.tile + 16 * k + (i & 15)]! + w.data[(k >> 4) * w.tile + 16 * i + (k & 15)]!;
+            o[i + k * n] = ((f ? f[i + k * n]! : 0) + z) * scale;
+          }
+        }
       }
     }
     return out;
@@ -273,15 +311,11 @@ function groupByChromosome(cols: Int32Array, chrOf: (j: number) => string): Map<
   return groups;
 }
 
-function sumGrams(grams: F64Matrix[]): F64Matrix {
+/** scale times the sum of the grams, fl(fl(sum) scale) entry by entry (summed in the order given). O(#grams n^2). */
+function sumGrams(grams: F64Matrix[], scale: number): F64Matrix {
   const out = f64Matrix(grams[0]!.rows, grams[0]!.cols);
   for (const g of grams) for (let j = 0; j < g.cols; j++) for (let i = 0; i < g.rows; i++) out.data[i + j * out.ld]! += g.data[i + j * g.ld]!;
-  return out;
-}
-
-function scaled(m: F64Matrix, s: number): F64Matrix {
-  const out = f64Matrix(m.rows, m.cols);
-  for (let j = 0; j < m.cols; j++) for (let i = 0; i < m.rows; i++) out.data[i + j * out.ld] = m.data[i + j * m.ld]! * s;
+  for (let i = 0; i < out.data.length; i++) out.data[i] = out.data[i]! * scale;
   return out;
 }
 

@@ -271,6 +271,19 @@ export class SyrkInt8Accumulator {
     return this.resultOnThisThread();
   }
 
+  /**
+   * Waits for the helpers (as {@link result}), then returns the sums without copying them: for i >= j,
+   * C[i, j] = sum over the parts p of parts[p][i + j ld] (int32 views of this accumulator's memory, valid
+   * until the next {@link add}). For callers that combine C with other terms in one pass (no n x n f64 copy).
+   */
+  async lowerSums(): Promise<{ parts: Int32Array[]; ld: number }> {
+    await this.drain();
+    const nPad = this.nPad;
+    const parts = [new Int32Array(this.memory.buffer, 0, nPad * nPad)];
+    if (this.cRegions === 2) parts.push(new Int32Array(this.memory.buffer, this.cBytes, nPad * nPad));
+    return { parts, ld: nPad };
+  }
+
   /** {@link result} when nothing runs on helper threads (after {@link addOnThisThread} only). O(n^2). */
   resultOnThisThread(): F64Matrix {
     if (this.inFlight.some((p) => p !== undefined)) throw new Error('SyrkInt8Accumulator: resultOnThisThread while helper threads may still run');

@@ -77,6 +77,7 @@ export class Code {
   i32Sub(): this { this.bytes.push(0x6b); return this; }
   i32Mul(): this { this.bytes.push(0x6c); return this; }
   i32Shl(): this { this.bytes.push(0x74); return this; }
+  i32ShrU(): this { this.bytes.push(0x76); return this; }
   i32Eqz(): this { this.bytes.push(0x45); return this; }
   i32GtS(): this { this.bytes.push(0x4a); return this; }
   i32Or(): this { this.bytes.push(0x72); return this; }
