@@ -6,9 +6,10 @@
 import { openBgen, type BgenRefAllele, type MultiallelicMode } from '../src/io/bgen.js';
 import { openBimbam } from '../src/io/bimbam.js';
 import { openPlink, plinkPaths } from '../src/io/plink.js';
+import { openVcf, type VcfField } from '../src/io/vcf.js';
 import type { GenotypeSource } from './types.js';
 
-/** The genotype input: exactly one of bfile, geno, bgen (the others qualify it). */
+/** The genotype input: exactly one of bfile, geno, bgen, vcf (the others qualify it). */
 export interface GenotypeInputOptions {
   /** PLINK 1 prefix (PREFIX.bed/.bim/.fam). */
   bfile?: string;
@@ -22,12 +23,16 @@ export interface GenotypeInputOptions {
   sample?: string;
   /** Which BGEN allele is REF (not counted): 'last' (default) or 'first'. */
   bgenRef?: BgenRefAllele;
-  /** Variants with more than two alleles: 'split' (default) or 'skip'. */
+  /** VCF file (plain, gzip or bgzip). */
+  vcf?: string;
+  /** VCF FORMAT field to read: DS, GT or GP (default: DS when the header declares it, else GT). */
+  vcfField?: VcfField;
+  /** Variants with more than two alleles (BGEN, VCF): 'split' (default) or 'skip'. */
   multiallelic?: MultiallelicMode;
 }
 
 /** The genotype formats, by the option that names them. */
-export const GENOTYPE_FORMATS = ['bfile', 'geno', 'bgen'] as const;
+export const GENOTYPE_FORMATS = ['bfile', 'geno', 'bgen', 'vcf'] as const;
 export type GenotypeFormat = (typeof GENOTYPE_FORMATS)[number];
 
 /** The one format given; RangeError naming the fields when none or several are. */
@@ -49,6 +54,8 @@ export async function openGenotypes(opts: GenotypeInputOptions, nIndividuals?: n
       return openBimbam(opts.geno!, { annoPath: opts.anno, nIndividuals });
     case 'bgen':
       return openBgen(opts.bgen!, { ...(opts.sample ? { samplePath: opts.sample } : {}), ...(opts.bgenRef ? { ref: opts.bgenRef } : {}), ...(opts.multiallelic ? { multiallelic: opts.multiallelic } : {}) });
+    case 'vcf':
+      return openVcf(opts.vcf!, { ...(opts.vcfField ? { field: opts.vcfField } : {}), ...(opts.multiallelic ? { multiallelic: opts.multiallelic } : {}) });
   }
 }
 
@@ -63,11 +70,15 @@ export function genotypeFiles(opts: GenotypeInputOptions): string[] {
       return [opts.geno!, ...(opts.anno ? [opts.anno] : [])];
     case 'bgen':
       return [opts.bgen!, ...(opts.sample ? [opts.sample] : [])];
+    case 'vcf':
+      return [opts.vcf!];
   }
 }
 
 /** Settings that change which allele is counted or which SNPs exist, for cache keys (empty for PLINK/BIMBAM). */
 export function genotypeSettings(opts: GenotypeInputOptions): Record<string, string> {
   const f = genotypeFormat(opts);
-  return f === 'bgen' ? { bgenRef: opts.bgenRef ?? 'last', multiallelic: opts.multiallelic ?? 'split' } : {};
+  if (f === 'bgen') return { bgenRef: opts.bgenRef ?? 'last', multiallelic: opts.multiallelic ?? 'split' };
+  if (f === 'vcf') return { vcfField: opts.vcfField ?? 'default', multiallelic: opts.multiallelic ?? 'split' };
+  return {};
 }

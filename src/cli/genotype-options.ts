@@ -1,6 +1,6 @@
 /**
  * The genotype options shared by `gwas` and `grm`: one input among --bfile, --geno (+ --anno), --bgen
- * (+ --sample, --bgen-ref), and the multi-allelic rule; validated into gwas/genotype-input.ts's options.
+ * (+ --sample, --bgen-ref), --vcf (+ --vcf-field), and the multi-allelic rule; validated into gwas/genotype-input.ts's options.
  */
 import { Option, type Command } from 'commander';
 import { GENOTYPE_FORMATS, type GenotypeInputOptions } from '../../gwas/genotype-input.js';
@@ -14,6 +14,8 @@ export interface GenotypeCliOptions {
   bgen?: string;
   sample?: string;
   bgenRef?: 'first' | 'last';
+  vcf?: string;
+  vcfField?: 'DS' | 'GT' | 'GP';
   multiallelic?: 'split' | 'skip';
 }
 
@@ -26,6 +28,8 @@ export function addGenotypeOptions(cmd: Command): Command {
     .option('--bgen <file>', 'BGEN v1.1/1.2/1.3 genotypes (dosage of the counted allele, see --bgen-ref), with --pheno')
     .option('--sample <file>', 'Oxford .sample file for --bgen (default: the sample IDs stored in the .bgen)')
     .addOption(new Option('--bgen-ref <allele>', 'which BGEN allele is REF: last (plink2 --export default; the first allele is counted) or first (UK Biobank; the last allele is counted)').choices(['last', 'first']).default('last'))
+    .option('--vcf <file>', 'VCF genotypes (.vcf, .vcf.gz bgzipped or gzipped; counted allele: ALT), with --pheno')
+    .addOption(new Option('--vcf-field <field>', 'VCF FORMAT field: DS (dosage), GT (hard calls) or GP (probabilities); records without it use GT (default: DS when the header declares it, else GT)').choices(['DS', 'GT', 'GP']))
     .addOption(new Option('--multiallelic <mode>', 'variants with more than two alleles: split (one test per non-REF allele) or skip').choices(['split', 'skip']).default('split'));
 }
 
@@ -37,6 +41,7 @@ export function genotypeInput(o: GenotypeCliOptions): GenotypeInputOptions {
   if (given.length > 1) throw new UsageError(`give one genotype input, not ${given.map((f) => `--${f}`).join(' and ')}`);
   if (o.anno !== undefined && o.geno === undefined) throw new UsageError('--anno annotates BIMBAM genotypes: use it with --geno');
   if (o.sample !== undefined && o.bgen === undefined) throw new UsageError('--sample names the samples of a BGEN file: use it with --bgen');
+  if (o.vcfField !== undefined && o.vcf === undefined) throw new UsageError('--vcf-field chooses the FORMAT field of a VCF: use it with --vcf');
   return {
     ...(o.bfile !== undefined ? { bfile: o.bfile } : {}),
     ...(o.geno !== undefined ? { geno: o.geno } : {}),
@@ -44,6 +49,8 @@ export function genotypeInput(o: GenotypeCliOptions): GenotypeInputOptions {
     ...(o.bgen !== undefined ? { bgen: o.bgen } : {}),
     ...(o.sample !== undefined ? { sample: o.sample } : {}),
     ...(o.bgenRef !== undefined ? { bgenRef: o.bgenRef } : {}),
+    ...(o.vcf !== undefined ? { vcf: o.vcf } : {}),
+    ...(o.vcfField !== undefined ? { vcfField: o.vcfField } : {}),
     ...(o.multiallelic !== undefined ? { multiallelic: o.multiallelic } : {}),
   };
 }
