@@ -19,7 +19,7 @@ import { ArrowStreamWriter } from '../src/io/arrow-stream.js';
 import { openAtomic } from '../src/io/atomic-file.js';
 import { numericColumn, readTable } from '../src/io/csv.js';
 import { readLines } from '../src/io/lines.js';
-import { manhattanPng, qqPng } from '../src/plot/index.js';
+import { manhattanPlot, qqPlot } from '../src/plot/index.js';
 import { chi2Log10Survival, fLog10Survival, tLog10Survival2 } from '../src/stats/distributions.js';
 import { benjaminiHochberg, genomicInflation } from '../src/stats/multiple-testing.js';
 import { median } from '../src/bench/measure.js';
@@ -141,8 +141,8 @@ async function main(): Promise<void> {
         },
         r: 'write.table(data.frame(chr, pos, log10p), out, sep = "\\t", quote = FALSE, row.names = FALSE, col.names = FALSE)',
       },
-      { op: 'manhattanPng 1200x500', n: N_P, run: () => manhattanPng({ chr, pos, log10p, title: 'bench' }), r: 'png(png1, 1200, 500); plot(cumpos, -log10(p), pch = 20, cex = 0.4, col = chrcol); dev.off()' },
-      { op: 'qqPng 600x600', n: N_P, run: () => qqPng({ log10p, title: 'bench' }), r: 'png(png2, 600, 600); o <- -log10(sort(p)); e <- -log10(ppoints(length(p))); plot(e, o, pch = 20, cex = 0.4); abline(0, 1); dev.off()' },
+      { op: 'manhattanPlot png 1200x500 @1x', n: N_P, run: () => manhattanPlot({ chr, pos, log10p, title: 'bench', pixelRatio: 1 }), r: 'png(png1, 1200, 500); plot(cumpos, -log10(p), pch = 20, cex = 0.4, col = chrcol); dev.off()' },
+      { op: 'qqPlot png 600x600 @1x', n: N_P, run: () => qqPlot({ log10p, title: 'bench', pixelRatio: 1 }), r: 'png(png2, 600, 600); o <- -log10(sort(p)); e <- -log10(ppoints(length(p))); plot(e, o, pch = 20, cex = 0.4); abline(0, 1); dev.off()' },
     ];
 
     // R side: same inputs, each expression timed `reps` times.

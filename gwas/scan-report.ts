@@ -6,7 +6,7 @@
  */
 import { writeFileAtomic } from '../src/io/atomic-file.js';
 import type { TestSelection } from '../src/lmm/snp/assoc.js';
-import { manhattanPng, qqPng } from '../src/plot/index.js';
+import { manhattanPlot, qqPlot, type PlotFormat } from '../src/plot/index.js';
 import { genomicInflation } from '../src/stats/multiple-testing.js';
 import type { ResultBatch } from './scan.js';
 
@@ -84,18 +84,18 @@ export class ScanReport {
   }
 
   /**
-   * Writes PREFIX[.PHENO][.TEST].manhattan.png and .qq.png (phenotype part when several, test part when more than
-   * one test is selected), atomically.
+   * Writes PREFIX[.PHENO][.TEST].manhattan.FORMAT and .qq.FORMAT (phenotype part when several, test part when more
+   * than one test is selected; FORMAT png, svg or pdf), atomically.
    */
-  async writePlots(prefix: string, reports: PhenoReport[], several: boolean): Promise<void> {
+  async writePlots(prefix: string, reports: PhenoReport[], several: boolean, format: PlotFormat = 'png'): Promise<void> {
     for (const r of reports) {
       const k = this.kept.get(r.pheno)!;
       for (const t of this.testNames) {
         const p = `${prefix}${several ? `.${r.pheno}` : ''}${this.testNames.length > 1 ? `.${t}` : ''}`;
         const values = Float64Array.from(k.log10[t]!);
         const title = `gpulmm gwas ${r.pheno} (${t})`;
-        await writeFileAtomic(`${p}.manhattan.png`, manhattanPng({ chr: k.chr, pos: k.ps, log10p: values, title }));
-        await writeFileAtomic(`${p}.qq.png`, qqPng({ log10p: values, title, lambda: r.lambdaGc[t]! }));
+        await writeFileAtomic(`${p}.manhattan.${format}`, manhattanPlot({ chr: k.chr, pos: k.ps, log10p: values, title, format }));
+        await writeFileAtomic(`${p}.qq.${format}`, qqPlot({ log10p: values, title, lambda: r.lambdaGc[t]!, format }));
       }
     }
   }

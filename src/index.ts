@@ -34,4 +34,4 @@ export { openArrowTable, arrowOutputKind, type ArrowTableSink } from './io/arrow
 export { readArrowTable, type ArrowBatch, type ArrowColumnSpec, type ArrowTableReader } from './io/arrow-batch.js';
 export * from './stats/distributions.js';
 export { benjaminiHochberg, genomicInflation } from './stats/multiple-testing.js';
-export { manhattanPng, qqPng, volcanoPng } from './plot/index.js';
+export { manhattanPlot, qqPlot, volcanoPlot, PLOT_FORMATS, type PlotFormat } from './plot/index.js';

@@ -1,6 +1,6 @@
 /**
  * `gpulmm gwas`: GEMMA 0.98.5-exact LMM association scan (-gk then -lmm 1/2/3/4 in one command), streamed to an
- * Arrow IPC stream (`--out`), GEMMA's assoc.txt (`--tsv`) and PNG plots (`--plot`); see gwas/scan.ts.
+ * Arrow (`--out`), GEMMA's assoc.txt (`--tsv`) and Manhattan/QQ plots (`--plot`, `--plot-format`); see gwas/scan.ts.
  */
 import type { Command } from 'commander';
 import { GemmaTsvWriter, describeNullModel, openArrowOutput, writeArrowBatch, writeNullModelJson } from '../../gwas/scan-output.js';
@@ -14,6 +14,7 @@ import { loadAnalysisInputs } from '../../gwas/inputs.js';
 import { genotypeFiles, genotypeSettings } from '../../gwas/genotype-input.js';
 import { setFlags, getFlag } from '../flags.js';
 import { arrowOutputKind, arrowSiblingPath } from '../io/arrow-output.js';
+import { PLOT_FORMATS, type PlotFormat } from '../plot/index.js';
 import { readKinship } from '../io/kinship-file.js';
 import type { TestSelection } from '../lmm/snp/assoc.js';
 import type { NullModel } from '../lmm/snp/null-model.js';
@@ -50,6 +51,7 @@ interface GwasCliOptions extends GenotypeCliOptions {
   out?: string;
   tsv?: string;
   plot?: string;
+  plotFormat: PlotFormat;
   verbose?: boolean;
   trait: TraitChoice;
   firthP: number;
@@ -103,6 +105,7 @@ export function registerGwas(program: Command): void {
     .option('--out <path>', 'Arrow output: DIR/ = IPC file dataset (DIR/pheno=P/chr=C/part-0.arrow, read as one table by polars scan_ipc, pyarrow.dataset, R open_dataset), FILE.arrow = one IPC file, FILE.arrows = IPC stream; null model JSON in the schema metadata and in the .json sidecar (DIR.json, FILE.json)')
     .option('--tsv <file>', "GEMMA's assoc.txt layout for the chosen test")
     .option('--plot <prefix>', 'write PREFIX.manhattan.png and PREFIX.qq.png (PREFIX.TEST.*.png for each test when several are run)')
+    .option('--plot-format <fmt>', 'png | svg | pdf (points as a raster, axes and text as vectors in svg/pdf)', 'png')
     .option('--verbose', 'print the time spent per stage')
     .option('--trait <kind>', 'auto | quantitative | binary: binary (case/control: 0/1, PLINK 1/2, or the words control/case) runs the logistic mixed model with SPA score tests; auto picks binary for two-valued phenotypes', 'auto')
     .option('--firth-p <x>', 'binary traits: SNPs with p below this get Firth logistic regression beta and se (0 disables)', num('firth-p'), 0.05)
@@ -122,6 +125,7 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
   if (!TESTS[o.test]) throw new UsageError(`--test ${o.test}: expected wald, lrt, score or all`);
   if (o.grm !== 'centered' && o.grm !== 'standardized') throw new UsageError(`--grm ${o.grm}: expected centered or standardized`);
   if (o.vc !== 'exact' && o.vc !== 'fixed') throw new UsageError(`--vc ${o.vc}: expected exact or fixed`);
+  if (!PLOT_FORMATS.includes(o.plotFormat)) throw new UsageError(`--plot-format ${o.plotFormat}: expected ${PLOT_FORMATS.join(', ')}`);
   if (!o.out && !o.tsv) throw new UsageError('nothing to write: give --out DIR/ (or FILE.arrow, FILE.arrows) and/or --tsv FILE');
   setFlags({ backend: o.backend, threads: o.threads, blockSize: o.blockSize });
 
@@ -216,7 +220,7 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
   }
   const reports = report.reports();
   lines.push(...report.lines(reports, several));
-  if (o.plot) await report.writePlots(o.plot, reports, several);
+  if (o.plot) await report.writePlots(o.plot, reports, several, o.plotFormat);
   if (o.verbose) {
     const t = s.timings;
     lines.push(`time (s): kinship ${t.kinship.toFixed(2)}, eigh ${t.eigh.toFixed(2)}, null model ${t.nullModel.toFixed(2)}, rotation ${t.rotation.toFixed(2)}, optimisation ${t.optimisation.toFixed(2)}, read+filter ${t.io.toFixed(2)}, total ${((performance.now() - t0) / 1000).toFixed(2)} [backend ${s.backend}]`);

@@ -11,7 +11,7 @@ import { describeScdeMemory, fitScdeMemory, gib, parseByteSize } from '../sc/scd
 import type { PseudobulkNormalisation } from '../sc/pseudobulk.js';
 import { ScdeResultWriter } from '../sc/write-results.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
-import { volcanoPng } from '../plot/index.js';
+import { PLOT_FORMATS, volcanoPlot, type PlotFormat } from '../plot/index.js';
 import type { ScdeBlock } from '../sc/scde.js';
 import { VERSION } from '../version.js';
 import { UsageError } from '../errors.js';
@@ -42,6 +42,7 @@ interface ScdeCliOptions {
   out?: string;
   tsv?: string;
   plot?: string;
+  plotFormat: PlotFormat;
 }
 
 /** Errors caused by the user's flags or metadata print without a stack (input-file errors are InputErrors already). */
@@ -86,6 +87,7 @@ export function registerScde(program: Command): void {
     .option('--out <path>', 'results as Arrow: DIR/ = IPC file dataset (DIR/celltype=T/part-0.arrow), FILE.arrow = one IPC file, FILE.arrows = IPC stream')
     .option('--tsv <file>', 'results as TSV')
     .option('--plot <prefix>', 'volcano plot per cell type: <prefix>.<celltype>.volcano.png (.<celltype>.<method>.volcano.png with several methods)')
+    .addOption(new Option('--plot-format <fmt>', 'png | svg | pdf (points as a raster, axes and text as vectors in svg/pdf)').choices([...PLOT_FORMATS]).default('png'))
     .action(
       action('scde', async (opts: ScdeCliOptions) => {
         try {
@@ -169,7 +171,7 @@ async function runScdeCommand(opts: ScdeCliOptions): Promise<void> {
           first = false;
         }
         await writer.write(block);
-        if (opts.plot) await writeVolcano(opts.plot, block, plan.methods.length > 1);
+        if (opts.plot) await writeVolcano(opts.plot, block, plan.methods.length > 1, opts.plotFormat);
         const tested = block.status.filter((s) => s === 'ok' || s === 'singular').length;
         let hits = 0;
         for (const q of block.fdr) if (q < 0.05) hits++;
@@ -187,13 +189,14 @@ async function runScdeCommand(opts: ScdeCliOptions): Promise<void> {
   }
 }
 
-/** Writes `<prefix>.<celltype>[.<method>].volcano.png` (cell type name made file-safe), atomically. */
-async function writeVolcano(prefix: string, block: ScdeBlock, withMethod: boolean): Promise<void> {
-  const png = volcanoPng({
+/** Writes `<prefix>.<celltype>[.<method>].volcano.<format>` (cell type name made file-safe), atomically. */
+async function writeVolcano(prefix: string, block: ScdeBlock, withMethod: boolean, format: PlotFormat): Promise<void> {
+  const plot = volcanoPlot({
+    format,
     beta: block.beta,
     log10p: block.log10p,
     fdr: block.fdr,
     title: `${block.celltype}: ${block.design ? `${block.design.levels.b} vs ${block.design.levels.a}` : ''} (${block.method})`,
   });
-  await writeFileAtomic(`${prefix}.${block.celltype.replace(/[^A-Za-z0-9._+-]+/g, '_')}${withMethod ? `.${block.method}` : ''}.volcano.png`, png);
+  await writeFileAtomic(`${prefix}.${block.celltype.replace(/[^A-Za-z0-9._+-]+/g, '_')}${withMethod ? `.${block.method}` : ''}.volcano.${format}`, plot);
 }

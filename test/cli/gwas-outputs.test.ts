@@ -17,7 +17,7 @@ describe('gpulmm gwas --out DIR/ (Arrow IPC file dataset)', () => {
     for (const ext of ['bed', 'bim', 'fam']) copyFileSync(`${SIM}sim.${ext}`, join(dir, `sim.${ext}`));
     copyFileSync(`${SIM}sim.pheno.txt`, join(dir, 'sim.pheno.txt'));
     const out = join(dir, 'res');
-    const r = await runCommand(registerGwas, 'gwas', ['--backend', 'cpu', '--bfile', join(dir, 'sim'), '--pheno', join(dir, 'sim.pheno.txt'), '--pheno-col', '1,2', '--test', 'all', '--out', `${out}/`, '--tsv', join(dir, 'o.assoc.txt')]);
+    const r = await runCommand(registerGwas, 'gwas', ['--backend', 'cpu', '--bfile', join(dir, 'sim'), '--pheno', join(dir, 'sim.pheno.txt'), '--pheno-col', '1,2', '--test', 'all', '--out', `${out}/`, '--tsv', join(dir, 'o.assoc.txt'), '--plot', join(dir, 'pl'), '--plot-format', 'pdf']);
     expect(r.code).toBe(0);
     const chrs = [...new Set(readFileSync(`${SIM}sim.bim`, 'utf8').trim().split('\n').map((l) => l.split(/\s+/)[0]!))];
     expect(readdirSync(out).sort()).toEqual(['pheno=p1', 'pheno=p2']);
@@ -30,6 +30,11 @@ describe('gpulmm gwas --out DIR/ (Arrow IPC file dataset)', () => {
     expect(t.columns.map((c) => c.name)).not.toContain('chr');
     await t.close();
     expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
+    // --plot-format pdf: a Manhattan and a QQ per phenotype and test.
+    const pdfs = readdirSync(dir).filter((f) => f.endsWith('.pdf')).sort();
+    expect(pdfs.length).toBe(2 * 3 * 2);
+    expect(pdfs).toContain('pl.p2.lrt.qq.pdf');
+    expect(readFileSync(join(dir, 'pl.p1.wald.manhattan.pdf')).subarray(0, 5).toString()).toBe('%PDF-');
 
     if (!polars) return;
     const pl = polars;
