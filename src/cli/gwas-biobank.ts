@@ -11,6 +11,7 @@ import { arrowColumns, GemmaTsvWriter, writeArrowBatch } from '../../gwas/scan-o
 import { ScanReport } from '../../gwas/scan-report.js';
 import type { PhenotypeInput } from '../../gwas/scan.js';
 import { openAtomic } from '../io/atomic-file.js';
+import type { PlotFormat } from '../plot/index.js';
 import { arrowOutputKind, arrowSiblingPath, openArrowTable, type ArrowTableSink } from '../io/arrow-output.js';
 import { UsageError } from '../errors.js';
 import { getFlag } from '../flags.js';
@@ -26,6 +27,7 @@ export interface BiobankCliOptions {
   tsv?: string;
   tsvFormat: 'gemma' | 'bolt';
   plot?: string;
+  plotFormat?: PlotFormat;
   verbose?: boolean;
   h2Probes: number;
   calibrationSnps: number;
@@ -131,7 +133,7 @@ export async function runBiobankGwas(o: BiobankCliOptions, inputs: AnalysisInput
   if (!s.lanczosConverged) lines.push(`warning: the Lanczos quadratures were still changing after ${s.lanczosSteps} steps; h2 may be imprecise`);
   const reports = report.reports();
   lines.push(...report.lines(reports, several));
-  if (o.plot) await report.writePlots(o.plot, reports, several);
+  if (o.plot) await report.writePlots(o.plot, reports, several, o.plotFormat);
   if (o.verbose) {
     const t = s.timings;
     lines.push(`biobank: ${s.probes} probes, ${s.lanczosSteps} Lanczos steps, ${s.cgIterations} CG iterations, ${s.products} products over the 2-bit genotypes (${mib(s.packedBytes)})`);
