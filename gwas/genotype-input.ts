@@ -5,11 +5,12 @@
  */
 import { openBgen, type BgenRefAllele, type MultiallelicMode } from '../src/io/bgen.js';
 import { openBimbam } from '../src/io/bimbam.js';
+import { openPgen, pgenPaths } from '../src/io/pgen.js';
 import { openPlink, plinkPaths } from '../src/io/plink.js';
 import { openVcf, type VcfField } from '../src/io/vcf.js';
 import type { GenotypeSource } from './types.js';
 
-/** The genotype input: exactly one of bfile, geno, bgen, vcf (the others qualify it). */
+/** The genotype input: exactly one of bfile, geno, bgen, pfile, vcf (the others qualify it). */
 export interface GenotypeInputOptions {
   /** PLINK 1 prefix (PREFIX.bed/.bim/.fam). */
   bfile?: string;
@@ -23,6 +24,8 @@ export interface GenotypeInputOptions {
   sample?: string;
   /** Which BGEN allele is REF (not counted): 'last' (default) or 'first'. */
   bgenRef?: BgenRefAllele;
+  /** PLINK 2 prefix (PREFIX.pgen/.pvar/.psam). */
+  pfile?: string;
   /** VCF file (plain, gzip or bgzip). */
   vcf?: string;
   /** VCF FORMAT field to read: DS, GT or GP (default: DS when the header declares it, else GT). */
@@ -32,7 +35,7 @@ export interface GenotypeInputOptions {
 }
 
 /** The genotype formats, by the option that names them. */
-export const GENOTYPE_FORMATS = ['bfile', 'geno', 'bgen', 'vcf'] as const;
+export const GENOTYPE_FORMATS = ['bfile', 'geno', 'bgen', 'pfile', 'vcf'] as const;
 export type GenotypeFormat = (typeof GENOTYPE_FORMATS)[number];
 
 /** The one format given; RangeError naming the fields when none or several are. */
@@ -54,6 +57,8 @@ export async function openGenotypes(opts: GenotypeInputOptions, nIndividuals?: n
       return openBimbam(opts.geno!, { annoPath: opts.anno, nIndividuals });
     case 'bgen':
       return openBgen(opts.bgen!, { ...(opts.sample ? { samplePath: opts.sample } : {}), ...(opts.bgenRef ? { ref: opts.bgenRef } : {}), ...(opts.multiallelic ? { multiallelic: opts.multiallelic } : {}) });
+    case 'pfile':
+      return openPgen(opts.pfile!, opts.multiallelic ? { multiallelic: opts.multiallelic } : {});
     case 'vcf':
       return openVcf(opts.vcf!, { ...(opts.vcfField ? { field: opts.vcfField } : {}), ...(opts.multiallelic ? { multiallelic: opts.multiallelic } : {}) });
   }
@@ -70,6 +75,10 @@ export function genotypeFiles(opts: GenotypeInputOptions): string[] {
       return [opts.geno!, ...(opts.anno ? [opts.anno] : [])];
     case 'bgen':
       return [opts.bgen!, ...(opts.sample ? [opts.sample] : [])];
+    case 'pfile': {
+      const p = pgenPaths(opts.pfile!);
+      return [p.pgen, p.pvar];
+    }
     case 'vcf':
       return [opts.vcf!];
   }
@@ -79,6 +88,7 @@ export function genotypeFiles(opts: GenotypeInputOptions): string[] {
 export function genotypeSettings(opts: GenotypeInputOptions): Record<string, string> {
   const f = genotypeFormat(opts);
   if (f === 'bgen') return { bgenRef: opts.bgenRef ?? 'last', multiallelic: opts.multiallelic ?? 'split' };
+  if (f === 'pfile') return { multiallelic: opts.multiallelic ?? 'split' };
   if (f === 'vcf') return { vcfField: opts.vcfField ?? 'default', multiallelic: opts.multiallelic ?? 'split' };
   return {};
 }

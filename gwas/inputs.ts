@@ -6,6 +6,7 @@
 import { f64Matrix, type F64Matrix } from '../kernels/matrix.js';
 import { checkRowCount, covariateDesign, readCovariateFile, readPhenotypeFile, type CovariateDesign } from '../src/io/gemma-tables.js';
 import { InputError } from '../src/errors.js';
+import { PgenSource } from '../src/io/pgen.js';
 import { famPhenotype, PlinkSource } from '../src/io/plink.js';
 import { genotypeFormat, openGenotypes, type GenotypeInputOptions } from './genotype-input.js';
 import { readKeepFile, selectSamples, type SampleSelection } from './samples.js';
@@ -45,13 +46,13 @@ export async function loadAnalysisInputs(opts: AnalysisInputOptions): Promise<An
   const n = source.samples.length;
   if (phenoTable) checkRowCount(phenoTable, n, source.describe);
 
-  // Phenotypes: the phenotype file, else the .fam columns (PLINK).
-  const fam = source instanceof PlinkSource ? source.fam : undefined;
+  // Phenotypes: the phenotype file, else the .fam (PLINK 1) or .psam (PLINK 2) columns.
+  const fam = source instanceof PlinkSource || source instanceof PgenSource ? source.fam : undefined;
   const available = phenoTable ? phenoTable.values.cols : fam ? Math.min(...fam.phenotypeFields.map((f) => f.length)) : 0;
   const phenoCols = opts.phenoCols === 'all' ? Array.from({ length: available }, (_, k) => k + 1) : (opts.phenoCols ?? (available > 0 ? [1] : []));
   const phenotypes = phenoCols.map((col) => {
     if (!Number.isInteger(col) || col < 1 || (phenoTable && col > available)) {
-      throw new InputError(opts.pheno ?? `${opts.bfile}.fam`, undefined, undefined, `phenotype column ${col} requested, but there are ${available} phenotype column(s)`);
+      throw new InputError(opts.pheno ?? fam?.path ?? source.describe, undefined, undefined, `phenotype column ${col} requested, but there are ${available} phenotype column(s)`);
     }
     if (phenoTable) return Float64Array.from({ length: n }, (_, i) => phenoTable.values.data[i + (col - 1) * phenoTable.values.ld]!);
     if (fam) return famPhenotype(fam, col);
@@ -59,7 +60,7 @@ export async function loadAnalysisInputs(opts: AnalysisInputOptions): Promise<An
   });
   phenotypes.forEach((p, k) => {
     if (p.every((v) => Number.isNaN(v))) {
-      throw new InputError(opts.pheno ?? `${opts.bfile}.fam`, undefined, undefined, `phenotype ${phenoCols[k]} is missing (NA${phenoTable ? '' : ' or -9'}) for every individual`);
+      throw new InputError(opts.pheno ?? fam?.path ?? source.describe, undefined, undefined, `phenotype ${phenoCols[k]} is missing (NA${phenoTable ? '' : ' or -9'}) for every individual`);
     }
   });
 

@@ -27,6 +27,7 @@ export type { TestSelection, AssocColumns } from './lmm/snp/assoc.js';
 export { openBimbam } from './io/bimbam.js';
 export { openBgen } from './io/bgen.js';
 export { openVcf } from './io/vcf.js';
+export { openPgen } from './io/pgen.js';
 export { readKinship, writeKinship } from './io/kinship-file.js';
 export { ArrowStreamWriter } from './io/arrow-stream.js';
 export { ArrowDatasetWriter, isArrowDataset } from './io/arrow-dataset.js';

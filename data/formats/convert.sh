@@ -5,6 +5,8 @@
 # - dose.vcf (generate.mjs) -> dose.vcf.gz (bgzip) + .tbi + .csi, dose.bcf (+ .csi) (bcftools), and with plink2
 #   (dosage=DS) BGEN v1.2 8-bit (plink2's default allele order: the first allele is ALT), v1.2 16-bit ref-first,
 #   v1.3 (zstd, 16-bit), v1.1 (layout 1), PGEN (dosages);
+# - edge.vcf -> edge.pgen (multi-allelic and phased hard calls), edge-ds.pgen (biallelic records, phased + DS);
+# - ld.vcf (generate.mjs) -> ld.pgen (LD-compressed records) and ld.bed (the same genotypes);
 # - data/sim/sim (hard calls) -> BGEN v1.2 8-bit, v1.3, PGEN, VCF.gz (+ .tbi);
 # - oracle/*.afreq: plink2 --freq of every dosage file, read back by plink2 itself (ALT frequencies from its
 #   dosages, all individuals; the hard-call files are checked against data/sim/sim.bed genotype by genotype);
@@ -24,7 +26,7 @@ bgzip -f -c dose.vcf > dose.vcf.gz
 rm dose.vcf
 tabix -f -p vcf dose.vcf.gz
 tabix -f -C -p vcf dose.vcf.gz
-bcftools view -Ob -o dose.bcf dose.vcf.gz
+bcftools view --no-version -Ob -o dose.bcf dose.vcf.gz
 bcftools index -f dose.bcf
 
 # Dosage conversions (plink2 keeps DS at its 1/16384 precision, then writes each format's own).
@@ -34,6 +36,16 @@ p2 --vcf dose.vcf.gz dosage=DS --export bgen-1.3 --out dose.b13
 p2 --vcf dose.vcf.gz dosage=DS --export bgen-1.1 --out dose.b11
 p2 --vcf dose.vcf.gz dosage=DS --make-pgen --out dose
 rm -f dose.b16rf.sample dose.b13.sample dose.b11.sample   # v1.2+ carry the IDs; one .sample (of b8) is kept
+# PGEN record types plink2 writes for edge.vcf: multi-allelic hard calls (patch sets), phased calls, phased calls
+# with dosages (biallelic records only: plink2 2.00a3 writes no multi-allelic dosages).
+p2 --vcf edge.vcf --vcf-half-call m --make-pgen --out edge
+bcftools view --no-version -m2 -M2 -Ov -o "$work/edge-bi.vcf" edge.vcf
+p2 --vcf "$work/edge-bi.vcf" dosage=DS --vcf-half-call m --make-pgen --out edge-ds
+
+# LD-compressed PGEN records (and the same genotypes as .bed, the oracle).
+p2 --vcf ld.vcf --make-pgen --out ld
+p2 --vcf ld.vcf --make-bed --out ld
+rm ld.vcf
 
 # Hard-call conversions of the simulated cohort.
 p2 --bfile ../sim/sim --export bgen-1.2 bits=8 --out sim.b8

@@ -8,7 +8,9 @@
 //    the most likely genotype as GT, about 1% missing entries; as a VCF and, with the same dosages, as BIMBAM
 //    mean genotypes (allele1 = ALT, counted) for GEMMA, with a phenotype (polygenic + 2 causal SNPs).
 // 2. edge.vcf + edge.expected.json: a few records for the VCF reader's rules (multi-allelic split, haploid,
-//    phased, half calls, missing, FORMAT orders, records without DS), with the dosages each field should give.
+//    phased, half calls, missing, FORMAT orders, records without DS), with the dosages each field should give;
+//    convert.sh makes PGEN copies of it (multi-allelic hard calls, phased calls with dosages).
+// 2b. ld.vcf: hard calls in strong LD, from which plink2 writes LD-compressed PGEN records (convert.sh).
 // 3. edge-l2.bgen, edge-v11.bgen (+ edge.sample) + edge-bgen.expected.json: BGEN files encoded here, by a writer
 //    independent of the reader, for what plink2 does not write: 3-, 5-, 7- and 10-bit probabilities, phased data,
 //    ploidy 1 and 3, three alleles, missing samples, a one-allele variant, uncompressed layout 1; the expected
@@ -114,8 +116,11 @@ const edgeRecords = [
   // GT only: haploid calls count 2 x (plink2's haploid convention), a half call is missing.
   { r: ['1', 300, 'haploid', 'C', 'G', '.', 'GT', '1', '0', '0/.', '.'],
     want: [['G', { GT: [2, 0, null, null], DS: [2, 0, null, null], GP: [2, 0, null, null] }]] },
-  // Fields in another order; s4 lacks trailing fields (dropped trailing fields are missing).
-  { r: ['2', 50, 'order', 'T', 'A', '.', 'GP:GT:DS', '0,1,0:0/1:1', '0.2,0.3,0.5:1|1:1.3', '1,0,0:0/0:0', '.:1/0'],
+  // Three ALT alleles (plink2 PGEN: 1-bit REF-ALTx patches and 2-bit ALTx-ALTy pairs).
+  { r: ['1', 250, 'multi3', 'G', 'A,C,T', '.', 'GT', '0/3', '2/3', '1/3', '3/3'],
+    want: [['A', { GT: [0, 0, 1, 0], DS: [0, 0, 1, 0], GP: [0, 0, 1, 0] }], ['C', { GT: [0, 1, 0, 0], DS: [0, 1, 0, 0], GP: [0, 1, 0, 0] }], ['T', { GT: [1, 1, 1, 2], DS: [1, 1, 1, 2], GP: [1, 1, 1, 2] }]] },
+  // DS and GP in another order; s4 lacks trailing fields (dropped trailing fields are missing).
+  { r: ['2', 50, 'order', 'T', 'A', '.', 'GT:GP:DS', '0/1:0,1,0:1', '1|1:0.2,0.3,0.5:1.3', '0/0:1,0,0:0', '1/0:.'],
     want: [['A', { GT: [1, 2, 0, 1], DS: [1, 1.3, 0, null], GP: [1, 1.3, 0, null] }]] },
   // No DS or GP in FORMAT: every mode falls back to GT.
   { r: ['2', 60, 'gtonly', 'G', 'C', '.', 'GT:AD', '0/1:3,4', '1/1:0,7', '0/0:9,0', '0/1:.'],
@@ -138,6 +143,30 @@ for (const { r, want } of edgeRecords) {
   for (const [allele1, values] of want) edgeExpected.snps.push({ chr: r[0], ps: r[1], rs: r[2], allele0: r[3], allele1, multiallelic: r[4].includes(','), ...values });
 }
 writeFileSync(join(outDir, 'edge.expected.json'), JSON.stringify(edgeExpected, null, 1) + '\n');
+
+// ---------------------------------------------------------------------------------------------------------
+// 2b. ld.vcf: hard calls in strong LD (blocks of near-copies, some with REF/ALT swapped) so that plink2 writes
+//     LD-compressed PGEN records (plain and inverted) from it.
+{
+  const n = 300;
+  const rows = [];
+  let prev = null;
+  for (let j = 0; j < 80; j++) {
+    let g;
+    if (j % 10 === 0) {
+      const p = 0.2 + 0.6 * unif();
+      g = Array.from({ length: n }, () => (unif() < p ? 1 : 0) + (unif() < p ? 1 : 0));
+    } else {
+      g = prev.map((v) => (unif() < 0.02 ? Math.floor(unif() * 3) : v));
+      if (j % 4 === 3) g = g.map((v) => 2 - v);
+    }
+    prev = j % 4 === 3 ? g.map((v) => 2 - v) : g;
+    const cells = g.map((v) => (unif() < 0.01 ? './.' : ['0/0', '0/1', '1/1'][v]));
+    rows.push(['4', 1000 + 100 * j, `ld${j}`, 'A', 'G', '.', 'PASS', '.', 'GT', ...cells].join('\t'));
+  }
+  const head = ['##fileformat=VCFv4.2', '##contig=<ID=4>', '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">', ['#CHROM', 'POS', 'ID', 'REF', 'ALT', 'QUAL', 'FILTER', 'INFO', 'FORMAT', ...Array.from({ length: n }, (_, i) => `L${i + 1}`)].join('\t')];
+  writeFileSync(join(outDir, 'ld.vcf'), [...head, ...rows].join('\n') + '\n');
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // 3. BGEN edge cases, encoded by hand (spec: https://www.chg.ox.ac.uk/~gav/bgen_format/).

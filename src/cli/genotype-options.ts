@@ -1,6 +1,6 @@
 /**
  * The genotype options shared by `gwas` and `grm`: one input among --bfile, --geno (+ --anno), --bgen
- * (+ --sample, --bgen-ref), --vcf (+ --vcf-field), and the multi-allelic rule; validated into gwas/genotype-input.ts's options.
+ * (+ --sample, --bgen-ref), --pfile, --vcf (+ --vcf-field), and the multi-allelic rule; validated into gwas/genotype-input.ts's options.
  */
 import { Option, type Command } from 'commander';
 import { GENOTYPE_FORMATS, type GenotypeInputOptions } from '../../gwas/genotype-input.js';
@@ -14,6 +14,7 @@ export interface GenotypeCliOptions {
   bgen?: string;
   sample?: string;
   bgenRef?: 'first' | 'last';
+  pfile?: string;
   vcf?: string;
   vcfField?: 'DS' | 'GT' | 'GP';
   multiallelic?: 'split' | 'skip';
@@ -28,6 +29,7 @@ export function addGenotypeOptions(cmd: Command): Command {
     .option('--bgen <file>', 'BGEN v1.1/1.2/1.3 genotypes (dosage of the counted allele, see --bgen-ref), with --pheno')
     .option('--sample <file>', 'Oxford .sample file for --bgen (default: the sample IDs stored in the .bgen)')
     .addOption(new Option('--bgen-ref <allele>', 'which BGEN allele is REF: last (plink2 --export default; the first allele is counted) or first (UK Biobank; the last allele is counted)').choices(['last', 'first']).default('last'))
+    .option('--pfile <prefix>', 'PLINK 2 genotypes: PREFIX.pgen/.pvar/.psam (hard calls and dosages; counted allele: ALT; phenotypes default to the .psam columns)')
     .option('--vcf <file>', 'VCF genotypes (.vcf, .vcf.gz bgzipped or gzipped; counted allele: ALT), with --pheno')
     .addOption(new Option('--vcf-field <field>', 'VCF FORMAT field: DS (dosage), GT (hard calls) or GP (probabilities); records without it use GT (default: DS when the header declares it, else GT)').choices(['DS', 'GT', 'GP']))
     .addOption(new Option('--multiallelic <mode>', 'variants with more than two alleles: split (one test per non-REF allele) or skip').choices(['split', 'skip']).default('split'));
@@ -49,6 +51,7 @@ export function genotypeInput(o: GenotypeCliOptions): GenotypeInputOptions {
     ...(o.bgen !== undefined ? { bgen: o.bgen } : {}),
     ...(o.sample !== undefined ? { sample: o.sample } : {}),
     ...(o.bgenRef !== undefined ? { bgenRef: o.bgenRef } : {}),
+    ...(o.pfile !== undefined ? { pfile: o.pfile } : {}),
     ...(o.vcf !== undefined ? { vcf: o.vcf } : {}),
     ...(o.vcfField !== undefined ? { vcfField: o.vcfField } : {}),
     ...(o.multiallelic !== undefined ? { multiallelic: o.multiallelic } : {}),

@@ -65,8 +65,8 @@ async function runGrm(opts: GrmCliOptions): Promise<void> {
   const filter = { maf: parseNumber(opts.maf, '--maf', 0, 0.5), miss: parseNumber(opts.miss, '--miss', 0, 1) };
 
   const t0 = performance.now();
-  // Without a phenotype file (BIMBAM, BGEN): every individual decides the SNP filters.
-  const usePheno = opts.bfile !== undefined || opts.pheno !== undefined;
+  // Without a phenotype file or .fam/.psam (BIMBAM, BGEN, VCF): every individual decides the SNP filters.
+  const usePheno = opts.bfile !== undefined || opts.pfile !== undefined || opts.pheno !== undefined;
   const inputs = await loadAnalysisInputs({ ...genotypes, ...(opts.pheno ? { pheno: opts.pheno } : {}), ...(opts.covar ? { covar: opts.covar } : {}), ...(opts.keep ? { keep: opts.keep } : {}), phenoCols: usePheno ? [phenoCol] : [] });
   const backend = await createBackend(getFlag('backend'));
   try {

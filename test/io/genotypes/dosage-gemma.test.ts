@@ -45,12 +45,13 @@ describe('dosage parity with GEMMA (BIMBAM copy of the same dosages)', () => {
   });
 
   // Formats that store the dosages to 16 bits or better (plink2 rounds DS to 1/16384 first): the same tolerance
-  // holds (measured 1.4e-4 for BGEN 16-bit and 1.6e-4 for v1.1; 8-bit BGEN is held to its precision in bgen.test.ts).
+  // holds (measured 1.4e-4 for BGEN 16-bit, 1.6e-4 for v1.1; 8-bit BGEN is held to its precision in bgen.test.ts).
   const inputs: Record<string, string[]> = {
     'VCF GP': ['--vcf', fx('dose.vcf.gz'), '--vcf-field', 'GP'],
     'BGEN v1.2 16-bit ref-first': ['--bgen', fx('dose.b16rf.bgen'), '--bgen-ref', 'first'],
     'BGEN v1.3 zstd 16-bit': ['--bgen', fx('dose.b13.bgen')],
     'BGEN v1.1': ['--bgen', fx('dose.b11.bgen'), '--sample', fx('dose.b8.sample')],
+    'PGEN (1/16384)': ['--pfile', fx('dose')],
   };
   for (const [name, input] of Object.entries(inputs)) {
     test(`${name}: |delta log10 p| <= 1e-3, beta within 1e-3 se`, async () => {
