@@ -343,15 +343,14 @@ export function locoKinship(result: KinshipResult, chr: string): F64Matrix {
 
 /**
  * What GEMMA does to K before the eigendecomposition: restrict to the analysed individuals `rows`, then
- * double-centre, K_c = (I - 11'/n) K_rows (I - 11'/n), computed as K - (g 1' + 1 g')/n + (1'g) 11'/n^2 with
- * g = K 1. Returns a fresh n x n matrix. O(n^2).
+ * double-centre ({@link centerInPlace}). Returns a fresh n x n matrix. O(n^2).
  */
 export function restrictAndCenter(k: F64Matrix, rows: Int32Array): F64Matrix {
   if (k.rows !== k.cols) throw new RangeError(`restrictAndCenter: kinship must be square, got ${shapeOf(k)}`);
   const n = rows.length;
   for (const i of rows) if (i < 0 || i >= k.rows) throw new RangeError(`restrictAndCenter: row index ${i} outside ${shapeOf(k)}`);
   const out = f64Matrix(n, n);
-  // Step 1: K[rows, rows] (one copy when the rows are all of a packed K, as for a kinship computed for them).
+  // K[rows, rows] (one copy when the rows are all of a packed K, as for a kinship computed for them).
   if (n === k.rows && k.ld === n && rows.every((i, a) => i === a)) out.data.set(k.data.subarray(0, n * n));
   else {
     for (let b = 0; b < n; b++) {
@@ -359,15 +358,28 @@ export function restrictAndCenter(k: F64Matrix, rows: Int32Array): F64Matrix {
       for (let a = 0; a < n; a++) out.data[a + b * n] = k.data[col + rows[a]!]!;
     }
   }
+  return centerInPlace(out);
+}
+
+/**
+ * Double-centres the square K in place, K_c = (I - 11'/n) K (I - 11'/n), computed as
+ * K - (g 1' + 1 g')/n + (1'g) 11'/n^2 with g = K 1 (the same operations, in the same order, as
+ * restrictAndCenter). Returns its argument. O(n^2), no n x n allocation.
+ */
+export function centerInPlace(k: F64Matrix): F64Matrix {
+  if (k.rows !== k.cols) throw new RangeError(`centerInPlace: kinship must be square, got ${shapeOf(k)}`);
+  const n = k.rows;
+  const ld = k.ld;
+  const d = k.data;
   const g = new Float64Array(n);
   let total = 0;
   for (let b = 0; b < n; b++) {
-    for (let a = 0; a < n; a++) g[a]! += out.data[a + b * n]!;
+    for (let a = 0; a < n; a++) g[a]! += d[a + b * ld]!;
   }
   for (let a = 0; a < n; a++) total += g[a]!;
   const n2 = n * n;
   for (let b = 0; b < n; b++) {
-    for (let a = 0; a < n; a++) out.data[a + b * n] = out.data[a + b * n]! - (g[a]! + g[b]!) / n + total / n2;
+    for (let a = 0; a < n; a++) d[a + b * ld] = d[a + b * ld]! - (g[a]! + g[b]!) / n + total / n2;
   }
-  return out;
+  return k;
 }

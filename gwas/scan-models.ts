@@ -14,7 +14,7 @@ import type { Backend, EighResult } from '../kernels/backend.js';
 import { f64Matrix, type F64Matrix } from '../kernels/matrix.js';
 import { fitNullModel, type NullModel, type RotatedInputs } from '../src/lmm/snp/null-model.js';
 import { cachedEigen, decomposeKinship, eigenCacheKey, hashSampleIds } from './eigen-cache.js';
-import { locoKinship, restrictAndCenter } from './kinship.js';
+import { centerInPlace, locoKinship, restrictAndCenter } from './kinship.js';
 import type { ScanKinship } from './scan-kinship.js';
 import type { ScanSamples } from './scan-samples.js';
 import type { GenotypeSource } from './types.js';
@@ -87,12 +87,17 @@ export function locoChromosomes(source: GenotypeSource, kin: ScanKinship): strin
 
 /**
  * K_c for one decomposition: K (without chromosome `chr` when given) restricted to the analysed individuals and
- * double-centred, as GEMMA does before its eigendecomposition. A fresh n x n matrix; O(n^2).
+ * double-centred, as GEMMA does before its eigendecomposition. O(n^2). A fresh n x n matrix, except with
+ * `consume` (the caller has no further use of kin.k: no other decomposition follows) when K was computed for
+ * the analysed individuals: then K is centred in place (kin.k holds K_c afterwards), sparing 8 n^2 bytes.
  */
-export function centredKinship(kin: ScanKinship, chr: string | null): F64Matrix {
-  if (chr === null) return restrictAndCenter(kin.k, kin.rows);
-  if (!kin.computed) throw new RangeError('centredKinship: a chromosome left out needs the kinship computed from the genotypes');
-  return restrictAndCenter(locoKinship(kin.computed, chr), kin.rows);
+export function centredKinship(kin: ScanKinship, chr: string | null, consume = false): F64Matrix {
+  if (chr !== null) {
+    if (!kin.computed) throw new RangeError('centredKinship: a chromosome left out needs the kinship computed from the genotypes');
+    return centerInPlace(locoKinship(kin.computed, chr)); // locoKinship's result is fresh
+  }
+  if (consume && kin.computed && kin.k.rows === kin.rows.length) return centerInPlace(kin.k);
+  return restrictAndCenter(kin.k, kin.rows);
 }
 
 /**

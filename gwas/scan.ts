@@ -25,12 +25,14 @@ import type { F64Matrix } from '../kernels/matrix.js';
 import { createBackend } from '../kernels/select.js';
 import type { AssocColumns, TestSelection } from '../src/lmm/snp/assoc.js';
 import { getFlag } from '../src/flags.js';
+import { machineMemoryBytes, peakRssBytes, resetPeakRss } from '../src/memory.js';
 import type { NullModel } from '../src/lmm/snp/null-model.js';
 import type { KeepList, SampleSelection } from './samples.js';
-import { scanKinship, type KinshipInput } from './scan-kinship.js';
+import { DEFAULT_MEMORY_FRACTION, planScanMemory, type ScanMemoryPlan } from './memory-model.js';
+import { scanKinship, type KinshipInput, type ScanKinship } from './scan-kinship.js';
 import { lmmStreamGroups, nullModelKey, releaseLmmModels } from './scan-lmm-tests.js';
-import { centredKinship, decomposeCentredKinship, fitEigenModels, fitWhitenedModels, locoChromosomes, type EigenCacheOptions, type EigenModels, type ScanModels } from './scan-models.js';
-import { scanSamples, type PhenotypeInput } from './scan-samples.js';
+import { centredKinship, decomposeCentredKinship, fitEigenModels, fitWhitenedModels, locoChromosomes, type EigenCacheOptions, type EigenModels, type KinshipEigen, type ScanModels } from './scan-models.js';
+import { scanSamples, type PhenotypeInput, type ScanSamples } from './scan-samples.js';
 import { streamScan, type ResultBatch } from './scan-stream.js';
 import { hashSampleIds } from './eigen-cache.js';
 import { SnpTestPool } from './snp-pool.js';
@@ -59,6 +61,16 @@ export interface GwasScanOptions {
   eigenCache?: EigenCacheOptions;
   /** Called after each block with SNPs read so far and the total in the file. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Most bytes the scan may use (default: DEFAULT_MEMORY_FRACTION of the machine's memory): picks the block
+   * size (at most `blockSize`) and whether the kinship pass's genotypes are kept; a scan that cannot fit
+   * throws ResourceError before any heavy work.
+   */
+  maxMemoryBytes?: number;
+  /** How messages name the memory limit (default 'maxMemoryBytes'; the CLI: '--max-memory'). */
+  memoryLimitName?: string;
+  /** Called with the memory plan before the heavy work starts. */
+  onMemoryPlan?: (plan: ScanMemoryPlan) => void;
 }
 
 /**
@@ -88,6 +100,8 @@ export interface ScanSummary {
   /** Reads of the genotype file: 1 when the scan reused the kinship pass (GenotypeStore), else 2 (1 with a kinship file). */
   genotypePasses: number;
   backend: string;
+  /** The memory plan, and the peak RSS of each stage (bytes; Linux measures the exact peak, elsewhere the RSS at its end). */
+  memory?: { plan: ScanMemoryPlan; peakRss: { kinship: number; decompositions: number; stream: number } };
 }
 
 export interface GwasScan {
@@ -106,59 +120,55 @@ export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
   const vc = opts.vc ?? 'exact';
   if (vc === 'fixed' && (opts.tests.lrt || opts.tests.score)) throw new RangeError("gwasScan: --vc fixed gives Wald statistics only: use --test wald");
   const backend = typeof opts.backend === 'object' ? opts.backend : await createBackend(opts.backend);
-  const blockSize = opts.blockSize ?? 4096;
+  const threads = opts.threads ?? getFlag('threads');
   const timings: ScanTimings = { kinship: 0, eigh: 0, rotation: 0, optimisation: 0, io: 0, nullModel: 0 };
 
   // Stage 1: analysed individuals, W, phenotypes, SNP filter.
   const samples = scanSamples({ ids: source.samples, phenotypes: opts.phenotypes, ...pick(opts, ['covariates', 'keep', 'maf', 'miss', 'r2']) });
 
-  // Stage 2: kinship (and the genotypes of its pass, within the store budget).
-  const kin = await scanKinship(source, samples, opts.kinship, { backend, blockSize, ...(opts.loco ? { loco: true } : {}), storeBytes: getFlag('scanStoreMb') * 2 ** 20 });
-  timings.kinship += kin.seconds;
+  // The memory plan: block size and genotype store within the limit, or a ResourceError now.
+  const plan = planScanMemory({
+    N: source.samples.length, n: samples.n, m: source.nSnps, phenotypes: opts.phenotypes.length, threads,
+    kinship: 'mode' in opts.kinship ? opts.kinship.mode : 'given', vc,
+    locoChromosomes: opts.loco ? new Set(source.snps.map((x) => x.chr)).size : 0,
+  }, {
+    limitBytes: opts.maxMemoryBytes ?? DEFAULT_MEMORY_FRACTION * machineMemoryBytes(), blockSize: opts.blockSize ?? 4096,
+    storeCapBytes: getFlag('scanStoreMb') * 2 ** 20, ...(opts.memoryLimitName ? { limitName: opts.memoryLimitName } : {}),
+  });
+  opts.onMemoryPlan?.(plan);
+  const blockSize = plan.blockSize;
+  const peakRss = { kinship: 0, decompositions: 0, stream: 0 };
 
-  // Stage 3: decompositions (one, or one per chromosome with loco) and null models.
-  const models: ScanModels = { n: samples.n, c: samples.c, samplesHash: hashSampleIds(samples.selection.ids), decompositions: [] };
-  const decompose = async (chr: string | null) => {
-    const t0 = performance.now();
-    const kc = centredKinship(kin, chr);
-    timings.kinship += (performance.now() - t0) / 1000;
-    const eig = await decomposeCentredKinship(kc, chr, samples, backend, opts.eigenCache);
-    timings.eigh += eig.seconds;
-    return { kc, eig };
-  };
-  const fit = async (eig: Awaited<ReturnType<typeof decompose>>['eig']): Promise<EigenModels> => {
-    const m = await fitEigenModels(eig, samples, backend);
-    timings.nullModel += m.seconds;
-    return m;
-  };
-  const chrs = opts.loco ? locoChromosomes(source, kin) : [null];
-  if (vc === 'exact') {
-    for (const chr of chrs) models.decompositions.push(await fit((await decompose(chr)).eig));
-  } else {
-    // EMMAX/P3D: null models from the global K's eigendecomposition, then whitening per chromosome left out.
-    const { kc, eig } = await decompose(null);
-    const global = await fit(eig);
-    for (const chr of chrs) {
-      const w = await fitWhitenedModels(chr === null ? kc : centredKinship(kin, chr), chr, global, samples, backend);
-      timings.eigh += w.seconds;
-      models.decompositions.push(w);
-    }
-  }
+  // Stage 2: kinship (and the genotypes of its pass, within the store budget).
+  resetPeakRss();
+  let kin: ScanKinship | undefined = await scanKinship(source, samples, opts.kinship, { backend, blockSize, ...(opts.loco ? { loco: true } : {}), storeBytes: plan.storeBytes });
+  timings.kinship += kin.seconds;
+  const store = kin.store;
+  const genotypePasses = kin.computed && !store ? 2 : 1;
+  peakRss.kinship = peakRssBytes();
+
+  // Stage 3: decompositions (one, or one per chromosome with loco) and null models; K is released after it.
+  resetPeakRss();
+  const models = await buildModels(source, samples, kin, { backend, vc, loco: !!opts.loco, ...(opts.eigenCache ? { eigenCache: opts.eigenCache } : {}) }, timings);
+  kin = undefined;
+  peakRss.decompositions = peakRssBytes();
   const nullModels = new Map<string, NullModel>();
   for (const dec of models.decompositions) for (const p of dec.phenotypes) nullModels.set(nullModelKey(p.pheno, dec.chr), p.nullModel);
 
-  // Stage 4: the stream, on the SNP test threads.
-  const pool = new SnpTestPool(opts.threads ?? getFlag('threads'));
+  // Stage 4: the stream, on the process's threads.
+  const pool = new SnpTestPool(threads);
   const groups = lmmStreamGroups(models, { backend, pool, tests: opts.tests });
-  const stream = streamScan({ source, samples, groups, blockSize, ...(kin.store ? { store: kin.store } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+  const stream = streamScan({ source, samples, groups, blockSize, ...(store ? { store } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
   const summary: ScanSummary = {
     nIndividuals: source.samples.length, nAnalysed: samples.n, nSnps: source.nSnps, nTested: 0, dropped: stream.stats.dropped, timings,
-    samples: samples.selection, c: samples.c, backend: backend.name, genotypePasses: kin.computed && !kin.store ? 2 : 1,
+    samples: samples.selection, c: samples.c, backend: backend.name, genotypePasses, memory: { plan, peakRss },
   };
   async function* batches(): AsyncGenerator<ResultBatch<AssocColumns>> {
+    resetPeakRss();
     try {
       yield* stream.batches;
     } finally {
+      peakRss.stream = peakRssBytes();
       summary.nTested = stream.stats.nTested;
       timings.io = stream.stats.ioSeconds;
       timings.rotation = stream.stats.transformSeconds;
@@ -168,6 +178,45 @@ export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
     }
   }
   return { nullModels, batches: batches(), summary };
+}
+
+/**
+ * Stage 3 as gwasScan runs it: one eigendecomposition (per chromosome left out with loco) and the null models,
+ * or for fixed VC the global null models and a whitening per decomposition. K is centred in place when no
+ * later decomposition needs it.
+ */
+async function buildModels(
+  source: GenotypeSource, samples: ScanSamples, kin: ScanKinship,
+  o: { backend: Backend; vc: 'exact' | 'fixed'; loco: boolean; eigenCache?: EigenCacheOptions }, timings: ScanTimings,
+): Promise<ScanModels> {
+  const models: ScanModels = { n: samples.n, c: samples.c, samplesHash: hashSampleIds(samples.selection.ids), decompositions: [] };
+  const decompose = async (chr: string | null) => {
+    const t0 = performance.now();
+    const kc = centredKinship(kin, chr, !o.loco);
+    timings.kinship += (performance.now() - t0) / 1000;
+    const eig = await decomposeCentredKinship(kc, chr, samples, o.backend, o.eigenCache);
+    timings.eigh += eig.seconds;
+    return { kc, eig };
+  };
+  const fit = async (eig: KinshipEigen): Promise<EigenModels> => {
+    const m = await fitEigenModels(eig, samples, o.backend);
+    timings.nullModel += m.seconds;
+    return m;
+  };
+  const chrs = o.loco ? locoChromosomes(source, kin) : [null];
+  if (o.vc === 'exact') {
+    for (const chr of chrs) models.decompositions.push(await fit((await decompose(chr)).eig));
+    return models;
+  }
+  // EMMAX/P3D: null models from the global K's eigendecomposition, then whitening per chromosome left out.
+  const { kc, eig } = await decompose(null);
+  const global = await fit(eig);
+  for (const chr of chrs) {
+    const w = await fitWhitenedModels(chr === null ? kc : centredKinship(kin, chr), chr, global, samples, o.backend);
+    timings.eigh += w.seconds;
+    models.decompositions.push(w);
+  }
+  return models;
 }
 
 /** The entries of `o` named in `keys` that are defined. */

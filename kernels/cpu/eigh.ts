@@ -31,6 +31,15 @@ export function cpuEighWith(a: F64Matrix, run: (p: StridedProduct) => Promise<vo
   return runProductsWith(eighSteps(a), run);
 }
 
+/**
+ * Bytes {@link cpuEigh} holds at its peak for order n, besides its input (for memory planning: gwas's
+ * memory model): the working matrix and panels, Z, the divide-and-conquer scratch (4 n^2) and V, counted
+ * as if none were freed before V is made. Keep in step with the allocations of eighSteps.
+ */
+export function cpuEighWorkspaceBytes(n: number): number {
+  return 8 * (7 * n * n + 3 * n * NB + 3 * n * NB_BACK + 8 * n);
+}
+
 function* eighSteps(a: F64Matrix): Products<EighResult> {
   const n = checkSquare('eigh', 'cpu', a);
   const ld = Math.max(1, n);

@@ -19,6 +19,8 @@ import { readKinship } from '../io/kinship-file.js';
 import type { TestSelection } from '../lmm/snp/assoc.js';
 import type { NullModel } from '../lmm/snp/null-model.js';
 import { VERSION } from '../version.js';
+import { formatBytes, parseSize } from '../memory.js';
+import { DEFAULT_MEMORY_FRACTION, describeMemoryPlan, type ScanMemoryPlan } from '../../gwas/memory-model.js';
 import { UsageError } from '../errors.js';
 import { action } from './command.js';
 import { createProgress } from './progress.js';
@@ -63,6 +65,7 @@ interface GwasCliOptions extends GenotypeCliOptions {
   seed: number;
   h2?: number;
   calibration: 'mean' | 'bolt';
+  maxMemory?: string;
 }
 
 const TESTS: Record<GwasCliOptions['test'], TestSelection> = {
@@ -106,7 +109,8 @@ export function registerGwas(program: Command): void {
     .option('--tsv <file>', "GEMMA's assoc.txt layout for the chosen test")
     .option('--plot <prefix>', 'write PREFIX.manhattan.png and PREFIX.qq.png (PREFIX.TEST.*.png for each test when several are run)')
     .option('--plot-format <fmt>', 'png | svg | pdf (points as a raster, axes and text as vectors in svg/pdf)', 'png')
-    .option('--verbose', 'print the time spent per stage')
+    .option('--max-memory <size>', `memory the scan may use, e.g. 8G or 512M (default ${DEFAULT_MEMORY_FRACTION * 100}% of the machine's): picks the block size and whether genotypes are kept between passes; a scan that cannot fit stops before it starts`)
+    .option('--verbose', 'print the memory plan before the heavy work, and the time and peak memory per stage')
     .option('--trait <kind>', 'auto | quantitative | binary: binary (case/control: 0/1, PLINK 1/2, or the words control/case) runs the logistic mixed model with SPA score tests; auto picks binary for two-valued phenotypes', 'auto')
     .option('--firth-p <x>', 'binary traits: SNPs with p below this get Firth logistic regression beta and se (0 disables)', num('firth-p'), 0.05)
     .option('--mode <mode>', `exact (eigendecomposition, GEMMA) | biobank (matrix-free BOLT-LMM-inf: no n x n matrix, LOCO) | auto (biobank from ${BIOBANK_AUTO_MIN_N} analysed individuals)`, 'auto')
@@ -128,6 +132,12 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
   if (!PLOT_FORMATS.includes(o.plotFormat)) throw new UsageError(`--plot-format ${o.plotFormat}: expected ${PLOT_FORMATS.join(', ')}`);
   if (!o.out && !o.tsv) throw new UsageError('nothing to write: give --out DIR/ (or FILE.arrow, FILE.arrows) and/or --tsv FILE');
   setFlags({ backend: o.backend, threads: o.threads, blockSize: o.blockSize });
+  let maxMemory: number | undefined;
+  try {
+    maxMemory = o.maxMemory === undefined ? undefined : parseSize(o.maxMemory);
+  } catch (e) {
+    throw new UsageError(`--max-memory ${o.maxMemory}: ${(e as Error).message}`);
+  }
 
   // Step 1: inputs (genotypes, phenotypes, covariates, keep list; files cross-checked by gwas/inputs.ts).
   const genotypes = genotypeInput(o);
@@ -182,6 +192,8 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
     source, phenotypes, ...(covariates ? { covariates } : {}), ...(o.keep ? { keep: await readKeepFile(o.keep) } : {}),
     kinship, tests, maf: o.maf, miss: o.miss, ...(o.loco ? { loco: true } : {}), vc: o.vc, ...(eigenCache ? { eigenCache } : {}),
     backend: getFlag('backend'), blockSize: getFlag('blockSize'),
+    ...(maxMemory !== undefined ? { maxMemoryBytes: maxMemory } : {}), memoryLimitName: '--max-memory',
+    ...(o.verbose ? { onMemoryPlan: (plan: ScanMemoryPlan) => process.stderr.write(`${describeMemoryPlan(plan).join('\n')}\n`) } : {}),
     onProgress: (done) => {
       progress.tick((done - lastDone) * phenotypes.length);
       lastDone = done;
@@ -223,6 +235,10 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
   if (o.plot) await report.writePlots(o.plot, reports, several, o.plotFormat);
   if (o.verbose) {
     const t = s.timings;
+    if (s.memory) {
+      const peak = s.memory.peakRss;
+      lines.push(`peak memory (RSS): kinship ${formatBytes(peak.kinship)}, decompositions ${formatBytes(peak.decompositions)}, stream ${formatBytes(peak.stream)} (plan: ${s.memory.plan.stages.map((st) => formatBytes(st.bytes)).join(', ')})`);
+    }
     lines.push(`time (s): kinship ${t.kinship.toFixed(2)}, eigh ${t.eigh.toFixed(2)}, null model ${t.nullModel.toFixed(2)}, rotation ${t.rotation.toFixed(2)}, optimisation ${t.optimisation.toFixed(2)}, read+filter ${t.io.toFixed(2)}, total ${((performance.now() - t0) / 1000).toFixed(2)} [backend ${s.backend}]`);
   }
   process.stderr.write(`${lines.join('\n')}\n`);
