@@ -3,6 +3,7 @@
  * gwas/scan-binary.ts, written as Arrow (`--out`), TSV (`--tsv`) and plots (`--plot`); see the README's
  * "Binary traits" section. Called by src/cli/gwas.ts once the inputs are loaded.
  */
+import type { PlotFormat } from '../plot/index.js';
 import { asScoreBatch, BinaryTsvWriter, describeBinaryNullModel, openBinaryArrow, writeBinaryArrowBatch } from '../../gwas/scan-binary-output.js';
 import { binaryScan } from '../../gwas/scan-binary.js';
 import { ScanReport } from '../../gwas/scan-report.js';
@@ -56,6 +57,7 @@ export interface BinaryGwasArgs {
   out?: string;
   tsv?: string;
   plot?: string;
+  plotFormat?: PlotFormat;
   verbose: boolean;
   tsvPath: (path: string, pheno: string) => string;
   started: number;
@@ -117,7 +119,7 @@ export async function runBinaryGwas(a: BinaryGwasArgs): Promise<void> {
   lines.push(`methods: ${[...methods].map(([k, v]) => `${k} ${v}`).join(', ')}`);
   const reports = report.reports();
   lines.push(...report.lines(reports, several));
-  if (a.plot) await report.writePlots(a.plot, reports, several);
+  if (a.plot) await report.writePlots(a.plot, reports, several, a.plotFormat);
   if (a.verbose) {
     const t = s.timings;
     lines.push(`time (s): kinship ${t.kinship.toFixed(2)}, null model ${t.nullModel.toFixed(2)}, whitening ${t.rotation.toFixed(2)}, tests ${t.optimisation.toFixed(2)}, read+filter ${t.io.toFixed(2)}, total ${((performance.now() - a.started) / 1000).toFixed(2)} [backend ${s.backend}]`);

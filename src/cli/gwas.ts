@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { GemmaTsvWriter, describeNullModel, openArrowOutput, writeArrowBatch, writeNullModelJson } from '../../gwas/scan-output.js';
 import { ScanReport } from '../../gwas/scan-report.js';
+import { SsfOutputs } from '../../gwas/ssf-output.js';
 import { gwasScan, type KinshipInput, type PhenotypeInput } from '../../gwas/scan.js';
 import { readKeepFile } from '../../gwas/samples.js';
 import type { GenotypeSource } from '../../gwas/types.js';
@@ -54,6 +55,8 @@ interface GwasCliOptions extends GenotypeCliOptions {
   tsv?: string;
   plot?: string;
   plotFormat: PlotFormat;
+  ssf?: string;
+  ssfGenomeAssembly: string;
   verbose?: boolean;
   trait: TraitChoice;
   firthP: number;
@@ -108,6 +111,8 @@ export function registerGwas(program: Command): void {
     .option('--out <path>', 'Arrow output: DIR/ = IPC file dataset (DIR/pheno=P/chr=C/part-0.arrow, read as one table by polars scan_ipc, pyarrow.dataset, R open_dataset), FILE.arrow = one IPC file, FILE.arrows = IPC stream; null model JSON in the schema metadata and in the .json sidecar (DIR.json, FILE.json)')
     .option('--tsv <file>', "GEMMA's assoc.txt layout for the chosen test")
     .option('--plot <prefix>', 'write PREFIX.manhattan.png and PREFIX.qq.png (PREFIX.TEST.*.png for each test when several are run)')
+    .option('--ssf <file.tsv.gz>', 'GWAS Catalog summary statistics (GWAS-SSF; .tsv or .tsv.gz) with FILE-meta.yaml; one pair per phenotype (FILE.PHENO.tsv.gz) when several; Wald beta/se/p (score with --test score); exact mode')
+    .option('--ssf-genome-assembly <name>', 'genome_assembly in the GWAS-SSF metadata (e.g. GRCh38)', 'NR')
     .option('--plot-format <fmt>', 'png | svg | pdf (points as a raster, axes and text as vectors in svg/pdf)', 'png')
     .option('--max-memory <size>', `memory the scan may use, e.g. 8G or 512M (default ${DEFAULT_MEMORY_FRACTION * 100}% of the machine's): picks the block size and whether genotypes are kept between passes; a scan that cannot fit stops before it starts`)
     .option('--verbose', 'print the memory plan before the heavy work, and the time and peak memory per stage')
@@ -130,7 +135,7 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
   if (o.grm !== 'centered' && o.grm !== 'standardized') throw new UsageError(`--grm ${o.grm}: expected centered or standardized`);
   if (o.vc !== 'exact' && o.vc !== 'fixed') throw new UsageError(`--vc ${o.vc}: expected exact or fixed`);
   if (!PLOT_FORMATS.includes(o.plotFormat)) throw new UsageError(`--plot-format ${o.plotFormat}: expected ${PLOT_FORMATS.join(', ')}`);
-  if (!o.out && !o.tsv) throw new UsageError('nothing to write: give --out DIR/ (or FILE.arrow, FILE.arrows) and/or --tsv FILE');
+  if (!o.out && !o.tsv && !o.ssf) throw new UsageError('nothing to write: give --out DIR/ (or FILE.arrow, FILE.arrows), --tsv FILE and/or --ssf FILE.tsv.gz');
   setFlags({ backend: o.backend, threads: o.threads, blockSize: o.blockSize });
   let maxMemory: number | undefined;
   try {
@@ -153,6 +158,7 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
     if (o.test !== 'wald' && o.test !== 'all') throw new UsageError(`--test ${o.test}: the biobank mode gives BOLT-LMM-inf statistics (in the Wald columns); use --test wald`);
     if (o.backend === 'webgpu' || o.backend === 'gpujs') throw new UsageError(`--backend ${o.backend}: the biobank mode runs on the cpu backend`);
     if (o.trait === 'binary') throw new UsageError('--trait binary: the biobank mode analyses every phenotype as quantitative (a linear mixed model on 0/1, as BOLT-LMM); use --mode exact for the logistic mixed model');
+    if (o.ssf) throw new UsageError('--ssf: GWAS-SSF is written by the exact mode only (use --mode exact)');
     return runBiobankGwas(o, inputs, process.argv.slice(2).join(' '), t0);
   }
   if (o.tsvFormat !== 'gemma') throw new UsageError(`--tsv-format ${o.tsvFormat}: the exact mode writes GEMMA's layout only (bolt is for --mode biobank)`);
@@ -164,16 +170,19 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
     : { mode: o.grm };
   const codings = chooseTrait(o.trait, phenotypes, !o.pheno && !!o.bfile);
   if (codings) {
+    if (o.ssf) throw new UsageError('--ssf: GWAS-SSF is written for quantitative traits only (binary traits: use --out or --tsv)');
     if (o.vc !== 'exact') throw new UsageError('--vc fixed applies to quantitative traits: a binary trait always uses the logistic mixed model');
     if (!(o.firthP >= 0 && o.firthP <= 1)) throw new UsageError(`--firth-p ${o.firthP}: expected a p-value threshold in [0, 1]`);
     return runBinaryGwas({
       source, phenotypes, codings, ...(covariates ? { covariates } : {}), ...(o.keep ? { keep: await readKeepFile(o.keep) } : {}),
       kinship, kinshipName: o.kinship ?? o.grm, maf: o.maf, miss: o.miss, loco: !!o.loco, firthP: o.firthP,
-      ...(o.out ? { out: o.out } : {}), ...(o.tsv ? { tsv: o.tsv } : {}), ...(o.plot ? { plot: o.plot } : {}), verbose: !!o.verbose, tsvPath, started: t0,
+      ...(o.out ? { out: o.out } : {}), ...(o.tsv ? { tsv: o.tsv } : {}), ...(o.plot ? { plot: o.plot, plotFormat: o.plotFormat } : {}), verbose: !!o.verbose, tsvPath, started: t0,
     });
   }
   const tests = o.vc === 'fixed' ? (o.test === 'wald' || o.test === 'all' ? TESTS.wald : undefined) : TESTS[o.test];
   if (!tests) throw new UsageError('--vc fixed gives Wald statistics only: use --test wald');
+  if (o.ssf && !tests.wald && !tests.score) throw new UsageError('--ssf needs beta and its standard error: use --test wald, score or all (not lrt alone)');
+  if (o.ssf && !/\.tsv(\.gz)?$/i.test(o.ssf)) throw new UsageError(`--ssf ${o.ssf}: the GWAS-SSF data file name must end in .tsv or .tsv.gz`);
   const genoFiles = genotypeFiles(genotypes);
   const eigenCache = o.eigenCache
     ? {
@@ -205,19 +214,27 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
   const arrow = o.out ? await openArrowOutput(o.out, scan.nullModels, withPheno, meta) : undefined;
   const tsvs = new Map<string, GemmaTsvWriter>();
   const report = new ScanReport(tests);
+  let ssf: SsfOutputs | undefined;
   try {
     if (o.tsv) for (const p of phenotypes) tsvs.set(p.name, await GemmaTsvWriter.open(several ? tsvPath(o.tsv, p.name) : o.tsv, tests));
+    if (o.ssf) {
+      const software = `${meta.tool} (exact LMM as GEMMA 0.98.5 -lmm; ${tests.wald ? 'Wald' : 'score'} test${o.vc === 'fixed' ? ', variance components fixed at the null model' : ''}${o.loco ? ', LOCO' : ''})`;
+      ssf = await SsfOutputs.open(o.ssf, phenotypes.map((p) => p.name), { genomeAssembly: o.ssfGenomeAssembly, software, sampleSize: scan.summary.nAnalysed, ...(o.covar ? { covariates: [`columns of ${o.covar}`] } : {}) }, tests.wald ? 'wald' : 'score');
+    }
     for await (const b of scan.batches) {
       if (arrow) await writeArrowBatch(arrow, b, scan.summary.nAnalysed, withPheno);
       await tsvs.get(b.pheno)?.write(b);
+      await ssf?.write(b);
       report.add(b);
     }
     progress.done();
     for (const w of tsvs.values()) await w.close();
+    await ssf?.close();
     if (arrow) await arrow.close();
   } catch (e) {
     await arrow?.abort();
     for (const w of tsvs.values()) await w.abort();
+    await ssf?.abort();
     throw e;
   }
   if (o.out) await writeNullModelJson(arrowSiblingPath(o.out, '.json'), scan.nullModels, { tool: meta.tool, command: meta.command });
@@ -232,6 +249,7 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
   }
   const reports = report.reports();
   lines.push(...report.lines(reports, several));
+  if (ssf) lines.push(...ssf.lines());
   if (o.plot) await report.writePlots(o.plot, reports, several, o.plotFormat);
   if (o.verbose) {
     const t = s.timings;
