@@ -5,11 +5,11 @@
  * column-major f64 at byte addresses with leading dimension ldBytes; vectors are contiguous f64.
  *
  * - `symv(aPtr, ldBytes, s0, n, xPtr, pPtr)` (BLAS dsymv, lower): p[s0:n] += A[s0:n, s0:n] x[s0:n], reading
- *   only entries i >= j; x and p are indexed like A's rows. One pass over each pair of columns j, j+1: the
- *   2 x 2 diagonal block, then below it p[j+2:n] += A[j+2:n, j:j+2] x[j:j+2] (two axpys fused: p loaded and
- *   stored once) and p_j, p_j+1 += A[j+2:n, j:j+2]^T x[j+2:n] (two dots), four rows per step as two f64x2
- *   halves with their own dot accumulators; a last odd column is its diagonal entry alone. Memory-bound on A: (n - s0)^2 / 2 entries read once.
- *   Cost 2 (n - s0)^2 flops.
+ *   only entries i >= j; x and p are indexed like A's rows. One pass over each group of four columns
+ *   j..j+3 (then single columns): the 4 x 4 diagonal block in scalar steps, then below it, two rows at a
+ *   time, p[i:i+2] += A[i:i+2, j:j+4] x[j:j+4] (four fused axpys: p loaded and stored once per four columns)
+ *   and dot_c += A[i:i+2, j+c] x[i:i+2] (four dots), multiply-adds fused where the runtime has relaxed SIMD
+ *   (the `fma` module variant). Memory-bound on A: (n - s0)^2 / 2 entries read once. Cost 2 (n - s0)^2 flops.
  * - `gemvT(xPtr, ldBytes, len, t, vPtr, outPtr)`: out[0:t] = X[0:len, 0:t]^T v[0:len]. Cost 2 len t flops.
  * - `gemvN(xPtr, ldBytes, len, t, cPtr, yPtr)`: y[0:len] += X[0:len, 0:t] c[0:t], column by column.
  *   Cost 2 len t flops.
@@ -22,76 +22,87 @@ function address(c: Code, base: number, idx: number): void {
   c.get(base).get(idx).i32(3).i32Shl().i32Add();
 }
 
-function symv(): Code {
+/** Columns per pass of symv (A is read once per pass, p loaded and stored once per pass). */
+const SYMV_COLS = 4;
+
+/**
+ * symv in passes of `width` columns j .. j + width - 1 (while they fit, then single columns): the diagonal
+ * block in scalar steps, then the rows below it in pairs: p[i:i+2] += sum_c A[i:i+2, j+c] x_{j+c} and
+ * dot_c += A[i:i+2, j+c] x[i:i+2], each multiply-add fused with `fma` (relaxed SIMD) or a multiply then an add.
+ */
+function symv(fma: boolean): Code {
   const APTR = 0, LD = 1, S0 = 2, N = 3, XPTR = 4, PPTR = 5;
   const c = new Code(6);
-  const j = c.local(I32), i = c.local(I32), col0 = c.local(I32), col1 = c.local(I32);
-  const x0 = c.local(F64), x1 = c.local(F64), a10 = c.local(F64), acc0 = c.local(F64), acc1 = c.local(F64), aij = c.local(F64);
-  const x0v = c.local(V128), x1v = c.local(V128), acc0v = c.local(V128), acc1v = c.local(V128), a0v = c.local(V128), a1v = c.local(V128), xv = c.local(V128);
-  const acc0w = c.local(V128), acc1w = c.local(V128), o = c.local(I32), pAddr = c.local(I32);
-  c.get(S0).set(j);
-  c.block().loop(); // column pairs j, j+1
-  c.get(j).i32(2).i32Add().get(N).i32GtS().brIf(1);
-  c.get(APTR).get(j).get(LD).i32Mul().i32Add().set(col0);
-  c.get(col0).get(LD).i32Add().set(col1);
-  address(c, XPTR, j); c.f64Load().set(x0);
-  address(c, XPTR, j); c.f64Load(8).set(x1);
-  c.get(x0).f64x2Splat().set(x0v);
-  c.get(x1).f64x2Splat().set(x1v);
-  // The 2 x 2 diagonal block: p_j gets A_jj x_j (+ A_j+1,j x_j+1 below), p_j+1 gets A_j+1,j x_j + A_j+1,j+1 x_j+1.
-  address(c, col0, j); c.f64Load(8).set(a10);
-  address(c, col0, j); c.f64Load().get(x0).f64Mul().get(a10).get(x1).f64Mul().f64Add().set(acc0);
-  c.get(a10).get(x0).f64Mul(); address(c, col1, j); c.f64Load(8).get(x1).f64Mul().f64Add().set(acc1);
-  c.v128Zero().set(acc0v);
-  c.v128Zero().set(acc1v);
-  c.v128Zero().set(acc0w);
-  c.v128Zero().set(acc1w);
-  c.get(j).i32(2).i32Add().set(i);
-  c.get(i).i32(3).i32Shl().set(o);
-  // Two rows at byte offset o + off: p += A[:, j] x_j + A[:, j+1] x_j+1, and the two dots into (dot0, dot1).
-  const rowPair = (off: number, dot0: number, dot1: number): void => {
-    c.get(col0).get(o).i32Add().v128Load(off).set(a0v);
-    c.get(col1).get(o).i32Add().v128Load(off).set(a1v);
-    c.get(XPTR).get(o).i32Add().v128Load(off).set(xv);
-    c.get(PPTR).get(o).i32Add().tee(pAddr).get(pAddr).v128Load(off).get(a0v).get(x0v).f64x2Mul().f64x2Add().get(a1v).get(x1v).f64x2Mul().f64x2Add().v128Store(off);
-    c.get(dot0).get(a0v).get(xv).f64x2Mul().f64x2Add().set(dot0);
-    c.get(dot1).get(a1v).get(xv).f64x2Mul().f64x2Add().set(dot1);
+  const j = c.local(I32), i = c.local(I32), o = c.local(I32), pAddr = c.local(I32);
+  const col: number[] = [], xs: number[] = [], xsv: number[] = [], dot: number[] = [], dots: number[] = [];
+  for (let k = 0; k < SYMV_COLS; k++) {
+    col.push(c.local(I32));
+    xs.push(c.local(F64));
+    xsv.push(c.local(V128));
+    dot.push(c.local(V128));
+    dots.push(c.local(F64));
+  }
+  const av = c.local(V128), xv = c.local(V128), pv = c.local(V128), a = c.local(F64), xi = c.local(F64), pi = c.local(F64);
+  /** Pushes x * y + acc (locals; v128 when `vec`). */
+  const madd = (x: number, y: number, acc: number, vec: boolean): void => {
+    if (vec && fma) c.get(x).get(y).get(acc).f64x2RelaxedMadd();
+    else if (vec) c.get(acc).get(x).get(y).f64x2Mul().f64x2Add();
+    else c.get(acc).get(x).get(y).f64Mul().f64Add();
   };
-  c.block().loop(); // row quads below the block (two independent accumulator pairs)
-  c.get(i).i32(4).i32Add().get(N).i32GtS().brIf(1);
-  rowPair(0, acc0v, acc1v);
-  rowPair(16, acc0w, acc1w);
-  c.get(i).i32(4).i32Add().set(i);
-  c.get(o).i32(32).i32Add().set(o).br(0);
-  c.end().end();
-  c.block(); // a last row pair
-  c.get(i).i32(2).i32Add().get(N).i32GtS().brIf(0);
-  rowPair(0, acc0v, acc1v);
-  c.get(i).i32(2).i32Add().set(i);
-  c.end();
-  c.get(acc0v).get(acc0w).f64x2Add().set(acc0v);
-  c.get(acc1v).get(acc1w).f64x2Add().set(acc1v);
-  // Odd last row.
-  c.block();
-  c.get(i).get(N).i32GeS().brIf(0);
-  address(c, XPTR, i); c.f64Load().set(aij); // x_i
-  c.get(acc0); address(c, col0, i); c.f64Load().get(aij).f64Mul().f64Add().set(acc0);
-  c.get(acc1); address(c, col1, i); c.f64Load().get(aij).f64Mul().f64Add().set(acc1);
-  address(c, PPTR, i); address(c, PPTR, i); c.f64Load();
-  address(c, col0, i); c.f64Load().get(x0).f64Mul().f64Add();
-  address(c, col1, i); c.f64Load().get(x1).f64Mul().f64Add().f64Store();
-  c.end();
-  address(c, PPTR, j); address(c, PPTR, j); c.f64Load().get(acc0).get(acc0v).f64x2ExtractLane(0).f64Add().get(acc0v).f64x2ExtractLane(1).f64Add().f64Add().f64Store();
-  address(c, PPTR, j); address(c, PPTR, j); c.f64Load(8).get(acc1).get(acc1v).f64x2ExtractLane(0).f64Add().get(acc1v).f64x2ExtractLane(1).f64Add().f64Add().f64Store(8);
-  c.get(j).i32(2).i32Add().set(j).br(0);
-  c.end().end();
-  // A last single column: p_j += A_jj x_j.
-  c.block();
-  c.get(j).get(N).i32GeS().brIf(0);
-  address(c, PPTR, j); address(c, PPTR, j); c.f64Load();
-  c.get(APTR).get(j).get(LD).i32Mul().i32Add().set(col0);
-  address(c, col0, j); c.f64Load(); address(c, XPTR, j); c.f64Load().f64Mul().f64Add().f64Store();
-  c.end();
+  c.get(S0).set(j);
+  const pass = (width: number): void => {
+    c.block().loop();
+    c.get(j).i32(width).i32Add().get(N).i32GtS().brIf(1);
+    for (let k = 0; k < width; k++) {
+      c.get(APTR).get(j).i32(k).i32Add().get(LD).i32Mul().i32Add().set(col[k]!);
+      address(c, XPTR, j); c.f64Load(8 * k).set(xs[k]!);
+      c.get(xs[k]!).f64x2Splat().set(xsv[k]!);
+      c.v128Zero().set(dot[k]!);
+      c.f64Const(0).set(dots[k]!);
+    }
+    // The diagonal block: entry (r, k), r >= k, adds a x_k to p_r and (off the diagonal) a x_r to p_k.
+    for (let r = 0; r < width; r++) {
+      for (let k = 0; k <= r; k++) {
+        address(c, col[k]!, j); c.f64Load(8 * r).set(a);
+        madd(a, xs[k]!, dots[r]!, false); c.set(dots[r]!);
+        if (r !== k) { madd(a, xs[r]!, dots[k]!, false); c.set(dots[k]!); }
+      }
+    }
+    c.get(j).i32(width).i32Add().tee(i).i32(3).i32Shl().set(o);
+    c.block().loop(); // row pairs below the block
+    c.get(i).i32(2).i32Add().get(N).i32GtS().brIf(1);
+    c.get(XPTR).get(o).i32Add().v128Load().set(xv);
+    c.get(PPTR).get(o).i32Add().tee(pAddr).v128Load().set(pv);
+    for (let k = 0; k < width; k++) {
+      c.get(col[k]!).get(o).i32Add().v128Load().set(av);
+      madd(av, xsv[k]!, pv, true); c.set(pv);
+      madd(av, xv, dot[k]!, true); c.set(dot[k]!);
+    }
+    c.get(pAddr).get(pv).v128Store();
+    c.get(i).i32(2).i32Add().set(i);
+    c.get(o).i32(16).i32Add().set(o).br(0);
+    c.end().end();
+    c.block(); // odd last row
+    c.get(i).get(N).i32GeS().brIf(0);
+    address(c, XPTR, i); c.f64Load().set(xi);
+    address(c, PPTR, i); c.f64Load().set(pi);
+    for (let k = 0; k < width; k++) {
+      address(c, col[k]!, i); c.f64Load().set(a);
+      madd(a, xs[k]!, pi, false); c.set(pi);
+      madd(a, xi, dots[k]!, false); c.set(dots[k]!);
+    }
+    address(c, PPTR, i); c.get(pi).f64Store();
+    c.end();
+    // p_{j+k} += diagonal-block and odd-row terms + the two lanes of the row-pair dot.
+    for (let k = 0; k < width; k++) {
+      address(c, PPTR, j); address(c, PPTR, j); c.f64Load(8 * k);
+      c.get(dots[k]!).get(dot[k]!).f64x2ExtractLane(0).f64Add().get(dot[k]!).f64x2ExtractLane(1).f64Add().f64Add().f64Store(8 * k);
+    }
+    c.get(j).i32(width).i32Add().set(j).br(0);
+    c.end().end();
+  };
+  pass(SYMV_COLS);
+  pass(1);
   return c;
 }
 
@@ -149,12 +160,12 @@ function gemvN(): Code {
   return c;
 }
 
-/** Module bytes; it imports a shared `env.memory`. */
-export function eighKernelBytes(): Uint8Array {
+/** Module bytes (symv's multiply-adds fused with `fma`); it imports a shared `env.memory`. */
+export function eighKernelBytes(fma: boolean): Uint8Array {
   const params: ValType[] = [I32, I32, I32, I32, I32, I32];
   return assemble(
     [
-      { name: 'symv', params, code: symv() },
+      { name: 'symv', params, code: symv(fma) },
       { name: 'gemvT', params, code: gemvT() },
       { name: 'gemvN', params, code: gemvN() },
     ],

@@ -14,6 +14,7 @@ import { KernelError, type EighResult } from '../backend.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../matrix.js';
 import { checkSquare } from '../validate.js';
 import { eighKernelBytes } from './eigh-kernel.js';
+import { gemmKernelFma } from './gemm-core.js';
 import { runProducts, runProductsWith, sharedF64, type Products, type StridedProduct } from './eigh-products.js';
 import { tridiagonalEigen } from './tridiagonal-eigen.js';
 import { wasm, type WasmModule } from './wasm/runtime.js';
@@ -112,7 +113,7 @@ let eighModule: WasmModule | undefined;
 
 /** A fresh workspace for order n (a shared wasm memory of exactly the size needed, released with the call). */
 function eighWorkspace(n: number): Workspace {
-  eighModule ??= new wasm.Module(eighKernelBytes());
+  eighModule ??= new wasm.Module(eighKernelBytes(gemmKernelFma()));
   const len = n * n + n + 3 * n * NB + 2 * NB;
   const pages = Math.max(1, Math.ceil((len * 8) / 65536));
   const memory = new wasm.Memory({ initial: pages, maximum: pages, shared: true });

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { eighKernelBytes } from '../../../kernels/cpu/eigh-kernel.js';
-import { wasm } from '../../../kernels/cpu/wasm/runtime.js';
+import { relaxedSimdAvailable, wasm } from '../../../kernels/cpu/wasm/runtime.js';
 import { rng } from '../../helpers/random.js';
 
 type Kernel = (p0: number, p1: number, p2: number, p3: number, p4: number, p5: number) => void;
 
 /** A module instance over a fresh shared memory of `len` f64, filled with uniform values in [-1, 1). */
-function instance(len: number, seed: number): { f: Float64Array; k: Record<'symv' | 'gemvT' | 'gemvN', Kernel> } {
+function instance(len: number, seed: number, fma = false): { f: Float64Array; k: Record<'symv' | 'gemvT' | 'gemvN', Kernel> } {
   const pages = Math.max(1, Math.ceil((len * 8) / 65536));
   const memory = new wasm.Memory({ initial: pages, maximum: pages, shared: true });
-  const ex = new wasm.Instance(new wasm.Module(eighKernelBytes()), { env: { memory } }).exports;
+  const ex = new wasm.Instance(new wasm.Module(eighKernelBytes(fma)), { env: { memory } }).exports;
   const f = new Float64Array(memory.buffer, 0, len);
   const r = rng(seed);
   for (let i = 0; i < len; i++) f[i] = 2 * r() - 1;
@@ -17,21 +17,24 @@ function instance(len: number, seed: number): { f: Float64Array; k: Record<'symv
 }
 
 describe('eigh wasm kernels against plain loops', () => {
-  for (const n of [1, 2, 3, 8, 9, 37]) {
-    for (const s0 of [0, 1, 2].filter((s) => s < n)) {
-      it(`symv n=${n} s0=${s0}: p[s0:n] += A[s0:n, s0:n] x from the lower triangle only`, () => {
-        const ld = n + 3;
-        const { f, k } = instance(ld * n + 2 * n, n * 10 + s0);
-        const x = ld * n, p = x + n;
-        for (let j = 0; j < n; j++) for (let i = 0; i < j; i++) f[i + j * ld] = Number.NaN; // never read
-        const before = f.slice(p, p + n);
-        k.symv(0, 8 * ld, s0, n, 8 * x, 8 * p);
-        for (let i = 0; i < n; i++) {
-          let s = i >= s0 ? before[i]! : 0;
-          if (i >= s0) for (let j = s0; j < n; j++) s += f[Math.max(i, j) + Math.min(i, j) * ld]! * f[x + j]!;
-          expect(Math.abs(f[p + i]! - (i >= s0 ? s : before[i]!))).toBeLessThan(1e-14);
-        }
-      });
+  const variants = relaxedSimdAvailable() ? [false, true] : [false];
+  for (const fma of variants) {
+    for (const n of [1, 2, 3, 4, 5, 8, 9, 13, 37]) {
+      for (const s0 of [0, 1, 2].filter((s) => s < n)) {
+        it(`symv${fma ? ' (fused)' : ''} n=${n} s0=${s0}: p[s0:n] += A[s0:n, s0:n] x from the lower triangle only`, () => {
+          const ld = n + 3;
+          const { f, k } = instance(ld * n + 2 * n, n * 10 + s0, fma);
+          const x = ld * n, p = x + n;
+          for (let j = 0; j < n; j++) for (let i = 0; i < j; i++) f[i + j * ld] = Number.NaN; // never read
+          const before = f.slice(p, p + n);
+          k.symv(0, 8 * ld, s0, n, 8 * x, 8 * p);
+          for (let i = 0; i < n; i++) {
+            let s = i >= s0 ? before[i]! : 0;
+            if (i >= s0) for (let j = s0; j < n; j++) s += f[Math.max(i, j) + Math.min(i, j) * ld]! * f[x + j]!;
+            expect(Math.abs(f[p + i]! - (i >= s0 ? s : before[i]!))).toBeLessThan(1e-14);
+          }
+        });
+      }
     }
   }
 
