@@ -16,7 +16,7 @@ import { checkSquare } from '../validate.js';
 import { eighKernelBytes } from './eigh-kernel.js';
 import { gemmKernelFma } from './gemm-core.js';
 import { runProducts, runProductsWith, sharedF64, type Products, type StridedProduct } from './eigh-products.js';
-import { tridiagonalEigen } from './tridiagonal-eigen.js';
+import { permuteColumns, tridiagonalEigen } from './tridiagonal-eigen.js';
 import { wasm, type WasmModule } from './wasm/runtime.js';
 
 /** Eigenvalues ascending and orthonormal eigenvectors of the symmetric A (only its lower triangle is read). */
@@ -60,8 +60,8 @@ function* eighSteps(a: F64Matrix): Products<EighResult> {
   yield* tridiagonalise(ws, n, w, e, tau);
   yield* tridiagonalEigen(w, e, n, z, `A ${shapeOf(a)}`);
   yield* backTransform(work, n, tau, z);
-  const v = f64Matrix(n, n, sharedF64(n * n)); // shared: products with V (a scan's rotation) need no copy
-  sortAscending(w, z, v.data, n);
+  sortAscending(w, z, n);
+  const v = f64Matrix(n, n, z); // shared: products with V (a scan's rotation) need no copy
   // Never a silent wrong answer: a breakdown anywhere above would surface as a non-finite entry.
   for (let i = 0; i < n * n; i++) {
     if (!Number.isFinite(v.data[i]!) || (i < n && !Number.isFinite(w[i]!))) {
@@ -305,11 +305,11 @@ function* backTransform(a: Float64Array, n: number, tau: Float64Array, z: Float6
 }
 
 /**
- * Sorts eigenvalues ascending and writes the columns of z in that order into out. The order is that of a
+ * Sorts eigenvalues ascending and the columns of z (n x n) with them, in place. The order is that of a
  * selection sort (the first smallest remaining value swapped to the front), so ties keep a fixed convention.
  */
-function sortAscending(d: Float64Array, z: Float64Array, out: Float64Array, n: number): void {
-  const perm = Array.from({ length: n }, (_, i) => i);
+function sortAscending(d: Float64Array, z: Float64Array, n: number): void {
+  const perm = Int32Array.from({ length: n }, (_, i) => i);
   for (let i = 0; i < n - 1; i++) {
     let k = i;
     for (let j = i + 1; j < n; j++) if (d[j]! < d[k]!) k = j;
@@ -321,5 +321,5 @@ function sortAscending(d: Float64Array, z: Float64Array, out: Float64Array, n: n
     perm[i] = perm[k]!;
     perm[k] = c;
   }
-  for (let j = 0; j < n; j++) out.set(z.subarray(perm[j]! * n, perm[j]! * n + n), j * n);
+  permuteColumns(z, n, perm);
 }

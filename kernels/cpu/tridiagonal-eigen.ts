@@ -96,23 +96,43 @@ export function* tridiagonalEigen(d: Float64Array, e: Float64Array, n: number, z
     e[i] /= scale;
   }
   e[n - 1] = 0;
-  const scratch: MergeScratch = n <= LEAF
-    ? { q: new Float64Array(0), diff: new Float64Array(0), qk: sharedF64(0), ug: sharedF64(0) }
-    : { q: new Float64Array(n * n), diff: new Float64Array(n * n), qk: sharedF64(n * n), ug: sharedF64(n * n) };
+  const scratch: MergeScratch = n <= LEAF ? { q: sharedF64(0), diff: sharedF64(0) } : { q: sharedF64(n * n), diff: sharedF64(n * n) };
   yield* divideConquer(d, e, 0, n, n, z, scratch, shapes);
   for (let i = 0; i < n; i++) d[i] *= scale;
 }
 
 /**
  * The merges' working arrays, n^2 f64 each, allocated once per decomposition (merges run one at a time and
- * each uses the leading part): the sorted halves' vectors Q (s x s), the root differences (k x k), and the
- * two product operands, shared for the driver's threads: Q's kept columns (s x k) and U (k x k).
+ * each uses the leading part), shared for the driver's threads since both are product operands: the halves'
+ * vectors Q (s x s; kept columns first, in product order) and the root differences, then U (k x k).
  */
 interface MergeScratch {
   q: Float64Array;
   diff: Float64Array;
-  qk: Float64Array;
-  ug: Float64Array;
+}
+
+/**
+ * Permutes the s-long columns of x (leading dimension s) in place so that column i becomes the old column
+ * from[i] (`from` a permutation of 0..cols-1), following its cycles with one column of scratch. O(cols s).
+ */
+export function permuteColumns(x: Float64Array, s: number, from: Int32Array): void {
+  const cols = from.length;
+  const done = new Uint8Array(cols);
+  const tmp = new Float64Array(s);
+  for (let i = 0; i < cols; i++) {
+    if (done[i] || from[i] === i) continue;
+    tmp.set(x.subarray(i * s, i * s + s));
+    for (let j = i; ; ) {
+      done[j] = 1;
+      const src = from[j]!;
+      if (src === i) {
+        x.set(tmp, j * s);
+        break;
+      }
+      x.copyWithin(j * s, src * s, src * s + s);
+      j = src;
+    }
+  }
 }
 
 /** Eigenpairs of the block [lo, hi) of T into d[lo:hi] and z[lo:hi, lo:hi] (z has leading dimension ld). */
@@ -254,34 +274,33 @@ function* merge(d: Float64Array, lo: number, mid: number, hi: number, rho0: numb
       else if (want === 2) nBot++;
     }
   }
-  // Step 6: rank-one eigenvectors u_i[j] = w_hat_j / (delta_j - lambda_i), normalised, rows in group order
-  // (ug[g + i k] = u_i[grouped[g]]), and the kept columns of Q in the same order.
-  const ug = scratch.ug.subarray(0, k * k);
+  // Step 6: rank-one eigenvectors u_i[j] = w_hat_j / (delta_j - lambda_i), normalised, in place of diff with
+  // rows in group order (U[g + i k] = u_i[grouped[g]]); Q's columns reordered in place to [kept columns in
+  // group order | deflated columns].
+  const row = new Float64Array(k);
   for (let i = 0; i < k; i++) {
     const ci = i * k;
     let nrm = 0;
     for (let j = 0; j < k; j++) {
       const v = what[j]! / diff[ci + j]!;
-      diff[ci + j] = v;
+      row[j] = v;
       nrm += v * v;
     }
     const inv = 1 / Math.sqrt(nrm);
-    for (let g = 0; g < k; g++) ug[ci + g] = diff[ci + grouped[g]!]! * inv;
+    for (let g = 0; g < k; g++) diff[ci + g] = row[grouped[g]!]! * inv;
   }
-  const qk = scratch.qk.subarray(0, s * k);
-  for (let g = 0; g < k; g++) {
-    const r = kept[grouped[g]!]!;
-    qk.set(q.subarray(r * s, r * s + s), g * s);
-  }
+  const from = new Int32Array(s);
+  for (let g = 0; g < k; g++) from[g] = kept[grouped[g]!]!;
+  for (let t = 0; t < deflated.length; t++) from[k + t] = deflated[t]!;
+  permuteColumns(q, s, from);
   const out = lo + lo * ld;
   for (let j = 0; j < s; j++) z.fill(0, out + j * ld, out + j * ld + s);
-  yield [n1, k, k - nBot, 1, qk, 0, s, false, ug, 0, k, false, z, out, ld];
-  yield [s - n1, k, k - nTop, 1, qk, n1 + nTop * s, s, false, ug, nTop, k, false, z, out + n1, ld];
+  yield [n1, k, k - nBot, 1, q, 0, s, false, diff, 0, k, false, z, out, ld];
+  yield [s - n1, k, k - nTop, 1, q, n1 + nTop * s, s, false, diff, nTop, k, false, z, out + n1, ld];
   for (let i = 0; i < k; i++) d[lo + i] = lambda[i]!;
   for (let t = 0; t < deflated.length; t++) {
-    const c = deflated[t]!;
-    d[lo + k + t] = ds[c]!;
-    z.set(q.subarray(c * s, c * s + s), out + (k + t) * ld);
+    d[lo + k + t] = ds[deflated[t]!]!;
+    z.set(q.subarray((k + t) * s, (k + t) * s + s), out + (k + t) * ld);
   }
 }
 
