@@ -1,11 +1,16 @@
 /**
  * `gpulmm fit`: fits an lme4-style linear or generalised linear mixed model to a CSV file and prints a
- * summary laid out like lme4's (src/lmm/mixed); `--json` writes the record atomically.
+ * summary laid out like lme4's (src/lmm/mixed); then, on request, lmerTest's type III anova, a likelihood-ratio
+ * comparison with other formulas, confidence intervals, predictions for new data and simulated responses.
+ * `--json` writes the record, `--predict-out` / `--simulate-out` the tables, each atomically.
  */
 import type { Command } from 'commander';
 import { readTable } from '../io/csv.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
-import { anova, anovaType3, DataError, FormulaError, fit, formatComparison, formatSummary, formatType3, summaryJson, type ContrastDefaults, type ContrastKind, type DdfMethod, type Family, type LaplaceMode } from '../lmm/mixed/index.js';
+import {
+  anova, anovaType3, confint, DataError, FormulaError, fit, formatComparison, formatConfint, formatSummary, formatType3, predict, simulate, summaryJson,
+  type ConfintMethod, type ContrastDefaults, type ContrastKind, type DdfMethod, type Family, type LaplaceMode,
+} from '../lmm/mixed/index.js';
 import { UsageError } from '../errors.js';
 import { action } from './command.js';
 
@@ -16,9 +21,16 @@ interface FitCliOptions {
   ml?: boolean;
   df: DdfMethod;
   laplace: LaplaceMode;
-  contrasts?: string;
+  contrasts: string;
   anova?: boolean;
   compare?: string[];
+  confint?: string | boolean;
+  level: string;
+  predict?: string;
+  predictOut?: string;
+  simulate?: string;
+  simulateOut?: string;
+  seed: string;
   json?: string;
 }
 
@@ -30,6 +42,30 @@ function parseContrasts(raw: string): ContrastDefaults {
   const bad = parts.find((x) => !(CONTRAST_KINDS as readonly string[]).includes(x));
   if (parts.length > 2 || bad !== undefined) throw new UsageError(`--contrasts ${raw}: expected UNORDERED[,ORDERED], each one of ${CONTRAST_KINDS.join(', ')}`);
   return { unordered: parts[0] as ContrastKind, ...(parts[1] ? { ordered: parts[1] as ContrastKind } : {}) };
+}
+
+/** A CSV field: numbers in full precision, NaN as NA, text quoted when it needs to be. */
+const csvField = (v: number | string): string =>
+  typeof v === 'number' ? (Number.isNaN(v) ? 'NA' : String(v)) : /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+const csv = (header: string[], rows: (number | string)[][]) => `${[header, ...rows].map((r) => r.map(csvField).join(',')).join('\n')}\n`;
+
+function checkOptions(o: FitCliOptions): { contrasts: ContrastDefaults; confint: ConfintMethod | null; level: number; nsim: number; seed: number } {
+  if (!['gaussian', 'binomial', 'poisson'].includes(o.family)) throw new UsageError(`--family ${o.family}: expected gaussian, binomial or poisson`);
+  if (!['satterthwaite', 'kenward-roger', 'residual'].includes(o.df)) throw new UsageError(`--df ${o.df}: expected satterthwaite, kenward-roger or residual`);
+  if (!['glmer', 'exact'].includes(o.laplace)) throw new UsageError(`--laplace ${o.laplace}: expected glmer or exact`);
+  if (o.anova && o.family !== 'gaussian') throw new UsageError('--anova: F tests need --family gaussian (a linear mixed model)');
+  const ci = o.confint === undefined ? null : o.confint === true ? 'profile' : o.confint === 'wald' || o.confint === 'Wald' ? 'Wald' : o.confint === 'profile' ? 'profile' : undefined;
+  if (ci === undefined) throw new UsageError(`--confint ${String(o.confint)}: expected profile or wald`);
+  if (ci === 'profile' && o.family !== 'gaussian') throw new UsageError('--confint profile: implemented for --family gaussian; use --confint wald for GLMMs');
+  const level = Number(o.level);
+  if (!(level > 0 && level < 1)) throw new UsageError(`--level ${o.level}: expected a number in (0, 1)`);
+  if ((o.predict === undefined) !== (o.predictOut === undefined)) throw new UsageError('--predict NEWDATA and --predict-out FILE go together');
+  if ((o.simulate === undefined) !== (o.simulateOut === undefined)) throw new UsageError('--simulate N and --simulate-out FILE go together');
+  const nsim = o.simulate === undefined ? 0 : Number(o.simulate);
+  if (o.simulate !== undefined && !(Number.isInteger(nsim) && nsim >= 1 && nsim <= 1e6)) throw new UsageError(`--simulate ${o.simulate}: expected an integer in [1, 1000000]`);
+  const seed = Number(o.seed);
+  if (!(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) throw new UsageError(`--seed ${o.seed}: expected an integer in [0, 2^32)`);
+  return { contrasts: parseContrasts(o.contrasts), confint: ci, level, nsim, seed };
 }
 
 export function registerFit(program: Command): void {
@@ -44,38 +80,65 @@ export function registerFit(program: Command): void {
     .option('--laplace <mode>', "GLMM Laplace deviance: glmer (lme4's numbers) | exact (converged PIRLS, as glmmTMB)", 'glmer')
     .option('--contrasts <kinds>', 'contrasts of factors without C(): UNORDERED[,ORDERED] from treatment, sum, helmert, poly (R: options(contrasts =))', 'treatment,poly')
     .option('--anova', "type III F tests of the fixed-effect terms with Satterthwaite df (lmerTest's anova(fit, type = 3)); gaussian")
-    .option('--compare <formula>', "compare with another formula (repeatable): likelihood-ratio tests with ML refits and AIC/BIC, as anova(m0, m1)", (v: string, prev: string[] = []) => [...prev, v])
-    .option('--json <file>', 'also write the fit as JSON (fixef, varcorr, REMLcrit, deviance, logLik, AIC, BIC, ...)')
-    .action(
-      action('fit', async (opts: FitCliOptions) => {
-        if (!['gaussian', 'binomial', 'poisson'].includes(opts.family)) throw new UsageError(`--family ${opts.family}: expected gaussian, binomial or poisson`);
-        if (!['satterthwaite', 'kenward-roger', 'residual'].includes(opts.df)) throw new UsageError(`--df ${opts.df}: expected satterthwaite, kenward-roger or residual`);
-        if (!['glmer', 'exact'].includes(opts.laplace)) throw new UsageError(`--laplace ${opts.laplace}: expected glmer or exact`);
-        const contrasts = parseContrasts(opts.contrasts ?? 'treatment,poly');
-        const table = await readTable(opts.data);
-        if (opts.anova && opts.family !== 'gaussian') throw new UsageError('--anova: F tests need --family gaussian (a linear mixed model)');
-        const fitOptions = { family: opts.family, REML: !opts.ml, ddf: opts.df, laplace: opts.laplace, contrasts };
-        const json: Record<string, unknown> = {};
-        try {
-          const model = fit(table, opts.formula, fitOptions);
-          process.stdout.write(formatSummary(model));
-          Object.assign(json, summaryJson(model));
-          if (opts.anova) {
-            const rows = anovaType3(model);
-            process.stdout.write(`\n${formatType3(rows, opts.df === 'residual' ? 'residual' : "Satterthwaite's")}`);
-            json.anova = rows;
-          }
-          if (opts.compare?.length) {
-            const others = opts.compare.map((f) => fit(table, f, fitOptions));
-            const cmp = anova(model, ...others);
-            process.stdout.write(`\n${formatComparison(cmp.rows, cmp.refitted)}`);
-            json.comparison = cmp.rows;
-          }
-        } catch (e) {
-          if (e instanceof FormulaError || e instanceof DataError) throw new UsageError(`${opts.data}: ${e.message}`);
-          throw e;
-        }
-        if (opts.json) await writeFileAtomic(opts.json, `${JSON.stringify(json, null, 2)}\n`);
-      }),
-    );
+    .option('--compare <formula>', 'compare with another formula (repeatable): likelihood-ratio tests with ML refits and AIC/BIC, as anova(m0, m1)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--confint [method]', "confidence intervals: profile (likelihood, lme4's default; gaussian) or wald", undefined)
+    .option('--level <p>', 'confidence level of --confint', '0.95')
+    .option('--predict <newdata>', 'predict for the rows of NEWDATA (CSV with the predictors and grouping factors); with --predict-out')
+    .option('--predict-out <file>', 'CSV of predictions: fit (conditional; new levels at the population value), population, se_population, mu / mu_population (GLMM), new_levels')
+    .option('--simulate <n>', 'simulate N response vectors from the fit (new random effects each time, as lme4 simulate); with --simulate-out')
+    .option('--simulate-out <file>', 'CSV of simulated responses: one row per observation, columns sim_1..sim_N')
+    .option('--seed <n>', 'random seed of --simulate', '1')
+    .option('--json <file>', 'also write the fit as JSON (fixef, varcorr, REMLcrit, deviance, logLik, AIC, BIC, ..., and anova, comparison, confint when asked)')
+    .action(action('fit', runFit));
+}
+
+async function runFit(o: FitCliOptions): Promise<void> {
+  const opts = checkOptions(o);
+  const table = await readTable(o.data);
+  const newdata = o.predict ? await readTable(o.predict) : null;
+  const fitOptions = { family: o.family, REML: !o.ml, ddf: o.df, laplace: o.laplace, contrasts: opts.contrasts };
+  const json: Record<string, unknown> = {};
+  const outputs: [string, string][] = [];
+  const withFile = <T>(file: string, fn: () => T): T => {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof FormulaError || e instanceof DataError) throw new UsageError(`${file}: ${e.message}`);
+      throw e;
+    }
+  };
+  withFile(o.data, () => {
+    const model = fit(table, o.formula, fitOptions);
+    process.stdout.write(formatSummary(model));
+    Object.assign(json, summaryJson(model));
+    if (o.anova) {
+      const rows = anovaType3(model);
+      process.stdout.write(`\n${formatType3(rows, o.df === 'residual' ? 'residual' : "Satterthwaite's")}`);
+      json.anova = rows;
+    }
+    if (o.compare?.length) {
+      const cmp = anova(model, ...o.compare.map((f) => fit(table, f, fitOptions)));
+      process.stdout.write(`\n${formatComparison(cmp.rows, cmp.refitted)}`);
+      json.comparison = cmp.rows;
+    }
+    if (opts.confint) {
+      const rows = confint(model, opts.confint, opts.level);
+      process.stdout.write(`\n${formatConfint(rows, opts.confint, opts.level)}`);
+      json.confint = { method: opts.confint, level: opts.level, rows: rows.map((r) => ({ ...r, lower: Number.isNaN(r.lower) ? null : r.lower, upper: Number.isNaN(r.upper) ? null : r.upper })) };
+    }
+    if (o.predict) {
+      const pr = withFile(o.predict, () => predict(model, newdata!));
+      const glmm = pr.mu !== null;
+      const header = ['fit', 'population', 'se_population', ...(glmm ? ['mu', 'mu_population'] : []), 'new_levels'];
+      const rows = Array.from(pr.fit, (f, i) => [f, pr.population[i]!, pr.sePopulation[i]!, ...(glmm ? [pr.mu![i]!, pr.muPopulation![i]!] : []), pr.newLevels[i]!.join(';')]);
+      outputs.push([o.predictOut!, csv(header, rows)]);
+    }
+    if (opts.nsim > 0) {
+      const sims = simulate(model, opts.nsim, opts.seed);
+      const rows = Array.from({ length: model.nobs }, (_, i) => sims.map((y) => y[i]!));
+      outputs.push([o.simulateOut!, csv(sims.map((_, s) => `sim_${s + 1}`), rows)]);
+    }
+  });
+  for (const [path, text] of outputs) await writeFileAtomic(path, text);
+  if (o.json) await writeFileAtomic(o.json, `${JSON.stringify(json, null, 2)}\n`);
 }

@@ -1,14 +1,10 @@
 /** Seeded random inputs and error measures shared by the tests (deterministic across runs and machines). */
 import { f64Matrix, type F64Matrix } from '../../kernels/matrix.js';
-import { mulberry32 } from '../../src/stats/random.js';
+import { mulberry32, normal } from '../../src/stats/random.js';
 
-/** Mulberry32 uniforms in [0, 1) (src/stats/random.ts). */
+/** Mulberry32 uniforms in [0, 1) and Box-Muller normals (src/stats/random.ts). */
 export const rng = mulberry32;
-
-/** Standard normal draws (Box-Muller) from a uniform source. */
-export function normal(u: () => number): () => number {
-  return () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
-}
+export { normal };
 
 /** rows x cols matrix of N(0,1) entries; `ld` > rows makes a strided view (padding filled with NaN to catch reads). */
 export function randomMatrix(rows: number, cols: number, seed: number, ld = Math.max(1, rows)): F64Matrix {

@@ -176,6 +176,8 @@ export interface ReTerm {
   p: number;
   names: string[];
   z: Float64Array;
+  /** the formula's random term this came from (its design and grouping factors), for new data */
+  source: RandomTerm;
 }
 
 function groupingFactor(r: RandomTerm, frame: ModelFrame): { levels: string[]; codes: Int32Array } {
@@ -256,7 +258,7 @@ export function buildReTerms(random: RandomTerm[], frame: ModelFrame, checkNobs 
       z = new Float64Array(frame.n * p);
       for (let c = 0; c < p; c++) for (let i = 0; i < frame.n; i++) z[i * p + c] = d.x.data[i + c * frame.n]!;
     }
-    return { group: r.groupName, factor: r.groupName, levels, codes, p, names: d.names, z };
+    return { group: r.groupName, factor: r.groupName, levels, codes, p, names: d.names, z, source: r };
   });
   const nl = terms.map((t) => t.levels.length);
   if (nl.some((v, i) => i > 0 && v > nl[i - 1]!)) {

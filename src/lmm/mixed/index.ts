@@ -5,12 +5,17 @@ export type { FitOptions, Family, DdfMethod, FixefRow, VarCorrRow, RanefRow, Mix
 export { anova } from './anova.js';
 export type { AnovaRow } from './anova.js';
 export { anovaType3, contrastTest } from './type3.js';
+export { predict } from './predict.js';
+export type { Predictions } from './predict.js';
+export { simulate } from './simulate.js';
+export { confint } from './confint.js';
+export type { ConfintRow, ConfintMethod } from './confint.js';
 export type { Type3Row, ContrastTest } from './type3.js';
 export { r2Nakagawa } from './r2.js';
 export type { VarianceExplained } from './r2.js';
 export { splitWithinBetween } from './within-between.js';
 export type { WithinBetween } from './within-between.js';
-export { formatSummary, formatType3, formatComparison, summaryJson } from './summary.js';
+export { formatSummary, formatType3, formatComparison, formatConfint, summaryJson } from './summary.js';
 export { parseFormula, FormulaError } from './formula.js';
 export type { ParsedFormula, RandomTerm, Term, TermList, Response, ContrastKind, CodingStep } from './formula.js';
 export { DataError } from './model-frame.js';

@@ -370,3 +370,58 @@ function applyCoding(col: Extract<FrameColumn, { kind: 'factor' }>, v: Variable,
   }
   return { ...col, levels, codes, ordered, contrasts: contrasts ?? (ordered ? (defaults.ordered ?? 'poly') : (defaults.unordered ?? 'treatment')) };
 }
+
+/**
+ * New data typed as a fitted frame types its columns (for predictions): the predictors, grouping factors and
+ * offsets the formula uses (no response). Numeric predictors must be numbers; a factor predictor's values must be
+ * levels of the fitted factor (same order and contrasts); a grouping factor's values keep their strings (a level
+ * the fit has not seen is the caller's concern: population-level prediction). Rows with a missing value are
+ * flagged in `complete` (0) and left out of the frame. O(n * used).
+ */
+export function newDataFrame(data: DataInput, f: ParsedFormula, fitted: ModelFrame): { frame: ModelFrame; complete: Uint8Array; groups: Map<string, string[]> } {
+  const used = usedNames(f);
+  if (f.response.kind === 'column') used.delete(f.response.name);
+  else for (const c of [...f.response.successes, ...f.response.failures]) used.delete(c.name);
+  for (const v of formulaVariables(f)) used.add(v.name);
+  for (const r of f.random) r.group.forEach((g) => used.add(g));
+  f.offsets.forEach((o) => used.add(o));
+  const { columns: raw, missing, names, n: nAll, lineOf } = rawColumns(data, used);
+  for (const name of used) if (!raw.has(name)) throw new DataError(`new data: no column '${name}' (the formula uses it); columns are: ${names.join(', ')}`);
+  const complete = Uint8Array.from(missing, (m) => 1 - m);
+  let n = 0;
+  for (let i = 0; i < nAll; i++) n += complete[i]!;
+  const keep = new Int32Array(n);
+  for (let i = 0, k = 0; i < nAll; i++) if (complete[i]) keep[k++] = i;
+  const numeric = (name: string, role: string): Float64Array =>
+    Float64Array.from(keep, (i) => {
+      const v = toNumber(raw.get(name)![i]!);
+      if (!Number.isFinite(v)) throw new DataError(`new data: ${role} column '${name}' must be numeric: found '${raw.get(name)![i]}' at ${lineOf(i)}`);
+      return v;
+    });
+  const columns = new Map<string, FrameColumn>();
+  for (const v of formulaVariables(f)) {
+    const fc = fitted.columns.get(v.label);
+    if (!fc || columns.has(v.label)) continue;
+    if (fc.kind === 'numeric') {
+      columns.set(v.label, { ...fc, values: numeric(v.name, 'predictor') });
+      continue;
+    }
+    const codes = Int32Array.from(keep, (i) => {
+      const value = String(raw.get(v.name)![i]);
+      const l = levelIndex(fc.levels, trimmed(value));
+      if (l < 0) throw new DataError(`new data: ${v.label} has the level '${value}' at ${lineOf(i)}, which the fit did not have (levels: ${fc.levels.join(', ')})`);
+      return l;
+    });
+    columns.set(v.label, { ...fc, codes });
+  }
+  const groups = new Map<string, string[]>();
+  for (const r of f.random) for (const g of r.group) if (!groups.has(g)) groups.set(g, Array.from(keep, (i) => trimmed(String(raw.get(g)![i]))));
+  let offset: Float64Array | null = null;
+  for (const o of f.offsets) {
+    const v = numeric(o, 'offset');
+    offset ??= new Float64Array(n);
+    for (let k = 0; k < n; k++) offset[k]! += v[k]!;
+  }
+  const frame: ModelFrame = { n, dropped: nAll - n, rowIndex: keep, y: new Float64Array(n), trials: null, offset, columns, messages: [] };
+  return { frame, complete, groups };
+}

@@ -2,6 +2,7 @@
  * Reporting: the printed summary laid out as lme4's summary(), and the JSON record of `gpulmm fit --json`.
  */
 import type { AnovaRow } from './anova.js';
+import type { ConfintMethod, ConfintRow } from './confint.js';
 import type { MixedModel } from './model.js';
 import type { Type3Row } from './type3.js';
 
@@ -100,4 +101,12 @@ export function formatComparison(rows: AnovaRow[], refitted: boolean): string {
   const body = rows.map((r, k) => [`m${k}`, String(r.npar), fmt(r.AIC), fmt(r.BIC), fmt(r.logLik), fmt(r.deviance), r.Chisq === null ? '' : fmt(r.Chisq), r.Df === null ? '' : String(r.Df), r.p === null ? '' : pFmt(r.p)]);
   const models = rows.map((r, k) => `m${k}: ${r.formula}`).join('\n');
   return `${refitted ? 'refitting model(s) with ML (instead of REML)\n' : ''}Models:\n${models}\n${table(head, body)}\n`;
+}
+
+/** confint's table: one row per parameter, the two percentage columns as R labels them. */
+export function formatConfint(rows: ConfintRow[], method: ConfintMethod, level: number): string {
+  const a = (1 - level) / 2;
+  const pct = (q: number) => `${String(Number((100 * q).toPrecision(3)))} %`;
+  const body = rows.map((r) => [r.parm, Number.isNaN(r.lower) ? 'NA' : fmt(r.lower), Number.isNaN(r.upper) ? 'NA' : fmt(r.upper)]);
+  return `${method === 'profile' ? 'Profile likelihood' : 'Wald'} confidence intervals\n${table(['', pct(a), pct(1 - a)], body)}\n`;
 }

@@ -83,4 +83,33 @@ describe('gpulmm fit', () => {
     expect(bad.code).toBe(EXIT_CODES.usage);
     expect(bad.err).toMatch(/--anova: F tests need --family gaussian/);
   });
+  it('--confint, --predict and --simulate write their tables; their options are checked', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'gpulmm-fit-'));
+    const base = ['--data', `${dir}sleepstudy.csv`, '--formula', 'Reaction ~ Days + (Days | Subject)'];
+    const r = await run([...base, '--confint', 'wald', '--predict', `${dir}newdata-sleepstudy.csv`, '--predict-out', join(work, 'p.csv'), '--simulate', '4', '--simulate-out', join(work, 's.csv'), '--seed', '3', '--json', join(work, 'f.json')]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/Wald confidence intervals\n +2\.5 % +97\.5 %\n\.sig01 +NA +NA/);
+    const p = readFileSync(join(work, 'p.csv'), 'utf8').trim().split('\n');
+    expect(p[0]).toBe('fit,population,se_population,new_levels');
+    expect(p).toHaveLength(6);
+    expect(p[5]).toMatch(/,Subject$/);
+    const s = readFileSync(join(work, 's.csv'), 'utf8').trim().split('\n');
+    expect(s[0]).toBe('sim_1,sim_2,sim_3,sim_4');
+    expect(s).toHaveLength(181);
+    const rec = JSON.parse(readFileSync(join(work, 'f.json'), 'utf8'));
+    expect(rec.confint.method).toBe('Wald');
+    expect(rec.confint.rows[0].lower).toBeNull();
+    const cases: [string[], RegExp][] = [
+      [['--predict', `${dir}newdata-sleepstudy.csv`], /--predict NEWDATA and --predict-out FILE go together/],
+      [['--simulate', '0', '--simulate-out', join(work, 'x.csv')], /--simulate 0: expected an integer in \[1, 1000000\]/],
+      [['--confint', 'bootstrap'], /--confint bootstrap: expected profile or wald/],
+      [['--confint', '--level', '1.5'], /--level 1.5: expected a number in \(0, 1\)/],
+    ];
+    for (const [extra, msg] of cases) {
+      const bad = await run([...base, ...extra]);
+      expect(bad.code, extra.join(' ')).toBe(EXIT_CODES.usage);
+      expect(bad.err, extra.join(' ')).toMatch(msg);
+    }
+    expect(existsSync(join(work, 'x.csv'))).toBe(false);
+  });
 });

@@ -14,7 +14,7 @@ function randomTerm(name: string, levels: number, p: number, n: number, u: () =>
   const codes = Int32Array.from({ length: n }, (_, i) => (i < levels ? i : Math.floor(u() * levels)));
   const z = new Float64Array(n * p);
   for (let i = 0; i < n; i++) for (let r = 0; r < p; r++) z[i * p + r] = r === 0 ? 1 : gauss();
-  return { group: name, factor: name, levels: Array.from({ length: levels }, (_, l) => `${l}`), codes, p, names: [], z };
+  return { group: name, factor: name, levels: Array.from({ length: levels }, (_, l) => `${l}`), codes, p, names: [], z, source: { design: { intercept: true, terms: [] }, group: [name], groupName: name } };
 }
 
 /** Dense reference: columns [Z_1 Lambda_1, Z_2 Lambda_2, ..., X, y], Cholesky in that order. */
