@@ -8,6 +8,8 @@ import { openBimbam } from '../src/io/bimbam.js';
 import { openPgen, pgenPaths } from '../src/io/pgen.js';
 import { openPlink, plinkPaths } from '../src/io/plink.js';
 import { openVcf, type VcfField } from '../src/io/vcf.js';
+import { RegionView } from '../src/io/region-view.js';
+import { regionText, type GenomicRegion } from '../src/io/region.js';
 import type { GenotypeSource } from './types.js';
 
 /** The genotype input: exactly one of bfile, geno, bgen, pfile, vcf (the others qualify it). */
@@ -30,8 +32,13 @@ export interface GenotypeInputOptions {
   vcf?: string;
   /** VCF FORMAT field to read: DS, GT or GP (default: DS when the header declares it, else GT). */
   vcfField?: VcfField;
-  /** Variants with more than two alleles (BGEN, VCF): 'split' (default) or 'skip'. */
+  /** Variants with more than two alleles (BGEN, PGEN, VCF): 'split' (default) or 'skip'. */
   multiallelic?: MultiallelicMode;
+  /**
+   * Only the SNPs of this region: BGEN and bgzipped VCF read it through their index (.bgi, .tbi/.csi) when there
+   * is one; other inputs select it from their SNP list.
+   */
+  region?: GenomicRegion;
 }
 
 /** The genotype formats, by the option that names them. */
@@ -50,17 +57,20 @@ export function genotypeFormat(opts: GenotypeInputOptions): GenotypeFormat {
  * BIMBAM file (from the phenotype file), which has no sample list of its own.
  */
 export async function openGenotypes(opts: GenotypeInputOptions, nIndividuals?: number): Promise<GenotypeSource> {
+  const multi = opts.multiallelic ? { multiallelic: opts.multiallelic } : {};
+  const region = opts.region ? { region: opts.region } : {};
+  const view = (source: GenotypeSource): GenotypeSource => (opts.region ? new RegionView(source, opts.region) : source);
   switch (genotypeFormat(opts)) {
     case 'bfile':
-      return openPlink(opts.bfile!);
+      return view(await openPlink(opts.bfile!));
     case 'geno':
-      return openBimbam(opts.geno!, { annoPath: opts.anno, nIndividuals });
+      return view(await openBimbam(opts.geno!, { annoPath: opts.anno, nIndividuals }));
     case 'bgen':
-      return openBgen(opts.bgen!, { ...(opts.sample ? { samplePath: opts.sample } : {}), ...(opts.bgenRef ? { ref: opts.bgenRef } : {}), ...(opts.multiallelic ? { multiallelic: opts.multiallelic } : {}) });
+      return openBgen(opts.bgen!, { ...(opts.sample ? { samplePath: opts.sample } : {}), ...(opts.bgenRef ? { ref: opts.bgenRef } : {}), ...multi, ...region });
     case 'pfile':
-      return openPgen(opts.pfile!, opts.multiallelic ? { multiallelic: opts.multiallelic } : {});
+      return view(await openPgen(opts.pfile!, multi));
     case 'vcf':
-      return openVcf(opts.vcf!, { ...(opts.vcfField ? { field: opts.vcfField } : {}), ...(opts.multiallelic ? { multiallelic: opts.multiallelic } : {}) });
+      return openVcf(opts.vcf!, { ...(opts.vcfField ? { field: opts.vcfField } : {}), ...multi, ...region });
   }
 }
 
@@ -87,6 +97,7 @@ export function genotypeFiles(opts: GenotypeInputOptions): string[] {
 /** Settings that change which allele is counted or which SNPs exist, for cache keys (empty for PLINK/BIMBAM). */
 export function genotypeSettings(opts: GenotypeInputOptions): Record<string, string> {
   const f = genotypeFormat(opts);
+  if (opts.region) return { ...genotypeSettings({ ...opts, region: undefined }), region: regionText(opts.region) };
   if (f === 'bgen') return { bgenRef: opts.bgenRef ?? 'last', multiallelic: opts.multiallelic ?? 'split' };
   if (f === 'pfile') return { multiallelic: opts.multiallelic ?? 'split' };
   if (f === 'vcf') return { vcfField: opts.vcfField ?? 'default', multiallelic: opts.multiallelic ?? 'split' };

@@ -7,6 +7,7 @@ import { f64Matrix, type F64Matrix } from '../kernels/matrix.js';
 import { checkRowCount, covariateDesign, readCovariateFile, readPhenotypeFile, type CovariateDesign } from '../src/io/gemma-tables.js';
 import { InputError } from '../src/errors.js';
 import { PgenSource } from '../src/io/pgen.js';
+import { RegionView } from '../src/io/region-view.js';
 import { famPhenotype, PlinkSource } from '../src/io/plink.js';
 import { genotypeFormat, openGenotypes, type GenotypeInputOptions } from './genotype-input.js';
 import { readKeepFile, selectSamples, type SampleSelection } from './samples.js';
@@ -47,7 +48,7 @@ export async function loadAnalysisInputs(opts: AnalysisInputOptions): Promise<An
   if (phenoTable) checkRowCount(phenoTable, n, source.describe);
 
   // Phenotypes: the phenotype file, else the .fam (PLINK 1) or .psam (PLINK 2) columns.
-  const fam = source instanceof PlinkSource || source instanceof PgenSource ? source.fam : undefined;
+  const fam = source instanceof PlinkSource || source instanceof PgenSource || source instanceof RegionView ? source.fam : undefined;
   const available = phenoTable ? phenoTable.values.cols : fam ? Math.min(...fam.phenotypeFields.map((f) => f.length)) : 0;
   const phenoCols = opts.phenoCols === 'all' ? Array.from({ length: available }, (_, k) => k + 1) : (opts.phenoCols ?? (available > 0 ? [1] : []));
   const phenotypes = phenoCols.map((col) => {

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Makes every committed fixture of data/formats from generate.mjs's outputs and data/sim, with the reference tools
-# as converters and oracles (apt-get install plink2 tabix bcftools gemma):
+# as converters and oracles (apt-get install plink2 tabix bcftools gemma sqlite3):
 #   bash data/formats/convert.sh
 # - dose.vcf (generate.mjs) -> dose.vcf.gz (bgzip) + .tbi + .csi, dose.bcf (+ .csi) (bcftools), and with plink2
 #   (dosage=DS) BGEN v1.2 8-bit (plink2's default allele order: the first allele is ALT), v1.2 16-bit ref-first,
 #   v1.3 (zstd, 16-bit), v1.1 (layout 1), PGEN (dosages);
+# - dose.b8.bgen.bgi, edge-l2.bgen.bgi: bgenix-style indexes (make-bgi.mjs | sqlite3);
 # - edge.vcf -> edge.pgen (multi-allelic and phased hard calls), edge-ds.pgen (biallelic records, phased + DS);
 # - ld.vcf (generate.mjs) -> ld.pgen (LD-compressed records) and ld.bed (the same genotypes);
 # - data/sim/sim (hard calls) -> BGEN v1.2 8-bit, v1.3, PGEN, VCF.gz (+ .tbi);
@@ -15,7 +16,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
-for tool in plink2 bgzip tabix bcftools gemma; do command -v "$tool" >/dev/null || { echo "convert.sh: needs $tool" >&2; exit 1; }; done
+for tool in plink2 bgzip tabix bcftools gemma sqlite3; do command -v "$tool" >/dev/null || { echo "convert.sh: needs $tool" >&2; exit 1; }; done
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 p2() { plink2 --silent --threads 1 "$@" >/dev/null; }
@@ -46,6 +47,9 @@ p2 --vcf "$work/edge-bi.vcf" dosage=DS --vcf-half-call m --make-pgen --out edge-
 p2 --vcf ld.vcf --make-pgen --out ld
 p2 --vcf ld.vcf --make-bed --out ld
 rm ld.vcf
+
+# bgenix-style indexes (.bgi: SQLite) of two BGEN files, by make-bgi.mjs + sqlite3 (bgenix is not in Debian).
+for f in dose.b8.bgen edge-l2.bgen; do rm -f "$f.bgi"; node make-bgi.mjs "$f" | sqlite3 "$f.bgi"; done
 
 # Hard-call conversions of the simulated cohort.
 p2 --bfile ../sim/sim --export bgen-1.2 bits=8 --out sim.b8

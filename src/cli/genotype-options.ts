@@ -5,6 +5,7 @@
 import { Option, type Command } from 'commander';
 import { GENOTYPE_FORMATS, type GenotypeInputOptions } from '../../gwas/genotype-input.js';
 import { UsageError } from '../errors.js';
+import { parseRegion } from '../io/region.js';
 
 /** The options as commander parses them. */
 export interface GenotypeCliOptions {
@@ -18,6 +19,7 @@ export interface GenotypeCliOptions {
   vcf?: string;
   vcfField?: 'DS' | 'GT' | 'GP';
   multiallelic?: 'split' | 'skip';
+  region?: string;
 }
 
 /** Adds the genotype options to a command. */
@@ -32,6 +34,7 @@ export function addGenotypeOptions(cmd: Command): Command {
     .option('--pfile <prefix>', 'PLINK 2 genotypes: PREFIX.pgen/.pvar/.psam (hard calls and dosages; counted allele: ALT; phenotypes default to the .psam columns)')
     .option('--vcf <file>', 'VCF genotypes (.vcf, .vcf.gz bgzipped or gzipped; counted allele: ALT), with --pheno')
     .addOption(new Option('--vcf-field <field>', 'VCF FORMAT field: DS (dosage), GT (hard calls) or GP (probabilities); records without it use GT (default: DS when the header declares it, else GT)').choices(['DS', 'GT', 'GP']))
+    .option('--region <chr:from-to>', 'only the SNPs of this region (1-based, inclusive; CHR alone for a chromosome): BGEN and bgzipped VCF read just its part through their .bgi / .tbi / .csi index when present')
     .addOption(new Option('--multiallelic <mode>', 'variants with more than two alleles: split (one test per non-REF allele) or skip').choices(['split', 'skip']).default('split'));
 }
 
@@ -55,5 +58,6 @@ export function genotypeInput(o: GenotypeCliOptions): GenotypeInputOptions {
     ...(o.vcf !== undefined ? { vcf: o.vcf } : {}),
     ...(o.vcfField !== undefined ? { vcfField: o.vcfField } : {}),
     ...(o.multiallelic !== undefined ? { multiallelic: o.multiallelic } : {}),
+    ...(o.region !== undefined ? { region: parseRegion(o.region, '--region') } : {}),
   };
 }

@@ -22,6 +22,9 @@ import { FileWindow } from './file-window.js';
 import { readNonEmptyLines, splitFields } from './gemma-tables.js';
 import { BlockBuilder, checkBlockArgs } from './genotype-blocks.js';
 import { zstdDecompressor } from './zstd.js';
+import { readBgi } from './bgen-index.js';
+import { inRegion, type GenomicRegion } from './region.js';
+import { access } from 'node:fs/promises';
 
 /** Which allele of a BGEN variant is the reference (not counted). */
 export type BgenRefAllele = 'first' | 'last';
@@ -39,6 +42,13 @@ export interface BgenOptions {
   ref?: BgenRefAllele;
   /** Variants with K > 2 alleles: 'split' (default) into K - 1 biallelic SNPs, one per non-REF allele, or 'skip'. */
   multiallelic?: MultiallelicMode;
+  /**
+   * The bgenix index to list the variants from instead of reading every variant header: a path, or false for
+   * none. Default: FILE.bgi when it exists.
+   */
+  index?: string | false;
+  /** Only the variants of this region (with an index: only those are read at all). */
+  region?: GenomicRegion;
 }
 
 /** The header block of a BGEN file. */
@@ -164,10 +174,10 @@ function parseVariantHeader(buf: Buffer, at: number, layout: 1 | 2, nSamples: nu
   return { id: id!, rsid: rsid!, chr, pos, alleles, dataAt: p };
 }
 
-/** Where one output SNP's probabilities are, and which allele it counts. */
+/** Where one output SNP's variant is, and which allele it counts. */
 interface SnpLocation {
-  /** File offsets of each SNP's genotype data block (split multi-allelic SNPs share one). */
-  dataOffset: Float64Array;
+  /** File offset of each SNP's variant block (split multi-allelic SNPs share one). */
+  variantStart: Float64Array;
   /** Index of the counted allele. */
   counted: Uint16Array;
   /** Number of alleles of the variant. */
@@ -197,6 +207,8 @@ export class BgenSource implements GenotypeSource {
     private readonly where: SnpLocation,
     /** Variants left out, by reason. */
     readonly skipped: SkippedVariants,
+    /** The .bgi the variants were listed from, if any. */
+    readonly indexPath?: string,
   ) {
     this.describe = path;
     this.nSnps = snps.length;
@@ -215,22 +227,46 @@ export class BgenSource implements GenotypeSource {
     const win = await FileWindow.open(this.path, 8 << 20);
     const decoder = new ProbabilityDecoder(this.path, this.header, nInd, await payloadReader(this.header));
     try {
-      let lastOffset = -1;
+      let lastStart = -1;
       let payload: Uint8Array | undefined;
+      let dataAt = 0;
       while (!builder.done) {
         const j = builder.snp;
-        const at = this.where.dataOffset[j]!;
-        if (at !== lastOffset) {
-          payload = await readPayload(win, this.header, nInd, at, decoder.decompress);
-          lastOffset = at;
+        const start = this.where.variantStart[j]!;
+        if (start !== lastStart) {
+          dataAt = (await variantHeaderAt(win, this.header, nInd, start, j)).dataAt;
+          payload = await readPayload(win, this.header, nInd, dataAt, decoder.decompress);
+          lastStart = start;
         }
-        const hard = decoder.decode(payload!, at, this.where.nAlleles[j]!, this.where.counted[j]!, keep, builder.data, builder.column());
+        const hard = decoder.decode(payload!, dataAt, this.where.nAlleles[j]!, this.where.counted[j]!, keep, builder.data, builder.column());
         const block = builder.commit(hard);
         if (block) yield block;
       }
     } finally {
       await win.close();
     }
+  }
+}
+
+/**
+ * The identifying data of the variant whose block starts at file offset `start` (`v` numbers it in messages), with
+ * `dataAt` as a file offset, and the length of its genotype data block.
+ */
+async function variantHeaderAt(win: FileWindow, header: BgenHeader, nInd: number, start: number, v: number): Promise<VariantHeader & { dataLen: number }> {
+  let span = 4096;
+  for (;;) {
+    const len = Math.min(span, win.size - start);
+    if (len <= 0) throw InputError.atByte(win.path, start, `truncated: the header lists ${header.nVariants} variants, the file ends before variant ${v + 1}`);
+    const buf = await win.view(start, len, `variant ${v + 1}`);
+    const vh = parseVariantHeader(buf, 0, header.layout, nInd, win.path, start);
+    if (vh) {
+      const dataAt = start + vh.dataAt;
+      const dataLen = header.layout === 1 && header.compression === 0 ? 6 * nInd : 4 + (await win.view(dataAt, 4, `the genotype data length of variant ${v + 1}`)).readUInt32LE(0);
+      if (dataAt + dataLen > win.size) throw InputError.atByte(win.path, dataAt, `truncated: variant ${v + 1} of ${header.nVariants} needs ${dataLen} bytes of genotype data, the file ends after ${win.size - dataAt}`);
+      return { ...vh, dataAt, dataLen };
+    }
+    if (len < span) throw InputError.atByte(win.path, start, `truncated: variant ${v + 1} of ${header.nVariants} ends inside its identifying data`);
+    span *= 4;
   }
 }
 
@@ -516,10 +552,12 @@ export async function readSampleFile(path: string): Promise<string[]> {
 }
 
 /**
- * Opens a BGEN file: header, sample IDs, and one pass over the variant headers (probability data skipped) that
- * lists the SNPs and where their data start. Multi-allelic variants are split or skipped (`opts.multiallelic`),
- * monoallelic ones skipped; {@link BgenSource.skipped} counts them. Errors name the file and byte offset.
- * Cost: O(#variants) small reads (sequential through a 1 MiB window); memory O(#SNPs) for the metadata.
+ * Opens a BGEN file: header, sample IDs, and the list of SNPs with where their variants start: from the bgenix
+ * index (`opts.index`, default FILE.bgi when present; only the rows of `opts.region` when given), else from one
+ * pass over the variant headers (probability data skipped; filtered to `opts.region`). Multi-allelic variants
+ * are split or skipped (`opts.multiallelic`), monoallelic ones skipped; {@link BgenSource.skipped} counts them.
+ * Errors name the file and byte offset. Cost without an index: O(#variants) small reads (sequential through a
+ * 1 MiB window); memory O(#SNPs) for the metadata.
  */
 export async function openBgen(path: string, opts: BgenOptions = {}): Promise<BgenSource> {
   const ref = opts.ref ?? 'last';
@@ -535,48 +573,48 @@ export async function openBgen(path: string, opts: BgenOptions = {}): Promise<Bg
     } else samples = ids ?? Array.from({ length: nInd }, (_, i) => String(i + 1));
 
     const snps: SnpInfo[] = [];
-    const offsets: number[] = [];
+    const starts: number[] = [];
     const counted: number[] = [];
     const nAlleles: number[] = [];
     const skipped: SkippedVariants = { multiallelic: 0, monoallelic: 0 };
-    let pos = header.firstVariant;
-    for (let v = 0; v < header.nVariants; v++) {
-      let span = 4096;
-      let vh: VariantHeader | undefined;
-      let buf: Buffer;
-      for (;;) {
-        const len = Math.min(span, win.size - pos);
-        if (len <= 0) throw InputError.atByte(path, pos, `truncated: the header lists ${header.nVariants} variants, the file ends after ${v}`);
-        buf = await win.view(pos, len, `variant ${v + 1}`);
-        vh = parseVariantHeader(buf, 0, header.layout, nInd, path, pos);
-        if (vh || len < span) break;
-        span *= 4;
-      }
-      if (!vh) throw InputError.atByte(path, pos, `truncated: variant ${v + 1} of ${header.nVariants} ends inside its identifying data`);
-      const dataAt = pos + vh.dataAt;
-      // Length of the genotype data block, to reach the next variant.
-      let dataLen: number;
-      if (header.layout === 1 && header.compression === 0) dataLen = 6 * nInd;
-      else dataLen = 4 + (await win.view(dataAt, 4, `the genotype data length of variant ${v + 1}`)).readUInt32LE(0);
-      if (dataAt + dataLen > win.size) throw InputError.atByte(path, dataAt, `truncated: variant ${v + 1} of ${header.nVariants} needs ${dataLen} bytes of genotype data, the file ends after ${win.size - dataAt}`);
-      const k = vh.alleles.length;
-      const rs = vh.rsid !== '' && vh.rsid !== '.' ? vh.rsid : vh.id;
+    /** Turns one variant into SNPs (split) or a skip count. */
+    const add = (chr: string, rs: string, pos: number, alleles: string[], start: number): void => {
+      const k = alleles.length;
       if (k < 2) skipped.monoallelic++;
       else if (k > 2 && multi === 'skip') skipped.multiallelic++;
       else {
         const refIndex = ref === 'first' ? 0 : k - 1;
         for (let a = 0; a < k; a++) {
           if (a === refIndex) continue;
-          snps.push({ chr: vh.chr, rs, ps: vh.pos, allele1: vh.alleles[a]!, allele0: vh.alleles[refIndex]! });
-          offsets.push(dataAt);
+          snps.push({ chr, rs, ps: pos, allele1: alleles[a]!, allele0: alleles[refIndex]! });
+          starts.push(start);
           counted.push(a);
           nAlleles.push(k);
         }
       }
-      pos = dataAt + dataLen;
+    };
+    const rsOf = (vh: VariantHeader): string => (vh.rsid !== '' && vh.rsid !== '.' ? vh.rsid : vh.id);
+    const indexPath = opts.index === false ? undefined : (opts.index ?? (await access(`${path}.bgi`).then(() => `${path}.bgi`, () => undefined)));
+    if (indexPath) {
+      // The index lists the variants; a header is read only where the index lacks something (K > 2, no rsid).
+      const rows = await readBgi(indexPath, path, opts.region);
+      for (let v = 0; v < rows.length; v++) {
+        const row = rows[v]!;
+        if (row.nAlleles > 2 || row.rsid === '' || row.rsid === '.') {
+          const vh = await variantHeaderAt(win, header, nInd, row.start, v);
+          add(vh.chr, rsOf(vh), vh.pos, vh.alleles, row.start);
+        } else add(row.chr, row.rsid, row.pos, row.nAlleles === 1 ? [row.allele1] : [row.allele1, row.allele2 ?? ''], row.start);
+      }
+    } else {
+      let pos = header.firstVariant;
+      for (let v = 0; v < header.nVariants; v++) {
+        const vh = await variantHeaderAt(win, header, nInd, pos, v);
+        if (!opts.region || inRegion(opts.region, vh.chr, vh.pos)) add(vh.chr, rsOf(vh), vh.pos, vh.alleles, pos);
+        pos = vh.dataAt + vh.dataLen;
+      }
     }
-    const where: SnpLocation = { dataOffset: Float64Array.from(offsets), counted: Uint16Array.from(counted), nAlleles: Uint16Array.from(nAlleles) };
-    return new BgenSource(path, header, samples, snps, where, skipped);
+    const where: SnpLocation = { variantStart: Float64Array.from(starts), counted: Uint16Array.from(counted), nAlleles: Uint16Array.from(nAlleles) };
+    return new BgenSource(path, header, samples, snps, where, skipped, indexPath);
   } finally {
     await win.close();
   }

@@ -20,7 +20,10 @@ import type { GenotypeBlock, GenotypeSource, SnpInfo, SnpRange } from './genotyp
 import { InputError } from '../errors.js';
 import type { MultiallelicMode } from './bgen.js';
 import { BlockBuilder, checkBlockArgs } from './genotype-blocks.js';
-import { lineBatches, textCompression, type TextCompression } from './text-lines.js';
+import { lineBatches, textCompression, type LineBatch, type TextCompression } from './text-lines.js';
+import { inRegion, type GenomicRegion } from './region.js';
+import { readTextIndex, regionChunks } from './tabix.js';
+import { access } from 'node:fs/promises';
 
 /** The FORMAT field genotypes are read from. */
 export type VcfField = 'DS' | 'GT' | 'GP';
@@ -30,6 +33,13 @@ export interface VcfOptions {
   field?: VcfField;
   /** Records with several ALT alleles: 'split' (default) or 'skip'. */
   multiallelic?: MultiallelicMode;
+  /**
+   * Only the records of this region (POS in it). A bgzipped file with a tabix/CSI index (`index`, default
+   * FILE.tbi or FILE.csi when present) reads only the index's chunks for it; otherwise the whole file is scanned.
+   */
+  region?: GenomicRegion;
+  /** The .tbi/.csi to use for `region`, or false for none. */
+  index?: string | false;
 }
 
 /** Records the reader did not turn into SNPs, by reason. */
@@ -69,6 +79,8 @@ export class VcfSource implements GenotypeSource {
     private readonly where: RecordIndex,
     /** Records left out, by reason. */
     readonly skipped: SkippedRecords,
+    /** The tabix/CSI index a region was read through, if any. */
+    readonly indexPath?: string,
   ) {
     this.describe = path;
     this.nSnps = snps.length;
@@ -92,17 +104,22 @@ export class VcfSource implements GenotypeSource {
     for (let j = r.start; j < r.end; j++) maxAlt = Math.max(maxAlt, w.nAlt[j]!);
     const scratch = new Float64Array(rows * maxAlt);
     let hardScratch = true;
+    // Records are matched to SNPs by virtual offset (bgzip, plain) or line number (gzip).
+    const byOffset = this.compression !== 'gzip';
     for await (const batch of lineBatches(this.path, this.compression, start)) {
       const blocks: GenotypeBlock[] = [];
       for (let k = 0; k < batch.starts.length && !builder.done; k++) {
         const lineNo = batch.firstLineNo + k;
         const j = builder.snp;
-        if (lineNo < w.lineNo[j]!) continue; // header, skipped record, or a record before the range
-        if (lineNo > w.lineNo[j]!) throw new InputError(this.path, lineNo, undefined, `changed since it was opened: the record of SNP ${j + 1} (line ${w.lineNo[j]}) is gone`);
+        const key = byOffset ? batch.offsets[k]! : lineNo;
+        const want = byOffset ? w.offset[j]! : w.lineNo[j]!;
+        if (key < want) continue; // header, skipped record, or a record before the range
+        if (key > want) throw new InputError(this.path, undefined, undefined, `changed since it was opened: the record of SNP ${j + 1} (${this.snps[j]!.chr}:${this.snps[j]!.ps}) is gone`);
+        parser.record = `${this.snps[j]!.chr}:${this.snps[j]!.ps}`;
         const nAlt = w.nAlt[j]!;
         // The SNPs of this record in the range: j .. jEnd - 1, counting ALT alleles w.alt[j..].
         let jEnd = j + 1;
-        while (jEnd < r.end && w.lineNo[jEnd] === lineNo) jEnd++;
+        while (jEnd < r.end && (byOffset ? w.offset[jEnd] === w.offset[j] : w.lineNo[jEnd] === w.lineNo[j])) jEnd++;
         if (nAlt === 1) {
           const hard = parser.parse(batch.buf, batch.starts[k]!, batch.ends[k]!, lineNo, 1, builder.data, builder.column(), rows);
           const block = builder.commit(hard);
@@ -142,6 +159,8 @@ class RecordParser {
   private readonly probs = new Float64Array(512);
   /** Position after the last parsed value. */
   private p = 0;
+  /** The record being parsed, for messages when its line number is unknown (a region read through an index). */
+  record = '';
 
   constructor(
     private readonly path: string,
@@ -156,18 +175,18 @@ class RecordParser {
     let p = s;
     for (let t = 0; t < 8; t++) {
       p = buf.indexOf(TAB, p);
-      if (p < 0 || p >= e) throw new InputError(this.path, lineNo, undefined, `expected 9 fixed columns and ${this.nInd} sample columns, found ${t + 1} columns`);
+      if (p < 0 || p >= e) throw this.err(lineNo, undefined, `expected 9 fixed columns and ${this.nInd} sample columns, found ${t + 1} columns`);
       p++;
     }
     const fe = buf.indexOf(TAB, p);
-    if (fe < 0 || fe >= e) throw new InputError(this.path, lineNo, 9, `no sample columns after FORMAT (expected ${this.nInd})`);
+    if (fe < 0 || fe >= e) throw this.err(lineNo, 9, `no sample columns after FORMAT (expected ${this.nInd})`);
     const keys = this.formatKeys(buf.toString('latin1', p, fe));
     let f: number;
     let kind: VcfField;
     if (this.field === 'DS' && keys.ds >= 0) (f = keys.ds), (kind = 'DS');
     else if (this.field === 'GP' && keys.gp >= 0) (f = keys.gp), (kind = 'GP');
     else (f = keys.gt), (kind = 'GT');
-    if (f < 0) throw new InputError(this.path, lineNo, 9, `FORMAT has neither ${this.field} nor GT`);
+    if (f < 0) throw this.err(lineNo, 9, `FORMAT has neither ${this.field} nor GT`);
     const keep = this.keep;
     let r = 0;
     let frac = false;
@@ -186,7 +205,7 @@ class RecordParser {
           continue;
         }
       }
-      if (p > e) throw new InputError(this.path, lineNo, undefined, `wrong sample count: ${i} sample columns, the header names ${this.nInd}`);
+      if (p > e) throw this.err(lineNo, undefined, `wrong sample count: ${i} sample columns, the header names ${this.nInd}`);
       const wanted = keep === undefined || (r < keep.length && keep[r] === i);
       if (wanted) {
         // Walk to subfield f of this cell.
@@ -208,8 +227,13 @@ class RecordParser {
       while (p < e && buf[p] !== TAB) p++;
       p++;
     }
-    if (p <= e) throw new InputError(this.path, lineNo, undefined, `wrong sample count: more sample columns than the ${this.nInd} the header names`);
+    if (p <= e) throw this.err(lineNo, undefined, `wrong sample count: more sample columns than the ${this.nInd} the header names`);
     return !frac;
+  }
+
+  /** An InputError at line:column, or naming the record (CHROM:POS) when the line number is unknown. */
+  private err(lineNo: number, col: number | undefined, message: string): InputError {
+    return Number.isFinite(lineNo) ? new InputError(this.path, lineNo, col, message) : new InputError(this.path, undefined, undefined, `record ${this.record}${col ? `, column ${col}` : ''}: ${message}`);
   }
 
   private formatKeys(format: string): FormatKeys {
@@ -241,7 +265,7 @@ class RecordParser {
         let allele = 0;
         let digits = 0;
         for (let d = buf[q]! - 48; q < e && d >= 0 && d <= 9; d = buf[++q]! - 48) (allele = allele * 10 + d), digits++;
-        if (digits === 0 || allele > nAlt) throw new InputError(this.path, lineNo, col, `bad GT allele '${this.cell(buf, q, e)}' (record has ${nAlt} ALT allele${nAlt > 1 ? 's' : ''})`);
+        if (digits === 0 || allele > nAlt) throw this.err(lineNo, col, `bad GT allele '${this.cell(buf, q, e)}' (record has ${nAlt} ALT allele${nAlt > 1 ? 's' : ''})`);
         copies[allele]!++;
       }
       z++;
@@ -261,7 +285,7 @@ class RecordParser {
     let frac = false;
     for (let a = 0; a < nAlt; a++) {
       if (a > 0) {
-        if (buf[q] !== COMMA) throw new InputError(this.path, lineNo, col, `DS needs ${nAlt} values (one per ALT allele), found '${this.cell(buf, q, e)}'`);
+        if (buf[q] !== COMMA) throw this.err(lineNo, col, `DS needs ${nAlt} values (one per ALT allele), found '${this.cell(buf, q, e)}'`);
         q++;
       }
       const v = this.number(buf, q, e, lineNo, col, 'DS');
@@ -270,7 +294,7 @@ class RecordParser {
         this.missing(out, at, stride, nAlt); // a single '.' for all ALT alleles
         return false;
       }
-      if (!(v >= 0 && v <= 2) && !Number.isNaN(v)) throw new InputError(this.path, lineNo, col, `DS ${v} is outside [0, 2]`);
+      if (!(v >= 0 && v <= 2) && !Number.isNaN(v)) throw this.err(lineNo, col, `DS ${v} is outside [0, 2]`);
       if (v !== Math.floor(v) && !Number.isNaN(v)) frac = true;
       out[at + a * stride] = v;
     }
@@ -282,10 +306,10 @@ class RecordParser {
     const probs = this.probs;
     let n = 0;
     for (;;) {
-      if (n === probs.length) throw new InputError(this.path, lineNo, col, 'too many GP values');
+      if (n === probs.length) throw this.err(lineNo, col, 'too many GP values');
       const v = this.number(buf, q, e, lineNo, col, 'GP');
       q = this.p;
-      if (v < 0 || v > 1.0001) throw new InputError(this.path, lineNo, col, `GP ${v} is not a probability (phred-scaled GP is not supported)`);
+      if (v < 0 || v > 1.0001) throw this.err(lineNo, col, `GP ${v} is not a probability (phred-scaled GP is not supported)`);
       probs[n++] = v;
       if (q < e && buf[q] === COMMA) q++;
       else break;
@@ -295,7 +319,7 @@ class RecordParser {
       return false;
     }
     const diploid = ((nAlt + 1) * (nAlt + 2)) / 2;
-    if (n !== nAlt + 1 && n !== diploid) throw new InputError(this.path, lineNo, col, `GP has ${n} values; ${nAlt + 1} (haploid) or ${diploid} (diploid) expected`);
+    if (n !== nAlt + 1 && n !== diploid) throw this.err(lineNo, col, `GP has ${n} values; ${nAlt + 1} (haploid) or ${diploid} (diploid) expected`);
     let frac = false;
     for (let a = 1; a <= nAlt; a++) {
       let d = 0;
@@ -331,7 +355,7 @@ class RecordParser {
     while (q < e && buf[q] !== TAB && buf[q] !== COLON && buf[q] !== COMMA) q++;
     const raw = buf.toString('latin1', start, q);
     const v = Number(raw);
-    if (raw === '' || !Number.isFinite(v)) throw new InputError(this.path, lineNo, col, `expected a number or '.' as ${what}, found '${raw}'`);
+    if (raw === '' || !Number.isFinite(v)) throw this.err(lineNo, col, `expected a number or '.' as ${what}, found '${raw}'`);
     this.p = q;
     return v;
   }
@@ -350,12 +374,14 @@ const HEADER_COLUMNS = ['#CHROM', 'POS', 'ID', 'REF', 'ALT', 'QUAL', 'FILTER', '
 
 /**
  * Opens a VCF (plain, gzip or bgzip): checks the header, takes the sample IDs from the #CHROM line and reads the
- * first five columns of every record (one pass over the file) to list the SNPs. Multi-allelic records are split
- * or skipped (`opts.multiallelic`), records without ALT skipped; {@link VcfSource.skipped} counts them. A SNP's
- * `rs` is the record's ID, or CHROM:POS:REF:ALT when the ID is '.'. Errors name the file and line.
+ * first five columns of every record (one pass over the file, or over the index's chunks of `opts.region`) to
+ * list the SNPs. Multi-allelic records are split or skipped (`opts.multiallelic`), records without ALT skipped;
+ * {@link VcfSource.skipped} counts them. A SNP's `rs` is the record's ID, or CHROM:POS:REF:ALT when the ID is '.'.
+ * Errors name the file and line.
  */
 export async function openVcf(path: string, opts: VcfOptions = {}): Promise<VcfSource> {
   const multi = opts.multiallelic ?? 'split';
+  const region = opts.region;
   const compression = await textCompression(path);
   let samples: string[] | undefined;
   let declaresDs = false;
@@ -365,66 +391,92 @@ export async function openVcf(path: string, opts: VcfOptions = {}): Promise<VcfS
   const alt: number[] = [];
   const nAlt: number[] = [];
   const skipped: SkippedRecords = { multiallelic: 0, monoallelic: 0 };
-  for await (const batch of lineBatches(path, compression)) {
-    const buf = batch.buf;
-    for (let k = 0; k < batch.starts.length; k++) {
-      const s = batch.starts[k]!;
-      const e = batch.ends[k]!;
-      const lineNo = batch.firstLineNo + k;
-      if (lineNo === 1 && buf.toString('latin1', s, Math.min(e, s + 16)) !== '##fileformat=VCF') {
-        const bcf = buf.toString('latin1', s, s + 3) === 'BCF';
-        throw new InputError(path, 1, undefined, bcf ? 'a BCF file (binary VCF): convert it with bcftools view -Oz' : `not a VCF: expected '##fileformat=VCF...' on line 1`);
+  /** Handles the header lines; returns true once the #CHROM line has been read. */
+  const headerLine = (buf: Buffer, s: number, e: number, lineNo: number): boolean => {
+    if (lineNo === 1 && buf.toString('latin1', s, Math.min(e, s + 16)) !== '##fileformat=VCF') {
+      const bcf = buf.toString('latin1', s, s + 3) === 'BCF';
+      throw new InputError(path, 1, undefined, bcf ? 'a BCF file (binary VCF): convert it with bcftools view -Oz' : `not a VCF: expected '##fileformat=VCF...' on line 1`);
+    }
+    if (e === s) return false;
+    if (buf[s] !== 35) throw new InputError(path, lineNo, undefined, 'record before the #CHROM header line');
+    if (buf[s + 1] === 35) {
+      if (buf.toString('latin1', s, Math.min(e, s + 16)) === '##FORMAT=<ID=DS,') declaresDs = true;
+      return false;
+    }
+    const cols = buf.toString('utf8', s, e).split('\t');
+    if (cols.length < 10) throw new InputError(path, lineNo, undefined, 'no sample columns: a sites-only VCF has no genotypes');
+    HEADER_COLUMNS.forEach((name, c) => {
+      if (cols[c] !== name) throw new InputError(path, lineNo, c + 1, `expected header column '${name}', found '${cols[c]}'`);
+    });
+    samples = cols.slice(9);
+    return true;
+  };
+  /** Lists the SNPs of one record line (CHROM POS ID REF ALT), if in the region. */
+  const recordLine = (buf: Buffer, s: number, e: number, lineNo: number, at: number): void => {
+    if (e === s) return;
+    const where = (c?: number): [number | undefined, number | undefined] => (Number.isFinite(lineNo) ? [lineNo, c] : [undefined, undefined]);
+    const t: number[] = [];
+    for (let p = s, c = 0; c < 5; c++) {
+      const q = buf.indexOf(TAB, p);
+      if (q < 0 || q >= e) throw new InputError(path, ...where(), `expected at least 10 tab-separated columns, found ${c + 1}`);
+      t.push(q);
+      p = q + 1;
+    }
+    const chr = buf.toString('latin1', s, t[0]);
+    const posText = buf.toString('latin1', t[0]! + 1, t[1]);
+    const ps = Number(posText);
+    if (!Number.isInteger(ps) || ps < 0) throw new InputError(path, ...where(2), `expected a position, found '${posText}'`);
+    if (region && !inRegion(region, chr, ps)) return;
+    const id = buf.toString('latin1', t[1]! + 1, t[2]);
+    const ref = buf.toString('latin1', t[2]! + 1, t[3]);
+    const alts = buf.toString('latin1', t[3]! + 1, t[4]);
+    if (alts === '.' || alts === '') {
+      skipped.monoallelic++;
+      return;
+    }
+    const list = alts.split(',');
+    if (list.length > 1 && multi === 'skip') {
+      skipped.multiallelic++;
+      return;
+    }
+    list.forEach((a, i) => {
+      snps.push({ chr, rs: id === '.' ? `${chr}:${ps}:${ref}:${a}` : id, ps, allele1: a, allele0: ref });
+      offset.push(at);
+      lineNos.push(lineNo);
+      alt.push(i + 1);
+      nAlt.push(list.length);
+    });
+  };
+  const eachLine = (batch: LineBatch, f: (buf: Buffer, s: number, e: number, lineNo: number, at: number) => boolean | void): boolean => {
+    for (let k = 0; k < batch.starts.length; k++) if (f(batch.buf, batch.starts[k]!, batch.ends[k]!, batch.firstLineNo + k, batch.offsets[k]!) === true) return true;
+    return false;
+  };
+  const indexPath = region && compression === 'bgzf' && opts.index !== false ? (opts.index ?? (await firstExisting([`${path}.tbi`, `${path}.csi`]))) : undefined;
+  if (indexPath) {
+    // The header from the start of the file, then only the index's chunks for the region.
+    for await (const batch of lineBatches(path, compression)) if (eachLine(batch, headerLine)) break;
+    if (!samples) throw new InputError(path, undefined, undefined, 'no #CHROM header line');
+    for (const chunk of regionChunks(await readTextIndex(indexPath), region!)) {
+      for await (const batch of lineBatches(path, compression, { virtualOffset: chunk.begin, lineNo: Number.NaN })) {
+        if (eachLine(batch, (buf, s, e, lineNo, at) => (at >= chunk.end ? true : recordLine(buf, s, e, lineNo, at)))) break;
       }
-      if (e === s) continue;
-      if (buf[s] === 35) {
-        // '#': meta-information or the header line.
-        if (buf[s + 1] === 35) {
-          if (buf.toString('latin1', s, Math.min(e, s + 16)) === '##FORMAT=<ID=DS,') declaresDs = true;
-          continue;
-        }
-        const cols = buf.toString('utf8', s, e).split('\t');
-        if (cols.length < 10) throw new InputError(path, lineNo, undefined, 'no sample columns: a sites-only VCF has no genotypes');
-        HEADER_COLUMNS.forEach((name, c) => {
-          if (cols[c] !== name) throw new InputError(path, lineNo, c + 1, `expected header column '${name}', found '${cols[c]}'`);
-        });
-        samples = cols.slice(9);
-        continue;
-      }
-      if (!samples) throw new InputError(path, lineNo, undefined, 'record before the #CHROM header line');
-      // CHROM POS ID REF ALT.
-      const t: number[] = [];
-      for (let p = s, c = 0; c < 5; c++) {
-        const q = buf.indexOf(TAB, p);
-        if (q < 0 || q >= e) throw new InputError(path, lineNo, undefined, `expected at least 10 tab-separated columns, found ${c + 1}`);
-        t.push(q);
-        p = q + 1;
-      }
-      const chr = buf.toString('latin1', s, t[0]);
-      const posText = buf.toString('latin1', t[0]! + 1, t[1]);
-      const ps = Number(posText);
-      if (!Number.isInteger(ps) || ps < 0) throw new InputError(path, lineNo, 2, `expected a position, found '${posText}'`);
-      const id = buf.toString('latin1', t[1]! + 1, t[2]);
-      const ref = buf.toString('latin1', t[2]! + 1, t[3]);
-      const alts = buf.toString('latin1', t[3]! + 1, t[4]);
-      if (alts === '.' || alts === '') {
-        skipped.monoallelic++;
-        continue;
-      }
-      const list = alts.split(',');
-      if (list.length > 1 && multi === 'skip') {
-        skipped.multiallelic++;
-        continue;
-      }
-      list.forEach((a, i) => {
-        snps.push({ chr, rs: id === '.' ? `${chr}:${ps}:${ref}:${a}` : id, ps, allele1: a, allele0: ref });
-        offset.push(batch.offsets[k]!);
-        lineNos.push(lineNo);
-        alt.push(i + 1);
-        nAlt.push(list.length);
+    }
+  } else {
+    let inHeader = true;
+    for await (const batch of lineBatches(path, compression)) {
+      eachLine(batch, (buf, s, e, lineNo, at) => {
+        if (inHeader) inHeader = !headerLine(buf, s, e, lineNo);
+        else recordLine(buf, s, e, lineNo, at);
       });
     }
+    if (!samples) throw new InputError(path, undefined, undefined, 'no #CHROM header line');
   }
-  if (!samples) throw new InputError(path, undefined, undefined, 'no #CHROM header line');
   const where: RecordIndex = { offset: Float64Array.from(offset), lineNo: Float64Array.from(lineNos), alt: Uint16Array.from(alt), nAlt: Uint16Array.from(nAlt) };
-  return new VcfSource(path, compression, samples, snps, opts.field ?? (declaresDs ? 'DS' : 'GT'), where, skipped);
+  return new VcfSource(path, compression, samples!, snps, opts.field ?? (declaresDs ? 'DS' : 'GT'), where, skipped, indexPath);
+}
+
+/** The first of `paths` that exists, if any. */
+async function firstExisting(paths: string[]): Promise<string | undefined> {
+  for (const p of paths) if (await access(p).then(() => true, () => false)) return p;
+  return undefined;
 }

@@ -114,6 +114,31 @@ describe('BGEN reader', () => {
     expect(await readSampleFile(fx('dose.b8.sample'))).toHaveLength(200);
   });
 
+  test('.bgi index (bgenix schema): the same SNPs and dosages as the header pass; a region reads only its variants', async () => {
+    const indexed = await openBgen(fx('dose.b8.bgen'));
+    const scanned = await openBgen(fx('dose.b8.bgen'), { index: false });
+    expect(indexed.indexPath).toBe(fx('dose.b8.bgen.bgi'));
+    expect(scanned.indexPath).toBeUndefined();
+    expect(indexed.snps).toEqual(scanned.snps);
+    const all = await readAll(scanned, 64);
+    expect(maxDiff((await readAll(indexed, 29)).dosage, all.dosage)).toBe(0);
+    // Multi-allelic variants read their headers; the one-allele variant is skipped as without the index.
+    const edgeIndexed = await openBgen(fx('edge-l2.bgen'));
+    expect(edgeIndexed.indexPath).toBeDefined();
+    expect(edgeIndexed.snps).toEqual((await openBgen(fx('edge-l2.bgen'), { index: false })).snps);
+    expect(edgeIndexed.skipped).toEqual({ multiallelic: 0, monoallelic: 1 });
+    // Regions, with and without the index ('1' matches the file's '01').
+    const region = { chr: '2', from: 100_000, to: 600_000 };
+    const want = scanned.snps.map((s, j) => [s, j] as const).filter(([s]) => s.chr === '2' && s.ps >= 100_000 && s.ps <= 600_000);
+    expect(want.length).toBeGreaterThan(10);
+    for (const index of [undefined, false] as const) {
+      const part = await openBgen(fx('dose.b8.bgen'), { region, ...(index === false ? { index } : {}) });
+      expect(part.snps).toEqual(want.map(([s]) => s));
+      expect(maxDiff((await readAll(part, 7)).dosage, want.map(([, j]) => all.dosage[j]!))).toBe(0);
+    }
+    expect((await openBgen(fx('edge-l2.bgen'), { region: { chr: '1', from: 2000, to: 4000 } })).snps.map((s) => s.rs)).toEqual(['v5phased', 'v8multi', 'v8multi', 'v10ploidy']);
+  });
+
   describe('malformed files are rejected with the file and byte offset', () => {
     const dir = tempDir();
     const good = readFileSync(fx('sim.b8.bgen'));
@@ -157,19 +182,26 @@ describe('BGEN reader', () => {
     });
 
     test('bad compressed data (zlib and zstd) and a genotype block whose sample count disagrees', async () => {
-      // Corrupt the compressed bytes of the 3rd variant: the error comes from blocks(), at that variant's data.
+      // Corrupt the middle of the 3rd variant's compressed data: the error comes from blocks(), at its data.
+      const startOf = (src: unknown, j: number): number => (src as { where: { variantStart: Float64Array } }).where.variantStart[j]!;
       for (const file of ['sim.b8.bgen', 'sim.b13.bgen']) {
         const src = await openBgen(fx(file));
         const bytes = Buffer.from(readFileSync(fx(file)));
-        const at = (src as unknown as { where: { dataOffset: Float64Array } }).where.dataOffset[2]!;
-        bytes.fill(0x55, at + 8, at + 40);
-        const p = write(`corrupt-${file}`, bytes);
-        const e = await inputError(readAll(await openBgen(p), 100));
-        expect(e.message).toMatch(new RegExp(`byte ${at}: bad (zlib|zstd) data in the genotype block`));
+        const [a, b] = [startOf(src, 2), startOf(src, 3)];
+        bytes.fill(0x55, (a + b) / 2 - 16, (a + b) / 2 + 16);
+        const e = await inputError(readAll(await openBgen(write(`corrupt-${file}`, bytes)), 100));
+        expect(e.message).toMatch(/bad (zlib|zstd) data in the genotype block/);
+        expect(e.byteOffset).toBeGreaterThan(a);
+        expect(e.byteOffset).toBeLessThan(b);
       }
       // A recompressed block that says 349 samples.
       const src = await openBgen(fx('sim.b8.bgen'));
-      const at = (src as unknown as { where: { dataOffset: Float64Array } }).where.dataOffset[0]!;
+      let at = startOf(src, 0);
+      for (let f = 0; f < 3; f++) at += 2 + good.readUInt16LE(at); // id, rsid, chr
+      at += 4;
+      const k = good.readUInt16LE(at);
+      at += 2;
+      for (let a = 0; a < k; a++) at += 4 + good.readUInt32LE(at);
       const c = good.readUInt32LE(at);
       const payload = Buffer.from(await import('node:zlib').then((z) => z.inflateSync(good.subarray(at + 8, at + 4 + c))));
       payload.writeUInt32LE(349, 0);
@@ -180,6 +212,15 @@ describe('BGEN reader', () => {
       const p = write('count.bgen', Buffer.concat([good.subarray(0, at), head, z, good.subarray(at + 4 + c)]));
       const e = await inputError(readAll(await openBgen(p), 100));
       expect(e.message).toMatch(new RegExp(`byte ${at}: wrong sample count: genotype data list 349 samples, the header 350`));
+    });
+
+    test('a stale or foreign index', async () => {
+      copyFileSync(fx('dose.b8.bgen'), join(dir, 'stale.bgen'));
+      writeFileSync(join(dir, 'stale.bgen'), Buffer.concat([readFileSync(fx('dose.b8.bgen')), Buffer.from([0])]));
+      copyFileSync(fx('dose.b8.bgen.bgi'), join(dir, 'stale.bgen.bgi'));
+      expect((await inputError(openBgen(join(dir, 'stale.bgen')))).message).toMatch(/stale\.bgen\.bgi: does not describe .*stale\.bgen .*rebuild it with bgenix -index/);
+      writeFileSync(join(dir, 'junk.bgi'), 'not sqlite');
+      expect((await inputError(openBgen(fx('dose.b8.bgen'), { index: join(dir, 'junk.bgi') }))).message).toMatch(/junk\.bgi: not a BGEN index/);
     });
 
     test('a .sample copy is not needed when IDs are embedded', async () => {

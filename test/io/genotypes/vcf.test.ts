@@ -83,6 +83,24 @@ describe('VCF reader', () => {
     expect(got.hard.every((h) => h)).toBe(true);
   });
 
+  test('a region through the .tbi or the .csi reads only its chunks and gives the same SNPs and values as a filtered scan', async () => {
+    const full = await openVcf(fx('dose.vcf.gz'));
+    const all = await readAll(full, 64);
+    for (const region of [{ chr: '2', from: 100_000, to: 600_000 }, { chr: '1', from: 1, to: 50_000 }, { chr: '3', from: 900_000, to: Number.MAX_SAFE_INTEGER }, { chr: '7', from: 1, to: 10 }]) {
+      const want = full.snps.map((s, j) => [s, j] as const).filter(([s]) => s.chr === region.chr && s.ps >= region.from && s.ps <= region.to);
+      for (const index of [fx('dose.vcf.gz.tbi'), fx('dose.vcf.gz.csi'), false] as const) {
+        const src = await openVcf(fx('dose.vcf.gz'), { region, index });
+        expect(src.indexPath).toBe(index === false ? undefined : index);
+        expect(src.snps).toEqual(want.map(([s]) => s));
+        expect(maxDiff((await readAll(src, 5)).dosage, want.map(([, j]) => all.dosage[j]!))).toBe(0);
+      }
+    }
+    // The default index is FILE.tbi; a plain-text VCF is scanned.
+    expect((await openVcf(fx('sim.vcf.gz'), { region: { chr: '3', from: 1, to: 2_000_000 } })).indexPath).toBe(fx('sim.vcf.gz.tbi'));
+    const plain = await openVcf(fx('edge.vcf'), { region: { chr: '2', from: 1, to: 55 } });
+    expect(plain.snps.map((s) => s.rs)).toEqual(['order']);
+  });
+
   describe('malformed files are rejected with the file and line (or byte offset)', () => {
     const dir = tempDir();
     const edgeText = readFileSync(fx('edge.vcf'), 'utf8');
