@@ -11,9 +11,16 @@
  *   bytes 16-    n * n f64, column-major (element (i, j) at 16 + 8 (i + j n))
  * Exact (no rounding), 8 n^2 + 16 bytes; {@link readKinship} recognises it by the magic.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { commonPool } from '../../kernels/cpu/pool.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../../kernels/matrix.js';
-import { openAtomic } from './atomic-file.js';
+import { getFlag } from '../flags.js';
+import { openAtomic, type AtomicFile } from './atomic-file.js';
+import { MAX_G_BYTES, writeRowsG } from './format-g.js';
+
+export { formatG } from './format-g.js';
 import { InputError } from '../errors.js';
 import { GEMMA_SEP, parseNumberField, splitFields } from './gemma-tables.js';
 import { readFileHead, readLines } from './lines.js';
@@ -26,31 +33,6 @@ export type KinshipFormat = 'gemma' | 'binary';
 
 /** Relative asymmetry |K_ij - K_ji| / max(|K_ij|, |K_ji|, 1e-300) above which a kinship is rejected. */
 const SYMMETRY_TOLERANCE = 1e-6;
-
-/** Drops trailing zeros of a decimal fraction (and a bare trailing point): "0.2500" -> "0.25", "3.000" -> "3". */
-function trimFraction(s: string): string {
-  if (s.indexOf('.') < 0) return s;
-  let end = s.length;
-  while (s.charCodeAt(end - 1) === 48) end--;
-  if (s.charCodeAt(end - 1) === 46) end--;
-  return s.slice(0, end);
-}
-
-/** Formats like printf("%.{digits}g"): shortest of fixed/exponent, trailing zeros removed, exponent >= 2 digits. */
-export function formatG(v: number, digits = 10): string {
-  if (!Number.isFinite(v)) return Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf';
-  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
-  const a = Math.abs(v);
-  // Fast path: JS and C agree on fixed notation when the rounded exponent is in [-4, digits).
-  if (a >= 1e-4 && a < 10 ** (digits - 1)) {
-    const fixed = v.toPrecision(digits);
-    if (fixed.indexOf('e') < 0) return trimFraction(fixed);
-  }
-  const [mantissa, expText] = v.toExponential(digits - 1).split('e');
-  const exp = Number(expText);
-  if (exp < -4 || exp >= digits) return `${trimFraction(mantissa!)}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
-  return trimFraction(v.toFixed(Math.max(0, digits - 1 - exp)));
-}
 
 /** Throws an InputError (naming `path` and the line of row i) unless k is square and symmetric. O(n^2). */
 export function checkKinship(k: F64Matrix, path: string, expectedN?: number, lineOfRow: (i: number) => number | undefined = () => undefined): void {
@@ -143,15 +125,54 @@ export async function writeKinship(path: string, k: F64Matrix, format: KinshipFo
         await out.write(new Uint8Array(col.buffer));
       }
     } else {
-      for (let i = 0; i < n; i++) {
-        const fields = new Array<string>(n);
-        for (let j = 0; j < n; j++) fields[j] = formatG(k.data[i + j * k.ld]!);
-        await out.write(`${fields.join('\t')}\n`);
-      }
+      await writeTextRows(out, k);
     }
     await out.commit();
   } catch (e) {
     await out.abort();
     throw e;
+  }
+}
+
+/** Rows per block of the text writer (a block's text is formatted on one thread). */
+const TEXT_ROWS = 32;
+/** Blocks a helper may hold ahead of the one being written (bounds the copies in flight). */
+const TEXT_AHEAD = 4;
+const FORMAT_WORKER = new URL('./kinship-format-worker.js', import.meta.url);
+
+/**
+ * The GEMMA text of k, block of TEXT_ROWS rows by block, in order: with T threads (the `threads` flag) blocks
+ * b = t mod T go to helper thread t of the process pool (its rows copied, formatted there by
+ * src/io/kinship-format-worker.ts) and the rest are formatted here; the bytes are those of {@link formatG}
+ * whichever thread formats them (src/io/format-g.ts). Helpers run only from the compiled module (dist/).
+ */
+async function writeTextRows(out: AtomicFile, k: F64Matrix): Promise<void> {
+  const n = k.rows;
+  const blocks = Math.ceil(n / TEXT_ROWS);
+  const pool = getFlag('threads') > 1 && blocks > 1 && existsSync(fileURLToPath(FORMAT_WORKER)) ? commonPool() : undefined;
+  const helpers = pool?.helpers ?? 0;
+  const here = (b: number): boolean => b % (helpers + 1) === helpers;
+  const buffer = new Uint8Array(TEXT_ROWS * n * MAX_G_BYTES);
+  const inFlight = new Map<number, Promise<{ bytes: Uint8Array }>>();
+  let dispatched = 0;
+  try {
+    for (let b = 0; b < blocks; b++) {
+      for (; pool && dispatched < blocks && dispatched <= b + TEXT_AHEAD * (helpers + 1); dispatched++) {
+        if (here(dispatched)) continue;
+        const i0 = dispatched * TEXT_ROWS, rows = Math.min(TEXT_ROWS, n - i0);
+        const block = new Float64Array(rows * n);
+        for (let j = 0; j < n; j++) block.set(k.data.subarray(i0 + j * k.ld, i0 + j * k.ld + rows), j * rows);
+        inFlight.set(dispatched, pool.runModuleTask(dispatched % (helpers + 1), FORMAT_WORKER.href, 'formatRows', [block, rows, n], [block.buffer]));
+      }
+      const i0 = b * TEXT_ROWS;
+      if (here(b)) {
+        await out.write(buffer.slice(0, writeRowsG(k.data, k.ld, n, i0, Math.min(n, i0 + TEXT_ROWS), buffer)));
+      } else {
+        await out.write((await inFlight.get(b)!).bytes);
+        inFlight.delete(b);
+      }
+    }
+  } finally {
+    await Promise.allSettled(inFlight.values());
   }
 }
