@@ -2,7 +2,8 @@
  * Writers of binary-trait scan results (gwas/scan-binary.ts): the Arrow IPC stream (`--out`; the null models as
  * JSON under the schema metadata key `gpulmm.null_model`), a TSV (`--tsv`), both written under a temporary name
  * and renamed when complete, and the null model's summary lines. Columns per SNP:
- *   chr rs ps n_miss allele1 allele0 af n_cases n_controls af_cases af_controls beta se p log10p method status
+ *   chr rs ps n_miss allele1 allele0 af n_cases n_controls af_cases af_controls beta se p log10p log10p_normal
+ *   method status  (log10p_normal: the normal approximation's p, SAIGE's p.value.NA)
  * (`pheno` first in the Arrow stream when several phenotypes are scanned). beta is per copy of allele1 on the
  * log-odds scale; af_cases / af_controls are allele1 frequencies among the non-missing cases / controls.
  */
@@ -14,7 +15,7 @@ import { allocAssocColumns } from '../src/lmm/snp/assoc.js';
 import { formatFixed, formatSci } from './gemma-format.js';
 import type { ResultBatch } from './scan-stream.js';
 
-const STAT_COLUMNS = ['n_cases', 'n_controls', 'af_cases', 'af_controls', 'beta', 'se', 'p', 'log10p', 'method', 'status'] as const;
+const STAT_COLUMNS = ['n_cases', 'n_controls', 'af_cases', 'af_controls', 'beta', 'se', 'p', 'log10p', 'log10p_normal', 'method', 'status'] as const;
 
 /** Columns of the Arrow output, in order. */
 export function binaryArrowColumns(severalPhenotypes: boolean): ArrowColumnSpec[] {
@@ -24,7 +25,7 @@ export function binaryArrowColumns(severalPhenotypes: boolean): ArrowColumnSpec[
     { name: 'chr', type: 'utf8' }, { name: 'rs', type: 'utf8' }, { name: 'ps', type: 'i32' }, { name: 'n_miss', type: 'i32' },
     { name: 'allele1', type: 'utf8' }, { name: 'allele0', type: 'utf8' }, f('af'),
     { name: 'n_cases', type: 'i32' }, { name: 'n_controls', type: 'i32' }, f('af_cases'), f('af_controls'),
-    f('beta'), f('se'), f('p'), f('log10p'), { name: 'method', type: 'utf8' }, { name: 'status', type: 'utf8' },
+    f('beta'), f('se'), f('p'), f('log10p'), f('log10p_normal'), { name: 'method', type: 'utf8' }, { name: 'status', type: 'utf8' },
   ];
 }
 
@@ -45,7 +46,7 @@ export async function writeBinaryArrowBatch(w: ArrowStreamWriter, b: ResultBatch
     chr: b.snps.map((s) => s.chr), rs: b.snps.map((s) => s.rs), ps: Int32Array.from(b.snps, (s) => s.ps), n_miss: b.nMiss,
     allele1: b.snps.map((s) => s.allele1), allele0: b.snps.map((s) => s.allele0), af: b.af,
     n_cases: a.nCases, n_controls: a.nControls, af_cases: a.afCases, af_controls: a.afControls,
-    beta: a.beta, se: a.se, p: a.p, log10p: a.log10p, method: a.method, status: a.status,
+    beta: a.beta, se: a.se, p: a.p, log10p: a.log10p, log10p_normal: a.log10pNormal, method: a.method, status: a.status,
   });
 }
 
@@ -67,7 +68,7 @@ export class BinaryTsvWriter {
       this.lines.push([
         s.chr, s.rs, s.ps, b.nMiss[j], s.allele1, s.allele0, formatFixed(b.af[j]!, 3), a.nCases[j], a.nControls[j],
         formatFixed(a.afCases[j]!, 4), formatFixed(a.afControls[j]!, 4), formatSci(a.beta[j]!, 6), formatSci(a.se[j]!, 6),
-        formatSci(a.p[j]!, 6), a.log10p[j]!.toFixed(4), a.method[j], a.status[j],
+        formatSci(a.p[j]!, 6), a.log10p[j]!.toFixed(4), a.log10pNormal[j]!.toFixed(4), a.method[j], a.status[j],
       ].join('\t'));
     }
     if (this.lines.length >= 4096) await this.flush();

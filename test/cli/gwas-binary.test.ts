@@ -43,9 +43,9 @@ describe('gpulmm gwas, binary traits (command line)', () => {
     expect(r.stderr).toMatch(/lambda_GC \(score\) = \d\.\d{4}/);
     const table = tableFromIPC(readFileSync(join(dir, 'o.arrows')));
     const names = table.schema.fields.map((f) => f.name);
-    expect(names).toEqual(['chr', 'rs', 'ps', 'n_miss', 'allele1', 'allele0', 'af', 'n_cases', 'n_controls', 'af_cases', 'af_controls', 'beta', 'se', 'p', 'log10p', 'method', 'status']);
+    expect(names).toEqual(['chr', 'rs', 'ps', 'n_miss', 'allele1', 'allele0', 'af', 'n_cases', 'n_controls', 'af_cases', 'af_controls', 'beta', 'se', 'p', 'log10p', 'log10p_normal', 'method', 'status']);
     expect(table.numRows).toBeGreaterThan(300);
-    for (const name of ['beta', 'se', 'p', 'log10p', 'af_cases', 'af_controls']) {
+    for (const name of ['beta', 'se', 'p', 'log10p', 'log10p_normal', 'af_cases', 'af_controls']) {
       for (const v of table.getChild(name)!.toArray() as Float64Array) expect(Number.isFinite(v)).toBe(true);
     }
     const methods = new Set(table.getChild('method')!.toArray() as string[]);

@@ -13,10 +13,10 @@
  * K is used as a dense n x n matrix: W changes every iteration, so K's eigendecomposition does not diagonalise
  * Sigma; the exact mode factors Sigma directly (GMMAT's dense path). se(alpha) = sqrt(diag(cov)),
  * se(tau) = sqrt(2 / AI) (the inverse average information).
- * Cost per iteration: potrf n^3/3 + trsm n^3 (L^-1) + O(n^2 c); memory three n x n f64 matrices.
+ * Cost per iteration: potrf n^3/3 + L^-1 n^3/3 (invertLower) + O(n^2 c); memory three n x n f64 matrices.
  */
 import type { Backend } from '../../../kernels/backend.js';
-import { f64Matrix, type F64Matrix } from '../../../kernels/matrix.js';
+import { f64Matrix, packF64, type F64Matrix } from '../../../kernels/matrix.js';
 import { NumericError } from '../../errors.js';
 import { cholInPlace, cholInverseInto } from '../small-linalg.js';
 import { expit, fitLogistic } from './logistic.js';
@@ -107,6 +107,38 @@ export function invertSpd(a: Float64Array, c: number, what: string): Float64Arra
   return inv;
 }
 
+/** Order below which {@link invertLower} solves against the identity directly. */
+const INVERT_BLOCK = 384;
+
+/**
+ * L^-1 of a lower-triangular n x n L (upper triangle zero), by halves: with L = [A 0; B C],
+ * L^-1 = [A^-1 0; -C^-1 B A^-1  C^-1], the off-diagonal block from two triangular solves (trsm on the backend).
+ * Cost n^3 / 3 flops (a solve against the identity would cost n^3); f64 on the cpu backend.
+ */
+export async function invertLower(l: F64Matrix, backend: Backend): Promise<F64Matrix> {
+  const n = l.rows;
+  const out = f64Matrix(n, n);
+  if (n <= INVERT_BLOCK) {
+    for (let i = 0; i < n; i++) out.data[i + i * n] = 1;
+    return backend.trsm(l, out);
+  }
+  const h = Math.ceil(n / 2 / 64) * 64;
+  const view = (i0: number, j0: number, rows: number, cols: number): F64Matrix => packF64(f64Matrix(rows, cols, l.data.subarray(i0 + j0 * l.ld), l.ld));
+  const a = view(0, 0, h, h);
+  const c = view(h, h, n - h, n - h);
+  const ai = await invertLower(a, backend);
+  const ci = await invertLower(c, backend);
+  // -C^-1 B A^-1: X = C^-1 B (left solve), then -X A^-1 (right solve with alpha -1).
+  const x = await backend.trsm(c, view(h, 0, n - h, h));
+  const y = await backend.trsm(a, x, { side: 'right', alpha: -1 });
+  for (let j = 0; j < h; j++) {
+    out.data.set(ai.data.subarray(j * h, j * h + h), j * n);
+    out.data.set(y.data.subarray(j * (n - h), (j + 1) * (n - h)), h + j * n);
+  }
+  for (let j = 0; j < n - h; j++) out.data.set(ci.data.subarray(j * (n - h), (j + 1) * (n - h)), h + (h + j) * n);
+  return out;
+}
+
 /**
  * Fits the logistic mixed null model (see the file comment). y: 0/1 (n); x: covariates n x c with the intercept;
  * k: the kinship n x n (symmetric positive semi-definite). Throws RangeError on shapes, NumericError when all
@@ -195,9 +227,7 @@ export async function fitBinaryNullModel(y: Float64Array, x: F64Matrix, k: F64Ma
       // tr(P K) = tr(Sigma^-1 K) - tr(cov (Sigma^-1 X)' K (Sigma^-1 X)).
       let trSigmaInvK = 0;
       if (tau > 0) {
-        const identity = f64Matrix(n, n);
-        for (let i = 0; i < n; i++) identity.data[i + i * n] = 1;
-        const linv = await backend.trsm(chol, identity);
+        const linv = await invertLower(chol, backend);
         let sdw = 0;
         for (let i = 0; i < n; i++) {
           let d = 0;

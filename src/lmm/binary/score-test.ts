@@ -19,7 +19,7 @@
  * iteration.
  */
 import { f64Matrix, type F64Matrix } from '../../../kernels/matrix.js';
-import { normalQuantile } from '../../stats/distributions.js';
+import { chi2Log10Survival, normalQuantile } from '../../stats/distributions.js';
 import { fitLogistic } from './logistic.js';
 import { invertSpd, type BinaryNullModel } from './null-model.js';
 import { BernoulliCgf, spaPValue } from './spa.js';
@@ -41,6 +41,8 @@ export interface BinaryAssocColumns {
   se: Float64Array;
   p: Float64Array;
   log10p: Float64Array;
+  /** log10 p of the normal approximation (SAIGE's p.value.NA), for every variant. */
+  log10pNormal: Float64Array;
   method: string[];
   status: string[];
 }
@@ -48,7 +50,7 @@ export interface BinaryAssocColumns {
 export function allocBinaryColumns(m: number): BinaryAssocColumns {
   return {
     nCases: new Int32Array(m), nControls: new Int32Array(m), afCases: new Float64Array(m), afControls: new Float64Array(m),
-    beta: new Float64Array(m), se: new Float64Array(m), p: new Float64Array(m), log10p: new Float64Array(m),
+    beta: new Float64Array(m), se: new Float64Array(m), p: new Float64Array(m), log10p: new Float64Array(m), log10pNormal: new Float64Array(m),
     method: new Array<string>(m).fill(''), status: new Array<string>(m).fill(''),
   };
 }
@@ -176,6 +178,7 @@ export class BinaryScoreTest {
         out.se[at] = Infinity;
         out.p[at] = 1;
         out.log10p[at] = 0;
+        out.log10pNormal[at] = 0;
         out.method[at] = 'none';
         out.status[at] = 'singular';
         continue;
@@ -183,6 +186,7 @@ export class BinaryScoreTest {
       // Step 4: p from the normal approximation or the saddle point.
       const status: string[] = [];
       const z = t / Math.sqrt(var1);
+      out.log10pNormal[at] = chi2Log10Survival(z * z, 1);
       const q = z * Math.sqrt(var2) + m1;
       const spa = spaPValue(new BernoulliCgf(nm.mu, gt, this.logitMu), q, this.cutoff);
       if (!spa.converged) status.push('spa_not_converged');

@@ -5,6 +5,9 @@ import { codeBinary, detectBinaryCoding } from '../../../src/lmm/binary/coding.j
 import { fitLogistic } from '../../../src/lmm/binary/logistic.js';
 import { BernoulliCgf, spaPValue } from '../../../src/lmm/binary/spa.js';
 import { chi2Log10Survival } from '../../../src/stats/distributions.js';
+import { invertLower } from '../../../src/lmm/binary/null-model.js';
+import { cpuBackendFor } from '../../helpers/cpu-backend.js';
+import { maxRelErr, randomSpd } from '../../helpers/random.js';
 
 describe('binary coding', () => {
   it('0/1, 1/2 and (.fam) 1/2 with 0 missing; anything else is not binary', () => {
@@ -84,5 +87,18 @@ describe('Firth logistic regression', () => {
     expect(firth.beta[1]!).toBeGreaterThan(1);
     expect(firth.beta[1]!).toBeLessThan(10);
     expect(Number.isFinite(firth.se[1]!)).toBe(true);
+  });
+});
+
+describe('invertLower', () => {
+  const backend = cpuBackendFor(1);
+  it('L^-1 by halves equals the solve against the identity (n = 1000, three levels)', async () => {
+    const n = 1000;
+    const l = await backend().potrf(randomSpd(n, 3));
+    const inv = await invertLower(l, backend());
+    const identity = f64Matrix(n, n);
+    for (let i = 0; i < n; i++) identity.data[i + i * n] = 1;
+    const ref = await backend().trsm(l, identity);
+    expect(maxRelErr(inv, ref)).toBeLessThan(1e-12);
   });
 });
