@@ -8,7 +8,7 @@
  * with tr(P K) = tr(Sigma^-1 K) - tr(cov (Sigma^-1 X)' K (Sigma^-1 X)) and, for tau > 0, the exact identity
  *   tr(Sigma^-1 K) = (n - sum_i (Sigma^-1)_ii / w_i) / tau  (diag(Sigma^-1) = column norms of L^-1, trsm),
  * (tau = 0: sum_i w_i K_ii). Start (GMMAT): a logistic GLM, tau = var(Y) / 2 / mean(diag K), one REML-EM step
- * tau <- max(0, tau + tau^2 score / n); then AI steps until
+ * tau <- max(0, tau + tau^2 score / n); then AI steps (Aitken-extrapolated when they alternate in sign) until
  * 2 max(|d alpha| / (|alpha| + |alpha0| + tol), |d tau| / (|tau| + |tau0| + tol)) < tol.
  * K is used as a dense n x n matrix: W changes every iteration, so K's eigendecomposition does not diagonalise
  * Sigma; the exact mode factors Sigma directly (GMMAT's dense path). se(alpha) = sqrt(diag(cov)),
@@ -264,6 +264,7 @@ export async function fitBinaryNullModel(y: Float64Array, x: F64Matrix, k: F64Ma
 
   // Step 3: AI-REML iterations (GLS fit at the current tau, then the tau step, then the working response).
   let iterations = 0;
+  let prevDtau = NaN;
   let converged = false;
   let status = 'ok';
   let ai = NaN;
@@ -276,6 +277,12 @@ export async function fitBinaryNullModel(y: Float64Array, x: F64Matrix, k: F64Ma
     if (fixTau === undefined) {
       let dtau = e.score / e.ai;
       if (!Number.isFinite(dtau)) dtau = 0;
+      // The AI steps of successive PQL iterations alternate in sign and shrink geometrically (the working response
+      // moves with tau): dtau_k ~ rho dtau_(k-1), rho in (-1, 0). Aitken's extrapolation dtau / (1 - rho) lands on
+      // the same fixed point in fewer iterations (on data/binary 32 -> 23 at tol 1e-8, 20 -> 15 at 1e-5).
+      const rho = dtau / prevDtau;
+      prevDtau = dtau;
+      if (rho < 0 && rho > -1) dtau /= 1 - rho;
       tau = tau0 + dtau;
       if (tau < tol && tau0 < tol) tau = 0;
       while (tau < 0) {

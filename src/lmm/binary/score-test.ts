@@ -80,6 +80,8 @@ export class BinaryScoreTest {
   private readonly cutoff: number;
   private readonly gt: Float64Array;
   private readonly design: F64Matrix;
+  /** Firth's starting point: the null model's covariate effects and 0 for the variant. */
+  private readonly firthStart: Float64Array;
 
   constructor(private readonly nm: BinaryNullModel, opts: BinaryTestOptions = {}) {
     const { mu, y, x } = nm;
@@ -109,6 +111,7 @@ export class BinaryScoreTest {
     // [X, g] for the Firth fits: the covariates copied once, g set per variant.
     this.design = f64Matrix(n, c + 1);
     for (let a = 0; a < c; a++) for (let i = 0; i < n; i++) this.design.data[i + a * n] = x.data[i + a * x.ld]!;
+    this.firthStart = Float64Array.from([...nm.summary.alpha, 0]);
   }
 
   /**
@@ -201,7 +204,7 @@ export class BinaryScoreTest {
       out.se[at] = zp > 0 ? Math.abs(beta) / zp : 1 / Math.sqrt(var1);
       if (out.p[at]! < this.firthP) {
         this.design.data.set(g.data.subarray(go, go + n), c * n);
-        const f = fitLogistic(this.design, nm.y, { offset: nm.offset, firth: true });
+        const f = fitLogistic(this.design, nm.y, { offset: nm.offset, firth: true, start: this.firthStart });
         if (f.converged && Number.isFinite(f.beta[c]!) && Number.isFinite(f.se[c]!)) {
           out.beta[at] = f.beta[c]!;
           out.se[at] = f.se[c]!;
