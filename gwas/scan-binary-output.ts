@@ -1,13 +1,14 @@
 /**
- * Writers of binary-trait scan results (gwas/scan-binary.ts): the Arrow IPC stream (`--out`; the null models as
+ * Writers of binary-trait scan results (gwas/scan-binary.ts): the Arrow output (`--out`: stream, file or dataset; the null models as
  * JSON under the schema metadata key `gpulmm.null_model`), a TSV (`--tsv`), both written under a temporary name
  * and renamed when complete, and the null model's summary lines. Columns per SNP:
  *   chr rs ps n_miss allele1 allele0 af n_cases n_controls af_cases af_controls beta se p log10p log10p_normal
  *   method status  (log10p_normal: the normal approximation's p, SAIGE's p.value.NA)
- * (`pheno` first in the Arrow stream when several phenotypes are scanned). beta is per copy of allele1 on the
+ * (`pheno` first in the Arrow output when several phenotypes are scanned or the output is a dataset). beta is per copy of allele1 on the
  * log-odds scale; af_cases / af_controls are allele1 frequencies among the non-missing cases / controls.
  */
-import { ArrowStreamWriter, type ArrowColumnSpec } from '../src/io/arrow-stream.js';
+import type { ArrowColumnSpec } from '../src/io/arrow-batch.js';
+import { openArrowTable, type ArrowTableSink } from '../src/io/arrow-output.js';
 import { openAtomic, type AtomicFile } from '../src/io/atomic-file.js';
 import type { BinaryNullSummary } from '../src/lmm/binary/null-model.js';
 import type { BinaryAssocColumns } from '../src/lmm/binary/score-test.js';
@@ -29,20 +30,24 @@ export function binaryArrowColumns(severalPhenotypes: boolean): ArrowColumnSpec[
   ];
 }
 
-/** Opens the Arrow stream with the null models (JSON) and `extra` in the schema metadata. */
-export function openBinaryArrow(path: string, nullModels: Map<string, BinaryNullSummary>, severalPhenotypes: boolean, extra: Record<string, string>): Promise<ArrowStreamWriter> {
-  return ArrowStreamWriter.open(path, {
-    columns: binaryArrowColumns(severalPhenotypes),
+/**
+ * Opens the Arrow output `path` (stream, file or dataset by its name: src/io/arrow-output.ts) with the null models
+ * (JSON) and `extra` in the schema metadata; `withPheno` adds the `pheno` column (a dataset's outer partition).
+ */
+export function openBinaryArrow(path: string, nullModels: Map<string, BinaryNullSummary>, withPheno: boolean, extra: Record<string, string>): Promise<ArrowTableSink> {
+  return openArrowTable(path, {
+    columns: binaryArrowColumns(withPheno),
     metadata: { ...extra, trait: 'binary', 'gpulmm.null_model': JSON.stringify(Object.fromEntries(nullModels)) },
+    partitionBy: ['pheno', 'chr'],
   });
 }
 
 /** One record batch of the Arrow output. */
-export async function writeBinaryArrowBatch(w: ArrowStreamWriter, b: ResultBatch<BinaryAssocColumns>, severalPhenotypes: boolean): Promise<void> {
+export async function writeBinaryArrowBatch(w: ArrowTableSink, b: ResultBatch<BinaryAssocColumns>, withPheno: boolean): Promise<void> {
   const m = b.snps.length;
   const a = b.assoc;
   await w.write({
-    ...(severalPhenotypes ? { pheno: new Array<string>(m).fill(b.pheno) } : {}),
+    ...(withPheno ? { pheno: new Array<string>(m).fill(b.pheno) } : {}),
     chr: b.snps.map((s) => s.chr), rs: b.snps.map((s) => s.rs), ps: Int32Array.from(b.snps, (s) => s.ps), n_miss: b.nMiss,
     allele1: b.snps.map((s) => s.allele1), allele0: b.snps.map((s) => s.allele0), af: b.af,
     n_cases: a.nCases, n_controls: a.nControls, af_cases: a.afCases, af_controls: a.afControls,

@@ -14,6 +14,7 @@ import type { F64Matrix } from '../../kernels/matrix.js';
 import { UsageError } from '../errors.js';
 import { getFlag } from '../flags.js';
 import { codeBinary, detectBinaryCoding, type BinaryCoding } from '../lmm/binary/coding.js';
+import { arrowOutputKind, arrowSiblingPath } from '../io/arrow-output.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { VERSION } from '../version.js';
 import { createProgress } from './progress.js';
@@ -80,14 +81,15 @@ export async function runBinaryGwas(a: BinaryGwasArgs): Promise<void> {
   });
   const several = phenotypes.length > 1;
   const meta = { tool: `gpulmm ${VERSION}`, command: process.argv.slice(2).join(' '), test: 'score-spa', kinship: a.kinshipName, loco: String(a.loco), firth_p: String(a.firthP) };
-  const arrow = a.out ? await openBinaryArrow(a.out, scan.nullModels, several, meta) : undefined;
+  const withPheno = several || (a.out !== undefined && arrowOutputKind(a.out) === 'dataset');
+  const arrow = a.out ? await openBinaryArrow(a.out, scan.nullModels, withPheno, meta) : undefined;
   const tsvs = new Map<string, BinaryTsvWriter>();
   const report = new ScanReport({ wald: false, lrt: false, score: true });
   const methods = new Map<string, number>();
   try {
     if (a.tsv) for (const p of phenotypes) tsvs.set(p.name, await BinaryTsvWriter.open(several ? a.tsvPath(a.tsv, p.name) : a.tsv));
     for await (const b of scan.batches) {
-      if (arrow) await writeBinaryArrowBatch(arrow, b, several);
+      if (arrow) await writeBinaryArrowBatch(arrow, b, withPheno);
       await tsvs.get(b.pheno)?.write(b);
       report.add(asScoreBatch(b));
       for (let j = 0; j < b.snps.length; j++) {
@@ -105,7 +107,7 @@ export async function runBinaryGwas(a: BinaryGwasArgs): Promise<void> {
   }
   if (a.out) {
     const json = { tool: meta.tool, command: meta.command, trait: 'binary', null_model: Object.fromEntries(scan.nullModels) };
-    await writeFileAtomic(`${a.out.replace(/\.arrows?$/, '')}.json`, `${JSON.stringify(json, null, 2)}\n`);
+    await writeFileAtomic(arrowSiblingPath(a.out, '.json'), `${JSON.stringify(json, null, 2)}\n`);
   }
 
   const s = scan.summary;
