@@ -87,6 +87,23 @@ export interface ScanStream<R> {
 
 const now = (): number => performance.now() / 1000;
 
+/**
+ * A group's transform of at least this many columns: a thinner block is padded with zero columns (dropped
+ * after). The cpu backend sums products with fewer columns in another order (plain loops, not its blocked
+ * kernel), so without the padding a SNP's transformed values would depend on how many SNPs share its block,
+ * and a sharded scan (other block boundaries) would differ from one process in the last bits.
+ */
+const MIN_TRANSFORM_COLUMNS = 8;
+
+/** group.transform(x), with x padded to {@link MIN_TRANSFORM_COLUMNS} columns; returns x.cols columns. */
+async function transformColumns<R>(group: StreamGroup<R>, x: F64Matrix): Promise<F64Matrix> {
+  if (x.cols >= MIN_TRANSFORM_COLUMNS) return group.transform(x);
+  const padded = f64Matrix(x.rows, MIN_TRANSFORM_COLUMNS);
+  for (let j = 0; j < x.cols; j++) padded.data.set(x.data.subarray(j * x.ld, j * x.ld + x.rows), j * x.rows);
+  const xt = await group.transform(padded);
+  return f64Matrix(xt.rows, x.cols, xt.data.subarray(0, xt.ld * (x.cols - 1) + xt.rows), xt.ld);
+}
+
 /** Stage 4: streams the SNPs through the groups' transforms and tests (lazily: nothing runs until iterated). */
 export function streamScan<R = AssocColumns>(opts: ScanStreamOptions<R>): ScanStream<R> {
   const { source, samples, groups } = opts;
@@ -164,7 +181,7 @@ export function streamScan<R = AssocColumns>(opts: ScanStreamOptions<R>): ScanSt
           af: Float64Array.from(ks, (k) => verdict.af[verdict.keptIndex[k]!]!),
         };
         const t0 = now();
-        const xt = await group.transform(x);
+        const xt = await transformColumns(group, x);
         stats.transformSeconds += now() - t0;
         for (const test of group.tests) {
           const job = test.run(xt, sb);

@@ -181,11 +181,11 @@ export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
 }
 
 /**
- * Stage 3 as gwasScan runs it: one eigendecomposition (per chromosome left out with loco) and the null models,
- * or for fixed VC the global null models and a whitening per decomposition. K is centred in place when no
- * later decomposition needs it.
+ * Stage 3 as gwasScan (and a sharded run's null step) runs it: one eigendecomposition (per chromosome left out
+ * with loco) and the null models, or for fixed VC the global null models and a whitening per decomposition. K
+ * is centred in place when no later decomposition needs it.
  */
-async function buildModels(
+export async function buildModels(
   source: GenotypeSource, samples: ScanSamples, kin: ScanKinship,
   o: { backend: Backend; vc: 'exact' | 'fixed'; loco: boolean; eigenCache?: EigenCacheOptions }, timings: ScanTimings,
 ): Promise<ScanModels> {

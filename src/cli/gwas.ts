@@ -11,8 +11,8 @@ import { readKeepFile } from '../../gwas/samples.js';
 import type { GenotypeSource } from '../../gwas/types.js';
 import type { BackendChoice } from '../../kernels/backend.js';
 import { fileFingerprint } from '../../gwas/eigen-cache.js';
-import { loadAnalysisInputs } from '../../gwas/inputs.js';
-import { genotypeFiles, genotypeSettings } from '../../gwas/genotype-input.js';
+import { loadAnalysisInputs, type AnalysisInputs } from '../../gwas/inputs.js';
+import { genotypeFiles, genotypeSettings, type GenotypeInputOptions } from '../../gwas/genotype-input.js';
 import { setFlags, getFlag } from '../flags.js';
 import { arrowOutputKind, arrowSiblingPath } from '../io/arrow-output.js';
 import { PLOT_FORMATS, type PlotFormat } from '../plot/index.js';
@@ -35,7 +35,8 @@ import { runBiobankGwas } from './gwas-biobank.js';
  */
 export const BIOBANK_AUTO_MIN_N = 20000;
 
-interface GwasCliOptions extends GenotypeCliOptions {
+/** The options of `gpulmm gwas`, as commander parses them. */
+export interface GwasCliOptions extends GenotypeCliOptions {
   pheno?: string;
   phenoCol: string;
   covar?: string;
@@ -69,6 +70,9 @@ interface GwasCliOptions extends GenotypeCliOptions {
   h2?: number;
   calibration: 'mean' | 'bolt';
   maxMemory?: string;
+  plan?: string;
+  shard?: number;
+  null?: string;
 }
 
 const TESTS: Record<GwasCliOptions['test'], TestSelection> = {
@@ -126,14 +130,53 @@ export function registerGwas(program: Command): void {
     .option('--seed <n>', 'biobank: seed of the probes and of the calibration SNPs', int('seed'), 1)
     .option('--calibration <rule>', 'biobank: calibration factor from the calibration SNPs: mean (of the prospective/retrospective ratios) or bolt (BOLT-LMM 2.4: ratio of sums, or of medians)', 'mean')
     .option('--h2 <x>', 'biobank: h2 (BOLT-LMM scale) fixed instead of estimated by REML', num('h2'))
+    .option('--plan <plan.json>', 'run one shard of a plan made by gpulmm plan (analysis options come from the plan; with --shard, --null, --out)')
+    .option('--shard <k>', 'the shard of --plan to run (0-based)', (raw: string) => {
+      const v = Number(raw);
+      if (!Number.isInteger(v) || v < 0) throw new UsageError(`--shard ${raw}: expected a shard number (0, 1, ...)`);
+      return v;
+    })
+    .option('--null <null.json>', 'with --plan: the null models made by gpulmm null')
     .action(action('gwas', runGwas));
 }
 
-async function runGwas(o: GwasCliOptions): Promise<void> {
-  const t0 = performance.now();
+/** The tests of the options (--vc fixed: Wald only). UsageError for an unknown test or LRT/score with --vc fixed. */
+export function testsOf(o: Pick<GwasCliOptions, 'test' | 'vc'>): TestSelection {
+  if (!TESTS[o.test]) throw new UsageError(`--test ${o.test}: expected wald, lrt, score or all`);
+  const tests = o.vc === 'fixed' ? (o.test === 'wald' || o.test === 'all' ? TESTS.wald : undefined) : TESTS[o.test];
+  if (!tests) throw new UsageError('--vc fixed gives Wald statistics only: use --test wald');
+  return tests;
+}
+
+/** What a gwas run, its plan, its null step and its shards share: the options' inputs, loaded and cross-checked. */
+export interface GwasSetup {
+  genotypes: GenotypeInputOptions;
+  inputs: AnalysisInputs;
+  phenotypes: PhenotypeInput[];
+  /** K computed from the genotypes (--grm) or read from --kinship (read when called: shards never need it). */
+  kinship: () => Promise<KinshipInput>;
+}
+
+/** Checks the options that need no file (UsageError naming the option) and loads the inputs they name. */
+export async function prepareGwas(o: GwasCliOptions): Promise<GwasSetup> {
   if (!TESTS[o.test]) throw new UsageError(`--test ${o.test}: expected wald, lrt, score or all`);
   if (o.grm !== 'centered' && o.grm !== 'standardized') throw new UsageError(`--grm ${o.grm}: expected centered or standardized`);
   if (o.vc !== 'exact' && o.vc !== 'fixed') throw new UsageError(`--vc ${o.vc}: expected exact or fixed`);
+  const genotypes = genotypeInput(o);
+  const inputs = await loadAnalysisInputs({
+    ...genotypes,
+    ...(o.pheno ? { pheno: o.pheno } : {}), phenoCols: o.phenoCol === 'all' ? 'all' : o.phenoCol.split(',').map((c) => Number(c.trim())),
+    ...(o.covar ? { covar: o.covar } : {}), ...(o.keep ? { keep: o.keep } : {}),
+  });
+  const phenotypes: PhenotypeInput[] = inputs.phenotypes.map((values, k) => ({ name: `p${inputs.phenoCols[k]}`, values }));
+  const kinship = async (): Promise<KinshipInput> =>
+    o.kinship ? { matrix: await readKinship(o.kinship, inputs.source.samples.length), describe: o.kinship } : { mode: o.grm };
+  return { genotypes, inputs, phenotypes, kinship };
+}
+
+async function runGwas(o: GwasCliOptions, cmd?: Command): Promise<void> {
+  if (o.plan !== undefined || o.shard !== undefined || o.null !== undefined) return (await import('./gwas-shard.js')).runGwasShard(o, cmd);
+  const t0 = performance.now();
   if (!PLOT_FORMATS.includes(o.plotFormat)) throw new UsageError(`--plot-format ${o.plotFormat}: expected ${PLOT_FORMATS.join(', ')}`);
   if (!o.out && !o.tsv && !o.ssf) throw new UsageError('nothing to write: give --out DIR/ (or FILE.arrow, FILE.arrows), --tsv FILE and/or --ssf FILE.tsv.gz');
   setFlags({ backend: o.backend, threads: o.threads, blockSize: o.blockSize });
@@ -145,12 +188,7 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
   }
 
   // Step 1: inputs (genotypes, phenotypes, covariates, keep list; files cross-checked by gwas/inputs.ts).
-  const genotypes = genotypeInput(o);
-  const inputs = await loadAnalysisInputs({
-    ...genotypes,
-    ...(o.pheno ? { pheno: o.pheno } : {}), phenoCols: o.phenoCol === 'all' ? 'all' : o.phenoCol.split(',').map((c) => Number(c.trim())),
-    ...(o.covar ? { covar: o.covar } : {}), ...(o.keep ? { keep: o.keep } : {}),
-  });
+  const { genotypes, inputs, phenotypes, kinship: loadKinship } = await prepareGwas(o);
   const nAnalysed = inputs.samples.indices.length;
   if (o.mode !== 'exact' && o.mode !== 'biobank' && o.mode !== 'auto') throw new UsageError(`--mode ${o.mode}: expected exact, biobank or auto`);
   if (o.mode === 'biobank' || (o.mode === 'auto' && nAnalysed >= BIOBANK_AUTO_MIN_N)) {
@@ -163,11 +201,8 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
   }
   if (o.tsvFormat !== 'gemma') throw new UsageError(`--tsv-format ${o.tsvFormat}: the exact mode writes GEMMA's layout only (bolt is for --mode biobank)`);
   const source: GenotypeSource = inputs.source;
-  const phenotypes: PhenotypeInput[] = inputs.phenotypes.map((values, k) => ({ name: `p${inputs.phenoCols[k]}`, values }));
   const covariates = inputs.covariates;
-  const kinship: KinshipInput = o.kinship
-    ? { matrix: await readKinship(o.kinship, source.samples.length), describe: o.kinship }
-    : { mode: o.grm };
+  const kinship = await loadKinship();
   const codings = chooseTrait(o.trait, phenotypes, !o.pheno && !!o.bfile);
   if (codings) {
     if (o.ssf) throw new UsageError('--ssf: GWAS-SSF is written for quantitative traits only (binary traits: use --out or --tsv)');
@@ -179,8 +214,7 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
       ...(o.out ? { out: o.out } : {}), ...(o.tsv ? { tsv: o.tsv } : {}), ...(o.plot ? { plot: o.plot, plotFormat: o.plotFormat } : {}), verbose: !!o.verbose, tsvPath, started: t0,
     });
   }
-  const tests = o.vc === 'fixed' ? (o.test === 'wald' || o.test === 'all' ? TESTS.wald : undefined) : TESTS[o.test];
-  if (!tests) throw new UsageError('--vc fixed gives Wald statistics only: use --test wald');
+  const tests = testsOf(o);
   if (o.ssf && !tests.wald && !tests.score) throw new UsageError('--ssf needs beta and its standard error: use --test wald, score or all (not lrt alone)');
   if (o.ssf && !/\.tsv(\.gz)?$/i.test(o.ssf)) throw new UsageError(`--ssf ${o.ssf}: the GWAS-SSF data file name must end in .tsv or .tsv.gz`);
   const genoFiles = genotypeFiles(genotypes);
@@ -263,7 +297,7 @@ async function runGwas(o: GwasCliOptions): Promise<void> {
 }
 
 /** `out.assoc.txt` -> `out.PHENO.assoc.txt` (one GEMMA file per phenotype). */
-function tsvPath(path: string, pheno: string): string {
+export function tsvPath(path: string, pheno: string): string {
   const m = /^(.*?)(\.assoc\.txt|\.txt|\.tsv)?$/.exec(path)!;
   return `${m[1]}.${pheno}${m[2] ?? ''}`;
 }

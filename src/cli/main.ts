@@ -17,6 +17,9 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   fit: async () => (await import('./fit.js')).registerFit,
   bench: async () => (await import('./bench.js')).registerBench,
   info: async () => (await import('./info.js')).registerInfo,
+  plan: async () => (await import('./plan.js')).registerPlan,
+  null: async () => (await import('./null.js')).registerNull,
+  merge: async () => (await import('./merge.js')).registerMerge,
 };
 
 const program = new Command();
