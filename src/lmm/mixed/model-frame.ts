@@ -201,10 +201,11 @@ function usedNames(f: ParsedFormula): Set<string> {
 
 /**
  * Builds the model frame of a parsed formula: checks every used column exists, drops rows with a missing
- * value in any used column (with a message), types the columns, and forms the response.
+ * value in any used column (with a message), types the columns, and forms the response (with `factorResponse`,
+ * binomial models, a non-numeric response is a factor whose first level is failure, as in glm).
  * Cost O(n * used columns).
  */
-export function buildModelFrame(data: DataInput, f: ParsedFormula, contrasts: ContrastDefaults = {}): ModelFrame {
+export function buildModelFrame(data: DataInput, f: ParsedFormula, contrasts: ContrastDefaults = {}, factorResponse = false): ModelFrame {
   const used = usedNames(f);
   const { columns: raw, missing, names, n: nAll, lineOf } = rawColumns(data, used);
   for (const name of used) {
@@ -297,7 +298,12 @@ export function buildModelFrame(data: DataInput, f: ParsedFormula, contrasts: Co
   let y: Float64Array;
   let trials: Float64Array | null = null;
   if (f.response.kind === 'column') {
-    y = numericColumn(f.response.name, 'response').slice();
+    if (factorResponse && parseNumeric(f.response.name).bad >= 0) {
+      // a binomial factor response, as glm: the first level (R's order) is failure, every other level success
+      const { levels, codes } = factorColumn(f.response.name);
+      if (levels.length > 2) messages.push(`response '${f.response.name}' has ${levels.length} levels: '${levels[0]}' is failure, all others success`);
+      y = Float64Array.from(codes, (c) => (c > 0 ? 1 : 0));
+    } else y = numericColumn(f.response.name, 'response').slice();
   } else {
     const s = combo(f.response.successes, 'response');
     const fl = combo(f.response.failures, 'response');

@@ -111,7 +111,7 @@ export interface ModelInternals {
 export function buildModel(data: DataInput, formula: string | ParsedFormula, family: Family, contrasts: ContrastDefaults = {}) {
   const parsed = typeof formula === 'string' ? parseFormula(formula) : formula;
   if (parsed.random.length === 0) throw new DataError(`formula "${parsed.text}" has no random-effects terms such as (1 | g)`);
-  const frame = buildModelFrame(data, parsed, contrasts);
+  const frame = buildModelFrame(data, parsed, contrasts, family === 'binomial');
   if (parsed.response.kind === 'cbind' && family !== 'binomial') throw new DataError('cbind(successes, failures) responses need --family binomial');
   checkResponse(frame, family);
   const messages = frame.messages.slice();
