@@ -79,3 +79,16 @@ describe('offset in a linear mixed model', () => {
     expect(a.fixef[1]!.estimate).toBeCloseTo(b.fixef[1]!.estimate, 6);
   });
 });
+
+describe('binomial factor response', () => {
+  it('a two-level text response is 0 for its first level and 1 for the other, as glm; gaussian fits still need numbers', async () => {
+    const t = await readTable(new URL('../../../data/lme4/binsim.csv', import.meta.url).pathname);
+    const yi = t.header.indexOf('y');
+    const words = { ...t, rows: t.rows.map((r) => r.map((v, j) => (j === yi ? (v === '1' ? 'yes' : 'no') : v))) };
+    const a = fit(t, 'y ~ x + (1 | g)', { family: 'binomial' });
+    const b = fit(words, 'y ~ x + (1 | g)', { family: 'binomial' });
+    expect(b.fixef.map((r) => r.estimate)).toEqual(a.fixef.map((r) => r.estimate));
+    expect(() => fit(words, 'y ~ x + (1 | g)')).toThrow(/response column 'y' must be numeric: found 'no'/);
+  });
+});
+
