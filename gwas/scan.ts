@@ -22,10 +22,11 @@
  */
 import type { Backend, BackendChoice } from '../kernels/backend.js';
 import type { F64Matrix } from '../kernels/matrix.js';
+import { commonPool } from '../kernels/cpu/pool.js';
 import { createBackend } from '../kernels/select.js';
 import type { AssocColumns, TestSelection } from '../src/lmm/snp/assoc.js';
 import { getFlag } from '../src/flags.js';
-import { machineMemoryBytes, peakRssBytes, resetPeakRss } from '../src/memory.js';
+import { collectGarbage, machineMemoryBytes, peakRssBytes, resetPeakRss } from '../src/memory.js';
 import type { NullModel } from '../src/lmm/snp/null-model.js';
 import type { KeepList, SampleSelection } from './samples.js';
 import { DEFAULT_MEMORY_FRACTION, planScanMemory, type ScanMemoryPlan } from './memory-model.js';
@@ -148,6 +149,7 @@ export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
   peakRss.kinship = peakRssBytes();
 
   // Stage 3: decompositions (one, or one per chromosome with loco) and null models; K is released after it.
+  await collectAllGarbage(threads);
   resetPeakRss();
   const models = await buildModels(source, samples, kin, { backend, vc, loco: !!opts.loco, ...(opts.eigenCache ? { eigenCache: opts.eigenCache } : {}) }, timings);
   kin = undefined;
@@ -164,6 +166,7 @@ export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
     samples: samples.selection, c: samples.c, backend: backend.name, genotypePasses, memory: { plan, peakRss },
   };
   async function* batches(): AsyncGenerator<ResultBatch<AssocColumns>> {
+    await collectAllGarbage(threads);
     resetPeakRss();
     try {
       yield* stream.batches;
@@ -195,6 +198,7 @@ export async function buildModels(
     const kc = centredKinship(kin, chr, !o.loco);
     timings.kinship += (performance.now() - t0) / 1000;
     const eig = await decomposeCentredKinship(kc, chr, samples, o.backend, o.eigenCache);
+
     timings.eigh += eig.seconds;
     return { kc, eig };
   };
@@ -217,6 +221,13 @@ export async function buildModels(
     models.decompositions.push(w);
   }
   return models;
+}
+
+/** Garbage collection on this thread and the process's helpers, between stages (see GemmPool.collectGarbage). */
+async function collectAllGarbage(threads: number): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve)); // off the finished stage's stack first
+  await commonPool(threads).collectGarbage();
+  collectGarbage();
 }
 
 /** The entries of `o` named in `keys` that are defined. */

@@ -6,6 +6,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 
 /** Bytes of memory this process may use at most: physical memory, or the cgroup limit when lower. */
 export function machineMemoryBytes(): number {
@@ -61,4 +63,20 @@ export function resetPeakRss(): void {
   } catch {
     // not Linux, or not permitted: peaks then run from the start of the process
   }
+}
+
+let fullGc: (() => void) | undefined;
+
+/**
+ * A full garbage collection of this thread's heap, now: the large buffers a finished stage dropped (wasm
+ * memories, shared f64 workspaces) are returned before the next stage allocates its own, instead of whenever
+ * V8 next feels the pressure (which can add a stage's garbage to the next stage's peak). A few milliseconds
+ * (typed-array contents live outside the heap).
+ */
+export function collectGarbage(): void {
+  if (!fullGc) {
+    v8.setFlagsFromString('--expose-gc');
+    fullGc = vm.runInNewContext('gc') as () => void;
+  }
+  fullGc();
 }

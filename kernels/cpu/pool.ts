@@ -83,6 +83,10 @@ const modules = new Map();
 parentPort.on('message', (task) => {
   if (task.chunks) return runChunks(task.chunks);
   if (task.module) return runModuleTask(task);
+  if (task.gc) {
+    collectGarbage();
+    return parentPort.postMessage({ id: task.id });
+  }
   let error;
   try {
     if (task.syrk8) {
@@ -94,6 +98,14 @@ parentPort.on('message', (task) => {
   }
   parentPort.postMessage({ id: task.id, error });
 });
+let fullGc;
+function collectGarbage() {
+  if (!fullGc) {
+    require('node:v8').setFlagsFromString('--expose-gc');
+    fullGc = require('node:vm').runInNewContext('gc');
+  }
+  fullGc();
+}
 async function runModuleTask({ id, module, fn, args }) {
   try {
     let m = modules.get(module);
@@ -150,7 +162,8 @@ export interface ChunkRun {
 type PoolTask =
   | { args: GemmSliceArgs }
   | { syrk8: { module: WasmModule; memory: WasmMemory; args: Syrk8SliceArgs } }
-  | { module: string; fn: string; args: unknown[] };
+  | { module: string; fn: string; args: unknown[] }
+  | { gc: true };
 
 const common = new Map<number, GemmPool>();
 
@@ -221,6 +234,15 @@ export class GemmPool {
   /** Helper threads (threads - 1; 0 when the pool runs everything on the calling thread). */
   get helpers(): number {
     return this.threads > 1 ? this.threads - 1 : 0;
+  }
+
+  /**
+   * A full garbage collection on every helper thread (none is started for it). Shared buffers that a finished
+   * computation handed to the helpers (eigh's workspaces, a product's operands) are freed only when every
+   * thread that saw them has collected its garbage: an idle helper may not do so for a long time.
+   */
+  async collectGarbage(): Promise<void> {
+    await Promise.all(this.workers.map((w) => this.run(w, { gc: true })));
   }
 
   /**
