@@ -219,7 +219,8 @@ export async function createTenxH5Writer(
     f.create_attribute('version', 2);
     f.create_attribute('software_version', 'gpulmm simulator', null, 'S');
     const mat = f.create_group('matrix');
-    const width = Math.max(1, ...m.barcodes.map((b) => Buffer.byteLength(b)));
+    let width = 1;
+    for (const b of m.barcodes) width = Math.max(width, Buffer.byteLength(b));
     strings(mat, 'barcodes', m.barcodes, `S${width}`);
     const data = extendable(mat, 'data', '<i', opts);
     const indices = extendable(mat, 'indices', '<q', opts);

@@ -52,9 +52,11 @@ function tmmFactor(obs: Float64Array, ref: Float64Array, libObs: number, libRef:
     const o = obs[g]!;
     const r = ref[g]!;
     if (!(o > 0 && r > 0)) continue; // M and A are not finite
+    // M as one log of the ratio (as edgeR): mathematically equal ratios (1/1, 2/2, ...) stay exact ties, which
+    // decide the rank trimming; a difference of two logs would break them at random in the last bit.
     const lo = Math.log2(o / libObs);
     const lr = Math.log2(r / libRef);
-    m.push(lo - lr);
+    m.push(Math.log2(o / libObs / (r / libRef)));
     a.push((lo + lr) / 2);
     v.push((libObs - o) / libObs / o + (libRef - r) / libRef / r);
   }
