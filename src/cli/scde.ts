@@ -30,6 +30,7 @@ interface ScdeCliOptions {
   condition: string;
   contrast?: string;
   covariates?: string;
+  random?: string;
   design: 'auto' | 'paired' | 'between';
   celltype?: string;
   celltypeValue?: string;
@@ -72,6 +73,7 @@ export function registerScde(program: Command): void {
     .addOption(
       new Option('--design <kind>', 'between: each donor in one condition; paired: each donor in both; auto: detect').choices(['auto', 'paired', 'between']).default('auto'),
     )
+    .option('--random <col>', 'lmm: a second grouping factor (e.g. batch) with its own random intercept, crossed with donor: y ~ condition + covariates + (1|donor) + (1|col); other methods ignore it')
     .option('--celltype <col>', 'cell type column: one analysis per cell type')
     .option('--celltype-value <value>', 'analyse only this cell type')
     .option(
@@ -137,6 +139,7 @@ async function runScdeCommand(opts: ScdeCliOptions): Promise<void> {
       condition: opts.condition,
       contrast: opts.contrast,
       covariates,
+      random: opts.random,
       design: opts.design,
       celltype: opts.celltype,
       celltypeValue: opts.celltypeValue,

@@ -4,7 +4,8 @@
  *
  * State per analysis, independent of the number of cells:
  * - cell-level models (lmm, welch, nbglmm's filter): X^T y (genes x p), donor sums t_gd of y (donors x genes),
- *   y^T y and the sum of y^2 over condition-B cells, cells with a non-zero count per gene;
+ *   with a second grouping factor also its level sums, y^T y and the sum of y^2 over condition-B cells, cells with
+ *   a non-zero count per gene;
  *   y_gi = log1p(scale c_gi / L_i) with L_i the library size of cell i (all genes; scale = 1e4);
  * - pseudobulk: summed counts per (donor, condition) sample (samples x genes), cells with a non-zero count.
  * Library sizes come from the block itself when each block holds whole cells (cell-major files); otherwise
@@ -31,6 +32,8 @@ export interface CellGeneStats extends GeneSuffStats {
   readonly nonzero: Int32Array;
   /** Sum of y^2 over cells in condition B (with yy and the first two columns of xy: the naive cell-level test). */
   readonly yyB: Float64Array;
+  /** With a second grouping factor (design.second): its level sums of y, uy[g * levels + b]. */
+  readonly uy?: Float64Array;
 }
 
 /** Summed counts: genes x samples, column-major (gene fastest), and the sample design. */
@@ -65,9 +68,9 @@ export interface IntegerCheck {
 }
 
 /** Bytes of pass state one analysis holds (see the module comment). Cost O(1). */
-export function analysisStateBytes(nGenes: number, a: { p: number; donors: number; samples: number; cellStats: boolean; pseudobulk: boolean }): number {
+export function analysisStateBytes(nGenes: number, a: { p: number; donors: number; levels?: number; samples: number; cellStats: boolean; pseudobulk: boolean }): number {
   let b = nGenes * 4;
-  if (a.cellStats) b += nGenes * 8 * (a.p + 2 * a.donors + 3);
+  if (a.cellStats) b += nGenes * 8 * (a.p + 2 * (a.donors + (a.levels ?? 0)) + 3);
   if (a.pseudobulk) b += nGenes * 8 * 2 * a.samples;
   return b;
 }
@@ -95,6 +98,8 @@ class CellState {
   readonly xy: Float64Array;
   /** Donor-major during the pass (a cell's entries stay within one row of nGenes values). */
   readonly tyDonorMajor: Float64Array;
+  /** Level sums of y, level-major (second grouping factor; empty without one). */
+  readonly uyLevelMajor: Float64Array;
   readonly yy: Float64Array;
   readonly yyB: Float64Array;
   readonly xCell: Float64Array;
@@ -122,6 +127,7 @@ class CellState {
     this.cellCols = Int32Array.from([...this.withinDonor.keys()].filter((q) => this.withinDonor[q]));
     this.xy = new Float64Array(nG * p);
     this.tyDonorMajor = new Float64Array(G * nG);
+    this.uyLevelMajor = new Float64Array((design.second?.levels.length ?? 0) * nG);
     this.yy = new Float64Array(nG);
     this.yyB = new Float64Array(nG);
     this.xCell = new Float64Array(this.cellCols.length);
@@ -241,6 +247,8 @@ export class PassAccumulator {
           for (let q = 0; q < nc; q++) xCell[q] = x[r * p + cellCols[q]!]!;
           const tyOff = cs.design.donorOf[r]! * nG;
           const ty = cs.tyDonorMajor;
+          const uy = cs.uyLevelMajor;
+          const uyOff = cs.design.second ? cs.design.second.of[r]! * nG : -1;
           const b = cs.design.inB[r]!;
           for (let k = k0; k < k1; k++) {
             const c = values[k]!;
@@ -250,6 +258,7 @@ export class PassAccumulator {
             const y2 = y * y;
             for (let q = 0; q < nc; q++) xy[g * p + cellCols[q]!]! += y * xCell[q]!;
             ty[tyOff + g]! += y;
+            if (uyOff >= 0) uy[uyOff + g]! += y;
             yy[g]! += y2;
             if (b) yyB[g]! += y2;
             nz[g]!++;
@@ -297,6 +306,7 @@ export class PassAccumulator {
             const x = cs.design.x;
             for (let q = 0; q < cellCols.length; q++) cs.xy[g * p + cellCols[q]!]! += y * x[r * p + cellCols[q]!]!;
             cs.tyDonorMajor[cs.design.donorOf[r]! * nG + g]! += y;
+            if (cs.design.second) cs.uyLevelMajor[cs.design.second.of[r]! * nG + g]! += y;
             cs.yy[g]! += y2;
             if (cs.design.inB[r]) cs.yyB[g]! += y2;
             this.nonzero[a]![g]!++;
@@ -332,7 +342,10 @@ export class PassAccumulator {
         xy[g * p + q] = s;
       }
     }
-    return { nGenes: nG, xy, ty, yy: cs.yy, yyB: cs.yyB, nonzero: this.nonzero[a]! };
+    const L = cs.design.second?.levels.length ?? 0;
+    const uy = L > 0 ? new Float64Array(nG * L) : undefined;
+    if (uy) for (let b = 0; b < L; b++) for (let g = 0; g < nG; g++) uy[g * L + b] = cs.uyLevelMajor[b * nG + g]!;
+    return { nGenes: nG, xy, ty, yy: cs.yy, yyB: cs.yyB, nonzero: this.nonzero[a]!, ...(uy ? { uy } : {}) };
   }
 
   /**

@@ -40,6 +40,8 @@ export interface DesignOptions {
   /** "B:A": test B relative to A. Without it the condition must have exactly two levels (sorted: A < B). */
   contrast?: string;
   covariates?: readonly string[];
+  /** A second grouping factor (e.g. batch) with its own random intercept, crossed with donor (lmm only). */
+  random?: string;
   /** Required design kind; 'auto' accepts a purely between-donor or purely paired design. */
   design?: DesignKind | 'auto';
 }
@@ -67,6 +69,8 @@ export interface AnalysisDesign {
   readonly donorsB: number;
   /** Cells dropped for a missing value in the donor, condition or a covariate column. */
   readonly droppedMissing: number;
+  /** The second grouping factor (DesignOptions.random): its sorted levels and each analysed cell's level. */
+  readonly second: { readonly name: string; readonly levels: readonly string[]; readonly of: Int32Array } | null;
 }
 
 const MISSING = new Set(['', 'NA', 'NaN', 'nan', 'null', 'None']);
@@ -97,6 +101,10 @@ export function buildDesign(table: CellTable, subset: Int32Array, opts: DesignOp
   const condCol = column(table, opts.condition);
   const covNames = opts.covariates ?? [];
   const covCols = covNames.map((c) => column(table, c));
+  const randomCol = opts.random !== undefined ? column(table, opts.random) : null;
+  if (opts.random !== undefined && (opts.random === opts.donor || opts.random === opts.condition)) {
+    throw new DesignError(`--random ${opts.random}: must differ from the donor and condition columns`);
+  }
 
   // Step 1: condition levels and contrast.
   const present = sortedLevels([...subset].map((i) => condCol[i]!).filter((v) => !MISSING.has(v)));
@@ -125,7 +133,7 @@ export function buildDesign(table: CellTable, subset: Int32Array, opts: DesignOp
   let droppedMissing = 0;
   for (const i of subset) {
     const c = condCol[i]!;
-    if (MISSING.has(donorCol[i]!) || MISSING.has(c) || covCols.some((col) => MISSING.has(col[i]!))) {
+    if (MISSING.has(donorCol[i]!) || MISSING.has(c) || covCols.some((col) => MISSING.has(col[i]!)) || (randomCol && MISSING.has(randomCol[i]!))) {
       droppedMissing++;
       continue;
     }
@@ -207,5 +215,13 @@ export function buildDesign(table: CellTable, subset: Int32Array, opts: DesignOp
     donorsA,
     donorsB,
     droppedMissing,
+    second: randomCol ? secondFactor(opts.random!, keep.map((i) => randomCol[i]!)) : null,
   };
+}
+
+/** Levels (sorted) of a second grouping factor and the level index of each value. Cost O(n log n). */
+function secondFactor(name: string, values: readonly string[]): { name: string; levels: string[]; of: Int32Array } {
+  const levels = sortedLevels(values);
+  const index = new Map(levels.map((l, k) => [l, k]));
+  return { name, levels, of: Int32Array.from(values, (v) => index.get(v)!) };
 }

@@ -19,6 +19,7 @@
 import { logGamma, tSurvival2 } from '../stats/distributions.js';
 import type { SparseCounts } from '../io/mtx.js';
 import type { AnalysisDesign } from './design.js';
+import { nelderMead2 } from './nelder-mead.js';
 import { backSolveInPlace, cholInPlace, cholInverseInto, forwardSolveInPlace } from '../lmm/small-linalg.js';
 
 export const NB_STATUS = ['ok', 'singular', 'not_converged', 'no_variance'] as const;
@@ -282,45 +283,6 @@ class GeneFitter {
   }
 }
 
-/** Nelder-Mead maximiser in 2-D; returns the best point. */
-function nelderMead2(f: (u: number, v: number) => number, u0: number, v0: number, step: number, tol: number, maxEval: number): [number, number, number] {
-  const pts: [number, number, number][] = [
-    [u0, v0, f(u0, v0)],
-    [u0 + step, v0, f(u0 + step, v0)],
-    [u0, v0 + step, f(u0, v0 + step)],
-  ];
-  let evals = 3;
-  const val = (a: number, b: number): [number, number, number] => {
-    evals++;
-    const y = f(a, b);
-    return [a, b, Number.isNaN(y) ? -Infinity : y];
-  };
-  for (const pt of pts) if (Number.isNaN(pt[2])) pt[2] = -Infinity;
-  while (evals < maxEval) {
-    pts.sort((a, b) => b[2] - a[2]);
-    const [best, mid, worst] = pts as [[number, number, number], [number, number, number], [number, number, number]];
-    if (Math.abs(best[2] - worst[2]) < tol && Math.hypot(best[0] - worst[0], best[1] - worst[1]) < 1e-2) break;
-    const cu = (best[0] + mid[0]) / 2;
-    const cv = (best[1] + mid[1]) / 2;
-    const r = val(2 * cu - worst[0], 2 * cv - worst[1]);
-    if (r[2] > best[2]) {
-      const e = val(3 * cu - 2 * worst[0], 3 * cv - 2 * worst[1]);
-      pts[2] = e[2] > r[2] ? e : r;
-    } else if (r[2] > mid[2]) {
-      pts[2] = r;
-    } else {
-      const c = val((cu + worst[0]) / 2, (cv + worst[1]) / 2);
-      if (c[2] > worst[2]) pts[2] = c;
-      else {
-        pts[1] = val((best[0] + mid[0]) / 2, (best[1] + mid[1]) / 2);
-        pts[2] = val((best[0] + worst[0]) / 2, (best[1] + worst[1]) / 2);
-      }
-    }
-  }
-  pts.sort((a, b) => b[2] - a[2]);
-  return pts[0]!;
-}
-
 /**
  * The NB mixed model of one analysis, fitted gene chunk by gene chunk (so the counts never need to be in memory
  * all at once): construct, pass every {@link NbGeneChunk} of the kept genes to {@link fitChunk}, read `fit`.
@@ -375,7 +337,9 @@ export class NbGlmmRun {
       }
       fitter.load(chunk.cell.subarray(lo, hi), chunk.val.subarray(lo, hi));
       const objective = (ls: number, lt: number) => fitter.laplace(Math.exp(lt), Math.max(Math.exp(ls), SIGMA2_MIN));
-      const [ls, lt, best] = nelderMead2(objective, Math.log(0.05), Math.log(2), 1, 1e-6, 200);
+      // Maximise the Laplace likelihood: minimise its negative.
+      const [ls, lt, negBest] = nelderMead2((u, v) => -objective(u, v), Math.log(0.05), Math.log(2), 1, 1e-6, 1e-2, 200);
+      const best = -negBest;
       if (!Number.isFinite(best)) {
         out.status[g] = 'not_converged';
         continue;

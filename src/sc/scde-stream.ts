@@ -51,6 +51,7 @@ function stateBytes(plan: ScdePlan, design: AnalysisDesign): number {
   return analysisStateBytes(plan.genes.length, {
     p: design.p,
     donors: design.donors.length,
+    levels: design.second?.levels.length ?? 0,
     samples: pseudobulkSamples(design).nSamples,
     cellStats: plan.methods.some(needsCellStats),
     pseudobulk: plan.methods.includes('pseudobulk'),

@@ -3,7 +3,7 @@
  *
  * cell metadata -> a plan (one analysis per cell type, its design; no count read yet) -> one pass over the
  * counts filling every analysis's statistics (src/sc/accumulate.ts) -> per-gene models -> a block of result
- * columns (gene celltype n_cells n_donors mean beta se df t p fdr var_donor var_resid icc method status) per
+ * columns (gene celltype n_cells n_donors mean beta se df t p fdr var_donor var_random var_resid icc method status) per
  * cell type and method, yielded in turn so a writer can stream them. This module runs an in-memory matrix;
  * src/sc/scde-stream.ts runs the same plan over a file read block by block, with identical results.
  */
@@ -15,6 +15,7 @@ import { PassAccumulator, type CellGeneStats, type Pseudobulk } from './accumula
 import { donorDesign } from './cell-stats.js';
 import type { JoinedCells } from './cell-table.js';
 import { buildDesign, DesignError, DonorLayoutError, sortedLevels, type AnalysisDesign, type DesignOptions } from './design.js';
+import { fitCrossedLmm, crossedDesign } from './lmm-crossed.js';
 import { fitDonorLmm, LMM_STATUS } from './lmm-donor.js';
 import { welchFromStats } from './naive.js';
 import { fitNbGlmm, type NbFit } from './nbglmm.js';
@@ -55,7 +56,7 @@ export interface ScdeInput {
 
 /** Column names of the result table, in output order. */
 export const SCDE_COLUMNS = [
-  'gene', 'celltype', 'n_cells', 'n_donors', 'mean', 'beta', 'se', 'df', 't', 'p', 'fdr', 'var_donor', 'var_resid', 'icc', 'method', 'status',
+  'gene', 'celltype', 'n_cells', 'n_donors', 'mean', 'beta', 'se', 'df', 't', 'p', 'fdr', 'var_donor', 'var_random', 'var_resid', 'icc', 'method', 'status',
 ] as const;
 
 /** One cell type's results, one entry per gene. */
@@ -77,7 +78,10 @@ export interface ScdeBlock {
   readonly log10p: Float64Array;
   readonly fdr: Float64Array;
   readonly varDonor: Float64Array;
+  /** lmm with a second grouping factor (--random): its variance; NaN otherwise. */
+  readonly varRandom: Float64Array;
   readonly varResid: Float64Array;
+  /** Donor share of the variance: var_donor / (var_donor + var_random + var_resid). */
   readonly icc: Float64Array;
   readonly method: ScdeMethod;
   readonly status: string[];
@@ -276,6 +280,7 @@ function emptyBlock(celltype: string, genes: readonly string[], method: ScdeMeth
     log10p: nan(),
     fdr: nan(),
     varDonor: nan(),
+    varRandom: nan(),
     varResid: nan(),
     icc: nan(),
     method,
@@ -299,12 +304,18 @@ function cellLevelInto(stats: CellGeneStats, design: AnalysisDesign, minFrac: nu
     setTestColumns(block, w.diff, w);
     for (let g = 0; g < stats.nGenes; g++) if (Number.isNaN(w.p[g]!)) block.status[g] = 'no_variance';
   } else {
-    const fit = fitDonorLmm(donorDesign(design), stats);
+    const second = design.second;
+    const fit = second
+      ? fitCrossedLmm(crossedDesign(design.x, p, design.coef, design.donorOf, design.donors.length, second.of, second.levels.length), { ...stats, uy: stats.uy! })
+      : fitDonorLmm(donorDesign(design), stats);
     setTestColumns(block, fit.beta, fit);
     block.varDonor.set(fit.varDonor);
     block.varResid.set(fit.varResid);
+    const varSecond = 'varSecond' in fit ? (fit.varSecond as Float64Array) : null;
+    if (varSecond) block.varRandom.set(varSecond);
     for (let g = 0; g < stats.nGenes; g++) {
-      block.icc[g] = fit.varDonor[g]! / (fit.varDonor[g]! + fit.varResid[g]!);
+      const extra = varSecond ? varSecond[g]! : 0;
+      block.icc[g] = fit.varDonor[g]! / (fit.varDonor[g]! + extra + fit.varResid[g]!);
       block.status[g] = LMM_STATUS[fit.code[g]!]!;
     }
   }
@@ -351,6 +362,6 @@ function applyGeneFilter(nonzero: Int32Array, n: number, minFrac: number, block:
     const status = nonzero[g] === 0 ? 'all_zero' : nonzero[g]! < minFrac * n ? 'low_expression' : null;
     if (status === null) continue;
     block.status[g] = status;
-    for (const col of [block.beta, block.se, block.df, block.t, block.p, block.varDonor, block.varResid, block.icc]) col[g] = Number.NaN;
+    for (const col of [block.beta, block.se, block.df, block.t, block.p, block.varDonor, block.varRandom, block.varResid, block.icc]) col[g] = Number.NaN;
   }
 }

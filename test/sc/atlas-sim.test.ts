@@ -67,6 +67,16 @@ describe('simulated atlas written as .h5ad and Cell Ranger .h5', async () => {
     }
   });
 
+  it('a second grouping factor (--random batch): streamed = in-memory, batch variance found', async () => {
+    const ropts: ScdeOptions = { ...opts, method: 'lmm', random: 'batch', celltypeValue: 'type1' };
+    const mem = await loadScdeInput({ h5ad });
+    const [want] = [...runScde(mem, ropts)];
+    const [got] = await streamed({ tenxH5: h5, cellsFile: cells }, ropts);
+    got!.p.forEach((p, g) => expect(Object.is(p, want!.p[g]) || p === want!.p[g]).toBe(true));
+    const positive = [...got!.varRandom].filter((v) => v > 0).length;
+    expect(positive).toBeGreaterThan(got!.varRandom.length / 4);
+  });
+
   it('finds the simulated DE genes of the largest cell type and keeps null genes near alpha', async () => {
     const blocks = await streamed({ h5ad }, { ...opts, celltypeValue: 'type1' });
     for (const block of blocks) {
