@@ -35,7 +35,7 @@ describe('gpulmm scde outputs', () => {
       const p = rec.p as number;
       expect(f[9] === 'NA' ? Number.NaN : Number(f[9])).toEqual(p);
       expect(Number(f[2])).toBe(rec.n_cells);
-      expect(f[15]).toBe(rec.status);
+      expect(f[SCDE_COLUMNS.indexOf('status')]).toBe(rec.status);
     }
   });
 });
