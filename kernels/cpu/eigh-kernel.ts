@@ -4,8 +4,9 @@
  * (a shared memory, so that the workspace's trailing updates can also run on the worker pool). Matrices are
  * column-major f64 at byte addresses with leading dimension ldBytes; vectors are contiguous f64.
  *
- * - `symv(aPtr, ldBytes, s0, n, xPtr, pPtr)` (BLAS dsymv, lower): p[s0:n] += A[s0:n, s0:n] x[s0:n], reading
- *   only entries i >= j; x and p are indexed like A's rows. One pass over each group of four columns
+ * - `symv(aPtr, ldBytes, s0, c1, n, xPtr, pPtr)` (BLAS dsymv, lower, over the columns [s0, c1)): for the
+ *   lower-triangle entries A[i, j] with s0 <= j < c1, j <= i < n, p_i += A[i, j] x_j and (i > j) p_j += A[i, j] x_i;
+ *   with c1 = n that is p[s0:n] += A[s0:n, s0:n] x[s0:n]. x and p are indexed like A's rows. One pass over each group of four columns
  *   j..j+3 (then single columns): the 4 x 4 diagonal block in scalar steps, then below it, two rows at a
  *   time, p[i:i+2] += A[i:i+2, j:j+4] x[j:j+4] (four fused axpys: p loaded and stored once per four columns)
  *   and dot_c += A[i:i+2, j+c] x[i:i+2] (four dots), multiply-adds fused where the runtime has relaxed SIMD
@@ -31,8 +32,8 @@ const SYMV_COLS = 4;
  * dot_c += A[i:i+2, j+c] x[i:i+2], each multiply-add fused with `fma` (relaxed SIMD) or a multiply then an add.
  */
 function symv(fma: boolean): Code {
-  const APTR = 0, LD = 1, S0 = 2, N = 3, XPTR = 4, PPTR = 5;
-  const c = new Code(6);
+  const APTR = 0, LD = 1, S0 = 2, C1 = 3, N = 4, XPTR = 5, PPTR = 6;
+  const c = new Code(7);
   const j = c.local(I32), i = c.local(I32), o = c.local(I32), pAddr = c.local(I32);
   const col: number[] = [], xs: number[] = [], xsv: number[] = [], dot: number[] = [], dots: number[] = [];
   for (let k = 0; k < SYMV_COLS; k++) {
@@ -52,7 +53,7 @@ function symv(fma: boolean): Code {
   c.get(S0).set(j);
   const pass = (width: number): void => {
     c.block().loop();
-    c.get(j).i32(width).i32Add().get(N).i32GtS().brIf(1);
+    c.get(j).i32(width).i32Add().get(C1).i32GtS().brIf(1);
     for (let k = 0; k < width; k++) {
       c.get(APTR).get(j).i32(k).i32Add().get(LD).i32Mul().i32Add().set(col[k]!);
       address(c, XPTR, j); c.f64Load(8 * k).set(xs[k]!);
@@ -165,7 +166,7 @@ export function eighKernelBytes(fma: boolean): Uint8Array {
   const params: ValType[] = [I32, I32, I32, I32, I32, I32];
   return assemble(
     [
-      { name: 'symv', params, code: symv(fma) },
+      { name: 'symv', params: [...params, I32], code: symv(fma) },
       { name: 'gemvT', params, code: gemvT() },
       { name: 'gemvN', params, code: gemvN() },
     ],

@@ -17,7 +17,8 @@ import { eighKernelBytes } from './eigh-kernel.js';
 import { gemmKernelFma } from './gemm-core.js';
 import { runProducts, runProductsWith, sharedF64, type Products, type StridedProduct } from './eigh-products.js';
 import { permuteColumns, tridiagonalEigen } from './tridiagonal-eigen.js';
-import { wasm, type WasmModule } from './wasm/runtime.js';
+import { commonPool } from './pool.js';
+import { wasm, type WasmMemory, type WasmModule } from './wasm/runtime.js';
 
 /** Eigenvalues ascending and orthonormal eigenvectors of the symmetric A (only its lower triangle is read). */
 export function cpuEigh(a: F64Matrix): EighResult {
@@ -89,15 +90,19 @@ function scaledNorm(x: Float64Array, off: number, len: number): number {
   return scale * Math.sqrt(s);
 }
 
-/** One export of the eigh kernel module (kernels/cpu/eigh-kernel.ts): six i32 arguments, byte addresses. */
-type Kernel = (p0: number, p1: number, p2: number, p3: number, p4: number, p5: number) => void;
+/** An export of the eigh kernel module (kernels/cpu/eigh-kernel.ts): i32 arguments, byte addresses. */
+type Kernel = (...args: number[]) => void;
 
 /** The tridiagonalisation's arrays, all in one shared wasm memory, and the kernels over it. */
 interface Workspace {
   /** The n x n working matrix (lower triangle), then the reflectors' vectors. */
   a: Float64Array;
-  /** The symv output. */
+  /** The symv output, and the second half's (see {@link symvAt}). */
   p: Float64Array;
+  p2: Float64Array;
+  memory: WasmMemory;
+  /** Names this workspace's (module, memory) pair for the pool's helpers. */
+  key: number;
   /** The panel [V | W | V] (n x 3NB): V and W (n x NB each), then a copy of V for the trailing update. */
   panel: Float64Array;
   vb: Float64Array;
@@ -110,20 +115,21 @@ interface Workspace {
 }
 
 let eighModule: WasmModule | undefined;
+let workspaces = 0;
 
 /** A fresh workspace for order n (a shared wasm memory of exactly the size needed, released with the call). */
 function eighWorkspace(n: number): Workspace {
   eighModule ??= new wasm.Module(eighKernelBytes(gemmKernelFma()));
-  const len = n * n + n + 3 * n * NB + 2 * NB;
+  const len = n * n + 2 * n + 3 * n * NB + 2 * NB;
   const pages = Math.max(1, Math.ceil((len * 8) / 65536));
   const memory = new wasm.Memory({ initial: pages, maximum: pages, shared: true });
   const ex = new wasm.Instance(eighModule, { env: { memory } }).exports;
   const all = new Float64Array(memory.buffer, 0, len);
   let off = 0;
   const take = (k: number): Float64Array => all.subarray(off, (off += k));
-  const a = take(n * n), p = take(n), panel = take(3 * n * NB);
+  const a = take(n * n), p = take(n), p2 = take(n), panel = take(3 * n * NB);
   return {
-    a, p, panel, vb: panel.subarray(0, n * NB), wb: panel.subarray(n * NB, 2 * n * NB), c: take(2 * NB),
+    a, p, p2, memory, key: ++workspaces, panel, vb: panel.subarray(0, n * NB), wb: panel.subarray(n * NB, 2 * n * NB), c: take(2 * NB),
     symv: ex.symv as Kernel, gemvT: ex.gemvT as Kernel, gemvN: ex.gemvN as Kernel,
   };
 }
@@ -133,10 +139,30 @@ function at(x: Float64Array, i: number): number {
   return x.byteOffset + 8 * i;
 }
 
-/** p[s0:n] = A[s0:n, s0:n] a[col + s0 : col + n] over the lower triangle of the working matrix. */
+/** Trailing orders from which symv is cut in two column ranges (one per thread when there are two). */
+const SYMV_SPLIT_MIN = 512;
+
+/**
+ * p[s0:n] = A[s0:n, s0:n] a[col + s0 : col + n] over the lower triangle of the working matrix. From order
+ * SYMV_SPLIT_MIN on, as two symvs over the columns [s0, mid) into p and [mid, n) into p2 (halves of the
+ * triangle's entries), run by the process pool's threads (kernels/cpu/pool.ts) when it has two, then
+ * p += p2: the same sums in the same order on one thread or two. Memory-bound: one thread alone does not
+ * reach the memory's bandwidth.
+ */
 function symvAt(ws: Workspace, n: number, s0: number, col: number): void {
   ws.p.fill(0, s0, n);
-  ws.symv(at(ws.a, 0), 8 * n, s0, n, at(ws.a, col), at(ws.p, 0));
+  const len = n - s0;
+  const x = at(ws.a, col);
+  if (len < SYMV_SPLIT_MIN) {
+    ws.symv(at(ws.a, 0), 8 * n, s0, n, n, x, at(ws.p, 0));
+    return;
+  }
+  ws.p2.fill(0, s0, n);
+  const mid = s0 + 4 * Math.round((len * (1 - Math.SQRT1_2)) / 4);
+  const calls = [[at(ws.a, 0), 8 * n, s0, mid, n, x, at(ws.p, 0)], [at(ws.a, 0), 8 * n, mid, n, n, x, at(ws.p2, 0)]];
+  commonPool().runCallsSync({ key: ws.key, module: eighModule!, memory: ws.memory, fn: 'symv', args: calls }, ws.symv);
+  const { p, p2 } = ws;
+  for (let i = s0; i < n; i++) p[i] += p2[i]!;
 }
 
 /**

@@ -120,11 +120,21 @@ async function runModuleTask({ id, module, fn, args }) {
     parentPort.postMessage({ id, error: String(e && e.stack || e) });
   }
 }
-function runChunks({ chunks, state, text }) {
+const kernelInstances = new Map();
+function runChunks({ chunks, calls, state, text }) {
   // Counted busy before claiming, so the caller waits for every chunk a helper claims.
   Atomics.add(state, 1, 1);
   try {
-    for (let c = claimChunk(state, chunks.length); c >= 0; c = claimChunk(state, chunks.length)) gemmBlocked(kern, ...chunks[c]);
+    if (calls) {
+      // Kernel calls: one instance per (module, memory) key, kept while the key is the latest one.
+      let inst = kernelInstances.get(calls.key);
+      if (!inst) {
+        kernelInstances.clear();
+        kernelInstances.set(calls.key, (inst = new WebAssembly.Instance(calls.module, { env: { memory: calls.memory } }).exports));
+      }
+      const f = inst[calls.fn];
+      for (let c = claimChunk(state, calls.args.length); c >= 0; c = claimChunk(state, calls.args.length)) f(...calls.args[c]);
+    } else for (let c = claimChunk(state, chunks.length); c >= 0; c = claimChunk(state, chunks.length)) gemmBlocked(kern, ...chunks[c]);
   } catch (e) {
     if (Atomics.exchange(state, 2, 1) === 0) text.set(new TextEncoder().encode(String(e && e.stack || e)).subarray(0, text.length));
   }
@@ -154,8 +164,23 @@ export function claimChunk(state: Int32Array, count: number): number {
  */
 export interface ChunkRun {
   chunks: GemmSliceArgs[];
+  /** Instead of product chunks: calls of one export of a wasm module instantiated over a shared memory. */
+  calls?: KernelCalls;
   state: Int32Array;
   text: Uint8Array;
+}
+
+/**
+ * Independent calls of export `fn` of `module` over the shared `memory` (numeric arguments only), for
+ * {@link GemmPool.runCallsSync}. `key` names the (module, memory) pair: helpers keep the instance of the latest
+ * key, so successive runs over one memory instantiate once.
+ */
+export interface KernelCalls {
+  key: number;
+  module: WasmModule;
+  memory: WasmMemory;
+  fn: string;
+  args: number[][];
 }
 
 /** A message to a helper: a product slice, an int8 syrk slice or a module task. */
@@ -310,15 +335,20 @@ export class GemmPool {
    * earlier run, or descheduled on a loaded machine) costs nothing: this thread does its share. A helper's
    * error is rethrown here.
    */
-  finishChunks(run: ChunkRun): void {
-    const { chunks, state, text } = run;
+  finishChunks(run: ChunkRun, here?: (...args: number[]) => void): void {
+    const { chunks, calls, state, text } = run;
+    const count = calls ? calls.args.length : chunks.length;
     let first: unknown;
     try {
-      const kern = mainGemmKernel();
-      for (let c = claimChunk(state, chunks.length); c >= 0; c = claimChunk(state, chunks.length)) gemmBlocked(kern, ...chunks[c]!);
+      if (calls) {
+        for (let c = claimChunk(state, count); c >= 0; c = claimChunk(state, count)) here!(...calls.args[c]!);
+      } else {
+        const kern = mainGemmKernel();
+        for (let c = claimChunk(state, count); c >= 0; c = claimChunk(state, count)) gemmBlocked(kern, ...chunks[c]!);
+      }
     } catch (e) {
       first = e;
-      Atomics.store(state, 0, chunks.length);
+      Atomics.store(state, 0, count);
     }
     for (let busy = Atomics.load(state, 1); busy !== 0; busy = Atomics.load(state, 1)) Atomics.wait(state, 1, busy);
     if (first) throw first;
@@ -332,6 +362,24 @@ export class GemmPool {
   /** Runs the chunks on this thread and the helpers together: {@link startChunks}, then {@link finishChunks}. */
   runChunksSync(chunks: GemmSliceArgs[]): void {
     this.finishChunks(this.startChunks(chunks));
+  }
+
+  /**
+   * Runs independent kernel calls on this thread (with `here`, its own instance's export) and the helpers
+   * together, synchronously, as {@link runChunksSync} does products: each call runs once, on whichever thread
+   * claims it first. The calls must not write memory that another call of the run reads or writes.
+   */
+  runCallsSync(calls: KernelCalls, here: (...args: number[]) => void): void {
+    if (this.threads <= 1) {
+      for (const a of calls.args) here(...a);
+      return;
+    }
+    this.start();
+    const buf = new SharedArrayBuffer(12 + ERROR_BYTES);
+    const run: ChunkRun = { chunks: [], calls, state: new Int32Array(buf, 0, 3), text: new Uint8Array(buf, 12) };
+    const task = { id: -1, chunks: run };
+    for (const w of this.workers) w.postMessage(task);
+    this.finishChunks(run, here);
   }
 
   /** Terminates the helper threads. */

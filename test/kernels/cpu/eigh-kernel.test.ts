@@ -3,7 +3,7 @@ import { eighKernelBytes } from '../../../kernels/cpu/eigh-kernel.js';
 import { relaxedSimdAvailable, wasm } from '../../../kernels/cpu/wasm/runtime.js';
 import { rng } from '../../helpers/random.js';
 
-type Kernel = (p0: number, p1: number, p2: number, p3: number, p4: number, p5: number) => void;
+type Kernel = (...args: number[]) => void;
 
 /** A module instance over a fresh shared memory of `len` f64, filled with uniform values in [-1, 1). */
 function instance(len: number, seed: number, fma = false): { f: Float64Array; k: Record<'symv' | 'gemvT' | 'gemvN', Kernel> } {
@@ -23,16 +23,24 @@ describe('eigh wasm kernels against plain loops', () => {
       for (const s0 of [0, 1, 2].filter((s) => s < n)) {
         it(`symv${fma ? ' (fused)' : ''} n=${n} s0=${s0}: p[s0:n] += A[s0:n, s0:n] x from the lower triangle only`, () => {
           const ld = n + 3;
-          const { f, k } = instance(ld * n + 2 * n, n * 10 + s0, fma);
-          const x = ld * n, p = x + n;
+          const { f, k } = instance(ld * n + 3 * n, n * 10 + s0, fma);
+          const x = ld * n, p = x + n, p2 = p + n;
           for (let j = 0; j < n; j++) for (let i = 0; i < j; i++) f[i + j * ld] = Number.NaN; // never read
           const before = f.slice(p, p + n);
-          k.symv(0, 8 * ld, s0, n, 8 * x, 8 * p);
-          for (let i = 0; i < n; i++) {
+          k.symv(0, 8 * ld, s0, n, n, 8 * x, 8 * p);
+          const want = (i: number): number => {
             let s = i >= s0 ? before[i]! : 0;
             if (i >= s0) for (let j = s0; j < n; j++) s += f[Math.max(i, j) + Math.min(i, j) * ld]! * f[x + j]!;
-            expect(Math.abs(f[p + i]! - (i >= s0 ? s : before[i]!))).toBeLessThan(1e-14);
-          }
+            return i >= s0 ? s : before[i]!;
+          };
+          for (let i = 0; i < n; i++) expect(Math.abs(f[p + i]! - want(i))).toBeLessThan(1e-14);
+          // The same as two column ranges [s0, mid) and [mid, n) summed.
+          const mid = s0 + ((n - s0) >> 1);
+          f.set(before, p);
+          f.fill(0, p2, p2 + n);
+          k.symv(0, 8 * ld, s0, mid, n, 8 * x, 8 * p);
+          k.symv(0, 8 * ld, mid, n, n, 8 * x, 8 * p2);
+          for (let i = 0; i < n; i++) expect(Math.abs(f[p + i]! + f[p2 + i]! - want(i))).toBeLessThan(1e-14);
         });
       }
     }
