@@ -15,7 +15,8 @@
  * the integers, so hard calls give exactly 0, 1 and 2. A missing sample (ploidy byte bit 7) or ploidy 0 gives NaN.
  * The factor 2 / Z puts haploid calls on the diploid 0..2 scale (plink2's convention for haploid genotypes).
  */
-import { inflateSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { inflate, inflateSync } from 'node:zlib';
 import type { GenotypeBlock, GenotypeSource, SnpInfo, SnpRange } from './genotype-source.js';
 import { InputError } from '../errors.js';
 import { FileWindow } from './file-window.js';
@@ -66,6 +67,7 @@ export interface BgenHeader {
 }
 
 const COMPRESSION_NAMES = ['none', 'zlib', 'zstd'] as const;
+const inflateAsync = promisify(inflate);
 
 /** Reads and validates the header block (and the sample identifier block when present). */
 async function readHeader(win: FileWindow): Promise<{ header: BgenHeader; ids?: string[] }> {
@@ -225,20 +227,33 @@ export class BgenSource implements GenotypeSource {
     if (r.start === r.end) return;
     const builder = new BlockBuilder(this.snps, blockSize, keep ? keep.length : nInd, r);
     const win = await FileWindow.open(this.path, 8 << 20);
-    const decoder = new ProbabilityDecoder(this.path, this.header, nInd, await payloadReader(this.header));
+    const decompress = await payloadReader(this.header);
+    const decoder = new ProbabilityDecoder(this.path, this.header, nInd);
+    const w = this.where;
+    // Variants are read and decompressed up to BGEN_AHEAD ahead of the decoder (large ones on the thread pool).
+    const queue: { start: number; dataAt: number; payload: Promise<Uint8Array> }[] = [];
+    let next = r.start;
+    const schedule = async (): Promise<void> => {
+      while (queue.length < BGEN_AHEAD && next < r.end) {
+        const start = w.variantStart[next]!;
+        const { dataAt } = await variantHeaderAt(win, this.header, nInd, start, next);
+        while (next < r.end && w.variantStart[next] === start) next++;
+        const payload = payloadOf(this.path, this.header, await readPayloadBytes(win, this.header, nInd, dataAt), decompress);
+        payload.catch(() => undefined); // awaited in order below; this only marks it handled meanwhile
+        queue.push({ start, dataAt, payload });
+      }
+    };
     try {
-      let lastStart = -1;
+      let current: { start: number; dataAt: number; payload: Promise<Uint8Array> } | undefined;
       let payload: Uint8Array | undefined;
-      let dataAt = 0;
       while (!builder.done) {
         const j = builder.snp;
-        const start = this.where.variantStart[j]!;
-        if (start !== lastStart) {
-          dataAt = (await variantHeaderAt(win, this.header, nInd, start, j)).dataAt;
-          payload = await readPayload(win, this.header, nInd, dataAt, decoder.decompress);
-          lastStart = start;
+        if (current?.start !== w.variantStart[j]) {
+          await schedule();
+          current = queue.shift()!;
+          payload = await current.payload;
         }
-        const hard = decoder.decode(payload!, dataAt, this.where.nAlleles[j]!, this.where.counted[j]!, keep, builder.data, builder.column());
+        const hard = decoder.decode(payload!, current.dataAt, w.nAlleles[j]!, w.counted[j]!, keep, builder.data, builder.column());
         const block = builder.commit(hard);
         if (block) yield block;
       }
@@ -270,42 +285,63 @@ async function variantHeaderAt(win: FileWindow, header: BgenHeader, nInd: number
   }
 }
 
-/** Decompresses one variant's genotype data: (data, decompressed size) -> bytes. */
-type Decompress = (data: Uint8Array, size: number) => Uint8Array;
+/** Variants decompressed ahead of the decoder. */
+const BGEN_AHEAD = 8;
 
+/** Decompresses one variant's genotype data: (data, decompressed size) -> bytes. */
+type Decompress = (data: Uint8Array, size: number) => Promise<Uint8Array>;
+
+/** Variants of at least this many decompressed bytes are inflated on the libuv thread pool, smaller ones inline. */
+const ASYNC_INFLATE_BYTES = 1 << 18;
+
+/**
+ * zlib: large variants inflate on the thread pool, beside the decoder; small ones inline, where the async call's
+ * own cost (about 40 us) would exceed the work. zstd: wasm, inline.
+ */
 async function payloadReader(header: BgenHeader): Promise<Decompress> {
-  if (header.compression === 2) return zstdDecompressor();
-  return (data) => inflateSync(data);
+  if (header.compression === 2) {
+    const zstd = await zstdDecompressor();
+    return async (data, size) => zstd(data, size);
+  }
+  return async (data, size) => (size >= ASYNC_INFLATE_BYTES ? inflateAsync(data, { chunkSize: size }) : inflateSync(data));
+}
+
+/** One variant's genotype data as read: a copy of its (compressed or not) bytes and the decompressed size. */
+interface PayloadBytes {
+  at: number;
+  data: Uint8Array;
+  size: number;
+  compressed: boolean;
 }
 
 /**
- * The uncompressed genotype data of the variant whose data block starts at file offset `at`. Layout 1: 6N bytes;
- * layout 2: the probability data block (N, K, ploidy bytes, ...). Errors name the file and byte offset.
+ * Reads (and copies out of the window) the genotype data block of the variant whose data start at file offset
+ * `at`. Layout 1: 6N bytes when uncompressed; layout 2: the probability data block (N, K, ploidy bytes, ...).
  */
-async function readPayload(win: FileWindow, header: BgenHeader, nInd: number, at: number, decompress: Decompress): Promise<Uint8Array> {
-  const path = win.path;
-  let data: Uint8Array;
-  let size: number;
+async function readPayloadBytes(win: FileWindow, header: BgenHeader, nInd: number, at: number): Promise<PayloadBytes> {
   if (header.layout === 1) {
-    size = 6 * nInd;
-    if (header.compression === 0) return Uint8Array.from(await win.view(at, size, 'the genotype probabilities'));
+    const size = 6 * nInd;
+    if (header.compression === 0) return { at, size, compressed: false, data: Uint8Array.from(await win.view(at, size, 'the genotype probabilities')) };
     const c = (await win.view(at, 4, 'the compressed length')).readUInt32LE(0);
-    data = await win.view(at + 4, c, 'the compressed genotype probabilities');
-  } else {
-    const c = (await win.view(at, 4, 'the genotype data length')).readUInt32LE(0);
-    if (header.compression === 0) return Uint8Array.from(await win.view(at + 4, c, 'the genotype probabilities'));
-    if (c < 4) throw InputError.atByte(path, at, `genotype data block of ${c} bytes cannot hold its decompressed length`);
-    const block = await win.view(at + 4, c, 'the compressed genotype probabilities');
-    size = block.readUInt32LE(0);
-    data = block.subarray(4);
+    return { at, size, compressed: true, data: Uint8Array.from(await win.view(at + 4, c, 'the compressed genotype probabilities')) };
   }
+  const c = (await win.view(at, 4, 'the genotype data length')).readUInt32LE(0);
+  if (header.compression === 0) return { at, size: c, compressed: false, data: Uint8Array.from(await win.view(at + 4, c, 'the genotype probabilities')) };
+  if (c < 4) throw InputError.atByte(win.path, at, `genotype data block of ${c} bytes cannot hold its decompressed length`);
+  const block = await win.view(at + 4, c, 'the compressed genotype probabilities');
+  return { at, size: block.readUInt32LE(0), compressed: true, data: Uint8Array.from(block.subarray(4)) };
+}
+
+/** The uncompressed genotype data of a block read by {@link readPayloadBytes}; errors name the file and byte offset. */
+async function payloadOf(path: string, header: BgenHeader, p: PayloadBytes, decompress: Decompress): Promise<Uint8Array> {
+  if (!p.compressed) return p.data;
   let out: Uint8Array;
   try {
-    out = decompress(data, size);
+    out = await decompress(p.data, p.size);
   } catch (e) {
-    throw InputError.atByte(path, at, `bad ${COMPRESSION_NAMES[header.compression]} data in the genotype block: ${(e as Error).message}`);
+    throw InputError.atByte(path, p.at, `bad ${COMPRESSION_NAMES[header.compression]} data in the genotype block: ${(e as Error).message}`);
   }
-  if (out.length !== size) throw InputError.atByte(path, at, `genotype block decompressed to ${out.length} bytes, expected ${size}`);
+  if (out.length !== p.size) throw InputError.atByte(path, p.at, `genotype block decompressed to ${out.length} bytes, expected ${p.size}`);
   return out;
 }
 
@@ -392,7 +428,6 @@ class ProbabilityDecoder {
     private readonly path: string,
     private readonly header: BgenHeader,
     private readonly nInd: number,
-    readonly decompress: Decompress,
   ) {}
 
   /** The dosage table of a bit depth (8 or 16): see {@link DosageTable}. */

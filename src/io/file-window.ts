@@ -32,6 +32,11 @@ export class FileWindow {
     return new FileWindow(path, handle, size, capacity);
   }
 
+  /** The bytes [pos, pos + len) when they are already in the buffer (no read), else undefined. */
+  peek(pos: number, len: number): Buffer | undefined {
+    return pos >= this.start && pos + len <= this.start + this.filled ? this.buf.subarray(pos - this.start, pos - this.start + len) : undefined;
+  }
+
   /**
    * The bytes [pos, pos + len). Throws an InputError at byte `pos` naming `what` when the file ends before
    * pos + len (a truncated file).

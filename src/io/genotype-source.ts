@@ -34,6 +34,19 @@ export interface GenotypeBlock {
   hardCalls?: boolean;
 }
 
+/**
+ * A block of hard calls packed as in a PLINK 1 .bed: 2 bits per genotype, four samples per byte (sample 4k + i in
+ * bits 2i..2i+1), coding allele1 copies as 0b00 = 2, 0b10 = 1, 0b11 = 0 and 0b01 = missing; the unused fields of
+ * each SNP's last byte are 0.
+ */
+export interface PackedBlock {
+  /** Index of the first SNP of this block in the source (0-based, file order). */
+  start: number;
+  snps: SnpInfo[];
+  /** ceil(nSamples / 4) bytes per SNP, every sample of the source, SNP after SNP. */
+  codes: Uint8Array;
+}
+
 /** The SNPs with index start <= j < end (0-based, file order) of a source. */
 export interface SnpRange {
   start: number;
@@ -57,4 +70,10 @@ export interface GenotypeSource {
    * others skip the SNPs before it.
    */
   blocks(blockSize: number, keep?: Int32Array, range?: SnpRange): AsyncIterable<GenotypeBlock>;
+  /**
+   * Present only on sources whose every SNP is a hard call (PLINK .bed; a PGEN without stored dosages): the same
+   * SNPs as `blocks` (all samples), packed 2 bits per genotype without decoding to f64, for consumers that work on
+   * packed genotypes (allele counts, a 2-bit store).
+   */
+  packedBlocks?(blockSize: number, range?: SnpRange): AsyncIterable<PackedBlock>;
 }

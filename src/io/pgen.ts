@@ -18,7 +18,7 @@
  * block or a SNP range starts at its first record's offset (after decoding the LD base record when the first
  * record depends on one). Errors name the file and line or byte offset.
  */
-import type { GenotypeBlock, GenotypeSource, SnpInfo, SnpRange } from './genotype-source.js';
+import type { GenotypeBlock, GenotypeSource, PackedBlock, SnpInfo, SnpRange } from './genotype-source.js';
 import { InputError } from '../errors.js';
 import type { MultiallelicMode } from './bgen.js';
 import { FileWindow } from './file-window.js';
@@ -193,6 +193,8 @@ export class PgenSource implements GenotypeSource {
   readonly describe: string;
   readonly samples: readonly string[];
   readonly nSnps: number;
+  /** Packed hard calls (see GenotypeSource): present when no record of the file stores dosages. */
+  readonly packedBlocks?: (blockSize: number, range?: SnpRange) => AsyncIterable<PackedBlock>;
 
   constructor(
     readonly pgenPath: string,
@@ -206,6 +208,30 @@ export class PgenSource implements GenotypeSource {
     this.describe = pgenPath;
     this.samples = fam.iid;
     this.nSnps = snps.length;
+    if (!index.type.some((t) => (t & 0x60) !== 0)) this.packedBlocks = (blockSize, range) => this.packed(blockSize, range);
+  }
+
+  /** Each record decoded once into its 2-bit array, translated to .bed codes byte by byte. */
+  private async *packed(blockSize: number, range?: SnpRange): AsyncIterable<PackedBlock> {
+    const r = checkBlockArgs(this.describe, this.samples.length, this.nSnps, blockSize, undefined, range);
+    const bps = Math.ceil(this.samples.length / 4);
+    const win = await FileWindow.open(this.pgenPath, 8 << 20);
+    const decoder = new RecordDecoder(this.pgenPath, this.index, win, undefined);
+    const w = this.where;
+    try {
+      for (let start = r.start; start < r.end; start += blockSize) {
+        const count = Math.min(blockSize, r.end - start);
+        const codes = new Uint8Array(count * bps);
+        for (let c = 0; c < count; c++) {
+          const j = start + c;
+          await decoder.load(w.record[j]!, w.nAlt[j]!);
+          decoder.writePacked(w.alt[j]!, codes, c * bps);
+        }
+        yield { start, snps: this.snps.slice(start, start + count), codes };
+      }
+    } finally {
+      await win.close();
+    }
   }
 
   /**
@@ -270,6 +296,16 @@ const SPREAD = (() => {
   return t;
 })();
 
+/** PGEN_TO_BED[b]: byte b of PGEN codes as .bed codes (ALT copies 0 -> 0b11, 1 -> 0b10, 2 -> 0b00; missing 0b01). */
+const PGEN_TO_BED = (() => {
+  const map = [3, 2, 0, 1];
+  const t = new Uint8Array(256);
+  for (let b = 0; b < 256; b++) for (let k = 0; k < 4; k++) t[b]! |= map[(b >> (2 * k)) & 3]! << (2 * k);
+  return t;
+})();
+/** .bed code of 0, 1 and 2 copies of allele1, and of a missing genotype (index 3). */
+const BED_CODE = [3, 2, 0, 1] as const;
+
 /** Dosage units of PGEN: 16384 = one ALT copy. */
 const DOSAGE_ONE = 16384;
 
@@ -321,28 +357,41 @@ class RecordDecoder {
     throw InputError.atByte(this.path, this.recAt, message);
   }
 
-  /** Makes record `rec` current (no-op when it already is). */
+  /** Makes record `rec` current (no-op when it already is), reading what the window does not hold yet. */
   async load(rec: number, nAlt: number): Promise<void> {
     if (rec === this.current) return;
-    const type = this.index.type[rec]!;
-    if ((type & 7) === 2 || (type & 7) === 3) {
-      // LD-compressed: the base is the latest earlier record that is not.
-      let base = rec - 1;
-      while (base >= 0 && ((this.index.type[base]! & 7) === 2 || (this.index.type[base]! & 7) === 3)) base--;
-      if (base < 0) {
-        this.recAt = this.index.offset[rec]!;
-        this.fail('LD-compressed record without an earlier base record');
-      }
-      if (base !== this.ldbaseRecord) {
-        await this.read(base);
-        this.mainTrack(this.index.type[base]!);
-        this.ldbase.set(this.geno);
-        this.ldbaseRecord = base;
-      }
+    const base = this.ldBaseOf(rec);
+    // The LD base first (decoded before the window may move on), then the record; awaits only for reads.
+    if (base >= 0 && base !== this.ldbaseRecord) {
+      if (!this.win.peek(this.index.offset[base]!, this.index.length[base]!)) await this.win.view(this.index.offset[base]!, this.index.length[base]!, `record ${base + 1}`);
+      this.select(base);
+      this.mainTrack(this.index.type[base]!);
+      this.ldbase.set(this.geno);
+      this.ldbaseRecord = base;
     }
-    await this.read(rec);
+    if (!this.win.peek(this.index.offset[rec]!, this.index.length[rec]!)) await this.win.view(this.index.offset[rec]!, this.index.length[rec]!, `record ${rec + 1}`);
+    this.decode(rec, nAlt, base);
+  }
+
+  /** The record an LD-compressed record `rec` refers to (-1 for other records). */
+  private ldBaseOf(rec: number): number {
+    const t = this.index.type[rec]! & 7;
+    if (t !== 2 && t !== 3) return -1;
+    let base = rec - 1;
+    while (base >= 0 && ((this.index.type[base]! & 7) === 2 || (this.index.type[base]! & 7) === 3)) base--;
+    if (base < 0) {
+      this.recAt = this.index.offset[rec]!;
+      this.fail('LD-compressed record without an earlier base record');
+    }
+    return base;
+  }
+
+  /** Decodes record `rec` (`base`: its LD base, already decoded, or -1); its bytes must be in the window. */
+  private decode(rec: number, nAlt: number, base: number): void {
+    const type = this.index.type[rec]!;
+    this.select(rec);
     this.mainTrack(type);
-    if ((type & 7) !== 2 && (type & 7) !== 3) {
+    if (base < 0) {
       this.ldbase.set(this.geno);
       this.ldbaseRecord = rec;
     }
@@ -357,9 +406,12 @@ class RecordDecoder {
     this.current = rec;
   }
 
-  private async read(rec: number): Promise<void> {
+  /** Points the cursor at record `rec` (its bytes in the window). */
+  private select(rec: number): void {
     this.recAt = this.index.offset[rec]!;
-    this.buf = await this.win.view(this.recAt, this.index.length[rec]!, `record ${rec + 1}`);
+    const buf = this.win.peek(this.recAt, this.index.length[rec]!);
+    if (!buf) throw new Error(`record ${rec + 1} is not in the read window`);
+    this.buf = buf;
     this.p = 0;
   }
 
@@ -583,6 +635,22 @@ class RecordDecoder {
     }
     this.p += 2 * count;
     this.dosageCount = k;
+  }
+
+  /** Writes the current record's hard calls of ALT allele `alt` as .bed codes (all samples) at out[o..]. */
+  writePacked(alt: number, out: Uint8Array, o: number): void {
+    const n = this.n;
+    const geno = this.geno;
+    if (this.patched || alt > 1) {
+      for (let i = 0; i < n; i++) {
+        const c = (geno[i >> 2]! >> (2 * (i & 3))) & 3;
+        const copies = c === 3 ? 3 : this.patched ? (this.alleleA![i] === alt ? 1 : 0) + (this.alleleB![i] === alt ? 1 : 0) : 0;
+        out[o + (i >> 2)]! |= BED_CODE[copies]! << (2 * (i & 3));
+      }
+      return;
+    }
+    for (let b = 0; b < this.nb; b++) out[o + b] = PGEN_TO_BED[geno[b]!]!;
+    if (n & 3) out[o + this.nb - 1]! &= (1 << (2 * (n & 3))) - 1;
   }
 
   /**

@@ -6,7 +6,7 @@
  * copies of `.bim` column 5 (allele1): 0 -> 2, 2 -> 1, 3 -> 0, 1 -> missing (NaN).
  */
 import { open, stat } from 'node:fs/promises';
-import type { GenotypeBlock, GenotypeSource, SnpInfo, SnpRange } from './genotype-source.js';
+import type { GenotypeBlock, GenotypeSource, PackedBlock, SnpInfo, SnpRange } from './genotype-source.js';
 import { f64Matrix } from '../../kernels/matrix.js';
 import { InputError } from '../errors.js';
 import { caseControlWord, readNonEmptyLines, splitFields } from './gemma-tables.js';
@@ -137,6 +137,27 @@ export class PlinkSource implements GenotypeSource {
         const dosages = f64Matrix(rows, count);
         for (let j = 0; j < count; j++) decodeSnp(buf, j * bps, nInd, keep, dosages.data, j * rows);
         yield { start, snps: this.snps.slice(start, start + count), dosages, hardCalls: true };
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+  /** The .bed bytes themselves, `blockSize` SNPs at a time (one read and one copy per block). */
+  async *packedBlocks(blockSize: number, range?: SnpRange): AsyncIterable<PackedBlock> {
+    const { start: first, end } = checkBlockArgs(this.describe, this.samples.length, this.nSnps, blockSize, undefined, range);
+    const bps = bedBytesPerSnp(this.samples.length);
+    const handle = await open(this.bedPath, 'r');
+    try {
+      for (let start = first; start < end; start += blockSize) {
+        const count = Math.min(blockSize, end - start);
+        const codes = new Uint8Array(count * bps);
+        const { bytesRead } = await handle.read(codes, 0, codes.length, BED_MAGIC.length + start * bps);
+        if (bytesRead !== codes.length) {
+          throw new InputError(this.bedPath, undefined, undefined, `truncated while reading SNPs ${start + 1}..${start + count}: expected ${codes.length} bytes at byte ${BED_MAGIC.length + start * bps}, read ${bytesRead}`);
+        }
+        const tail = this.samples.length & 3;
+        if (tail) for (let j = 0; j < count; j++) codes[(j + 1) * bps - 1]! &= (1 << (2 * tail)) - 1;
+        yield { start, snps: this.snps.slice(start, start + count), codes };
       }
     } finally {
       await handle.close();

@@ -58,3 +58,24 @@ export function maxDiff(a: Float64Array[], b: Float64Array[]): number {
   }
   return worst;
 }
+
+/** Every SNP of a source's packed blocks, unpacked to allele1 copies (NaN missing), checking starts and padding. */
+export async function readPacked(src: GenotypeSource, blockSize: number, range?: SnpRange): Promise<Float64Array[]> {
+  const n = src.samples.length;
+  const bps = Math.ceil(n / 4);
+  const out: Float64Array[] = [];
+  let next = range?.start ?? 0;
+  for await (const b of src.packedBlocks!(blockSize, range)) {
+    expect(b.start).toBe(next);
+    expect(b.codes.length).toBe(b.snps.length * bps);
+    for (let j = 0; j < b.snps.length; j++) {
+      const col = new Float64Array(n);
+      for (let i = 0; i < n; i++) col[i] = [2, Number.NaN, 1, 0][(b.codes[j * bps + (i >> 2)]! >> (2 * (i & 3))) & 3]!;
+      if (n & 3) expect(b.codes[(j + 1) * bps - 1]! >> (2 * (n & 3))).toBe(0);
+      out.push(col);
+    }
+    next += b.snps.length;
+  }
+  expect(next).toBe(range?.end ?? src.nSnps);
+  return out;
+}

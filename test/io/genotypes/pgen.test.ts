@@ -6,7 +6,7 @@ import { famPhenotype, openPlink } from '../../../src/io/plink.js';
 import { openVcf } from '../../../src/io/vcf.js';
 import { SIM_PREFIX, tempDir } from '../../gwas/input/sim-fixtures.js';
 import { doseTruth, freqOf, fx, plink2Freq } from './fixtures.js';
-import { inputError, maxDiff, readAll } from './helpers.js';
+import { inputError, maxDiff, readAll, readPacked } from './helpers.js';
 
 /** A copy of a PLINK 2 fileset in a temp dir (prefix returned), with `edit` applied to one file's bytes. */
 function editedCopy(name: string, ext: 'pgen' | 'pvar' | 'psam', edit: (b: Buffer) => Buffer): string {
@@ -72,6 +72,17 @@ describe('PGEN reader', () => {
     const ds = await readAll(await openPgen(fx('edge-ds')), 3);
     const want = [[0.1, 1.2, 1.9, NaN], [2, 0, NaN, NaN], [1, 1.3, 0, 1], [1, 2, 0, 1]].map((r) => Float64Array.from(r));
     expect(maxDiff(ds.dosage, want)).toBeLessThanOrEqual(0.5 / 16384);
+  });
+
+  test('packed blocks (.bed codes without f64): the same hard calls as blocks(), for .bed and hard-call PGENs; none for PGENs with dosages', async () => {
+    for (const src of [await openPlink(SIM_PREFIX), await openPgen(fx('sim')), await openPgen(fx('ld')), await openPgen(fx('edge'))]) {
+      expect(src.packedBlocks, src.describe).toBeDefined();
+      const want = (await readAll(src, 100)).dosage;
+      expect(maxDiff(await readPacked(src, 33), want)).toBe(0);
+      const n = src.nSnps;
+      expect(maxDiff(await readPacked(src, 4, { start: 1, end: n - 1 }), want.slice(1, n - 1))).toBe(0);
+    }
+    expect((await openPgen(fx('dose'))).packedBlocks).toBeUndefined();
   });
 
   test('.psam phenotypes and IDs; .pvar without a header (.bim order)', async () => {
