@@ -2,8 +2,9 @@
  * What a scan keeps from the kinship pass so that it does not read and decode the genotype file a second
  * time: per streamed block, the SNP filter's verdict and the kept SNPs' genotypes over the analysed
  * individuals, compactly:
- *   - hard calls (every value 0, 1, 2 or missing): one byte per genotype, the dosage or -1 for missing
- *     (n x kept bytes; mouse_hs1940: 1410 x 10768 = 15 MB);
+ *   - hard calls (every value 0, 1, 2 or missing): two bits per genotype, the dosage or 3 for missing, four
+ *     to a byte, each SNP's column starting on a byte (ceil(n / 4) x kept bytes; mouse_hs1940: 1410 x 10768
+ *     = 3.8 MB; 10,000 x 50,000: 125 MB);
  *   - any other block (fractional BIMBAM dosages): the mean-imputed f64 columns (8 n x kept bytes).
  * {@link GenotypeStore.blocks} gives back exactly what SnpFilter.apply(dosages, rows) returns (missing ->
  * 2 af, the SNP mean), so a scan over the store equals a scan over a second pass, bit for bit.
@@ -23,10 +24,20 @@ export interface FilteredBlock {
 interface StoredBlock {
   snps: SnpInfo[];
   verdict: Omit<SnpFilterResult, 'imputed'>;
-  /** Dosage codes (-1 missing), n x kept, for a hard-call block. */
-  codes?: Int8Array;
+  /** Dosage codes (3 missing), 2 bits each, ceil(n / 4) bytes per kept SNP, for a hard-call block. */
+  codes?: Uint8Array;
   /** Mean-imputed dosages, n x kept, otherwise. */
   imputed?: F64Matrix;
+}
+
+/** Bytes of one SNP's 2-bit codes over n individuals. */
+function bytesPerSnp(n: number): number {
+  return Math.ceil(n / 4);
+}
+
+/** Bytes the store holds for n individuals x m kept hard-call SNPs (the memory model's estimate). */
+export function storeBytes(n: number, m: number): number {
+  return bytesPerSnp(n) * m;
 }
 
 export class GenotypeStore {
@@ -66,20 +77,23 @@ export class GenotypeStore {
     if (x.cols !== verdict.status.length) throw new RangeError(`GenotypeStore.add: block has ${x.cols} SNPs, verdict ${verdict.status.length}`);
     const { kept: keptFlags, status, af, nMiss, keptIndex } = verdict;
     const entry: StoredBlock = { snps: block.snps, verdict: { kept: keptFlags, status, af, nMiss, keptIndex } };
-    // Step 1: byte codes while every kept genotype is a hard call.
-    const codes = new Int8Array(n * kept.length);
+    // Step 1: 2-bit codes while every kept genotype is a hard call.
+    const stride = bytesPerSnp(n);
+    const codes = new Uint8Array(stride * kept.length);
     let hard = true;
     for (let k = 0; k < kept.length && hard; k++) {
       const col = kept[k]! * x.ld;
-      const at = k * n;
+      const at = k * stride;
       for (let r = 0; r < n; r++) {
         const v = x.data[col + rows[r]!]!;
-        if (v === 0 || v === 1 || v === 2) codes[at + r] = v;
-        else if (v !== v) codes[at + r] = -1;
+        let code: number;
+        if (v === 0 || v === 1 || v === 2) code = v;
+        else if (v !== v) code = 3;
         else {
           hard = false;
           break;
         }
+        codes[at + (r >> 2)]! |= code << ((r & 3) << 1);
       }
     }
     if (hard) entry.codes = codes;
@@ -149,13 +163,13 @@ export class GenotypeStore {
       if (b.imputed) out.set(b.imputed.data, k0 * n);
       else {
         const codes = b.codes!;
+        const stride = bytesPerSnp(n);
+        const value = new Float64Array(4);
         for (let k = 0; k < v.keptIndex.length; k++) {
-          const mean = 2 * v.af[v.keptIndex[k]!]!;
+          value.set([0, 1, 2, 2 * v.af[v.keptIndex[k]!]!]); // code 3: missing -> the SNP mean 2 af
           const at = (k0 + k) * n;
-          for (let q = k * n; q < (k + 1) * n; q++) {
-            const c = codes[q]!;
-            out[at - k * n + q] = c < 0 ? mean : c;
-          }
+          const col = k * stride;
+          for (let r = 0; r < n; r++) out[at + r] = value[(codes[col + (r >> 2)]! >> ((r & 3) << 1)) & 3]!;
         }
       }
       for (const s of b.snps) snps.push(s);

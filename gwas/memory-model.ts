@@ -3,7 +3,7 @@
  *   kinship pass     runtime + genotype blocks + int8 Gram accumulator + missing-genotype term + K (+ store)
  *   decompositions   runtime + K_c (+ K and the Grams with loco, or the given K) + eigh workspace + earlier U (+ store)
  *   stream           runtime + U per decomposition (L per phenotype with fixed VC) + blocks in flight (+ store)
- * where the store (GenotypeStore: one byte per analysed genotype kept from the kinship pass, so that the
+ * where the store (GenotypeStore: two bits per analysed genotype kept from the kinship pass, so that the
  * stream does not read the file again) is optional and the block size can shrink. Given a limit, the plan
  * keeps the store only when every stage still fits with it, and halves the stream's block size until the
  * stream fits; when even the smallest plan does not fit it throws a ResourceError saying what is needed,
@@ -13,6 +13,7 @@
 import { cpuEighWorkspaceBytes } from '../kernels/cpu/eigh.js';
 import { ResourceError } from '../src/errors.js';
 import { formatBytes } from '../src/memory.js';
+import { storeBytes as genotypeStoreBytes } from './genotype-store.js';
 import { KINSHIP_BLOCK_SNPS } from './kinship.js';
 
 /** What a scan's memory depends on. */
@@ -54,7 +55,7 @@ export interface ScanMemoryPlan {
    * calls' need that the stages count, and up to the cap where the limit leaves room beside the largest stage.
    */
   storeBytes: number;
-  /** Bytes the store needs to hold every SNP as hard calls (n m; 8 n m for fractional dosages). */
+  /** Bytes the store needs to hold every SNP as hard calls (n m / 4; 8 n m for fractional dosages). */
   storeNeededBytes: number;
   stages: StageMemory[];
   /** The largest stage. */
@@ -87,7 +88,7 @@ const f64 = (rows: number, cols: number): number => 8 * rows * cols;
 function stages(s: ScanShape, blockSize: number, storeBytes: number): StageMemory[] {
   const { N, n } = s;
   const runtime: MemoryPart = { what: `runtime (${s.threads} thread${s.threads > 1 ? 's' : ''})`, bytes: RUNTIME_BYTES + HELPER_BYTES * Math.max(0, s.threads - 1) };
-  const store: MemoryPart[] = storeBytes > 0 ? [{ what: 'genotype store (1 byte per analysed genotype)', bytes: storeBytes }] : [];
+  const store: MemoryPart[] = storeBytes > 0 ? [{ what: 'genotype store (2 bits per analysed genotype)', bytes: storeBytes }] : [];
   const nPad = n + 8;
   const chr = s.locoChromosomes;
   const stage = (name: StageMemory['stage'], parts: MemoryPart[]): StageMemory => ({ stage: name, parts, bytes: parts.reduce((a, p) => a + p.bytes, 0) });
@@ -137,7 +138,7 @@ function stages(s: ScanShape, blockSize: number, storeBytes: number): StageMemor
  */
 export function planScanMemory(shape: ScanShape, opts: PlanOptions): ScanMemoryPlan {
   const limit = opts.limitBytes;
-  const storeNeeded = shape.kinship === 'given' ? 0 : shape.n * shape.m;
+  const storeNeeded = shape.kinship === 'given' ? 0 : genotypeStoreBytes(shape.n, shape.m);
   const peak = (st: StageMemory[]): number => Math.max(...st.map((x) => x.bytes));
   const fit = (storeBytes: number): { blockSize: number; st: StageMemory[] } => {
     let blockSize = opts.blockSize;
@@ -159,7 +160,7 @@ export function planScanMemory(shape: ScanShape, opts: PlanOptions): ScanMemoryP
       store = 0;
     }
   }
-  // The store's budget: what it needs for hard calls (1 byte each), or more up to the cap where the limit leaves
+  // The store's budget: what it needs for hard calls (2 bits each), or more up to the cap where the limit leaves
   // room (fractional dosages take 8 bytes each; past its budget the store empties itself and the stream reads again).
   const budget = store > 0 ? Math.max(store, Math.min(opts.storeCapBytes, limit - peak(stages(shape, plan.blockSize, 0)))) : 0;
   const result: ScanMemoryPlan = { limitBytes: limit, blockSize: plan.blockSize, storeBytes: budget, storeNeededBytes: storeNeeded, stages: plan.st, peakBytes: peak(plan.st) };

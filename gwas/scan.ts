@@ -2,7 +2,7 @@
  * The GWAS scan driver: genotypes -> analysed individuals -> kinship -> eigendecomposition (shared by every
  * phenotype) -> null models -> streamed SNP blocks (filter, mean-impute, rotate U'X on the backend) -> exact
  * per-SNP LMM tests (src/lmm/snp) -> result batches. Memory is bounded by the block size, never the SNP count,
- * except for the genotypes kept from the kinship pass (GenotypeStore: one byte per analysed genotype of each
+ * except for the genotypes kept from the kinship pass (GenotypeStore: two bits per analysed genotype of each
  * kept SNP, at most the `scanStoreMb` flag), which spare the scan a second read of the genotype file.
  *
  * Modes:

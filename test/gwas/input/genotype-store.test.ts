@@ -19,17 +19,18 @@ function block(N: number, m: number, seed: number, fractional: boolean): Genotyp
 }
 
 const rows = Int32Array.from({ length: 40 }, (_, r) => 2 * r + 1); // every other individual of 81
+const rows39 = rows.subarray(0, 39); // n not a multiple of 4: the last byte of each SNP is partly used
 
 describe('GenotypeStore (the kinship pass kept for the scan)', () => {
   for (const fractional of [false, true]) {
-    it(`${fractional ? 'fractional dosages (f64 columns)' : 'hard calls (byte codes)'}: drains exactly what SnpFilter.apply returns`, () => {
+    it(`${fractional ? 'fractional dosages (f64 columns)' : 'hard calls (2-bit codes)'}: drains exactly what SnpFilter.apply returns`, () => {
       const filter = new SnpFilter({ miss: 0.1 });
       const blocks = [block(81, 30, 1, fractional), block(81, 17, 2, fractional)];
       const store = new GenotypeStore(rows, 1 << 20);
       for (const b of blocks) store.add(b, filter.apply(b.dosages, rows, { impute: false }));
       expect(store.complete).toBe(true);
       const kept = blocks.reduce((s, b) => s + filter.apply(b.dosages, rows).keptIndex.length, 0);
-      expect(store.heldBytes).toBe((fractional ? 8 : 1) * rows.length * kept);
+      expect(store.heldBytes).toBe(fractional ? 8 * rows.length * kept : (rows.length / 4) * kept); // 40 rows: 10 bytes per SNP
       const drained = [...store.drain()];
       expect(drained).toHaveLength(2);
       drained.forEach((d, b) => {
@@ -57,11 +58,21 @@ describe('GenotypeStore (the kinship pass kept for the scan)', () => {
     expect(drained[1]!.verdict).toEqual(filter.apply(blocks[2]!.dosages, rows));
   });
 
+  it('n not a multiple of 4 (the last code byte of each SNP partly used): drains what SnpFilter.apply returns', () => {
+    const filter = new SnpFilter({ miss: 0.1 });
+    const b = block(81, 30, 7, false);
+    const store = new GenotypeStore(rows39, 1 << 20);
+    store.add(b, filter.apply(b.dosages, rows39, { impute: false }));
+    const kept = filter.apply(b.dosages, rows39).keptIndex.length;
+    expect(store.heldBytes).toBe(10 * kept);
+    expect([...store.drain()][0]!.verdict).toEqual(filter.apply(b.dosages, rows39));
+  });
+
   it('over its budget: holds nothing, reports itself incomplete, and refuses to drain', () => {
     const filter = new SnpFilter();
     const b = block(81, 30, 3, false);
     const verdict = filter.apply(b.dosages, rows, { impute: false });
-    const bytes = rows.length * verdict.keptIndex.length;
+    const bytes = (rows.length / 4) * verdict.keptIndex.length;
     const exact = new GenotypeStore(rows, bytes);
     exact.add(b, verdict);
     expect(exact.complete).toBe(true);

@@ -15,9 +15,9 @@ describe('memory model', () => {
   it('keeps the store and the requested blocks when they fit; the peak is the largest stage', () => {
     const plan = planScanMemory(SHAPE, { ...PLAN, limitBytes: 20e9 });
     expect(plan.blockSize).toBe(4096);
-    expect(plan.storeNeededBytes).toBe(5000 * 50000);
+    expect(plan.storeNeededBytes).toBe(1250 * 50000); // 2 bits per genotype
     expect(plan.storeBytes).toBe(2 ** 31); // room beside the largest stage: up to the cap
-    expect(planScanMemory(SHAPE, { ...PLAN, limitBytes: plan.peakBytes }).storeBytes).toBe(5000 * 50000);
+    expect(planScanMemory(SHAPE, { ...PLAN, limitBytes: plan.peakBytes }).storeBytes).toBe(1250 * 50000);
     expect(plan.peakBytes).toBe(Math.max(...plan.stages.map((s) => s.bytes)));
     for (const s of plan.stages) expect(s.bytes).toBe(s.parts.reduce((a, p) => a + p.bytes, 0));
     // K, U and the eigh workspace grow as n^2: 10,000 individuals need about four times the decomposition stage.
