@@ -29,6 +29,7 @@ export type Merger = (planPath: string, plan: ShardPlan, shards: ShardFileInfo[]
 
 const MERGERS: Record<string, () => Promise<Merger>> = {
   gwas: async () => (await import('./gwas-shard.js')).mergeGwas,
+  scde: async () => (await import('./scde-shard.js')).mergeScde,
 };
 
 /** The marker a complete merge writes last. */
@@ -42,7 +43,7 @@ export function registerMerge(program: Command): void {
     .requiredOption('--plan <plan.json>', 'the plan the shards were run from')
     .option('--out <dir>', 'directory of the merged result (required unless --list-missing)')
     .option('--null <null.json>', 'gwas: the null models the shards must have used (from gpulmm null)')
-    .option('--tsv', "gwas: also write GEMMA's assoc.txt layout (DIR/gwas.assoc.txt, one per phenotype when several)")
+    .option('--tsv', "also write text: gwas GEMMA's assoc.txt layout (DIR/gwas.assoc.txt, one per phenotype when several), scde DIR/scde.tsv")
     .option('--no-plot', 'skip the plots')
     .option('--list-missing', 'print the shards without a valid output (comma-separated ranges, for sbatch --array) and stop')
     .action(action('merge', runMerge));

@@ -46,6 +46,7 @@ export type Planner = (args: string[], o: PlanCliOptions) => Promise<PlannedAnal
 
 const PLANNERS: Record<string, () => Promise<Planner>> = {
   gwas: async () => (await import('./gwas-shard.js')).planGwas,
+  scde: async () => (await import('./scde-shard.js')).planScde,
 };
 
 const positiveInt = (flag: string) => (raw: string): number => {
@@ -64,7 +65,7 @@ export function registerPlan(program: Command): void {
     .argument('[options...]', "the analysis' options, as for gpulmm gwas / gpulmm scde (without --out, --tsv, --plot)")
     .passThroughOptions()
     .requiredOption('--out <plan.json>', 'where to write the plan; the run keeps its files beside it (null/, shards/, merged/, logs/)')
-    .option('--shards <n>', 'gwas: cut the SNPs into about n ranges (more when ranges may not cross chromosomes: --loco); scde: gene chunks per cell type', positiveInt('--shards'))
+    .option('--shards <n>', 'gwas: cut the SNPs into about n ranges (more when ranges may not cross chromosomes: --loco); scde: n gene chunks per cell type', positiveInt('--shards'))
     .option('--chunk-snps <n>', 'gwas: at most n SNPs per shard (instead of --shards)', positiveInt('--chunk-snps'))
     .option('--pheno-groups <g>', 'gwas: also split the phenotypes into g groups (shards = ranges x groups)', positiveInt('--pheno-groups'))
     .option('--gpu', 'jobs that compute (null, shards) ask the scheduler for one GPU (--gres=gpu:1)')

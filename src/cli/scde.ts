@@ -1,7 +1,7 @@
 /**
  * `gpulmm scde`: donor-aware single-cell differential expression (see src/sc/scde.ts for the models).
  */
-import { Command, Option } from 'commander';
+import { Option, type Command } from 'commander';
 import { DesignError } from '../sc/design.js';
 import { CellJoinError } from '../sc/cell-table.js';
 import { openScdeInput } from '../sc/load-input.js';
@@ -18,7 +18,8 @@ import { UsageError } from '../errors.js';
 import { action } from './command.js';
 import { createProgress } from './progress.js';
 
-interface ScdeCliOptions {
+/** The options of `gpulmm scde`, as commander parses them. */
+export interface ScdeCliOptions {
   counts?: string;
   h5?: string;
   h5ad?: string;
@@ -44,6 +45,8 @@ interface ScdeCliOptions {
   tsv?: string;
   plot?: string;
   plotFormat: PlotFormat;
+  plan?: string;
+  shard?: number;
 }
 
 /** Errors caused by the user's flags or metadata print without a stack (input-file errors are InputErrors already). */
@@ -66,8 +69,8 @@ export function registerScde(program: Command): void {
     .option('--cells <file>', 'cell metadata table (csv/tsv, may be gzipped) with a barcode column (required with --counts and --h5)')
     .option('--barcode-column <name>', 'barcode column of --cells', 'barcode')
     .addOption(new Option('--missing-cells <policy>', 'matrix barcodes absent from --cells: error, or drop them').choices(['error', 'drop']).default('error'))
-    .requiredOption('--donor <col>', 'donor (biological replicate) column')
-    .requiredOption('--condition <col>', 'condition column')
+    .option('--donor <col>', 'donor (biological replicate) column (required)')
+    .option('--condition <col>', 'condition column (required)')
     .option('--contrast <B:A>', 'test level B against level A (required unless the condition has exactly two levels)')
     .option('--covariates <a,b>', 'comma-separated covariate columns (numeric, or categorical: treatment-coded)')
     .addOption(
@@ -90,10 +93,17 @@ export function registerScde(program: Command): void {
     .option('--tsv <file>', 'results as TSV')
     .option('--plot <prefix>', 'volcano plot per cell type: <prefix>.<celltype>.volcano.png (.<celltype>.<method>.volcano.png with several methods)')
     .addOption(new Option('--plot-format <fmt>', 'png | svg | pdf (points as a raster, axes and text as vectors in svg/pdf)').choices([...PLOT_FORMATS]).default('png'))
+    .option('--plan <plan.json>', 'run one shard (cell type x gene chunk) of a plan made by gpulmm plan (analysis options come from the plan; with --shard, --out)')
+    .option('--shard <k>', 'the shard of --plan to run (0-based)', (raw: string) => {
+      const v = Number(raw);
+      if (!Number.isInteger(v) || v < 0) throw new UsageError(`--shard ${raw}: expected a shard number (0, 1, ...)`);
+      return v;
+    })
     .action(
-      action('scde', async (opts: ScdeCliOptions) => {
+      action('scde', async (opts: ScdeCliOptions, cmd?: Command) => {
         try {
-          await runScdeCommand(opts);
+          if (opts.plan !== undefined || opts.shard !== undefined) await (await import('./scde-shard.js')).runScdeShard(opts, cmd);
+          else await runScdeCommand(opts);
         } catch (err) {
           throw asUserError(err);
         }
@@ -101,8 +111,25 @@ export function registerScde(program: Command): void {
     );
 }
 
-async function runScdeCommand(opts: ScdeCliOptions): Promise<void> {
-  if (!opts.out && !opts.tsv) throw new UsageError('give --out DIR/ (or FILE.arrow, FILE.arrows) and/or --tsv FILE');
+/** A run's input opened, its analyses planned from the metadata, and its memory fitted to --max-memory. */
+export interface ScdeRun {
+  input: Awaited<ReturnType<typeof openScdeInput>>;
+  plan: ReturnType<typeof planScde>;
+  estimate: ReturnType<typeof fitScdeMemory>;
+  blockEntries: number;
+  log: (m: string) => void;
+  stage: (what: string) => void;
+}
+
+/**
+ * Checks the options (UsageError naming the flag), opens the counts and the cell metadata, plans the analyses
+ * and fits the memory budget. The caller closes `input`.
+ */
+export async function prepareScdeRun(opts: ScdeCliOptions): Promise<ScdeRun> {
+  // Required, but checked here rather than by commander: a shard (--plan) takes them from its plan.
+  for (const [flag, v] of [['--donor <col>', opts.donor], ['--condition <col>', opts.condition]] as const) {
+    if (v === undefined) throw new UsageError(`required option '${flag}' not specified`);
+  }
   if ([opts.counts, opts.h5, opts.h5ad].filter((x) => x !== undefined).length !== 1) throw new UsageError('give exactly one of --counts DIR, --h5 FILE or --h5ad FILE');
   if (opts.h5ad === undefined && opts.cells === undefined) throw new UsageError(`${opts.counts !== undefined ? '--counts' : '--h5'} needs --cells FILE (cell metadata with a barcode column)`);
   const minFrac = Number(opts.minFrac);
@@ -152,6 +179,18 @@ async function runScdeCommand(opts: ScdeCliOptions): Promise<void> {
     stage('metadata read and analyses planned');
     const estimate = fitScdeMemory(plan, source, maxMemory, { held: process.memoryUsage().rss, blockEntries });
     if (opts.verbose) for (const line of describeScdeMemory(estimate, maxMemory)) log(line);
+    return { input, plan, estimate, blockEntries, log, stage };
+  } catch (err) {
+    input.close();
+    throw err;
+  }
+}
+
+async function runScdeCommand(opts: ScdeCliOptions): Promise<void> {
+  if (!opts.out && !opts.tsv) throw new UsageError('give --out DIR/ (or FILE.arrow, FILE.arrows) and/or --tsv FILE');
+  const { input, plan, estimate, blockEntries, log, stage } = await prepareScdeRun(opts);
+  try {
+    const { source } = input;
     // nbglmm is slow enough to tick per gene; the other methods tick per block read.
     const perGene = plan.methods.includes('nbglmm');
     const progress = createProgress({ label: 'scde', unit: perGene ? 'genes' : 'entries', total: perGene ? 0 : (source.nnz ?? 0) * estimate.passes });
@@ -193,7 +232,7 @@ async function runScdeCommand(opts: ScdeCliOptions): Promise<void> {
 }
 
 /** Writes `<prefix>.<celltype>[.<method>].volcano.<format>` (cell type name made file-safe), atomically. */
-async function writeVolcano(prefix: string, block: ScdeBlock, withMethod: boolean, format: PlotFormat): Promise<void> {
+export async function writeVolcano(prefix: string, block: ScdeBlock, withMethod: boolean, format: PlotFormat): Promise<void> {
   const plot = volcanoPlot({
     format,
     beta: block.beta,

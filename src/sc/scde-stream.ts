@@ -167,7 +167,9 @@ async function runPass(
     const pb = methods.includes('pseudobulk') ? acc.pseudobulk(k) : undefined;
     let nb;
     if (methods.includes('nbglmm')) {
-      const run = new NbGlmmRun(source.nGenes, acc.lib, design, nbKeep(stats!, design.cells.length, plan.minFrac));
+      const keep = nbKeep(stats!, design.cells.length, plan.minFrac);
+      if (plan.fitGenes) keep.fill(0, 0, plan.fitGenes[0]).fill(0, plan.fitGenes[1]);
+      const run = new NbGlmmRun(source.nGenes, acc.lib, design, keep);
       for await (const chunk of nbGeneChunks(source, run, stats!.nonzero, blockEntries, opts.nbChunkEntries ?? DEFAULT_NB_CHUNK_ENTRIES)) {
         run.fitChunk(chunk, opts.onGene);
       }

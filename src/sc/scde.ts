@@ -103,6 +103,11 @@ export interface ScdePlan {
   readonly analyses: readonly PlannedAnalysis[];
   readonly minFrac: number;
   readonly pseudobulkNorm: PseudobulkNormalisation;
+  /**
+   * A shard's genes [start, end): the models fitted gene by gene on their own pass (nbglmm) fit only these; the
+   * others compute every gene (library sizes and pseudobulk moderation need them all) and the shard keeps these rows.
+   */
+  readonly fitGenes?: readonly [number, number];
 }
 
 /** The methods of `opts.method` as a list (default lmm); throws DesignError for an empty or repeated list. */

@@ -57,16 +57,17 @@ export function sbatchScripts(plan: ShardPlan, layout: RunLayout, gpulmm: readon
       'set -euo pipefail',
       `cd ${q(layout.workdir)}`,
     ].join('\n');
-  const threadsArg = `--threads ${threads}`;
+  // scde jobs run on one thread (its models are per gene, its pass streams the counts).
+  const threadsArg = needsNull ? ` --threads ${threads}` : '';
   const files: Record<string, string> = {};
   if (needsNull) {
-    files['null.sbatch'] = `${header('null', 'null-%j.log', true)}\nexec ${g} null --plan ${q(layout.plan)} --out ${q(layout.nullDir)} ${threadsArg}\n`;
+    files['null.sbatch'] = `${header('null', 'null-%j.log', true)}\nexec ${g} null --plan ${q(layout.plan)} --out ${q(layout.nullDir)}${threadsArg}\n`;
   }
   const nullArg = needsNull ? ` --null ${q(join(layout.nullDir, 'null.json'))}` : '';
   files['shards.sbatch'] =
     `${header('shard', 'shard-%A_%a.log', true)}\n` +
     `k=\${SLURM_ARRAY_TASK_ID:?submit with --array}\n` +
-    `exec ${g} ${plan.command} --plan ${q(layout.plan)} --shard "$k"${nullArg} --out ${q(layout.shardDir)}/shard-"$k".arrow ${threadsArg}\n`;
+    `exec ${g} ${plan.command} --plan ${q(layout.plan)} --shard "$k"${nullArg} --out ${q(layout.shardDir)}/shard-"$k".arrow${threadsArg}\n`;
   files['merge.sbatch'] = `${header('merge', 'merge-%j.log', false)}\nexec ${g} merge --plan ${q(layout.plan)}${nullArg} --out ${q(layout.mergedDir)} ${q(layout.shardDir)}\n`;
   const here = q(scriptDir);
   files['submit.sh'] = [
