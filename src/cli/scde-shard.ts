@@ -17,7 +17,7 @@ import type { Command } from 'commander';
 import { InputError, UsageError } from '../errors.js';
 import { readArrowTable, type ArrowBatch } from '../io/arrow-batch.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
-import type { ScdeBlock, ScdeMethod, ScdePlan } from '../sc/scde.js';
+import { SCDE_COLUMNS, type ScdeBlock, type ScdeMethod, type ScdePlan } from '../sc/scde.js';
 import { runScdeStream } from '../sc/scde-stream.js';
 import { ScdeResultWriter } from '../sc/write-results.js';
 import { readPlan, shortHash, verifyPlanInputs, type ShardPlan } from '../shard/plan.js';
@@ -106,15 +106,16 @@ export async function planScde(args: string[], o: PlanCliOptions): Promise<Plann
   };
 }
 
-/** A gene range of a result block (views, no copy of the numbers). */
+/** A gene range of a result block: every per-gene column sliced (numbers as views), the rest kept. */
 function sliceBlock(b: ScdeBlock, start: number, end: number): ScdeBlock {
-  return {
-    ...b,
-    gene: b.gene.slice(start, end), nCells: b.nCells.subarray(start, end), nDonors: b.nDonors.subarray(start, end), mean: b.mean.subarray(start, end),
-    beta: b.beta.subarray(start, end), se: b.se.subarray(start, end), df: b.df.subarray(start, end), t: b.t.subarray(start, end), p: b.p.subarray(start, end),
-    log10p: b.log10p.subarray(start, end), fdr: b.fdr.subarray(start, end), varDonor: b.varDonor.subarray(start, end), varResid: b.varResid.subarray(start, end),
-    icc: b.icc.subarray(start, end), status: b.status.slice(start, end),
-  };
+  const n = b.gene.length;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(b)) {
+    if (ArrayBuffer.isView(v) && (v as Float64Array).length === n) out[k] = (v as Float64Array | Int32Array).subarray(start, end);
+    else if (Array.isArray(v) && v.length === n) out[k] = v.slice(start, end);
+    else out[k] = v;
+  }
+  return out as unknown as ScdeBlock;
 }
 
 /** `gpulmm scde --plan PLAN --shard K --out FILE.arrow`: one analysis's pass, the chunk's rows of every method. */
@@ -157,23 +158,25 @@ export async function runScdeShard(o: ScdeCliOptions, cmd?: Command): Promise<vo
 interface Gathered {
   celltype: string;
   method: ScdeMethod;
-  cols: Map<string, (number | string)[]>;
+  cols: Map<string, { f64: boolean; i32: boolean; values: (number | string)[] }>;
 }
 
-const F64_COLUMNS = ['mean', 'beta', 'se', 'df', 't', 'p', 'var_donor', 'var_resid', 'icc'] as const;
+/** Output column -> result block field: n_cells -> nCells, var_donor -> varDonor, ... */
+const fieldOf = (column: string): string => column.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
 
 /** The block of a gathered (analysis, method): fdr and log10 p computed over every gene, as one process does. */
 function mergedBlock(g: Gathered): ScdeBlock {
-  const f64 = (name: string) => Float64Array.from(g.cols.get(name) as number[]);
-  const i32 = (name: string) => Int32Array.from(g.cols.get(name) as number[]);
-  const p = f64('p'), t = f64('t'), df = f64('df');
+  const block: Record<string, unknown> = { celltype: g.celltype, method: g.method, design: null };
+  for (const [name, c] of g.cols) {
+    if (name === 'celltype' || name === 'method') continue;
+    block[fieldOf(name)] = c.f64 ? Float64Array.from(c.values as number[]) : c.i32 ? Int32Array.from(c.values as number[]) : (c.values as string[]);
+  }
+  const p = block.p as Float64Array, t = block.t as Float64Array, df = block.df as Float64Array;
   const log10p = new Float64Array(p.length).fill(Number.NaN);
   for (let i = 0; i < p.length; i++) if (!Number.isNaN(p[i]!)) log10p[i] = tLog10Survival2(t[i]!, df[i]!);
-  return {
-    celltype: g.celltype, design: null, gene: g.cols.get('gene') as string[], nCells: i32('n_cells'), nDonors: i32('n_donors'),
-    mean: f64('mean'), beta: f64('beta'), se: f64('se'), df, t, p, log10p, fdr: benjaminiHochberg(p),
-    varDonor: f64('var_donor'), varResid: f64('var_resid'), icc: f64('icc'), method: g.method, status: g.cols.get('status') as string[],
-  };
+  block.log10p = log10p;
+  block.fdr = benjaminiHochberg(p);
+  return block as unknown as ScdeBlock;
 }
 
 /**
@@ -217,16 +220,16 @@ export const mergeScde: Merger = async (_planPath, plan, shards, out, o) => {
   return { lines, rows };
 };
 
-/** Appends a shard batch (one method's rows of one chunk) to its (analysis, method). */
+/** Appends a shard batch (one method's rows of one chunk) to its (analysis, method): every column of SCDE_COLUMNS. */
 function appendBatch(path: string, batch: ArrowBatch, gathered: Map<string, Gathered>): void {
   const method = (batch.method as string[] | undefined)?.[0];
   const g = method === undefined ? undefined : gathered.get(method);
   if (!g) throw new InputError(path, undefined, undefined, `rows of method '${String(method)}', which the plan does not run`);
-  for (const name of ['gene', 'n_cells', 'n_donors', ...F64_COLUMNS, 'status']) {
+  for (const name of SCDE_COLUMNS) {
     const v = batch[name] as ArrayLike<number | string> | undefined;
     if (!v) throw new InputError(path, undefined, undefined, `no column '${name}'`);
-    const arr = g.cols.get(name) ?? [];
-    for (let i = 0; i < v.length; i++) arr.push(v[i]!);
-    g.cols.set(name, arr);
+    let c = g.cols.get(name);
+    if (!c) g.cols.set(name, (c = { f64: v instanceof Float64Array, i32: v instanceof Int32Array, values: [] }));
+    for (let i = 0; i < v.length; i++) c.values.push(v[i]!);
   }
 }
