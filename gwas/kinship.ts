@@ -15,7 +15,7 @@
  * For LOCO the Gram matrices S_c = Z_c Z_c^T of each chromosome are kept:
  *   K_{-c} = (S - S_c) / (m - m_c),   S = sum_c S_c.                        Memory O(#chr N^2).
  */
-import type { Backend } from '../kernels/backend.js';
+import type { Backend, Int8Gram } from '../kernels/backend.js';
 import { CodedColumnSums, type CodedBlock } from '../kernels/cpu/coded-sums.js';
 import { commonPool, type GemmPool } from '../kernels/cpu/pool.js';
 import { SyrkInt8Accumulator } from '../kernels/cpu/syrk-int8.js';
@@ -160,8 +160,8 @@ class GramAccumulator {
   /** The output individuals (indices into the N). */
   private readonly rows: Int32Array;
   private readonly centered: boolean;
-  /** Sum of G~ G~^T (exact int32, on the pool's helper threads). */
-  private integer: SyrkInt8Accumulator | undefined;
+  /** Sum of G~ G~^T (exact int32: on the backend's device when it has int8Gram, else the pool's helper threads). */
+  private integer: Int8Gram | undefined;
   /** u and W, summed in SNP order. */
   private sums: CodedColumnSums | undefined;
   private readonly v: Float64Array;
@@ -199,7 +199,7 @@ class GramAccumulator {
       const block = this.gatherInteger(x, intCols);
       this.sums ??= new CodedColumnSums(n, n);
       this.sums.add(block.coded);
-      this.integer ??= new SyrkInt8Accumulator(n, this.pool);
+      this.integer ??= this.backend.int8Gram?.(n) ?? new SyrkInt8Accumulator(n, this.pool);
       await this.integer.add({ rows: n, cols: intCols.length, ld: n, data: block.g });
     }
     if (floatCols.length > 0) {

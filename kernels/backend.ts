@@ -7,7 +7,7 @@
  * No op mutates its arguments; every op returns fresh storage.
  * All ops validate shapes and finiteness at entry and throw {@link KernelError} naming op, backend, shapes.
  */
-import type { F64Matrix } from './matrix.js';
+import type { F64Matrix, Int8Matrix } from './matrix.js';
 
 export type BackendName = 'cpu' | 'webgpu' | 'gpujs';
 export type BackendChoice = BackendName | 'auto';
@@ -104,6 +104,13 @@ export interface Backend {
   batchedWeightedDot(w: F64Matrix, a: F64Matrix, b: F64Matrix): Promise<Float64Array>;
 
   /**
+   * Optional: an exact accumulator of sum_b X_b X_b^T over blocks of small integers held on this backend's
+   * device (integer arithmetic, so the sums equal the cpu's SyrkInt8Accumulator exactly). Absent: callers use
+   * the cpu accumulator.
+   */
+  int8Gram?(n: number): Int8Gram;
+
+  /**
    * Declares that `m` will be an input to many calls while unchanged (e.g. the eigenvectors U in a GWAS
    * scan): GPU backends upload it once and reuse the device copy until `release(m)`.
    * The caller must not mutate `m.data` between hold and release. No-op on the cpu backend.
@@ -144,4 +151,15 @@ export class NotPositiveDefiniteError extends KernelError {
 /** The backend cannot express this op (e.g. gpu.js has no eigh). */
 export class UnsupportedOpError extends KernelError {
   override name = 'UnsupportedOpError';
+}
+
+/** C = sum_b X_b X_b^T over n x k_b blocks of bytes, exact (see Backend.int8Gram). */
+export interface Int8Gram {
+  readonly n: number;
+  /** Columns added so far. */
+  readonly cols: number;
+  /** Adds X X^T; `x` may be reused once this resolves. Calls must not overlap. */
+  add(x: Int8Matrix): Promise<void>;
+  /** The sums: for i >= j, C[i, j] = sum over the parts p of parts[p][i + j ld]. Ends the accumulation. */
+  lowerSums(): Promise<{ parts: Int32Array[]; ld: number }>;
 }

@@ -103,3 +103,11 @@ export function toF64(m: F32Matrix): F64Matrix {
 export function shapeOf(m: { rows: number; cols: number }): string {
   return `${m.rows}x${m.cols}`;
 }
+
+/** A column-major matrix of bytes: Int8Array values in [-127, 127], or Uint8Array values in [0, 127]. */
+export interface Int8Matrix {
+  readonly rows: number;
+  readonly cols: number;
+  readonly ld: number;
+  readonly data: Int8Array | Uint8Array;
+}

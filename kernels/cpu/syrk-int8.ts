@@ -16,18 +16,12 @@
  *   W W^T = X X^T - (X mu) 1^T - 1 (X mu)^T + (mu . mu) 1 1^T.
  */
 import { KernelError } from '../backend.js';
-import { f64Matrix, type F64Matrix } from '../matrix.js';
+import { f64Matrix, type F64Matrix, type Int8Matrix } from '../matrix.js';
 import type { GemmPool } from './pool.js';
 import { relaxedSimdAvailable, wasm, type WasmMemory, type WasmModule } from './wasm/runtime.js';
 import { GROUP_BYTES, PANEL_ROWS, syrkInt8KernelBytes } from './wasm/syrk-int8-kernel.js';
 
-/** A column-major matrix of bytes: Int8Array values in [-127, 127], or Uint8Array values in [0, 127]. */
-export interface Int8Matrix {
-  readonly rows: number;
-  readonly cols: number;
-  readonly ld: number;
-  readonly data: Int8Array | Uint8Array;
-}
+export type { Int8Matrix } from '../matrix.js';
 
 /** A kernel entry point: (pPtr, kPad, g0, groups, qi0, qi1, qj0, qj1, cPtr, ldcBytes). */
 export type Syrk8Kernel = (p: number, kPad: number, g0: number, groups: number, qi0: number, qi1: number, qj0: number, qj1: number, c: number, ldc: number) => void;

@@ -9,7 +9,7 @@
  * Device loss (driver reset, out of memory) makes every later op throw a KernelError with Dawn's reason.
  * Op files: gemm.ts, syrk.ts, potrf.ts, trsm.ts (trsm, potrs), eigh.ts, batched-weighted-dot.ts.
  */
-import { KernelError, type Backend, type BackendInfo, type EighResult, type GemmOptions, type OpName, type SyrkOptions, type TrsmOptions } from '../backend.js';
+import { KernelError, type Backend, type BackendInfo, type EighResult, type GemmOptions, type Int8Gram, type OpName, type SyrkOptions, type TrsmOptions } from '../backend.js';
 import type { F64Matrix } from '../matrix.js';
 import { webGpuBatchedWeightedDot } from './batched-weighted-dot.js';
 import { GpuContext } from './context.js';
@@ -18,6 +18,7 @@ import { webGpuEigh } from './eigh.js';
 import { webGpuGemm } from './gemm.js';
 import { webGpuPotrf } from './potrf.js';
 import { webGpuSyrk } from './syrk.js';
+import { WebGpuSyrkInt8Accumulator } from './syrk-int8.js';
 import { webGpuPotrs, webGpuTrsm } from './trsm.js';
 
 let infoCache: Promise<BackendInfo> | null = null;
@@ -85,6 +86,10 @@ class WebGpuBackend implements Backend {
 
   async batchedWeightedDot(w: F64Matrix, a: F64Matrix, b: F64Matrix): Promise<Float64Array> {
     return webGpuBatchedWeightedDot(this.live(), w, a, b);
+  }
+
+  int8Gram(n: number): Int8Gram {
+    return new WebGpuSyrkInt8Accumulator(this.live(), n);
   }
 
   hold(m: F64Matrix): void {

@@ -18,7 +18,7 @@ export interface StorageBinding {
   readonly name: string;
   readonly access: StorageAccess;
   /** WGSL element type of the runtime-sized array (default f32). */
-  readonly element?: 'f32' | 'u32';
+  readonly element?: 'f32' | 'u32' | 'i32';
 }
 
 export interface GpuProgram<U extends string = string> {
