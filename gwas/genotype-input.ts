@@ -3,6 +3,7 @@
  * mean genotypes, BGEN, PLINK 2 (.pgen/.pvar/.psam) and VCF/BCF. One option set, one opener, one list of the files
  * that define the genotypes (for cache keys).
  */
+import { openBcf } from '../src/io/bcf.js';
 import { openBgen, type BgenRefAllele, type MultiallelicMode } from '../src/io/bgen.js';
 import { openBimbam } from '../src/io/bimbam.js';
 import { openPgen, pgenPaths } from '../src/io/pgen.js';
@@ -12,7 +13,7 @@ import { RegionView } from '../src/io/region-view.js';
 import { regionText, type GenomicRegion } from '../src/io/region.js';
 import type { GenotypeSource } from './types.js';
 
-/** The genotype input: exactly one of bfile, geno, bgen, pfile, vcf (the others qualify it). */
+/** The genotype input: exactly one of bfile, geno, bgen, pfile, vcf, bcf (the others qualify it). */
 export interface GenotypeInputOptions {
   /** PLINK 1 prefix (PREFIX.bed/.bim/.fam). */
   bfile?: string;
@@ -30,7 +31,9 @@ export interface GenotypeInputOptions {
   pfile?: string;
   /** VCF file (plain, gzip or bgzip). */
   vcf?: string;
-  /** VCF FORMAT field to read: DS, GT or GP (default: DS when the header declares it, else GT). */
+  /** BCF file (binary VCF, BGZF-compressed). */
+  bcf?: string;
+  /** VCF/BCF FORMAT field to read: DS, GT or GP (default: DS when the header declares it, else GT). */
   vcfField?: VcfField;
   /** Variants with more than two alleles (BGEN, PGEN, VCF): 'split' (default) or 'skip'. */
   multiallelic?: MultiallelicMode;
@@ -42,7 +45,7 @@ export interface GenotypeInputOptions {
 }
 
 /** The genotype formats, by the option that names them. */
-export const GENOTYPE_FORMATS = ['bfile', 'geno', 'bgen', 'pfile', 'vcf'] as const;
+export const GENOTYPE_FORMATS = ['bfile', 'geno', 'bgen', 'pfile', 'vcf', 'bcf'] as const;
 export type GenotypeFormat = (typeof GENOTYPE_FORMATS)[number];
 
 /** The one format given; RangeError naming the fields when none or several are. */
@@ -71,6 +74,8 @@ export async function openGenotypes(opts: GenotypeInputOptions, nIndividuals?: n
       return view(await openPgen(opts.pfile!, multi));
     case 'vcf':
       return openVcf(opts.vcf!, { ...(opts.vcfField ? { field: opts.vcfField } : {}), ...multi, ...region });
+    case 'bcf':
+      return openBcf(opts.bcf!, { ...(opts.vcfField ? { field: opts.vcfField } : {}), ...multi, ...region });
   }
 }
 
@@ -91,6 +96,8 @@ export function genotypeFiles(opts: GenotypeInputOptions): string[] {
     }
     case 'vcf':
       return [opts.vcf!];
+    case 'bcf':
+      return [opts.bcf!];
   }
 }
 
@@ -100,6 +107,6 @@ export function genotypeSettings(opts: GenotypeInputOptions): Record<string, str
   if (opts.region) return { ...genotypeSettings({ ...opts, region: undefined }), region: regionText(opts.region) };
   if (f === 'bgen') return { bgenRef: opts.bgenRef ?? 'last', multiallelic: opts.multiallelic ?? 'split' };
   if (f === 'pfile') return { multiallelic: opts.multiallelic ?? 'split' };
-  if (f === 'vcf') return { vcfField: opts.vcfField ?? 'default', multiallelic: opts.multiallelic ?? 'split' };
+  if (f === 'vcf' || f === 'bcf') return { vcfField: opts.vcfField ?? 'default', multiallelic: opts.multiallelic ?? 'split' };
   return {};
 }

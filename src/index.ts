@@ -28,6 +28,7 @@ export { openBimbam } from './io/bimbam.js';
 export { openBgen } from './io/bgen.js';
 export { openVcf } from './io/vcf.js';
 export { openPgen } from './io/pgen.js';
+export { openBcf } from './io/bcf.js';
 export { readKinship, writeKinship } from './io/kinship-file.js';
 export { ArrowStreamWriter } from './io/arrow-stream.js';
 export { ArrowDatasetWriter, isArrowDataset } from './io/arrow-dataset.js';

@@ -6,9 +6,9 @@
 #   (dosage=DS) BGEN v1.2 8-bit (plink2's default allele order: the first allele is ALT), v1.2 16-bit ref-first,
 #   v1.3 (zstd, 16-bit), v1.1 (layout 1), PGEN (dosages);
 # - dose.b8.bgen.bgi, edge-l2.bgen.bgi: bgenix-style indexes (make-bgi.mjs | sqlite3);
-# - edge.vcf -> edge.pgen (multi-allelic and phased hard calls), edge-ds.pgen (biallelic records, phased + DS);
+# - edge.vcf -> edge.bcf (bcftools), edge.pgen (multi-allelic and phased hard calls), edge-ds.pgen (biallelic records, phased + DS);
 # - ld.vcf (generate.mjs) -> ld.pgen (LD-compressed records) and ld.bed (the same genotypes);
-# - data/sim/sim (hard calls) -> BGEN v1.2 8-bit, v1.3, PGEN, VCF.gz (+ .tbi);
+# - data/sim/sim (hard calls) -> BGEN v1.2 8-bit, v1.3, PGEN, VCF.gz (+ .tbi) and from it BCF (+ .csi, bcftools);
 # - oracle/*.afreq: plink2 --freq of every dosage file, read back by plink2 itself (ALT frequencies from its
 #   dosages, all individuals; the hard-call files are checked against data/sim/sim.bed genotype by genotype);
 # - gemma/dose_*: GEMMA 0.98.5 on the BIMBAM copy of the dosages (-gk 1, then -lmm 4): the golden of the dosage
@@ -29,6 +29,7 @@ tabix -f -p vcf dose.vcf.gz
 tabix -f -C -p vcf dose.vcf.gz
 bcftools view --no-version -Ob -o dose.bcf dose.vcf.gz
 bcftools index -f dose.bcf
+bcftools view --no-version -Ob -o edge.bcf edge.vcf
 
 # Dosage conversions (plink2 keeps DS at its 1/16384 precision, then writes each format's own).
 p2 --vcf dose.vcf.gz dosage=DS --export bgen-1.2 bits=8 --out dose.b8
@@ -55,8 +56,11 @@ for f in dose.b8.bgen edge-l2.bgen; do rm -f "$f.bgi"; node make-bgi.mjs "$f" | 
 p2 --bfile ../sim/sim --export bgen-1.2 bits=8 --out sim.b8
 p2 --bfile ../sim/sim --export bgen-1.3 --out sim.b13
 p2 --bfile ../sim/sim --make-pgen --out sim
-p2 --bfile ../sim/sim --export vcf bgz --out sim
+p2 --bfile ../sim/sim --export vcf --out "$work/sim"
+grep -v '^##fileDate' "$work/sim.vcf" | bgzip -c > sim.vcf.gz   # the date would change the bytes every day
 tabix -f -p vcf sim.vcf.gz
+bcftools view --no-version -Ob -o sim.bcf sim.vcf.gz
+bcftools index -f sim.bcf
 rm -f sim.b8.sample sim.b13.sample
 
 # Oracle: plink2's own reading of every file, as ALT frequencies (dosage-based, every individual).

@@ -134,6 +134,7 @@ const edgeVcf = [
   '##FORMAT=<ID=DS,Number=A,Type=Float,Description="Dosage">',
   '##FORMAT=<ID=GP,Number=G,Type=Float,Description="Genotype probabilities">',
   '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allele depths">',
+  '##INFO=<ID=X,Number=1,Type=Integer,Description="An INFO field">',
   ['#CHROM', 'POS', 'ID', 'REF', 'ALT', 'QUAL', 'FILTER', 'INFO', 'FORMAT', ...edgeIds].join('\t'),
   ...edgeRecords.map(({ r }) => [...r.slice(0, 5), '.', 'PASS', ...r.slice(5)].join('\t')),
 ];

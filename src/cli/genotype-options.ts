@@ -1,6 +1,6 @@
 /**
  * The genotype options shared by `gwas` and `grm`: one input among --bfile, --geno (+ --anno), --bgen
- * (+ --sample, --bgen-ref), --pfile, --vcf (+ --vcf-field), and the multi-allelic rule; validated into gwas/genotype-input.ts's options.
+ * (+ --sample, --bgen-ref), --pfile, --vcf or --bcf (+ --vcf-field), a region and the multi-allelic rule; validated into gwas/genotype-input.ts's options.
  */
 import { Option, type Command } from 'commander';
 import { GENOTYPE_FORMATS, type GenotypeInputOptions } from '../../gwas/genotype-input.js';
@@ -17,6 +17,7 @@ export interface GenotypeCliOptions {
   bgenRef?: 'first' | 'last';
   pfile?: string;
   vcf?: string;
+  bcf?: string;
   vcfField?: 'DS' | 'GT' | 'GP';
   multiallelic?: 'split' | 'skip';
   region?: string;
@@ -33,8 +34,9 @@ export function addGenotypeOptions(cmd: Command): Command {
     .addOption(new Option('--bgen-ref <allele>', 'which BGEN allele is REF: last (plink2 --export default; the first allele is counted) or first (UK Biobank; the last allele is counted)').choices(['last', 'first']).default('last'))
     .option('--pfile <prefix>', 'PLINK 2 genotypes: PREFIX.pgen/.pvar/.psam (hard calls and dosages; counted allele: ALT; phenotypes default to the .psam columns)')
     .option('--vcf <file>', 'VCF genotypes (.vcf, .vcf.gz bgzipped or gzipped; counted allele: ALT), with --pheno')
-    .addOption(new Option('--vcf-field <field>', 'VCF FORMAT field: DS (dosage), GT (hard calls) or GP (probabilities); records without it use GT (default: DS when the header declares it, else GT)').choices(['DS', 'GT', 'GP']))
-    .option('--region <chr:from-to>', 'only the SNPs of this region (1-based, inclusive; CHR alone for a chromosome): BGEN and bgzipped VCF read just its part through their .bgi / .tbi / .csi index when present')
+    .option('--bcf <file>', 'BCF genotypes (binary VCF; counted allele: ALT), with --pheno')
+    .addOption(new Option('--vcf-field <field>', 'VCF/BCF FORMAT field: DS (dosage), GT (hard calls) or GP (probabilities); records without it use GT (default: DS when the header declares it, else GT)').choices(['DS', 'GT', 'GP']))
+    .option('--region <chr:from-to>', 'only the SNPs of this region (1-based, inclusive; CHR alone for a chromosome): BGEN, bgzipped VCF and BCF read just its part through their .bgi / .tbi / .csi index when present')
     .addOption(new Option('--multiallelic <mode>', 'variants with more than two alleles: split (one test per non-REF allele) or skip').choices(['split', 'skip']).default('split'));
 }
 
@@ -46,7 +48,7 @@ export function genotypeInput(o: GenotypeCliOptions): GenotypeInputOptions {
   if (given.length > 1) throw new UsageError(`give one genotype input, not ${given.map((f) => `--${f}`).join(' and ')}`);
   if (o.anno !== undefined && o.geno === undefined) throw new UsageError('--anno annotates BIMBAM genotypes: use it with --geno');
   if (o.sample !== undefined && o.bgen === undefined) throw new UsageError('--sample names the samples of a BGEN file: use it with --bgen');
-  if (o.vcfField !== undefined && o.vcf === undefined) throw new UsageError('--vcf-field chooses the FORMAT field of a VCF: use it with --vcf');
+  if (o.vcfField !== undefined && o.vcf === undefined && o.bcf === undefined) throw new UsageError('--vcf-field chooses the FORMAT field of a VCF: use it with --vcf or --bcf');
   return {
     ...(o.bfile !== undefined ? { bfile: o.bfile } : {}),
     ...(o.geno !== undefined ? { geno: o.geno } : {}),
@@ -56,6 +58,7 @@ export function genotypeInput(o: GenotypeCliOptions): GenotypeInputOptions {
     ...(o.bgenRef !== undefined ? { bgenRef: o.bgenRef } : {}),
     ...(o.pfile !== undefined ? { pfile: o.pfile } : {}),
     ...(o.vcf !== undefined ? { vcf: o.vcf } : {}),
+    ...(o.bcf !== undefined ? { bcf: o.bcf } : {}),
     ...(o.vcfField !== undefined ? { vcfField: o.vcfField } : {}),
     ...(o.multiallelic !== undefined ? { multiallelic: o.multiallelic } : {}),
     ...(o.region !== undefined ? { region: parseRegion(o.region, '--region') } : {}),

@@ -121,10 +121,11 @@ function binsOverlapping(beg: number, end: number, minShift: number, depth: numb
 
 /**
  * The merged chunks that may hold records of `region` (1-based inclusive), in file order; empty when the index
- * does not know the chromosome.
+ * does not know the chromosome. `names`: the sequence names by reference index when the index stores none (a
+ * BCF's CSI: its header's contig dictionary).
  */
-export function regionChunks(index: TextIndex, region: GenomicRegion): Chunk[] {
-  const r = index.names.findIndex((n) => sameChromosome(n, region.chr));
+export function regionChunks(index: TextIndex, region: GenomicRegion, names: readonly string[] = index.names): Chunk[] {
+  const r = names.findIndex((n) => n !== undefined && sameChromosome(n, region.chr));
   if (r < 0 || r >= index.refs.length) return [];
   const ref = index.refs[r]!;
   const beg = region.from - 1;

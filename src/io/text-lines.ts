@@ -67,6 +67,8 @@ interface TextChunk {
   data: Buffer;
   /** BGZF: coffset of the block; plain: byte offset of data[0]; gzip: -1. */
   at: number;
+  /** BGZF: coffset of the next block. */
+  next?: number;
 }
 
 /**
@@ -111,14 +113,14 @@ export async function* bgzfBlocks(path: string, coffset = 0): AsyncGenerator<Tex
     pos += bsize;
     return block;
   };
-  const queue: { at: number; data: Promise<Buffer> }[] = [];
+  const queue: { at: number; next: number; data: Promise<Buffer> }[] = [];
   try {
     for (;;) {
       while (queue.length < BGZF_AHEAD && pos < size) {
         const at = pos;
         const data = gunzipAsync(await takeBlock(), BLOCK_OUT);
         data.catch(() => undefined); // awaited in order below; this only marks it handled meanwhile
-        queue.push({ at, data });
+        queue.push({ at, next: pos, data });
       }
       const next = queue.shift();
       if (!next) return;
@@ -128,7 +130,7 @@ export async function* bgzfBlocks(path: string, coffset = 0): AsyncGenerator<Tex
       } catch (e) {
         throw InputError.atByte(path, next.at, `bad BGZF block: ${(e as Error).message}`);
       }
-      if (data.length > 0) yield { data, at: next.at };
+      if (data.length > 0) yield { data, at: next.at, next: next.next };
     }
   } finally {
     await fh.close();

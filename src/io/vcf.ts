@@ -395,7 +395,7 @@ export async function openVcf(path: string, opts: VcfOptions = {}): Promise<VcfS
   const headerLine = (buf: Buffer, s: number, e: number, lineNo: number): boolean => {
     if (lineNo === 1 && buf.toString('latin1', s, Math.min(e, s + 16)) !== '##fileformat=VCF') {
       const bcf = buf.toString('latin1', s, s + 3) === 'BCF';
-      throw new InputError(path, 1, undefined, bcf ? 'a BCF file (binary VCF): convert it with bcftools view -Oz' : `not a VCF: expected '##fileformat=VCF...' on line 1`);
+      throw new InputError(path, 1, undefined, bcf ? 'a BCF file (binary VCF), not VCF text: open it as BCF' : `not a VCF: expected '##fileformat=VCF...' on line 1`);
     }
     if (e === s) return false;
     if (buf[s] !== 35) throw new InputError(path, lineNo, undefined, 'record before the #CHROM header line');

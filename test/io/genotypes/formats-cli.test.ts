@@ -14,6 +14,7 @@ const HARD_CALL_INPUTS: Record<string, string[]> = {
   'BGEN v1.3 zstd': ['--bgen', fx('sim.b13.bgen')],
   'VCF.gz (bgzip)': ['--vcf', fx('sim.vcf.gz')],
   PGEN: ['--pfile', fx('sim')],
+  BCF: ['--bcf', fx('sim.bcf')],
 };
 
 describe('every genotype format gives the .bed run (command line)', () => {
@@ -41,7 +42,7 @@ describe('every genotype format gives the .bed run (command line)', () => {
 
   test('usage errors name the options', async () => {
     const none = await runCommand(registerGwas, 'gwas', ['--tsv', join(dir, 'x.txt')]);
-    expect(none.stderr).toMatch(/no genotypes: give one of --bfile, --geno, --bgen, --pfile, --vcf/);
+    expect(none.stderr).toMatch(/no genotypes: give one of --bfile, --geno, --bgen, --pfile, --vcf, --bcf/);
     const sample = await runCommand(registerGwas, 'gwas', ['--bfile', SIM_PREFIX, '--sample', 'x.sample', '--tsv', join(dir, 'x.txt')]);
     expect(sample.stderr).toMatch(/--sample names the samples of a BGEN file: use it with --bgen/);
     const nopheno = await runCommand(registerGwas, 'gwas', ['--bgen', fx('sim.b8.bgen'), '--tsv', join(dir, 'x.txt')]);
