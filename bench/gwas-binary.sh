@@ -5,16 +5,16 @@
 # N individuals (2 subpopulations, 30% in nuclear families), M null SNPs plus 20 causal (30% of SNPs with
 # ancestral MAF 0.001-0.01), a liability-threshold trait with prevalence 2% (1:49), h2 0.4, age + sex covariates.
 # Both scans read one kinship file (`gpulmm grm --format binary`). Writes bench/results/gwas-binary-cpu2.json
-# (override with OUT=...) via dist/bench/gwas-binary-summary.js; generated data go to SCRATCH and are deleted.
+# (OUT=... overrides bench/results/gwas-binary-nN-cpu2.json) via dist/bench/gwas-binary-summary.js; generated data go to SCRATCH and are deleted.
 # Usage (timings: under the bench lock, after npm run build):
 #   flock /work/bench.lock bash bench/gwas-binary.sh [SCRATCH] [N] [M]      (defaults /tmp/gpulmm-gwas-binary 5000 100000)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SCRATCH=${1:-/tmp/gpulmm-gwas-binary}; N=${2:-5000}; M=${3:-100000}; CAUSAL=20
-OUT=${OUT:-$ROOT/bench/results/gwas-binary-cpu2.json}
+OUT=${OUT:-$ROOT/bench/results/gwas-binary-n$N-cpu2.json}
 mkdir -p "$SCRATCH"
 WORK=$(mktemp -d -p "$SCRATCH")
-trap 'rm -rf "$WORK"' EXIT
+trap 'cp -f "$WORK"/*.log "$WORK"/*.time "$SCRATCH"/ 2>/dev/null || true; rm -rf "$WORK"' EXIT
 # A private copy of the build (a concurrent `npm run build` cannot change the code under measurement).
 cp -r "$ROOT/dist" "$WORK/dist"
 ln -s "$ROOT/node_modules" "$WORK/node_modules"
