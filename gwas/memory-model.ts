@@ -29,6 +29,8 @@ export interface ScanShape {
   threads: number;
   /** Where K comes from: computed from hard calls (centred: the exact integer Gram) or in f64 (standardized), or given (N x N). */
   kinship: 'centered' | 'standardized' | 'given';
+  /** Phenotype missingness patterns analysed separately (each its own decompositions; default 1). */
+  patterns?: number;
   /** Chromosomes left out one at a time (loco), 0 without loco. */
   locoChromosomes: number;
   vc: 'exact' | 'fixed';
@@ -113,7 +115,9 @@ function stages(s: ScanShape, blockSize: number, storeBytes: number): StageMemor
   else if (chr > 0) dec.push({ what: `K and ${chr} chromosome Grams`, bytes: (chr + 1) * f64(n, n) });
   dec.push({ what: 'K_c (n x n)', bytes: f64(n, n) });
   dec.push({ what: 'eigh workspace and U', bytes: cpuEighWorkspaceBytes(n) });
-  const decompositions = Math.max(1, chr);
+  const patterns = s.patterns ?? 1;
+  if (patterns > 1 && chr === 0 && s.kinship !== 'given') dec.push({ what: 'K (n x n, shared by the patterns)', bytes: f64(n, n) });
+  const decompositions = Math.max(1, chr) * patterns;
   if (s.vc === 'exact' && decompositions > 1) dec.push({ what: `U of the other ${decompositions - 1} decompositions`, bytes: (decompositions - 1) * f64(n, n) });
   if (s.vc === 'fixed') dec.push({ what: `V, L and the Cholesky workspace (${s.phenotypes} phenotype(s) x ${decompositions})`, bytes: (2 + s.phenotypes * decompositions) * f64(n, n) });
   dec.push(...store);

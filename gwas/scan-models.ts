@@ -94,7 +94,8 @@ export function locoChromosomes(source: GenotypeSource, kin: ScanKinship): strin
 export function centredKinship(kin: ScanKinship, chr: string | null, consume = false): F64Matrix {
   if (chr !== null) {
     if (!kin.computed) throw new RangeError('centredKinship: a chromosome left out needs the kinship computed from the genotypes');
-    return centerInPlace(locoKinship(kin.computed, chr)); // locoKinship's result is fresh
+    const k = locoKinship(kin.computed, chr); // fresh: centred in place when every row is analysed
+    return k.rows === kin.rows.length ? centerInPlace(k) : restrictAndCenter(k, kin.rows);
   }
   if (consume && kin.computed && kin.k.rows === kin.rows.length) return centerInPlace(kin.k);
   return restrictAndCenter(kin.k, kin.rows);

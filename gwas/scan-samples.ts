@@ -63,3 +63,19 @@ export function scanSamples(opts: ScanSamplesOptions): ScanSamples {
   const phenotypes = opts.phenotypes.map((p) => ({ name: p.name, y: Float64Array.from(rows, (i) => p.values[i]!) }));
   return { selection, rows, n, w, c, phenotypes, filter };
 }
+
+/**
+ * The phenotypes grouped by missingness pattern, in order of first appearance: phenotypes missing for exactly
+ * the same individuals (among those with every covariate, in the keep list) share a group. O(N p).
+ */
+export function phenotypePatterns(opts: Omit<ScanSamplesOptions, 'maf' | 'miss' | 'r2'>): PhenotypeInput[][] {
+  const eligible = selectSamples({ ids: opts.ids, phenotypes: [], ...(opts.covariates ? { covariates: opts.covariates } : {}), ...(opts.keep ? { keep: opts.keep } : {}) }).indices;
+  const groups = new Map<string, PhenotypeInput[]>();
+  for (const p of opts.phenotypes) {
+    const key = Array.from(eligible, (i) => (Number.isNaN(p.values[i]!) ? '0' : '1')).join('');
+    const g = groups.get(key);
+    if (g) g.push(p);
+    else groups.set(key, [p]);
+  }
+  return [...groups.values()];
+}

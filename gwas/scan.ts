@@ -33,7 +33,7 @@ import { DEFAULT_MEMORY_FRACTION, planScanMemory, type ScanMemoryPlan } from './
 import { scanKinship, type KinshipInput, type ScanKinship } from './scan-kinship.js';
 import { lmmStreamGroups, nullModelKey, releaseLmmModels } from './scan-lmm-tests.js';
 import { centredKinship, decomposeCentredKinship, fitEigenModels, fitWhitenedModels, locoChromosomes, type EigenCacheOptions, type EigenModels, type KinshipEigen, type ScanModels } from './scan-models.js';
-import { scanSamples, type PhenotypeInput, type ScanSamples } from './scan-samples.js';
+import { phenotypePatterns, scanSamples, type PhenotypeInput, type ScanSamples } from './scan-samples.js';
 import { streamScan, type ResultBatch } from './scan-stream.js';
 import { hashSampleIds } from './eigen-cache.js';
 import { SnpTestPool } from './snp-pool.js';
@@ -72,6 +72,13 @@ export interface GwasScanOptions {
   memoryLimitName?: string;
   /** Called with the memory plan before the heavy work starts. */
   onMemoryPlan?: (plan: ScanMemoryPlan) => void;
+  /**
+   * Phenotypes with different missing individuals: 'intersect' (default; GEMMA's rule for several -n) analyses
+   * all of them on the individuals that have every one; 'separate' groups them by missingness pattern and
+   * analyses each group on its own individuals (one restriction of K, decomposition and stream per pattern),
+   * each phenotype then as GEMMA's separate -n k run on the same K.
+   */
+  phenotypeMissing?: 'intersect' | 'separate';
 }
 
 /**
@@ -101,6 +108,8 @@ export interface ScanSummary {
   /** Reads of the genotype file: 1 when the scan reused the kinship pass (GenotypeStore), else 2 (1 with a kinship file). */
   genotypePasses: number;
   backend: string;
+  /** With phenotypeMissing 'separate' and several patterns: each pattern's phenotypes and individuals (nAnalysed above is their union). */
+  patterns?: { phenotypes: string[]; nAnalysed: number; samples: SampleSelection }[];
   /** The memory plan, and the peak RSS of each stage (bytes; Linux measures the exact peak, elsewhere the RSS at its end). */
   memory?: { plan: ScanMemoryPlan; peakRss: { kinship: number; decompositions: number; stream: number } };
 }
@@ -124,17 +133,21 @@ export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
   const threads = opts.threads ?? getFlag('threads');
   const timings: ScanTimings = { kinship: 0, eigh: 0, rotation: 0, optimisation: 0, io: 0, nullModel: 0 };
 
-  // Stage 1: analysed individuals, W, phenotypes, SNP filter.
-  const samples = scanSamples({ ids: source.samples, phenotypes: opts.phenotypes, ...pick(opts, ['covariates', 'keep', 'maf', 'miss', 'r2']) });
+  // Stage 1: analysed individuals, W, phenotypes, SNP filter: one set for all phenotypes, or one per
+  // missingness pattern (then K is computed for the individuals with any phenotype, and restricted per pattern).
+  const common = { ids: source.samples, ...pick(opts, ['covariates', 'keep', 'maf', 'miss', 'r2']) };
+  const groups = opts.phenotypeMissing === 'separate' ? phenotypePatterns({ ...common, phenotypes: opts.phenotypes }) : [opts.phenotypes];
+  const patterns = groups.map((phenotypes) => scanSamples({ ...common, phenotypes }));
+  const samples = patterns.length === 1 ? patterns[0]! : scanSamples({ ...common, phenotypes: [anyPhenotype(opts.phenotypes)] });
 
   // The memory plan: block size and genotype store within the limit, or a ResourceError now.
   const plan = planScanMemory({
     N: source.samples.length, n: samples.n, m: source.nSnps, phenotypes: opts.phenotypes.length, threads,
-    kinship: 'mode' in opts.kinship ? opts.kinship.mode : 'given', vc,
+    kinship: 'mode' in opts.kinship ? opts.kinship.mode : 'given', vc, patterns: patterns.length,
     locoChromosomes: opts.loco ? new Set(source.snps.map((x) => x.chr)).size : 0,
   }, {
     limitBytes: opts.maxMemoryBytes ?? DEFAULT_MEMORY_FRACTION * machineMemoryBytes(), blockSize: opts.blockSize ?? 4096,
-    storeCapBytes: getFlag('scanStoreMb') * 2 ** 20, ...(opts.memoryLimitName ? { limitName: opts.memoryLimitName } : {}),
+    storeCapBytes: patterns.length === 1 ? getFlag('scanStoreMb') * 2 ** 20 : 0, ...(opts.memoryLimitName ? { limitName: opts.memoryLimitName } : {}),
   });
   opts.onMemoryPlan?.(plan);
   const blockSize = plan.blockSize;
@@ -145,42 +158,83 @@ export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
   let kin: ScanKinship | undefined = await scanKinship(source, samples, opts.kinship, { backend, blockSize, ...(opts.loco ? { loco: true } : {}), storeBytes: plan.storeBytes });
   timings.kinship += kin.seconds;
   const store = kin.store;
-  const genotypePasses = kin.computed && !store ? 2 : 1;
+  const genotypePasses = (kin.computed && !store ? 2 : 1) + patterns.length - 1;
   peakRss.kinship = peakRssBytes();
 
-  // Stage 3: decompositions (one, or one per chromosome with loco) and null models; K is released after it.
+  // Stage 3: decompositions (one, or one per chromosome with loco; per pattern) and null models; K is released after.
   await collectAllGarbage(threads);
   resetPeakRss();
-  const models = await buildModels(source, samples, kin, { backend, vc, loco: !!opts.loco, ...(opts.eigenCache ? { eigenCache: opts.eigenCache } : {}) }, timings);
+  const models: (ScanModels | undefined)[] = [];
+  for (const [p, pattern] of patterns.entries()) {
+    const view = patterns.length === 1 ? kin : restrictKinship(kin, samples, pattern);
+    models.push(await buildModels(source, pattern, view, {
+      backend, vc, loco: !!opts.loco, consumeKinship: !opts.loco && p === patterns.length - 1, ...(opts.eigenCache ? { eigenCache: opts.eigenCache } : {}),
+    }, timings));
+  }
   kin = undefined;
   peakRss.decompositions = peakRssBytes();
   const nullModels = new Map<string, NullModel>();
-  for (const dec of models.decompositions) for (const p of dec.phenotypes) nullModels.set(nullModelKey(p.pheno, dec.chr), p.nullModel);
+  for (const m of models) for (const dec of m!.decompositions) for (const p of dec.phenotypes) nullModels.set(nullModelKey(p.pheno, dec.chr), p.nullModel);
 
-  // Stage 4: the stream, on the process's threads.
+  // Stage 4: the stream (one per pattern, one after the other), on the process's threads.
   const pool = new SnpTestPool(threads);
-  const groups = lmmStreamGroups(models, { backend, pool, tests: opts.tests });
-  const stream = streamScan({ source, samples, groups, blockSize, ...(store ? { store } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
   const summary: ScanSummary = {
-    nIndividuals: source.samples.length, nAnalysed: samples.n, nSnps: source.nSnps, nTested: 0, dropped: stream.stats.dropped, timings,
+    nIndividuals: source.samples.length, nAnalysed: samples.n, nSnps: source.nSnps, nTested: 0, dropped: {}, timings,
     samples: samples.selection, c: samples.c, backend: backend.name, genotypePasses, memory: { plan, peakRss },
+    ...(patterns.length > 1 ? { patterns: patterns.map((q) => ({ phenotypes: q.phenotypes.map((x) => x.name), nAnalysed: q.n, samples: q.selection })) } : {}),
   };
+  /** Progress of the patterns already streamed, in SNPs x (their phenotypes / all phenotypes). */
+  let before = 0;
   async function* batches(): AsyncGenerator<ResultBatch<AssocColumns>> {
     await collectAllGarbage(threads);
     resetPeakRss();
     try {
-      yield* stream.batches;
+      for (const [p, pattern] of patterns.entries()) {
+        const share = pattern.phenotypes.length / opts.phenotypes.length;
+        const stream = streamScan({
+          source, samples: pattern, groups: lmmStreamGroups(models[p]!, { backend, pool, tests: opts.tests }), blockSize, ...(store ? { store } : {}),
+          ...(opts.onProgress ? { onProgress: (done: number, total: number) => opts.onProgress!(Math.round(before + done * share), total) } : {}),
+        });
+        try {
+          yield* stream.batches;
+        } finally {
+          const st = stream.stats;
+          summary.nTested += st.nTested;
+          for (const [k, v] of Object.entries(st.dropped)) summary.dropped[k] = (summary.dropped[k] ?? 0) + v;
+          timings.io += st.ioSeconds;
+          timings.rotation += st.transformSeconds;
+          releaseLmmModels(models[p]!, backend);
+          models[p] = undefined;
+          before += source.nSnps * share;
+        }
+      }
     } finally {
       peakRss.stream = peakRssBytes();
-      summary.nTested = stream.stats.nTested;
-      timings.io = stream.stats.ioSeconds;
-      timings.rotation = stream.stats.transformSeconds;
       timings.optimisation = pool.seconds;
-      releaseLmmModels(models, backend);
+      for (const m of models) if (m) releaseLmmModels(m, backend);
       await pool.dispose();
     }
   }
   return { nullModels, batches: batches(), summary };
+}
+
+/** A phenotype present wherever any of `phenotypes` is (0), else missing: selects the union of their individuals. */
+function anyPhenotype(phenotypes: readonly PhenotypeInput[]): PhenotypeInput {
+  const n = phenotypes[0]!.values.length;
+  const values = new Float64Array(n).fill(Number.NaN);
+  for (const p of phenotypes) for (let i = 0; i < n; i++) if (!Number.isNaN(p.values[i]!)) values[i] = 0;
+  return { name: '(any phenotype)', values };
+}
+
+/**
+ * The kinship of stage 2 (over the individuals of `all`) as seen by one pattern's individuals (a subset):
+ * K itself is shared, only the rows differ (positions within `all` for a computed K, file indices for a given K).
+ */
+function restrictKinship(kin: ScanKinship, all: ScanSamples, pattern: ScanSamples): ScanKinship {
+  if (!kin.computed) return { k: kin.k, rows: pattern.rows, seconds: 0 };
+  const at = new Map<number, number>();
+  all.rows.forEach((i, pos) => at.set(i, pos));
+  return { k: kin.k, rows: Int32Array.from(pattern.rows, (i) => at.get(i)!), computed: kin.computed, seconds: 0 };
 }
 
 /**
@@ -190,12 +244,12 @@ export async function gwasScan(opts: GwasScanOptions): Promise<GwasScan> {
  */
 export async function buildModels(
   source: GenotypeSource, samples: ScanSamples, kin: ScanKinship,
-  o: { backend: Backend; vc: 'exact' | 'fixed'; loco: boolean; eigenCache?: EigenCacheOptions }, timings: ScanTimings,
+  o: { backend: Backend; vc: 'exact' | 'fixed'; loco: boolean; eigenCache?: EigenCacheOptions; consumeKinship?: boolean }, timings: ScanTimings,
 ): Promise<ScanModels> {
   const models: ScanModels = { n: samples.n, c: samples.c, samplesHash: hashSampleIds(samples.selection.ids), decompositions: [] };
   const decompose = async (chr: string | null) => {
     const t0 = performance.now();
-    const kc = centredKinship(kin, chr, !o.loco);
+    const kc = centredKinship(kin, chr, o.consumeKinship ?? !o.loco);
     timings.kinship += (performance.now() - t0) / 1000;
     const eig = await decomposeCentredKinship(kc, chr, samples, o.backend, o.eigenCache);
 

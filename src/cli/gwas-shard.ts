@@ -83,6 +83,7 @@ export async function planGwas(args: string[], o: PlanCliOptions): Promise<Plann
   if (o.geneChunks !== undefined) throw new UsageError('--gene-chunks is for scde plans');
   const g = await parsePlanGwasArgs(args);
   testsOf(g);
+  if (g.phenoMissing === 'separate') throw new UsageError('--pheno-missing separate: a sharded run analyses the phenotypes on the individuals with every one (plan each missingness pattern as its own run)');
   const setup = await prepareGwas(g);
   const source = setup.inputs.source;
   const phenos = setup.phenotypes.map((p) => p.name);

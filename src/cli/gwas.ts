@@ -39,6 +39,7 @@ export const BIOBANK_AUTO_MIN_N = 20000;
 export interface GwasCliOptions extends GenotypeCliOptions {
   pheno?: string;
   phenoCol: string;
+  phenoMissing: 'intersect' | 'separate';
   covar?: string;
   kinship?: string;
   grm: 'centered' | 'standardized';
@@ -118,6 +119,7 @@ export function registerGwas(program: Command): void {
     .option('--ssf <file.tsv.gz>', 'GWAS Catalog summary statistics (GWAS-SSF; .tsv or .tsv.gz) with FILE-meta.yaml; one pair per phenotype (FILE.PHENO.tsv.gz) when several; Wald beta/se/p (score with --test score); exact mode')
     .option('--ssf-genome-assembly <name>', 'genome_assembly in the GWAS-SSF metadata (e.g. GRCh38)', 'NR')
     .option('--plot-format <fmt>', 'png | svg | pdf (points as a raster, axes and text as vectors in svg/pdf)', 'png')
+    .option('--pheno-missing <rule>', 'several phenotypes missing for different individuals: intersect (analyse all on the individuals with every one, GEMMA) or separate (each missingness pattern on its own individuals, as separate -n runs on the same kinship; exact quantitative scan)', 'intersect')
     .option('--max-memory <size>', `memory the scan may use, e.g. 8G or 512M (default ${DEFAULT_MEMORY_FRACTION * 100}% of the machine's): picks the block size and whether genotypes are kept between passes; a scan that cannot fit stops before it starts`)
     .option('--verbose', 'print the memory plan before the heavy work, and the time and peak memory per stage')
     .option('--trait <kind>', 'auto | quantitative | binary: binary (case/control: 0/1, PLINK 1/2, or the words control/case) runs the logistic mixed model with SPA score tests; auto picks binary for two-valued phenotypes', 'auto')
@@ -187,6 +189,9 @@ async function runGwas(o: GwasCliOptions, cmd?: Command): Promise<void> {
     throw new UsageError(`--max-memory ${o.maxMemory}: ${(e as Error).message}`);
   }
 
+  if (o.phenoMissing !== 'intersect' && o.phenoMissing !== 'separate') throw new UsageError(`--pheno-missing ${o.phenoMissing}: expected intersect or separate`);
+  const separate = o.phenoMissing === 'separate';
+
   // Step 1: inputs (genotypes, phenotypes, covariates, keep list; files cross-checked by gwas/inputs.ts).
   const { genotypes, inputs, phenotypes, kinship: loadKinship } = await prepareGwas(o);
   const nAnalysed = inputs.samples.indices.length;
@@ -197,6 +202,7 @@ async function runGwas(o: GwasCliOptions, cmd?: Command): Promise<void> {
     if (o.backend === 'webgpu' || o.backend === 'gpujs') throw new UsageError(`--backend ${o.backend}: the biobank mode runs on the cpu backend`);
     if (o.trait === 'binary') throw new UsageError('--trait binary: the biobank mode analyses every phenotype as quantitative (a linear mixed model on 0/1, as BOLT-LMM); use --mode exact for the logistic mixed model');
     if (o.ssf) throw new UsageError('--ssf: GWAS-SSF is written by the exact mode only (use --mode exact)');
+    if (separate) throw new UsageError('--pheno-missing separate: the biobank mode analyses the individuals with every phenotype (use --mode exact)');
     return runBiobankGwas(o, inputs, process.argv.slice(2).join(' '), t0);
   }
   if (o.tsvFormat !== 'gemma') throw new UsageError(`--tsv-format ${o.tsvFormat}: the exact mode writes GEMMA's layout only (bolt is for --mode biobank)`);
@@ -206,6 +212,7 @@ async function runGwas(o: GwasCliOptions, cmd?: Command): Promise<void> {
   const codings = chooseTrait(o.trait, phenotypes, !o.pheno && !!o.bfile);
   if (codings) {
     if (o.ssf) throw new UsageError('--ssf: GWAS-SSF is written for quantitative traits only (binary traits: use --out or --tsv)');
+    if (separate) throw new UsageError('--pheno-missing separate: binary traits are analysed on the individuals with every phenotype');
     if (o.vc !== 'exact') throw new UsageError('--vc fixed applies to quantitative traits: a binary trait always uses the logistic mixed model');
     if (!(o.firthP >= 0 && o.firthP <= 1)) throw new UsageError(`--firth-p ${o.firthP}: expected a p-value threshold in [0, 1]`);
     return runBinaryGwas({
@@ -235,7 +242,7 @@ async function runGwas(o: GwasCliOptions, cmd?: Command): Promise<void> {
     source, phenotypes, ...(covariates ? { covariates } : {}), ...(o.keep ? { keep: await readKeepFile(o.keep) } : {}),
     kinship, tests, maf: o.maf, miss: o.miss, ...(o.loco ? { loco: true } : {}), vc: o.vc, ...(eigenCache ? { eigenCache } : {}),
     backend: getFlag('backend'), blockSize: getFlag('blockSize'),
-    ...(maxMemory !== undefined ? { maxMemoryBytes: maxMemory } : {}), memoryLimitName: '--max-memory',
+    ...(maxMemory !== undefined ? { maxMemoryBytes: maxMemory } : {}), memoryLimitName: '--max-memory', phenotypeMissing: o.phenoMissing,
     ...(o.verbose ? { onMemoryPlan: (plan: ScanMemoryPlan) => process.stderr.write(`${describeMemoryPlan(plan).join('\n')}\n`) } : {}),
     onProgress: (done) => {
       progress.tick((done - lastDone) * phenotypes.length);
@@ -248,6 +255,8 @@ async function runGwas(o: GwasCliOptions, cmd?: Command): Promise<void> {
   const arrow = o.out ? await openArrowOutput(o.out, scan.nullModels, withPheno, meta) : undefined;
   const tsvs = new Map<string, GemmaTsvWriter>();
   const report = new ScanReport(tests);
+  /** Analysed individuals per phenotype when missingness patterns are analysed separately. */
+  const nAnalysedOf = new Map((scan.summary.patterns ?? []).flatMap((q) => q.phenotypes.map((p) => [p, q.nAnalysed] as const)));
   let ssf: SsfOutputs | undefined;
   try {
     if (o.tsv) for (const p of phenotypes) tsvs.set(p.name, await GemmaTsvWriter.open(several ? tsvPath(o.tsv, p.name) : o.tsv, tests));
@@ -256,7 +265,7 @@ async function runGwas(o: GwasCliOptions, cmd?: Command): Promise<void> {
       ssf = await SsfOutputs.open(o.ssf, phenotypes.map((p) => p.name), { genomeAssembly: o.ssfGenomeAssembly, software, sampleSize: scan.summary.nAnalysed, ...(o.covar ? { covariates: [`columns of ${o.covar}`] } : {}) }, tests.wald ? 'wald' : 'score');
     }
     for await (const b of scan.batches) {
-      if (arrow) await writeArrowBatch(arrow, b, scan.summary.nAnalysed, withPheno);
+      if (arrow) await writeArrowBatch(arrow, b, nAnalysedOf.get(b.pheno) ?? scan.summary.nAnalysed, withPheno);
       await tsvs.get(b.pheno)?.write(b);
       await ssf?.write(b);
       report.add(b);
@@ -277,6 +286,10 @@ async function runGwas(o: GwasCliOptions, cmd?: Command): Promise<void> {
   const s = scan.summary;
   const lines: string[] = [];
   lines.push(`analysed individuals: ${s.nAnalysed} of ${s.nIndividuals}; covariates (intercept included): ${s.c}`);
+  for (const q of s.patterns ?? []) lines.push(`  ${q.phenotypes.join(', ')}: ${q.nAnalysed} individuals`);
+  if (!separate && several && inputs.samples.counts.missingPhenotype > 0 && phenotypes.some((p) => inputs.samples.indices.length < p.values.filter((v) => !Number.isNaN(v)).length)) {
+    lines.push(`  (phenotypes missing for different individuals are analysed on those with every one; --pheno-missing separate analyses each on its own)`);
+  }
   lines.push(`analysed SNPs: ${s.nTested} of ${s.nSnps}${Object.keys(s.dropped).length ? ` (dropped: ${Object.entries(s.dropped).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`);
   for (const [key, nm] of scan.nullModels) {
     if (!o.loco || !several) lines.push(`null model${several || o.loco ? ` [${key}]` : ''}:`, ...describeNullModel(nm as NullModel).map((l) => `  ${l}`));
