@@ -4,7 +4,8 @@
  * that define the genotypes (for cache keys).
  */
 import { openBcf } from '../src/io/bcf.js';
-import { openBgen, type BgenRefAllele, type MultiallelicMode } from '../src/io/bgen.js';
+import { openBgen, type BgenRefAllele } from '../src/io/bgen.js';
+import type { MultiallelicMode } from '../src/io/genotype-blocks.js';
 import { openBimbam } from '../src/io/bimbam.js';
 import { openPgen, pgenPaths } from '../src/io/pgen.js';
 import { openPlink, plinkPaths } from '../src/io/plink.js';

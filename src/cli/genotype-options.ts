@@ -4,6 +4,8 @@
  */
 import { Option, type Command } from 'commander';
 import { GENOTYPE_FORMATS, type GenotypeInputOptions } from '../../gwas/genotype-input.js';
+import type { GenotypeSource } from '../../gwas/types.js';
+import type { SkippedVariants } from '../io/genotype-blocks.js';
 import { UsageError } from '../errors.js';
 import { parseRegion } from '../io/region.js';
 
@@ -63,4 +65,15 @@ export function genotypeInput(o: GenotypeCliOptions): GenotypeInputOptions {
     ...(o.multiallelic !== undefined ? { multiallelic: o.multiallelic } : {}),
     ...(o.region !== undefined ? { region: parseRegion(o.region, '--region') } : {}),
   };
+}
+
+/**
+ * The line the commands print about variants a reader did not turn into SNPs (multi-allelic ones under
+ * --multiallelic skip, those without an ALT allele), or undefined when there are none.
+ */
+export function describeSkipped(source: GenotypeSource): string | undefined {
+  const skipped = (source as { skipped?: SkippedVariants }).skipped;
+  if (!skipped || skipped.multiallelic + skipped.monoallelic === 0) return undefined;
+  const parts = [...(skipped.multiallelic ? [`${skipped.multiallelic} multi-allelic (--multiallelic skip)`] : []), ...(skipped.monoallelic ? [`${skipped.monoallelic} without an ALT allele`] : [])];
+  return `variants not read as SNPs: ${parts.join(', ')}`;
 }

@@ -13,7 +13,7 @@ import { getFlag, setFlags } from '../flags.js';
 import { writeKinship, type KinshipFormat } from '../io/kinship-file.js';
 import { UsageError } from '../errors.js';
 import { action } from './command.js';
-import { addGenotypeOptions, genotypeInput, type GenotypeCliOptions } from './genotype-options.js';
+import { addGenotypeOptions, describeSkipped, genotypeInput, type GenotypeCliOptions } from './genotype-options.js';
 
 interface GrmCliOptions extends GenotypeCliOptions {
   pheno?: string;
@@ -86,6 +86,8 @@ async function runGrm(opts: GrmCliOptions): Promise<void> {
       `gpulmm grm: ${opts.grm} kinship (GEMMA -gk ${KINSHIP_MODES[opts.grm].gk}) of ${n} individuals from ${result.nSnps} of ${inputs.source.nSnps} SNPs ` +
         `(filters on ${describeSelection(inputs.samples)}) -> ${opts.out}\n`,
     );
+    const skipped = describeSkipped(inputs.source);
+    if (skipped) process.stderr.write(`gpulmm grm: ${skipped}\n`);
     if (opts.verbose) {
       const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
       process.stderr.write(`gpulmm grm: read inputs ${s(t1 - t0)}, kinship (${backend.name}) ${s(t2 - t1)}, write ${s(t3 - t2)}\n`);

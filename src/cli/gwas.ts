@@ -25,7 +25,7 @@ import { DEFAULT_MEMORY_FRACTION, describeMemoryPlan, type ScanMemoryPlan } from
 import { UsageError } from '../errors.js';
 import { action } from './command.js';
 import { createProgress } from './progress.js';
-import { addGenotypeOptions, genotypeInput, type GenotypeCliOptions } from './genotype-options.js';
+import { addGenotypeOptions, describeSkipped, genotypeInput, type GenotypeCliOptions } from './genotype-options.js';
 import { chooseTrait, runBinaryGwas, type TraitChoice } from './gwas-binary.js';
 import { runBiobankGwas } from './gwas-biobank.js';
 
@@ -291,6 +291,8 @@ async function runGwas(o: GwasCliOptions, cmd?: Command): Promise<void> {
     lines.push(`  (phenotypes missing for different individuals are analysed on those with every one; --pheno-missing separate analyses each on its own)`);
   }
   lines.push(`analysed SNPs: ${s.nTested} of ${s.nSnps}${Object.keys(s.dropped).length ? ` (dropped: ${Object.entries(s.dropped).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`);
+  const skipped = describeSkipped(source);
+  if (skipped) lines.push(skipped);
   for (const [key, nm] of scan.nullModels) {
     if (!o.loco || !several) lines.push(`null model${several || o.loco ? ` [${key}]` : ''}:`, ...describeNullModel(nm as NullModel).map((l) => `  ${l}`));
   }

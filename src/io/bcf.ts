@@ -12,12 +12,11 @@
  */
 import type { GenotypeBlock, GenotypeSource, SnpInfo, SnpRange } from './genotype-source.js';
 import { InputError } from '../errors.js';
-import type { MultiallelicMode } from './bgen.js';
-import { BlockBuilder, checkBlockArgs } from './genotype-blocks.js';
+import { BlockBuilder, checkBlockArgs, type MultiallelicMode, type SkippedVariants } from './genotype-blocks.js';
 import { bgzfBlocks } from './text-lines.js';
 import { inRegion, type GenomicRegion } from './region.js';
 import { readTextIndex, regionChunks, type Chunk } from './tabix.js';
-import type { SkippedRecords, VcfField } from './vcf.js';
+import type { VcfField } from './vcf.js';
 import { access } from 'node:fs/promises';
 
 export interface BcfOptions {
@@ -223,7 +222,7 @@ export class BcfSource implements GenotypeSource {
     /** The FORMAT field read (records without it fall back to GT). */
     readonly field: VcfField,
     private readonly where: RecordIndex,
-    readonly skipped: SkippedRecords,
+    readonly skipped: SkippedVariants,
     /** The CSI index a region was read through, if any. */
     readonly indexPath?: string,
   ) {
@@ -432,7 +431,7 @@ export async function openBcf(path: string, opts: BcfOptions = {}): Promise<BcfS
   const offset: number[] = [];
   const alt: number[] = [];
   const nAlt: number[] = [];
-  const skipped: SkippedRecords = { multiallelic: 0, monoallelic: 0 };
+  const skipped: SkippedVariants = { multiallelic: 0, monoallelic: 0 };
   const indexPath = region && opts.index !== false ? (opts.index ?? (await access(`${path}.csi`).then(() => `${path}.csi`, () => undefined))) : undefined;
   const chunks: Chunk[] = indexPath ? regionChunks(await readTextIndex(indexPath), region!, header.contigs) : [{ begin: header.firstRecord, end: Number.POSITIVE_INFINITY }];
   for (const chunk of chunks) {

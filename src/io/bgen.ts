@@ -21,7 +21,7 @@ import type { GenotypeBlock, GenotypeSource, SnpInfo, SnpRange } from './genotyp
 import { InputError } from '../errors.js';
 import { FileWindow } from './file-window.js';
 import { readNonEmptyLines, splitFields } from './gemma-tables.js';
-import { BlockBuilder, checkBlockArgs } from './genotype-blocks.js';
+import { BlockBuilder, checkBlockArgs, type MultiallelicMode, type SkippedVariants } from './genotype-blocks.js';
 import { zstdDecompressor } from './zstd.js';
 import { readBgi } from './bgen-index.js';
 import { inRegion, type GenomicRegion } from './region.js';
@@ -29,9 +29,6 @@ import { access } from 'node:fs/promises';
 
 /** Which allele of a BGEN variant is the reference (not counted). */
 export type BgenRefAllele = 'first' | 'last';
-
-/** What to do with variants of more than two alleles. */
-export type MultiallelicMode = 'split' | 'skip';
 
 export interface BgenOptions {
   /** Oxford `.sample` file; its IDs (column ID_2, or the only ID column of a v2 file) replace those in the BGEN. */
@@ -184,12 +181,6 @@ interface SnpLocation {
   counted: Uint16Array;
   /** Number of alleles of the variant. */
   nAlleles: Uint16Array;
-}
-
-/** Counts of variants the reader did not turn into SNPs, by reason. */
-export interface SkippedVariants {
-  multiallelic: number;
-  monoallelic: number;
 }
 
 /**

@@ -6,6 +6,17 @@
 import type { GenotypeBlock, SnpInfo, SnpRange } from './genotype-source.js';
 import { f64Matrix, type F64Matrix } from '../../kernels/matrix.js';
 
+/** What a reader does with variants of more than two alleles: one SNP per non-REF allele, or none. */
+export type MultiallelicMode = 'split' | 'skip';
+
+/** Counts of variants a reader did not turn into SNPs, by reason. */
+export interface SkippedVariants {
+  /** Multi-allelic variants under MultiallelicMode 'skip'. */
+  multiallelic: number;
+  /** Variants with a single allele (no ALT). */
+  monoallelic: number;
+}
+
 /** Checks that `keep` holds ascending, in-range, distinct individual indices. */
 export function checkKeep(keep: Int32Array, nInd: number, what: string): void {
   for (let r = 0; r < keep.length; r++) {

@@ -20,10 +20,9 @@
  */
 import type { GenotypeBlock, GenotypeSource, PackedBlock, SnpInfo, SnpRange } from './genotype-source.js';
 import { InputError } from '../errors.js';
-import type { MultiallelicMode } from './bgen.js';
 import { FileWindow } from './file-window.js';
 import { splitFields } from './gemma-tables.js';
-import { BlockBuilder, checkBlockArgs } from './genotype-blocks.js';
+import { BlockBuilder, checkBlockArgs, type MultiallelicMode, type SkippedVariants } from './genotype-blocks.js';
 import { readLines } from './lines.js';
 import type { FamFile } from './plink.js';
 
@@ -179,12 +178,6 @@ interface SnpRecords {
   nAlt: Uint16Array;
 }
 
-/** Counts of variants the reader did not turn into SNPs, by reason. */
-export interface SkippedPgenVariants {
-  multiallelic: number;
-  monoallelic: number;
-}
-
 /**
  * A PLINK 2 fileset as a {@link GenotypeSource}. Construct with {@link openPgen}. `fam` holds the .psam's IDs and
  * phenotype fields (the default phenotypes of a scan, as a .fam's for --bfile).
@@ -203,7 +196,7 @@ export class PgenSource implements GenotypeSource {
     private readonly index: PgenIndex,
     private readonly where: SnpRecords,
     /** Variants left out, by reason. */
-    readonly skipped: SkippedPgenVariants,
+    readonly skipped: SkippedVariants,
   ) {
     this.describe = pgenPath;
     this.samples = fam.iid;
@@ -732,7 +725,7 @@ export async function openPgen(prefix: string, opts: PgenOptions = {}): Promise<
   const record: number[] = [];
   const alt: number[] = [];
   const nAlt: number[] = [];
-  const skipped: SkippedPgenVariants = { multiallelic: 0, monoallelic: 0 };
+  const skipped: SkippedVariants = { multiallelic: 0, monoallelic: 0 };
   variants.forEach((v, rec) => {
     if (v.alts.length === 0) skipped.monoallelic++;
     else if (v.alts.length > 1 && multi === 'skip') skipped.multiallelic++;

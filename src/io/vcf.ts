@@ -18,8 +18,7 @@
  */
 import type { GenotypeBlock, GenotypeSource, SnpInfo, SnpRange } from './genotype-source.js';
 import { InputError } from '../errors.js';
-import type { MultiallelicMode } from './bgen.js';
-import { BlockBuilder, checkBlockArgs } from './genotype-blocks.js';
+import { BlockBuilder, checkBlockArgs, type MultiallelicMode, type SkippedVariants } from './genotype-blocks.js';
 import { lineBatches, textCompression, type LineBatch, type TextCompression } from './text-lines.js';
 import { inRegion, type GenomicRegion } from './region.js';
 import { readTextIndex, regionChunks } from './tabix.js';
@@ -40,13 +39,6 @@ export interface VcfOptions {
   region?: GenomicRegion;
   /** The .tbi/.csi to use for `region`, or false for none. */
   index?: string | false;
-}
-
-/** Records the reader did not turn into SNPs, by reason. */
-export interface SkippedRecords {
-  multiallelic: number;
-  /** Records without an ALT allele (ALT '.'). */
-  monoallelic: number;
 }
 
 /** Per SNP: where its record is, and which ALT allele (1-based) it counts. */
@@ -78,7 +70,7 @@ export class VcfSource implements GenotypeSource {
     readonly field: VcfField,
     private readonly where: RecordIndex,
     /** Records left out, by reason. */
-    readonly skipped: SkippedRecords,
+    readonly skipped: SkippedVariants,
     /** The tabix/CSI index a region was read through, if any. */
     readonly indexPath?: string,
   ) {
@@ -390,7 +382,7 @@ export async function openVcf(path: string, opts: VcfOptions = {}): Promise<VcfS
   const lineNos: number[] = [];
   const alt: number[] = [];
   const nAlt: number[] = [];
-  const skipped: SkippedRecords = { multiallelic: 0, monoallelic: 0 };
+  const skipped: SkippedVariants = { multiallelic: 0, monoallelic: 0 };
   /** Handles the header lines; returns true once the #CHROM line has been read. */
   const headerLine = (buf: Buffer, s: number, e: number, lineNo: number): boolean => {
     if (lineNo === 1 && buf.toString('latin1', s, Math.min(e, s + 16)) !== '##fileformat=VCF') {

@@ -60,3 +60,13 @@ describe('genomic regions', () => {
     }
   });
 });
+
+describe('skipped variants are reported', () => {
+  test('grm --multiallelic skip names the multi-allelic variants it left out', async () => {
+    const { registerGrm } = await import('../../../src/cli/grm.js');
+    const dir = mkdtempSync(join(tmpdir(), 'gpulmm-skip-'));
+    const r = await runCommand(registerGrm, 'grm', ['--backend', 'cpu', '--vcf', fx('edge.vcf'), '--vcf-field', 'GT', '--multiallelic', 'skip', '--maf', '0', '--miss', '1', '--out', join(dir, 'k.txt')]);
+    expect(r.stderr).toMatch(/gpulmm grm: variants not read as SNPs: 2 multi-allelic \(--multiallelic skip\)/);
+    expect(r.code, r.stderr).toBe(0);
+  });
+});
