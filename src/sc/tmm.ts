@@ -21,16 +21,32 @@
 const LOGRATIO_TRIM = 0.3;
 const SUM_TRIM = 0.05;
 
-/** Ranks 1..n of `v` with ties given their average rank (R's rank(ties.method = "average")). */
+/**
+ * Ranks 1..n of `v` with ties given their average rank (R's rank(ties.method = "average")): the values sorted
+ * once (a typed-array sort, no comparator), each rank from the first and last position of its value.
+ * Cost O(n log n).
+ */
 function averageRanks(v: Float64Array): Float64Array {
-  const order = Array.from(v.keys()).sort((a, b) => v[a]! - v[b]!);
-  const rank = new Float64Array(v.length);
-  for (let i = 0; i < order.length; ) {
-    let j = i;
-    while (j + 1 < order.length && v[order[j + 1]!] === v[order[i]!]) j++;
-    const r = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) rank[order[k]!] = r;
-    i = j + 1;
+  const sorted = Float64Array.from(v).sort();
+  const n = sorted.length;
+  const rank = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = v[i]!;
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid]! < x) lo = mid + 1;
+      else hi = mid;
+    }
+    let last = lo;
+    let top = n;
+    while (last + 1 < top) {
+      const mid = (last + top) >> 1;
+      if (sorted[mid]! <= x) last = mid;
+      else top = mid;
+    }
+    rank[i] = (lo + last) / 2 + 1;
   }
   return rank;
 }
@@ -93,7 +109,11 @@ export function tmmNormFactors(counts: Float64Array, nGenes: number, nSamples: n
   });
   const f = new Float64Array(nSamples).fill(1);
   if (used.length === 0 || nSamples === 1) return f;
-  const column = (s: number): Float64Array => Float64Array.from(used, (g) => counts[s * nGenes + g]!);
+  const column = (s: number): Float64Array => {
+    const c = new Float64Array(used.length);
+    for (let k = 0; k < used.length; k++) c[k] = counts[s * nGenes + used[k]!]!;
+    return c;
+  };
   const cols = Array.from({ length: nSamples }, (_, s) => column(s));
   const upper = cols.map((c, s) => quantile7(c, 0.75) / lib[s]!);
   let ref = 0;
