@@ -220,7 +220,7 @@ class Workspace {
 }
 
 /** theta grid per component (lme4 scale) for the starting point, shared by all genes. */
-const GRID: readonly number[] = [0, 0.03, 0.1, 0.3, 1, 3];
+const GRID: readonly number[] = [0, 0.01, 0.03, 0.07, 0.15, 0.3, 0.6, 1.2, 2.5, 5];
 
 /** Profiled REML deviance of gene g at theta (prepares the workspace). */
 function profiled(ws: Workspace, st: CrossedStats, g: number, t1: number, t2: number): number {
@@ -277,7 +277,7 @@ export function fitCrossedLmm(dz: CrossedDesign, st: CrossedStats): CrossedFit {
     const s1 = GRID[Math.floor(best / K)]!;
     const s2 = GRID[best % K]!;
     const f = (u: number, v: number) => profiled(ws, st, g, u, v);
-    let [t1, t2, fBest] = nelderMead2(f, s1, s2, Math.max(0.02, 0.3 * Math.max(s1, s2)), 1e-11, 1e-7, 400);
+    let [t1, t2, fBest] = nelderMead2(f, s1, s2, Math.max(0.005, 0.25 * Math.max(s1, s2)), 1e-10, 1e-5, 400);
     t1 = Math.abs(t1);
     t2 = Math.abs(t2);
     // A component at the boundary: drop it when that does not raise the deviance.
