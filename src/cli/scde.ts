@@ -15,6 +15,9 @@ import { PLOT_FORMATS, volcanoPlot, type PlotFormat } from '../plot/index.js';
 import type { ScdeBlock } from '../sc/scde.js';
 import { VERSION } from '../version.js';
 import { UsageError } from '../errors.js';
+import type { Backend, BackendChoice } from '../../kernels/backend.js';
+import { createBackend } from '../../kernels/select.js';
+import { getFlag, setFlags } from '../flags.js';
 import { action } from './command.js';
 import { createProgress } from './progress.js';
 
@@ -38,6 +41,7 @@ export interface ScdeCliOptions {
   method: string;
   minFrac: string;
   maxMemory: string;
+  backend?: BackendChoice;
   blockEntries: string;
   verbose?: boolean;
   pseudobulkNorm: PseudobulkNormalisation;
@@ -89,6 +93,7 @@ export function registerScde(program: Command): void {
     .option('--max-memory <size>', 'memory budget (e.g. 3G, 512M): the counts are streamed; statistics beyond it are split over more passes, and a run that cannot fit is refused', DEFAULT_MAX_MEMORY)
     .option('--block-entries <n>', 'non-zeros read from the file per block', String(DEFAULT_BLOCK_ENTRIES))
     .option('--verbose', 'print the memory estimate and the time of each stage')
+    .addOption(new Option('--backend <name>', 'kernel backend: a GPU (webgpu, gpujs; auto picks WebGPU on a hardware adapter) computes lmm\'s grid of REML deviances for all genes; cpu keeps everything on the CPU').choices(['auto', 'cpu', 'webgpu', 'gpujs']))
     .option('--out <path>', 'results as Arrow: DIR/ = IPC file dataset (DIR/celltype=T/part-0.arrow), FILE.arrow = one IPC file, FILE.arrows = IPC stream')
     .option('--tsv <file>', 'results as TSV')
     .option('--plot <prefix>', 'volcano plot per cell type: <prefix>.<celltype>.volcano.png (.<celltype>.<method>.volcano.png with several methods)')
@@ -189,14 +194,22 @@ export async function prepareScdeRun(opts: ScdeCliOptions): Promise<ScdeRun> {
 async function runScdeCommand(opts: ScdeCliOptions): Promise<void> {
   if (!opts.out && !opts.tsv) throw new UsageError('give --out DIR/ (or FILE.arrow, FILE.arrows) and/or --tsv FILE');
   const { input, plan, estimate, blockEntries, log, stage } = await prepareScdeRun(opts);
+  let backend: Backend | null = null;
   try {
     const { source } = input;
+    setFlags({ backend: opts.backend });
+    backend = plan.methods.includes('lmm') ? await createBackend(getFlag('backend')) : null;
+    if (backend && backend.name !== 'cpu') {
+      const info = await backend.info();
+      log(`lmm deviance grid on ${backend.name} (${info.adapter ? `${info.adapter.vendor} ${info.adapter.device} ${info.adapter.description}`.trim() : 'adapter unknown'}, ${backend.precision})`);
+    }
     // nbglmm is slow enough to tick per gene; the other methods tick per block read.
     const perGene = plan.methods.includes('nbglmm');
     const progress = createProgress({ label: 'scde', unit: perGene ? 'genes' : 'entries', total: perGene ? 0 : (source.nnz ?? 0) * estimate.passes });
     const blocks = runScdeStream(input, plan, {
       blockEntries,
       stateBudget: estimate.stateBudget,
+      backend: backend && backend.name !== 'cpu' ? backend : undefined,
       onProgress: log,
       onBlock: perGene ? undefined : (n) => progress.tick(n),
       onGene: perGene ? () => progress.tick() : undefined,
@@ -228,6 +241,7 @@ async function runScdeCommand(opts: ScdeCliOptions): Promise<void> {
     }
   } finally {
     input.close();
+    await backend?.dispose();
   }
 }
 

@@ -23,6 +23,8 @@
  *
  * Cost: O(K G p^2) shared plus O(K (G p + p^2)) per gene for K deviance evaluations (about 60 here).
  */
+import type { Backend } from '../../kernels/backend.js';
+import { f64Matrix } from '../../kernels/matrix.js';
 import { backSolveInPlace, brentMin, cholInPlace, cholInverseInto, forwardSolveInPlace } from '../lmm/small-linalg.js';
 import { tSurvival2 } from '../stats/distributions.js';
 
@@ -81,6 +83,16 @@ export interface LmmFit {
 
 /** theta grid (lme4 scale, theta = sqrt(gamma)) scanned before Brent refines each gene's optimum. */
 const THETA_GRID: readonly number[] = [0, ...Array.from({ length: 36 }, (_, i) => 10 ** (-3 + (5 * i) / 35))];
+
+/**
+ * The profiled deviance of every gene at every grid point, computed elsewhere (a GPU backend, f32): dev[g * K + q]
+ * for the K = {@link THETA_GRID} points. Only used to pick each gene's starting bracket, which the f64 CPU
+ * deviance confirms (see {@link fitDonorLmm}).
+ */
+export interface DevianceGrid {
+  readonly dev: Float64Array;
+  readonly precision: 'f32' | 'f64';
+}
 
 /** Scratch for one gene evaluation: no allocation inside the optimiser loop. */
 class Workspace {
@@ -172,10 +184,56 @@ function residual(design: DonorDesign, stats: GeneSuffStats, g: number, gamma: n
 }
 
 /**
- * Fits y ~ X + (1 | donor) by REML for every gene and tests coefficient `design.coef`.
- * Precision f64 throughout. See the module comment for the formulas and cost.
+ * The grid deviances of every gene through a kernel backend, as two matrix products for all genes and grid
+ * points at once (w_dq = gamma_q / (1 + n_d gamma_q), T the genes x donors sums):
+ *   C = (T o T) W        (genes x K):      C[g, q] = sum_d w_dq t_gd^2
+ *   P = T S_w            (genes x K p):    P[g, q p + j] = sum_d w_dq t_gd s_dj
+ * then per gene and point on the CPU: R = (y'y - C) - |L_q^-1 (X'y - P)|^2, dev = (n-p) log R + log det H_q +
+ * log det A_q. Precision: the backend's (f32 on GPUs). Cost 2 genes D K (p + 1) flops in the products.
  */
-export function fitDonorLmm(design: DonorDesign, stats: GeneSuffStats): LmmFit {
+export async function devianceGridOnBackend(backend: Backend, design: DonorDesign, stats: GeneSuffStats): Promise<DevianceGrid> {
+  validate(design, stats);
+  const { n, p, nDonors: G, donorN, donorX } = design;
+  const nG = stats.nGenes;
+  const K = THETA_GRID.length;
+  const tt = f64Matrix(G, nG, stats.ty, G); // (d, g) = t_gd: T^T
+  const tt2 = f64Matrix(G, nG, Float64Array.from(stats.ty, (v) => v * v), G);
+  const w = f64Matrix(G, K);
+  const sw = f64Matrix(G, K * p);
+  for (let q = 0; q < K; q++) {
+    const gamma = THETA_GRID[q]! ** 2;
+    for (let d = 0; d < G; d++) {
+      const wd = gamma / (1 + donorN[d]! * gamma);
+      w.data[d + q * G] = wd;
+      for (let j = 0; j < p; j++) sw.data[d + (q * p + j) * G] = wd * donorX[d * p + j]!;
+    }
+  }
+  const c = await backend.gemm(tt2, w, { transA: true });
+  const pm = await backend.gemm(tt, sw, { transA: true });
+  const dev = new Float64Array(nG * K);
+  const ws = new Workspace(p);
+  for (let q = 0; q < K; q++) {
+    const gamma = THETA_GRID[q]! ** 2;
+    fillA(design, gamma, ws.a);
+    const logDetA = cholInPlace(ws.a, p);
+    const ldh = logDetH(design, gamma);
+    for (let g = 0; g < nG; g++) {
+      for (let j = 0; j < p; j++) ws.b[j] = stats.xy[g * p + j]! - pm.data[g + (q * p + j) * pm.ld]!;
+      const r = stats.yy[g]! - c.data[g + q * c.ld]! - forwardSolveInPlace(ws.a, p, ws.b);
+      dev[g * K + q] = (n - p) * Math.log(r) + ldh + logDetA;
+    }
+  }
+  return { dev, precision: backend.precision };
+}
+
+/**
+ * Fits y ~ X + (1 | donor) by REML for every gene and tests coefficient `design.coef`.
+ * Precision f64 throughout. See the module comment for the formulas and cost. With `grid` (grid deviances from
+ * {@link devianceGridOnBackend}), the grid is not evaluated here; an f32 grid only proposes each gene's best
+ * point, which then moves to a neighbour while the f64 deviance there is lower, so the bracket Brent refines is
+ * an f64 local minimum of the grid.
+ */
+export function fitDonorLmm(design: DonorDesign, stats: GeneSuffStats, grid?: DevianceGrid): LmmFit {
   validate(design, stats);
   const { n, p } = design;
   const nG = stats.nGenes;
@@ -198,11 +256,13 @@ export function fitDonorLmm(design: DonorDesign, stats: GeneSuffStats): LmmFit {
     return out;
   }
 
-  // Step 2: profiled deviance on the theta grid, A(gamma) factored once per grid point for all genes.
+  // Step 2: profiled deviance on the theta grid, A(gamma) factored once per grid point for all genes (only
+  // gamma = 0 when the grid comes from elsewhere: the no-variance check and the boundary test stay f64).
   const K = THETA_GRID.length;
-  const devGrid = new Float64Array(nG * K);
+  const devGrid = grid ? Float64Array.from(grid.dev) : new Float64Array(nG * K);
+  if (devGrid.length !== nG * K) throw new Error(`fitDonorLmm: grid has ${devGrid.length} values, expected ${nG * K}`);
   const rss0 = new Float64Array(nG);
-  for (let q = 0; q < K; q++) {
+  for (let q = 0; q < (grid ? 1 : K); q++) {
     const gamma = THETA_GRID[q]! ** 2;
     fillA(design, gamma, ws.a);
     const logDetA = cholInPlace(ws.a, p);
@@ -230,6 +290,7 @@ export function fitDonorLmm(design: DonorDesign, stats: GeneSuffStats): LmmFit {
     };
     let best = 0;
     for (let q = 1; q < K; q++) if (devGrid[g * K + q]! < devGrid[g * K + best]!) best = q;
+    if (grid && grid.precision !== 'f64') best = confirmBest(best, K, (q) => (q === 0 ? devGrid[g * K]! : dev(THETA_GRID[q]!)));
     const lo = THETA_GRID[Math.max(0, best - 1)]!;
     const hi = THETA_GRID[Math.min(K - 1, best + 1)]!;
     let theta = brentMin(dev, lo, hi, 1e-10 * Math.max(hi, 1e-3));
@@ -237,6 +298,22 @@ export function fitDonorLmm(design: DonorDesign, stats: GeneSuffStats): LmmFit {
     finishGene(design, stats, g, theta * theta, ws, out);
   }
   return out;
+}
+
+/** Moves `best` to a neighbouring grid point while the (f64) deviance there is lower. Cost O(moves) evaluations. */
+function confirmBest(best: number, K: number, dev: (q: number) => number): number {
+  let cur = dev(best);
+  for (;;) {
+    const left = best > 0 ? dev(best - 1) : Infinity;
+    const right = best < K - 1 ? dev(best + 1) : Infinity;
+    if (left < cur && left <= right) {
+      best--;
+      cur = left;
+    } else if (right < cur) {
+      best++;
+      cur = right;
+    } else return best;
+  }
 }
 
 /** Estimates, Wald t and Satterthwaite df for gene g at its REML optimum gamma. Cost O(G p^2 + p^3). */

@@ -13,7 +13,10 @@
  */
 import { MajorsIncompleteError, type CountBlock, type CountSource } from '../io/count-blocks.js';
 import { analysisStateBytes, librarySizesFromSource, PassAccumulator, pseudobulkSamples, type IntegerCheck } from './accumulate.js';
+import type { Backend } from '../../kernels/backend.js';
+import { donorDesign } from './cell-stats.js';
 import type { JoinedCells } from './cell-table.js';
+import { devianceGridOnBackend } from './lmm-donor.js';
 import { DesignError, type AnalysisDesign } from './design.js';
 import { NbGlmmRun, type NbGeneChunk } from './nbglmm.js';
 import { analysisBlock, fittedAnalyses, isCountModel, nbKeep, needsCellStats, type AnalysisData, type ScdeBlock, type ScdePlan } from './scde.js';
@@ -39,6 +42,12 @@ export interface StreamOptions {
   onProgress?: (message: string) => void;
   /** Called once per gene fitted by nbglmm. */
   onGene?: () => void;
+  /**
+   * A GPU kernel backend (f32): lmm's grid of profiled deviances for all genes goes through its matrix products
+   * (src/sc/lmm-donor.ts devianceGridOnBackend; the f64 CPU confirms each gene's bracket and refines it). A cpu
+   * backend is not used (the CPU loops are the f64 oracle).
+   */
+  backend?: Backend;
 }
 
 /** Default entries per block: 4 Mi (about 50 MB with the reader's copies). */
@@ -175,7 +184,9 @@ async function runPass(
       }
       nb = run.fit;
     }
-    data.set(i, { stats, pseudobulk: pb, nb });
+    const gpu = opts.backend && opts.backend.precision !== 'f64' && methods.includes('lmm') && !design.second ? opts.backend : null;
+    const lmmGrid = gpu ? await devianceGridOnBackend(gpu, donorDesign(design), stats!) : undefined;
+    data.set(i, { stats, pseudobulk: pb, nb, lmmGrid });
   }
   return { data, fullLib: lib };
 }

@@ -16,7 +16,7 @@ import { donorDesign } from './cell-stats.js';
 import type { JoinedCells } from './cell-table.js';
 import { buildDesign, DesignError, DonorLayoutError, sortedLevels, type AnalysisDesign, type DesignOptions } from './design.js';
 import { fitCrossedLmm, crossedDesign } from './lmm-crossed.js';
-import { fitDonorLmm, LMM_STATUS } from './lmm-donor.js';
+import { fitDonorLmm, LMM_STATUS, type DevianceGrid } from './lmm-donor.js';
 import { welchFromStats } from './naive.js';
 import { fitNbGlmm, type NbFit } from './nbglmm.js';
 import { voomLimma, type PseudobulkNormalisation } from './pseudobulk.js';
@@ -201,6 +201,8 @@ export function fittedAnalyses(plan: ScdePlan): { index: number; design: Analysi
 /** What the pass produced for one analysis; each method takes what it needs. */
 export interface AnalysisData {
   readonly stats?: CellGeneStats;
+  /** lmm's grid deviances from a GPU backend (src/sc/lmm-donor.ts devianceGridOnBackend); absent: the CPU's. */
+  readonly lmmGrid?: DevianceGrid;
   readonly pseudobulk?: Pseudobulk;
   readonly nb?: NbFit;
 }
@@ -259,7 +261,7 @@ export function analysisBlock(plan: ScdePlan, i: number, method: ScdeMethod, dat
   }
   if (method === 'pseudobulk') pseudobulkInto(data.pseudobulk!, a.design, plan.minFrac, plan.pseudobulkNorm, block);
   else if (method === 'nbglmm') nbglmmInto(data.stats!, data.nb!, a.design, plan.minFrac, block);
-  else cellLevelInto(data.stats!, a.design, plan.minFrac, method, block);
+  else cellLevelInto(data.stats!, a.design, plan.minFrac, method, block, data.lmmGrid);
   block.fdr.set(benjaminiHochberg(block.p));
   for (let g = 0; g < plan.genes.length; g++) {
     if (!Number.isNaN(block.p[g]!)) block.log10p[g] = tLog10Survival2(block.t[g]!, block.df[g]!);
@@ -294,7 +296,7 @@ function emptyBlock(celltype: string, genes: readonly string[], method: ScdeMeth
 }
 
 /** lmm and welch: the model on the per-gene statistics; fills `block`. */
-function cellLevelInto(stats: CellGeneStats, design: AnalysisDesign, minFrac: number, method: ScdeMethod, block: ScdeBlock): void {
+function cellLevelInto(stats: CellGeneStats, design: AnalysisDesign, minFrac: number, method: ScdeMethod, block: ScdeBlock, grid?: DevianceGrid): void {
   const n = design.cells.length;
   const { p } = design;
   for (let g = 0; g < stats.nGenes; g++) block.mean[g] = stats.xy[g * p]! / n;
@@ -312,7 +314,7 @@ function cellLevelInto(stats: CellGeneStats, design: AnalysisDesign, minFrac: nu
     const second = design.second;
     const fit = second
       ? fitCrossedLmm(crossedDesign(design.x, p, design.coef, design.donorOf, design.donors.length, second.of, second.levels.length), { ...stats, uy: stats.uy! })
-      : fitDonorLmm(donorDesign(design), stats);
+      : fitDonorLmm(donorDesign(design), stats, grid);
     setTestColumns(block, fit.beta, fit);
     block.varDonor.set(fit.varDonor);
     block.varResid.set(fit.varResid);
