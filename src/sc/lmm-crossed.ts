@@ -233,9 +233,9 @@ function profiled(ws: Workspace, st: CrossedStats, g: number, t1: number, t2: nu
 
 /**
  * Fits y ~ X + (1 | donor) + (1 | level) by REML for every gene and tests coefficient `dz.coef` (see the module
- * comment). Precision f64.
+ * comment). Precision f64. With `fitGene`, genes with fitGene[g] = 0 are skipped (NaN results).
  */
-export function fitCrossedLmm(dz: CrossedDesign, st: CrossedStats): CrossedFit {
+export function fitCrossedLmm(dz: CrossedDesign, st: CrossedStats, fitGene?: Uint8Array): CrossedFit {
   const { n, p, nDonors: D, nLevels: B } = dz;
   const nG = st.nGenes;
   if (!(n > p && p >= 1 && D >= 1 && B >= 1)) throw new Error(`fitCrossedLmm: need n > p >= 1 (n=${n}, p=${p})`);
@@ -268,6 +268,7 @@ export function fitCrossedLmm(dz: CrossedDesign, st: CrossedStats): CrossedFit {
   }
   // Step 2: per gene, Nelder-Mead from the best grid point, boundary checks, estimates and df.
   for (let g = 0; g < nG; g++) {
+    if (fitGene && !fitGene[g]) continue;
     if (!(rss0[g]! > 1e-12 * Math.max(st.yy[g]!, 1e-300))) {
       out.code[g] = LmmCode.NoVariance;
       continue;

@@ -231,9 +231,10 @@ export async function devianceGridOnBackend(backend: Backend, design: DonorDesig
  * Precision f64 throughout. See the module comment for the formulas and cost. With `grid` (grid deviances from
  * {@link devianceGridOnBackend}), the grid is not evaluated here; an f32 grid only proposes each gene's best
  * point, which then moves to a neighbour while the f64 deviance there is lower, so the bracket Brent refines is
- * an f64 local minimum of the grid.
+ * an f64 local minimum of the grid. With `fitGene`, genes with fitGene[g] = 0 are skipped (NaN results, code
+ * Ok: the caller's filter gives them their status).
  */
-export function fitDonorLmm(design: DonorDesign, stats: GeneSuffStats, grid?: DevianceGrid): LmmFit {
+export function fitDonorLmm(design: DonorDesign, stats: GeneSuffStats, grid?: DevianceGrid, fitGene?: Uint8Array): LmmFit {
   validate(design, stats);
   const { n, p } = design;
   const nG = stats.nGenes;
@@ -276,6 +277,7 @@ export function fitDonorLmm(design: DonorDesign, stats: GeneSuffStats, grid?: De
 
   // Step 3: per gene, Brent on theta around the best grid point, then estimates and Satterthwaite df.
   for (let g = 0; g < nG; g++) {
+    if (fitGene && !fitGene[g]) continue;
     if (!(rss0[g]! > 1e-12 * Math.max(stats.yy[g]!, 1e-300))) {
       out.code[g] = LmmCode.NoVariance;
       continue;

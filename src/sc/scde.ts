@@ -312,9 +312,11 @@ function cellLevelInto(stats: CellGeneStats, design: AnalysisDesign, minFrac: nu
     for (let g = 0; g < stats.nGenes; g++) if (Number.isNaN(w.p[g]!)) block.status[g] = 'no_variance';
   } else {
     const second = design.second;
+    // Genes below the expression filter are not fitted (applyGeneFilter gives them their status).
+    const fitGene = Uint8Array.from(stats.nonzero, (nz) => (nz > 0 && nz >= minFrac * n ? 1 : 0));
     const fit = second
-      ? fitCrossedLmm(crossedDesign(design.x, p, design.coef, design.donorOf, design.donors.length, second.of, second.levels.length), { ...stats, uy: stats.uy! })
-      : fitDonorLmm(donorDesign(design), stats, grid);
+      ? fitCrossedLmm(crossedDesign(design.x, p, design.coef, design.donorOf, design.donors.length, second.of, second.levels.length), { ...stats, uy: stats.uy! }, fitGene)
+      : fitDonorLmm(donorDesign(design), stats, grid, fitGene);
     setTestColumns(block, fit.beta, fit);
     block.varDonor.set(fit.varDonor);
     block.varResid.set(fit.varResid);
