@@ -6,7 +6,8 @@
  * The model lives on the complement of the covariates: with Q an orthonormal basis of W (n x c) and
  * S = I - Q Q', the operator is A_c v = S K_{-c} S v, the projected squared norm of SNP j is
  * |S z_j|^2 = |z_j|^2 - |Q' z_j|^2 (from one product Z'Q), and tr(A) = sum_j |S z_j|^2 / M exactly.
- * SNPs whose projected norm is below 0.1 (in the span of the covariates; BOLT's rule) leave the model.
+ * SNPs whose projected norm is below 0.1 (in the span of the covariates; BOLT's rule), or, with `r2Max`, whose
+ * GEMMA r2 on the covariates (mean-imputed uncentred x) exceeds it, leave the model (status 'collinear').
  * Each product A V (n x B) is two passes over the packed codes (kernels/cpu/packed2.ts): U = Z'V, the rows
  * of U of SNPs on each column's left-out chromosome zeroed and each column scaled by 1 / M_b, then Z U.
  * Cost 4 n M B flops + two decodes of the codes; memory O((n + M) B).
@@ -68,7 +69,7 @@ export class KinshipOperator {
    * Builds the standardisation from the code counts and the projected norms from one product Z'Q.
    * `threads` for the products (default: the `threads` flag).
    */
-  static async create(store: PackedGenotypes, q: F64Matrix, threads?: number): Promise<KinshipOperator> {
+  static async create(store: PackedGenotypes, q: F64Matrix, threads?: number, r2Max?: number): Promise<KinshipOperator> {
     const M = store.matrix.cols;
     const n = store.matrix.rows;
     const tables = sharedF64(4 * M);
@@ -92,9 +93,16 @@ export class KinshipOperator {
     const inModel = new Uint8Array(M);
     for (let j = 0; j < M; j++) {
       if (scale[j] === 0) continue;
-      let s = n - 1;
-      for (let a = 0; a < q.cols; a++) s -= qz.data[j + a * qz.ld]! ** 2;
-      if (s < 0.1) {
+      let qz2 = 0;
+      for (let a = 0; a < q.cols; a++) qz2 += qz.data[j + a * qz.ld]! ** 2;
+      const s = n - 1 - qz2;
+      // GEMMA's r2 of the mean-imputed, uncentred x = z / s_j + mu_j on W (1 in W, 1'z = 0):
+      // |Q'x|^2 / |x|^2 = (|Q'z|^2 / s^2 + n mu^2) / (|z|^2 / s^2 + n mu^2).
+      const c0 = store.counts[4 * j]!, c2 = store.counts[4 * j + 2]!, obs = n - store.counts[4 * j + 1]!;
+      const mu = (2 * c0 + c2) / obs;
+      const s2 = scale[j]! ** 2;
+      const r2 = (qz2 / s2 + n * mu * mu) / ((n - 1) / s2 + n * mu * mu);
+      if (s < 0.1 || (r2Max !== undefined && q.cols > 1 && r2 > r2Max)) {
         tables.fill(0, 4 * j, 4 * j + 4);
         continue;
       }

@@ -136,6 +136,8 @@ export interface BiobankSummary {
   chromosomes: number;
   probes: number;
   lanczosSteps: number;
+  /** Outlying eigenvalues of the kinship taken out of the stochastic log-determinant (population structure). */
+  deflated: number[];
   lanczosConverged: boolean;
   cgIterations: number;
   /** Passes over the codes (two each: Z'V then Z U). */
@@ -233,7 +235,7 @@ export async function biobankScan(opts: BiobankScanOptions): Promise<BiobankScan
 
   // Phase 2: the kinship operator and the projected phenotypes.
   t = now();
-  const op = await KinshipOperator.create(store, q, opts.threads);
+  const op = await KinshipOperator.create(store, q, opts.threads, filter.r2);
   try {
     const nChr = store.chromosomes.length;
     const chrsInModel = new Set<number>();
@@ -259,6 +261,8 @@ export async function biobankScan(opts: BiobankScanOptions): Promise<BiobankScan
     const reml = opts.h2 === undefined
       ? await slqReml(op.operator(new Array<number>(P + T).fill(ALL_CHROMOSOMES)), sy, probes, {
           dim, traceA: op.traceA, maxIterations: Math.min(maxIter, 300), maxProbes: opts.maxProbes ?? 4 * T, nextProbes: newProbes,
+          // Outliers: above twice the upper edge of the Marchenko-Pastur bulk of Z Z' / M (mean eigenvalue tbar).
+          deflateAbove: 2 * (1 + Math.sqrt(dim / op.m)) ** 2 * (op.traceA / dim),
           onIteration: (step) => progress('h2', Math.min(8, step / 4), 8),
         })
       : await fixedH2(op, sy, opts.h2, dim, cgTol, maxIter);
@@ -371,7 +375,7 @@ export async function biobankScan(opts: BiobankScanOptions): Promise<BiobankScan
 
     const summary: BiobankSummary = {
       nIndividuals: source.samples.length, nAnalysed: n, nSnps: source.nSnps, nTested: 0, dropped: { ...store.dropped }, samples, c,
-      chromosomes: nChr, probes: reml.probes, lanczosSteps: reml.steps, lanczosConverged: reml.converged,
+      chromosomes: nChr, probes: reml.probes, lanczosSteps: reml.steps, deflated: reml.deflated, lanczosConverged: reml.converged,
       cgIterations: Math.max(0, ...cg.iterations), products: op.products, rounded: store.rounded, packedBytes: store.bytes, timings,
     };
     const notInModel = store.matrix.cols - op.m;
@@ -457,7 +461,7 @@ async function fixedH2(op: KinshipOperator, sy: F64Matrix, h2: number, dim: numb
     const sigma2g = yhy / dim;
     estimates.push({ delta, logDelta: Math.log(delta), h2, sigma2g, sigma2e: delta * sigma2g, loglik: NaN, h2SeReml: NaN, h2SeMc: NaN, boundary: 'none' });
   }
-  return { estimates, steps: 0, probes: 0, converged: res.converged.every(Boolean), hinvY: res.x };
+  return { estimates, steps: 0, probes: 0, deflated: [], converged: res.converged.every(Boolean), hinvY: res.x };
 }
 
 /**

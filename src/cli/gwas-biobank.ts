@@ -136,7 +136,7 @@ export async function runBiobankGwas(o: BiobankCliOptions, inputs: AnalysisInput
   if (o.plot) await report.writePlots(o.plot, reports, several, o.plotFormat);
   if (o.verbose) {
     const t = s.timings;
-    lines.push(`biobank: ${s.probes} probes, ${s.lanczosSteps} Lanczos steps, ${s.cgIterations} CG iterations, ${s.products} products over the 2-bit genotypes (${mib(s.packedBytes)})`);
+    lines.push(`biobank: ${s.probes} probes, ${s.deflated.length} outlying eigenvalues deflated${s.deflated.length ? ` (${s.deflated.map((v) => v.toFixed(1)).join(', ')})` : ''}, ${s.lanczosSteps} Lanczos steps, ${s.cgIterations} CG iterations, ${s.products} products over the 2-bit genotypes (${mib(s.packedBytes)})`);
     lines.push(`time (s): read+filter ${t.read.toFixed(2)}, model ${t.model.toFixed(2)}, h2 ${t.h2.toFixed(2)}, LOCO solves ${t.solve.toFixed(2)}, association ${t.association.toFixed(2)}, total ${((performance.now() - t0) / 1000).toFixed(2)} [cpu, ${getFlag('threads')} threads]`);
   }
   process.stderr.write(`${lines.join('\n')}\n`);

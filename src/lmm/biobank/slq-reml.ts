@@ -24,6 +24,7 @@ import { f64Matrix, type F64Matrix } from '../../../kernels/matrix.js';
 import { BatchedLanczos } from './lanczos.js';
 import type { BatchedOperator } from './operator.js';
 import { gaussRule, type GaussRule } from './tridiagonal.js';
+import { cpuEigh } from '../../../kernels/cpu/index.js';
 
 /** Where the REML optimum lies: inside, or at log delta = 10 (h2 ~ 0) or -10 (h2 ~ 1). */
 export type H2Boundary = 'none' | 'h2=0' | 'h2=1';
@@ -53,6 +54,8 @@ export interface SlqRemlOptions {
   maxIterations?: number;
   /** Relative change of a quadrature between steps below which its column stops (default 1e-8). */
   tol?: number;
+  /** Take eigenpairs of A above this value out of the stochastic log-determinant (see Deflation); default none. */
+  deflateAbove?: number;
   /** Most probes in all (default: the initial count, i.e. no adaptive probes). */
   maxProbes?: number;
   /** More projected probes (n x count), for the adaptive rule. */
@@ -70,6 +73,8 @@ export interface SlqRemlResult {
   steps: number;
   /** Probes used. */
   probes: number;
+  /** Eigenvalues taken out of the stochastic log-determinant. */
+  deflated: number[];
   /** False when a column was still changing at maxIterations. */
   converged: boolean;
   /** (A + delta_p I)^-1 y_p at each phenotype's estimate (from the kept Lanczos basis), n x P. */
@@ -99,8 +104,25 @@ export function quadLogCurvature(norm2: number, rule: GaussRule, delta: number, 
   return norm2 * s;
 }
 
+/**
+ * Outlying eigenpairs of A taken out of the stochastic log-determinant: eigenvalues lambda_k and, per probe t,
+ * (v_k' z_t)^2. With V invariant, log det(A + delta) = sum_k log(lambda_k + delta) + log det on the complement,
+ * and z_t's part in the complement has z'g(A)z - sum_k g(lambda_k) (v_k' z)^2 for any g: so the probes' runs
+ * need not be repeated. Population structure gives a few eigenvalues far above the rest (n Fst); without
+ * this, their (v'z)^2 ~ chi2(1) fluctuations dominate the Monte Carlo variance.
+ */
+export interface Deflation {
+  lambda: Float64Array;
+  /** Per probe: (v_k' z_t)^2 for each deflated k. */
+  proj2: Float64Array[];
+}
+
 /** The quadrature rules of one Lanczos state and the REML objective built on them. */
 export class SlqRemlObjective {
+  /** The control variate's tangent point: the mean eigenvalue of A on the complement of the deflated ones. */
+  private readonly tperp: number;
+  private readonly r: number;
+
   constructor(
     readonly dim: number,
     readonly tbar: number,
@@ -108,8 +130,12 @@ export class SlqRemlObjective {
     readonly ys: readonly { norm2: number; rule: GaussRule }[],
     /** Per probe: |z|^2 and its Gauss rule. */
     readonly probes: readonly { norm2: number; rule: GaussRule }[],
+    readonly deflation: Deflation = { lambda: new Float64Array(0), proj2: [] },
   ) {
     if (probes.length < 2) throw new RangeError(`SlqRemlObjective: need at least 2 probes, got ${probes.length}`);
+    this.r = deflation.lambda.length;
+    if (this.r > 0 && deflation.proj2.length !== probes.length) throw new RangeError(`SlqRemlObjective: deflation has ${deflation.proj2.length} probes, expected ${probes.length}`);
+    this.tperp = (tbar * dim - deflation.lambda.reduce((a, v) => a + v, 0)) / (dim - this.r);
   }
 
   /** y_p'(A + delta)^-1 y_p. */
@@ -117,9 +143,15 @@ export class SlqRemlObjective {
     return quadInverse(this.ys[p]!.norm2, this.ys[p]!.rule, delta);
   }
 
-  /** z_t'[f(A) - p(A)]z_t for probe t. */
+  /** z_t'[f(A) - p(A)]z_t for probe t, on the complement of the deflated eigenvectors. */
   probeTerm(t: number, delta: number): number {
-    return quadLogCurvature(this.probes[t]!.norm2, this.probes[t]!.rule, delta, this.tbar);
+    let s = quadLogCurvature(this.probes[t]!.norm2, this.probes[t]!.rule, delta, this.tperp);
+    if (this.r === 0) return s;
+    const lt = Math.log(this.tperp + delta);
+    const inv = 1 / (this.tperp + delta);
+    const { lambda, proj2 } = this.deflation;
+    for (let k = 0; k < this.r; k++) s -= (Math.log(lambda[k]! + delta) - lt - (lambda[k]! - this.tperp) * inv) * proj2[t]![k]!;
+    return s;
   }
 
   /** log det(A + delta) from the probes, leaving probe `skip` out (-1: none). */
@@ -131,7 +163,9 @@ export class SlqRemlObjective {
       s += this.probeTerm(t, delta);
       k++;
     }
-    return this.dim * Math.log(this.tbar + delta) + s / k;
+    let out = (this.dim - this.r) * Math.log(this.tperp + delta) + s / k;
+    for (let q = 0; q < this.r; q++) out += Math.log(this.deflation.lambda[q]! + delta);
+    return out;
   }
 
   /** The restricted log-likelihood of phenotype p at log delta (probe `skip` left out of the log-determinant). */
@@ -237,14 +271,30 @@ export async function slqReml(apply: BatchedOperator, ys: F64Matrix, probes: F64
   let steps = 0;
   let converged = true;
   let estimates: RemlEstimate[] = [];
+  let deflation: Deflation = { lambda: new Float64Array(0), proj2: [] };
+  let vectors: F64Matrix | undefined;
+  /** (v_k' z)^2 of the deflated eigenvectors, per column of a probe batch. */
+  const proj2Of = (z: F64Matrix, from: number): Float64Array[] =>
+    Array.from({ length: z.cols - from }, (_, t) => {
+      const out = new Float64Array(deflation.lambda.length);
+      for (let k = 0; k < out.length; k++) {
+        let d = 0;
+        for (let i = 0; i < n; i++) d += vectors!.data[i + k * n]! * z.data[i + (from + t) * z.ld]!;
+        out[k] = d * d;
+      }
+      return out;
+    });
   const estimateAll = (mc: boolean, ys: typeof yRules, zs: typeof probeRules): RemlEstimate[] => {
-    const obj = new SlqRemlObjective(opts.dim, tbar, ys, zs);
+    const d = deflation.lambda.length > 0 && deflation.proj2.length === zs.length ? deflation : undefined;
+    const obj = new SlqRemlObjective(opts.dim, tbar, ys, zs, d);
     return Array.from({ length: P }, (_, p) => obj.estimate(p, mc));
   };
   /** Lanczos on `start` (the first `withY` columns are phenotypes) until its quadratures converge. */
   const run = async (start: F64Matrix, withY: number): Promise<void> => {
     const cols = start.cols;
-    const lanczos = new BatchedLanczos(start, Array.from({ length: cols }, (_, j) => j < withY));
+    // The phenotypes' bases are kept (for (A + delta)^-1 y), and a few probes' for finding outlying eigenpairs.
+    const keep = opts.deflateAbove !== undefined && withY > 0 ? withY + Math.min(4, cols - withY) : withY;
+    const lanczos = new BatchedLanczos(start, Array.from({ length: cols }, (_, j) => j < keep));
     if (withY > 0) yLanczos = lanczos;
     const rule = (j: number, k = lanczos.steps(j)): GaussRule => gaussRule(lanczos.alpha[j]!, lanczos.beta[j]!, k);
     const rules = (): { ys: typeof yRules; zs: typeof probeRules } => ({
@@ -285,12 +335,22 @@ export async function slqReml(apply: BatchedOperator, ys: F64Matrix, probes: F64
   for (let j = 0; j < P; j++) start.data.set(ys.data.subarray(j * ys.ld, j * ys.ld + n), j * n);
   for (let j = 0; j < T0; j++) start.data.set(probes.data.subarray(j * probes.ld, j * probes.ld + n), (P + j) * n);
   await run(start, P);
+  if (opts.deflateAbove !== undefined) {
+    const found = await outlyingEigenpairs(apply, yLanczos!, opts.deflateAbove);
+    if (found.lambda.length > 0) {
+      vectors = found.vectors;
+      deflation = { lambda: found.lambda, proj2: [] };
+      deflation.proj2 = proj2Of(start, P);
+    }
+  }
   estimates = estimateAll(true, yRules, probeRules);
   // Step 2: more probes while the Monte Carlo error is large against the REML error.
   const maxProbes = opts.maxProbes ?? T0;
   const tooNoisy = (): boolean => estimates.some((e) => e.h2SeMc > Math.max(opts.mcSeAbs ?? 0.002, (opts.mcSeRatio ?? 0.2) * (Number.isFinite(e.h2SeReml) ? e.h2SeReml : 0)));
   while (opts.nextProbes && probeRules.length + T0 <= maxProbes && tooNoisy()) {
-    await run(opts.nextProbes(T0), 0);
+    const more = opts.nextProbes(T0);
+    if (vectors) deflation.proj2.push(...proj2Of(more, 0));
+    await run(more, 0);
     estimates = estimateAll(true, yRules, probeRules);
   }
   // (A + delta I)^-1 y = |y| Q_k (T_k + delta I)^-1 e1.
@@ -301,7 +361,86 @@ export async function slqReml(apply: BatchedOperator, ys: F64Matrix, probes: F64
     const coef = solveShiftedTridiagonal(yl.alpha[p]!, yl.beta[p]!, k, estimates[p]!.delta);
     hinvY.data.set(yl.combine(p, coef), p * n);
   }
-  return { estimates, steps, converged, hinvY, probes: probeRules.length };
+  return { estimates, steps, converged, hinvY, probes: probeRules.length, deflated: Array.from(deflation.lambda) };
+}
+
+/**
+ * Eigenpairs of A with eigenvalue above `threshold`, from the Ritz vectors of the kept Lanczos bases: candidates
+ * (Ritz values above the threshold) orthonormalised, then one product A C and a Rayleigh-Ritz step; pairs whose
+ * residual |A v - lambda v| exceeds 1e-3 lambda are left out. Cost one product with as many columns as
+ * candidates (at most 32), plus O(n r^2).
+ */
+export async function outlyingEigenpairs(apply: BatchedOperator, lanczos: BatchedLanczos, threshold: number): Promise<{ lambda: Float64Array; vectors: F64Matrix }> {
+  const n = lanczos.n;
+  const cands: Float64Array[] = [];
+  for (let j = 0; j < lanczos.b; j++) {
+    if (!lanczos.basis[j]) continue;
+    const k = lanczos.steps(j);
+    if (k < 2) continue;
+    const t = f64Matrix(k, k);
+    for (let i = 0; i < k; i++) {
+      t.data[i + i * k] = lanczos.alpha[j]![i]!;
+      if (i + 1 < k) {
+        t.data[i + 1 + i * k] = lanczos.beta[j]![i]!;
+        t.data[i + (i + 1) * k] = lanczos.beta[j]![i]!;
+      }
+    }
+    const { values, vectors } = cpuEigh(t);
+    for (let i = 0; i < k; i++) if (values[i]! > threshold) cands.push(lanczos.combine(j, vectors.data.subarray(i * k, (i + 1) * k)));
+  }
+  // Step: orthonormalise (twice), dropping near-duplicates (ghost copies, the same vector from several runs).
+  const basis: Float64Array[] = [];
+  for (const c of cands) {
+    const before = Math.sqrt(c.reduce((a, v) => a + v * v, 0));
+    for (let pass = 0; pass < 2; pass++) {
+      for (const b of basis) {
+        let d = 0;
+        for (let i = 0; i < n; i++) d += b[i]! * c[i]!;
+        for (let i = 0; i < n; i++) c[i]! -= d * b[i]!;
+      }
+    }
+    const norm = Math.sqrt(c.reduce((a, v) => a + v * v, 0));
+    if (norm > 1e-3 * before && basis.length < 32) basis.push(c.map((v) => v / norm));
+  }
+  const r = basis.length;
+  if (r === 0) return { lambda: new Float64Array(0), vectors: f64Matrix(n, 0) };
+  // Step: Rayleigh-Ritz on the span.
+  const c = f64Matrix(n, r);
+  basis.forEach((b, q) => c.data.set(b, q * n));
+  const w = await apply(c, Array.from({ length: r }, (_, q) => q));
+  const h = f64Matrix(r, r);
+  for (let a = 0; a < r; a++) {
+    for (let b = 0; b < r; b++) {
+      let d = 0;
+      for (let i = 0; i < n; i++) d += c.data[i + a * n]! * w.data[i + b * w.ld]!;
+      h.data[a + b * r] = d;
+    }
+  }
+  for (let a = 0; a < r; a++) for (let b = 0; b < a; b++) h.data[a + b * r] = h.data[b + a * r] = 0.5 * (h.data[a + b * r]! + h.data[b + a * r]!);
+  const eig = cpuEigh(h);
+  const lambda: number[] = [];
+  const out: Float64Array[] = [];
+  for (let q = 0; q < r; q++) {
+    const l = eig.values[q]!;
+    if (!(l > threshold)) continue;
+    const v = new Float64Array(n);
+    const av = new Float64Array(n);
+    for (let a = 0; a < r; a++) {
+      const s = eig.vectors.data[a + q * r]!;
+      for (let i = 0; i < n; i++) {
+        v[i]! += s * c.data[i + a * n]!;
+        av[i]! += s * w.data[i + a * w.ld]!;
+      }
+    }
+    let res = 0;
+    for (let i = 0; i < n; i++) res += (av[i]! - l * v[i]!) ** 2;
+    if (Math.sqrt(res) > 1e-3 * l) continue;
+    lambda.push(l);
+    out.push(v);
+  }
+  const vectors = f64Matrix(n, out.length);
+  out.forEach((v, q) => vectors.data.set(v, q * n));
+  return { lambda: Float64Array.from(lambda), vectors };
 }
 
 /** (T + delta I)^-1 e1 for T = tridiag(beta, alpha, beta) of order k (Thomas algorithm; T + delta I is SPD). */
