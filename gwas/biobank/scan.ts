@@ -45,10 +45,13 @@ export interface BiobankScanOptions {
   maf?: number;
   miss?: number;
   r2?: number;
-  /** Random probes for the stochastic log-determinant (default 16), added by as many while the Monte Carlo s.e.
+  /** Random probes for the stochastic log-determinant (default 10), added by as many while the Monte Carlo s.e.
    *  of h2 exceeds 0.2 x its REML s.e. (and 0.002), up to `maxProbes` (default 4 x probes). */
   probes?: number;
   maxProbes?: number;
+  /** Relative change between Lanczos steps below which a quadrature has converged (default 1e-6: h2 is then
+   *  stable to 5 digits, e.g. 0.49216 at 1e-6 and at 1e-8 on the 5,000 x 50,000 cohort, 13 steps instead of 16). */
+  lanczosTol?: number;
   /** SNPs at which the prospective statistic is computed exactly for the calibration (default 30, as BOLT-LMM). */
   calibrationSnps?: number;
   /** How their statistics form the calibration factor (default 'mean of ratios'; 'bolt': BOLT-LMM 2.4's rule). */
@@ -207,7 +210,7 @@ export async function biobankScan(opts: BiobankScanOptions): Promise<BiobankScan
   const { source } = opts;
   const P = opts.phenotypes.length;
   if (P === 0) throw new RangeError('biobankScan: no phenotype selected');
-  const T = opts.probes ?? 16;
+  const T = opts.probes ?? 10;
   const nCalib = opts.calibrationSnps ?? 30;
   const cgTol = opts.cgTol ?? 5e-4;
   const maxIter = opts.maxIterations ?? 500;
@@ -260,7 +263,7 @@ export async function biobankScan(opts: BiobankScanOptions): Promise<BiobankScan
     t = now();
     const reml = opts.h2 === undefined
       ? await slqReml(op.operator(new Array<number>(P + T).fill(ALL_CHROMOSOMES)), sy, probes, {
-          dim, traceA: op.traceA, maxIterations: Math.min(maxIter, 300), maxProbes: opts.maxProbes ?? 4 * T, nextProbes: newProbes,
+          dim, traceA: op.traceA, maxIterations: Math.min(maxIter, 300), tol: opts.lanczosTol ?? 1e-6, maxProbes: opts.maxProbes ?? 4 * T, nextProbes: newProbes,
           // Outliers: above twice the upper edge of the Marchenko-Pastur bulk of Z Z' / M (mean eigenvalue tbar).
           deflateAbove: 2 * (1 + Math.sqrt(dim / op.m)) ** 2 * (op.traceA / dim),
           onIteration: (step) => progress('h2', Math.min(8, step / 4), 8),

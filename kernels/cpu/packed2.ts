@@ -7,9 +7,9 @@
  *   ztv:  U = Z[:, j0:j1]' V      (j1 - j0) x B, from V rows x B          cost 2 rows (j1 - j0) B flops
  *   zu:   Y = Z[:, j0:j1] U       rows x B,     from U (j1 - j0) x B      cost 2 rows (j1 - j0) B flops
  *
- * Both decode tiles of Z into f64 (tiles of TILE_ROWS x a few dozen columns, L2-sized) and multiply them with
- * the blocked wasm product (kernels/cpu/gemm-core.ts), f64 throughout, so the codes stay 2 bits in memory and
- * each product reads them once. On {@link Packed2Pool} the work is split into independent units claimed from
+ * Both decode the codes straight into the packed panels of the wasm macro-kernel (kernels/cpu/gemm-core.ts,
+ * kernels/cpu/wasm/gemm-kernel.ts) a KC-deep slice at a time, f64 throughout, so the codes stay 2 bits in
+ * memory and each product reads them once. On {@link Packed2Pool} the work is split into independent units claimed from
  * a shared counter by this thread and the helper threads: column chunks for ztv (each writes its own rows of
  * U), row tiles for zu (each writes its own rows of Y), so no unit waits for another and no sum is reduced
  * across threads; every entry is summed in the same order whatever the thread count (results are
@@ -19,7 +19,7 @@
 import { Worker } from 'node:worker_threads';
 import { getFlag } from '../../src/flags.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../matrix.js';
-import { BLOCKING, gemmBlocked, gemmKernelModule, kernelLayout, mainGemmKernel, packPanels, type GemmKernel } from './gemm-core.js';
+import { BLOCKING, gemmKernelModule, kernelLayout, mainGemmKernel, packPanels, type GemmKernel } from './gemm-core.js';
 import { sharedF64 } from './eigh-products.js';
 import { MR, NR } from './wasm/gemm-kernel.js';
 
@@ -35,12 +35,10 @@ export interface Packed2Matrix {
   readonly colStart: Int32Array;
 }
 
-/** Rows per decoded tile: TILE_ROWS x CHUNK_COLS f64 = 2 MiB (L2). Multiple of 4 (tiles start on a byte). */
+/** Rows of Y per zu unit (its block of C: TILE_ROWS x B f64 in the kernel's memory). Multiple of 4. */
 export const TILE_ROWS = 4096;
-/** Columns per decoded tile in ztv (one unit of work: rows of U it owns). */
+/** Columns of Z per ztv unit (the rows of U it owns; at most the kernel's MC). Multiple of 4. */
 export const ZTV_CHUNK = 64;
-/** Columns per decoded tile in zu (depth of one product into a row tile of Y). */
-export const ZU_CHUNK = 64;
 
 /** Checks the matrix, tables and a column range; returns the number of columns in the range. */
 export function checkPacked2(z: Packed2Matrix, tables: Float64Array, j0: number, j1: number, what: string): number {
@@ -124,90 +122,145 @@ export function columnBytes(z: Packed2Matrix, j: number): { data: Uint8Array; at
 }
 
 /**
- * Decodes rows [r0, r1) (r0 a multiple of 4) of `cols` consecutive columns of one block (first at byte `base`
- * of `data`, tables from f64 index t0) into out[(i - r0) + q (r1 - r0)]. Self-contained (runs in the workers).
- */
-export function decodePacked2(data: Uint8Array, base: number, bytesPerCol: number, tables: Float64Array, t0: number, cols: number, r0: number, r1: number, out: Float64Array): void {
-  const rt = r1 - r0;
-  const lut = new Float64Array(4);
-  const fullEnd = r0 + ((rt >> 2) << 2);
-  for (let q = 0; q < cols; q++) {
-    lut[0] = tables[t0 + 4 * q]!;
-    lut[1] = tables[t0 + 4 * q + 1]!;
-    lut[2] = tables[t0 + 4 * q + 2]!;
-    lut[3] = tables[t0 + 4 * q + 3]!;
-    let p = base + q * bytesPerCol + (r0 >> 2);
-    let o = q * rt;
-    for (let i = r0; i < fullEnd; i += 4) {
-      const b = data[p++]!;
-      out[o] = lut[b & 3]!;
-      out[o + 1] = lut[(b >> 2) & 3]!;
-      out[o + 2] = lut[(b >> 4) & 3]!;
-      out[o + 3] = lut[b >> 6]!;
-      o += 4;
-    }
-    if (fullEnd < r1) {
-      const b = data[p]!;
-      for (let i = fullEnd; i < r1; i++) out[o++] = lut[(b >> (2 * (i - fullEnd))) & 3]!;
-    }
-  }
-}
-
-/**
  * The units of one op, run by whichever thread claims them (Atomics on next[0]). Self-contained (the
- * product `gemm` and the decoder come as arguments): the pool ships its source to the workers. Arguments describe the matrix as flat arrays so they can be posted:
- *   blocks (byte arrays), colStart, rows, bytesPerCol, tables (f64, 4 per column), [j0, j1), the f64 operand
- *   `x` (V for ztv: rows x B, ld rows; U for zu: (j1 - j0) x B, ld j1 - j0), B, the output `out` (U or Y,
- *   zeroed by the caller) and a scratch tile.
+ * packing helper comes as an argument): the pool ships its source to the workers. The codes are decoded
+ * straight into the micro-panel layout of the wasm macro-kernel (kernels/cpu/wasm/gemm-kernel.ts: MR = 4
+ * rows of op(A) per panel, depth-major), so no f64 tile is stored and repacked; the f64 operand (V for ztv,
+ * U for zu) is packed once per call and thread into NR-column panels per KC-deep slice; the unit's block
+ * of C lives in the kernel's memory and is copied out once. Arguments describe the matrix as flat arrays so
+ * they can be posted: blocks (byte arrays), colStart, rows, bytesPerCol, tables (f64, 4 per column),
+ * [j0, j1), the operand `x` (V: rows x B, ld rows; U: (j1 - j0) x B, ld j1 - j0), B, and `out` (U or Y).
  */
 export function packed2Units(
-  kern: GemmKernel, gemm: typeof gemmBlocked, decodeCols: typeof decodePacked2, op: 'ztv' | 'zu', next: Int32Array,
+  kern: GemmKernel, pack: typeof packPanels, layoutOf: typeof kernelLayout, op: 'ztv' | 'zu', next: Int32Array,
   blocks: Uint8Array[], colStart: Int32Array, rows: number, bytesPerCol: number, tables: Float64Array,
   j0: number, j1: number, x: Float64Array, nb: number, out: Float64Array,
-  tileRows: number, ztvChunk: number, zuChunk: number,
+  tileRows: number, ztvChunk: number,
 ): void {
   const m = j1 - j0;
-  let tile = new Float64Array(0);
-  const need = (len: number): Float64Array => (tile.length >= len ? tile : (tile = new Float64Array(len)));
-  /** Decodes columns [c0, c1) (any blocks) of rows [r0, r1) into `t` (ld r1 - r0). */
-  const decode = (c0: number, c1: number, r0: number, r1: number, t: Float64Array): void => {
+  const KC = kern.kc;
+  const MC = kern.mc;
+  const nbp = Math.ceil(nb / 4) * 4;
+  const depth = op === 'ztv' ? rows : m;
+  const slices = Math.ceil(depth / KC);
+  const lay = layoutOf(kern);
+  // Kernel memory past the product buffers: the packed operand, then the unit's C block.
+  const packBytes = slices * KC * nbp * 8;
+  const cRows = op === 'ztv' ? ztvChunk : tileRows;
+  const need = lay.rest + packBytes + cRows * nb * 8;
+  if (need > kern.memory.buffer.byteLength) kern.memory.grow(Math.ceil((need - kern.memory.buffer.byteLength) / 65536));
+  const f = new Float64Array(kern.memory.buffer);
+  const packAt = lay.rest / 8;
+  const cAt = packAt + packBytes / 8;
+  // Step: the operand, NR-column panels per KC-deep slice of its rows.
+  for (let sl = 0; sl < slices; sl++) {
+    const kc = Math.min(KC, depth - sl * KC);
+    pack(kern, f, packAt + sl * KC * nbp, nb, kc, 1, x, sl * KC, depth, true, lay.stageB / 8);
+  }
+  /** Store block and byte offset of column c. */
+  const where = (c: number): [Uint8Array, number] => {
     let b = 0;
-    while (colStart[b + 1]! <= c0) b++;
-    let c = c0;
-    while (c < c1) {
-      const end = Math.min(c1, colStart[b + 1]!);
-      const sub = new Float64Array(t.buffer, t.byteOffset + (c - c0) * (r1 - r0) * 8, (end - c) * (r1 - r0));
-      decodeCols(blocks[b]!, (c - colStart[b]!) * bytesPerCol, bytesPerCol, tables, 4 * c, end - c, r0, r1, sub);
-      c = end;
-      b++;
-    }
+    while (colStart[b + 1]! <= c) b++;
+    return [blocks[b]!, (c - colStart[b]!) * bytesPerCol];
   };
+  const aAt = lay.a / 8;
+  const data: Uint8Array[] = [new Uint8Array(0), new Uint8Array(0), new Uint8Array(0), new Uint8Array(0)];
+  const base = [0, 0, 0, 0];
   if (op === 'ztv') {
-    // Unit: columns [c0, c1) of the range; U[c0 - j0 .., :] = sum over row tiles of Z_tile' V_tile.
+    // Unit: columns [c0, c1); U[c0 - j0 .., :] = Z[:, c0:c1]' V, A = Z' in panels of 4 columns of Z.
     const units = Math.ceil(m / ztvChunk);
     for (let u = Atomics.add(next, 0, 1); u < units; u = Atomics.add(next, 0, 1)) {
       const c0 = j0 + u * ztvChunk;
       const c1 = Math.min(j1, c0 + ztvChunk);
-      for (let r0 = 0; r0 < rows; r0 += tileRows) {
-        const r1 = Math.min(rows, r0 + tileRows);
-        const t = need((r1 - r0) * (c1 - c0));
-        decode(c0, c1, r0, r1, t);
-        gemm(kern, c1 - c0, nb, r1 - r0, 1, t, 0, r1 - r0, true, x, r0, rows, false, out, c0 - j0, m, false, 0);
+      const mc = c1 - c0;
+      const panels = Math.ceil(mc / 4);
+      f.fill(0, cAt, cAt + mc * nb);
+      for (let sl = 0; sl < slices; sl++) {
+        const p0 = sl * KC;
+        const kc = Math.min(KC, rows - p0);
+        for (let q = 0; q < panels; q++) {
+          const live = Math.min(4, mc - 4 * q);
+          for (let r = 0; r < 4; r++) {
+            if (r < live) [data[r], base[r]] = where(c0 + 4 * q + r);
+          }
+          let o = aAt + q * 4 * kc;
+          const t0 = 4 * (c0 + 4 * q);
+          let p = 0;
+          if (live === 4) {
+            // Whole panel, whole bytes: 4 bytes (one per column) give 16 values.
+            const d0 = data[0]!, d1 = data[1]!, d2 = data[2]!, d3 = data[3]!;
+            const e0 = base[0]!, e1 = base[1]!, e2 = base[2]!, e3 = base[3]!;
+            for (; p + 4 <= kc; p += 4) {
+              const bi = (p0 + p) >> 2;
+              let x0 = d0[e0 + bi]!, x1 = d1[e1 + bi]!, x2 = d2[e2 + bi]!, x3 = d3[e3 + bi]!;
+              for (let t = 0; t < 4; t++) {
+                f[o] = tables[t0 + (x0 & 3)]!;
+                f[o + 1] = tables[t0 + 4 + (x1 & 3)]!;
+                f[o + 2] = tables[t0 + 8 + (x2 & 3)]!;
+                f[o + 3] = tables[t0 + 12 + (x3 & 3)]!;
+                x0 >>= 2;
+                x1 >>= 2;
+                x2 >>= 2;
+                x3 >>= 2;
+                o += 4;
+              }
+            }
+          }
+          for (; p < kc; p += 4) {
+            const bi = (p0 + p) >> 2;
+            const steps = Math.min(4, kc - p);
+            for (let r = 0; r < 4; r++) {
+              if (r >= live) {
+                for (let t = 0; t < steps; t++) f[o + 4 * t + r] = 0;
+                continue;
+              }
+              const byte = data[r]![base[r]! + bi]!;
+              const tr = t0 + 4 * r;
+              for (let t = 0; t < steps; t++) f[o + 4 * t + r] = tables[tr + ((byte >> (2 * t)) & 3)]!;
+            }
+            o += 4 * steps;
+          }
+        }
+        kern.macro(mc, nb, kc, lay.a, (packAt + sl * KC * nbp) * 8, cAt * 8, mc * 8, 1 << 29, lay.scratch);
       }
+      for (let b = 0; b < nb; b++) out.set(f.subarray(cAt + b * mc, cAt + (b + 1) * mc), c0 - j0 + b * m);
     }
     return;
   }
-  // Unit: rows [r0, r1); Y[r0:r1, :] = sum over column chunks of Z_tile U_chunk.
+  // Unit: rows [r0, r1); Y[r0:r1, :] = Z[r0:r1, j0:j1] U, A = Z in panels of 4 rows (one byte per column).
   const units = Math.ceil(rows / tileRows);
+  const colData: Uint8Array[] = new Array(KC);
+  const colBase = new Int32Array(KC);
   for (let u = Atomics.add(next, 0, 1); u < units; u = Atomics.add(next, 0, 1)) {
     const r0 = u * tileRows;
     const r1 = Math.min(rows, r0 + tileRows);
-    for (let c0 = j0; c0 < j1; c0 += zuChunk) {
-      const c1 = Math.min(j1, c0 + zuChunk);
-      const t = need((r1 - r0) * (c1 - c0));
-      decode(c0, c1, r0, r1, t);
-      gemm(kern, r1 - r0, nb, c1 - c0, 1, t, 0, r1 - r0, false, x, c0 - j0, m, false, out, r0, rows, false, 0);
+    const rt = r1 - r0;
+    f.fill(0, cAt, cAt + rt * nb);
+    for (let sl = 0; sl < slices; sl++) {
+      const s0 = j0 + sl * KC;
+      const kc = Math.min(KC, j1 - s0);
+      for (let p = 0; p < kc; p++) [colData[p], colBase[p]] = where(s0 + p);
+      for (let ic = 0; ic < rt; ic += MC) {
+        const mc = Math.min(MC, rt - ic);
+        const panels = Math.ceil(mc / 4);
+        const b0 = (r0 + ic) >> 2;
+        for (let q = 0; q < panels; q++) {
+          let o = aAt + q * 4 * kc;
+          const bi = b0 + q;
+          for (let p = 0; p < kc; p++) {
+            const byte = colData[p]![colBase[p]! + bi]!;
+            const tr = 4 * (s0 + p);
+            f[o] = tables[tr + (byte & 3)]!;
+            f[o + 1] = tables[tr + ((byte >> 2) & 3)]!;
+            f[o + 2] = tables[tr + ((byte >> 4) & 3)]!;
+            f[o + 3] = tables[tr + (byte >> 6)]!;
+            o += 4;
+          }
+        }
+        kern.macro(mc, nb, kc, lay.a, (packAt + sl * KC * nbp) * 8, (cAt + ic) * 8, rt * 8, 1 << 29, lay.scratch);
+      }
     }
+    for (let b = 0; b < nb; b++) out.set(f.subarray(cAt + b * rt, cAt + (b + 1) * rt), r0 + b * rows);
   }
 }
 
@@ -221,7 +274,7 @@ parentPort.on('message', (task) => {
   if (task.matrix) { matrix = task.matrix; return; }
   let error;
   try {
-    packed2Units(kern, gemmBlocked, decodePacked2, task.op, task.next, matrix.blocks, matrix.colStart, matrix.rows, matrix.bytesPerCol, task.tables, task.j0, task.j1, task.x, task.nb, task.out, task.tileRows, task.ztvChunk, task.zuChunk);
+    packed2Units(kern, packPanels, kernelLayout, task.op, task.next, matrix.blocks, matrix.colStart, matrix.rows, matrix.bytesPerCol, task.tables, task.j0, task.j1, task.x, task.nb, task.out, task.tileRows, task.ztvChunk);
   } catch (e) {
     error = String(e && e.stack || e);
   }
@@ -230,7 +283,7 @@ parentPort.on('message', (task) => {
 `;
 
 function workerSource(): string {
-  return [kernelLayout, packPanels, gemmBlocked, decodePacked2, packed2Units].map((f) => f.toString()).join('\n') + WORKER_MAIN;
+  return [packPanels, kernelLayout, packed2Units].map((f) => f.toString()).join('\n') + WORKER_MAIN;
 }
 
 /**
@@ -283,7 +336,7 @@ export class Packed2Pool {
   private async run(op: 'ztv' | 'zu', tables: Float64Array, j0: number, j1: number, x: Float64Array, nb: number, out: Float64Array): Promise<void> {
     this.start();
     const next = new Int32Array(new SharedArrayBuffer(4));
-    const task = { op, next, tables, j0, j1, x, nb, out, tileRows: TILE_ROWS, ztvChunk: ZTV_CHUNK, zuChunk: ZU_CHUNK };
+    const task = { op, next, tables, j0, j1, x, nb, out, tileRows: TILE_ROWS, ztvChunk: ZTV_CHUNK };
     for (const w of this.workers) w.ref();
     const helpers = this.workers.map((w) => {
       const id = this.nextId++;
@@ -295,7 +348,7 @@ export class Packed2Pool {
     const { rows, bytesPerCol, blocks, colStart } = this.matrix;
     let first: unknown;
     try {
-      packed2Units(mainGemmKernel(), gemmBlocked, decodePacked2, op, next, blocks as Uint8Array[], colStart, rows, bytesPerCol, tables, j0, j1, x, nb, out, TILE_ROWS, ZTV_CHUNK, ZU_CHUNK);
+      packed2Units(mainGemmKernel(), packPanels, kernelLayout, op, next, blocks as Uint8Array[], colStart, rows, bytesPerCol, tables, j0, j1, x, nb, out, TILE_ROWS, ZTV_CHUNK);
     } catch (e) {
       first = e;
       Atomics.store(next, 0, 1 << 30);

@@ -126,7 +126,7 @@ export function registerGwas(program: Command): void {
     .option('--firth-p <x>', 'binary traits: SNPs with p below this get Firth logistic regression beta and se (0 disables)', num('firth-p'), 0.05)
     .option('--mode <mode>', `exact (eigendecomposition, GEMMA) | biobank (matrix-free BOLT-LMM-inf: no n x n matrix, LOCO) | auto (biobank from ${BIOBANK_AUTO_MIN_N} analysed individuals)`, 'auto')
     .option('--tsv-format <fmt>', "--tsv layout: gemma (assoc.txt) or bolt (BOLT-LMM's stats file; biobank mode)", 'gemma')
-    .option('--h2-probes <n>', 'biobank: random probes of the stochastic REML log-determinant', int('h2-probes'), 16)
+    .option('--h2-probes <n>', 'biobank: random probes of the stochastic REML log-determinant (up to 4x more are added while its Monte Carlo error is large)', int('h2-probes'), 10)
     .option('--calibration-snps <n>', 'biobank: SNPs whose prospective statistic calibrates the LOCO statistic (BOLT --numCalibSnps)', int('calibration-snps'), 30)
     .option('--cg-tol <x>', 'biobank: relative residual of the conjugate-gradient solves (BOLT --CGtol)', num('cg-tol'), 5e-4)
     .option('--seed <n>', 'biobank: seed of the probes and of the calibration SNPs', int('seed'), 1)

@@ -4,7 +4,7 @@
  * bit-identical results for 1 and 3 threads.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodePacked2, packed2FromCodes, packed2ZtvReference, packed2ZuReference, Packed2Pool, TILE_ROWS } from '../../../kernels/cpu/packed2.js';
+import { packed2FromCodes, packed2ZtvReference, packed2ZuReference, Packed2Pool, TILE_ROWS } from '../../../kernels/cpu/packed2.js';
 import { f64Matrix, type F64Matrix } from '../../../kernels/matrix.js';
 import { randomMatrix, rng } from '../../helpers/random.js';
 
@@ -32,24 +32,12 @@ afterAll(async () => {
   for (const p of pools) await p.dispose();
 });
 
-describe('packed2 decode', () => {
-  it('decodes codes through per-column tables, from any row that starts a byte', () => {
-    const rows = 11;
-    const { codes, tables, z } = randomPacked(rows, 3, 1, 2);
-    const out = new Float64Array(3 * 2);
-    // columns 0..1 (block 0), rows 4..10 -> 7 rows
-    const t = new Float64Array(7 * 2);
-    decodePacked2(z.blocks[0]!, 0, z.bytesPerCol, tables, 0, 2, 4, 11, t);
-    for (let q = 0; q < 2; q++) for (let i = 4; i < 11; i++) expect(t[i - 4 + q * 7]).toBe(tables[4 * q + codes[i + q * rows]!]);
-    expect(out.length).toBe(6);
-  });
-});
-
 describe('packed2 products', () => {
   const cases = [
     { rows: 37, cols: 5, b: 1, block: 2 },
     { rows: 501, cols: 130, b: 7, block: 50 },
     { rows: TILE_ROWS + 6, cols: 70, b: 3, block: 64 },
+    { rows: 303, cols: 600, b: 9, block: 250 },
   ];
   for (const [k, c] of cases.entries()) {
     it(`ztv and zu match the oracle (${c.rows} x ${c.cols}, B = ${c.b}, blocks of ${c.block})`, async () => {
