@@ -35,7 +35,8 @@ export interface Packed2Matrix {
   readonly colStart: Int32Array;
 }
 
-/** Rows of Y per zu unit (its block of C: TILE_ROWS x B f64 in the kernel's memory). Multiple of 4. */
+/** Most rows of Y per zu unit (its block of C: TILE_ROWS x B f64 in the kernel's memory); fewer when that gives
+ *  fewer than 8 units per thread. Multiple of the kernel's MC. */
 export const TILE_ROWS = 4096;
 /** Columns of Z per ztv unit (the rows of U it owns; at most the kernel's MC). Multiple of 4. */
 export const ZTV_CHUNK = 64;
@@ -336,7 +337,9 @@ export class Packed2Pool {
   private async run(op: 'ztv' | 'zu', tables: Float64Array, j0: number, j1: number, x: Float64Array, nb: number, out: Float64Array): Promise<void> {
     this.start();
     const next = new Int32Array(new SharedArrayBuffer(4));
-    const task = { op, next, tables, j0, j1, x, nb, out, tileRows: TILE_ROWS, ztvChunk: ZTV_CHUNK };
+    // zu units: at least 8 per thread (balance), multiples of the kernel's MC rows, at most TILE_ROWS.
+    const tileRows = Math.max(BLOCKING.mc, Math.min(TILE_ROWS, Math.ceil(this.matrix.rows / (8 * this.threads) / BLOCKING.mc) * BLOCKING.mc));
+    const task = { op, next, tables, j0, j1, x, nb, out, tileRows, ztvChunk: ZTV_CHUNK };
     for (const w of this.workers) w.ref();
     const helpers = this.workers.map((w) => {
       const id = this.nextId++;
@@ -348,7 +351,7 @@ export class Packed2Pool {
     const { rows, bytesPerCol, blocks, colStart } = this.matrix;
     let first: unknown;
     try {
-      packed2Units(mainGemmKernel(), packPanels, kernelLayout, op, next, blocks as Uint8Array[], colStart, rows, bytesPerCol, tables, j0, j1, x, nb, out, TILE_ROWS, ZTV_CHUNK);
+      packed2Units(mainGemmKernel(), packPanels, kernelLayout, op, next, blocks as Uint8Array[], colStart, rows, bytesPerCol, tables, j0, j1, x, nb, out, tileRows, ZTV_CHUNK);
     } catch (e) {
       first = e;
       Atomics.store(next, 0, 1 << 30);
