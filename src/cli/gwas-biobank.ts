@@ -4,7 +4,7 @@
  * BOLT-LMM-inf chi-square's p, l_remle = 1 / delta), or BOLT-LMM's stats layout with `--tsv-format bolt`.
  */
 import { BoltTsvWriter } from '../../gwas/biobank/bolt-format.js';
-import { biobankScan, estimateBiobankMemory, type BiobankModel, type BiobankPhase } from '../../gwas/biobank/scan.js';
+import { biobankScan, estimateBiobankMemory, type BiobankModel, type BiobankPhase, type BiobankScan } from '../../gwas/biobank/scan.js';
 import type { AnalysisInputs } from '../../gwas/inputs.js';
 import { readKeepFile } from '../../gwas/samples.js';
 import { arrowColumns, GemmaTsvWriter, writeArrowBatch } from '../../gwas/scan-output.js';
@@ -79,30 +79,47 @@ export async function runBiobankGwas(o: BiobankCliOptions, inputs: AnalysisInput
       bar.done = done;
     }
   };
-  const scan = await biobankScan({
-    source, phenotypes, ...(inputs.covariates ? { covariates: inputs.covariates } : {}), ...(o.keep ? { keep: await readKeepFile(o.keep) } : {}),
-    maf: o.maf, miss: o.miss, probes: o.h2Probes, calibrationSnps: o.calibrationSnps, cgTol: o.cgTol, seed: o.seed, ...(o.h2 !== undefined ? { h2: o.h2 } : {}), calibration: o.calibration === 'bolt' ? 'bolt' : 'mean of ratios', blockSize: getFlag('blockSize'), onProgress,
-  });
+  // Phenotypes with the same missing individuals are analysed together (shared probes and passes); each group
+  // on its own individuals, so a phenotype loses only its own missing values.
+  const groups = new Map<string, PhenotypeInput[]>();
+  for (const p of phenotypes) {
+    let key = '';
+    for (let i = 0; i < p.values.length; i++) key += Number.isNaN(p.values[i]!) ? '1' : '0';
+    const g = groups.get(key);
+    if (g) g.push(p);
+    else groups.set(key, [p]);
+  }
+  const keep = o.keep ? await readKeepFile(o.keep) : undefined;
+  const scans: BiobankScan[] = [];
+  for (const group of groups.values()) {
+    scans.push(await biobankScan({
+      source, phenotypes: group, ...(inputs.covariates ? { covariates: inputs.covariates } : {}), ...(keep ? { keep } : {}),
+      maf: o.maf, miss: o.miss, probes: o.h2Probes, calibrationSnps: o.calibrationSnps, cgTol: o.cgTol, seed: o.seed, ...(o.h2 !== undefined ? { h2: o.h2 } : {}), calibration: o.calibration === 'bolt' ? 'bolt' : 'mean of ratios', blockSize: getFlag('blockSize'), onProgress,
+    }));
+  }
+  const models = new Map(scans.flatMap((sc) => [...sc.models]));
+  const nOf = new Map(scans.flatMap((sc) => [...sc.models.keys()].map((k) => [k, sc.summary.nAnalysed] as const)));
 
   // Step 2: outputs, streamed.
   const withPheno = several || (o.out !== undefined && arrowOutputKind(o.out) === 'dataset');
   const meta = { tool: `gpulmm ${VERSION}`, command, mode: 'biobank', test: 'bolt-lmm-inf' };
-  const modelsJson = JSON.stringify(Object.fromEntries(scan.models));
   let arrow: ArrowTableSink | undefined;
   const tsvs = new Map<string, { write(b: Parameters<GemmaTsvWriter['write']>[0]): Promise<void>; close(): Promise<void>; abort(): Promise<void> }>();
   const report = new ScanReport(WALD);
   try {
-    if (o.out) arrow = await openArrowTable(o.out, { columns: arrowColumns(withPheno), metadata: { ...meta, 'gpulmm.biobank_model': modelsJson }, partitionBy: ['pheno', 'chr'] });
+    if (o.out) arrow = await openArrowTable(o.out, { columns: arrowColumns(withPheno), metadata: { ...meta, 'gpulmm.biobank_model': JSON.stringify(Object.fromEntries(models)) }, partitionBy: ['pheno', 'chr'] });
     if (o.tsv) {
       for (const p of phenotypes) {
         const path = several ? tsvPath(o.tsv, p.name) : o.tsv;
-        tsvs.set(p.name, o.tsvFormat === 'bolt' ? await BoltTsvWriter.open(path, n) : await GemmaTsvWriter.open(path, WALD));
+        tsvs.set(p.name, o.tsvFormat === 'bolt' ? await BoltTsvWriter.open(path, nOf.get(p.name)!) : await GemmaTsvWriter.open(path, WALD));
       }
     }
-    for await (const b of scan.batches) {
-      if (arrow) await writeArrowBatch(arrow, b, n, withPheno);
-      await tsvs.get(b.pheno)?.write(b);
-      report.add(b);
+    for (const scan of scans) {
+      for await (const b of scan.batches) {
+        if (arrow) await writeArrowBatch(arrow, b, nOf.get(b.pheno)!, withPheno);
+        await tsvs.get(b.pheno)?.write(b);
+        report.add(b);
+      }
     }
     bar?.progress.done();
     for (const w of tsvs.values()) await w.close();
@@ -115,7 +132,8 @@ export async function runBiobankGwas(o: BiobankCliOptions, inputs: AnalysisInput
   if (o.out) {
     const f = await openAtomic(arrowSiblingPath(o.out, '.json'));
     try {
-      await f.write(`${JSON.stringify({ ...meta, biobank_model: Object.fromEntries(scan.models), summary: { ...scan.summary, samples: scan.summary.samples.counts } }, null, 2)}\n`);
+      const summaries = scans.map((sc) => ({ phenotypes: [...sc.models.keys()], ...sc.summary, samples: sc.summary.samples.counts }));
+      await f.write(`${JSON.stringify({ ...meta, biobank_model: Object.fromEntries(models), summary: summaries.length === 1 ? summaries[0] : summaries }, null, 2)}\n`);
       await f.commit();
     } catch (e) {
       await f.abort();
@@ -123,21 +141,28 @@ export async function runBiobankGwas(o: BiobankCliOptions, inputs: AnalysisInput
     }
   }
 
-  // Step 3: summary.
-  const s = scan.summary;
+  // Step 3: summary (per group of phenotypes with the same individuals).
   const lines: string[] = [];
-  lines.push(`analysed individuals: ${s.nAnalysed} of ${s.nIndividuals}; covariates (intercept included): ${s.c}`);
-  lines.push(`analysed SNPs: ${s.nTested} of ${s.nSnps}${Object.keys(s.dropped).length ? ` (dropped: ${Object.entries(s.dropped).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`);
-  if (s.rounded > 0) lines.push(`note: ${s.rounded} fractional dosages were rounded to hard calls for the kinship and the tests`);
-  for (const [pheno, m] of scan.models) lines.push(...describeBiobankModel(m).map((l) => `${several ? `[${pheno}] ` : ''}${l}`));
-  if (!s.lanczosConverged) lines.push(`warning: the Lanczos quadratures were still changing after ${s.lanczosSteps} steps; h2 may be imprecise`);
+  for (const scan of scans) {
+    const s = scan.summary;
+    const tag = groups.size > 1 ? ` [${[...scan.models.keys()].join(', ')}]` : '';
+    lines.push(`analysed individuals${tag}: ${s.nAnalysed} of ${s.nIndividuals}; covariates (intercept included): ${s.c}`);
+    lines.push(`analysed SNPs${tag}: ${s.nTested} of ${s.nSnps}${Object.keys(s.dropped).length ? ` (dropped: ${Object.entries(s.dropped).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`);
+    if (s.rounded > 0) lines.push(`note: ${s.rounded} fractional dosages were rounded to hard calls for the kinship and the tests`);
+    for (const [pheno, m] of scan.models) lines.push(...describeBiobankModel(m).map((l) => `${several ? `[${pheno}] ` : ''}${l}`));
+    if (!s.lanczosConverged) lines.push(`warning: the Lanczos quadratures were still changing after ${s.lanczosSteps} steps; h2 may be imprecise`);
+  }
   const reports = report.reports();
   lines.push(...report.lines(reports, several));
   if (o.plot) await report.writePlots(o.plot, reports, several, o.plotFormat);
   if (o.verbose) {
-    const t = s.timings;
-    lines.push(`biobank: ${s.probes} probes, ${s.deflated.length} outlying eigenvalues deflated${s.deflated.length ? ` (${s.deflated.map((v) => v.toFixed(1)).join(', ')})` : ''}, ${s.lanczosSteps} Lanczos steps, ${s.cgIterations} CG iterations, ${s.products} products over the 2-bit genotypes (${mib(s.packedBytes)})`);
-    lines.push(`time (s): read+filter ${t.read.toFixed(2)}, model ${t.model.toFixed(2)}, h2 ${t.h2.toFixed(2)}, LOCO solves ${t.solve.toFixed(2)}, association ${t.association.toFixed(2)}, total ${((performance.now() - t0) / 1000).toFixed(2)} [cpu, ${getFlag('threads')} threads]`);
+    for (const scan of scans) {
+      const s = scan.summary;
+      const t = s.timings;
+      lines.push(`biobank: ${s.probes} probes, ${s.deflated.length} outlying eigenvalues deflated${s.deflated.length ? ` (${s.deflated.map((v) => v.toFixed(1)).join(', ')})` : ''}, ${s.lanczosSteps} Lanczos steps, ${s.cgIterations} CG iterations, ${s.products} products over the 2-bit genotypes (${mib(s.packedBytes)})`);
+      lines.push(`time (s): read+filter ${t.read.toFixed(2)}, model ${t.model.toFixed(2)}, h2 ${t.h2.toFixed(2)}, LOCO solves ${t.solve.toFixed(2)}, association ${t.association.toFixed(2)}`);
+    }
+    lines.push(`time (s): total ${((performance.now() - t0) / 1000).toFixed(2)} [cpu, ${getFlag('threads')} threads]`);
   }
   process.stderr.write(`${lines.join('\n')}\n`);
 }
