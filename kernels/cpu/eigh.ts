@@ -35,32 +35,30 @@ export function cpuEighWith(a: F64Matrix, run: (p: StridedProduct) => Promise<vo
 
 /**
  * Bytes {@link cpuEigh} holds at its peak for order n, besides its input (for memory planning: gwas's
- * memory model): the working matrix and panels, Z, the divide-and-conquer scratch (4 n^2) and V, counted
- * as if none were freed before V is made. Keep in step with the allocations of eighSteps.
+ * memory model): the reduction's workspace (the working matrix, which then holds Z and becomes V, and its
+ * panels), the packed reflectors n (n - 1) / 2, the divide-and-conquer scratch 2 n^2 and the back-transformation's
+ * blocks: about 3.5 n^2 f64. Keep in step with the allocations of eighSteps.
  */
 export function cpuEighWorkspaceBytes(n: number): number {
-  return 8 * (7 * n * n + 3 * n * NB + 3 * n * NB_BACK + 8 * n);
+  const reduction = n * n + 2 * n + 3 * n * NB + 2 * NB;
+  const after = (n * (n - 1)) / 2 + 2 * n * n + 3 * n * NB_BACK + 2 * NB_BACK * NB_BACK;
+  return 8 * (reduction + after + 8 * n);
 }
 
 function* eighSteps(a: F64Matrix): Products<EighResult> {
   const n = checkSquare('eigh', 'cpu', a);
-  const ld = Math.max(1, n);
   const w = new Float64Array(n);
-  const ws = eighWorkspace(n);
-  const work = ws.a;
   // Scale by a power of two (exact) to max |a_ij| in [1, 2): no overflow or underflow at any magnitude,
   // subnormal inputs included (two factors, since 2^-e alone overflows for e < -1023).
   let amax = 0;
   for (let j = 0; j < n; j++) for (let i = j; i < n; i++) amax = Math.max(amax, Math.abs(a.data[i + j * a.ld]!));
   const ex = amax > 0 ? Math.floor(Math.log2(amax)) : 0;
   const s1 = 2 ** -Math.trunc(ex / 2), s2 = 2 ** -(ex - Math.trunc(ex / 2));
-  for (let j = 0; j < n; j++) for (let i = j; i < n; i++) work[i + j * ld] = a.data[i + j * a.ld]! * s1 * s2;
   const e = new Float64Array(n);
   const tau = new Float64Array(n);
-  const z = sharedF64(n * n);
-  yield* tridiagonalise(ws, n, w, e, tau);
+  const { reflectors, z } = yield* reduce(a, n, s1, s2, w, e, tau);
   yield* tridiagonalEigen(w, e, n, z, `A ${shapeOf(a)}`);
-  yield* backTransform(work, n, tau, z);
+  yield* backTransform(reflectors, n, tau, z);
   sortAscending(w, z, n);
   const v = f64Matrix(n, n, z); // shared: products with V (a scan's rotation) need no copy
   // Never a silent wrong answer: a breakdown anywhere above would surface as a non-finite entry.
@@ -74,6 +72,27 @@ function* eighSteps(a: F64Matrix): Products<EighResult> {
     if (!Number.isFinite(w[i]!)) throw new KernelError('eigh', 'cpu', `A ${shapeOf(a)}`, `eigenvalue ${i} exceeds the f64 range`);
   }
   return { values: w, vectors: v };
+}
+
+/**
+ * The tridiagonalisation of s1 s2 A (lower triangle; two exact power-of-two factors): d, e and tau filled,
+ * the reflectors' vectors returned packed (column k's entries k+2 .. n-1 from {@link reflectorOffset}:
+ * n (n - 1) / 2 f64), and the working matrix's n^2 f64 (shared) handed on as Z, so that the later stages
+ * need no second n x n array for it.
+ */
+function* reduce(a: F64Matrix, n: number, s1: number, s2: number, d: Float64Array, e: Float64Array, tau: Float64Array): Products<{ reflectors: Float64Array; z: Float64Array }> {
+  const ws = eighWorkspace(n);
+  const work = ws.a;
+  for (let j = 0; j < n; j++) for (let i = j; i < n; i++) work[i + j * n] = a.data[i + j * a.ld]! * s1 * s2;
+  yield* tridiagonalise(ws, n, d, e, tau);
+  const reflectors = new Float64Array(Math.max(1, reflectorOffset(n, n - 2)));
+  for (let k = 0; k + 2 < n; k++) reflectors.set(work.subarray(k * n + k + 2, k * n + n), reflectorOffset(n, k));
+  return { reflectors, z: work };
+}
+
+/** Offset of reflector k (its n - k - 2 entries below the unit one) in the packed reflectors of order n. */
+function reflectorOffset(n: number, k: number): number {
+  return k * (n - 2) - (k * (k - 1)) / 2;
 }
 
 /** 2-norm of x[off : off+len] with scaling (no overflow or underflow for extreme magnitudes). */
@@ -288,7 +307,7 @@ const NB_BACK = 128;
  * Z -= (Y T) W. Per block of b reflectors over len rows: products S (b^2 len), Y T (2 b^2 len), W and the
  * update (2 b len n each); 2 n^3 flops in all, every one of them in a product.
  */
-function* backTransform(a: Float64Array, n: number, tau: Float64Array, z: Float64Array): Products<void> {
+function* backTransform(reflectors: Float64Array, n: number, tau: Float64Array, z: Float64Array): Products<void> {
   const nref = n - 2;
   if (nref <= 0) return;
   const y = sharedF64(n * NB_BACK);
@@ -305,7 +324,7 @@ function* backTransform(a: Float64Array, n: number, tau: Float64Array, z: Float6
     for (let q = 0; q < b; q++) {
       const k = kb + q;
       y[q + q * len] = 1;
-      for (let i = k + 2; i < n; i++) y[i - r0 + q * len] = a[i + k * n]!;
+      y.set(reflectors.subarray(reflectorOffset(n, k), reflectorOffset(n, k) + n - k - 2), k + 2 - r0 + q * len);
     }
     // Step 2: T (b x b, upper): T[q,q] = tau_q, T[0:q, q] = -tau_q T[0:q, 0:q] S[0:q, q].
     s.fill(0, 0, b * b);
