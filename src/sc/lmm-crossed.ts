@@ -13,15 +13,16 @@
  *   profiled REML deviance f(theta) = log det M + log det A + (n - p) log R,   sigma2 = R / (n - p).
  * M's donor block is diagonal (a_d = 1 + t1^2 n_d), so M is factored through the B x B Schur complement
  *   S = I + t2^2 diag(n_b) - t1^2 t2^2 N' diag(1/a) N,   log det M = sum_d log a_d + log det S.
- * theta is found per gene: a shared grid (each point factored once for all genes), then Nelder-Mead on
- * (|t1|, |t2|) (the deviance is even in each t); a component whose removal does not raise the deviance by
+ * theta is found per gene: a shared grid (each point factored once for all genes), then damped Newton with
+ * finite-difference derivatives (Nelder-Mead where the Hessian is not positive definite) on (|t1|, |t2|) (the
+ * deviance is even in each t); a component whose removal does not raise the deviance by
  * 1e-10 is set to 0 (a singular fit, as lme4 reports it). Satterthwaite df for coefficient k:
  * df = V^2 / (g' H^+ g), V = sigma2 [A^-1]_kk, g = dV/d(t1, t2, sigma), H the Hessian of the REML deviance
  * -2 log L(t1, t2, sigma) (both by central differences, as lmerTest takes them numerically), H^+ over
  * eigenvalues > 1e-8 max |eigenvalue|.
  *
  * Precision f64. Cost per deviance evaluation O(D k^2 + B^3 + p (D + B^2)) shared (k levels per donor) plus
- * O(D + nnz(N) + B^2 + p (D + B)) per gene; about 100 evaluations per gene.
+ * O(D + nnz(N) + B^2 + p (D + B)) per gene; about 60 evaluations per gene (30 for theta, 25 for the df).
  */
 import { backSolveInPlace, cholInPlace, cholInverseInto, forwardSolveInPlace } from '../lmm/small-linalg.js';
 import { tSurvival2 } from '../stats/distributions.js';
@@ -278,7 +279,7 @@ export function fitCrossedLmm(dz: CrossedDesign, st: CrossedStats, fitGene?: Uin
     const s1 = GRID[Math.floor(best / K)]!;
     const s2 = GRID[best % K]!;
     const f = (u: number, v: number) => profiled(ws, st, g, u, v);
-    let [t1, t2, fBest] = nelderMead2(f, s1, s2, Math.max(0.005, 0.25 * Math.max(s1, s2)), 1e-10, 1e-5, 400);
+    let [t1, t2, fBest] = newton2(f, s1, s2) ?? nelderMead2(f, s1, s2, Math.max(0.005, 0.25 * Math.max(s1, s2)), 1e-10, 1e-5, 400);
     t1 = Math.abs(t1);
     t2 = Math.abs(t2);
     // A component at the boundary: drop it when that does not raise the deviance.
@@ -290,6 +291,49 @@ export function fitCrossedLmm(dz: CrossedDesign, st: CrossedStats, fitGene?: Uin
     finishGene(ws, st, g, t1, t2, out);
   }
   return out;
+}
+
+/**
+ * Damped Newton from (u, v) with the gradient and Hessian of f by finite differences (6 evaluations per step),
+ * each step halved until f decreases; stops when a step moves theta by < 1e-7 (relative to max(1, |theta|)).
+ * Returns null when the Hessian is not positive definite on the way or after 30 steps (the caller falls back to
+ * Nelder-Mead). Cost about 8 evaluations per step, usually 3-5 steps from a grid point.
+ */
+function newton2(f: (u: number, v: number) => number, u0: number, v0: number): [number, number, number] | null {
+  let u = u0;
+  let v = v0;
+  let f0 = f(u, v);
+  if (!Number.isFinite(f0)) return null;
+  for (let it = 0; it < 30; it++) {
+    const hu = 1e-4 * Math.max(Math.abs(u), 1e-2);
+    const hv = 1e-4 * Math.max(Math.abs(v), 1e-2);
+    const fup = f(u + hu, v);
+    const fum = f(u - hu, v);
+    const fvp = f(u, v + hv);
+    const fvm = f(u, v - hv);
+    const fpp = f(u + hu, v + hv);
+    const gu = (fup - fum) / (2 * hu);
+    const gv = (fvp - fvm) / (2 * hv);
+    const huu = (fup - 2 * f0 + fum) / (hu * hu);
+    const hvv = (fvp - 2 * f0 + fvm) / (hv * hv);
+    const huv = (fpp - fup - fvp + f0) / (hu * hv);
+    const det = huu * hvv - huv * huv;
+    if (!(huu > 0 && det > 0) || !Number.isFinite(gu + gv)) return null;
+    let du = -(hvv * gu - huv * gv) / det;
+    let dv = -(huu * gv - huv * gu) / det;
+    let fn = f(u + du, v + dv);
+    for (let h = 0; h < 20 && !(fn <= f0); h++) {
+      du /= 2;
+      dv /= 2;
+      fn = f(u + du, v + dv);
+    }
+    if (!(fn <= f0)) return [u, v, f0];
+    u += du;
+    v += dv;
+    f0 = fn;
+    if (Math.hypot(du, dv) < 1e-7 * Math.max(1, Math.hypot(u, v))) return [u, v, f0];
+  }
+  return null;
 }
 
 /** Estimates, Wald t and Satterthwaite df of gene g at theta = (t1, t2). */
