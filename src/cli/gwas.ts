@@ -14,7 +14,7 @@ import { fileFingerprint } from '../../gwas/eigen-cache.js';
 import { loadAnalysisInputs, type AnalysisInputs } from '../../gwas/inputs.js';
 import { genotypeFiles, genotypeSettings, type GenotypeInputOptions } from '../../gwas/genotype-input.js';
 import { setFlags, getFlag } from '../flags.js';
-import { arrowOutputKind, arrowSiblingPath } from '../io/arrow-output.js';
+import { arrowOutputKind, arrowSiblingPath, checkArrowOutput } from '../io/arrow-output.js';
 import { PLOT_FORMATS, type PlotFormat } from '../plot/index.js';
 import { readKinship } from '../io/kinship-file.js';
 import type { TestSelection } from '../lmm/snp/assoc.js';
@@ -181,6 +181,7 @@ async function runGwas(o: GwasCliOptions, cmd?: Command): Promise<void> {
   const t0 = performance.now();
   if (!PLOT_FORMATS.includes(o.plotFormat)) throw new UsageError(`--plot-format ${o.plotFormat}: expected ${PLOT_FORMATS.join(', ')}`);
   if (!o.out && !o.tsv && !o.ssf) throw new UsageError('nothing to write: give --out DIR/ (or FILE.arrow, FILE.arrows), --tsv FILE and/or --ssf FILE.tsv.gz');
+  if (o.out) await checkArrowOutput(o.out, ['pheno', 'chr'], '--out');
   setFlags({ backend: o.backend, threads: o.threads, blockSize: o.blockSize });
   let maxMemory: number | undefined;
   try {

@@ -11,6 +11,7 @@ import { describeScdeMemory, fitScdeMemory, gib, parseByteSize } from '../sc/scd
 import type { PseudobulkNormalisation } from '../sc/pseudobulk.js';
 import { ScdeResultWriter } from '../sc/write-results.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
+import { checkArrowOutput } from '../io/arrow-output.js';
 import { PLOT_FORMATS, volcanoPlot, type PlotFormat } from '../plot/index.js';
 import type { ScdeBlock } from '../sc/scde.js';
 import { VERSION } from '../version.js';
@@ -193,6 +194,7 @@ export async function prepareScdeRun(opts: ScdeCliOptions): Promise<ScdeRun> {
 
 async function runScdeCommand(opts: ScdeCliOptions): Promise<void> {
   if (!opts.out && !opts.tsv) throw new UsageError('give --out DIR/ (or FILE.arrow, FILE.arrows) and/or --tsv FILE');
+  if (opts.out) await checkArrowOutput(opts.out, ['celltype'], '--out');
   const { input, plan, estimate, blockEntries, log, stage } = await prepareScdeRun(opts);
   let backend: Backend | null = null;
   try {

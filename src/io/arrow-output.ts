@@ -6,7 +6,9 @@
  *   partition, read as one table by polars `scan_ipc("DIR")`, pyarrow.dataset and R arrow's `open_dataset`.
  */
 import type { ArrowBatch, ArrowColumnSpec } from './arrow-batch.js';
-import { ArrowDatasetWriter } from './arrow-dataset.js';
+import { ArrowDatasetWriter, isArrowDataset } from './arrow-dataset.js';
+import { stat } from 'node:fs/promises';
+import { UsageError } from '../errors.js';
 import { ArrowStreamWriter } from './arrow-stream.js';
 
 /** The layout a destination's name asks for. */
@@ -38,6 +40,19 @@ export interface ArrowTableOptions {
   columns: ArrowColumnSpec[];
   metadata?: Record<string, string>;
   partitionBy: string[];
+}
+
+/**
+ * Checks, before any work, that `path` can be written as the layout its name asks for: a dataset directory that
+ * exists must hold only an earlier dataset with these partition columns (it is replaced at the end), else
+ * UsageError naming `option` (the caller's name for the path).
+ */
+export async function checkArrowOutput(path: string, partitionBy: string[], option: string): Promise<void> {
+  if (arrowOutputKind(path) !== 'dataset') return;
+  const st = await stat(path).catch(() => undefined);
+  if (st && !(st.isDirectory() && (await isArrowDataset(path, partitionBy)))) {
+    throw new UsageError(`${option} ${path}: exists and is not an earlier gpulmm dataset (${st.isDirectory() ? 'it holds other files' : 'it is not a directory'}): remove it or choose another path`);
+  }
 }
 
 /** Opens the writer `path` asks for (see arrowOutputKind); all are written atomically. */

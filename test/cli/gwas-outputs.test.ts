@@ -1,11 +1,12 @@
 /** `gpulmm gwas --out DIR/`: the Arrow IPC file dataset, read by an independent reader (polars). */
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { formatFixed, formatSci } from '../../gwas/gemma-format.js';
 import { registerGwas } from '../../src/cli/gwas.js';
 import { readArrowTable } from '../../src/io/arrow-batch.js';
+import { EXIT_CODES } from '../../src/errors.js';
 import { runCommand } from '../helpers/cli.js';
 import { polars } from '../helpers/polars.js';
 
@@ -56,4 +57,15 @@ describe('gpulmm gwas --out DIR/ (Arrow IPC file dataset)', () => {
       expect(records.every((x) => x.status === 'ok')).toBe(true);
     }
   }, 60_000);
+
+  test('--out DIR/ that holds other files: usage error before the scan, the directory untouched', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gpulmm-gwas-ds-'));
+    mkdirSync(join(dir, 'mine'));
+    writeFileSync(join(dir, 'mine', 'notes.txt'), 'keep me');
+    const r = await runCommand(registerGwas, 'gwas', ['--backend', 'cpu', '--bfile', `${SIM}sim`, '--out', `${join(dir, 'mine')}/`]);
+    expect(r.code).toBe(EXIT_CODES.usage);
+    expect(r.stderr).toMatch(/--out .*mine\/: exists and is not an earlier gpulmm dataset \(it holds other files\)/);
+    expect(r.stderr).not.toMatch(/analysed/);
+    expect(readdirSync(join(dir, 'mine'))).toEqual(['notes.txt']);
+  });
 });
