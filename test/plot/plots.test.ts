@@ -105,6 +105,31 @@ describe('plots (PNG)', () => {
     const yTop = 2 * 1.05;
     expect(one.pixel(...at(w, h, ex, 2, [0, ex * 1.05], [0, yTop]))).toBe(0x1f4e79);
   });
+  it('qq of 100,000 p without a full sort: every sorted point is inked, nothing far off the curve', async () => {
+    const w = 300, h = 300, n = 100_000;
+    let seed = 17;
+    const u = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) + 0.5) / 4294967296;
+    const log10p = Float64Array.from({ length: n }, () => Math.log10(u() ** 1.3)); // inflated: the curve leaves the diagonal
+    log10p[5] = -Infinity; // p = 0: drawn at the top
+    log10p[6] = NaN;
+    const d = await decode(qqPlot({ log10p, width: w, height: h, pixelRatio: 1 }));
+    const obs = Array.from(log10p.filter((v) => !Number.isNaN(v)), (v) => -v).sort((a, b) => b - a); // descending
+    const m = obs.length;
+    const xTop = -Math.log10(0.5 / m) * 1.05;
+    const yTop = Math.max(-Math.log10(0.5 / m), -Math.log10(0.025), obs[1]!) * 1.05;
+    const inked = (rgb: number) => rgb >> 16 < 150 && (rgb & 255) > (rgb >> 16); // blue-dominant: a point
+    let checked = 0;
+    for (let r = 2; r <= m; r = Math.ceil(r * 1.07)) {
+      const [x, y] = at(w, h, -Math.log10((r - 0.5) / m), obs[r - 1]!, [0, xTop], [0, yTop]);
+      expect(inked(d.pixel(x, y)), `rank ${r}`).toBe(true);
+      // 12 px above the curve there is no point.
+      if (y - 12 > plotArea(w, h).top + 30) expect(inked(d.pixel(x, y - 12)), `above rank ${r}`).toBe(false);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(100);
+    const [tx, ty] = at(w, h, -Math.log10(0.5 / m), yTop, [0, xTop], [0, yTop]);
+    expect(inked(d.pixel(tx, ty + 0.5))).toBe(true);
+  });
   it('volcano: significant points red over grey ones, count in the corner', async () => {
     const w = 400, h = 300;
     const d = await decode(volcanoPlot({ beta: [-1, 0.5], log10p: Float64Array.of(-2, -4), fdr: Float64Array.of(0.01, 0.5), title: 'v', width: w, height: h, pixelRatio: 1 }));
