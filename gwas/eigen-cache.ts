@@ -30,10 +30,11 @@ const HEADER_BYTES = 112;
  * with |d_i| < 1e-10 set to exactly 0 (GEMMA 0.98.5 EigenDecomp_Zeroed; a larger negative eigenvalue is kept).
  * Cost O(n^3).
  */
-export async function decomposeKinship(kc: F64Matrix, backend: Backend): Promise<EighResult> {
-  if (kc.rows !== kc.cols) throw new RangeError(`decomposeKinship: kinship must be square, got ${shapeOf(kc)}`);
-  const eig = await backend.eigh(kc);
-  return { values: zeroSmallEigenvaluesInPlace(eig.values), vectors: eig.vectors };
+export function decomposeKinship(kc: F64Matrix, backend: Backend): Promise<EighResult> {
+  if (kc.rows !== kc.cols) return Promise.reject(new RangeError(`decomposeKinship: kinship must be square, got ${shapeOf(kc)}`));
+  // Not an async function: no frame of this one holds kc while the backend works (the cpu eigh lets it go
+  // once copied, so a caller without its own reference frees 8 n^2 bytes during the decomposition).
+  return backend.eigh(kc).then((eig) => ({ values: zeroSmallEigenvaluesInPlace(eig.values), vectors: eig.vectors }));
 }
 
 /** What a file contributes to a fingerprint: its size, modification time and (optionally) content hash. */

@@ -113,7 +113,8 @@ function stages(s: ScanShape, blockSize: number, storeBytes: number): StageMemor
   const dec: MemoryPart[] = [runtime];
   if (s.kinship === 'given') dec.push({ what: `K given (${N} x ${N})`, bytes: f64(N, N) });
   else if (chr > 0) dec.push({ what: `K and ${chr} chromosome Grams`, bytes: (chr + 1) * f64(n, n) });
-  dec.push({ what: 'K_c (n x n)', bytes: f64(n, n) });
+  // K_c: the exact mode hands it to eigh, which frees it once copied (before its own peak); fixed VC keeps it.
+  if (s.vc === 'fixed') dec.push({ what: 'K_c (n x n)', bytes: f64(n, n) });
   dec.push({ what: 'eigh workspace and U', bytes: cpuEighWorkspaceBytes(n) });
   const patterns = s.patterns ?? 1;
   if (patterns > 1 && chr === 0 && s.kinship !== 'given') dec.push({ what: 'K (n x n, shared by the patterns)', bytes: f64(n, n) });

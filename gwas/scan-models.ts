@@ -89,7 +89,8 @@ export function locoChromosomes(source: GenotypeSource, kin: ScanKinship): strin
  * K_c for one decomposition: K (without chromosome `chr` when given) restricted to the analysed individuals and
  * double-centred, as GEMMA does before its eigendecomposition. O(n^2). A fresh n x n matrix, except with
  * `consume` (the caller has no further use of kin.k: no other decomposition follows) when K was computed for
- * the analysed individuals: then K is centred in place (kin.k holds K_c afterwards), sparing 8 n^2 bytes.
+ * the analysed individuals: then K is centred in place and handed over (kin.k and kin.computed.k become
+ * 0 x 0), sparing 8 n^2 bytes, and more when the caller lets the eigendecomposition free it.
  */
 export function centredKinship(kin: ScanKinship, chr: string | null, consume = false): F64Matrix {
   if (chr !== null) {
@@ -97,21 +98,35 @@ export function centredKinship(kin: ScanKinship, chr: string | null, consume = f
     const k = locoKinship(kin.computed, chr); // fresh: centred in place when every row is analysed
     return k.rows === kin.rows.length ? centerInPlace(k) : restrictAndCenter(k, kin.rows);
   }
-  if (consume && kin.computed && kin.k.rows === kin.rows.length) return centerInPlace(kin.k);
+  if (consume && kin.computed && kin.k.rows === kin.rows.length) {
+    // K becomes K_c and leaves kin (and its kinship result), so that the caller holds the only reference.
+    const k = centerInPlace(kin.k);
+    kin.k = kin.computed.k = f64Matrix(0, 0);
+    return k;
+  }
   return restrictAndCenter(kin.k, kin.rows);
 }
 
 /**
  * Stage 3a: the eigendecomposition of K_c (from {@link centredKinship}), through the eigen cache when given.
- * O(n^3) flops, 8 n^2 bytes for U besides the backend's workspace.
+ * O(n^3) flops, 8 n^2 bytes for U besides the backend's workspace. Holds K_c only until the backend has it:
+ * a caller that drops its own reference lets the cpu eigh free it once copied into its workspace.
  */
-export async function decomposeCentredKinship(
+export function decomposeCentredKinship(
   kc: F64Matrix, chr: string | null, samples: ScanSamples, backend: Backend, cache?: EigenCacheOptions,
 ): Promise<KinshipEigen & { seconds: number }> {
   const t0 = performance.now();
   const key = cache ? eigenCacheKey({ ...cache.keyParts, samples: hashSampleIds(samples.selection.ids), chr }) : '';
-  const { eig } = await cachedEigen(cache?.dir, key, samples.n, (): Promise<EighResult> => decomposeKinship(kc, backend), cache?.log);
-  return { chr, values: eig.values, vectors: eig.vectors, seconds: (performance.now() - t0) / 1000 };
+  let input: F64Matrix | undefined = kc;
+  const compute = (): Promise<EighResult> => {
+    const k = input!;
+    input = undefined;
+    return decomposeKinship(k, backend);
+  };
+  return cachedEigen(cache?.dir, key, samples.n, compute, cache?.log).then(({ eig }) => {
+    input = undefined;
+    return { chr, values: eig.values, vectors: eig.vectors, seconds: (performance.now() - t0) / 1000 };
+  });
 }
 
 /**

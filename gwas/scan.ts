@@ -247,14 +247,17 @@ export async function buildModels(
   o: { backend: Backend; vc: 'exact' | 'fixed'; loco: boolean; eigenCache?: EigenCacheOptions; consumeKinship?: boolean }, timings: ScanTimings,
 ): Promise<ScanModels> {
   const models: ScanModels = { n: samples.n, c: samples.c, samplesHash: hashSampleIds(samples.selection.ids), decompositions: [] };
-  const decompose = async (chr: string | null) => {
+  /** K_c and its decomposition; K_c is kept only when asked (fixed VC whitens with it), else freed during the eigh. */
+  const decompose = async (chr: string | null, keep: boolean) => {
     const t0 = performance.now();
-    const kc = centredKinship(kin, chr, o.consumeKinship ?? !o.loco);
+    let kc: F64Matrix | undefined = centredKinship(kin, chr, o.consumeKinship ?? !o.loco);
     timings.kinship += (performance.now() - t0) / 1000;
-    const eig = await decomposeCentredKinship(kc, chr, samples, o.backend, o.eigenCache);
-
+    const pending = decomposeCentredKinship(kc, chr, samples, o.backend, o.eigenCache);
+    const kept = keep ? kc : undefined;
+    kc = undefined;
+    const eig = await pending;
     timings.eigh += eig.seconds;
-    return { kc, eig };
+    return { kc: kept, eig };
   };
   const fit = async (eig: KinshipEigen): Promise<EigenModels> => {
     const m = await fitEigenModels(eig, samples, o.backend);
@@ -263,14 +266,14 @@ export async function buildModels(
   };
   const chrs = o.loco ? locoChromosomes(source, kin) : [null];
   if (o.vc === 'exact') {
-    for (const chr of chrs) models.decompositions.push(await fit((await decompose(chr)).eig));
+    for (const chr of chrs) models.decompositions.push(await fit((await decompose(chr, false)).eig));
     return models;
   }
   // EMMAX/P3D: null models from the global K's eigendecomposition, then whitening per chromosome left out.
-  const { kc, eig } = await decompose(null);
+  const { kc, eig } = await decompose(null, true);
   const global = await fit(eig);
   for (const chr of chrs) {
-    const w = await fitWhitenedModels(chr === null ? kc : centredKinship(kin, chr), chr, global, samples, o.backend);
+    const w = await fitWhitenedModels(chr === null ? kc! : centredKinship(kin, chr), chr, global, samples, o.backend);
     timings.eigh += w.seconds;
     models.decompositions.push(w);
   }

@@ -22,7 +22,7 @@ import { wasm, type WasmMemory, type WasmModule } from './wasm/runtime.js';
 
 /** Eigenvalues ascending and orthonormal eigenvectors of the symmetric A (only its lower triangle is read). */
 export function cpuEigh(a: F64Matrix): EighResult {
-  return runProducts(eighSteps(a));
+  return runProducts(eighSteps({ a }));
 }
 
 /**
@@ -30,7 +30,7 @@ export function cpuEigh(a: F64Matrix): EighResult {
  * is on a SharedArrayBuffer, so `run` may split the product over worker threads).
  */
 export function cpuEighWith(a: F64Matrix, run: (p: StridedProduct) => Promise<void>): Promise<EighResult> {
-  return runProductsWith(eighSteps(a), run);
+  return runProductsWith(eighSteps({ a }), run);
 }
 
 /**
@@ -45,45 +45,68 @@ export function cpuEighWorkspaceBytes(n: number): number {
   return 8 * (reduction + after + 8 * n);
 }
 
-function* eighSteps(a: F64Matrix): Products<EighResult> {
-  const n = checkSquare('eigh', 'cpu', a);
-  const w = new Float64Array(n);
-  // Scale by a power of two (exact) to max |a_ij| in [1, 2): no overflow or underflow at any magnitude,
-  // subnormal inputs included (two factors, since 2^-e alone overflows for e < -1023).
+/**
+ * The input A, held in a box that the reduction empties when it copies A into its working matrix: a
+ * generator keeps its parameters alive to its end, so A travels in the box and, once copied, nothing of
+ * eigh holds it (a caller that keeps no reference of its own, as a scan with its K_c, lets it be freed).
+ */
+interface InputBox {
+  a?: F64Matrix;
+}
+
+/**
+ * Two exact power-of-two factors with max |s1 s2 a_ij| in [1, 2): no overflow or underflow at any magnitude,
+ * subnormal inputs included (two factors, since 2^-e alone overflows for e < -1023).
+ */
+function scaleFactors(a: F64Matrix, n: number): { s1: number; s2: number } {
   let amax = 0;
   for (let j = 0; j < n; j++) for (let i = j; i < n; i++) amax = Math.max(amax, Math.abs(a.data[i + j * a.ld]!));
   const ex = amax > 0 ? Math.floor(Math.log2(amax)) : 0;
-  const s1 = 2 ** -Math.trunc(ex / 2), s2 = 2 ** -(ex - Math.trunc(ex / 2));
+  return { s1: 2 ** -Math.trunc(ex / 2), s2: 2 ** -(ex - Math.trunc(ex / 2)) };
+}
+
+/** work = s1 s2 A (lower triangle), taking A out of its box. */
+function takeScaled(box: InputBox, work: Float64Array, n: number, s1: number, s2: number): void {
+  const a = box.a!;
+  box.a = undefined;
+  for (let j = 0; j < n; j++) for (let i = j; i < n; i++) work[i + j * n] = a.data[i + j * a.ld]! * s1 * s2;
+}
+
+function* eighSteps(box: InputBox): Products<EighResult> {
+  const n = checkSquare('eigh', 'cpu', box.a!);
+  const shape = shapeOf(box.a!);
+  const w = new Float64Array(n);
+  const { s1, s2 } = scaleFactors(box.a!, n);
   const e = new Float64Array(n);
   const tau = new Float64Array(n);
-  const { reflectors, z } = yield* reduce(a, n, s1, s2, w, e, tau);
-  yield* tridiagonalEigen(w, e, n, z, `A ${shapeOf(a)}`);
+  const { reflectors, z } = yield* reduce(box, n, s1, s2, w, e, tau);
+  yield* tridiagonalEigen(w, e, n, z, `A ${shape}`);
   yield* backTransform(reflectors, n, tau, z);
   sortAscending(w, z, n);
   const v = f64Matrix(n, n, z); // shared: products with V (a scan's rotation) need no copy
   // Never a silent wrong answer: a breakdown anywhere above would surface as a non-finite entry.
   for (let i = 0; i < n * n; i++) {
     if (!Number.isFinite(v.data[i]!) || (i < n && !Number.isFinite(w[i]!))) {
-      throw new KernelError('eigh', 'cpu', `A ${shapeOf(a)}`, 'non-finite result (numerical breakdown)');
+      throw new KernelError('eigh', 'cpu', `A ${shape}`, 'non-finite result (numerical breakdown)');
     }
   }
   for (let i = 0; i < n; i++) {
     w[i] = w[i]! / s1 / s2;
-    if (!Number.isFinite(w[i]!)) throw new KernelError('eigh', 'cpu', `A ${shapeOf(a)}`, `eigenvalue ${i} exceeds the f64 range`);
+    if (!Number.isFinite(w[i]!)) throw new KernelError('eigh', 'cpu', `A ${shape}`, `eigenvalue ${i} exceeds the f64 range`);
   }
   return { values: w, vectors: v };
 }
 
 /**
- * The tridiagonalisation of s1 s2 A (lower triangle; two exact power-of-two factors): d, e and tau filled,
+ * The tridiagonalisation of s1 s2 A (lower triangle; two exact power-of-two factors; A taken out of its box): d, e and tau filled,
  * the reflectors' vectors returned packed (column k's entries k+2 .. n-1 from {@link reflectorOffset}:
  * n (n - 1) / 2 f64), and the working matrix's n^2 f64 (shared) handed on as Z, so that the later stages
  * need no second n x n array for it.
  */
-function* reduce(a: F64Matrix, n: number, s1: number, s2: number, d: Float64Array, e: Float64Array, tau: Float64Array): Products<{ reflectors: Float64Array; z: Float64Array }> {
+function* reduce(box: InputBox, n: number, s1: number, s2: number, d: Float64Array, e: Float64Array, tau: Float64Array): Products<{ reflectors: Float64Array; z: Float64Array }> {
   const ws = eighWorkspace(n);
   const work = ws.a;
-  for (let j = 0; j < n; j++) for (let i = j; i < n; i++) work[i + j * n] = a.data[i + j * a.ld]! * s1 * s2;
+  takeScaled(box, work, n, s1, s2);
   yield* tridiagonalise(ws, n, d, e, tau);
   const reflectors = new Float64Array(Math.max(1, reflectorOffset(n, n - 2)));
   for (let k = 0; k + 2 < n; k++) reflectors.set(work.subarray(k * n + k + 2, k * n + n), reflectorOffset(n, k));
