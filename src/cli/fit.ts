@@ -8,8 +8,9 @@ import type { Command } from 'commander';
 import { readTable } from '../io/csv.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import {
-  anova, anovaType3, confint, DataError, FormulaError, fit, formatComparison, formatConfint, formatSummary, formatType3, predict, simulate, summaryJson,
-  type ConfintMethod, type ContrastDefaults, type ContrastKind, type DdfMethod, type Family, type LaplaceMode,
+  anova, anovaType3, confint, DataError, FormulaError, fit, formatComparison, formatConfint, formatSummary, formatType3, parseCorrelation, parseWeights, predict,
+  simulate, summaryJson, type ConfintMethod, type ContrastDefaults, type ContrastKind, type CorrelationSpec, type DdfMethod, type Family, type LaplaceMode,
+  type VarianceSpec,
 } from '../lmm/mixed/index.js';
 import { UsageError } from '../errors.js';
 import { action } from './command.js';
@@ -22,6 +23,8 @@ interface FitCliOptions {
   df: DdfMethod;
   laplace: LaplaceMode;
   contrasts: string;
+  correlation?: string;
+  weights?: string;
   anova?: boolean;
   compare?: string[];
   confint?: string | boolean;
@@ -49,7 +52,21 @@ const csvField = (v: number | string): string =>
   typeof v === 'number' ? (Number.isNaN(v) ? 'NA' : String(v)) : /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 const csv = (header: string[], rows: (number | string)[][]) => `${[header, ...rows].map((r) => r.map(csvField).join(',')).join('\n')}\n`;
 
-function checkOptions(o: FitCliOptions): { contrasts: ContrastDefaults; confint: ConfintMethod | null; level: number; nsim: number; seed: number } {
+/** A --correlation / --weights value parsed, its syntax errors as UsageError naming the option. */
+function parseStructure<T>(option: string, raw: string | undefined, parse: (text: string) => T): T | null {
+  if (raw === undefined) return null;
+  try {
+    return parse(raw);
+  } catch (e) {
+    if (e instanceof FormulaError) throw new UsageError(`${option}: ${e.message}`);
+    throw e;
+  }
+}
+
+function checkOptions(o: FitCliOptions): {
+  contrasts: ContrastDefaults; confint: ConfintMethod | null; level: number; nsim: number; seed: number;
+  correlation: CorrelationSpec | null; weights: VarianceSpec | null;
+} {
   if (!['gaussian', 'binomial', 'poisson'].includes(o.family)) throw new UsageError(`--family ${o.family}: expected gaussian, binomial or poisson`);
   if (!['satterthwaite', 'kenward-roger', 'residual'].includes(o.df)) throw new UsageError(`--df ${o.df}: expected satterthwaite, kenward-roger or residual`);
   if (!['glmer', 'exact'].includes(o.laplace)) throw new UsageError(`--laplace ${o.laplace}: expected glmer or exact`);
@@ -65,7 +82,11 @@ function checkOptions(o: FitCliOptions): { contrasts: ContrastDefaults; confint:
   if (o.simulate !== undefined && !(Number.isInteger(nsim) && nsim >= 1 && nsim <= 1e6)) throw new UsageError(`--simulate ${o.simulate}: expected an integer in [1, 1000000]`);
   const seed = Number(o.seed);
   if (!(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) throw new UsageError(`--seed ${o.seed}: expected an integer in [0, 2^32)`);
-  return { contrasts: parseContrasts(o.contrasts), confint: ci, level, nsim, seed };
+  const correlation = parseStructure('--correlation', o.correlation, parseCorrelation);
+  const weights = parseStructure('--weights', o.weights, parseWeights);
+  if ((correlation || weights) && o.family !== 'gaussian') throw new UsageError('--correlation / --weights: residual structures need --family gaussian');
+  if ((correlation || weights) && o.df === 'kenward-roger') throw new UsageError('--df kenward-roger: implemented for iid residuals; use satterthwaite with --correlation / --weights');
+  return { contrasts: parseContrasts(o.contrasts), confint: ci, level, nsim, seed, correlation, weights };
 }
 
 export function registerFit(program: Command): void {
@@ -79,6 +100,8 @@ export function registerFit(program: Command): void {
     .option('--df <method>', 'denominator df of the t tests: satterthwaite | kenward-roger | residual', 'satterthwaite')
     .option('--laplace <mode>', "GLMM Laplace deviance: glmer (lme4's numbers) | exact (converged PIRLS, as glmmTMB)", 'glmer')
     .option('--contrasts <kinds>', 'contrasts of factors without C(): UNORDERED[,ORDERED] from treatment, sum, helmert, poly (R: options(contrasts =))', 'treatment,poly')
+    .option('--correlation <structure>', "residual correlation within groups (nlme's correlation =): ar1(time | g) (integer times; ar1(| g): the rows' order within g), car1(time | g) (real times), cs(| g) (compound symmetry); g1/g2 groups by their interaction. Gaussian")
+    .option('--weights <structure>', "residual variance function (nlme's weights =): ident(| s), one residual SD per level of s (varIdent; the first stratum is the reference). Gaussian")
     .option('--anova', "type III F tests of the fixed-effect terms with Satterthwaite df (lmerTest's anova(fit, type = 3)); gaussian")
     .option('--compare <formula>', 'compare with another formula (repeatable): likelihood-ratio tests with ML refits and AIC/BIC, as anova(m0, m1)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--confint [method]', "confidence intervals: profile (likelihood, lme4's default; gaussian) or wald", undefined)
@@ -96,7 +119,7 @@ async function runFit(o: FitCliOptions): Promise<void> {
   const opts = checkOptions(o);
   const table = await readTable(o.data);
   const newdata = o.predict ? await readTable(o.predict) : null;
-  const fitOptions = { family: o.family, REML: !o.ml, ddf: o.df, laplace: o.laplace, contrasts: opts.contrasts };
+  const fitOptions = { family: o.family, REML: !o.ml, ddf: o.df, laplace: o.laplace, contrasts: opts.contrasts, correlation: opts.correlation, weights: opts.weights };
   const json: Record<string, unknown> = {};
   const outputs: [string, string][] = [];
   const withFile = <T>(file: string, fn: () => T): T => {

@@ -111,6 +111,7 @@ export function confint(model: MixedModel, method: ConfintMethod = 'profile', le
     return [...varRows, ...model.fixef.map((r) => ({ parm: r.term, estimate: r.estimate, lower: r.estimate - z * r.se, upper: r.estimate + z * r.se }))];
   }
   if (model.family !== 'gaussian') throw new DataError('profile intervals are implemented for linear mixed models; use the Wald method for GLMMs');
+  if (model.internals.residual) throw new DataError('profile intervals are implemented for iid residuals; use the Wald method with a residual correlation or variance structure');
   return profileIntervals(model, sizes, [...names, '.sigma'], z);
 }
 

@@ -181,7 +181,15 @@ export interface ReTerm {
 }
 
 function groupingFactor(r: RandomTerm, frame: ModelFrame): { levels: string[]; codes: Int32Array } {
-  const cols = r.group.map((g) => frame.columns.get(`group:${g}`) as Extract<FrameColumn, { kind: 'factor' }>);
+  return groupCodes(r.group, frame);
+}
+
+/**
+ * The interaction g1:g2:... of grouping factors held in the frame (as `group:NAME` columns): its levels in
+ * lexicographic order of the factors' levels, named `l1:l2`, and each row's code. O(n + K log K) per factor.
+ */
+export function groupCodes(names: readonly string[], frame: ModelFrame): { levels: string[]; codes: Int32Array } {
+  const cols = names.map((g) => frame.columns.get(`group:${g}`) as Extract<FrameColumn, { kind: 'factor' }>);
   let { levels, codes } = cols[0]!;
   for (let j = 1; j < cols.length; j++) ({ levels, codes } = interact(levels, codes, cols[j]!.levels, cols[j]!.codes));
   return { levels, codes };

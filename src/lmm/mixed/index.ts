@@ -21,4 +21,6 @@ export type { ParsedFormula, RandomTerm, Term, TermList, Response, ContrastKind,
 export { DataError } from './model-frame.js';
 export type { DataInput, ContrastDefaults } from './model-frame.js';
 export { contrastMatrix } from './contrasts.js';
+export { parseCorrelation, parseWeights } from './residual.js';
+export type { CorrelationSpec, VarianceSpec, ResidualSpec, ResidualParameters, CorrelationKind } from './residual.js';
 export type { ContrastMatrix } from './contrasts.js';

@@ -8,21 +8,84 @@
  * are minimised over theta >= 0 on the diagonals of each T_k by the bounded optimiser; then
  * sigma^2 = r^2 / n (ML) or r^2 / (n - p) (REML), beta and u from the factor (eqs. 17-18).
  */
-import type { F64Matrix } from '../../../kernels/matrix.js';
+import { f64Matrix, type F64Matrix } from '../../../kernels/matrix.js';
 import type { ReTerm } from './design.js';
 import { minimizeModelBased } from './optimizer.js';
-import { BlockedPls, PlsError, thetaLower, thetaStart } from './pls.js';
+import { BlockedPls, PlsError, thetaLower, thetaStart, type PlsFactor } from './pls.js';
+import type { ResidualStructure } from './residual.js';
 
-/** Profiled deviance of a factorisation (eq. 34 or 41). */
-export function profiledDeviance(f: { ldL2: number; ldRX2: number; pwrss: number }, n: number, p: number, reml: boolean): number {
+/** Profiled deviance of a factorisation (eq. 34 or 41), plus log|Lambda| of a residual structure. */
+export function profiledDeviance(f: { ldL2: number; ldRX2: number; pwrss: number; logDetR?: number }, n: number, p: number, reml: boolean): number {
   const nu = reml ? n - p : n;
-  return f.ldL2 + (reml ? f.ldRX2 : 0) + nu * (1 + Math.log((2 * Math.PI * f.pwrss) / nu));
+  return f.ldL2 + (reml ? f.ldRX2 : 0) + nu * (1 + Math.log((2 * Math.PI * f.pwrss) / nu)) + (f.logDetR ?? 0);
+}
+
+/** The pieces of the criterion at (theta, residual parameters): the factor's and log|Lambda| (0 with iid residuals). */
+export interface DevianceParts extends PlsFactor {
+  logDetR: number;
+}
+
+/**
+ * The factorisation of a linear mixed model at (theta, rpar), with the residual structure's whitening
+ * (residual.ts) applied to y, X and each Z_k first when the model has one: W y, W X, W Z_k are formed again
+ * only when rpar changes (O(n (p + sum_k p_k)) for the structures there), then the blocked PLS factor at theta
+ * as for iid residuals. With no structure, rpar is empty and this is BlockedPls.factor.
+ */
+export class LmmCriterion {
+  readonly pls: BlockedPls;
+  private readonly xw: F64Matrix | null;
+  private readonly zw: Float64Array[];
+  private readonly yw: Float64Array | null;
+  private whitenedAt: number[] | null = null;
+
+  constructor(
+    readonly terms: readonly ReTerm[],
+    readonly x: F64Matrix,
+    readonly y: Float64Array,
+    readonly residual: ResidualStructure | null = null,
+  ) {
+    this.pls = new BlockedPls(terms, x, y);
+    this.xw = residual ? f64Matrix(x.rows, x.cols) : null;
+    this.zw = residual ? terms.map((t) => new Float64Array(t.z.length)) : [];
+    this.yw = residual ? new Float64Array(y.length) : null;
+  }
+
+  /** Number of residual-structure parameters. */
+  get nResidual(): number {
+    return this.residual?.nPar ?? 0;
+  }
+
+  /** Factors at theta and residual parameters rpar. Throws PlsError on a non-positive pivot or a singular W. */
+  factor(theta: ArrayLike<number>, rpar: readonly number[] = []): DevianceParts {
+    const r = this.residual;
+    if (!r) return { ...this.pls.factor(theta), logDetR: 0 };
+    if (!this.whitenedAt || this.whitenedAt.some((v, i) => v !== rpar[i])) {
+      const { x, y, terms } = this;
+      const xw = this.xw!;
+      let ok = r.whiten(rpar, y, this.yw!);
+      for (let j = 0; ok && j < x.cols; j++) ok = r.whiten(rpar, x.data.subarray(j * x.ld, j * x.ld + x.rows), xw.data.subarray(j * x.rows, (j + 1) * x.rows));
+      terms.forEach((t, k) => {
+        for (let c = 0; ok && c < t.p; c++) ok = r.whiten(rpar, t.z, this.zw[k]!, t.p, c);
+      });
+      if (!ok) {
+        this.whitenedAt = null;
+        throw new PlsError('the residual correlation is not positive definite at these parameters');
+      }
+      this.pls.setDesignValues(xw, this.zw, this.yw!);
+      this.whitenedAt = rpar.slice();
+    }
+    return { ...this.pls.factor(theta), logDetR: r.logDet(rpar) };
+  }
 }
 
 /** The estimation result of a linear mixed model (what inference and reporting build on). */
 export interface LmmEstimate {
   pls: BlockedPls;
+  /** the criterion, factored at the optimum */
+  criterionFn: LmmCriterion;
   theta: number[];
+  /** unconstrained residual-structure parameters (empty with iid residuals) */
+  residualPar: number[];
   /** profiled deviance at the optimum: the REML criterion or the ML deviance */
   criterion: number;
   sigma: number;
@@ -36,35 +99,41 @@ export interface LmmEstimate {
 }
 
 /**
- * Fits y = X beta + Z b + e, b ~ N(0, sigma^2 Lambda Lambda'), by minimising the profiled (RE)ML deviance.
+ * Fits y = X beta + Z b + e, b ~ N(0, sigma^2 Lambda Lambda'), e ~ N(0, sigma^2 Lambda_R) (Lambda_R = I without a
+ * residual structure), by minimising the profiled (RE)ML deviance over theta and the residual structure's
+ * parameters jointly (nlme profiles sigma the same way).
  * @param terms random-effects terms in lme4 order (most levels first)
  */
-export function estimateLmm(terms: ReTerm[], x: F64Matrix, y: Float64Array, reml: boolean, theta0?: number[]): LmmEstimate {
+export function estimateLmm(terms: ReTerm[], x: F64Matrix, y: Float64Array, reml: boolean, theta0?: number[], residual: ResidualStructure | null = null): LmmEstimate {
   const n = y.length;
   const p = x.cols;
   if (reml && n <= p) throw new PlsError(`REML needs more observations (${n}) than fixed effects (${p})`);
-  const pls = new BlockedPls(terms, x, y);
-  const objective = (theta: number[]): number => {
+  const crit = new LmmCriterion(terms, x, y, residual);
+  const nt = thetaLower(terms).length;
+  const objective = (v: number[]): number => {
     try {
-      return profiledDeviance(pls.factor(theta), n, p, reml);
+      const d = profiledDeviance(crit.factor(v.slice(0, nt), v.slice(nt)), n, p, reml);
+      return Number.isFinite(d) ? d : Infinity;
     } catch (e) {
       if (e instanceof PlsError) return Infinity;
       throw e;
     }
   };
-  const lower = thetaLower(terms);
+  const lower = [...thetaLower(terms), ...Array.from({ length: crit.nResidual }, () => -Infinity)];
   // begin from the moment estimates of the random intercepts (lme4's identity start for other terms)
-  const start = theta0 ?? momentStart(terms, y);
-  // resolution 1e-5 in theta: the golden fits' variance components stay as close to lme4's as at 1e-6
-  const opt = minimizeModelBased(objective, start, { lower, rhoEnd: 1e-5 });
+  const start = [...(theta0 ?? momentStart(terms, y)), ...(residual?.start() ?? [])];
+  // resolution 1e-5 in theta: the golden fits' variance components stay as close to lme4's as at 1e-6; the
+  // residual structure's parameters need 1e-7 for nlme's to 1e-4 relative
+  const opt = minimizeModelBased(objective, start, { lower, rhoEnd: residual ? 1e-7 : 1e-5 });
   // snap diagonal elements that sit within rounding of the bound, as lme4 reports them
-  const theta = opt.x.map((v, i) => (lower[i] === 0 && v < 1e-10 ? 0 : v));
-  const f = pls.factor(theta);
+  const theta = opt.x.slice(0, nt).map((v, i) => (lower[i] === 0 && v < 1e-10 ? 0 : v));
+  const residualPar = opt.x.slice(nt);
+  const f = crit.factor(theta, residualPar);
   const criterion = profiledDeviance(f, n, p, reml);
-  const { u, beta } = pls.solve();
-  const b = pls.lambdaTimes(u);
+  const { u, beta } = crit.pls.solve();
+  const b = crit.pls.lambdaTimes(u);
   const sigma = Math.sqrt(f.pwrss / (reml ? n - p : n));
-  return { pls, theta, criterion, sigma, beta, u, b, evals: opt.evals, converged: opt.converged };
+  return { pls: crit.pls, criterionFn: crit, theta, residualPar, criterion, sigma, beta, u, b, evals: opt.evals, converged: opt.converged };
 }
 
 /**

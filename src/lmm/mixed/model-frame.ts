@@ -162,6 +162,16 @@ function codeFactor(col: RawColumn, keep: Int32Array): { levels: string[]; codes
   return { levels, codes };
 }
 
+/**
+ * Columns a model uses outside its formula (a residual structure's time covariate and grouping or strata
+ * factors): rows missing one are dropped like the formula's; numeric ones are held as `numeric:NAME`, factors as
+ * `group:NAME` columns of the frame.
+ */
+export interface ExtraColumns {
+  numeric?: readonly string[];
+  factors?: readonly string[];
+}
+
 /** The model frame: complete-case rows of the used columns, typed. */
 export interface ModelFrame {
   /** Number of complete rows. */
@@ -205,12 +215,20 @@ function usedNames(f: ParsedFormula): Set<string> {
  * binomial models, a non-numeric response is a factor whose first level is failure, as in glm).
  * Cost O(n * used columns).
  */
-export function buildModelFrame(data: DataInput, f: ParsedFormula, contrasts: ContrastDefaults = {}, factorResponse = false): ModelFrame {
+export function buildModelFrame(
+  data: DataInput,
+  f: ParsedFormula,
+  contrasts: ContrastDefaults = {},
+  factorResponse = false,
+  extra: ExtraColumns = {},
+): ModelFrame {
   const used = usedNames(f);
+  for (const name of [...(extra.numeric ?? []), ...(extra.factors ?? [])]) used.add(name);
   const { columns: raw, missing, names, n: nAll, lineOf } = rawColumns(data, used);
   for (const name of used) {
     if (!raw.has(name)) {
-      throw new DataError(`unknown column '${name}' in formula "${f.text}"; columns are: ${names.join(', ')}`);
+      const where = usedNames(f).has(name) ? `formula "${f.text}"` : 'the residual correlation or variance structure';
+      throw new DataError(`unknown column '${name}' in ${where}; columns are: ${names.join(', ')}`);
     }
   }
   const messages: string[] = [];
@@ -286,6 +304,8 @@ export function buildModelFrame(data: DataInput, f: ParsedFormula, contrasts: Co
   f.fixed.terms.forEach((t) => t.forEach(addVar));
   f.random.forEach((r) => r.design.terms.forEach((t) => t.forEach(addVar)));
   for (const r of f.random) for (const g of r.group) if (!columns.has(`group:${g}`)) columns.set(`group:${g}`, factorColumn(g));
+  for (const g of extra.factors ?? []) if (!columns.has(`group:${g}`)) columns.set(`group:${g}`, factorColumn(g));
+  for (const v of extra.numeric ?? []) columns.set(`numeric:${v}`, { kind: 'numeric', name: v, values: numericColumn(v, 'time') });
 
   const combo = (c: LinearCombo, role: string): Float64Array => {
     const out = new Float64Array(n);

@@ -6,8 +6,9 @@ import { buildReTerms, dropRankDeficient, modelMatrix, type ReTerm } from './des
 import { parseFormula, type ParsedFormula } from './formula.js';
 import { estimateGlmm, type GlmmFamily, type LaplaceMode } from './glmm.js';
 import { kenwardRogerDf } from './kenward-roger.js';
-import { estimateLmm } from './lmm.js';
+import { estimateLmm, type LmmCriterion } from './lmm.js';
 import { buildModelFrame, DataError, type ContrastDefaults, type DataInput, type ModelFrame } from './model-frame.js';
+import { formatResidualSpec, parseCorrelation, parseWeights, residualColumns, ResidualStructure, type CorrelationSpec, type ResidualParameters, type ResidualSpec, type VarianceSpec } from './residual.js';
 import { satterthwaiteDf } from './satterthwaite.js';
 import type { F64Matrix } from '../../../kernels/matrix.js';
 import type { BlockedPls } from './pls.js';
@@ -25,6 +26,13 @@ export interface FitOptions {
   laplace?: LaplaceMode;
   /** contrasts of factors without C(): R's options(contrasts =); default treatment (unordered), poly (ordered) */
   contrasts?: ContrastDefaults;
+  /**
+   * residual correlation within groups (gaussian): `ar1(time | g)`, `ar1(| g)`, `car1(time | g)`, `cs(| g)` or the
+   * parsed form (residual.ts); nlme's corAR1 / corCAR1 / corCompSymm
+   */
+  correlation?: string | CorrelationSpec | null;
+  /** residual variance function (gaussian): `ident(| s)`, one residual SD per level of s (nlme's varIdent) */
+  weights?: string | VarianceSpec | null;
 }
 
 /** A fixed-effects row: estimate, standard error, df (Infinity: z test for GLMMs), t (or z) and p. */
@@ -72,6 +80,8 @@ export interface MixedModel {
   varcorr: VarCorrRow[];
   REMLcrit: number | null;
   deviance: number | null;
+  /** the residual correlation / variance structure's estimates (null with iid residuals) */
+  residual: (ResidualParameters & { correlationSpec: string | null; weightsSpec: string | null }) | null;
   logLik: number;
   /** number of estimated parameters (lme4's df of logLik) */
   npar: number;
@@ -105,13 +115,24 @@ export interface ModelInternals {
   data: DataInput;
   /** the options of the fit (for refits) */
   options: FitOptions;
+  /** linear mixed models: the (RE)ML criterion, factored at the optimum (GLMMs: null) */
+  criterion: LmmCriterion | null;
+  /** the residual structure and its unconstrained parameters at the optimum (null with iid residuals) */
+  residual: { structure: ResidualStructure; par: number[] } | null;
+}
+
+/** The residual structure of fit options, parsed (null when there is none). */
+export function residualSpecOf(options: FitOptions): ResidualSpec | null {
+  const c = typeof options.correlation === 'string' ? parseCorrelation(options.correlation) : (options.correlation ?? null);
+  const w = typeof options.weights === 'string' ? parseWeights(options.weights) : (options.weights ?? null);
+  return c || w ? { correlation: c, weights: w } : null;
 }
 
 /** Builds X, the random-effects terms and the frame, with lme4's checks and messages. */
-export function buildModel(data: DataInput, formula: string | ParsedFormula, family: Family, contrasts: ContrastDefaults = {}) {
+export function buildModel(data: DataInput, formula: string | ParsedFormula, family: Family, contrasts: ContrastDefaults = {}, residual: ResidualSpec | null = null) {
   const parsed = typeof formula === 'string' ? parseFormula(formula) : formula;
   if (parsed.random.length === 0) throw new DataError(`formula "${parsed.text}" has no random-effects terms such as (1 | g)`);
-  const frame = buildModelFrame(data, parsed, contrasts, family === 'binomial');
+  const frame = buildModelFrame(data, parsed, contrasts, family === 'binomial', residual ? residualColumns(residual) : {});
   if (parsed.response.kind === 'cbind' && family !== 'binomial') throw new DataError('cbind(successes, failures) responses need --family binomial');
   checkResponse(frame, family);
   const messages = frame.messages.slice();
@@ -144,7 +165,9 @@ function checkResponse(frame: ModelFrame, family: Family): void {
 export function fit(data: DataInput, formula: string | ParsedFormula, options: FitOptions = {}): MixedModel {
   const family = options.family ?? 'gaussian';
   if (!['gaussian', 'binomial', 'poisson'].includes(family)) throw new DataError(`unknown family '${family}' (gaussian, binomial, poisson)`);
-  const m = buildModel(data, formula, family, options.contrasts);
+  const spec = residualSpecOf(options);
+  if (spec && family !== 'gaussian') throw new DataError('residual correlation and variance structures need a linear (gaussian) mixed model');
+  const m = buildModel(data, formula, family, options.contrasts, spec);
   const n = m.frame.n;
   const p = m.x.cols;
   const ngrps: Record<string, number> = {};
@@ -156,10 +179,15 @@ export function fit(data: DataInput, formula: string | ParsedFormula, options: F
     // a gaussian offset shifts the response: fitting y - offset gives the same estimates and likelihood
     const off = m.frame.offset;
     const y = off ? m.frame.y.map((v, i) => v - off[i]!) : m.frame.y;
-    const est = estimateLmm(m.terms, m.x, y, reml);
+    const structure = spec ? ResidualStructure.build(spec, m.frame, m.terms) : null;
+    const est = estimateLmm(m.terms, m.x, y, reml, undefined, structure);
     const ddf = options.ddf ?? 'satterthwaite';
+    if (structure && ddf === 'kenward-roger') throw new DataError('Kenward-Roger df are implemented for iid residuals; use satterthwaite with a residual correlation or variance structure');
     const vcov = est.pls.unscaledVcov().map((v) => v * est.sigma * est.sigma);
-    const internals: ModelInternals = { parsed: m.parsed, frame: m.frame, terms: m.terms, x: m.x, xNames: m.xNames, assign: m.assign, droppedColumns: m.droppedColumns, beta: est.beta, b: est.b, pls: est.pls, data, options };
+    const internals: ModelInternals = {
+      parsed: m.parsed, frame: m.frame, terms: m.terms, x: m.x, xNames: m.xNames, assign: m.assign, droppedColumns: m.droppedColumns, beta: est.beta, b: est.b, pls: est.pls, data, options,
+      criterion: est.criterionFn, residual: structure ? { structure, par: est.residualPar } : null,
+    };
     const se = m.xNames.map((_, j) => Math.sqrt(vcov[j + j * p]!));
     let df: number[];
     let seUsed = se;
@@ -173,12 +201,14 @@ export function fit(data: DataInput, formula: string | ParsedFormula, options: F
       const t = est.beta[j]! / seUsed[j]!;
       return { term, estimate: est.beta[j]!, se: seUsed[j]!, df: df[j]!, t, p: tSurvival2(t, df[j]!) };
     });
-    const npar = p + ntheta + 1;
+    const npar = p + ntheta + 1 + est.residualPar.length;
     const logLik = -est.criterion / 2;
+    const specText = spec ? formatResidualSpec(spec) : null;
     return finish({
       formula: m.parsed.text, family, REML: reml, ddf, nobs: n, ngrps, theta: est.theta, sigma: est.sigma, fixef, vcov,
       varcorr: varCorrRows(m.terms, est.theta, est.sigma, true),
       REMLcrit: reml ? est.criterion : null, deviance: reml ? null : est.criterion, logLik, npar,
+      residual: structure ? { ...structure.natural(est.residualPar), correlationSpec: specText!.correlation, weightsSpec: specText!.weights } : null,
       AIC: -2 * logLik + 2 * npar, BIC: -2 * logLik + npar * Math.log(n), converged: est.converged,
       singular: isSingular(m.terms, est.theta), evals: est.evals, messages: m.messages, internals,
     }, est.sigma);
@@ -192,10 +222,13 @@ export function fit(data: DataInput, formula: string | ParsedFormula, options: F
     return { term, estimate: est.beta[j]!, se, df: Infinity, t: z, p: 2 * normalSurvival(Math.abs(z)) };
   });
   const npar = p + ntheta;
-  const internals: ModelInternals = { parsed: m.parsed, frame: m.frame, terms: m.terms, x: m.x, xNames: m.xNames, assign: m.assign, droppedColumns: m.droppedColumns, beta: est.beta, b: est.b, pls: est.pls, data, options };
+  const internals: ModelInternals = {
+    parsed: m.parsed, frame: m.frame, terms: m.terms, x: m.x, xNames: m.xNames, assign: m.assign, droppedColumns: m.droppedColumns, beta: est.beta, b: est.b, pls: est.pls, data, options,
+    criterion: null, residual: null,
+  };
   return finish({
     formula: m.parsed.text, family, REML: false, ddf: 'residual', nobs: n, ngrps, theta: est.theta, sigma: 1, fixef, vcov,
-    varcorr: varCorrRows(m.terms, est.theta, 1, false), REMLcrit: null, deviance: -2 * est.logLik, logLik: est.logLik, npar,
+    varcorr: varCorrRows(m.terms, est.theta, 1, false), REMLcrit: null, deviance: -2 * est.logLik, residual: null, logLik: est.logLik, npar,
     AIC: -2 * est.logLik + 2 * npar, BIC: -2 * est.logLik + npar * Math.log(n), converged: est.converged,
     singular: isSingular(m.terms, est.theta), evals: est.evals, messages: m.messages.concat(est.messages), internals,
   }, 1);

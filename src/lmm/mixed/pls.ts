@@ -140,9 +140,13 @@ export class BlockedPls {
    * @param terms random-effects terms, the first being the block-diagonal one (most levels)
    * @param x n x p fixed-effects design (p may be 0)
    */
+  /** the fixed-effects design and the first term's values (row-major n x p1) the cross-products are formed from */
+  private x: F64Matrix;
+  private z1: Float64Array;
+
   constructor(
     readonly terms: readonly ReTerm[],
-    private readonly x: F64Matrix,
+    x: F64Matrix,
     y: Float64Array,
     w: Float64Array | null = null,
   ) {
@@ -151,6 +155,8 @@ export class BlockedPls {
     if (x.rows !== n) throw new PlsError(`BlockedPls: X has ${x.rows} rows, y has ${n}`);
     this.n = n;
     this.p = x.cols;
+    this.x = x;
+    this.z1 = terms[0]!.z;
     const t1 = terms[0]!;
     this.p1 = t1.p;
     this.l1 = t1.levels.length;
@@ -253,7 +259,8 @@ export class BlockedPls {
   setValues(y: Float64Array, w: Float64Array | null = null): void {
     const { n, m, p, p1, q2, e2, terms, x, zIdx, zVal, zPos, levelPtr, a22, a11, a21Flat } = this;
     if (y.length !== n || (w && w.length !== n)) throw new PlsError(`BlockedPls.setValues: expected ${n} values`);
-    const { codes: c1, z: z1 } = terms[0]!;
+    const c1 = terms[0]!.codes;
+    const z1 = this.z1;
     a22.fill(0);
     a11.fill(0);
     a21Flat.fill(0);
@@ -307,6 +314,26 @@ export class BlockedPls {
       }
       this.a22Ptr[c + 1] = k;
     }
+  }
+
+  /**
+   * Replaces the values of X, of each term's Z (row-major n x p_k, as ReTerm.z) and of y, keeping every term's
+   * level codes and so the sparsity pattern, and re-forms the cross-products (setValues). Rows transformed
+   * within the levels of every term (a residual whitening within groups nested in all grouping factors) keep
+   * the pattern. The arrays are read by later calls: the caller must not change them until the next call.
+   * O(n e (e / 2 + p1)) as setValues.
+   */
+  setDesignValues(x: F64Matrix, z: readonly Float64Array[], y: Float64Array): void {
+    const { n, e2, terms } = this;
+    if (x.rows !== n || x.cols !== this.p || z.length !== terms.length) throw new PlsError('BlockedPls.setDesignValues: shapes differ from the constructed design');
+    this.x = x;
+    this.z1 = z[0]!;
+    for (let k = 1, a0 = 0; k < terms.length; a0 += terms[k]!.p, k++) {
+      const pk = terms[k]!.p;
+      const zk = z[k]!;
+      for (let i = 0; i < n; i++) for (let r = 0; r < pk; r++) this.zVal[i * e2 + a0 + r] = zk[i * pk + r]!;
+    }
+    this.setValues(y);
   }
 
   /**

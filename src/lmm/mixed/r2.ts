@@ -5,7 +5,8 @@
  * 5) extension to random slopes:
  *   sigma2_f = var(X beta)                           (sample variance of the fixed predictions, n - 1)
  *   sigma2_r = sum_k mean_i z_ik' Sigma_k z_ik        (z_ik: row i of term k's columns)
- *   sigma2_e = sigma^2 (gaussian), pi^2 / 3 (binomial logit, latent scale), or log(1 + 1/lambda) (Poisson
+ *   sigma2_e = sigma^2 (gaussian; with a residual variance function, the mean of sigma^2 delta_i^2 over the
+ *              rows), pi^2 / 3 (binomial logit, latent scale), or log(1 + 1/lambda) (Poisson
  *              log, the lognormal approximation of Nakagawa, Johnson & Schielzeth 2017, J. R. Soc. Interface
  *              14: 20170213) with lambda = exp(beta_0) of the null model y ~ 1 (+ offset) + the same random
  *              terms, as R's performance::r2_nakagawa (insight 0.19) computes it;
@@ -57,12 +58,21 @@ export function r2Nakagawa(m: MixedModel): VarianceExplained {
     if (m.family !== 'gaussian' && t.levels.length === n) varDispersion += sum / n;
     else varRandom += sum / n;
   });
-  const varResidual = varDispersion + (m.family === 'gaussian' ? m.sigma * m.sigma : m.family === 'binomial' ? Math.PI ** 2 / 3 : poissonVariance(m));
+  const varResidual = varDispersion + (m.family === 'gaussian' ? m.sigma * m.sigma * meanSquaredSdRatio(m) : m.family === 'binomial' ? Math.PI ** 2 / 3 : poissonVariance(m));
   const total = varFixed + varRandom + varResidual;
   return {
     marginal: varFixed / total, conditional: (varFixed + varRandom) / total, icc: varRandom / (varRandom + varResidual),
     varFixed, varRandom, varResidual,
   };
+}
+
+/** The mean over rows of delta_i^2, the residual variance function's squared SD ratios (1 without one). */
+function meanSquaredSdRatio(m: MixedModel): number {
+  const r = m.internals.residual;
+  if (!r) return 1;
+  let s = 0;
+  for (const d of r.structure.sdRatios(r.par)) s += d * d;
+  return s / m.nobs;
 }
 
 /**

@@ -19,13 +19,18 @@
  * Cost 1 + 2t + t(t - 1) PLS factorisations for t = length(theta) (13 for InstEval's three variance
  * parameters), against ~30 t^2 for
  * Richardson-extrapolated differences in all of (theta, sigma) as numDeriv does.
+ *
+ * With a residual correlation or variance structure (residual.ts) its unconstrained parameters rho join theta:
+ * varpar = (theta, rho, sigma), g(theta, rho) gains log|Lambda_R(rho)| and every derivative in rho is taken by the
+ * same differences as in theta (the df are invariant to the parametrisation of the variance parameters, so
+ * the unconstrained scale gives the same nu as phi itself).
  */
 import type { ModelInternals } from './model.js';
 import { invertSmall } from './numeric-derivatives.js';
 
 /** The Hessian of the deviance in varpar, its inverse-based covariance A and the Jacobian of C = vcov(beta). */
 export interface VarparDerivatives {
-  /** length(theta) + 1 */
+  /** length(theta) + (residual-structure parameters) + 1 */
   d: number;
   /** A = 2 H^{-1}, d x d column-major */
   A: Float64Array;
@@ -35,17 +40,23 @@ export interface VarparDerivatives {
   vcov: Float64Array;
 }
 
-/** Derivatives of the deviance and of vcov(beta) in varpar = (theta, sigma) at the fit. Leaves the PLS factored at theta. */
-export function varparDerivatives(m: ModelInternals, theta: readonly number[], sigma: number, reml: boolean): VarparDerivatives {
+/**
+ * Derivatives of the deviance and of vcov(beta) in varpar = (theta, rho, sigma) at the fit (rho: the residual
+ * structure's parameters, none with iid residuals). Leaves the PLS factored at the optimum.
+ */
+export function varparDerivatives(m: ModelInternals, theta0: readonly number[], sigma: number, reml: boolean): VarparDerivatives {
   const { pls } = m;
+  const nTheta = theta0.length;
+  const rho = m.residual?.par ?? [];
+  const theta = [...theta0, ...rho];
   const t = theta.length;
   const d = t + 1;
   const nu = reml ? pls.n - pls.p : pls.n;
   const s2 = sigma * sigma;
-  /** g(theta), r2(theta) and, when asked, U(theta) */
+  /** g(theta, rho), r2(theta, rho) and, when asked, U(theta, rho) */
   const at = (th: number[], withU: boolean) => {
-    const f = pls.factor(th);
-    return { g: f.ldL2 + (reml ? f.ldRX2 : 0), r2: f.pwrss, U: withU ? pls.unscaledVcov() : null };
+    const f = m.criterion && rho.length ? m.criterion.factor(th.slice(0, nTheta), th.slice(nTheta)) : { ...pls.factor(th), logDetR: 0 };
+    return { g: f.ldL2 + (reml ? f.ldRX2 : 0) + f.logDetR, r2: f.pwrss, U: withU ? pls.unscaledVcov() : null };
   };
   const h = theta.map((x) => 1e-4 * Math.max(Math.abs(x), 0.1));
   const shifted = (i: number, si: number, j: number, sj: number) => {
@@ -79,7 +90,7 @@ export function varparDerivatives(m: ModelInternals, theta: readonly number[], s
   const U0 = c0.U!;
   const jacobian = theta.map((_, i) => up[i]!.U!.map((u, k) => (s2 * (u - dn[i]!.U![k]!)) / (2 * h[i]!)));
   jacobian.push(U0.map((u) => 2 * sigma * u));
-  pls.factor(theta);
+  at(theta, false);
   return { d, A, jacobian, vcov: U0.map((u) => s2 * u) };
 }
 

@@ -4,7 +4,9 @@
  *   u ~ N(0, I_q), b = Lambda_theta u (sigma b for gaussian), eta = offset + X beta + Z b,
  *   gaussian  y = eta + sigma e, e ~ N(0, I);   binomial  y ~ Bin(trials, logit^-1(eta)) (successes for a cbind
  *   response, 0/1 otherwise);   Poisson  y ~ Pois(exp(eta)).
- * So E y = X beta (+ offset) and Var y = sigma^2 (Z Lambda Lambda' Z' + I) for gaussian. Seeded (src/stats/random.ts):
+ * So E y = X beta (+ offset) and Var y = sigma^2 (Z Lambda Lambda' Z' + I) for gaussian; with a residual
+ * correlation or variance structure (residual.ts) the residuals are sigma W^{-1} e, so Var y = sigma^2 (Z Lambda
+ * Lambda' Z' + Lambda_R). Seeded (src/stats/random.ts):
  * the same seed gives the same draws (R's draws differ: compare moments, not values). O(nsim (n sum_k p_k^2 + q)).
  */
 import { binomial, mulberry32, normal, poisson } from '../../stats/random.js';
@@ -46,9 +48,12 @@ export function simulate(model: MixedModel, nsim: number, seed: number): Float64
       }
     });
     const y = new Float64Array(n);
+    const resid = mi.residual;
+    const noise = resid ? Float64Array.from({ length: n }, () => z()) : null;
+    if (resid) resid.structure.colour(resid.par, noise!);
     for (let i = 0; i < n; i++) {
       const e = eta[i]!;
-      if (model.family === 'gaussian') y[i] = e + model.sigma * z();
+      if (model.family === 'gaussian') y[i] = e + model.sigma * (noise ? noise[i]! : z());
       else if (model.family === 'poisson') y[i] = poisson(u, Math.exp(e));
       else y[i] = binomial(u, frame.trials ? frame.trials[i]! : 1, 1 / (1 + Math.exp(-e)));
     }

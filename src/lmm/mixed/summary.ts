@@ -54,6 +54,12 @@ export function formatSummary(m: MixedModel): string {
   out.push(table([' Groups', 'Name', 'Variance', 'Std.Dev.', ...(anyCorr ? ['Corr'] : [])], vcRows.map((r) => (anyCorr ? r : r.slice(0, 4))), 2));
   const groups = Object.entries(m.ngrps).map(([g, n]) => `${g}, ${n}`).join('; ');
   out.push(`Number of obs: ${m.nobs}, groups:  ${groups}`);
+  const res = m.residual;
+  if (res?.correlation) out.push('', `Correlation structure: ${res.correlationSpec}`, ` Parameter estimate: ${res.correlation.name} = ${fmt(res.correlation.value)}`);
+  if (res && res.ratios.length) {
+    out.push('', `Variance function: ${res.weightsSpec} (residual SD of each stratum / the first's)`);
+    out.push(` ${res.ratios.map((r) => `${r.stratum} ${fmt(r.ratio)}`).join(', ')}`);
+  }
   out.push('');
   out.push('Fixed effects:');
   const gaussian = m.family === 'gaussian';
@@ -85,6 +91,14 @@ export function summaryJson(m: MixedModel): Record<string, unknown> {
     theta: m.theta,
     converged: m.converged,
     singular: m.singular,
+    ...(m.residual
+      ? {
+          residual: {
+            correlation: m.residual.correlationSpec ? { structure: m.residual.correlationSpec, name: m.residual.correlation!.name, value: m.residual.correlation!.value } : null,
+            weights: m.residual.weightsSpec ? { structure: m.residual.weightsSpec, ratios: Object.fromEntries(m.residual.ratios.map((r) => [r.stratum, r.ratio])) } : null,
+          },
+        }
+      : {}),
   };
 }
 
