@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { chi2Quantile } from '../../src/stats/distributions.js';
 import { benjaminiHochberg, genomicInflation } from '../../src/stats/multiple-testing.js';
+import { rng } from '../helpers/random.js';
 
 /** Goldens from R's p.adjust and qchisq (data/stats/make-golden.R); JSON null stands for R's NA. */
 const golden = JSON.parse(readFileSync(new URL('../../data/stats/golden.json', import.meta.url), 'utf8')) as {
@@ -20,6 +22,18 @@ describe('multiple testing against R', () => {
       }
       expect(Math.abs(genomicInflation(toF64(c.p)) - c.lambda)).toBeLessThanOrEqual(1e-10 * c.lambda);
     });
+  });
+  it("lambda_GC by selection equals R's median of the sorted chi-squares: odd and even counts, ties, NaN", () => {
+    const u = rng(11);
+    for (const m of [1, 2, 3, 10, 11, 1000, 1001]) {
+      for (const ties of [false, true]) {
+        const p = Float64Array.from({ length: m + 3 }, (_, i) => (i < 3 ? Number.NaN : ties ? Math.round(u() * 8) / 8 : u()));
+        const sorted = Float64Array.from(p.filter((v) => !Number.isNaN(v))).sort();
+        const chi = (q: number) => chi2Quantile(q, 1, false);
+        const want = (chi(sorted[(m - 1) >> 1]!) + chi(sorted[m >> 1]!)) / 2 / chi2Quantile(0.5, 1);
+        expect(genomicInflation(p), `m ${m} ties ${ties}`).toBe(want);
+      }
+    }
   });
   it('rejects p outside [0, 1] and all-NaN input', () => {
     expect(() => benjaminiHochberg(Float64Array.of(0.1, 1.5))).toThrow(/p\[1\]/);
