@@ -6,7 +6,7 @@
  * where the store (GenotypeStore: two bits per analysed genotype kept from the kinship pass, so that the
  * stream does not read the file again) is optional and the block size can shrink. Given a limit, the plan
  * keeps the store only when every stage still fits with it, and halves the stream's block size until the
- * stream fits; when even the smallest plan does not fit it throws a ResourceError saying what is needed,
+ * stream fits (and, down to FREE_BLOCK, while the stream would be the largest stage); when even the smallest plan does not fit it throws a ResourceError saying what is needed,
  * what is available and which parameter lowers it. The sizes are upper bounds of the large allocations
  * (8-byte f64 matrices unless said), calibrated against per-stage peak RSS in bench/gwas-scale.sh.
  */
@@ -83,6 +83,12 @@ const RUNTIME_BYTES = 120e6;
 const HELPER_BYTES = 40e6;
 /** The smallest block the plan shrinks to. */
 const MIN_BLOCK = 128;
+/**
+ * Blocks at least this large keep the rotation a large product (n x n times n x 1024: the product kernel's
+ * column panel), so the plan may shrink them to this size at no cost in speed: it does so while the stream
+ * would be the scan's largest stage.
+ */
+const FREE_BLOCK = 1024;
 
 const f64 = (rows: number, cols: number): number => 8 * rows * cols;
 
@@ -152,15 +158,21 @@ export function planScanMemory(shape: ScanShape, opts: PlanOptions): ScanMemoryP
       blockSize = Math.max(MIN_BLOCK, Math.floor(blockSize / 2));
       st = stages(shape, blockSize, storeBytes);
     }
+    // Smaller blocks, as long as they cost no speed, while the stream raises the peak above the other stages.
+    const others = (x: StageMemory[]): number => Math.max(...x.filter((y) => y.stage !== 'stream').map((y) => y.bytes));
+    while (blockSize > FREE_BLOCK && st.find((y) => y.stage === 'stream')!.bytes > others(st)) {
+      blockSize = Math.max(FREE_BLOCK, Math.floor(blockSize / 2));
+      st = stages(shape, blockSize, storeBytes);
+    }
     return { blockSize, st };
   };
   const storeBytes = storeNeeded > 0 && storeNeeded <= opts.storeCapBytes ? storeNeeded : 0;
   let plan = fit(storeBytes);
   let store = storeBytes;
   // The store is a convenience (one read of the genotypes instead of two): drop it before shrinking blocks.
-  if (store > 0 && (peak(plan.st) > limit || plan.blockSize < opts.blockSize)) {
+  if (store > 0) {
     const without = fit(0);
-    if (peak(without.st) <= limit || peak(without.st) < peak(plan.st)) {
+    if ((peak(plan.st) > limit || without.blockSize > plan.blockSize) && (peak(without.st) <= limit || peak(without.st) < peak(plan.st))) {
       plan = without;
       store = 0;
     }

@@ -14,7 +14,11 @@ const PLAN = { blockSize: 4096, storeCapBytes: 2 ** 31 };
 describe('memory model', () => {
   it('keeps the store and the requested blocks when they fit; the peak is the largest stage', () => {
     const plan = planScanMemory(SHAPE, { ...PLAN, limitBytes: 20e9 });
-    expect(plan.blockSize).toBe(4096);
+    // Blocks of 4096 would make the stream the largest stage: halved (down to 1024 at most) until it is not.
+    const stage = (p: typeof plan, name: string) => p.stages.find((s) => s.stage === name)!.bytes;
+    expect(plan.blockSize).toBe(2048);
+    expect(stage(plan, 'stream')).toBeLessThanOrEqual(Math.max(stage(plan, 'kinship'), stage(plan, 'decompositions')));
+    expect(planScanMemory({ ...SHAPE, N: 500, n: 500 }, { ...PLAN, limitBytes: 20e9 }).blockSize).toBe(1024);
     expect(plan.storeNeededBytes).toBe(1250 * 50000); // 2 bits per genotype
     expect(plan.storeBytes).toBe(2 ** 31); // room beside the largest stage: up to the cap
     expect(planScanMemory(SHAPE, { ...PLAN, limitBytes: plan.peakBytes }).storeBytes).toBe(1250 * 50000);
@@ -32,12 +36,14 @@ describe('memory model', () => {
     expect(noStore.storeBytes).toBe(0);
     expect(noStore.peakBytes).toBeLessThan(roomy.peakBytes);
     const decBytes = noStore.stages.find((s) => s.stage === 'decompositions')!.bytes;
-    // Blocks of 32768 SNPs make the stream the largest stage; the plan halves them until it fits.
-    const streamAt = (b: number) => planScanMemory(SHAPE, { blockSize: b, storeCapBytes: 0, limitBytes: 1e12 }).stages.find((s) => s.stage === 'stream')!.bytes;
-    expect(streamAt(32768)).toBeGreaterThan(decBytes);
-    const limit = Math.max(decBytes, streamAt(8192)) + 1;
-    const small = planScanMemory(SHAPE, { blockSize: 32768, storeCapBytes: 0, limitBytes: limit });
-    expect(small.blockSize).toBe(8192);
+    // Below the limit, blocks shrink further (n = 500: the stream is the largest stage even at 1024 SNPs).
+    const small500 = { ...SHAPE, N: 500, n: 500 };
+    const at = (b: number) => planScanMemory(small500, { blockSize: b, storeCapBytes: 0, limitBytes: 1e12 });
+    expect(at(1024).peakBytes).toBe(at(1024).stages.find((s) => s.stage === 'stream')!.bytes);
+    const limit = at(512).peakBytes + 1;
+    expect(at(1024).peakBytes).toBeGreaterThan(limit);
+    const small = planScanMemory(small500, { blockSize: 4096, storeCapBytes: 0, limitBytes: limit });
+    expect(small.blockSize).toBe(512);
     expect(small.peakBytes).toBeLessThanOrEqual(limit);
     let err: unknown;
     try {
