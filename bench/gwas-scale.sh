@@ -22,8 +22,11 @@ trap 'rm -rf "$WORK"' EXIT
 # A private copy of the build, so that a concurrent `npm run build` cannot change the code under measurement.
 cp -r "$ROOT/dist" "$WORK/dist"
 ln -s "$ROOT/node_modules" "$WORK/node_modules"
-COMMIT=$(git -C "$ROOT" rev-parse HEAD)
-if [ -n "$(git -C "$ROOT" status --porcelain -- src gwas kernels)" ]; then COMMIT="$COMMIT-dirty"; fi
+# The commit measured (COMMIT=... when ROOT is an exported copy of it, not a checkout).
+if [ -z "${COMMIT:-}" ]; then
+  COMMIT=$(git -C "$ROOT" rev-parse HEAD)
+  if [ -n "$(git -C "$ROOT" status --porcelain -- src gwas kernels)" ]; then COMMIT="$COMMIT-dirty"; fi
+fi
 LOAD_BEFORE=$(cat /proc/loadavg)
 cd "$WORK"
 # One timed command: "wall user sys maxrss_kb" appended to $1.
