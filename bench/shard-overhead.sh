@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Sharded vs one process on mouse_hs1940, side by side in one command: `gpulmm gwas` in one process, and the same
-# scan planned into SHARDS shards and run by Snakemake 7 with the shipped local profile (null step once, shards
-# two at a time on one thread each, merge), REPS repetitions alternating. Records wall and CPU seconds (user + sys
+# scan planned into S shards for each S of SHARDS (default "2 8": as many shards as cores, and eight) and run by
+# Snakemake 7 with the shipped local profile (null step once on both cores, shards two at a time on one thread
+# each, merge), REPS repetitions alternating. Records wall and CPU seconds (user + sys
 # of every process), peak RSS (largest process), each job's own cost (Snakemake's benchmark files: wall, CPU,
 # peak RSS per null/shard/merge job), the plan's time, and whether the merged dataset equals the single one value
 # for value. Writes bench/results/shard-overhead-cpu2.json (OUT=... to override).
-# Usage: flock /work/bench.lock bash bench/shard-overhead.sh [REPS] [SHARDS]   (needs snakemake and npm run build)
+# Usage: flock /work/bench.lock bash bench/shard-overhead.sh [REPS] ["S1 S2 ..."]   (needs snakemake, npm run build)
 set -euo pipefail
 REPS=${1:-3}
-SHARDS=${2:-8}
+SHARDS=${2:-2 8}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DATA=${DATA:-$ROOT/../shared/data/mouse_hs1940}
 [ -f "$DATA/mouse_hs1940.bed" ] || DATA=$ROOT/../../shared/data/mouse_hs1940
@@ -27,8 +28,11 @@ export USER=${USER:-$(id -un)}
 G="node $WORK/dist/src/cli/main.js"
 LOAD_BEFORE=$(cat /proc/loadavg)
 TIMEFORMAT='%R'
-plan_s=$( { time $G plan --out run/plan.json --shards "$SHARDS" gwas --bfile mouse_hs1940 --test all --backend cpu 2>plan.log; } 2>&1 )
-one_s=(); one_cpu=(); one_rss=(); shard_s=(); shard_cpu=(); shard_rss=()
+plan_s=()
+for S in $SHARDS; do
+  plan_s+=("$( { time $G plan --out "run$S/plan.json" --shards "$S" gwas --bfile mouse_hs1940 --test all --backend cpu 2>plan.log; } 2>&1 )")
+done
+one_s=(); one_cpu=(); one_rss=(); declare -A shard_s shard_cpu shard_rss
 measure() { # measure LOG CMD...: runs CMD under /usr/bin/time -v; prints "wall cpu maxrss_kb"
   local log=$1; shift
   /usr/bin/time -v "$@" 2>"$log" >/dev/null
@@ -39,60 +43,77 @@ for r in $(seq 1 "$REPS"); do
   rm -rf one
   read -r w c m < <(measure one.time $G gwas --bfile mouse_hs1940 --test all --backend cpu --out one/)
   one_s+=("$w"); one_cpu+=("$c"); one_rss+=("$m")
-  rm -rf run/null run/shards run/merged run/logs run/benchmarks .snakemake
-  read -r w c m < <(measure smk.time snakemake -s workflow/Snakefile --profile workflow/profiles/local --cores 2 \
-    --config plan=run/plan.json "gpulmm=$G" merge_args=--no-plot job_args=--verbose)
-  shard_s+=("$w"); shard_cpu+=("$c"); shard_rss+=("$m")
-  echo "rep $r: one process ${one_s[-1]} s (cpu ${one_cpu[-1]} s), Snakemake ${SHARDS} shards ${shard_s[-1]} s (cpu ${shard_cpu[-1]} s); load $(cut -d' ' -f1 /proc/loadavg)" >&2
+  line="rep $r: one process ${one_s[-1]} s (cpu ${one_cpu[-1]} s)"
+  for S in $SHARDS; do
+    rm -rf "run$S"/{null,shards,merged,logs,benchmarks} .snakemake
+    read -r w c m < <(measure smk.time snakemake -s workflow/Snakefile --profile workflow/profiles/local --cores 2 \
+      --config "plan=run$S/plan.json" "gpulmm=$G" merge_args=--no-plot job_args=--verbose)
+    shard_s[$S]="${shard_s[$S]:-} $w"; shard_cpu[$S]="${shard_cpu[$S]:-} $c"; shard_rss[$S]="${shard_rss[$S]:-} $m"
+    line="$line, Snakemake $S shards $w s (cpu $c s)"
+  done
+  echo "$line; load $(cut -d' ' -f1 /proc/loadavg)" >&2
 done
-node - "$OUT" "$COMMIT" "$REPS" "$SHARDS" "$plan_s" "$LOAD_BEFORE" "$(snakemake --version)" "${one_s[*]}" "${one_cpu[*]}" "${one_rss[*]}" "${shard_s[*]}" "${shard_cpu[*]}" "${shard_rss[*]}" <<'JS'
+args=()
+for S in $SHARDS; do args+=("$S" "${shard_s[$S]}" "${shard_cpu[$S]}" "${shard_rss[$S]}"); done
+node - "$OUT" "$COMMIT" "$REPS" "${plan_s[*]}" "$LOAD_BEFORE" "$(snakemake --version)" "${one_s[*]}" "${one_cpu[*]}" "${one_rss[*]}" "${args[@]}" <<'JS'
 const fs = require('node:fs');
 const path = require('node:path');
 const os = require('node:os');
 const { tableFromIPC } = require(path.join(process.cwd(), 'node_modules/apache-arrow/Arrow.node.js'));
-const [out, commit, reps, shards, planS, loadBefore, smk, ...lists] = process.argv.slice(2);
-const [oneS, oneCpu, oneRss, shS, shCpu, shRss] = lists.map((l) => l.split(' ').map(Number));
+const [out, commit, reps, planList, loadBefore, smk, oneList, oneCpuList, oneRssList, ...rest] = process.argv.slice(2);
+const nums = (l) => l.trim().split(/\s+/).map(Number);
+const [oneS, oneCpu, oneRss] = [oneList, oneCpuList, oneRssList].map(nums);
+const planS = nums(planList);
 const median = (v) => { const s = [...v].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
-// Each job's own cost, from Snakemake's benchmark files of the last repetition.
 const bench = (f) => { const [h, v] = fs.readFileSync(f, 'utf8').trim().split('\n').map((l) => l.split('\t')); return Object.fromEntries(h.map((k, i) => [k, Number(v[i])])); };
-const jobs = fs.readdirSync('run/benchmarks').sort().map((f) => ({ job: f.replace('.tsv', ''), ...bench(path.join('run/benchmarks', f)) }))
-  .map((j) => ({ job: j.job, wall_s: j.s, cpu_s: j.cpu_time, max_rss_mb: j.max_rss }));
-const shardJobs = jobs.filter((j) => j.job.startsWith('shard-'));
-// Per-stage seconds the null and shard jobs print.
-const stageLines = fs.readdirSync('run/logs').sort().flatMap((f) => fs.readFileSync(path.join('run/logs', f), 'utf8').split('\n').filter((l) => l.startsWith('time (s)')).map((l) => `${f}: ${l}`));
-// The merged dataset against the single one, file by file, value for value.
 const files = (d) => fs.readdirSync(d, { recursive: true }).filter((f) => f.endsWith('.arrow')).sort();
-let identical = JSON.stringify(files('one')) === JSON.stringify(files('run/merged/results'));
-let rows = 0;
-for (const f of files('one')) {
-  const a = tableFromIPC(fs.readFileSync(path.join('one', f))), b = tableFromIPC(fs.readFileSync(path.join('run/merged/results', f)));
-  rows += a.numRows;
-  if (a.numRows !== b.numRows) identical = false;
-  for (const fld of a.schema.fields) {
-    const x = a.getChild(fld.name).toArray(), y = b.getChild(fld.name).toArray();
-    for (let i = 0; i < a.numRows; i++) if (!(x[i] === y[i] || (x[i] !== x[i] && y[i] !== y[i]))) identical = false;
+/** The merged dataset of `run` against the single one, file by file, value for value. */
+function sameAsOne(run) {
+  let identical = JSON.stringify(files('one')) === JSON.stringify(files(`${run}/merged/results`));
+  let rows = 0;
+  for (const f of files('one')) {
+    const a = tableFromIPC(fs.readFileSync(path.join('one', f))), b = tableFromIPC(fs.readFileSync(path.join(run, 'merged/results', f)));
+    rows += a.numRows;
+    if (a.numRows !== b.numRows) identical = false;
+    for (const fld of a.schema.fields) {
+      const x = a.getChild(fld.name).toArray(), y = b.getChild(fld.name).toArray();
+      for (let i = 0; i < a.numRows; i++) if (!(x[i] === y[i] || (x[i] !== x[i] && y[i] !== y[i]))) identical = false;
+    }
   }
+  return { identical, rows };
+}
+const sharded = [];
+for (let k = 0; k < rest.length; k += 4) {
+  const S = Number(rest[k]);
+  const [wall, cpu, rss] = rest.slice(k + 1, k + 4).map(nums);
+  const run = `run${S}`;
+  // Each job's own cost (Snakemake's benchmark files) and per-stage seconds, of the last repetition.
+  const jobs = fs.readdirSync(`${run}/benchmarks`).sort().map((f) => ({ job: f.replace('.tsv', ''), ...bench(path.join(run, 'benchmarks', f)) }))
+    .map((j) => ({ job: j.job, wall_s: j.s, cpu_s: j.cpu_time, max_rss_mb: j.max_rss }));
+  const shardJobs = jobs.filter((j) => j.job.startsWith('shard-'));
+  const stages = fs.readdirSync(`${run}/logs`).sort().flatMap((f) => fs.readFileSync(path.join(run, 'logs', f), 'utf8').split('\n').filter((l) => l.startsWith('time (s)')).map((l) => `${f}: ${l}`));
+  const eq = sameAsOne(run);
+  sharded.push({
+    shards: S, plan_s: planS[k / 4], snakemake_s: wall, snakemake_cpu_s: cpu, snakemake_max_rss_kb: rss,
+    snakemake_median_s: median(wall), snakemake_median_cpu_s: median(cpu),
+    ratio_snakemake_over_one_process: median(wall) / median(oneS), ratio_with_plan: (median(wall) + planS[k / 4]) / median(oneS), ratio_cpu: median(cpu) / median(oneCpu),
+    jobs_last_rep: jobs, shard_job_median_wall_s: median(shardJobs.map((j) => j.wall_s)), shard_job_median_cpu_s: median(shardJobs.map((j) => j.cpu_s)),
+    stage_times_last_rep: stages, merged_equals_one_process: eq.identical, rows_compared: eq.rows,
+  });
 }
 const rec = {
   benchmark: 'shard-overhead', dataset: 'mouse_hs1940 (1940 individuals, 1410 analysed, 12226 SNPs, 10768 tested)',
   op: 'gwas --test all (kinship, eigh, lmm 4) in one process vs gpulmm plan + Snakemake local (null once, shards, merge --no-plot)',
-  backend: 'cpu', precision: 'f64', shards: Number(shards), snakemake: smk,
-  command: `flock /work/bench.lock bash bench/shard-overhead.sh ${reps} ${shards}`,
-  reps: Number(reps), plan_s: Number(planS),
+  backend: 'cpu', precision: 'f64', snakemake: smk,
+  command: `flock /work/bench.lock bash bench/shard-overhead.sh ${reps} "${sharded.map((x) => x.shards).join(' ')}"`,
+  reps: Number(reps),
   one_process_s: oneS, one_process_cpu_s: oneCpu, one_process_max_rss_kb: oneRss,
-  snakemake_s: shS, snakemake_cpu_s: shCpu, snakemake_max_rss_kb: shRss,
-  one_process_median_s: median(oneS), snakemake_median_s: median(shS),
-  ratio_snakemake_over_one_process: median(shS) / median(oneS),
-  ratio_with_plan: (median(shS) + Number(planS)) / median(oneS),
-  ratio_cpu: median(shCpu) / median(oneCpu),
-  jobs_last_rep: jobs,
-  shard_job_median_wall_s: median(shardJobs.map((j) => j.wall_s)), shard_job_median_cpu_s: median(shardJobs.map((j) => j.cpu_s)),
-  stage_times_last_rep: stageLines,
-  merged_equals_one_process: identical, rows_compared: rows,
+  one_process_median_s: median(oneS), one_process_median_cpu_s: median(oneCpu),
+  sharded,
   load_average_before: loadBefore, load_average_after: fs.readFileSync('/proc/loadavg', 'utf8').trim(),
   adapter: { vendor: 'cpu', device: os.cpus()[0]?.model ?? 'unknown', cores: os.availableParallelism() },
   node: process.version, commit, date: new Date().toISOString(),
-  note: 'shared 2-core machine: compare the two columns of one record, not seconds across records',
+  note: 'shared 2-core machine: compare the columns of one record, not seconds across records',
 };
 fs.writeFileSync(out, JSON.stringify(rec, null, 2) + '\n');
 console.log(JSON.stringify(rec, null, 2));
