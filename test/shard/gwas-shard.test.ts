@@ -168,6 +168,9 @@ describe('sharded gwas refuses what would mix runs, naming what differs', () => 
     let r = await gpulmm('plan', ['--out', join(dir, 'p.json'), 'gwas', '--bfile', join(dir, 'sim'), '--tsv', join(dir, 'x.txt')]);
     expect(r.code).toBe(EXIT_CODES.usage);
     expect(r.stderr).toMatch(/--tsv is not part of a plan/);
+    r = await gpulmm('plan', ['--out', join(dir, 'p.json'), 'gwas', '--bfile', join(dir, 'sim'), '--pheno', join(dir, 'sim.pheno.txt'), '--pheno-col', '1,2', '--pheno-missing', 'separate']);
+    expect(r.code).toBe(EXIT_CODES.usage);
+    expect(r.stderr).toMatch(/--pheno-missing separate: a sharded run analyses the phenotypes on the individuals with every one/);
     r = await gpulmm('plan', ['--out', join(dir, 'p.json'), 'fit', '--data', 'x']);
     expect(r.code).toBe(EXIT_CODES.usage);
     expect(r.stderr).toMatch(/unknown analysis 'fit'/);
