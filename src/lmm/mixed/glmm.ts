@@ -29,12 +29,13 @@
  *   Laplace approximation itself, as glmmTMB computes it. Selected by fit(..., { laplace: 'exact' }).
  * Cost per deviance evaluation: a few PIRLS steps of one PLS factorisation each (see BlockedPls.factor).
  */
+import { commonPool } from '../../../kernels/cpu/pool.js';
 import { f64Matrix, type F64Matrix } from '../../../kernels/matrix.js';
 import { logGamma } from '../../stats/distributions.js';
 import { potrfLowerInPlace } from './dense-cholesky.js';
 import type { ReTerm } from './design.js';
 import type { ModelFrame } from './model-frame.js';
-import { centralHessian, invertSmall } from './numeric-derivatives.js';
+import { centralHessianBatch, invertSmall } from './numeric-derivatives.js';
 import { minimizeModelBased } from './optimizer.js';
 import { BlockedPls, lambdaTimes, PlsError, thetaLower, thetaStart, thetaToFactors } from './pls.js';
 
@@ -60,6 +61,25 @@ export interface GlmmEstimate {
   converged: boolean;
   messages: string[];
 }
+
+/** What the Laplace deviance reads of the model frame. */
+export type GlmmData = Pick<ModelFrame, 'n' | 'y' | 'trials' | 'offset'>;
+
+/** A LaplaceDeviance's inputs and current lp0, for another thread (glmm-worker.ts). */
+export interface LaplaceSnapshot {
+  terms: ReTerm[];
+  x: F64Matrix;
+  frame: GlmmData;
+  family: GlmmFamily;
+  mode: LaplaceMode;
+  lp0: Float64Array;
+}
+
+/** Work (points x observations) from which stage2Many hands half of the points to a helper thread. */
+const PARALLEL_WORK = 200_000;
+const WORKER_MODULE = new URL('./glmm-worker.js', import.meta.url);
+/** The helper module exists as JavaScript beside this one only in the compiled build (not under vitest's TypeScript). */
+const COMPILED = import.meta.url.endsWith('.js');
 
 /** Thrown when PIRLS fails (no convergence, step halving cannot lower the penalised deviance, NaN). */
 export class PirlsError extends Error {
@@ -198,9 +218,10 @@ export class LaplaceDeviance {
   constructor(
     private readonly terms: ReTerm[],
     private readonly x: F64Matrix,
-    private readonly frame: ModelFrame,
-    family: GlmmFamily,
+    private readonly frame: GlmmData,
+    private readonly family: GlmmFamily,
     readonly mode: LaplaceMode = 'glmer',
+    lp0?: Float64Array,
   ) {
     if (mode !== 'glmer' && mode !== 'exact') throw new RangeError(`unknown laplace mode '${String(mode)}' (expected glmer or exact)`);
     this.fam = FAMILIES[family];
@@ -213,8 +234,48 @@ export class LaplaceDeviance {
     this.plsUB = new BlockedPls(terms, x, new Float64Array(this.n));
     this.plsU = new BlockedPls(terms, f64Matrix(this.n, 0), new Float64Array(this.n));
     // glmer's construction: PIRLS for (u, beta) at the starting theta from the glm starting values
-    this.lp0 = Float64Array.from(frame.y, (y, i) => this.fam.link(this.fam.muStart(y, this.wt[i]!)));
-    this.lp0 = this.pirls(thetaStart(terms), null).eta;
+    this.lp0 = lp0 ?? Float64Array.from(frame.y, (y, i) => this.fam.link(this.fam.muStart(y, this.wt[i]!)));
+    if (!lp0) this.lp0 = this.pirls(thetaStart(terms), null).eta;
+  }
+
+  /** What another thread needs to evaluate the same deviance (structured-cloneable): see {@link LaplaceDeviance.restore}. */
+  snapshot(): LaplaceSnapshot {
+    const { n, y, trials, offset } = this.frame;
+    return { terms: this.terms, x: this.x, frame: { n, y, trials, offset }, family: this.family, mode: this.mode, lp0: this.lp0 };
+  }
+
+  /** The deviance of a snapshot, in its current stage (the same lp0): equal values at equal points. */
+  static restore(s: LaplaceSnapshot): LaplaceDeviance {
+    return new LaplaceDeviance(s.terms, s.x, s.frame, s.family, s.mode, s.lp0);
+  }
+
+  /**
+   * Stage-2 deviances at many points (Infinity where PIRLS fails). Each starts PIRLS from lp0, so values do not
+   * depend on the order: with a helper thread of the process pool (kernels/cpu/pool.ts) and enough work, the
+   * first half of the points is evaluated there while this thread takes the second half, blocking on the
+   * helper's shared completion flag (fit() stays synchronous). Same values either way.
+   */
+  stage2Many(points: number[][]): Float64Array {
+    const out = new Float64Array(points.length);
+    const helper = points.length * this.n >= PARALLEL_WORK && COMPILED ? commonPool() : null;
+    const split = helper && helper.helpers > 0 ? points.length >> 1 : 0;
+    let shared: { out: Float64Array; done: Int32Array } | null = null;
+    if (split > 0) {
+      const d = points[0]!.length;
+      const pts = new Float64Array(new SharedArrayBuffer(split * d * 8));
+      points.slice(0, split).forEach((p, k) => pts.set(p, k * d));
+      shared = { out: new Float64Array(new SharedArrayBuffer(split * 8)), done: new Int32Array(new SharedArrayBuffer(8)) };
+      void helper!.runModuleTask(0, WORKER_MODULE.href, 'stage2Deviances', [this.snapshot(), pts, d, shared.out, shared.done]).catch(() => undefined);
+    }
+    for (let k = split; k < points.length; k++) out[k] = orInfinity(() => this.stage2(points[k]!));
+    if (shared) {
+      // wait for the helper (state 0: running; 1: done; 2: failed), at most 10 minutes
+      if (Atomics.wait(shared.done, 0, 0, 600_000) === 'timed-out' || Atomics.load(shared.done, 0) !== 1) {
+        throw new Error('glmm: the helper thread evaluating the Hessian failed or did not answer');
+      }
+      out.set(shared.out, 0);
+    }
+    return out;
   }
 
   /** Stage 1 (nAGQ = 0): the deviance at theta with beta and u from PIRLS. */
@@ -354,7 +415,7 @@ export class LaplaceDeviance {
 }
 
 /** f(x), or Infinity where PIRLS or the factorisation fails (the optimiser then steps back). */
-function orInfinity(f: () => number): number {
+export function orInfinity(f: () => number): number {
   try {
     return f();
   } catch (e) {
@@ -389,7 +450,7 @@ export function estimateGlmm(terms: ReTerm[], x: F64Matrix, frame: ModelFrame, f
   const start = s1.theta.concat(Array.from(s1.beta));
   const s2 = minimizeModelBased(stage2, start, { lower: lower.concat(Array.from(s1.beta, () => -Infinity)), rhoBeg: 0.05, rhoEnd: 1e-6 });
   // vcov(beta) from the Hessian of the stage-2 deviance at the optimum (before the boundary check, as lme4)
-  const H = centralHessian(stage2, s2.x, HESSIAN_STEP, s2.f);
+  const H = centralHessianBatch((points) => dev.stage2Many(points), s2.x, HESSIAN_STEP, s2.f);
   let par = s2.x;
   let fval = s2.f;
   // boundary check (lme4's check.boundary): theta within BOUNDARY_TOL of 0 is tried at 0

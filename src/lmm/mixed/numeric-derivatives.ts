@@ -61,26 +61,44 @@ export function hessian(f: (x: number[]) => number, x: readonly number[], rel = 
  *   H_ij = (f(x + delta e_i + delta e_j) - f(x + delta e_i - delta e_j) - f(x - delta e_i + delta e_j)
  *           + f(x - delta e_i - delta e_j)) / (2 delta)^2.
  * Error O(delta^2) plus rounding |f| eps / delta^2. d x d column-major; cost 2 d^2 evaluations (1 more
- * without fx).
+ * without fx). `fMany` evaluates f at a list of points (in any order or in parallel: each value must depend on
+ * its point alone); {@link centralHessian} is the one-at-a-time form.
  */
-export function centralHessian(f: (x: number[]) => number, x: readonly number[], delta: number, fx = f(x.slice())): Float64Array {
+export function centralHessianBatch(fMany: (points: number[][]) => ArrayLike<number>, x: readonly number[], delta: number, fx?: number): Float64Array {
   const d = x.length;
   if (!(delta > 0)) throw new RangeError(`centralHessian: step must be positive, got ${delta}`);
-  const H = new Float64Array(d * d);
+  const points: number[][] = [];
   const at = (i: number, si: number, j: number, sj: number): number => {
     const y = x.slice();
     y[i]! += si * delta;
     y[j]! += sj * delta;
-    return f(y);
+    return points.push(y) - 1;
   };
+  const center = fx === undefined ? points.push(x.slice()) - 1 : -1;
+  // the stencil's points, then one batch evaluation
+  const diag: [number, number][] = [];
+  const off: [number, number, number, number][][] = [];
   for (let j = 0; j < d; j++) {
-    H[j + j * d] = (at(j, 1, j, 0) - 2 * fx + at(j, -1, j, 0)) / (delta * delta);
-    for (let i = 0; i < j; i++) {
-      const v = (at(i, 1, j, 1) - at(i, 1, j, -1) - at(i, -1, j, 1) + at(i, -1, j, -1)) / (4 * delta * delta);
-      H[i + j * d] = H[j + i * d] = v;
-    }
+    diag.push([at(j, 1, j, 0), at(j, -1, j, 0)]);
+    off.push([]);
+    for (let i = 0; i < j; i++) off[j]!.push([at(i, 1, j, 1), at(i, 1, j, -1), at(i, -1, j, 1), at(i, -1, j, -1)]);
+  }
+  const v = fMany(points);
+  const f0 = center >= 0 ? v[center]! : fx!;
+  const H = new Float64Array(d * d);
+  for (let j = 0; j < d; j++) {
+    const [p, m] = diag[j]!;
+    H[j + j * d] = (v[p]! - 2 * f0 + v[m]!) / (delta * delta);
+    off[j]!.forEach(([pp, pm, mp, mm], i) => {
+      H[i + j * d] = H[j + i * d] = (v[pp]! - v[pm]! - v[mp]! + v[mm]!) / (4 * delta * delta);
+    });
   }
   return H;
+}
+
+/** {@link centralHessianBatch} with f evaluated at one point after another. */
+export function centralHessian(f: (x: number[]) => number, x: readonly number[], delta: number, fx?: number): Float64Array {
+  return centralHessianBatch((points) => points.map(f), x, delta, fx);
 }
 
 /** Jacobian of a vector function g: R^d -> R^k, returned as k x d column-major. Cost 6 d evaluations. */
