@@ -8,9 +8,9 @@
  * |S z_j|^2 = |z_j|^2 - |Q' z_j|^2 (from one product Z'Q), and tr(A) = sum_j |S z_j|^2 / M exactly.
  * SNPs whose projected norm is below 0.1 (in the span of the covariates; BOLT's rule), or, with `r2Max`, whose
  * GEMMA r2 on the covariates (mean-imputed uncentred x) exceeds it, leave the model (status 'collinear').
- * Each product A V (n x B) is two passes over the packed codes (kernels/cpu/packed2.ts): U = Z'V, the rows
- * of U of SNPs on each column's left-out chromosome zeroed and each column scaled by 1 / M_b, then Z U.
- * Cost 4 n M B flops + two decodes of the codes; memory O((n + M) B).
+ * Each product A V (n x B) is one pass over the packed codes (Packed2Pool.normal, kernels/cpu/packed2.ts): per
+ * chunk of SNPs, U = Z'V, its rows of SNPs on each column's left-out chromosome zeroed and each column scaled by
+ * 1 / M_b, then Z U added up. Cost 4 n M B flops + two decodes of the codes; memory O(threads n B).
  */
 import { columnBytes, Packed2Pool } from '../../kernels/cpu/packed2.js';
 import { sharedF64 } from '../../kernels/cpu/eigh-products.js';
@@ -38,6 +38,8 @@ export class KinshipOperator {
   readonly traceA: number;
   /** Products (passes over the codes) so far: each apply() is one. */
   products = 0;
+  /** The chromosome of each SNP, on shared memory (the product threads read it). */
+  private readonly groups: Int32Array;
 
   private constructor(
     readonly store: PackedGenotypes,
@@ -63,6 +65,8 @@ export class KinshipOperator {
     this.m = m;
     this.mWithout = Int32Array.from(perChr, (k) => m - k);
     this.traceA = m > 0 ? tr / m : 0;
+    this.groups = new Int32Array(new SharedArrayBuffer(Math.max(1, store.chr.length) * 4), 0, store.chr.length);
+    this.groups.set(store.chr);
   }
 
   /**
@@ -135,17 +139,8 @@ export class KinshipOperator {
    */
   async apply(v: F64Matrix, exclude: ArrayLike<number>): Promise<F64Matrix> {
     const B = v.cols;
-    const M = this.store.matrix.cols;
-    const u = await this.pool.ztv(this.tables, v);
-    const chr = this.store.chr;
-    for (let b = 0; b < B; b++) {
-      const e = exclude[b]!;
-      const inv = 1 / (e === ALL_CHROMOSOMES ? this.m : this.mWithout[e]!);
-      const o = b * u.ld;
-      if (e === ALL_CHROMOSOMES) for (let j = 0; j < M; j++) u.data[o + j]! *= inv;
-      else for (let j = 0; j < M; j++) u.data[o + j] = chr[j] === e ? 0 : u.data[o + j]! * inv;
-    }
-    const y = await this.pool.zu(this.tables, u);
+    const scale = Float64Array.from({ length: B }, (_, b) => 1 / (exclude[b] === ALL_CHROMOSOMES ? this.m : this.mWithout[exclude[b]!]!));
+    const y = await this.pool.normal(this.tables, v, this.groups, exclude, scale);
     this.products++;
     return this.project(y);
   }

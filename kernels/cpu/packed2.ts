@@ -22,6 +22,8 @@ import { f64Matrix, shapeOf, type F64Matrix } from '../matrix.js';
 import { BLOCKING, gemmKernelModule, kernelLayout, mainGemmKernel, packPanels, type GemmKernel } from './gemm-core.js';
 import { sharedF64 } from './eigh-products.js';
 import { MR, NR } from './wasm/gemm-kernel.js';
+import { packed2KernelBytes } from './wasm/packed2-kernel.js';
+import { wasm, type WasmModule } from './wasm/runtime.js';
 
 /** A rows x cols matrix of 2-bit codes, its columns split over blocks (each a byte array of whole columns). */
 export interface Packed2Matrix {
@@ -35,11 +37,8 @@ export interface Packed2Matrix {
   readonly colStart: Int32Array;
 }
 
-/** Most rows of Y per zu unit (its block of C: TILE_ROWS x B f64 in the kernel's memory); fewer when that gives
- *  fewer than 8 units per thread. Multiple of the kernel's MC. */
-export const TILE_ROWS = 4096;
-/** Columns of Z per ztv unit (the rows of U it owns; at most the kernel's MC). Multiple of 4. */
-export const ZTV_CHUNK = 64;
+/** Columns of Z per unit of work (at most the kernel's MC; multiple of 4). */
+export const CHUNK = 64;
 
 /** Checks the matrix, tables and a column range; returns the number of columns in the range. */
 export function checkPacked2(z: Packed2Matrix, tables: Float64Array, j0: number, j1: number, what: string): number {
@@ -122,147 +121,111 @@ export function columnBytes(z: Packed2Matrix, j: number): { data: Uint8Array; at
   return { data: z.blocks[lo]!, at: (j - z.colStart[lo]!) * z.bytesPerCol };
 }
 
+/** The wasm entry points a thread's units use: the product kernel and the decoder over the same memory. */
+export interface Packed2Kernels {
+  kern: GemmKernel;
+  rowPanels: (codes: number, bpc: number, nib: number, depth: number, byte0: number, panels: number, dst: number) => void;
+  colPanels: (codes: number, bpc: number, nib: number, panels: number, bytes: number, byte0: number, dst: number, depth: number) => void;
+}
+
 /**
- * The units of one op, run by whichever thread claims them (Atomics on next[0]). Self-contained (the
- * packing helper comes as an argument): the pool ships its source to the workers. The codes are decoded
- * straight into the micro-panel layout of the wasm macro-kernel (kernels/cpu/wasm/gemm-kernel.ts: MR = 4
- * rows of op(A) per panel, depth-major), so no f64 tile is stored and repacked; the f64 operand (V for ztv,
- * U for zu) is packed once per call and thread into NR-column panels per KC-deep slice; the unit's block
- * of C lives in the kernel's memory and is copied out once. Arguments describe the matrix as flat arrays so
- * they can be posted: blocks (byte arrays), colStart, rows, bytesPerCol, tables (f64, 4 per column),
- * [j0, j1), the operand `x` (V: rows x B, ld rows; U: (j1 - j0) x B, ld j1 - j0), B, and `out` (U or Y).
+ * The units of one op, run by whichever thread claims them (Atomics on next[0]); a unit is a chunk of `chunk`
+ * columns of Z (multiple of 4, at most the kernel's MC). Per unit: the chunk's codes are copied into the kernel's
+ * memory with a nibble table per column (kernels/cpu/wasm/packed2-kernel.ts), then
+ *   ztv:    U_chunk = Z_chunk' V, KC rows at a time: codes decoded into 4-column panels, the macro-kernel against
+ *           V packed once per call and thread; written to out[c - j0 + b m];
+ *   normal: the same U_chunk, then U_chunk[c, b] *= scale[b], or 0 when groups[c] = exclude[b], packed, and
+ *           Y_t += Z_chunk U_chunk, MC rows at a time (codes decoded into 4-row panels): Y_t is this thread's
+ *           rows x B accumulator in its kernel memory, copied to out[slot rows B ..] after its last unit.
+ * Self-contained (helpers come as arguments): the pool ships its source to the workers.
  */
 export function packed2Units(
-  kern: GemmKernel, pack: typeof packPanels, layoutOf: typeof kernelLayout, op: 'ztv' | 'zu', next: Int32Array,
-  blocks: Uint8Array[], colStart: Int32Array, rows: number, bytesPerCol: number, tables: Float64Array,
+  k: Packed2Kernels, pack: typeof packPanels, layoutOf: typeof kernelLayout, op: 'ztv' | 'normal', next: Int32Array, slot: number,
+  blocks: Uint8Array[], colStart: Int32Array, rows: number, bpc: number, tables: Float64Array,
   j0: number, j1: number, x: Float64Array, nb: number, out: Float64Array,
-  tileRows: number, ztvChunk: number,
+  groups: Int32Array | null, exclude: Int32Array | null, scale: Float64Array | null, chunk: number,
 ): void {
+  const kern = k.kern;
   const m = j1 - j0;
   const KC = kern.kc;
   const MC = kern.mc;
   const nbp = Math.ceil(nb / 4) * 4;
-  const depth = op === 'ztv' ? rows : m;
-  const slices = Math.ceil(depth / KC);
+  const slices = Math.ceil(rows / KC);
   const lay = layoutOf(kern);
-  // Kernel memory past the product buffers: the packed operand, then the unit's C block.
-  const packBytes = slices * KC * nbp * 8;
-  const cRows = op === 'ztv' ? ztvChunk : tileRows;
-  const need = lay.rest + packBytes + cRows * nb * 8;
+  // Kernel memory past the product buffers (byte offsets, 16-aligned): V packed, codes, nibble tables, U_chunk,
+  // U_chunk packed, Y_t.
+  const vAt = lay.rest;
+  const codesAt = vAt + slices * KC * nbp * 8;
+  const nibAt = codesAt + Math.ceil((chunk * bpc) / 16) * 16;
+  const uAt = nibAt + chunk * 256;
+  const upAt = uAt + chunk * nb * 8;
+  const yAt = upAt + chunk * nbp * 8;
+  const need = yAt + (op === 'normal' ? rows * nb * 8 : 0);
   if (need > kern.memory.buffer.byteLength) kern.memory.grow(Math.ceil((need - kern.memory.buffer.byteLength) / 65536));
   const f = new Float64Array(kern.memory.buffer);
-  const packAt = lay.rest / 8;
-  const cAt = packAt + packBytes / 8;
-  // Step: the operand, NR-column panels per KC-deep slice of its rows.
-  for (let sl = 0; sl < slices; sl++) {
-    const kc = Math.min(KC, depth - sl * KC);
-    pack(kern, f, packAt + sl * KC * nbp, nb, kc, 1, x, sl * KC, depth, true, lay.stageB / 8);
-  }
-  /** Store block and byte offset of column c. */
-  const where = (c: number): [Uint8Array, number] => {
-    let b = 0;
-    while (colStart[b + 1]! <= c) b++;
-    return [blocks[b]!, (c - colStart[b]!) * bytesPerCol];
-  };
-  const aAt = lay.a / 8;
-  const data: Uint8Array[] = [new Uint8Array(0), new Uint8Array(0), new Uint8Array(0), new Uint8Array(0)];
-  const base = [0, 0, 0, 0];
-  if (op === 'ztv') {
-    // Unit: columns [c0, c1); U[c0 - j0 .., :] = Z[:, c0:c1]' V, A = Z' in panels of 4 columns of Z.
-    const units = Math.ceil(m / ztvChunk);
-    for (let u = Atomics.add(next, 0, 1); u < units; u = Atomics.add(next, 0, 1)) {
-      const c0 = j0 + u * ztvChunk;
-      const c1 = Math.min(j1, c0 + ztvChunk);
-      const mc = c1 - c0;
-      const panels = Math.ceil(mc / 4);
-      f.fill(0, cAt, cAt + mc * nb);
-      for (let sl = 0; sl < slices; sl++) {
-        const p0 = sl * KC;
-        const kc = Math.min(KC, rows - p0);
-        for (let q = 0; q < panels; q++) {
-          const live = Math.min(4, mc - 4 * q);
-          for (let r = 0; r < 4; r++) {
-            if (r < live) [data[r], base[r]] = where(c0 + 4 * q + r);
-          }
-          let o = aAt + q * 4 * kc;
-          const t0 = 4 * (c0 + 4 * q);
-          let p = 0;
-          if (live === 4) {
-            // Whole panel, whole bytes: 4 bytes (one per column) give 16 values.
-            const d0 = data[0]!, d1 = data[1]!, d2 = data[2]!, d3 = data[3]!;
-            const e0 = base[0]!, e1 = base[1]!, e2 = base[2]!, e3 = base[3]!;
-            for (; p + 4 <= kc; p += 4) {
-              const bi = (p0 + p) >> 2;
-              let x0 = d0[e0 + bi]!, x1 = d1[e1 + bi]!, x2 = d2[e2 + bi]!, x3 = d3[e3 + bi]!;
-              for (let t = 0; t < 4; t++) {
-                f[o] = tables[t0 + (x0 & 3)]!;
-                f[o + 1] = tables[t0 + 4 + (x1 & 3)]!;
-                f[o + 2] = tables[t0 + 8 + (x2 & 3)]!;
-                f[o + 3] = tables[t0 + 12 + (x3 & 3)]!;
-                x0 >>= 2;
-                x1 >>= 2;
-                x2 >>= 2;
-                x3 >>= 2;
-                o += 4;
-              }
-            }
-          }
-          for (; p < kc; p += 4) {
-            const bi = (p0 + p) >> 2;
-            const steps = Math.min(4, kc - p);
-            for (let r = 0; r < 4; r++) {
-              if (r >= live) {
-                for (let t = 0; t < steps; t++) f[o + 4 * t + r] = 0;
-                continue;
-              }
-              const byte = data[r]![base[r]! + bi]!;
-              const tr = t0 + 4 * r;
-              for (let t = 0; t < steps; t++) f[o + 4 * t + r] = tables[tr + ((byte >> (2 * t)) & 3)]!;
-            }
-            o += 4 * steps;
-          }
-        }
-        kern.macro(mc, nb, kc, lay.a, (packAt + sl * KC * nbp) * 8, cAt * 8, mc * 8, 1 << 29, lay.scratch);
-      }
-      for (let b = 0; b < nb; b++) out.set(f.subarray(cAt + b * mc, cAt + (b + 1) * mc), c0 - j0 + b * m);
-    }
-    return;
-  }
-  // Unit: rows [r0, r1); Y[r0:r1, :] = Z[r0:r1, j0:j1] U, A = Z in panels of 4 rows (one byte per column).
-  const units = Math.ceil(rows / tileRows);
-  const colData: Uint8Array[] = new Array(KC);
-  const colBase = new Int32Array(KC);
+  const bytes = new Uint8Array(kern.memory.buffer);
+  for (let sl = 0; sl < slices; sl++) pack(kern, f, vAt / 8 + sl * KC * nbp, nb, Math.min(KC, rows - sl * KC), 1, x, sl * KC, rows, true, lay.stageB / 8);
+  if (op === 'normal') f.fill(0, yAt / 8, yAt / 8 + rows * nb);
+  const units = Math.ceil(m / chunk);
   for (let u = Atomics.add(next, 0, 1); u < units; u = Atomics.add(next, 0, 1)) {
-    const r0 = u * tileRows;
-    const r1 = Math.min(rows, r0 + tileRows);
-    const rt = r1 - r0;
-    f.fill(0, cAt, cAt + rt * nb);
-    for (let sl = 0; sl < slices; sl++) {
-      const s0 = j0 + sl * KC;
-      const kc = Math.min(KC, j1 - s0);
-      for (let p = 0; p < kc; p++) [colData[p], colBase[p]] = where(s0 + p);
-      for (let ic = 0; ic < rt; ic += MC) {
-        const mc = Math.min(MC, rt - ic);
-        const panels = Math.ceil(mc / 4);
-        const b0 = (r0 + ic) >> 2;
-        for (let q = 0; q < panels; q++) {
-          let o = aAt + q * 4 * kc;
-          const bi = b0 + q;
-          for (let p = 0; p < kc; p++) {
-            const byte = colData[p]![colBase[p]! + bi]!;
-            const tr = 4 * (s0 + p);
-            f[o] = tables[tr + (byte & 3)]!;
-            f[o + 1] = tables[tr + ((byte >> 2) & 3)]!;
-            f[o + 2] = tables[tr + ((byte >> 4) & 3)]!;
-            f[o + 3] = tables[tr + (byte >> 6)]!;
-            o += 4;
-          }
-        }
-        kern.macro(mc, nb, kc, lay.a, (packAt + sl * KC * nbp) * 8, (cAt + ic) * 8, rt * 8, 1 << 29, lay.scratch);
+    const c0 = j0 + u * chunk;
+    const c1 = Math.min(j1, c0 + chunk);
+    const cw = c1 - c0;
+    const panels = Math.ceil(cw / 4);
+    // Step: codes and nibble tables of the chunk (padding columns: code 0, value 0).
+    let b = 0;
+    while (colStart[b + 1]! <= c0) b++;
+    for (let q = 0; q < 4 * panels; q++) {
+      const nib = nibAt / 8 + 32 * q;
+      if (q >= cw) {
+        bytes.fill(0, codesAt + q * bpc, codesAt + (q + 1) * bpc);
+        f.fill(0, nib, nib + 32);
+        continue;
+      }
+      const c = c0 + q;
+      while (colStart[b + 1]! <= c) b++;
+      const off = (c - colStart[b]!) * bpc;
+      bytes.set(blocks[b]!.subarray(off, off + bpc), codesAt + q * bpc);
+      for (let v = 0; v < 16; v++) {
+        f[nib + 2 * v] = tables[4 * c + (v & 3)]!;
+        f[nib + 2 * v + 1] = tables[4 * c + (v >> 2)]!;
       }
     }
-    for (let b = 0; b < nb; b++) out.set(f.subarray(cAt + b * rt, cAt + (b + 1) * rt), r0 + b * rows);
+    // Step: U_chunk = Z_chunk' V, KC rows at a time (the rows past whole bytes of the last slice in JS).
+    const uf = uAt / 8;
+    f.fill(0, uf, uf + cw * nb);
+    for (let sl = 0; sl < slices; sl++) {
+      const p0 = sl * KC;
+      const kc = Math.min(KC, rows - p0);
+      const whole = kc >> 2;
+      k.colPanels(codesAt, bpc, nibAt, panels, whole, p0 >> 2, lay.a, kc);
+      for (let p = 4 * whole; p < kc; p++) {
+        const row = p0 + p;
+        for (let q = 0; q < 4 * panels; q++) {
+          const code = (bytes[codesAt + q * bpc + (row >> 2)]! >> (2 * (row & 3))) & 3;
+          f[lay.a / 8 + (q >> 2) * 4 * kc + 4 * p + (q & 3)] = f[nibAt / 8 + 32 * q + 2 * code]!;
+        }
+      }
+      kern.macro(cw, nb, kc, lay.a, vAt + sl * KC * nbp * 8, uAt, cw * 8, 1 << 29, lay.scratch);
+    }
+    if (op === 'ztv') {
+      for (let bb = 0; bb < nb; bb++) out.set(f.subarray(uf + bb * cw, uf + (bb + 1) * cw), c0 - j0 + bb * m);
+      continue;
+    }
+    // Step: mask and scale U_chunk per right-hand side, pack it, Y_t += Z_chunk U_chunk, MC rows at a time.
+    for (let bb = 0; bb < nb; bb++) {
+      const e = exclude![bb]!;
+      const sc = scale![bb]!;
+      for (let q = 0; q < cw; q++) f[uf + q + bb * cw] = groups![c0 + q] === e ? 0 : f[uf + q + bb * cw]! * sc;
+    }
+    pack(kern, f, upAt / 8, nb, cw, 1, f, uf, cw, true, lay.stageB / 8);
+    for (let ic = 0; ic < rows; ic += MC) {
+      const mc = Math.min(MC, rows - ic);
+      k.rowPanels(codesAt, bpc, nibAt, cw, ic >> 2, Math.ceil(mc / 4), lay.a);
+      kern.macro(mc, nb, cw, lay.a, upAt, yAt + ic * 8, rows * 8, 1 << 29, lay.scratch);
+    }
   }
+  if (op === 'normal') out.set(f.subarray(yAt / 8, yAt / 8 + rows * nb), slot * rows * nb);
 }
 
 const WORKER_MAIN = `
@@ -270,12 +233,14 @@ const { parentPort, workerData } = require('node:worker_threads');
 const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
 const inst = new WebAssembly.Instance(workerData.module, { env: { memory } });
 const kern = Object.assign({ memory }, inst.exports, workerData.blocking);
+const dec = new WebAssembly.Instance(workerData.decoder, { env: { memory } }).exports;
+const k = { kern, rowPanels: dec.rowPanels, colPanels: dec.colPanels };
 let matrix;
 parentPort.on('message', (task) => {
   if (task.matrix) { matrix = task.matrix; return; }
   let error;
   try {
-    packed2Units(kern, packPanels, kernelLayout, task.op, task.next, matrix.blocks, matrix.colStart, matrix.rows, matrix.bytesPerCol, task.tables, task.j0, task.j1, task.x, task.nb, task.out, task.tileRows, task.ztvChunk);
+    packed2Units(k, packPanels, kernelLayout, task.op, task.next, task.slot, matrix.blocks, matrix.colStart, matrix.rows, matrix.bytesPerCol, task.tables, task.j0, task.j1, task.x, task.nb, task.out, task.groups, task.exclude, task.scale, task.chunk);
   } catch (e) {
     error = String(e && e.stack || e);
   }
@@ -285,6 +250,24 @@ parentPort.on('message', (task) => {
 
 function workerSource(): string {
   return [packPanels, kernelLayout, packed2Units].map((f) => f.toString()).join('\n') + WORKER_MAIN;
+}
+
+let decoderModule: WasmModule | undefined;
+let mainK: Packed2Kernels | undefined;
+
+/** The compiled decoder (structured-cloneable to the workers). */
+function decoder(): WasmModule {
+  return (decoderModule ??= new wasm.Module(packed2KernelBytes()));
+}
+
+/** This thread's kernels: the shared product kernel and a decoder over its memory. */
+function mainKernels(): Packed2Kernels {
+  const kern = mainGemmKernel();
+  if (!mainK || mainK.kern !== kern) {
+    const dec = new wasm.Instance(decoder(), { env: { memory: kern.memory } }).exports as unknown as Omit<Packed2Kernels, 'kern'>;
+    mainK = { kern, rowPanels: dec.rowPanels, colPanels: dec.colPanels };
+  }
+  return mainK;
 }
 
 /**
@@ -308,7 +291,7 @@ export class Packed2Pool {
   private start(): void {
     if (this.workers.length > 0 || this.threads <= 1) return;
     const src = workerSource();
-    const workerData = { module: gemmKernelModule(), blocking: { mr: MR, nr: NR, ...BLOCKING } };
+    const workerData = { module: gemmKernelModule(), decoder: decoder(), blocking: { mr: MR, nr: NR, ...BLOCKING } };
     const { rows, bytesPerCol, blocks, colStart } = this.matrix;
     for (let t = 0; t < this.threads - 1; t++) {
       const w = new Worker(src, { eval: true, workerData });
@@ -334,24 +317,22 @@ export class Packed2Pool {
     for (const id of [...this.pending.keys()]) this.settle(id, e.message);
   }
 
-  private async run(op: 'ztv' | 'zu', tables: Float64Array, j0: number, j1: number, x: Float64Array, nb: number, out: Float64Array): Promise<void> {
+  private async run(op: 'ztv' | 'normal', tables: Float64Array, j0: number, j1: number, x: Float64Array, nb: number, out: Float64Array, masks: { groups: Int32Array; exclude: Int32Array; scale: Float64Array } | null): Promise<void> {
     this.start();
     const next = new Int32Array(new SharedArrayBuffer(4));
-    // zu units: at least 8 per thread (balance), multiples of the kernel's MC rows, at most TILE_ROWS.
-    const tileRows = Math.max(BLOCKING.mc, Math.min(TILE_ROWS, Math.ceil(this.matrix.rows / (8 * this.threads) / BLOCKING.mc) * BLOCKING.mc));
-    const task = { op, next, tables, j0, j1, x, nb, out, tileRows, ztvChunk: ZTV_CHUNK };
+    const task = { op, next, tables, j0, j1, x, nb, out, groups: masks?.groups ?? null, exclude: masks?.exclude ?? null, scale: masks?.scale ?? null, chunk: CHUNK };
     for (const w of this.workers) w.ref();
-    const helpers = this.workers.map((w) => {
+    const helpers = this.workers.map((w, t) => {
       const id = this.nextId++;
       return new Promise<void>((resolve, reject) => {
         this.pending.set(id, { resolve, reject });
-        w.postMessage({ id, ...task });
+        w.postMessage({ id, slot: t + 1, ...task });
       });
     });
     const { rows, bytesPerCol, blocks, colStart } = this.matrix;
     let first: unknown;
     try {
-      packed2Units(mainGemmKernel(), packPanels, kernelLayout, op, next, blocks as Uint8Array[], colStart, rows, bytesPerCol, tables, j0, j1, x, nb, out, tileRows, ZTV_CHUNK);
+      packed2Units(mainKernels(), packPanels, kernelLayout, op, next, 0, blocks as Uint8Array[], colStart, rows, bytesPerCol, tables, j0, j1, x, nb, out, task.groups, task.exclude, task.scale, CHUNK);
     } catch (e) {
       first = e;
       Atomics.store(next, 0, 1 << 30);
@@ -370,18 +351,40 @@ export class Packed2Pool {
     const rows = this.matrix.rows;
     if (v.rows !== rows) throw new RangeError(`Packed2Pool.ztv: V is ${shapeOf(v)}, expected ${rows} rows`);
     const out = sharedF64(m * v.cols);
-    if (m > 0 && v.cols > 0) await this.run('ztv', this.share(tables), j0, j1, this.packed(v), v.cols, out);
+    if (m > 0 && v.cols > 0) await this.run('ztv', this.share(tables), j0, j1, this.packed(v), v.cols, out, null);
     return f64Matrix(m, v.cols, out);
   }
 
-  /** Y = Z[:, j0:j1] U (rows x B). Cost 2 rows (j1 - j0) B flops plus one decode of the range. */
-  async zu(tables: Float64Array, u: F64Matrix, j0 = 0, j1 = this.matrix.cols): Promise<F64Matrix> {
-    const m = checkPacked2(this.matrix, tables, j0, j1, 'Packed2Pool.zu');
-    if (u.rows !== m) throw new RangeError(`Packed2Pool.zu: U is ${shapeOf(u)}, expected ${m} rows`);
+  /**
+   * Y = Z (M o (Z' V)) with M[c, b] = scale[b], or 0 where groups[c] = exclude[b] (columns of Z left out per
+   * right-hand side, e.g. a group of columns), over all columns of Z: one pass over the codes, each chunk decoded
+   * for both products. Cost 4 rows cols B flops plus two decodes; each thread sums into its own rows x B block,
+   * added up here (threads x rows x B more memory).
+   */
+  async normal(tables: Float64Array, v: F64Matrix, groups: Int32Array, exclude: ArrayLike<number>, scale: ArrayLike<number>): Promise<F64Matrix> {
+    checkPacked2(this.matrix, tables, 0, this.matrix.cols, 'Packed2Pool.normal');
     const rows = this.matrix.rows;
-    const out = sharedF64(rows * u.cols);
-    if (m > 0 && u.cols > 0) await this.run('zu', this.share(tables), j0, j1, this.packed(u), u.cols, out);
-    return f64Matrix(rows, u.cols, out);
+    const nb = v.cols;
+    if (v.rows !== rows) throw new RangeError(`Packed2Pool.normal: V is ${shapeOf(v)}, expected ${rows} rows`);
+    if (groups.length !== this.matrix.cols) throw new RangeError(`Packed2Pool.normal: ${groups.length} column groups, expected ${this.matrix.cols}`);
+    if (exclude.length !== nb || scale.length !== nb) throw new RangeError(`Packed2Pool.normal: exclude and scale need ${nb} entries (one per column of V)`);
+    const y = f64Matrix(rows, nb);
+    if (this.matrix.cols === 0 || nb === 0) return y;
+    const slots = this.threads;
+    const out = sharedF64(slots * rows * nb);
+    const shareI = (a: ArrayLike<number>): Int32Array => {
+      const r = this.threads > 1 ? new Int32Array(new SharedArrayBuffer(Math.max(1, a.length) * 4), 0, a.length) : new Int32Array(a.length);
+      for (let i = 0; i < a.length; i++) r[i] = a[i]!;
+      return r;
+    };
+    const sc = this.threads > 1 ? sharedF64(nb) : new Float64Array(nb);
+    for (let b = 0; b < nb; b++) sc[b] = scale[b]!;
+    const g = groups.buffer instanceof SharedArrayBuffer || this.threads <= 1 ? groups : shareI(groups);
+    await this.run('normal', this.share(tables), 0, this.matrix.cols, this.packed(v), nb, out, { groups: g, exclude: shareI(exclude), scale: sc });
+    const len = rows * nb;
+    y.data.set(out.subarray(0, len));
+    for (let t = 1; t < slots; t++) for (let i = 0; i < len; i++) y.data[i]! += out[t * len + i]!;
+    return y;
   }
 
   private share(a: Float64Array): Float64Array {

@@ -108,6 +108,8 @@ export class Code {
   i32x4ExtractLane(lane: number): this { this.simd(0x1b); this.bytes.push(lane); return this; }
   i32Store(offset = 0): this { this.bytes.push(0x36); return this.mem(2, offset); }
   i32Load(offset = 0): this { this.bytes.push(0x28); return this.mem(2, offset); }
+  i32Load8U(offset = 0): this { this.bytes.push(0x2d); return this.mem(0, offset); }
+  i32And(): this { this.bytes.push(0x71); return this; }
   i32x4DotI16x8S(): this { return this.simd(0xba); }
   i16x8Add(): this { return this.simd(0x8e); }
   /** Sums adjacent pairs of i16 lanes into i32 lanes (exact). */
