@@ -22,7 +22,9 @@
  */
 import { f64Matrix, type F64Matrix } from '../../kernels/matrix.js';
 import { covariateDesign } from '../../src/io/gemma-tables.js';
-import { NumericError } from '../../src/errors.js';
+import { totalmem } from 'node:os';
+import { NumericError, ResourceError } from '../../src/errors.js';
+import { getFlag } from '../../src/flags.js';
 import { batchedCg } from '../../src/lmm/biobank/cg.js';
 import { slqReml, type H2Boundary, type RemlEstimate, type SlqRemlResult } from '../../src/lmm/biobank/slq-reml.js';
 import { allocAssocColumns } from '../../src/lmm/snp/assoc.js';
@@ -162,13 +164,14 @@ const now = (): number => performance.now() / 1000;
 
 /**
  * Bytes the scan needs beyond Node itself, before reading anything: the codes of at most `nSnps` SNPs plus the
- * right-hand-side blocks (x, r, z, p of the solver, the operator's input, output and projection, Z'V) and the
- * phenotypes' Lanczos bases (assumed 60 steps).
+ * blocks of B right-hand sides (n x B f64 each: the solver's rhs, start, x, r, p; the operator's input, output,
+ * projection and per-thread sums; per thread the packed input and its sums in the kernel memory) and the Lanczos
+ * bases kept (phenotypes and 4 probes, assumed 40 steps), and 64 MiB of read buffers.
  */
-export function estimateBiobankMemory(n: number, nSnps: number, phenotypes: number, chromosomes: number, probes = 16, calibrationSnps = 30): { codes: number; work: number; total: number } {
+export function estimateBiobankMemory(n: number, nSnps: number, phenotypes: number, chromosomes: number, probes = 10, calibrationSnps = 30, threads = 2): { codes: number; work: number; total: number } {
   const codes = packedBytes(n, nSnps);
   const b = Math.max(phenotypes + probes, phenotypes * (chromosomes + calibrationSnps));
-  const work = 8 * (7 * n * b + nSnps * b + 60 * n * phenotypes) + 8 * 2 ** 20 * 8;
+  const work = 8 * ((8 + 3 * threads) * n * b + 40 * n * (phenotypes + 4)) + 64 * 2 ** 20;
   return { codes, work, total: codes + work };
 }
 
@@ -232,6 +235,10 @@ export async function biobankScan(opts: BiobankScanOptions): Promise<BiobankScan
   if (dim < 10) throw new NumericError(`too few samples: ${n} analysed individuals with every phenotype and covariate present and ${c} covariates leave ${dim} degrees of freedom (the biobank mode needs at least 10)`);
   const q = orthonormalBasis(w);
   const filter = new SnpFilter({ ...(opts.maf !== undefined ? { maf: opts.maf } : {}), ...(opts.miss !== undefined ? { miss: opts.miss } : {}), ...(opts.r2 !== undefined ? { r2: opts.r2 } : {}), covariates: w });
+  const need = estimateBiobankMemory(n, source.nSnps, P, new Set(source.snps.map((s) => s.chr)).size, T, nCalib, opts.threads ?? getFlag('threads'));
+  if (need.total > 0.9 * totalmem()) {
+    throw new ResourceError(`the biobank scan needs about ${(need.total / 2 ** 30).toFixed(1)} GiB (2-bit genotypes ${(need.codes / 2 ** 30).toFixed(1)} GiB + work ${(need.work / 2 ** 30).toFixed(1)} GiB) but this machine has ${(totalmem() / 2 ** 30).toFixed(1)} GiB: analyse fewer individuals (--keep) or SNPs (--maf, --miss), or fewer phenotypes at once (the genotypes are held in memory; streaming them from disk is not implemented)`);
+  }
   const store: PackedGenotypes = await packGenotypes(source, rows, filter, (done) => progress('read', done, source.nSnps));
   timings.read = now() - t;
   if (store.matrix.cols === 0) throw new NumericError(`no SNP of ${source.describe} passes the SNP filters (maf ${filter.maf}, miss ${filter.miss}) over the ${n} analysed individuals`);

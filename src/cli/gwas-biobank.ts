@@ -62,7 +62,7 @@ export async function runBiobankGwas(o: BiobankCliOptions, inputs: AnalysisInput
   const several = phenotypes.length > 1;
   const n = inputs.samples.indices.length;
   const chromosomes = new Set(source.snps.map((s) => s.chr)).size;
-  const mem = estimateBiobankMemory(n, source.nSnps, phenotypes.length, chromosomes, o.h2Probes, o.calibrationSnps);
+  const mem = estimateBiobankMemory(n, source.nSnps, phenotypes.length, chromosomes, o.h2Probes, o.calibrationSnps, getFlag('threads'));
   if (o.verbose) {
     process.stderr.write(`biobank mode: ${n} individuals x ${source.nSnps} SNPs; memory: 2-bit genotypes ${mib(mem.codes)} + work ${mib(mem.work)} (O(n x right-hand sides)) = ${mib(mem.total)}, ${getFlag('threads')} threads\n`);
   }

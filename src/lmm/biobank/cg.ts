@@ -43,7 +43,8 @@ export async function batchedCg(apply: BatchedOperator, rhs: F64Matrix, delta: A
   if (opts.x0 && (opts.x0.rows !== n || opts.x0.cols !== B)) throw new RangeError('batchedCg: x0 must have the shape of rhs');
   const x = f64Matrix(n, B);
   const r = new Float64Array(n * B);
-  const z = new Float64Array(n * B);
+  // Without a preconditioner z = r (no copy).
+  const z = opts.diagonal ? new Float64Array(n * B) : r;
   const p = new Float64Array(n * B);
   const rz = new Float64Array(B);
   const bNorm = new Float64Array(B);
@@ -53,8 +54,8 @@ export async function batchedCg(apply: BatchedOperator, rhs: F64Matrix, delta: A
   const dg = opts.diagonal;
   const precondition = (b: number): void => {
     const o = b * n;
-    if (!dg) z.set(r.subarray(o, o + n), o);
-    else for (let i = 0; i < n; i++) z[o + i] = r[o + i]! / dg.data[i + b * dg.ld]!;
+    if (!dg) return;
+    for (let i = 0; i < n; i++) z[o + i] = r[o + i]! / dg.data[i + b * dg.ld]!;
   };
   // Step: r = rhs - H x0, z = M^-1 r, p = z.
   for (let b = 0; b < B; b++) {
