@@ -162,6 +162,9 @@ export interface BiobankScan {
 
 const now = (): number => performance.now() / 1000;
 
+/** Fewest SNPs a leave-one-chromosome-out kinship may be built from. */
+export const MIN_LOCO_SNPS = 100;
+
 /**
  * Bytes the scan needs beyond Node itself, before reading anything: the codes of at most `nSnps` SNPs plus the
  * blocks of B right-hand sides (n x B f64 each: the solver's rhs, start, x, r, p; the operator's input, output,
@@ -253,6 +256,11 @@ export async function biobankScan(opts: BiobankScanOptions): Promise<BiobankScan
     if (op.m === 0) throw new NumericError(`no SNP is left in the kinship: every kept SNP lies in the span of the covariates`);
     if (chrsInModel.size < 2) {
       throw new NumericError(`leave-one-chromosome-out needs SNPs on at least 2 chromosomes; all ${op.m} SNPs of the model are on chromosome ${store.chromosomes[[...chrsInModel][0]!]}`);
+    }
+    for (const ch of chrsInModel) {
+      if (op.mWithout[ch]! < MIN_LOCO_SNPS) {
+        throw new NumericError(`leave-one-chromosome-out: without chromosome ${store.chromosomes[ch]} only ${op.mWithout[ch]} of the ${op.m} SNPs of the model remain (at least ${MIN_LOCO_SNPS} are needed for a kinship)`);
+      }
     }
     const y = f64Matrix(n, P);
     opts.phenotypes.forEach((p, k) => rows.forEach((i, r) => (y.data[r + k * n] = p.values[i]!)));

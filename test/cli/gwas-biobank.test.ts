@@ -74,6 +74,13 @@ describe('gpulmm gwas --mode biobank', () => {
     const r1 = await gwas(['--bfile', one, '--mode', 'biobank', '--tsv', `${one}.stats`]);
     expect(r1.code).toBe(EXIT_CODES.numeric);
     expect(r1.stderr).toMatch(/leave-one-chromosome-out needs SNPs on at least 2 chromosomes/);
+    // Two chromosomes, one with nearly every SNP: LOCO for it leaves too few.
+    const lop = simulateCohort('lop', { n: 120, m: 200, chr: 2, seed: 3 });
+    const bim = readFileSync(`${lop}.bim`, 'utf8').trim().split('\n').map((l, k) => (k < 190 ? l.replace(/^2\t/, '1\t') : l));
+    writeFileSync(`${lop}.bim`, `${bim.join('\n')}\n`);
+    const rl = await gwas(['--bfile', lop, '--mode', 'biobank', '--tsv', `${lop}.stats`, '--maf', '0']);
+    expect(rl.code).toBe(EXIT_CODES.numeric);
+    expect(rl.stderr).toMatch(/without chromosome 1 only \d+ of the \d+ SNPs of the model remain/);
     writeFileSync(`${prefix}.few`, readFileSync(`${prefix}.fam`, 'utf8').trim().split('\n').slice(0, 8).map((l) => l.split(/\s+/)[1]).join('\n'));
     const r2 = await gwas(['--bfile', prefix, '--keep', `${prefix}.few`, '--mode', 'biobank', '--tsv', `${prefix}.few.stats`]);
     expect(r2.code).toBe(EXIT_CODES.numeric);
