@@ -8,15 +8,13 @@
  * from hard calls too). Memory: ceil(n / 4) bytes per kept SNP (n = analysed individuals), in blocks of at most
  * 64 MiB on SharedArrayBuffers (the product threads read them without copies); reading streams the source
  * in blocks of at most 2^23 dosages, so the peak is the store plus ~64 MiB. Cost O(N m) to read and filter.
- * A PLINK .bed is read as bytes (no f64 dosages): codes are counted and repacked over the analysed individuals
+ * A source with packed hard calls (GenotypeSource.packedBlocks: PLINK .bed, PGEN without dosages) is read as
+ * codes (no f64 dosages): they are counted and repacked over the analysed individuals
  * (a plain copy when all are analysed), and the missing, maf and monomorphic filters are decided from the counts
  * exactly as gwas/snp-filter.ts decides them; its collinearity filter (r2 on the covariates) is then applied by
  * the kinship operator from Z'Q (gwas/biobank/kinship-operator.ts), where it costs nothing extra.
  */
-import { open } from 'node:fs/promises';
 import type { Packed2Matrix } from '../../kernels/cpu/packed2.js';
-import { InputError } from '../../src/errors.js';
-import { BED_MAGIC, bedBytesPerSnp, PlinkSource } from '../../src/io/plink.js';
 import { SNP_STATUS, type SnpFilter } from '../snp-filter.js';
 import type { GenotypeSource, SnpInfo } from '../types.js';
 
@@ -64,7 +62,7 @@ export function packedBytes(n: number, m: number): number {
  * source.samples) and packs the kept SNPs. `onProgress(done)` after each block with SNPs read so far.
  */
 export async function packGenotypes(source: GenotypeSource, rows: Int32Array, filter: SnpFilter, onProgress?: (done: number) => void): Promise<PackedGenotypes> {
-  if (source instanceof PlinkSource) return packPlink(source, rows, filter, onProgress);
+  if (source.packedBlocks) return packCodes(source, rows, filter, onProgress);
   const n = rows.length;
   const N = source.samples.length;
   const bytesPerCol = Math.ceil(n / 4);
@@ -165,15 +163,15 @@ export function filterFromCounts(c0: number, c1: number, c2: number, c3: number,
   return { status: 0, af };
 }
 
-/** The .bed read as bytes, in blocks of about 16 MiB (see the module comment). */
-async function packPlink(source: PlinkSource, rows: Int32Array, filter: SnpFilter, onProgress?: (done: number) => void): Promise<PackedGenotypes> {
+/** Sources with packed hard calls (PLINK .bed, PGEN without dosages): their codes, in blocks of about 16 MiB. */
+async function packCodes(source: GenotypeSource, rows: Int32Array, filter: SnpFilter, onProgress?: (done: number) => void): Promise<PackedGenotypes> {
   const N = source.samples.length;
   const n = rows.length;
-  const bps = bedBytesPerSnp(N);
+  const bps = Math.ceil(N / 4);
   const out = Math.ceil(n / 4);
   const all = n === N;
   const colsPerBlock = Math.max(1, Math.floor(BLOCK_BYTES / out));
-  const readSnps = Math.max(1, Math.floor(16 * 2 ** 20 / bps));
+  const readSnps = Math.max(1, Math.floor((16 * 2 ** 20) / bps));
   const blocks: Uint8Array[] = [];
   const colStart: number[] = [];
   let current: Uint8Array | undefined;
@@ -191,70 +189,61 @@ async function packPlink(source: PlinkSource, rows: Int32Array, filter: SnpFilte
   // Padding of the last output byte: code 1 (missing, value 0) past n.
   const padMask = n % 4 === 0 ? 0 : 0xff & ~((1 << (2 * (n % 4))) - 1);
   const padCodes = 0x55 & padMask;
-  const handle = await open(source.bedPath, 'r');
-  try {
-    const buf = Buffer.alloc(Math.min(readSnps, source.nSnps) * bps);
-    for (let s0 = 0; s0 < source.nSnps; s0 += readSnps) {
-      const count = Math.min(readSnps, source.nSnps - s0);
-      const want = count * bps;
-      const { bytesRead } = await handle.read(buf, 0, want, BED_MAGIC.length + s0 * bps);
-      if (bytesRead !== want) throw new InputError(source.bedPath, undefined, BED_MAGIC.length + s0 * bps, `truncated: expected ${want} bytes for SNPs ${s0 + 1}..${s0 + count}, read ${bytesRead}`);
-      for (let q = 0; q < count; q++) {
-        const at = q * bps;
-        // Step: the analysed individuals' codes, four per byte, padding -> missing.
-        if (all) {
-          col.set(buf.subarray(at, at + out));
-          if (padMask) col[out - 1] = (col[out - 1]! & ~padMask) | padCodes;
-        } else {
-          col.fill(0);
-          for (let r = 0; r < n; r++) {
-            const i = rows[r]!;
-            col[r >> 2]! |= ((buf[at + (i >> 2)]! >> (2 * (i & 3))) & 3) << (2 * (r & 3));
-          }
-          if (padMask) col[out - 1]! |= padCodes;
+  for await (const block of source.packedBlocks!(readSnps)) {
+    const buf = block.codes;
+    for (let q = 0; q < block.snps.length; q++) {
+      const at = q * bps;
+      // Step: the analysed individuals' codes, four per byte, padding -> missing.
+      if (all) {
+        col.set(buf.subarray(at, at + out));
+        if (padMask) col[out - 1] = (col[out - 1]! & ~padMask) | padCodes;
+      } else {
+        col.fill(0);
+        for (let r = 0; r < n; r++) {
+          const i = rows[r]!;
+          col[r >> 2]! |= ((buf[at + (i >> 2)]! >> (2 * (i & 3))) & 3) << (2 * (r & 3));
         }
-        // Step: counts (the padding counted as missing, then taken off), the filters.
-        let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
-        for (let b = 0; b < out; b++) {
-          const v = col[b]!;
-          c0 += CODE_COUNT[0]![v]!;
-          c1 += CODE_COUNT[1]![v]!;
-          c2 += CODE_COUNT[2]![v]!;
-          c3 += CODE_COUNT[3]![v]!;
-        }
-        c1 -= 4 * out - n;
-        const verdict = filterFromCounts(c0, c1, c2, c3, n, filter);
-        if (verdict.status !== 0) {
-          const k = SNP_STATUS[verdict.status]!;
-          dropped[k] = (dropped[k] ?? 0) + 1;
-          continue;
-        }
-        if (!current || inCurrent === colsPerBlock) {
-          if (current) blocks.push(current);
-          current = new Uint8Array(new SharedArrayBuffer(colsPerBlock * out));
-          colStart.push(snps.length);
-          inCurrent = 0;
-        }
-        current.set(col, inCurrent * out);
-        inCurrent++;
-        const info = source.snps[s0 + q]!;
-        snps.push(info);
-        fileIndex.push(s0 + q);
-        let c = chrIndex.get(info.chr);
-        if (c === undefined) {
-          c = chromosomes.length;
-          chrIndex.set(info.chr, c);
-          chromosomes.push(info.chr);
-        }
-        chr.push(c);
-        af.push(verdict.af);
-        nMiss.push(c1);
-        counts.push(c0, c1, c2, c3);
+        if (padMask) col[out - 1]! |= padCodes;
       }
-      onProgress?.(s0 + count);
+      // Step: counts (the padding counted as missing, then taken off), the filters.
+      let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+      for (let b = 0; b < out; b++) {
+        const v = col[b]!;
+        c0 += CODE_COUNT[0]![v]!;
+        c1 += CODE_COUNT[1]![v]!;
+        c2 += CODE_COUNT[2]![v]!;
+        c3 += CODE_COUNT[3]![v]!;
+      }
+      c1 -= 4 * out - n;
+      const verdict = filterFromCounts(c0, c1, c2, c3, n, filter);
+      if (verdict.status !== 0) {
+        const k = SNP_STATUS[verdict.status]!;
+        dropped[k] = (dropped[k] ?? 0) + 1;
+        continue;
+      }
+      if (!current || inCurrent === colsPerBlock) {
+        if (current) blocks.push(current);
+        current = new Uint8Array(new SharedArrayBuffer(colsPerBlock * out));
+        colStart.push(snps.length);
+        inCurrent = 0;
+      }
+      current.set(col, inCurrent * out);
+      inCurrent++;
+      const info = block.snps[q]!;
+      snps.push(info);
+      fileIndex.push(block.start + q);
+      let c = chrIndex.get(info.chr);
+      if (c === undefined) {
+        c = chromosomes.length;
+        chrIndex.set(info.chr, c);
+        chromosomes.push(info.chr);
+      }
+      chr.push(c);
+      af.push(verdict.af);
+      nMiss.push(c1);
+      counts.push(c0, c1, c2, c3);
     }
-  } finally {
-    await handle.close();
+    onProgress?.(block.start + block.snps.length);
   }
   if (current) blocks.push(current.subarray(0, inCurrent * out));
   colStart.push(snps.length);

@@ -87,7 +87,7 @@ describe('KinshipOperator', async () => {
     expect(op.m).toBe(store.matrix.cols);
   });
 
-  it('packs the same codes, counts and frequencies from PLINK bytes as from the generic dosage path', async () => {
+  it('packs the same codes, counts and frequencies from packed blocks (PLINK) as from the generic dosage path', async () => {
     const generic = { describe: 'generic', samples: inputs.source.samples, nSnps: inputs.source.nSnps, snps: inputs.source.snps, blocks: inputs.source.blocks.bind(inputs.source) };
     for (const sub of [rows, rows.filter((_, r) => r % 3 !== 1)]) {
       const f = new SnpFilter({ maf: 0.02, miss: 0.1 });
