@@ -157,10 +157,14 @@ orange$Tree <- factor(orange$Tree)
 tight_controls <- lapply(c(1e-8, 1e-7, 1e-6), function(tol)
   nlmeControl(maxIter = 500, pnlsMaxIter = 50, msMaxIter = 500, tolerance = tol, pnlsTol = tol, msTol = 1e-12))
 
+# se: sqrt(diag(vcov)); the summary's t table (summary.nlme, adjustSigma = TRUE) scales ML standard errors by
+# sqrt(N / (N - p)) and gives nlme's containment df
 nlme_golden <- function(m) {
   vc <- vcov(m)
+  tt <- summary(m)$tTable
   list(
-    fixef = lapply(names(fixef(m)), function(t) list(term = t, estimate = unname(fixef(m)[t]), se = sqrt(vc[t, t]))),
+    fixef = lapply(names(fixef(m)), function(t) list(term = t, estimate = unname(fixef(m)[t]), se = sqrt(vc[t, t]),
+                                                     summarySe = tt[t, "Std.Error"], df = tt[t, "DF"], t = tt[t, "t-value"], p = tt[t, "p-value"])),
     sigma = m$sigma, logLik = as.numeric(logLik(m)), AIC = AIC(m), BIC = BIC(m), nobs = m$dims$N,
     re = re_vcov(m), iterations = m$numIter,
     ranef = lapply(as.list(ranef(m)), unname)

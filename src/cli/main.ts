@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   scde: async () => (await import('./scde.js')).registerScde,
   'scde-calibrate': async () => (await import('./scde-calibrate.js')).registerScdeCalibrate,
   fit: async () => (await import('./fit.js')).registerFit,
+  nlme: async () => (await import('./nlme.js')).registerNlme,
   bench: async () => (await import('./bench.js')).registerBench,
   info: async () => (await import('./info.js')).registerInfo,
   plan: async () => (await import('./plan.js')).registerPlan,
