@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   plan: async () => (await import('./plan.js')).registerPlan,
   null: async () => (await import('./null.js')).registerNull,
   merge: async () => (await import('./merge.js')).registerMerge,
+  meta: async () => (await import('./meta.js')).registerMeta,
 };
 
 const program = new Command();

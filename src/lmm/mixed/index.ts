@@ -24,3 +24,5 @@ export { contrastMatrix } from './contrasts.js';
 export { parseCorrelation, parseWeights } from './residual.js';
 export type { CorrelationSpec, VarianceSpec, ResidualSpec, ResidualParameters, CorrelationKind } from './residual.js';
 export type { ContrastMatrix } from './contrasts.js';
+export { fixedDesign } from './fixed-design.js';
+export type { FixedDesign } from './fixed-design.js';
