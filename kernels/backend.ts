@@ -7,6 +7,7 @@
  * No op mutates its arguments; every op returns fresh storage.
  * All ops validate shapes and finiteness at entry and throw {@link KernelError} naming op, backend, shapes.
  */
+import type { Packed2Matrix, Packed2Products } from './packed2.js';
 import type { F64Matrix, Int8Matrix } from './matrix.js';
 
 export type BackendName = 'cpu' | 'webgpu' | 'gpujs';
@@ -109,6 +110,12 @@ export interface Backend {
    * the cpu accumulator.
    */
   int8Gram?(n: number): Int8Gram;
+
+  /**
+   * Optional: products with a 2-bit coded matrix held on this backend's device (kernels/packed2.ts). Absent: the
+   * cpu's Packed2Pool (kernels/cpu/packed2.ts) computes them.
+   */
+  packed2?(z: Packed2Matrix): Packed2Products;
 
   /**
    * Declares that `m` will be an input to many calls while unchanged (e.g. the eigenvectors U in a GWAS

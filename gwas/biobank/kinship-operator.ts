@@ -8,11 +8,14 @@
  * |S z_j|^2 = |z_j|^2 - |Q' z_j|^2 (from one product Z'Q), and tr(A) = sum_j |S z_j|^2 / M exactly.
  * SNPs whose projected norm is below 0.1 (in the span of the covariates; BOLT's rule), or, with `r2Max`, whose
  * GEMMA r2 on the covariates (mean-imputed uncentred x) exceeds it, leave the model (status 'collinear').
- * Each product A V (n x B) is one pass over the packed codes (Packed2Pool.normal, kernels/cpu/packed2.ts): per
+ * Each product A V (n x B) is one pass over the packed codes (Packed2Products.normal: kernels/cpu/packed2.ts, f64,
+ * or a GPU backend's, f32): per
  * chunk of SNPs, U = Z'V, its rows of SNPs on each column's left-out chromosome zeroed and each column scaled by
  * 1 / M_b, then Z U added up. Cost 4 n M B flops + two decodes of the codes; memory O(threads n B).
  */
-import { columnBytes, Packed2Pool } from '../../kernels/cpu/packed2.js';
+import { Packed2Pool } from '../../kernels/cpu/packed2.js';
+import { columnBytes, type Packed2Products } from '../../kernels/packed2.js';
+import type { Backend } from '../../kernels/backend.js';
 import { sharedF64 } from '../../kernels/cpu/eigh-products.js';
 import { f64Matrix, type F64Matrix } from '../../kernels/matrix.js';
 import type { BatchedOperator } from '../../src/lmm/biobank/operator.js';
@@ -36,8 +39,8 @@ export class KinshipOperator {
   readonly mWithout: Int32Array;
   /** tr(A) = sum_j |S z_j|^2 / M. */
   readonly traceA: number;
-  /** Products (passes over the codes) so far: each apply() is one. */
-  products = 0;
+  /** Passes over the codes so far: each apply() is one. */
+  passes = 0;
   /** The chromosome of each SNP, on shared memory (the product threads read it). */
   private readonly groups: Int32Array;
 
@@ -45,7 +48,8 @@ export class KinshipOperator {
     readonly store: PackedGenotypes,
     /** Orthonormal basis of the covariates, n x c. */
     readonly q: F64Matrix,
-    readonly pool: Packed2Pool,
+    /** The products with the codes (the cpu's Packed2Pool, or a GPU backend's). */
+    readonly products: Packed2Products,
     tables: Float64Array, scale: Float64Array, projNorm2: Float64Array, inModel: Uint8Array,
   ) {
     this.n = store.matrix.rows;
@@ -73,7 +77,8 @@ export class KinshipOperator {
    * Builds the standardisation from the code counts and the projected norms from one product Z'Q.
    * `threads` for the products (default: the `threads` flag).
    */
-  static async create(store: PackedGenotypes, q: F64Matrix, threads?: number, r2Max?: number): Promise<KinshipOperator> {
+  static async create(store: PackedGenotypes, q: F64Matrix, opts: { threads?: number; r2Max?: number; backend?: Backend } = {}): Promise<KinshipOperator> {
+    const { threads, r2Max } = opts;
     const M = store.matrix.cols;
     const n = store.matrix.rows;
     const tables = sharedF64(4 * M);
@@ -91,7 +96,7 @@ export class KinshipOperator {
       tables[4 * j + 2] = (1 - mu) * s;
       tables[4 * j + 3] = -mu * s;
     }
-    const pool = new Packed2Pool(store.matrix, threads);
+    const pool: Packed2Products = opts.backend?.packed2?.(store.matrix) ?? new Packed2Pool(store.matrix, threads);
     const qz = await pool.ztv(tables, q);
     const projNorm2 = new Float64Array(M);
     const inModel = new Uint8Array(M);
@@ -140,8 +145,8 @@ export class KinshipOperator {
   async apply(v: F64Matrix, exclude: ArrayLike<number>): Promise<F64Matrix> {
     const B = v.cols;
     const scale = Float64Array.from({ length: B }, (_, b) => 1 / (exclude[b] === ALL_CHROMOSOMES ? this.m : this.mWithout[exclude[b]!]!));
-    const y = await this.pool.normal(this.tables, v, this.groups, exclude, scale);
-    this.products++;
+    const y = await this.products.normal(this.tables, v, this.groups, exclude, scale);
+    this.passes++;
     return this.project(y);
   }
 
@@ -160,6 +165,6 @@ export class KinshipOperator {
   }
 
   async dispose(): Promise<void> {
-    await this.pool.dispose();
+    await this.products.dispose();
   }
 }

@@ -14,7 +14,7 @@
  * exactly as gwas/snp-filter.ts decides them; its collinearity filter (r2 on the covariates) is then applied by
  * the kinship operator from Z'Q (gwas/biobank/kinship-operator.ts), where it costs nothing extra.
  */
-import type { Packed2Matrix } from '../../kernels/cpu/packed2.js';
+import type { Packed2Matrix } from '../../kernels/packed2.js';
 import { SNP_STATUS, type SnpFilter } from '../snp-filter.js';
 import type { GenotypeSource, SnpInfo } from '../types.js';
 

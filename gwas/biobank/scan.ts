@@ -20,7 +20,9 @@
  * Memory: the codes (n/4 bytes per SNP) plus O((n + m) B) for B = P (#chromosomes + #calibration SNPs) right-
  * hand sides, plus the phenotypes' Lanczos bases (n per step); see {@link estimateBiobankMemory}.
  */
+import type { Backend, BackendChoice } from '../../kernels/backend.js';
 import { f64Matrix, type F64Matrix } from '../../kernels/matrix.js';
+import { createBackend } from '../../kernels/select.js';
 import { covariateDesign } from '../../src/io/gemma-tables.js';
 import { totalmem } from 'node:os';
 import { NumericError, ResourceError } from '../../src/errors.js';
@@ -68,6 +70,8 @@ export interface BiobankScanOptions {
   seed?: number;
   /** Threads for the products (default: the `threads` flag). */
   threads?: number;
+  /** Where the products run: 'cpu' (f64, default), 'webgpu' (f32 products; the solvers stay f64 on the cpu), 'auto'. */
+  backend?: Backend | BackendChoice;
   /** SNPs per result batch (default 4096). */
   blockSize?: number;
   /**
@@ -147,6 +151,8 @@ export interface BiobankSummary {
   cgIterations: number;
   /** Passes over the codes (two each: Z'V then Z U). */
   products: number;
+  /** Precision of the products: 'f64' on the cpu, 'f32' on a GPU. */
+  precision: 'f64' | 'f32';
   rounded: number;
   packedBytes: number;
   timings: BiobankTimings;
@@ -248,7 +254,11 @@ export async function biobankScan(opts: BiobankScanOptions): Promise<BiobankScan
 
   // Phase 2: the kinship operator and the projected phenotypes.
   t = now();
-  const op = await KinshipOperator.create(store, q, opts.threads, filter.r2);
+  // The products on a GPU backend when one is asked for (values in f32), else on the cpu's threads.
+  const backend = typeof opts.backend === 'object' ? opts.backend : opts.backend && opts.backend !== 'cpu' ? await createBackend(opts.backend) : undefined;
+  if (backend && !backend.packed2 && opts.backend !== 'auto') throw new RangeError(`biobankScan: the ${backend.name} backend has no 2-bit products; use cpu or webgpu`);
+  const op = await KinshipOperator.create(store, q, { ...(opts.threads !== undefined ? { threads: opts.threads } : {}), r2Max: filter.r2, ...(backend ? { backend } : {}) });
+  const ownBackend = backend !== undefined && typeof opts.backend !== 'object';
   try {
     const nChr = store.chromosomes.length;
     const chrsInModel = new Set<number>();
@@ -278,7 +288,8 @@ export async function biobankScan(opts: BiobankScanOptions): Promise<BiobankScan
     t = now();
     const reml = opts.h2 === undefined
       ? await slqReml(op.operator(new Array<number>(P + T).fill(ALL_CHROMOSOMES)), sy, probes, {
-          dim, traceA: op.traceA, maxIterations: Math.min(maxIter, 300), tol: opts.lanczosTol ?? 1e-6, maxProbes: opts.maxProbes ?? 4 * T, nextProbes: newProbes,
+          // f32 products: quadratures move by ~1e-7 per step from rounding alone, so no tighter than 1e-5.
+          dim, traceA: op.traceA, maxIterations: Math.min(maxIter, 300), tol: Math.max(opts.lanczosTol ?? 1e-6, op.products.precision === 'f32' ? 1e-5 : 0), maxProbes: opts.maxProbes ?? 4 * T, nextProbes: newProbes,
           // Outliers: above twice the upper edge of the Marchenko-Pastur bulk of Z Z' / M (mean eigenvalue tbar).
           deflateAbove: 2 * (1 + Math.sqrt(dim / op.m)) ** 2 * (op.traceA / dim),
           onIteration: (step) => progress('h2', Math.min(8, step / 4), 8),
@@ -394,7 +405,7 @@ export async function biobankScan(opts: BiobankScanOptions): Promise<BiobankScan
     const summary: BiobankSummary = {
       nIndividuals: source.samples.length, nAnalysed: n, nSnps: source.nSnps, nTested: 0, dropped: { ...store.dropped }, samples, c,
       chromosomes: nChr, probes: reml.probes, lanczosSteps: reml.steps, deflated: reml.deflated, lanczosConverged: reml.converged,
-      cgIterations: Math.max(0, ...cg.iterations), products: op.products, rounded: store.rounded, packedBytes: store.bytes, timings,
+      cgIterations: Math.max(0, ...cg.iterations), products: op.passes, precision: op.products.precision, rounded: store.rounded, packedBytes: store.bytes, timings,
     };
     const notInModel = store.matrix.cols - op.m;
     if (notInModel > 0) summary.dropped.collinear = (summary.dropped.collinear ?? 0) + notInModel;
@@ -415,7 +426,7 @@ export async function biobankScan(opts: BiobankScanOptions): Promise<BiobankScan
           }
           const u = f64Matrix(n, P);
           for (let p = 0; p < P; p++) u.data.set(cg.x.data.subarray(uCol(p, ch) * n, (uCol(p, ch) + 1) * n), p * n);
-          const dots = await op.pool.ztv(op.tables, u, j0, j1);
+          const dots = await op.products.ztv(op.tables, u, j0, j1);
           const idx = Array.from({ length: j1 - j0 }, (_, k) => j0 + k).filter((j) => op.inModel[j] === 1);
           for (let p = 0; p < P; p++) {
             const model = models.get(opts.phenotypes[p]!.name)!;
@@ -451,13 +462,15 @@ export async function biobankScan(opts: BiobankScanOptions): Promise<BiobankScan
         }
       } finally {
         timings.association = now() - t5;
-        summary.products = op.products;
+        summary.products = op.passes;
         await op.dispose();
+        if (ownBackend) await backend!.dispose();
       }
     }
     return { models, batches: association(), summary };
   } catch (e) {
     await op.dispose();
+    if (ownBackend) await backend!.dispose();
     throw e;
   }
 }

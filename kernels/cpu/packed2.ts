@@ -1,125 +1,23 @@
 /**
- * Products with a matrix stored as 2-bit codes (the layout of a PLINK .bed, but nothing here knows genetics):
- * Z is rows x cols, column j holds `bytesPerCol` bytes, entry i of column j is the code
- * c_ij = (byte[i >> 2] >> 2 (i & 3)) & 3, and its value is a per-column table: z_ij = tables[4 j + c_ij]
- * (so a column can be standardised, mean-imputed or switched off without touching the codes). Two ops:
- *
- *   ztv:  U = Z[:, j0:j1]' V      (j1 - j0) x B, from V rows x B          cost 2 rows (j1 - j0) B flops
- *   zu:   Y = Z[:, j0:j1] U       rows x B,     from U (j1 - j0) x B      cost 2 rows (j1 - j0) B flops
- *
- * Both decode the codes straight into the packed panels of the wasm macro-kernel (kernels/cpu/gemm-core.ts,
- * kernels/cpu/wasm/gemm-kernel.ts) a KC-deep slice at a time, f64 throughout, so the codes stay 2 bits in
- * memory and each product reads them once. On {@link Packed2Pool} the work is split into independent units claimed from
- * a shared counter by this thread and the helper threads: column chunks for ztv (each writes its own rows of
- * U), row tiles for zu (each writes its own rows of Y), so no unit waits for another and no sum is reduced
- * across threads; every entry is summed in the same order whatever the thread count (results are
- * bit-identical for any number of threads). {@link packed2ZtvReference} and {@link packed2ZuReference} are the
- * plain-loop oracles.
+ * The 2-bit packed products (kernels/packed2.ts) on the cpu, f64: both decode the codes straight into the packed
+ * panels of the wasm macro-kernel (kernels/cpu/gemm-core.ts, kernels/cpu/wasm/gemm-kernel.ts) through a wasm
+ * SIMD decoder (kernels/cpu/wasm/packed2-kernel.ts), a KC-deep slice at a time, so the codes stay 2 bits in
+ * memory and each product reads them once. On {@link Packed2Pool} the work is split into chunks of columns
+ * claimed from a shared counter by this thread and the helper threads: ztv chunks write their own rows of U
+ * (bit-identical for any thread count); normal chunks add into per-thread sums, added up at the end.
  */
 import { Worker } from 'node:worker_threads';
 import { getFlag } from '../../src/flags.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../matrix.js';
+import { checkPacked2, type Packed2Matrix, type Packed2Products } from '../packed2.js';
 import { BLOCKING, gemmKernelModule, kernelLayout, mainGemmKernel, packPanels, type GemmKernel } from './gemm-core.js';
 import { sharedF64 } from './eigh-products.js';
 import { MR, NR } from './wasm/gemm-kernel.js';
 import { packed2KernelBytes } from './wasm/packed2-kernel.js';
 import { wasm, type WasmModule } from './wasm/runtime.js';
 
-/** A rows x cols matrix of 2-bit codes, its columns split over blocks (each a byte array of whole columns). */
-export interface Packed2Matrix {
-  readonly rows: number;
-  readonly cols: number;
-  /** Bytes per column: at least ceil(rows / 4). */
-  readonly bytesPerCol: number;
-  /** Consecutive columns: block b holds columns [colStart[b], colStart[b + 1]). */
-  readonly blocks: readonly Uint8Array[];
-  /** colStart[b] = first column of block b; colStart[blocks.length] = cols. */
-  readonly colStart: Int32Array;
-}
-
 /** Columns of Z per unit of work (at most the kernel's MC; multiple of 4). */
 export const CHUNK = 64;
-
-/** Checks the matrix, tables and a column range; returns the number of columns in the range. */
-export function checkPacked2(z: Packed2Matrix, tables: Float64Array, j0: number, j1: number, what: string): number {
-  if (!(Number.isInteger(j0) && Number.isInteger(j1) && 0 <= j0 && j0 <= j1 && j1 <= z.cols)) {
-    throw new RangeError(`${what}: column range [${j0}, ${j1}) outside the ${z.rows} x ${z.cols} packed matrix`);
-  }
-  if (tables.length < 4 * z.cols) throw new RangeError(`${what}: ${tables.length} table entries, need 4 x ${z.cols}`);
-  if (z.bytesPerCol < Math.ceil(z.rows / 4)) throw new RangeError(`${what}: ${z.bytesPerCol} bytes per column cannot hold ${z.rows} 2-bit codes`);
-  if (z.colStart.length !== z.blocks.length + 1 || z.colStart[z.blocks.length] !== z.cols) throw new RangeError(`${what}: colStart does not match the blocks`);
-  return j1 - j0;
-}
-
-/** Reference U = Z[:, j0:j1]' V by plain loops (the oracle). O(rows (j1 - j0) B). */
-export function packed2ZtvReference(z: Packed2Matrix, tables: Float64Array, v: F64Matrix, j0 = 0, j1 = z.cols): F64Matrix {
-  const m = checkPacked2(z, tables, j0, j1, 'packed2Ztv');
-  if (v.rows !== z.rows) throw new RangeError(`packed2Ztv: V is ${shapeOf(v)}, expected ${z.rows} rows`);
-  const u = f64Matrix(m, v.cols);
-  for (let j = j0; j < j1; j++) {
-    const { data, at } = columnBytes(z, j);
-    for (let b = 0; b < v.cols; b++) {
-      let s = 0;
-      for (let i = 0; i < z.rows; i++) s += tables[4 * j + ((data[at + (i >> 2)]! >> (2 * (i & 3))) & 3)]! * v.data[i + b * v.ld]!;
-      u.data[j - j0 + b * m] = s;
-    }
-  }
-  return u;
-}
-
-/** Reference Y = Z[:, j0:j1] U by plain loops (the oracle). O(rows (j1 - j0) B). */
-export function packed2ZuReference(z: Packed2Matrix, tables: Float64Array, u: F64Matrix, j0 = 0, j1 = z.cols): F64Matrix {
-  const m = checkPacked2(z, tables, j0, j1, 'packed2Zu');
-  if (u.rows !== m) throw new RangeError(`packed2Zu: U is ${shapeOf(u)}, expected ${m} rows`);
-  const y = f64Matrix(z.rows, u.cols);
-  for (let j = j0; j < j1; j++) {
-    const { data, at } = columnBytes(z, j);
-    for (let b = 0; b < u.cols; b++) {
-      const w = u.data[j - j0 + b * u.ld]!;
-      for (let i = 0; i < z.rows; i++) y.data[i + b * z.rows]! += tables[4 * j + ((data[at + (i >> 2)]! >> (2 * (i & 3))) & 3)]! * w;
-    }
-  }
-  return y;
-}
-
-/**
- * A packed matrix from codes given one per byte (column-major, rows x cols, values 0..3), `colsPerBlock`
- * columns per block, each block on a SharedArrayBuffer; rows past `rows` in the last byte get code `pad`.
- * O(rows cols).
- */
-export function packed2FromCodes(codes: Uint8Array, rows: number, cols: number, colsPerBlock = 4096, pad = 1): Packed2Matrix {
-  if (codes.length !== rows * cols) throw new RangeError(`packed2FromCodes: ${codes.length} codes, expected ${rows} x ${cols}`);
-  const bytesPerCol = Math.ceil(rows / 4);
-  const blocks: Uint8Array[] = [];
-  const starts: number[] = [];
-  for (let c0 = 0; c0 < cols; c0 += colsPerBlock) {
-    const nc = Math.min(colsPerBlock, cols - c0);
-    const data = new Uint8Array(new SharedArrayBuffer(Math.max(1, nc * bytesPerCol)), 0, nc * bytesPerCol);
-    for (let q = 0; q < nc; q++) {
-      for (let i = 0; i < bytesPerCol * 4; i++) {
-        const code = i < rows ? codes[i + (c0 + q) * rows]! : pad;
-        if (code > 3) throw new RangeError(`packed2FromCodes: code ${code} at row ${i}, column ${c0 + q} is not in 0..3`);
-        data[q * bytesPerCol + (i >> 2)]! |= code << (2 * (i & 3));
-      }
-    }
-    blocks.push(data);
-    starts.push(c0);
-  }
-  starts.push(cols);
-  return { rows, cols, bytesPerCol, blocks, colStart: Int32Array.from(starts) };
-}
-
-/** The block holding column j and the byte offset of the column in it. O(log blocks). */
-export function columnBytes(z: Packed2Matrix, j: number): { data: Uint8Array; at: number } {
-  let lo = 0;
-  let hi = z.blocks.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (z.colStart[mid]! <= j) lo = mid;
-    else hi = mid - 1;
-  }
-  return { data: z.blocks[lo]!, at: (j - z.colStart[lo]!) * z.bytesPerCol };
-}
 
 /** The wasm entry points a thread's units use: the product kernel and the decoder over the same memory. */
 export interface Packed2Kernels {
@@ -275,7 +173,8 @@ function mainKernels(): Packed2Kernels {
  * blocks must live on SharedArrayBuffers (the helpers read them without copies). Helpers start on first use,
  * are unref'd while idle, and stop at dispose().
  */
-export class Packed2Pool {
+export class Packed2Pool implements Packed2Products {
+  readonly precision = 'f64' as const;
   private workers: Worker[] = [];
   private pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private nextId = 0;

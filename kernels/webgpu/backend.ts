@@ -9,6 +9,8 @@
  * Device loss (driver reset, out of memory) makes every later op throw a KernelError with Dawn's reason.
  * Op files: gemm.ts, syrk.ts, potrf.ts, trsm.ts (trsm, potrs), eigh.ts, batched-weighted-dot.ts.
  */
+import type { Packed2Matrix, Packed2Products } from '../packed2.js';
+import { WebGpuPacked2 } from './packed2.js';
 import { KernelError, type Backend, type BackendInfo, type EighResult, type GemmOptions, type Int8Gram, type OpName, type SyrkOptions, type TrsmOptions } from '../backend.js';
 import type { F64Matrix } from '../matrix.js';
 import { webGpuBatchedWeightedDot } from './batched-weighted-dot.js';
@@ -90,6 +92,10 @@ class WebGpuBackend implements Backend {
 
   int8Gram(n: number): Int8Gram {
     return new WebGpuSyrkInt8Accumulator(this.live(), n);
+  }
+
+  packed2(z: Packed2Matrix): Packed2Products {
+    return new WebGpuPacked2(this.live(), z);
   }
 
   hold(m: F64Matrix): void {

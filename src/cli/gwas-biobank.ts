@@ -94,7 +94,7 @@ export async function runBiobankGwas(o: BiobankCliOptions, inputs: AnalysisInput
   for (const group of groups.values()) {
     scans.push(await biobankScan({
       source, phenotypes: group, ...(inputs.covariates ? { covariates: inputs.covariates } : {}), ...(keep ? { keep } : {}),
-      maf: o.maf, miss: o.miss, probes: o.h2Probes, calibrationSnps: o.calibrationSnps, cgTol: o.cgTol, seed: o.seed, ...(o.h2 !== undefined ? { h2: o.h2 } : {}), calibration: o.calibration === 'bolt' ? 'bolt' : 'mean of ratios', blockSize: getFlag('blockSize'), onProgress,
+      maf: o.maf, miss: o.miss, probes: o.h2Probes, calibrationSnps: o.calibrationSnps, cgTol: o.cgTol, seed: o.seed, ...(o.h2 !== undefined ? { h2: o.h2 } : {}), calibration: o.calibration === 'bolt' ? 'bolt' : 'mean of ratios', blockSize: getFlag('blockSize'), backend: getFlag('backend'), onProgress,
     }));
   }
   const models = new Map(scans.flatMap((sc) => [...sc.models]));
@@ -162,7 +162,7 @@ export async function runBiobankGwas(o: BiobankCliOptions, inputs: AnalysisInput
       lines.push(`biobank: ${s.probes} probes, ${s.deflated.length} outlying eigenvalues deflated${s.deflated.length ? ` (${s.deflated.map((v) => v.toFixed(1)).join(', ')})` : ''}, ${s.lanczosSteps} Lanczos steps, ${s.cgIterations} CG iterations, ${s.products} products over the 2-bit genotypes (${mib(s.packedBytes)})`);
       lines.push(`time (s): read+filter ${t.read.toFixed(2)}, model ${t.model.toFixed(2)}, h2 ${t.h2.toFixed(2)}, LOCO solves ${t.solve.toFixed(2)}, association ${t.association.toFixed(2)}`);
     }
-    lines.push(`time (s): total ${((performance.now() - t0) / 1000).toFixed(2)} [cpu, ${getFlag('threads')} threads]`);
+    lines.push(`time (s): total ${((performance.now() - t0) / 1000).toFixed(2)} [products ${scans[0]!.summary.precision === 'f32' ? 'webgpu f32' : `cpu f64, ${getFlag('threads')} threads`}]`);
   }
   process.stderr.write(`${lines.join('\n')}\n`);
 }

@@ -200,7 +200,7 @@ async function runGwas(o: GwasCliOptions, cmd?: Command): Promise<void> {
   if (o.mode === 'biobank' || (o.mode === 'auto' && nAnalysed >= BIOBANK_AUTO_MIN_N)) {
     if (o.kinship) throw new UsageError('--kinship: the biobank mode computes its kinship from the genotypes (no n x n matrix); use --mode exact for a kinship file');
     if (o.test !== 'wald' && o.test !== 'all') throw new UsageError(`--test ${o.test}: the biobank mode gives BOLT-LMM-inf statistics (in the Wald columns); use --test wald`);
-    if (o.backend === 'webgpu' || o.backend === 'gpujs') throw new UsageError(`--backend ${o.backend}: the biobank mode runs on the cpu backend`);
+    if (o.backend === 'gpujs') throw new UsageError('--backend gpujs: the biobank mode runs its products on cpu or webgpu');
     if (o.trait === 'binary') throw new UsageError('--trait binary: the biobank mode analyses every phenotype as quantitative (a linear mixed model on 0/1, as BOLT-LMM); use --mode exact for the logistic mixed model');
     if (o.ssf) throw new UsageError('--ssf: GWAS-SSF is written by the exact mode only (use --mode exact)');
     if (separate) throw new UsageError('--pheno-missing separate: the biobank mode analyses the individuals with every phenotype (use --mode exact)');

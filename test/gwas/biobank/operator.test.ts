@@ -22,7 +22,7 @@ describe('KinshipOperator', async () => {
   const w = inputs.design.w;
   const filter = new SnpFilter({ maf: 0.02, miss: 0.1, covariates: w });
   const store = await packGenotypes(inputs.source, rows, filter);
-  const op = await KinshipOperator.create(store, orthonormalBasis(w), 2);
+  const op = await KinshipOperator.create(store, orthonormalBasis(w), { threads: 2 });
   afterAll(() => op.dispose());
 
   // Dense oracle: dosages of the kept SNPs, standardised over the analysed rows (missing -> mean -> 0).

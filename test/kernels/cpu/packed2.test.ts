@@ -5,7 +5,8 @@
  * added in thread order) within rounding.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { packed2FromCodes, packed2ZtvReference, packed2ZuReference, Packed2Pool } from '../../../kernels/cpu/packed2.js';
+import { Packed2Pool } from '../../../kernels/cpu/packed2.js';
+import { packed2FromCodes, packed2ZtvReference, packed2ZuReference } from '../../../kernels/packed2.js';
 import { f64Matrix, type F64Matrix } from '../../../kernels/matrix.js';
 import { randomMatrix, rng } from '../../helpers/random.js';
 
