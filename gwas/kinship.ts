@@ -16,7 +16,7 @@
  *   K_{-c} = (S - S_c) / (m - m_c),   S = sum_c S_c.                        Memory O(#chr N^2).
  */
 import type { Backend, Int8Gram } from '../kernels/backend.js';
-import { CodedColumnSums, type CodedBlock } from '../kernels/cpu/coded-sums.js';
+import { CodedColumnSums } from '../kernels/cpu/coded-sums.js';
 import { commonPool, type GemmPool } from '../kernels/cpu/pool.js';
 import { SyrkInt8Accumulator } from '../kernels/cpu/syrk-int8.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../kernels/matrix.js';
@@ -117,31 +117,6 @@ export async function computeKinship(source: GenotypeSource, opts: KinshipOption
 }
 
 /**
- * Per-SNP statistics over all N individuals (GEMMA PlinkKin): mean, population variance, missing count, and
- * whether every non-missing value is 0, 1 or 2 (a hard call). One pass, O(N).
- */
-function snpMoments(x: F64Matrix, j: number): { mean: number; variance: number; miss: number; hardCall: boolean } {
-  const n = x.rows;
-  const data = x.data;
-  const col = j * x.ld;
-  let sum = 0;
-  let sumSq = 0;
-  let miss = 0;
-  let hardCall = true;
-  for (let i = col; i < col + n; i++) {
-    const v = data[i]!;
-    if (v !== v) miss++;
-    else {
-      sum += v;
-      sumSq += v * v;
-      if (v !== 0 && v !== 1 && v !== 2) hardCall = false;
-    }
-  }
-  const mean = sum / (n - miss);
-  return { mean, variance: (sumSq + mean * mean * miss) / n - mean * mean, miss, hardCall };
-}
-
-/**
  * Sum of z z^T over a set of SNPs. Centred hard-call SNPs (dosages 0/1/2, at most N/8 missing) take the exact
  * integer path: with G~ the dosages (missing = 0), Q the missing indicator and D = diag(mu),
  *   Z Z^T = G~ G~^T - u 1' - 1 u' + (sum mu^2) 1 1' + W + W' - v 1' - 1 v',
@@ -157,6 +132,8 @@ class GramAccumulator {
   nSnps = 0;
   /** Rows of K (the output individuals). */
   private readonly n: number;
+  /** Position of each of the N individuals among the output rows (-1: not one). */
+  private readonly outPos: Int32Array;
   /** The output individuals (indices into the N). */
   private readonly rows: Int32Array;
   private readonly centered: boolean;
@@ -180,87 +157,103 @@ class GramAccumulator {
     this.rows = rows ?? Int32Array.from({ length: total }, (_, i) => i);
     const n = this.rows.length;
     this.n = n;
+    this.outPos = new Int32Array(total).fill(-1);
+    this.rows.forEach((i, a) => (this.outPos[i] = a));
     this.centered = mode === 'centered';
     this.v = new Float64Array(this.centered ? n : 0);
   }
 
-  /** Adds columns `cols` of the N x m block `x` (NaN missing). */
+  /**
+   * Adds columns `cols` of the N x m block `x` (NaN missing). One pass over each column's N values gives GEMMA's
+   * moments (PlinkKin: mean over non-missing, population variance with imputed values, missing count, whether
+   * every value is 0, 1 or 2) and, for the output rows, stages G~ (missing -> 0) and the codes (missing -> 3);
+   * a column that then takes the integer path keeps them, and adds mu^2 to sum mu^2 and, at its missing rows,
+   * to v; the others are centred in f64. O(N) per SNP plus O(1) per missing genotype.
+   */
   async add(x: F64Matrix, cols: readonly number[]): Promise<void> {
-    const n = this.n;
-    const intCols: { j: number; mean: number; miss: number }[] = [];
+    const n = this.n, total = this.total;
+    const data = x.data;
+    const outPos = this.outPos;
+    const g = new Int8Array(this.centered ? n * cols.length : 0);
+    const codes = new Uint8Array(g.length);
+    const tableA = new Float64Array(4 * cols.length);
+    const tableB = new Float64Array(4 * cols.length);
+    const missRow: number[] = [];
+    const missCol: number[] = [];
+    const count = new Int32Array(n + 1);
+    const colMiss: number[] = [];
     const floatCols: { j: number; mean: number; scale: number }[] = [];
+    let k = 0;
     for (const j of cols) {
-      const { mean, variance, miss, hardCall } = snpMoments(x, j);
+      const col = j * x.ld;
+      const at = k * n;
+      const stage = this.centered;
+      let sum = 0, sumSq = 0, miss = 0;
+      let hardCall = true;
+      colMiss.length = 0;
+      for (let i = 0; i < total; i++) {
+        const v = data[col + i]!;
+        const o = outPos[i]!;
+        if (v !== v) {
+          miss++;
+          if (stage && o >= 0) {
+            g[at + o] = 0;
+            codes[at + o] = 3;
+            colMiss.push(o);
+          }
+          continue;
+        }
+        sum += v;
+        sumSq += v * v;
+        if (v !== 0 && v !== 1 && v !== 2) hardCall = false;
+        if (stage && o >= 0) {
+          g[at + o] = v;
+          codes[at + o] = v;
+        }
+      }
+      const mean = sum / (total - miss);
+      const variance = (sumSq + mean * mean * miss) / total - mean * mean;
       this.nSnps++;
-      if (this.centered && miss <= this.total / 8 && hardCall) intCols.push({ j, mean, miss });
-      else floatCols.push({ j, mean, scale: !this.centered && variance !== 0 ? 1 / Math.sqrt(variance) : 1 });
+      if (!(this.centered && miss <= total / 8 && hardCall)) {
+        floatCols.push({ j, mean, scale: !this.centered && variance !== 0 ? 1 / Math.sqrt(variance) : 1 });
+        continue;
+      }
+      const mm = mean * mean;
+      this.sumMu2 += mm;
+      for (let d = 0; d < 3; d++) tableA[4 * k + d] = tableB[4 * k + d] = mean * d;
+      tableA[4 * k + 3] = mm / 2;
+      for (const o of colMiss) {
+        this.v[o]! += mm;
+        missRow.push(o);
+        missCol.push(k);
+        count[o + 1]!++;
+      }
+      k++;
     }
-    if (intCols.length > 0) {
-      const block = this.gatherInteger(x, intCols);
+    if (k > 0) {
+      // Lists by row, each in SNP order: start[i] .. start[i + 1] - 1.
+      for (let i = 0; i < n; i++) count[i + 1]! += count[i]!;
+      const start = Int32Array.from(count);
+      const list = new Int32Array(missRow.length);
+      for (let e = 0; e < missRow.length; e++) list[count[missRow[e]!]!++] = missCol[e]!;
       this.sums ??= new CodedColumnSums(n, n);
-      this.sums.add(block.coded);
+      this.sums.add({ codes: codes.subarray(0, k * n), k, tableA, tableB, start, list });
       this.integer ??= this.backend.int8Gram?.(n) ?? new SyrkInt8Accumulator(n, this.pool);
-      await this.integer.add({ rows: n, cols: intCols.length, ld: n, data: block.g });
+      await this.integer.add({ rows: n, cols: k, ld: n, data: g.subarray(0, k * n) });
     }
     if (floatCols.length > 0) {
       // z = (x - mu) [/ sd], missing -> 0 (the imputed mean).
       const z = f64Matrix(n, floatCols.length);
       const rows = this.rows;
-      floatCols.forEach(({ j, mean, scale }, k) => {
+      floatCols.forEach(({ j, mean, scale }, c) => {
         const col = j * x.ld;
         for (let i = 0; i < n; i++) {
-          const d = x.data[col + rows[i]!]!;
-          z.data[k * n + i] = Number.isNaN(d) ? 0 : (d - mean) * scale;
+          const d = data[col + rows[i]!]!;
+          z.data[c * n + i] = Number.isNaN(d) ? 0 : (d - mean) * scale;
         }
       });
       this.float = await this.backend.syrk(z, this.float ? { beta: 1, c: this.float } : {});
     }
-  }
-
-  /**
-   * The integer columns `cols` of block x over the output rows: G~ (missing -> 0) for the Gram, and for
-   * CodedColumnSums their codes (missing -> 3), tables and the lists of SNPs missing at each row; adds each
-   * SNP's mu^2 to sum mu^2 and, at its missing rows, to v. O(n) per SNP plus O(1) per missing genotype.
-   */
-  private gatherInteger(x: F64Matrix, cols: readonly { j: number; mean: number }[]): { g: Int8Array; coded: CodedBlock } {
-    const n = this.n;
-    const k = cols.length;
-    const rows = this.rows;
-    const data = x.data;
-    const g = new Int8Array(n * k);
-    const codes = new Uint8Array(n * k);
-    const tableA = new Float64Array(4 * k);
-    const tableB = new Float64Array(4 * k);
-    const missRow: number[] = [];
-    const missCol: number[] = [];
-    const count = new Int32Array(n + 1);
-    cols.forEach(({ j, mean }, c) => {
-      const mm = mean * mean;
-      this.sumMu2 += mm;
-      for (let d = 0; d < 3; d++) tableA[4 * c + d] = tableB[4 * c + d] = mean * d;
-      tableA[4 * c + 3] = mm / 2;
-      const col = j * x.ld;
-      const at = c * n;
-      for (let i = 0; i < n; i++) {
-        const d = data[col + rows[i]!]!;
-        if (d === d) {
-          g[at + i] = d;
-          codes[at + i] = d;
-        } else {
-          codes[at + i] = 3;
-          this.v[i]! += mm;
-          missRow.push(i);
-          missCol.push(c);
-          count[i + 1]!++;
-        }
-      }
-    });
-    // Lists by row, each in SNP order: start[i] .. start[i + 1] - 1.
-    for (let i = 0; i < n; i++) count[i + 1]! += count[i]!;
-    const start = Int32Array.from(count);
-    const list = new Int32Array(missRow.length);
-    for (let e = 0; e < missRow.length; e++) list[count[missRow[e]!]!++] = missCol[e]!;
-    return { g, coded: { codes, k, tableA, tableB, start, list } };
   }
 
   /**
