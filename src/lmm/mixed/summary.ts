@@ -58,7 +58,7 @@ export function formatSummary(m: MixedModel): string {
   if (res?.correlation) out.push('', `Correlation structure: ${res.correlationSpec}`, ` Parameter estimate: ${res.correlation.name} = ${fmt(res.correlation.value)}`);
   if (res && res.ratios.length) {
     out.push('', `Variance function: ${res.weightsSpec} (residual SD of each stratum / the first's)`);
-    out.push(` ${res.ratios.map((r) => `${r.stratum} ${fmt(r.ratio)}`).join(', ')}`);
+    out.push(` ${res.ratios.map((r) => `${r.stratum}: ${fmt(r.ratio)}`).join(', ')}`);
   }
   out.push('');
   out.push('Fixed effects:');

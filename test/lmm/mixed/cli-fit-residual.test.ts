@@ -18,7 +18,7 @@ describe('gpulmm fit with residual structures', () => {
     const r = await run(['--data', `${dir}arsim.csv`, '--formula', 'y ~ t + x + trt + (1 | id)', '--correlation', 'ar1(t | id)', '--weights', 'ident(| trt)', '--json', json]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Correlation structure: ar1\(t \| id\)\n Parameter estimate: Phi = 0\.398/);
-    expect(r.stdout).toMatch(/Variance function: ident\(\| trt\)[^\n]*\n high 1, ctl 1\.61\d*, low 2\.14\d*/);
+    expect(r.stdout).toMatch(/Variance function: ident\(\| trt\)[^\n]*\n high: 1, ctl: 1\.61\d*, low: 2\.14\d*/);
     const rec = JSON.parse(readFileSync(json, 'utf8'));
     expect(rec.residual.correlation).toMatchObject({ structure: 'ar1(t | id)', name: 'Phi' });
     expect(rec.residual.correlation.value).toBeCloseTo(ref.residual.correlation!.Phi1!, 4);
