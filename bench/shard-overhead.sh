@@ -3,9 +3,9 @@
 # scan planned into S shards for each S of SHARDS (default "2 8": as many shards as cores, and eight) and run by
 # Snakemake 7 with the shipped local profile (null step once on both cores, shards two at a time on one thread
 # each, merge), REPS repetitions alternating. Records wall and CPU seconds (user + sys
-# of every process), peak RSS (largest process), each job's own cost (Snakemake's benchmark files: wall, CPU,
-# peak RSS per null/shard/merge job), the plan's time, and whether the merged dataset equals the single one value
-# for value. Writes bench/results/shard-overhead-cpu2.json (OUT=... to override).
+# of every process), peak RSS (largest process), each job's own wall, CPU and peak RSS (/usr/bin/time around every
+# gpulmm the workflow runs), the jobs' per-stage seconds (--verbose), the plan's time, and whether the merged
+# dataset equals the single one value for value. Writes bench/results/shard-overhead-cpu2.json (OUT=... to override).
 # Usage: flock /work/bench.lock bash bench/shard-overhead.sh [REPS] ["S1 S2 ..."]   (needs snakemake, npm run build)
 set -euo pipefail
 REPS=${1:-3}
@@ -45,9 +45,9 @@ for r in $(seq 1 "$REPS"); do
   one_s+=("$w"); one_cpu+=("$c"); one_rss+=("$m")
   line="rep $r: one process ${one_s[-1]} s (cpu ${one_cpu[-1]} s)"
   for S in $SHARDS; do
-    rm -rf "run$S"/{null,shards,merged,logs,benchmarks} .snakemake
+    rm -rf "run$S"/{null,shards,merged,logs,benchmarks} .snakemake "jobs$S.txt"
     read -r w c m < <(measure smk.time snakemake -s workflow/Snakefile --profile workflow/profiles/local --cores 2 \
-      --config "plan=run$S/plan.json" "gpulmm=$G" merge_args=--no-plot job_args=--verbose)
+      --config "plan=run$S/plan.json" "gpulmm=/usr/bin/time -a -o $WORK/jobs$S.txt -f '%e %U %S %M %C' $G" merge_args=--no-plot job_args=--verbose)
     shard_s[$S]="${shard_s[$S]:-} $w"; shard_cpu[$S]="${shard_cpu[$S]:-} $c"; shard_rss[$S]="${shard_rss[$S]:-} $m"
     line="$line, Snakemake $S shards $w s (cpu $c s)"
   done
@@ -65,7 +65,6 @@ const nums = (l) => l.trim().split(/\s+/).map(Number);
 const [oneS, oneCpu, oneRss] = [oneList, oneCpuList, oneRssList].map(nums);
 const planS = nums(planList);
 const median = (v) => { const s = [...v].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
-const bench = (f) => { const [h, v] = fs.readFileSync(f, 'utf8').trim().split('\n').map((l) => l.split('\t')); return Object.fromEntries(h.map((k, i) => [k, Number(v[i])])); };
 const files = (d) => fs.readdirSync(d, { recursive: true }).filter((f) => f.endsWith('.arrow')).sort();
 /** The merged dataset of `run` against the single one, file by file, value for value. */
 function sameAsOne(run) {
@@ -87,9 +86,13 @@ for (let k = 0; k < rest.length; k += 4) {
   const S = Number(rest[k]);
   const [wall, cpu, rss] = rest.slice(k + 1, k + 4).map(nums);
   const run = `run${S}`;
-  // Each job's own cost (Snakemake's benchmark files) and per-stage seconds, of the last repetition.
-  const jobs = fs.readdirSync(`${run}/benchmarks`).sort().map((f) => ({ job: f.replace('.tsv', ''), ...bench(path.join(run, 'benchmarks', f)) }))
-    .map((j) => ({ job: j.job, wall_s: j.s, cpu_s: j.cpu_time, max_rss_mb: j.max_rss }));
+  // Each job's own cost (/usr/bin/time around each gpulmm) and per-stage seconds, of the last repetition.
+  const jobs = fs.readFileSync(`jobs${S}.txt`, 'utf8').trim().split('\n').map((l) => {
+    const [wall, user, sys, rssKb, ...cmd] = l.split(' ');
+    const c = cmd.join(' ');
+    const job = / null /.test(` ${c} `) ? 'null' : / merge /.test(` ${c} `) ? 'merge' : `shard-${/--shard (\d+)/.exec(c)?.[1]}`;
+    return { job, wall_s: Number(wall), cpu_s: Number(user) + Number(sys), max_rss_mb: Number(rssKb) / 1024 };
+  }).sort((a, b) => a.job.localeCompare(b.job, 'en', { numeric: true }));
   const shardJobs = jobs.filter((j) => j.job.startsWith('shard-'));
   const stages = fs.readdirSync(`${run}/logs`).sort().flatMap((f) => fs.readFileSync(path.join(run, 'logs', f), 'utf8').split('\n').filter((l) => l.startsWith('time (s)')).map((l) => `${f}: ${l}`));
   const eq = sameAsOne(run);
