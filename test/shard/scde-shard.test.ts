@@ -74,7 +74,7 @@ describe('sharded scde: cell types x gene chunks, FDR over all genes at the merg
     const dir = simCopy('gpulmm-scde-smk-');
     const { plan } = await planRun(dir, 2);
     const r = spawnSync('snakemake', ['-s', join(ROOT, 'workflow/Snakefile'), '--profile', join(ROOT, 'workflow/profiles/local'), '--cores', '2', '--config', `plan=${plan}`, `gpulmm=bash ${join(ROOT, 'test/shard/flaky-gpulmm.sh')}`], {
-      cwd: dir, encoding: 'utf8', env: { ...process.env, USER: process.env.USER ?? 'root', FLAKY_DIR: dir, FLAKY_SHARD: '3', GPULMM_MAIN: MAIN },
+      cwd: dir, encoding: 'utf8', timeout: 240_000, env: { ...process.env, USER: process.env.USER ?? 'root', FLAKY_DIR: dir, FLAKY_SHARD: '3', GPULMM_MAIN: MAIN },
     });
     expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
     const calls = readFileSync(join(dir, 'calls.log'), 'utf8').trim().split('\n');

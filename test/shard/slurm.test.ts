@@ -55,7 +55,7 @@ describe.skipIf(absent !== '')('sharded gwas on a SLURM cluster', () => {
     const plan = join(dir, 'run', 'plan.json');
     const p = await gpulmm('plan', ['--out', plan, '--shards', '2', '--gpu', 'gwas', '--bfile', join(dir, 'sim'), '--test', 'all', '--backend', 'cpu']);
     expect(p.code, p.stderr).toBe(0);
-    const r = spawnSync('snakemake', ['-s', join(ROOT, 'workflow/Snakefile'), '--profile', join(ROOT, 'workflow/profiles/slurm'), '--config', `plan=${plan}`, `gpulmm=bash ${FLAKY}`], { cwd: dir, encoding: 'utf8', env: env(dir, -1) });
+    const r = spawnSync('snakemake', ['-s', join(ROOT, 'workflow/Snakefile'), '--profile', join(ROOT, 'workflow/profiles/slurm'), '--config', `plan=${plan}`, `gpulmm=bash ${FLAKY}`], { cwd: dir, encoding: 'utf8', timeout: 300_000, env: env(dir, -1) });
     expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
     // Snakemake submitted each job to SLURM (one log per job) ...
     for (const [rule, n] of [['null', 1], ['shard', 2], ['merge', 1]] as const) {
@@ -76,7 +76,7 @@ describe.skipIf(absent !== '')('sharded gwas on a SLURM cluster', () => {
     expect(readFileSync(join(scripts, 'shards.sbatch'), 'utf8')).toContain('#SBATCH --gres=gpu:1');
     expect(readFileSync(join(scripts, 'merge.sbatch'), 'utf8')).not.toContain('--gres');
     const submit = () => {
-      const s = spawnSync('bash', [join(scripts, 'submit.sh')], { cwd: dir, encoding: 'utf8', env: env(dir, 1) });
+      const s = spawnSync('bash', [join(scripts, 'submit.sh')], { cwd: dir, encoding: 'utf8', timeout: 60_000, env: env(dir, 1) });
       expect(s.status, s.stderr).toBe(0);
       return { merge: s.stdout.trim().split('\n').at(-1)!, array: /array job (\d+)/.exec(s.stderr)?.[1], log: s.stderr };
     };

@@ -24,7 +24,7 @@ async function plan(dir: string, shards: number): Promise<string> {
 /** snakemake with the local profile, jobs through the flaky wrapper (shard `failShard` fails once). */
 function snakemake(dir: string, planPath: string, failShard: number, extra: string[] = []): { status: number | null; out: string } {
   const r = spawnSync('snakemake', ['-s', join(ROOT, 'workflow/Snakefile'), '--profile', join(ROOT, 'workflow/profiles/local'), '--cores', '2', '--config', `plan=${planPath}`, `gpulmm=bash ${FLAKY}`, ...extra], {
-    cwd: dir, encoding: 'utf8', env: { ...process.env, USER: process.env.USER ?? 'root', FLAKY_DIR: dir, FLAKY_SHARD: String(failShard), GPULMM_MAIN: MAIN },
+    cwd: dir, encoding: 'utf8', timeout: 240_000, env: { ...process.env, USER: process.env.USER ?? 'root', FLAKY_DIR: dir, FLAKY_SHARD: String(failShard), GPULMM_MAIN: MAIN },
   });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
