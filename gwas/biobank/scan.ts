@@ -75,8 +75,8 @@ export interface BiobankScanOptions {
   /** SNPs per result batch (default 4096). */
   blockSize?: number;
   /**
-   * Progress per phase: read (SNPs read of `total`), h2 (digits of convergence gained of `total`), solve (digits
-   * of residual reduction of `total`), association (SNPs tested of `total`).
+   * Progress per phase: read (SNPs read of `total`), h2 (digits of convergence of the slowest Lanczos quadrature,
+   * of `total`), solve (digits of residual reduction of the slowest system, of `total`), association (SNPs of `total`).
    */
   onProgress?: (phase: BiobankPhase, done: number, total: number) => void;
 }
@@ -285,14 +285,17 @@ export async function biobankScan(opts: BiobankScanOptions): Promise<BiobankScan
     timings.model = now() - t;
 
     // Phase 3: h2 by stochastic Lanczos quadrature (all phenotypes and probes in one batch), or h2 as given.
+    // Progress: digits of convergence of the slowest quadrature, out of those of the tolerance.
     t = now();
+    const lanczosTol = Math.max(opts.lanczosTol ?? 1e-6, op.products.precision === 'f32' ? 1e-5 : 0);
+    const h2Digits = -Math.log10(lanczosTol);
     const reml = opts.h2 === undefined
       ? await slqReml(op.operator(new Array<number>(P + T).fill(ALL_CHROMOSOMES)), sy, probes, {
           // f32 products: quadratures move by ~1e-7 per step from rounding alone, so no tighter than 1e-5.
-          dim, traceA: op.traceA, maxIterations: Math.min(maxIter, 300), tol: Math.max(opts.lanczosTol ?? 1e-6, op.products.precision === 'f32' ? 1e-5 : 0), maxProbes: opts.maxProbes ?? 4 * T, nextProbes: newProbes,
+          dim, traceA: op.traceA, maxIterations: Math.min(maxIter, 300), tol: lanczosTol, maxProbes: opts.maxProbes ?? 4 * T, nextProbes: newProbes,
           // Outliers: above twice the upper edge of the Marchenko-Pastur bulk of Z Z' / M (mean eigenvalue tbar).
           deflateAbove: 2 * (1 + Math.sqrt(dim / op.m)) ** 2 * (op.traceA / dim),
-          onIteration: (step) => progress('h2', Math.min(8, step / 4), 8),
+          onIteration: (_s, _r, _e, worst) => progress('h2', worst > 0 ? Math.min(h2Digits, Math.max(0, -Math.log10(worst))) : h2Digits, h2Digits),
         })
       : await fixedH2(op, sy, opts.h2, dim, cgTol, maxIter);
     timings.h2 = now() - t;

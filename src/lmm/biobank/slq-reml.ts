@@ -63,8 +63,11 @@ export interface SlqRemlOptions {
   /** Add probes while the Monte Carlo s.e. of h2 exceeds max(mcSeAbs, mcSeRatio x REML s.e.) (defaults 0.002, 0.2). */
   mcSeAbs?: number;
   mcSeRatio?: number;
-  /** Called after every step with the step count and the columns still running. */
-  onIteration?: (step: number, running: number, estimates: readonly RemlEstimate[]) => void;
+  /**
+   * Called after every step with the step count, the columns still running, the current estimates and the largest
+   * relative change of a running column's quadrature (1 before the checks start; convergence is at `tol`).
+   */
+  onIteration?: (step: number, running: number, estimates: readonly RemlEstimate[], worstChange: number) => void;
 }
 
 export interface SlqRemlResult {
@@ -306,7 +309,9 @@ export async function slqReml(apply: BatchedOperator, ys: F64Matrix, probes: F64
     for (let local = 1; ; local++) {
       await lanczos.step(apply);
       steps++;
+      let worst = 1;
       if (local >= 3) {
+        worst = 0;
         const r = rules();
         estimates = estimateAll(false, r.ys, r.zs);
         const check = Math.max(Math.exp(LOG_DELTA_MIN), Math.min(...estimates.map((e) => e.delta)) / 4);
@@ -316,10 +321,12 @@ export async function slqReml(apply: BatchedOperator, ys: F64Matrix, probes: F64
           const now = form(j, k, check);
           const before = form(j, k - 1, check);
           const scale = j < withY ? Math.abs(now) : lanczos.norm2[j]!;
-          if (Math.abs(now - before) <= tol * scale) lanczos.active[j] = false;
+          const change = Math.abs(now - before) / scale;
+          if (change <= tol) lanczos.active[j] = false;
+          else worst = Math.max(worst, change);
         }
       }
-      opts.onIteration?.(steps, lanczos.active.filter(Boolean).length, estimates);
+      opts.onIteration?.(steps, lanczos.active.filter(Boolean).length, estimates, worst);
       if (lanczos.active.every((a) => !a)) break;
       if (local >= maxIter) {
         converged = false;
