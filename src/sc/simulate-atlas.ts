@@ -20,7 +20,7 @@
  */
 import type { CountBlock } from '../io/count-blocks.js';
 import type { ObsColumn } from '../io/h5-write.js';
-import { mulberry32 } from '../stats/random.js';
+import { mulberry32, normal, poisson } from '../stats/random.js';
 
 export interface AtlasSimOptions {
   readonly cells: number;
@@ -62,11 +62,11 @@ function streamSeed(seed: number, k: number): number {
   return (h ^ (h >>> 15)) >>> 0;
 }
 
-/** Draws from standard distributions on a uniform stream. */
+/** Gamma and zero-truncated NB draws on a uniform stream (normal and Poisson from src/stats/random.ts). */
 class Draws {
-  constructor(readonly u: () => number) {}
-  normal(): number {
-    return Math.sqrt(-2 * Math.log(1 - this.u())) * Math.cos(2 * Math.PI * this.u());
+  readonly normal: () => number;
+  constructor(readonly u: () => number) {
+    this.normal = normal(u);
   }
   /** Gamma(shape, 1) (Marsaglia & Tsang 2000; shape < 1 by boosting). */
   gamma(shape: number): number {
@@ -85,34 +85,6 @@ class Draws {
       if (Math.log(uu) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
     }
   }
-  /** Poisson(lambda): inversion below 10, else PTRS (Hoermann 1993). */
-  poisson(lambda: number): number {
-    if (lambda < 10) {
-      const l = Math.exp(-lambda);
-      let k = 0;
-      let p = this.u();
-      while (p > l) {
-        k++;
-        p *= this.u();
-      }
-      return k;
-    }
-    const slam = Math.sqrt(lambda);
-    const loglam = Math.log(lambda);
-    const b = 0.931 + 2.53 * slam;
-    const a = -0.059 + 0.02483 * b;
-    const invalpha = 1.1239 + 1.1328 / (b - 3.4);
-    const vr = 0.9277 - 3.6224 / (b - 2);
-    for (;;) {
-      const uu = this.u() - 0.5;
-      const v = this.u();
-      const us = 0.5 - Math.abs(uu);
-      const k = Math.floor(((2 * a) / us + b) * uu + lambda + 0.43);
-      if (us >= 0.07 && v <= vr) return k;
-      if (k < 0 || (us < 0.013 && v > us)) continue;
-      if (Math.log(v) + Math.log(invalpha) - Math.log(a / (us * us) + b) <= -lambda + k * loglam - logFactorial(k)) return k;
-    }
-  }
   /** NB(mean mu, size theta) conditioned on a positive count; p0 = P(0) = (theta / (theta + mu))^theta. */
   truncatedNb(mu: number, theta: number, p0: number): number {
     if (mu < 8) {
@@ -128,21 +100,10 @@ class Draws {
       return k;
     }
     for (;;) {
-      const k = this.poisson(mu * (this.gamma(theta) / theta));
+      const k = poisson(this.u, mu * (this.gamma(theta) / theta));
       if (k > 0) return k;
     }
   }
-}
-
-const LOG_FACT = Float64Array.from({ length: 256 }, (_, k) => {
-  let s = 0;
-  for (let i = 2; i <= k; i++) s += Math.log(i);
-  return s;
-});
-
-function logFactorial(k: number): number {
-  if (k < 256) return LOG_FACT[k]!;
-  return (k + 0.5) * Math.log(k) - k + 0.5 * Math.log(2 * Math.PI) + 1 / (12 * k);
 }
 
 /** Cell-type proportions: a fixed, decreasing profile (largest type about 30%). */
