@@ -77,7 +77,7 @@ export function registerScde(program: Command): void {
     .option('--donor <col>', 'donor (biological replicate) column (required)')
     .option('--condition <col>', 'condition column (required)')
     .option('--contrast <B:A>', 'test level B against level A (required unless the condition has exactly two levels)')
-    .option('--covariates <a,b>', 'comma-separated covariate columns (numeric, or categorical: treatment-coded)')
+    .option('--covariates <a,b>', 'comma-separated covariate columns (numeric, or categorical: treatment-coded), donor-level (age, sex) or cell-level (percent mitochondrial reads)')
     .addOption(
       new Option('--design <kind>', 'between: each donor in one condition; paired: each donor in both; auto: detect').choices(['auto', 'paired', 'between']).default('auto'),
     )
