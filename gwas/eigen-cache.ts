@@ -106,7 +106,7 @@ export async function storeEigen(dir: string, key: string, eig: EighResult): Pro
   header.writeUInt32LE(n, 12);
   header.write(key, 16, 'latin1');
   createHash('sha256').update(bytes).digest().copy(header, 80);
-  const out = await openAtomic(entryPath(dir, key));
+  const out = await openAtomic(entryPath(dir, key), { publish: 'now' });
   try {
     await out.write(header);
     await out.write(bytes);

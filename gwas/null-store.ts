@@ -17,7 +17,6 @@
  * fixed VC) plus O(n (c + p)).
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { f64Matrix, type F64Matrix } from '../kernels/matrix.js';
 import { InputError } from '../src/errors.js';
@@ -25,6 +24,7 @@ import { writeFileAtomic } from '../src/io/atomic-file.js';
 import { hashJson } from '../src/io/content-hash.js';
 import type { NullModel } from '../src/lmm/snp/null-model.js';
 import type { EigenModels, ScanModels, WhitenedModels } from './scan-models.js';
+import { readInput } from '../src/io/input-file.js';
 
 export const NULL_FORMAT = 'gpulmm-null';
 export const NULL_VERSION = 1;
@@ -120,10 +120,10 @@ export async function writeNullModels(dir: string, models: ScanModels, meta: { t
 export async function readNullManifest(path: string): Promise<NullManifest> {
   let m: NullManifest;
   try {
-    m = JSON.parse(await readFile(path, 'utf8')) as NullManifest;
+    m = JSON.parse((await readInput(path)).toString('utf8')) as NullManifest;
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(path, undefined, undefined, code ? `cannot read the null models: ${code} (run gpulmm null first)` : `not a null-model manifest (${(e as Error).message})`);
+    if (e instanceof InputError) throw new InputError(path, undefined, undefined, `${e.detail} (run gpulmm null first)`);
+    throw new InputError(path, undefined, undefined, `not a null-model manifest (${(e as Error).message})`);
   }
   if (!m || m.format !== NULL_FORMAT) throw new InputError(path, undefined, undefined, `not a gpulmm null-model manifest (format '${String(m?.format)}', expected '${NULL_FORMAT}')`);
   if (m.version !== NULL_VERSION) throw new InputError(path, undefined, undefined, `null-model format version ${m.version}, this gpulmm reads version ${NULL_VERSION}`);
@@ -145,9 +145,9 @@ export async function loadNullModels(manifest: NullManifest, dir: string, select
     const path = join(dir, basename(e.file));
     let bytes: Buffer;
     try {
-      bytes = await readFile(path);
+      bytes = await readInput(path);
     } catch (err) {
-      throw new InputError(path, undefined, undefined, `cannot read a null-model file listed in ${NULL_MANIFEST}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      throw new InputError(path, undefined, undefined, `cannot read a null-model file listed in ${NULL_MANIFEST}: ${err instanceof InputError ? err.detail : String(err)}`);
     }
     if (bytes.length !== e.bytes) throw new InputError(path, undefined, undefined, `${bytes.length} bytes, ${NULL_MANIFEST} says ${e.bytes}: the null step's files were changed or mixed; run gpulmm null again`);
     const sha = createHash('sha256').update(bytes).digest('hex');

@@ -2,6 +2,7 @@
 /** The `gpulmm` command line: one file per subcommand in this folder. */
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
+import { runProgram } from './command.js';
 
 type Register = (program: Command) => void;
 
@@ -29,10 +30,11 @@ program
   .name('gpulmm')
   .description('GPU-accelerated mixed models: GEMMA-exact GWAS, donor-aware single-cell DE, lme4-style fits.')
   .version(VERSION)
+  .option('--debug', 'print the stack trace of every error, users\' mistakes included (also GPULMM_DEBUG=1)')
   .showHelpAfterError();
 
 const named = process.argv[2];
 const load = named !== undefined && Object.hasOwn(COMMANDS, named) ? [COMMANDS[named]!] : Object.values(COMMANDS);
 for (const register of await Promise.all(load.map((l) => l()))) register(program);
 
-await program.parseAsync(process.argv);
+await runProgram(program, process.argv);

@@ -21,8 +21,8 @@ import {
   type Data,
   type DataType,
 } from 'apache-arrow';
-import { open } from 'node:fs/promises';
 import { InputError } from '../errors.js';
+import { openInput } from './input-file.js';
 
 /** Column types: f64 (Float64Array), i32 (Int32Array), utf8 (string or null per row), bool (boolean per row). */
 export type ArrowColumnType = 'f64' | 'i32' | 'utf8' | 'bool';
@@ -203,9 +203,7 @@ function columnType(file: string, field: Field): ArrowColumnType {
  * Nulls in f64 columns read as whatever value the writer left in the slot (gpulmm writes NaN, not null).
  */
 export async function readArrowTable(path: string): Promise<ArrowTableReader> {
-  const fh = await open(path, 'r').catch((e: NodeJS.ErrnoException) => {
-    throw new InputError(path, undefined, undefined, `cannot open: ${e.code ?? String(e)}`);
-  });
+  const fh = await openInput(path);
   let reader: RecordBatchReader | AsyncRecordBatchFileReader | AsyncRecordBatchStreamReader;
   try {
     reader = await (await RecordBatchReader.from(fh)).open();

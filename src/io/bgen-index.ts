@@ -4,11 +4,12 @@
  * first two) and file offset, so a BGEN reader can list the SNPs, or those of a region, without reading the
  * variant headers of the whole file. The Metadata table (when present) must describe the BGEN being read.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import initSqlJs, { type SqlJsStatic } from 'sql.js';
 import { InputError } from '../errors.js';
 import { readFileHead } from './lines.js';
 import type { GenomicRegion } from './region.js';
+import { readInput } from './input-file.js';
 
 /** One row of the Variant table. */
 export interface BgiVariant {
@@ -31,12 +32,7 @@ let sqlJs: Promise<SqlJsStatic> | undefined;
  * into wasm memory) plus the rows.
  */
 export async function readBgi(bgiPath: string, bgenPath: string, region?: GenomicRegion): Promise<BgiVariant[]> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(bgiPath);
-  } catch (e) {
-    throw new InputError(bgiPath, undefined, undefined, `cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
+  const bytes = await readInput(bgiPath);
   sqlJs ??= initSqlJs();
   const SQL = await sqlJs;
   let db;

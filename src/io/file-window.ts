@@ -4,8 +4,9 @@
  * (the usual case: variant after variant) costs one read per `capacity` bytes. A view is valid until the next
  * call. Memory: max(capacity, the largest view asked for).
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { type FileHandle } from 'node:fs/promises';
 import { InputError } from '../errors.js';
+import { openInput } from './input-file.js';
 
 export class FileWindow {
   private buf: Buffer;
@@ -25,9 +26,7 @@ export class FileWindow {
 
   /** Opens `path` for reading; InputError naming the file when it cannot be opened. */
   static async open(path: string, capacity = 1 << 20): Promise<FileWindow> {
-    const handle = await open(path, 'r').catch((e: NodeJS.ErrnoException) => {
-      throw new InputError(path, undefined, undefined, `cannot open: ${e.code ?? e.message}`);
-    });
+    const handle = await openInput(path);
     const { size } = await handle.stat();
     return new FileWindow(path, handle, size, capacity);
   }

@@ -4,10 +4,11 @@
  * narrowing HDF5 integer types to what the readers need. Every error is an InputError naming the file and the
  * HDF5 path. Shared by the .h5ad and 10x HDF5 readers and writers.
  */
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import type H5Module from 'h5wasm/node';
 import { InputError } from '../errors.js';
 import type { CountArray } from './count-blocks.js';
+import { openInputSync } from './input-file.js';
 
 export type H5 = typeof H5Module;
 export type H5File = InstanceType<H5['File']>;
@@ -39,7 +40,7 @@ const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x
 
 /** True when the HDF5 superblock signature is at offset 0, 512, 1024, 2048... (the spec's user-block sizes). */
 function hasHdf5Signature(file: string): boolean {
-  const fd = openSync(file, 'r');
+  const fd = openInputSync(file);
   try {
     const buf = Buffer.alloc(8);
     for (let off = 0; off <= 1 << 20; off = off === 0 ? 512 : off * 2) {
@@ -54,7 +55,6 @@ function hasHdf5Signature(file: string): boolean {
 
 /** Opens an HDF5 file for reading; InputError when it is missing or not HDF5. */
 export async function openH5(file: string): Promise<H5File> {
-  if (!existsSync(file)) throw new InputError(file, undefined, undefined, 'file not found');
   if (!hasHdf5Signature(file)) throw new InputError(file, undefined, undefined, 'not an HDF5 file (no HDF5 signature)');
   const h5 = await loadH5wasm();
   try {

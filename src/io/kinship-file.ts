@@ -12,7 +12,6 @@
  * Exact (no rounding), 8 n^2 + 16 bytes; {@link readKinship} recognises it by the magic.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { commonPool } from '../../kernels/cpu/pool.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../../kernels/matrix.js';
@@ -24,6 +23,7 @@ export { formatG } from './format-g.js';
 import { InputError } from '../errors.js';
 import { GEMMA_SEP, parseNumberField, splitFields } from './gemma-tables.js';
 import { readFileHead, readLines } from './lines.js';
+import { readInput } from './input-file.js';
 
 export const KINSHIP_MAGIC = 'gpulmmK\0';
 export const KINSHIP_VERSION = 1;
@@ -82,7 +82,7 @@ export async function readKinshipText(path: string, expectedN?: number): Promise
 
 /** Reads the gpulmm binary kinship (see the module comment), checking magic, version and size. */
 export async function readKinshipBinary(path: string, expectedN?: number): Promise<F64Matrix> {
-  const bytes = await readFile(path);
+  const bytes = await readInput(path);
   if (bytes.length < HEADER_BYTES || bytes.toString('latin1', 0, 8) !== KINSHIP_MAGIC) {
     throw new InputError(path, undefined, undefined, `not a gpulmm binary kinship: expected magic "gpulmmK\\0" at byte 0`);
   }

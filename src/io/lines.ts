@@ -3,11 +3,10 @@
  * by the file name; concatenated gzip members (bgzip) are read through. Memory is bounded by the chunk size, not
  * the file size.
  */
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { InputError } from '../errors.js';
+import { inputReadStream, openInput } from './input-file.js';
 
 /** One line of text without its terminator ("\n" or "\r\n"), with its 1-based line number. */
 export interface NumberedLine {
@@ -19,12 +18,7 @@ const CHUNK_BYTES = 1 << 20;
 
 /** The first `bytes` bytes of a file (fewer if it is shorter). Throws InputError naming the file if it cannot be opened. */
 export async function readFileHead(path: string, bytes: number): Promise<Buffer> {
-  let fh;
-  try {
-    fh = await open(path, 'r');
-  } catch (e) {
-    throw new InputError(path, undefined, undefined, `cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
+  const fh = await openInput(path);
   try {
     const head = Buffer.alloc(bytes);
     const { bytesRead } = await fh.read(head, 0, bytes, 0);
@@ -47,7 +41,7 @@ export async function isGzipFile(path: string): Promise<boolean> {
  */
 export async function* readLineBlocks(path: string): AsyncGenerator<{ lines: string[]; firstLineNo: number }> {
   const gz = await isGzipFile(path);
-  const raw = createReadStream(path, { highWaterMark: CHUNK_BYTES });
+  const raw = await inputReadStream(path, { highWaterMark: CHUNK_BYTES });
   const source = gz ? raw.pipe(createGunzip({ chunkSize: CHUNK_BYTES })) : raw;
   if (gz) raw.on('error', (e) => source.destroy(e));
   const decoder = new StringDecoder('utf8');

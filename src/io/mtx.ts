@@ -11,11 +11,12 @@
  * bucketed by cell within the block and may revisit a cell, and the source says so (completeMajors = false)
  * through {@link MajorsIncompleteError} on the first out-of-order entry.
  */
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { InputError } from '../errors.js';
 import { MajorsIncompleteError, remapMinor, type CountBlock, type CountSource } from './count-blocks.js';
+import { inputReadStream, readInputSync } from './input-file.js';
 
 /** Any problem in a count-matrix input file: names the file and, where known, the 1-based line. */
 export class CountsInputError extends InputError {
@@ -76,7 +77,7 @@ function findFile(dir: string, names: readonly string[]): string | null {
 
 /** Lines of a small text file (plain or gzip), trailing empty line dropped. */
 function readSmallText(file: string): string[] {
-  const raw = readFileSync(file);
+  const raw = readInputSync(file);
   const text = (file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
   const lines = text.split(/\r?\n/);
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
@@ -333,7 +334,7 @@ class MtxParser {
 /** Streams a Matrix Market file (plain or gzip) through a parser, yielding its batches as they fill. */
 async function* mtxBatches(file: string, capacity: (h: MtxHeader) => number, headerOnly = false): AsyncGenerator<MtxBatch, MtxHeader> {
   const parser = new MtxParser(file, capacity, headerOnly);
-  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+  const raw = await inputReadStream(file, { highWaterMark: 1 << 20 });
   const stream = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {

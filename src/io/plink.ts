@@ -11,6 +11,7 @@ import { f64Matrix } from '../../kernels/matrix.js';
 import { InputError } from '../errors.js';
 import { caseControlWord, readNonEmptyLines, splitFields } from './gemma-tables.js';
 import { checkBlockArgs } from './genotype-blocks.js';
+import { openInput } from './input-file.js';
 
 /** The three leading bytes of a PLINK 1 `.bed`; the third (0x01) marks SNP-major order. */
 export const BED_MAGIC: readonly number[] = [0x6c, 0x1b, 0x01];
@@ -200,9 +201,7 @@ export async function openPlink(prefix: string): Promise<PlinkSource> {
   const [snps, fam] = await Promise.all([readBim(paths.bim), readFam(paths.fam)]);
   const nInd = fam.iid.length;
   if (nInd === 0) throw new InputError(paths.fam, undefined, undefined, 'no individuals (empty file)');
-  const handle = await open(paths.bed, 'r').catch((e: NodeJS.ErrnoException) => {
-    throw new InputError(paths.bed, undefined, undefined, `cannot open: ${e.code ?? e.message}`);
-  });
+  const handle = await openInput(paths.bed);
   try {
     const magic = Buffer.alloc(3);
     const { bytesRead } = await handle.read(magic, 0, 3, 0);

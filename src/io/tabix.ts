@@ -5,10 +5,10 @@
  * chunks ending before the linear index's (tabix) or the bin's (CSI) first offset for the region are dropped, the
  * rest sorted and merged.
  */
-import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { InputError } from '../errors.js';
 import { sameChromosome, type GenomicRegion } from './region.js';
+import { readInput } from './input-file.js';
 
 /** A chunk of a BGZF file: records whose virtual offsets lie in [begin, end). */
 export interface Chunk {
@@ -40,9 +40,10 @@ export interface TextIndex {
 
 /** Reads a .tbi or .csi (BGZF-compressed); InputError naming the file for anything else. */
 export async function readTextIndex(path: string): Promise<TextIndex> {
+  const bytes = await readInput(path);
   let raw: Buffer;
   try {
-    raw = gunzipSync(await readFile(path));
+    raw = gunzipSync(bytes);
   } catch (e) {
     throw new InputError(path, undefined, undefined, `cannot read a tabix/CSI index: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }

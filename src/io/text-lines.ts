@@ -9,11 +9,11 @@
  * decompression runs beside the parsing. Each block's CRC and length are checked (zlib's gunzip of the member).
  * Memory: the read-ahead blocks (64 KiB each) plus the longest line.
  */
-import { createReadStream } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { createGunzip, gunzip } from 'node:zlib';
 import { InputError } from '../errors.js';
+import { inputReadStream, openInput } from './input-file.js';
 
 const gunzipAsync = promisify(gunzip);
 /** Output chunk of one BGZF block's decompression: a block holds at most 64 KiB, so one native call per block. */
@@ -57,9 +57,7 @@ export async function textCompression(path: string): Promise<TextCompression> {
 }
 
 async function openOrThrow(path: string): Promise<FileHandle> {
-  return open(path, 'r').catch((e: NodeJS.ErrnoException) => {
-    throw new InputError(path, undefined, undefined, `cannot open: ${e.code ?? e.message}`);
-  });
+  return openInput(path);
 }
 
 /** A chunk of decompressed text and the virtual offset of its first byte's block (BGZF), byte (plain) or -1. */
@@ -155,7 +153,7 @@ async function* plainChunks(path: string, from: number): AsyncGenerator<TextChun
 
 /** A (non-BGZF) gzip file, decompressed as a stream. */
 async function* gzipChunks(path: string): AsyncGenerator<TextChunk> {
-  const raw = createReadStream(path, { highWaterMark: READ_BYTES });
+  const raw = await inputReadStream(path, { highWaterMark: READ_BYTES });
   const gz = raw.pipe(createGunzip({ chunkSize: 1 << 20 }));
   raw.on('error', (e) => gz.destroy(e));
   try {

@@ -10,10 +10,10 @@
  *
  * The plan is JSON (written atomically); `jobs` (scheduler hints) is outside the hash.
  */
-import { readFile } from 'node:fs/promises';
 import { InputError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { contentFingerprint, hashJson, type ContentFingerprint } from '../io/content-hash.js';
+import { readInput } from '../io/input-file.js';
 
 export const PLAN_FORMAT = 'gpulmm-plan';
 export const PLAN_VERSION = 1;
@@ -104,12 +104,7 @@ export function shortHash(h: string | undefined): string {
  * refused). Throws InputError naming the file.
  */
 export async function readPlan(path: string): Promise<ShardPlan> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new InputError(path, undefined, undefined, `cannot read the plan: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
+  const text = (await readInput(path)).toString('utf8');
   let p: ShardPlan;
   try {
     p = JSON.parse(text) as ShardPlan;

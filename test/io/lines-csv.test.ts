@@ -47,7 +47,7 @@ describe('readLines', () => {
     }
   });
   it('missing file and corrupt gzip are InputErrors naming the file', async () => {
-    await expect(collect(join(dir, 'nope.txt'))).rejects.toThrow(/nope\.txt: cannot open: ENOENT/);
+    await expect(collect(join(dir, 'nope.txt'))).rejects.toThrow(/nope\.txt: cannot open: no such file \(ENOENT\)/);
     const bad = Buffer.concat([gzipSync('a\n'.repeat(1000)).subarray(0, 30), Buffer.from('garbage')]);
     await expect(collect(file('bad.gz', bad))).rejects.toBeInstanceOf(InputError);
   });
