@@ -10,6 +10,8 @@ import { estimateLmm, type LmmCriterion } from './lmm.js';
 import { buildModelFrame, DataError, type ContrastDefaults, type DataInput, type ModelFrame } from './model-frame.js';
 import { formatResidualSpec, parseCorrelation, parseWeights, residualColumns, ResidualStructure, type CorrelationSpec, type ResidualParameters, type ResidualSpec, type VarianceSpec } from './residual.js';
 import { satterthwaiteDf } from './satterthwaite.js';
+import { checkModelVariable } from '../numeric-guards.js';
+import { NumericError } from '../../errors.js';
 import type { F64Matrix } from '../../../kernels/matrix.js';
 import type { BlockedPls } from './pls.js';
 
@@ -134,9 +136,10 @@ export function buildModel(data: DataInput, formula: string | ParsedFormula, fam
   if (parsed.random.length === 0) throw new DataError(`formula "${parsed.text}" has no random-effects terms such as (1 | g)`);
   const frame = buildModelFrame(data, parsed, contrasts, family === 'binomial', residual ? residualColumns(residual) : {});
   if (parsed.response.kind === 'cbind' && family !== 'binomial') throw new DataError('cbind(successes, failures) responses need --family binomial');
-  checkResponse(frame, family);
+  checkResponse(frame, family, parsed.response.kind === 'column' ? parsed.response.name : 'cbind(...)');
   const messages = frame.messages.slice();
   const full = modelMatrix(parsed.fixed, frame);
+  for (let j = 0; j < full.x.cols; j++) checkModelVariable(full.x.data.subarray(j * full.x.ld, j * full.x.ld + full.x.rows), `fixed-effect column ${full.names[j]}`, false);
   const { design, dropped } = dropRankDeficient(full);
   if (dropped.length) {
     messages.push(`fixed-effect model matrix is rank deficient so dropping ${dropped.length} column${dropped.length === 1 ? '' : 's'} / coefficient${dropped.length === 1 ? '' : 's'} (${dropped.join(', ')})`);
@@ -145,8 +148,10 @@ export function buildModel(data: DataInput, formula: string | ParsedFormula, fam
   return { parsed, frame, x: design.x, xNames: design.names, assign: design.assign, droppedColumns: dropped, terms, messages };
 }
 
-function checkResponse(frame: ModelFrame, family: Family): void {
+function checkResponse(frame: ModelFrame, family: Family, name: string): void {
   const y = frame.y;
+  const off = frame.offset;
+  checkModelVariable(family === 'gaussian' && off ? y.map((v, i) => v - off[i]!) : y, `response ${name}`);
   for (let i = 0; i < y.length; i++) {
     const v = y[i]!;
     if (family === 'binomial' && !frame.trials && (v < 0 || v > 1)) {
@@ -181,6 +186,9 @@ export function fit(data: DataInput, formula: string | ParsedFormula, options: F
     const y = off ? m.frame.y.map((v, i) => v - off[i]!) : m.frame.y;
     const structure = spec ? ResidualStructure.build(spec, m.frame, m.terms) : null;
     const est = estimateLmm(m.terms, m.x, y, reml, undefined, structure);
+    if (!Number.isFinite(est.criterion) || !(est.sigma > 0)) {
+      throw new NumericError(`response ${m.parsed.response.kind === 'column' ? m.parsed.response.name : ''}: the ${reml ? 'REML criterion' : 'deviance'} is not finite at the optimum (${est.criterion}): the fixed effects reproduce the response exactly, leaving no residual variance to estimate`);
+    }
     const ddf = options.ddf ?? 'satterthwaite';
     if (structure && ddf === 'kenward-roger') throw new DataError('Kenward-Roger df are implemented for iid residuals; use satterthwaite with a residual correlation or variance structure');
     const vcov = est.pls.unscaledVcov().map((v) => v * est.sigma * est.sigma);

@@ -17,6 +17,7 @@ export interface ModelBasedOptions {
   rhoBeg?: number;
   /** final radius: stop when the trust region shrinks below it (default 1e-7) */
   rhoEnd?: number;
+  /** evaluations allowed (default 500 d); the iterations are bounded too (10 maxEval), whatever the values */
   maxEval?: number;
 }
 
@@ -166,13 +167,17 @@ export function minimizeModelBased(fn: (x: number[]) => number, x0: readonly num
     delta = Math.max(rho, 0.5 * delta * 0.1);
     return true;
   };
-  while (evals < maxEval) {
+  // Each iteration either evaluates fn or lowers rho; a set of points already seen (values cached, so no
+  // evaluation is counted: e.g. a function that is infinite everywhere) must not loop for ever.
+  for (let iter = 0; evals < maxEval && iter < 10 * maxEval; iter++) {
     const best = pts.reduce((a, p) => (p.f < a.f ? p : a));
     xb = best.x;
     fb = best.f;
     const model = fitModel(pts, xb);
     if (!model) {
+      const before = evals;
       pts = sample(xb, fb, rho);
+      if (evals === before && !lowerRho()) break;
       continue;
     }
     const s = stepIn(model.g, model.H, xb, delta);
