@@ -1,0 +1,93 @@
+#!/usr/bin/env Rscript
+# Golden per-variant meta-analysis of the simulated cohorts in data/meta/gwas/ (made by make-gwas-cohorts.mjs),
+# for `gpulmm meta --gwas`: alleles aligned here independently of gpulmm (same rules: chromosomes without a chr
+# prefix and 23 = X; a cohort's record joins the variant of an earlier cohort at its position whose alleles are the
+# same, swapped (beta flipped), or the same / swapped on the other strand for single-base alleles; no match at a
+# position an earlier cohort has is a mismatch, dropped, unless its id differs from theirs (another variant of a
+# multi-allelic site); NA beta/se dropped), then every variant meta-analysed with
+# metafor (Debian: r-cran-metafor r-cran-jsonlite): rma(method = "FE") and rma(method = "DL").
+#
+#   LC_ALL=C Rscript data/meta/make-gwas-golden.R [DIR [NROWS OUT]]      (from the repository root)
+#
+# DIR defaults to data/meta/gwas (writing DIR/golden.json); bench/gwas-meta.sh runs it on the first NROWS lines of
+# each of its large cohorts (the per-variant metafor loop, timed, as the reference for a subsample) writing OUT.
+suppressPackageStartupMessages({ library(metafor); library(jsonlite) })
+args <- commandArgs(trailingOnly = TRUE)
+dir <- if (length(args) >= 1) args[1] else "data/meta/gwas"
+nrows <- if (length(args) >= 2) as.integer(args[2]) else -1L
+out_file <- if (length(args) >= 3) args[3] else file.path(dir, "golden.json")
+
+read_cohort <- function(file, cols) {
+  d <- read.delim(file.path(dir, file), colClasses = "character", nrows = nrows)
+  data.frame(id = d[[cols[7]]], chr = d[[cols[1]]], pos = as.numeric(d[[cols[2]]]), ea = toupper(d[[cols[3]]]), oa = toupper(d[[cols[4]]]),
+             beta = suppressWarnings(as.numeric(d[[cols[5]]])), se = suppressWarnings(as.numeric(d[[cols[6]]])), stringsAsFactors = FALSE)
+}
+cohorts <- list(
+  read_cohort("cohort1.assoc.txt", c("chr", "ps", "allele1", "allele0", "beta", "se", "rs")),
+  read_cohort("cohort2.tsv.gz", c("chromosome", "base_pair_location", "effect_allele", "other_allele", "beta", "standard_error", "rsid")),
+  read_cohort("cohort3.bolt.tsv", c("CHR", "BP", "ALLELE1", "ALLELE0", "BETA", "SE", "SNP"))
+)
+comp <- c(A = "T", T = "A", C = "G", G = "C")
+flip <- function(a) if (nchar(a) == 1 && a %in% names(comp)) comp[[a]] else NA
+
+variants <- list()   # key chr:pos -> list of variants (ea, oa, first cohort, beta[3], se[3])
+counts <- lapply(seq_along(cohorts), function(i) c(used = 0, invalid = 0, mismatched = 0, swapped = 0, strandFlipped = 0, duplicates = 0))
+for (c in seq_along(cohorts)) {
+  d <- cohorts[[c]]
+  d$chr[d$chr == "23"] <- "X"
+  for (i in seq_len(nrow(d))) {
+    r <- d[i, ]
+    if (is.na(r$beta) || is.na(r$se) || r$se <= 0) { counts[[c]]["invalid"] <- counts[[c]]["invalid"] + 1; next }
+    key <- paste(r$chr, r$pos, sep = ":")
+    vs <- variants[[key]]
+    hit <- 0; sign <- 1; strand <- FALSE
+    for (k in seq_along(vs)) {
+      v <- vs[[k]]
+      fe <- flip(r$ea); fo <- flip(r$oa)
+      if (r$ea == v$ea && r$oa == v$oa) { hit <- k; sign <- 1 }
+      else if (r$ea == v$oa && r$oa == v$ea) { hit <- k; sign <- -1 }
+      else if (!is.na(fe) && !is.na(fo) && fe == v$ea && fo == v$oa) { hit <- k; sign <- 1; strand <- TRUE }
+      else if (!is.na(fe) && !is.na(fo) && fe == v$oa && fo == v$ea) { hit <- k; sign <- -1; strand <- TRUE }
+      if (hit > 0) break
+    }
+    if (hit > 0) {
+      if (!is.na(vs[[hit]]$beta[c])) { counts[[c]]["duplicates"] <- counts[[c]]["duplicates"] + 1; next }
+      vs[[hit]]$beta[c] <- sign * r$beta
+      vs[[hit]]$se[c] <- r$se
+    } else {
+      # a mismatch: alleles matching none of an earlier cohort's variants at this position, unless the record names
+      # another variant (a different id: a multi-allelic site)
+      earlier <- Filter(function(v) v$first < c, vs)
+      if (length(earlier) > 0 && any(vapply(earlier, function(v) v$id == r$id, TRUE))) { counts[[c]]["mismatched"] <- counts[[c]]["mismatched"] + 1; next }
+      b <- rep(NA_real_, length(cohorts)); s <- b; b[c] <- r$beta; s[c] <- r$se
+      vs[[length(vs) + 1]] <- list(id = r$id, chr = r$chr, pos = r$pos, ea = r$ea, oa = r$oa, first = c, beta = b, se = s)
+    }
+    variants[[key]] <- vs
+    counts[[c]]["used"] <- counts[[c]]["used"] + 1
+    if (sign < 0) counts[[c]]["swapped"] <- counts[[c]]["swapped"] + 1
+    if (strand) counts[[c]]["strandFlipped"] <- counts[[c]]["strandFlipped"] + 1
+  }
+}
+
+# with NROWS, variants past the last position every cohort reached may lack records that were not read
+complete_below <- min(vapply(cohorts, function(d) { x <- d[d$chr == d$chr[1], ]; max(x$pos) }, 0))
+t0 <- proc.time()[["elapsed"]]
+out <- list()
+for (vs in variants) for (v in vs) {
+  ok <- !is.na(v$beta)
+  m <- sum(ok)
+  fe <- rma(yi = v$beta[ok], sei = v$se[ok], method = "FE")
+  g <- list(chr = v$chr, ps = v$pos, allele1 = v$ea, allele0 = v$oa, n_cohorts = m,
+            direction = paste(ifelse(is.na(v$beta), "?", ifelse(v$beta > 0, "+", ifelse(v$beta < 0, "-", "0"))), collapse = ""),
+            beta = as.numeric(fe$beta), se = fe$se, p = fe$pval, q = fe$QE)
+  if (m >= 2) {
+    re <- rma(yi = v$beta[ok], sei = v$se[ok], method = "DL")
+    g <- c(g, list(beta_re = as.numeric(re$beta), se_re = re$se, p_re = re$pval, tau2 = re$tau2, i2 = re$I2, p_het = re$QEp))
+  }
+  out[[length(out) + 1]] <- g
+}
+rma_seconds <- proc.time()[["elapsed"]] - t0
+g <- list(generator = "data/meta/make-gwas-golden.R", metafor = as.character(packageVersion("metafor")), counts = lapply(counts, as.list), variants = out)
+if (nrows > 0) g <- c(g, list(nrows = nrows, complete_below = list(chr = cohorts[[1]]$chr[1], ps = complete_below), rma_seconds = rma_seconds))
+writeLines(toJSON(g, auto_unbox = TRUE, digits = NA, pretty = FALSE), out_file)
+cat("wrote", length(out), "variants to", out_file, "\n")
