@@ -190,6 +190,15 @@ export class SsfWriter {
   }
 }
 
+/**
+ * The GWAS-SSF `analysis_software` line of an exact-mode scan: the tool, the model and the test whose beta/se
+ * fill the file, and how the variance components were treated. One process and a merged sharded run write the
+ * same line for the same analysis.
+ */
+export function ssfSoftware(tool: string, test: 'wald' | 'score', o: { vc?: string; loco?: boolean }): string {
+  return `${tool} (exact LMM as GEMMA 0.98.5 -lmm; ${test === 'wald' ? 'Wald' : 'score'} test${o.vc === 'fixed' ? ', variance components fixed at the null model' : ''}${o.loco ? ', LOCO' : ''})`;
+}
+
 /** `out.tsv.gz` -> `out.PHENO.tsv.gz` (one GWAS-SSF file per phenotype). */
 export function ssfPath(path: string, pheno: string): string {
   const m = /^(.*?)(\.tsv(?:\.gz)?)$/i.exec(path);

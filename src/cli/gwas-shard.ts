@@ -16,6 +16,7 @@ import type { Command } from 'commander';
 import { hashSampleIds } from '../../gwas/eigen-cache.js';
 import { loadNullModels, NULL_MANIFEST, readNullManifest, writeNullModels } from '../../gwas/null-store.js';
 import { describeNullModel, GemmaTsvWriter, openArrowOutput, writeArrowBatch } from '../../gwas/scan-output.js';
+import { ssfSoftware, SsfOutputs } from '../../gwas/ssf-output.js';
 import { ScanReport } from '../../gwas/scan-report.js';
 import { scanKinship } from '../../gwas/scan-kinship.js';
 import { lmmStreamGroups, nullModelKey, releaseLmmModels } from '../../gwas/scan-lmm-tests.js';
@@ -38,7 +39,7 @@ import { readPlan, shortHash, verifyPlanInputs, type ShardPlan } from '../shard/
 import { shardMetadata } from '../shard/shard-set.js';
 import { VERSION } from '../version.js';
 import { flagName, parseCommandArgs } from './analysis-args.js';
-import { BIOBANK_AUTO_MIN_N, prepareGwas, registerGwas, testsOf, tsvPath, type GwasCliOptions, type GwasSetup } from './gwas.js';
+import { BIOBANK_AUTO_MIN_N, checkSsfOption, prepareGwas, registerGwas, testsOf, tsvPath, type GwasCliOptions, type GwasSetup } from './gwas.js';
 import { chooseTrait } from './gwas-binary.js';
 import type { Merger } from './merge.js';
 import type { PlanCliOptions, PlannedAnalysis } from './plan.js';
@@ -63,7 +64,7 @@ const REFUSED_OPTIONS: Record<string, string> = {
   out: 'the merge writes the results (gpulmm merge --out DIR)',
   tsv: 'ask the merge for GEMMA text (gpulmm merge --tsv)',
   plot: 'the merge draws the plots',
-  ssf: 'GWAS-SSF is not written by the merge yet: convert the merged dataset, or run the scan in one process',
+  ssf: 'ask the merge for GWAS-SSF (gpulmm merge --ssf FILE.tsv.gz)',
   plan: 'a plan cannot contain a plan',
   shard: 'a plan cannot contain a plan',
   null: 'a plan cannot contain a plan',
@@ -302,6 +303,7 @@ function resultBatchFromArrow(b: ArrowBatch, pheno: string): ResultBatch {
 export const mergeGwas: Merger = async (_planPath, plan, shards, out, o) => {
   const g = await parsePlanGwasArgs(plan.args);
   const setup = { tests: testsOf(g) };
+  if (o.ssf) checkSsfOption(o.ssf, setup.tests);
   const phenos = plan.summary.phenos as string[];
   const several = phenos.length > 1;
   const withPheno = true; // the dataset's outer partition
@@ -317,26 +319,34 @@ export const mergeGwas: Merger = async (_planPath, plan, shards, out, o) => {
   const tsvs = new Map<string, GemmaTsvWriter>();
   const report = new ScanReport(setup.tests);
   let rows = 0;
+  let ssf: SsfOutputs | undefined;
   try {
     if (o.tsv) for (const p of phenos) tsvs.set(p, await GemmaTsvWriter.open(several ? tsvPath(join(out, 'gwas.assoc.txt'), p) : join(out, 'gwas.assoc.txt'), setup.tests));
+    if (o.ssf) {
+      const test = setup.tests.wald ? 'wald' : 'score';
+      ssf = await SsfOutputs.open(o.ssf, phenos, { genomeAssembly: o.ssfGenomeAssembly ?? g.ssfGenomeAssembly, software: ssfSoftware(TOOL, test, g), sampleSize: nAnalysed, ...(g.covar ? { covariates: [`columns of ${g.covar}`] } : {}) }, test);
+    }
     for (const s of shards) {
       for await (const batch of (await readArrowTable(s.path)).batches) {
         const b = resultBatchFromArrow(batch, phenos[0]!);
         await writeArrowBatch(arrow, b, nAnalysed, withPheno);
         await tsvs.get(b.pheno)?.write(b);
+        await ssf?.write(b);
         report.add(b);
         rows += b.snps.length;
       }
     }
     for (const w of tsvs.values()) await w.close();
+    await ssf?.close();
     await arrow.close();
   } catch (e) {
     await arrow.abort();
     for (const w of tsvs.values()) await w.abort();
+    await ssf?.abort();
     throw e;
   }
   const reports = report.reports();
   if (o.plot) await report.writePlots(join(out, 'gwas'), reports, several, g.plotFormat);
   await writeFileAtomic(join(out, 'summary.json'), `${JSON.stringify({ tool: TOOL, plan: plan.hash, null: shards[0]?.nullHash ?? null, shards: shards.length, rows, phenotypes: reports }, null, 2)}\n`);
-  return { lines: report.lines(reports, several), rows };
+  return { lines: [...report.lines(reports, several), ...(ssf?.lines() ?? [])], rows };
 };

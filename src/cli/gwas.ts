@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { GemmaTsvWriter, describeNullModel, openArrowOutput, writeArrowBatch, writeNullModelJson } from '../../gwas/scan-output.js';
 import { ScanReport } from '../../gwas/scan-report.js';
-import { SsfOutputs } from '../../gwas/ssf-output.js';
+import { ssfSoftware, SsfOutputs } from '../../gwas/ssf-output.js';
 import { gwasScan, type KinshipInput, type PhenotypeInput } from '../../gwas/scan.js';
 import { readKeepFile } from '../../gwas/samples.js';
 import type { GenotypeSource } from '../../gwas/types.js';
@@ -143,6 +143,12 @@ export function registerGwas(program: Command): void {
 }
 
 /** The tests of the options (--vc fixed: Wald only). UsageError for an unknown test or LRT/score with --vc fixed. */
+/** `--ssf FILE` needs a test with beta and se, and a GWAS-SSF file name (UsageError otherwise). */
+export function checkSsfOption(ssf: string, tests: TestSelection): void {
+  if (!tests.wald && !tests.score) throw new UsageError('--ssf needs beta and its standard error: use --test wald, score or all (not lrt alone)');
+  if (!/\.tsv(\.gz)?$/i.test(ssf)) throw new UsageError(`--ssf ${ssf}: the GWAS-SSF data file name must end in .tsv or .tsv.gz`);
+}
+
 export function testsOf(o: Pick<GwasCliOptions, 'test' | 'vc'>): TestSelection {
   if (!TESTS[o.test]) throw new UsageError(`--test ${o.test}: expected wald, lrt, score or all`);
   const tests = o.vc === 'fixed' ? (o.test === 'wald' || o.test === 'all' ? TESTS.wald : undefined) : TESTS[o.test];
@@ -223,8 +229,7 @@ async function runGwas(o: GwasCliOptions, cmd?: Command): Promise<void> {
     });
   }
   const tests = testsOf(o);
-  if (o.ssf && !tests.wald && !tests.score) throw new UsageError('--ssf needs beta and its standard error: use --test wald, score or all (not lrt alone)');
-  if (o.ssf && !/\.tsv(\.gz)?$/i.test(o.ssf)) throw new UsageError(`--ssf ${o.ssf}: the GWAS-SSF data file name must end in .tsv or .tsv.gz`);
+  if (o.ssf) checkSsfOption(o.ssf, tests);
   const genoFiles = genotypeFiles(genotypes);
   const eigenCache = o.eigenCache
     ? {
@@ -262,8 +267,8 @@ async function runGwas(o: GwasCliOptions, cmd?: Command): Promise<void> {
   try {
     if (o.tsv) for (const p of phenotypes) tsvs.set(p.name, await GemmaTsvWriter.open(several ? tsvPath(o.tsv, p.name) : o.tsv, tests));
     if (o.ssf) {
-      const software = `${meta.tool} (exact LMM as GEMMA 0.98.5 -lmm; ${tests.wald ? 'Wald' : 'score'} test${o.vc === 'fixed' ? ', variance components fixed at the null model' : ''}${o.loco ? ', LOCO' : ''})`;
-      ssf = await SsfOutputs.open(o.ssf, phenotypes.map((p) => p.name), { genomeAssembly: o.ssfGenomeAssembly, software, sampleSize: scan.summary.nAnalysed, ...(o.covar ? { covariates: [`columns of ${o.covar}`] } : {}) }, tests.wald ? 'wald' : 'score');
+      const test = tests.wald ? 'wald' : 'score';
+      ssf = await SsfOutputs.open(o.ssf, phenotypes.map((p) => p.name), { genomeAssembly: o.ssfGenomeAssembly, software: ssfSoftware(meta.tool, test, o), sampleSize: scan.summary.nAnalysed, ...(o.covar ? { covariates: [`columns of ${o.covar}`] } : {}) }, test);
     }
     for await (const b of scan.batches) {
       if (arrow) await writeArrowBatch(arrow, b, nAnalysedOf.get(b.pheno) ?? scan.summary.nAnalysed, withPheno);

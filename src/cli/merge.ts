@@ -20,6 +20,8 @@ export interface MergeCliOptions {
   out?: string;
   null?: string;
   tsv?: boolean;
+  ssf?: string;
+  ssfGenomeAssembly?: string;
   plot: boolean;
   listMissing?: boolean;
 }
@@ -44,6 +46,8 @@ export function registerMerge(program: Command): void {
     .option('--out <dir>', 'directory of the merged result (required unless --list-missing)')
     .option('--null <null.json>', 'gwas: the null models the shards must have used (from gpulmm null)')
     .option('--tsv', "also write text: gwas GEMMA's assoc.txt layout (DIR/gwas.assoc.txt, one per phenotype when several), scde DIR/scde.tsv")
+    .option('--ssf <file.tsv.gz>', "gwas: also write GWAS Catalog summary statistics (GWAS-SSF) with FILE-meta.yaml, as `gpulmm gwas --ssf` (one pair per phenotype when several)")
+    .option('--ssf-genome-assembly <name>', "genome_assembly in the GWAS-SSF metadata (default: the plan's --ssf-genome-assembly, else NR)")
     .option('--no-plot', 'skip the plots')
     .option('--list-missing', 'print the shards without a valid output (comma-separated ranges, for sbatch --array) and stop')
     .action(action('merge', runMerge));

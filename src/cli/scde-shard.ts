@@ -184,6 +184,7 @@ function mergedBlock(g: Gathered): ScdeBlock {
  * written to DIR/results/ (celltype= partitions), DIR/scde.tsv with --tsv, volcano plots, DIR/summary.json.
  */
 export const mergeScde: Merger = async (_planPath, plan, shards, out, o) => {
+  if (o.ssf) throw new UsageError('--ssf: GWAS-SSF is for gwas plans (this plan is scde)');
   const sc = await parsePlanScdeArgs(plan.args);
   const methods = plan.summary.methods as ScdeMethod[];
   const specs = plan.shards as ScdeShard[];

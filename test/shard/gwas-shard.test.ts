@@ -1,5 +1,6 @@
 import { appendFileSync, copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
 import { EXIT_CODES } from '../../src/errors.js';
 import { expectSameDataset, gpulmm, MOUSE, simCopy } from './helpers.js';
@@ -52,15 +53,24 @@ describe('sharded gwas: plan, null, shards, merge equal one process', () => {
     expect(again.stderr).toMatch(/already in .*null\.json .*kept/);
   }, 120_000);
 
-  test('loco, covariates, two phenotypes in two groups (ranges never cross chromosomes): equal values', async () => {
+  test('loco, covariates, two phenotypes in two groups (ranges never cross chromosomes): equal values, and the same GWAS-SSF', async () => {
     const dir = simCopy();
     const args = ['--bfile', join(dir, 'sim'), '--pheno', join(dir, 'sim.pheno.txt'), '--pheno-col', '1,2', '--covar', join(dir, 'sim.covar.txt'), '--test', 'all', '--loco'];
-    const run = await shardedRun(dir, ['--chunk-snps', '300', '--pheno-groups', '2'], args);
+    const run = await shardedRun(dir, ['--chunk-snps', '300', '--pheno-groups', '2'], args, ['--ssf', join(dir, 'merged.tsv.gz')]);
     const plan = JSON.parse(readFileSync(run.plan, 'utf8')) as { shards: { chrs: string[]; phenos: string[] }[] };
     expect(plan.shards.length).toBe(20); // 5 chromosomes x 2 ranges x 2 groups
     for (const s of plan.shards) expect(s.chrs.length).toBe(1);
-    await oneProcess(dir, args);
+    await oneProcess(dir, [...args, '--ssf', join(dir, 'one.tsv.gz')]);
     expectSameDataset(join(run.merged, 'results'), join(dir, 'one'));
+    // GWAS-SSF: one pair per phenotype, the same rows and metadata as one process's (but the file's own name).
+    const ssfs = readdirSync(dir).filter((f) => /^one\..+\.tsv\.gz$/.test(f));
+    expect(ssfs.length).toBe(2);
+    const meta = (f: string) => readFileSync(join(dir, `${f}-meta.yaml`), 'utf8').replace(/^data_file_name: .*$/m, '');
+    for (const f of ssfs) {
+      const m = f.replace(/^one\./, 'merged.');
+      expect(gunzipSync(readFileSync(join(dir, m))).toString('utf8')).toBe(gunzipSync(readFileSync(join(dir, f))).toString('utf8'));
+      expect(meta(m)).toBe(meta(f));
+    }
   }, 120_000);
 
   test.skipIf(!existsSync(`${MOUSE}/mouse_hs1940.bed`))('mouse_hs1940 in 8 shards: equal to one process', async () => {
