@@ -188,7 +188,7 @@ async function main(): Promise<void> {
     if (want('potrs')) {
       const n = 1410, r = 256;
       const a = cpuSyrk(uniform(n, n), { alpha: 1 / n });
-      for (let i = 0; i < n; i++) a.data[i + i * n] += 1;
+      for (let i = 0; i < n; i++) a.data[i + i * n]! += 1;
       const l = cpuPotrf(a);
       const b = uniform(n, r);
       const x = cpuPotrs(l, b);
@@ -203,7 +203,7 @@ async function main(): Promise<void> {
     // potrf at the InstEval fit's dense block (n = 1159, issue 5) and, with eigh, at the kinship size n = 1410.
     const spd = (n: number): { a: F64Matrix; rSetup: string } => {
       const a = cpuSyrk(uniform(n, n), { alpha: 1 / n });
-      for (let i = 0; i < n; i++) a.data[i + i * n] += 1;
+      for (let i = 0; i < n; i++) a.data[i + i * n]! += 1;
       return { a, rSetup: `set.seed(1); g <- matrix(runif(${n * n}), ${n}); a <- tcrossprod(g) / ${n} + diag(${n})` };
     };
     const potrfCase = async (n: number, a: F64Matrix, rSetup: string): Promise<void> => {
@@ -225,9 +225,9 @@ async function main(): Promise<void> {
       if (want('eigh')) {
         const { values, vectors } = cpuEigh(a);
         const av = cpuGemm(a, vectors);
-        for (let j = 0; j < n; j++) for (let i = 0; i < n; i++) av.data[i + j * n] -= vectors.data[i + j * n]! * values[j]!;
+        for (let j = 0; j < n; j++) for (let i = 0; i < n; i++) av.data[i + j * n]! -= vectors.data[i + j * n]! * values[j]!;
         const vtv = cpuGemm(vectors, vectors, { transA: true });
-        for (let i = 0; i < n; i++) vtv.data[i + i * n] -= 1;
+        for (let i = 0; i < n; i++) vtv.data[i + i * n]! -= 1;
         const errors = { residual_rel: maxAbs(av) / maxAbs(a), orthogonality: maxAbs(vtv) };
         const e = await time(reps, () => cpuEigh(a));
         const reig = rTime(rSetup, 'eigen(a, symmetric = TRUE)', reps);

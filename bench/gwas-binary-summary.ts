@@ -10,8 +10,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 
-const [dir, prefix, outPath] = process.argv.slice(2);
-if (!dir || !prefix || !outPath) throw new Error('usage: gwas-binary-summary DIR PREFIX OUT.json');
+const [dirArg, prefix, outPath] = process.argv.slice(2);
+if (!dirArg || !prefix || !outPath) throw new Error('usage: gwas-binary-summary DIR PREFIX OUT.json');
+const dir: string = dirArg;
 
 const causal = new Set(readFileSync(`${prefix}.causal.txt`, 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t')[0]!));
 const read = (file: string) => tableFromIPC(readFileSync(join(dir, file)));

@@ -22,10 +22,15 @@ function tsFiles(dir: string): string[] {
   });
 }
 
-/** Every module specifier a file imports or re-exports (static and dynamic), resolved to a path from the root for relative ones. */
+/** Every module specifier a source text imports or re-exports: static (with or without bindings), dynamic, either quote. */
+function specifiersOf(text: string): string[] {
+  const re = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+(['"])([^'"]+)\1|(?:^|\n)\s*import\s+(['"])([^'"]+)\3|import\(\s*(['"])([^'"]+)\5\s*\)/g;
+  return [...text.matchAll(re)].map((m) => m[2] ?? m[4] ?? m[6]!);
+}
+
+/** Every module specifier a file imports or re-exports, resolved to a path from the root for relative ones. */
 function importsOf(file: string): string[] {
-  const text = readFileSync(join(root, file), 'utf8');
-  const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+'([^']+)'|import\(\s*'([^']+)'\s*\)/g)].map((m) => m[1] ?? m[2]!);
+  const specs = specifiersOf(readFileSync(join(root, file), 'utf8'));
   return specs.map((s) => (s.startsWith('.') ? relative(root, resolve(dirname(join(root, file)), s)) : s));
 }
 
@@ -65,5 +70,13 @@ describe('architecture: imports run one way', () => {
   test('the checker sees imports (guards the rules above against a broken parser)', () => {
     expect(importsOf('src/cli/gwas.ts')).toContain('gwas/scan.js');
     expect(importsOf('src/cli/main.ts')).toContain('src/cli/gwas.js');
+    const text = [
+      "import { a } from './a.js';",
+      'import type {\n  B,\n  C,\n} from "../b.js";',
+      "import './side-effect.js';",
+      "export * from './c.js';",
+      "const m = await import('../../bench/d.js');",
+    ].join('\n');
+    expect(specifiersOf(text)).toEqual(['./a.js', '../b.js', './side-effect.js', './c.js', '../../bench/d.js']);
   });
 });

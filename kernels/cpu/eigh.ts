@@ -204,7 +204,7 @@ function symvAt(ws: Workspace, n: number, s0: number, col: number): void {
   const calls = [[at(ws.a, 0), 8 * n, s0, mid, n, x, at(ws.p, 0)], [at(ws.a, 0), 8 * n, mid, n, n, x, at(ws.p2, 0)]];
   commonPool().runCallsSync({ key: ws.key, module: eighModule!, memory: ws.memory, fn: 'symv', args: calls }, ws.symv);
   const { p, p2 } = ws;
-  for (let i = s0; i < n; i++) p[i] += p2[i]!;
+  for (let i = s0; i < n; i++) p[i]! += p2[i]!;
 }
 
 /**
@@ -222,7 +222,7 @@ function reflector(a: Float64Array, n: number, k: number, e: Float64Array): numb
   const beta = -(alpha >= 0 ? 1 : -1) * Math.hypot(alpha, xnorm);
   e[k] = beta;
   const scal = 1 / (alpha - beta);
-  for (let i = k + 2; i < n; i++) a[col + i] *= scal;
+  for (let i = k + 2; i < n; i++) a[col + i]! *= scal;
   a[col + k + 1] = 1;
   return (beta - alpha) / beta;
 }
@@ -276,7 +276,7 @@ function* tridiagonalise(ws: Workspace, n: number, d: Float64Array, e: Float64Ar
       }
       let pv = 0;
       for (let r = i + 1; r < n; r++) {
-        p[r] *= ti;
+        p[r]! *= ti;
         pv += p[r]! * a[col + r]!;
       }
       const h = 0.5 * ti * pv;
@@ -299,16 +299,16 @@ function* tridiagonalise(ws: Workspace, n: number, d: Float64Array, e: Float64Ar
     symvAt(ws, n, s0, col);
     let pv = 0;
     for (let i = s0; i < n; i++) {
-      p[i] *= t;
+      p[i]! *= t;
       pv += p[i]! * a[col + i]!;
     }
     const h = 0.5 * t * pv;
-    for (let i = s0; i < n; i++) p[i] -= h * a[col + i]!;
+    for (let i = s0; i < n; i++) p[i]! -= h * a[col + i]!;
     for (let j = s0; j < n; j++) {
       const cj = j * n;
       const vj = a[col + j]!;
       const wj = p[j]!;
-      for (let i = j; i < n; i++) a[cj + i] -= a[col + i]! * wj + p[i]! * vj;
+      for (let i = j; i < n; i++) a[cj + i]! -= a[col + i]! * wj + p[i]! * vj;
     }
   }
   if (n >= 2) {

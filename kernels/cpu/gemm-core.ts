@@ -121,20 +121,20 @@ function gemmLoops(
         const ai = aOff + i * lda;
         let s = 0;
         if (transB) {
-          for (let p = 0; p < k; p++) s += a[ai + p] * b[bOff + j + p * ldb];
+          for (let p = 0; p < k; p++) s += a[ai + p]! * b[bOff + j + p * ldb]!;
         } else {
           const bj = bOff + j * ldb;
-          for (let p = 0; p < k; p++) s += a[ai + p] * b[bj + p];
+          for (let p = 0; p < k; p++) s += a[ai + p]! * b[bj + p]!;
         }
-        c[cj + i] += alpha * s;
+        c[cj + i]! += alpha * s;
       }
       continue;
     }
     for (let p = 0; p < k; p++) {
-      const bpj = alpha * (transB ? b[bOff + j + p * ldb] : b[bOff + p + j * ldb]);
+      const bpj = alpha * (transB ? b[bOff + j + p * ldb]! : b[bOff + p + j * ldb]!);
       if (bpj === 0) continue;
       const ac = aOff + p * lda;
-      for (let i = i0; i < m; i++) c[cj + i] += bpj * a[ac + i];
+      for (let i = i0; i < m; i++) c[cj + i]! += bpj * a[ac + i]!;
     }
   }
 }

@@ -104,11 +104,11 @@ function factor(d: Float64Array, off: number, ld: number, n: number, col0: numbe
       const ljj = Math.sqrt(pivot);
       d[cj + j] = ljj;
       const inv = 1 / ljj;
-      for (let i = j + 1; i < n; i++) d[cj + i] *= inv;
+      for (let i = j + 1; i < n; i++) d[cj + i]! *= inv;
       for (let jj = j + 1; jj < n; jj++) {
         const f = d[cj + jj]!;
         const cjj = off + jj * ld;
-        for (let i = jj; i < n; i++) d[cjj + i] -= f * d[cj + i]!;
+        for (let i = jj; i < n; i++) d[cjj + i]! -= f * d[cj + i]!;
       }
     }
     return;

@@ -48,7 +48,7 @@ function tridiagonalQl(d: Float64Array, e: Float64Array, n: number, z: Float64Ar
         e[i + 1] = r;
         if (r === 0) {
           // Recover from underflow: the block splits here.
-          d[i + 1] -= p;
+          d[i + 1]! -= p;
           e[m] = 0;
           underflow = true;
           break;
@@ -70,7 +70,7 @@ function tridiagonalQl(d: Float64Array, e: Float64Array, n: number, z: Float64Ar
         }
       }
       if (underflow) continue;
-      d[l] -= p;
+      d[l]! -= p;
       e[l] = g;
       e[m] = 0;
     }
@@ -92,13 +92,13 @@ export function* tridiagonalEigen(d: Float64Array, e: Float64Array, n: number, z
     return;
   }
   for (let i = 0; i < n; i++) {
-    d[i] /= scale;
-    e[i] /= scale;
+    d[i]! /= scale;
+    e[i]! /= scale;
   }
   e[n - 1] = 0;
   const scratch: MergeScratch = n <= LEAF ? { q: sharedF64(0), diff: sharedF64(0) } : { q: sharedF64(n * n), diff: sharedF64(n * n) };
   yield* divideConquer(d, e, 0, n, n, z, scratch, shapes);
-  for (let i = 0; i < n; i++) d[i] *= scale;
+  for (let i = 0; i < n; i++) d[i]! *= scale;
 }
 
 /**
@@ -152,8 +152,8 @@ function* divideConquer(d: Float64Array, e: Float64Array, lo: number, hi: number
   const beta = e[mid - 1]!;
   const rho = Math.abs(beta);
   // Tear: T = diag(T1 - rho e_k e_k^T, T2 - rho e_1 e_1^T) + rho u u^T, u = [e_k; sign(beta) e_1].
-  d[mid - 1] -= rho;
-  d[mid] -= rho;
+  d[mid - 1]! -= rho;
+  d[mid]! -= rho;
   yield* divideConquer(d, e, lo, mid, ld, z, scratch, shapes);
   yield* divideConquer(d, e, mid, hi, ld, z, scratch, shapes);
   yield* merge(d, lo, mid, hi, rho, beta >= 0 ? 1 : -1, ld, z, scratch);
@@ -192,7 +192,7 @@ function* merge(d: Float64Array, lo: number, mid: number, hi: number, rho0: numb
     znorm2 += zs[c]! * zs[c]!;
   }
   const znorm = Math.sqrt(znorm2);
-  for (let c = 0; c < s; c++) zs[c] /= znorm;
+  for (let c = 0; c < s; c++) zs[c]! /= znorm;
   const rho = rho0 * znorm2;
   // Step 2: deflation (dlaed2): negligible rho |z_j|, or near-equal poles merged by a plane rotation.
   let dmax = 0, zmax = 0;
@@ -257,8 +257,8 @@ function* merge(d: Float64Array, lo: number, mid: number, hi: number, rho0: numb
   for (let i = 0; i < k - 1; i++) {
     const ci = i * k;
     const di = delta[i]!, di1 = delta[i + 1]!;
-    for (let j = 0; j <= i; j++) what[j] *= -diff[ci + j]! / (di1 - delta[j]!);
-    for (let j = i + 1; j < k; j++) what[j] *= -diff[ci + j]! / (di - delta[j]!);
+    for (let j = 0; j <= i; j++) what[j]! *= -diff[ci + j]! / (di1 - delta[j]!);
+    for (let j = i + 1; j < k; j++) what[j]! *= -diff[ci + j]! / (di - delta[j]!);
   }
   for (let j = 0; j < k; j++) what[j] = (w[j]! >= 0 ? 1 : -1) * Math.sqrt(Math.max(what[j]!, 0));
   // Step 5: the new vectors are Q[:, kept] U, computed exploiting Q's block structure (dlaed3): with the kept

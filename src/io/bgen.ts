@@ -239,7 +239,7 @@ export class BgenSource implements GenotypeSource {
       let payload: Uint8Array | undefined;
       while (!builder.done) {
         const j = builder.snp;
-        if (current?.start !== w.variantStart[j]) {
+        if (current?.start !== w.variantStart[j]!) {
           await schedule();
           current = queue.shift()!;
           payload = await current.payload;

@@ -54,7 +54,7 @@ describe('gpulmm bench', () => {
   it.skipIf(!hasR)('--reference r times the same cases in R and records the ratio', async () => {
     const records = await runBench(parseBenchOptions({ quick: true, ops: 'gemm,potrf', sizes: '40', backend: 'cpu', reference: 'r' }), () => undefined);
     expect(records.map((r) => `${r.op}:${r.backend}`)).toEqual(['gemm:cpu', 'gemm:R', 'potrf:cpu', 'potrf:R']);
-    for (const [mine, ref] of [[records[0]!, records[1]!], [records[2]!, records[3]!]]) {
+    for (const [mine, ref] of [[records[0]!, records[1]!], [records[2]!, records[3]!]] as const) {
       expect(ref.median_s).toBeGreaterThan(0);
       expect(ref.max_rel_err).toBeNull();
       expect(ref.adapter?.description).toMatch(/R version/);

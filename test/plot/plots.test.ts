@@ -25,7 +25,7 @@ async function decode(png: Buffer) {
 }
 
 /** CSS pixel of data (x, y) in a w x h plot with data ranges [x0, x1] x [y0, y1] (the map every plot uses). */
-function at(w: number, h: number, x: number, y: number, [x0, x1]: number[], [y0, y1]: number[]): [number, number] {
+function at(w: number, h: number, x: number, y: number, [x0, x1]: readonly [number, number], [y0, y1]: readonly [number, number]): [number, number] {
   const a = plotArea(w, h);
   return [a.left + ((x - x0) / (x1 - x0)) * (a.right - a.left), a.bottom - ((y - y0) / (y1 - y0)) * (a.bottom - a.top)];
 }
@@ -68,8 +68,8 @@ describe('plots (PNG)', () => {
     const d = await decode(manhattanPlot({ chr: ['1', '1', '2'], pos: [100, 200, 50], log10p: Float64Array.of(-1, -3, -5), title: 'Manhattan', width: w, height: h, pixelRatio: 1 }));
     expect([d.width, d.height]).toEqual([w, h]);
     // chr1 spans [100, 200] -> x [0, 100]; gap and padding 1% of the total span (101); chr2 (one point) at 101.01.
-    const xr = [-1.01, 103.02];
-    const yr = [0, -Math.log10(5e-8) * 1.05];
+    const xr = [-1.01, 103.02] as const;
+    const yr = [0, -Math.log10(5e-8) * 1.05] as const;
     expect(d.pixel(...at(w, h, 100, 3, xr, yr))).toBe(0x1f4e79);
     expect(d.pixel(...at(w, h, 101.01, 5, xr, yr))).toBe(0x6fa8dc);
     expect(d.pixel(...at(w, h, 50, 5, xr, yr))).toBe(0xffffff);
@@ -133,8 +133,8 @@ describe('plots (PNG)', () => {
   it('volcano: significant points red over grey ones, count in the corner', async () => {
     const w = 400, h = 300;
     const d = await decode(volcanoPlot({ beta: [-1, 0.5], log10p: Float64Array.of(-2, -4), fdr: Float64Array.of(0.01, 0.5), title: 'v', width: w, height: h, pixelRatio: 1 }));
-    const xr = [-1.05, 1.05];
-    const yr = [0, 4 * 1.05];
+    const xr = [-1.05, 1.05] as const;
+    const yr = [0, 4 * 1.05] as const;
     expect(d.pixel(...at(w, h, -1, 2, xr, yr))).toBe(0xd62728);
     expect(d.pixel(...at(w, h, 0.5, 4, xr, yr))).toBe(0x9e9e9e);
     expect(d.pixel(...at(w, h, 0.5, 1.5, xr, yr))).toBe(0xffffff);

@@ -148,12 +148,12 @@ describe('sharded gwas refuses what would mix runs, naming what differs', () => 
     const f64 = readdirSync(join(dir, 'run', 'null')).find((f) => f.endsWith('.f64'))!;
     const path = join(dir, 'run', 'null', f64);
     const bytes = readFileSync(path);
-    bytes[100] ^= 1;
+    bytes[100]! ^= 1;
     writeFileSync(path, bytes);
     r = await shard('--null', a.nullJson);
     expect(r.code).toBe(EXIT_CODES.input);
     expect(r.stderr).toContain(`${f64}: content (sha256`);
-    bytes[100] ^= 1;
+    bytes[100]! ^= 1;
     writeFileSync(path, bytes);
 
     // An input changed between plan and shard: one phenotype in the .fam.

@@ -93,7 +93,7 @@ export function fitLogistic(x: F64Matrix, y: Float64Array, opts: LogisticFitOpti
       const w = m * (1 - m);
       for (let a = 0; a < p; a++) {
         const wa = w * x.data[i + a * ld]!;
-        for (let c = 0; c <= a; c++) info[a * p + c] += wa * x.data[i + c * ld]!;
+        for (let c = 0; c <= a; c++) info[a * p + c]! += wa * x.data[i + c * ld]!;
       }
     }
     for (let a = 0; a < p; a++) for (let c = 0; c < a; c++) info[c * p + a] = info[a * p + c]!;
@@ -115,7 +115,7 @@ export function fitLogistic(x: F64Matrix, y: Float64Array, opts: LogisticFitOpti
         const h = mu[i]! * (1 - mu[i]!) * forwardSolveInPlace(info, p, xi);
         r += h * (0.5 - mu[i]!);
       }
-      for (let j = 0; j < p; j++) u[j] += r * x.data[i + j * ld]!;
+      for (let j = 0; j < p; j++) u[j]! += r * x.data[i + j * ld]!;
     }
     // Step 2: Newton step I^-1 U*, halved until the objective does not decrease.
     const step = Float64Array.from(u);

@@ -186,7 +186,7 @@ export async function fitBinaryNullModel(y: Float64Array, x: F64Matrix, k: F64Ma
     const sigma = f64Matrix(n, n);
     for (let j = 0; j < n; j++) {
       for (let i = 0; i < n; i++) sigma.data[i + j * n] = tau * k.data[i + j * k.ld]!;
-      sigma.data[j + j * n] += 1 / w[j]!;
+      sigma.data[j + j * n]! += 1 / w[j]!;
     }
     const chol = await backend.potrf(sigma);
     // Sigma^-1 [X, Y] in one solve.
@@ -200,7 +200,7 @@ export async function fitBinaryNullModel(y: Float64Array, x: F64Matrix, k: F64Ma
     const cov = invertSpd(xsx, c, "X' Sigma^-1 X");
     const xsy = crossprod(x, f64Matrix(n, 1, sigmaInvY));
     const alphaNew = new Float64Array(c);
-    for (let a = 0; a < c; a++) for (let b = 0; b < c; b++) alphaNew[a] += cov[a + b * c]! * xsy[b]!;
+    for (let a = 0; a < c; a++) for (let b = 0; b < c; b++) alphaNew[a]! += cov[a + b * c]! * xsy[b]!;
     const py = new Float64Array(n);
     const etaNew = new Float64Array(n);
     for (let i = 0; i < n; i++) {
@@ -214,7 +214,7 @@ export async function fitBinaryNullModel(y: Float64Array, x: F64Matrix, k: F64Ma
       const skpy = (await backend.potrs(chol, kpy)).data;
       const xskpy = crossprod(x, f64Matrix(n, 1, skpy));
       const t = new Float64Array(c);
-      for (let a = 0; a < c; a++) for (let b = 0; b < c; b++) t[a] += cov[a + b * c]! * xskpy[b]!;
+      for (let a = 0; a < c; a++) for (let b = 0; b < c; b++) t[a]! += cov[a + b * c]! * xskpy[b]!;
       const pkpy = new Float64Array(n);
       for (let i = 0; i < n; i++) {
         let v = skpy[i]!;

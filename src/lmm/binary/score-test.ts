@@ -155,7 +155,7 @@ export class BinaryScoreTest {
       for (let i = 0; i < n; i++) {
         const v = gw.data[wo + i]!;
         gg += v * v;
-        for (let a = 0; a < c; a++) bg[a] += bx.data[i + a * bx.ld]! * v;
+        for (let a = 0; a < c; a++) bg[a]! += bx.data[i + a * bx.ld]! * v;
       }
       let var1 = gg;
       for (let a = 0; a < c; a++) for (let b = 0; b < c; b++) var1 -= bg[a]! * nm.cov[a + b * c]! * bg[b]!;
@@ -163,10 +163,10 @@ export class BinaryScoreTest {
       xwg.fill(0);
       for (let i = 0; i < n; i++) {
         const wv = w[i]! * g.data[go + i]!;
-        for (let a = 0; a < c; a++) xwg[a] += x.data[i + a * x.ld]! * wv;
+        for (let a = 0; a < c; a++) xwg[a]! += x.data[i + a * x.ld]! * wv;
       }
       h.fill(0);
-      for (let a = 0; a < c; a++) for (let b = 0; b < c; b++) h[a] += this.xwxInv[a + b * c]! * xwg[b]!;
+      for (let a = 0; a < c; a++) for (let b = 0; b < c; b++) h[a]! += this.xwxInv[a + b * c]! * xwg[b]!;
       let t = 0, var2 = 0, m1 = 0;
       for (let i = 0; i < n; i++) {
         let v = g.data[go + i]!;

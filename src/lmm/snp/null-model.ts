@@ -158,16 +158,16 @@ function invertSmallSpd(a: Float64Array, c: number): Float64Array {
       }
     }
     for (let j = 0; j < c; j++) {
-      m[col + j * c] /= pv;
-      inv[col + j * c] /= pv;
+      m[col + j * c]! /= pv;
+      inv[col + j * c]! /= pv;
     }
     for (let r = 0; r < c; r++) {
       if (r === col) continue;
       const f = m[r + col * c]!;
       if (f === 0) continue;
       for (let j = 0; j < c; j++) {
-        m[r + j * c] -= f * m[col + j * c]!;
-        inv[r + j * c] -= f * inv[col + j * c]!;
+        m[r + j * c]! -= f * m[col + j * c]!;
+        inv[r + j * c]! -= f * inv[col + j * c]!;
       }
     }
   }

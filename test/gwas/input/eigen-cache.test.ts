@@ -53,7 +53,7 @@ describe('eigen cache', () => {
 
     const file = join(dir, `${key}.eig`);
     const bytes = readFileSync(file);
-    bytes[bytes.length - 1] ^= 0xff;
+    bytes[bytes.length - 1]! ^= 0xff;
     writeFileSync(file, bytes);
     expect((await cachedEigen(dir, key, 2, compute, (m) => log.push(m))).origin).toBe('recomputed');
     expect(log.at(-2)).toMatch(/corrupt \(checksum mismatch\); recomputing/);

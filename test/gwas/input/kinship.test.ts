@@ -119,7 +119,7 @@ describe('LOCO and the pre-eigh transform', () => {
     for (let j = 0; j < n; j++) for (let i = 0; i < n; i++) c.data[i + j * n] = (i === j ? 1 : 0) - 1 / n;
     const mul = (a: F64Matrix, b: F64Matrix): F64Matrix => {
       const o = f64Matrix(a.rows, b.cols);
-      for (let j = 0; j < b.cols; j++) for (let i = 0; i < a.rows; i++) for (let q = 0; q < a.cols; q++) o.data[i + j * o.rows] += a.data[i + q * a.ld]! * b.data[q + j * b.ld]!;
+      for (let j = 0; j < b.cols; j++) for (let i = 0; i < a.rows; i++) for (let q = 0; q < a.cols; q++) o.data[i + j * o.rows]! += a.data[i + q * a.ld]! * b.data[q + j * b.ld]!;
       return o;
     };
     const sub = f64Matrix(n, n);

@@ -16,9 +16,9 @@ function reference(d: Float64Array, ab: Float64Array, np: number, lambda: number
     tr2 += h2;
     for (let k = 0; k < np; k++) {
       const v = ab[i * np + k]!;
-      s[0]![k] += h * v;
-      s[1]![k] += h2 * v;
-      s[2]![k] += h3 * v;
+      s[0]![k]! += h * v;
+      s[1]![k]! += h2 * v;
+      s[2]![k]! += h3 * v;
     }
   }
   return { s, tr1, tr2 };

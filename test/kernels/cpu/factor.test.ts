@@ -13,7 +13,7 @@ function triangle(n: number, lower: boolean, seed: number): F64Matrix {
     for (let i = 0; i < n; i++) {
       if (lower ? i < j : i > j) t.data[i + j * t.ld] = Number.NaN;
       else if (i === j) t.data[i + j * t.ld] = (t.data[i + j * t.ld]! >= 0 ? 1 : -1) * (2 + Math.abs(t.data[i + j * t.ld]!));
-      else t.data[i + j * t.ld] /= Math.sqrt(n);
+      else t.data[i + j * t.ld]! /= Math.sqrt(n);
     }
   }
   return t;

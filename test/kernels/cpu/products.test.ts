@@ -100,7 +100,7 @@ describe('cpuBatchedWeightedDot', () => {
   function ref(w: ReturnType<typeof randomMatrix>, a: ReturnType<typeof randomMatrix>, b: ReturnType<typeof randomMatrix>): Float64Array {
     const out = new Float64Array(a.cols);
     for (let j = 0; j < a.cols; j++) {
-      for (let i = 0; i < a.rows; i++) out[j] += get(w, i, w.cols === 1 ? 0 : j) * get(a, i, j) * get(b, i, b.cols === 1 ? 0 : j);
+      for (let i = 0; i < a.rows; i++) out[j]! += get(w, i, w.cols === 1 ? 0 : j) * get(a, i, j) * get(b, i, b.cols === 1 ? 0 : j);
     }
     return out;
   }

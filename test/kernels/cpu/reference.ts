@@ -70,12 +70,12 @@ export function orthonormalise(q: F64Matrix): F64Matrix {
       for (let p = 0; p < j; p++) {
         let s = 0;
         for (let i = 0; i < n; i++) s += d[i + p * q.ld]! * d[i + j * q.ld]!;
-        for (let i = 0; i < n; i++) d[i + j * q.ld] -= s * d[i + p * q.ld]!;
+        for (let i = 0; i < n; i++) d[i + j * q.ld]! -= s * d[i + p * q.ld]!;
       }
       let nrm = 0;
       for (let i = 0; i < n; i++) nrm += d[i + j * q.ld]! ** 2;
       nrm = Math.sqrt(nrm);
-      for (let i = 0; i < n; i++) d[i + j * q.ld] /= nrm;
+      for (let i = 0; i < n; i++) d[i + j * q.ld]! /= nrm;
     }
   }
   return q;
