@@ -66,22 +66,8 @@ export async function packGenotypes(source: GenotypeSource, rows: Int32Array, fi
   const n = rows.length;
   const N = source.samples.length;
   const bytesPerCol = Math.ceil(n / 4);
-  const colsPerBlock = Math.max(1, Math.floor(BLOCK_BYTES / bytesPerCol));
   const readBlock = Math.max(1, Math.min(4096, Math.floor(READ_VALUES / N)));
-  const blocks: Uint8Array[] = [];
-  const colStart: number[] = [];
-  let current: Uint8Array | undefined;
-  let inCurrent = 0;
-  let kept = 0;
-  const snps: SnpInfo[] = [];
-  const fileIndex: number[] = [];
-  const chr: number[] = [];
-  const chromosomes: string[] = [];
-  const chrIndex = new Map<string, number>();
-  const af: number[] = [];
-  const nMiss: number[] = [];
-  const counts: number[] = [];
-  const dropped: Record<string, number> = {};
+  const store = new StoreBuilder(n);
   let rounded = 0;
   let done = 0;
   for await (const block of source.blocks(readBlock)) {
@@ -89,17 +75,10 @@ export async function packGenotypes(source: GenotypeSource, rows: Int32Array, fi
     const x = block.dosages;
     for (let j = 0; j < verdict.status.length; j++) {
       const st = verdict.status[j]!;
-      if (st !== 0) dropped[SNP_STATUS[st]!] = (dropped[SNP_STATUS[st]!] ?? 0) + 1;
+      if (st !== 0) store.drop(st);
     }
     for (const j of verdict.keptIndex) {
-      // Step: a column in the current store block (a new block when full).
-      if (!current || inCurrent === colsPerBlock) {
-        if (current) blocks.push(current);
-        current = new Uint8Array(new SharedArrayBuffer(colsPerBlock * bytesPerCol));
-        colStart.push(kept);
-        inCurrent = 0;
-      }
-      const at = inCurrent * bytesPerCol;
+      const dst = store.column();
       const col = j * x.ld;
       const cnt = [0, 0, 0, 0];
       // Step: codes of the analysed rows, four per byte; padding rows past n are 'missing' (value 0).
@@ -117,35 +96,89 @@ export async function packGenotypes(source: GenotypeSource, rows: Int32Array, fi
           }
           cnt[code]!++;
         }
-        current[at + (r >> 2)]! |= code << (2 * (r & 3));
+        dst[r >> 2]! |= code << (2 * (r & 3));
       }
-      inCurrent++;
-      kept++;
-      const s = block.snps[j]!;
-      snps.push(s);
-      fileIndex.push(block.start + j);
-      let c = chrIndex.get(s.chr);
-      if (c === undefined) {
-        c = chromosomes.length;
-        chrIndex.set(s.chr, c);
-        chromosomes.push(s.chr);
-      }
-      chr.push(c);
-      af.push(verdict.af[j]!);
-      nMiss.push(verdict.nMiss[j]!);
-      counts.push(...cnt);
+      store.keep(block.snps[j]!, block.start + j, verdict.af[j]!, verdict.nMiss[j]!, cnt[0]!, cnt[1]!, cnt[2]!, cnt[3]!);
     }
     done += block.snps.length;
     onProgress?.(done);
   }
-  if (current) blocks.push(current.subarray(0, inCurrent * bytesPerCol));
-  colStart.push(kept);
-  return {
-    matrix: { rows: n, cols: kept, bytesPerCol, blocks, colStart: Int32Array.from(colStart) },
-    snps, fileIndex: Int32Array.from(fileIndex), chr: Int32Array.from(chr), chromosomes,
-    af: Float64Array.from(af), nMiss: Int32Array.from(nMiss), counts: Int32Array.from(counts),
-    nSnps: source.nSnps, dropped, rounded, bytes: kept * bytesPerCol,
-  };
+  return store.finish(source.nSnps, rounded);
+}
+
+/**
+ * The store as it fills: kept SNPs' columns in SharedArrayBuffer blocks of at most BLOCK_BYTES, their metadata,
+ * and the dropped SNPs per filter status. A kept SNP takes {@link StoreBuilder.column} (its zeroed bytes, for the
+ * caller to fill) then {@link StoreBuilder.keep}.
+ */
+class StoreBuilder {
+  private readonly bytesPerCol: number;
+  private readonly colsPerBlock: number;
+  private readonly blocks: Uint8Array[] = [];
+  private readonly colStart: number[] = [];
+  private current: Uint8Array | undefined;
+  private inCurrent = 0;
+  private readonly snps: SnpInfo[] = [];
+  private readonly fileIndex: number[] = [];
+  private readonly chr: number[] = [];
+  private readonly chromosomes: string[] = [];
+  private readonly chrIndex = new Map<string, number>();
+  private readonly af: number[] = [];
+  private readonly nMiss: number[] = [];
+  private readonly counts: number[] = [];
+  private readonly dropped: Record<string, number> = {};
+
+  /** @param n analysed individuals (rows of the store) */
+  constructor(private readonly n: number) {
+    this.bytesPerCol = Math.ceil(n / 4);
+    this.colsPerBlock = Math.max(1, Math.floor(BLOCK_BYTES / this.bytesPerCol));
+  }
+
+  /** Counts a SNP dropped with filter status `status` (gwas/snp-filter.ts SNP_STATUS, not 0). */
+  drop(status: number): void {
+    const k = SNP_STATUS[status]!;
+    this.dropped[k] = (this.dropped[k] ?? 0) + 1;
+  }
+
+  /** The next kept SNP's column (zeros, bytesPerCol bytes) in the current store block (a new block when full). */
+  column(): Uint8Array {
+    if (!this.current || this.inCurrent === this.colsPerBlock) {
+      if (this.current) this.blocks.push(this.current);
+      this.current = new Uint8Array(new SharedArrayBuffer(this.colsPerBlock * this.bytesPerCol));
+      this.colStart.push(this.snps.length);
+      this.inCurrent = 0;
+    }
+    const at = this.inCurrent++ * this.bytesPerCol;
+    return this.current.subarray(at, at + this.bytesPerCol);
+  }
+
+  /** Records the SNP whose column was just written: source index, filter values and code counts c0..c3. */
+  keep(info: SnpInfo, fileIndex: number, af: number, nMiss: number, c0: number, c1: number, c2: number, c3: number): void {
+    this.snps.push(info);
+    this.fileIndex.push(fileIndex);
+    let c = this.chrIndex.get(info.chr);
+    if (c === undefined) {
+      c = this.chromosomes.length;
+      this.chrIndex.set(info.chr, c);
+      this.chromosomes.push(info.chr);
+    }
+    this.chr.push(c);
+    this.af.push(af);
+    this.nMiss.push(nMiss);
+    this.counts.push(c0, c1, c2, c3);
+  }
+
+  /** The finished store (`nSnps`: SNPs of the source; `rounded`: fractional dosages rounded). */
+  finish(nSnps: number, rounded: number): PackedGenotypes {
+    const kept = this.snps.length;
+    const blocks = this.current ? [...this.blocks, this.current.subarray(0, this.inCurrent * this.bytesPerCol)] : this.blocks;
+    return {
+      matrix: { rows: this.n, cols: kept, bytesPerCol: this.bytesPerCol, blocks, colStart: Int32Array.from([...this.colStart, kept]) },
+      snps: this.snps, fileIndex: Int32Array.from(this.fileIndex), chr: Int32Array.from(this.chr), chromosomes: this.chromosomes,
+      af: Float64Array.from(this.af), nMiss: Int32Array.from(this.nMiss), counts: Int32Array.from(this.counts),
+      nSnps, dropped: this.dropped, rounded, bytes: kept * this.bytesPerCol,
+    };
+  }
 }
 
 /** CODE_COUNT[k][b]: how many of the four 2-bit codes of byte b equal k. */
@@ -170,21 +203,8 @@ async function packCodes(source: GenotypeSource, rows: Int32Array, filter: SnpFi
   const bps = Math.ceil(N / 4);
   const out = Math.ceil(n / 4);
   const all = n === N;
-  const colsPerBlock = Math.max(1, Math.floor(BLOCK_BYTES / out));
   const readSnps = Math.max(1, Math.floor((16 * 2 ** 20) / bps));
-  const blocks: Uint8Array[] = [];
-  const colStart: number[] = [];
-  let current: Uint8Array | undefined;
-  let inCurrent = 0;
-  const snps: SnpInfo[] = [];
-  const fileIndex: number[] = [];
-  const chr: number[] = [];
-  const chromosomes: string[] = [];
-  const chrIndex = new Map<string, number>();
-  const af: number[] = [];
-  const nMiss: number[] = [];
-  const counts: number[] = [];
-  const dropped: Record<string, number> = {};
+  const store = new StoreBuilder(n);
   const col = new Uint8Array(out);
   // Padding of the last output byte: code 1 (missing, value 0) past n.
   const padMask = n % 4 === 0 ? 0 : 0xff & ~((1 << (2 * (n % 4))) - 1);
@@ -217,40 +237,13 @@ async function packCodes(source: GenotypeSource, rows: Int32Array, filter: SnpFi
       c1 -= 4 * out - n;
       const verdict = filterFromCounts(c0, c1, c2, c3, n, filter);
       if (verdict.status !== 0) {
-        const k = SNP_STATUS[verdict.status]!;
-        dropped[k] = (dropped[k] ?? 0) + 1;
+        store.drop(verdict.status);
         continue;
       }
-      if (!current || inCurrent === colsPerBlock) {
-        if (current) blocks.push(current);
-        current = new Uint8Array(new SharedArrayBuffer(colsPerBlock * out));
-        colStart.push(snps.length);
-        inCurrent = 0;
-      }
-      current.set(col, inCurrent * out);
-      inCurrent++;
-      const info = block.snps[q]!;
-      snps.push(info);
-      fileIndex.push(block.start + q);
-      let c = chrIndex.get(info.chr);
-      if (c === undefined) {
-        c = chromosomes.length;
-        chrIndex.set(info.chr, c);
-        chromosomes.push(info.chr);
-      }
-      chr.push(c);
-      af.push(verdict.af);
-      nMiss.push(c1);
-      counts.push(c0, c1, c2, c3);
+      store.column().set(col);
+      store.keep(block.snps[q]!, block.start + q, verdict.af, c1, c0, c1, c2, c3);
     }
     onProgress?.(block.start + block.snps.length);
   }
-  if (current) blocks.push(current.subarray(0, inCurrent * out));
-  colStart.push(snps.length);
-  return {
-    matrix: { rows: n, cols: snps.length, bytesPerCol: out, blocks, colStart: Int32Array.from(colStart) },
-    snps, fileIndex: Int32Array.from(fileIndex), chr: Int32Array.from(chr), chromosomes,
-    af: Float64Array.from(af), nMiss: Int32Array.from(nMiss), counts: Int32Array.from(counts),
-    nSnps: source.nSnps, dropped, rounded: 0, bytes: snps.length * out,
-  };
+  return store.finish(source.nSnps, 0);
 }
