@@ -13,6 +13,7 @@ export { openTenxH5 } from './io/tenx-h5.js';
 export type { CountBlock, CountSource } from './io/count-blocks.js';
 export * from './lmm/mixed/index.js';
 export * from './lmm/nonlinear/index.js';
+export * from './lmm/gee/index.js';
 export { gwasScan, type GwasScan, type GwasScanOptions, type ResultBatch, type ScanSummary, type PhenotypeInput, type KinshipInput } from '../gwas/scan.js';
 export { scanSamples, type ScanSamples, type ScanSamplesOptions } from '../gwas/scan-samples.js';
 export { scanKinship, type ScanKinship, type ScanKinshipOptions } from '../gwas/scan-kinship.js';

@@ -14,6 +14,7 @@ import {
 } from '../lmm/mixed/index.js';
 import { UsageError } from '../errors.js';
 import { action } from './command.js';
+import { runGee, type GeeCliOptions } from './fit-gee.js';
 
 interface FitCliOptions {
   data: string;
@@ -35,6 +36,11 @@ interface FitCliOptions {
   simulateOut?: string;
   seed: string;
   json?: string;
+  method: string;
+  id?: string;
+  corstr: string;
+  waves?: string;
+  tolerance: string;
 }
 
 const CONTRAST_KINDS = ['treatment', 'sum', 'helmert', 'poly'] as const;
@@ -112,10 +118,19 @@ export function registerFit(program: Command): void {
     .option('--simulate-out <file>', 'CSV of simulated responses: one row per observation, columns sim_1..sim_N')
     .option('--seed <n>', 'random seed of --simulate', '1')
     .option('--json <file>', 'also write the fit as JSON (fixef, varcorr, REMLcrit, deviance, logLik, AIC, BIC, ..., and anova, comparison, confint when asked)')
+    .option('--method <method>', 'lmm (mixed model, lme4) | gee (generalized estimating equations, geepack geeglm: formula without random terms, with --id)', 'lmm')
+    .option('--id <column>', 'gee: the column identifying the clusters (rows need not be contiguous)')
+    .option('--corstr <structure>', 'gee: working correlation independence | exchangeable | ar1', 'independence')
+    .option('--waves <column>', "gee: the within-cluster order (ar1 distances: rank of the value among all distinct values, as geeglm's waves); default: the rows' order")
+    .option('--tolerance <x>', 'gee: stop when no parameter changes by more than X (geepack: epsilon = 1e-4)', '1e-8')
     .action(action('fit', runFit));
 }
 
 async function runFit(o: FitCliOptions): Promise<void> {
+  if (o.method !== 'lmm' && o.method !== 'gee') throw new UsageError(`--method ${o.method}: expected lmm or gee`);
+  if (o.method === 'gee') return runGee(o as unknown as GeeCliOptions & Record<string, unknown>, parseContrasts(o.contrasts));
+  const geeOnly = (['id', 'waves'] as const).find((k) => o[k] !== undefined) ?? (o.corstr !== 'independence' ? 'corstr' : undefined);
+  if (geeOnly) throw new UsageError(`--${geeOnly}: only with --method gee`);
   const opts = checkOptions(o);
   const table = await readTable(o.data);
   const newdata = o.predict ? await readTable(o.predict) : null;
