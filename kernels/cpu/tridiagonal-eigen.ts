@@ -14,68 +14,10 @@
  */
 import { KernelError } from '../backend.js';
 import { sharedF64, type Products } from './eigh-products.js';
+import { tridiagonalQl } from './tridiagonal-ql.js';
 
 /** Blocks of at most this size are solved by QL. */
 const LEAF = 32;
-
-/**
- * Implicit QL on the symmetric tridiagonal (d, e) with e[i] = T[i+1, i]; on return d holds the eigenvalues
- * and the columns of z (n x n, initially I) have been rotated into the eigenvectors of T.
- * A subdiagonal entry is negligible when |e_m| <= eps (|d_m| + |d_{m+1}|).
- */
-function tridiagonalQl(d: Float64Array, e: Float64Array, n: number, z: Float64Array, shapes: string): void {
-  const eps = Number.EPSILON;
-  for (let l = 0; l < n; l++) {
-    let iter = 0;
-    for (;;) {
-      let m = l;
-      for (; m < n - 1; m++) {
-        if (Math.abs(e[m]!) <= eps * (Math.abs(d[m]!) + Math.abs(d[m + 1]!))) break;
-      }
-      if (m === l) break;
-      if (++iter > 60) throw new KernelError('eigh', 'cpu', shapes, `QL iteration did not converge for eigenvalue ${l}`);
-      // Shift from the leading 2x2 block (Wilkinson).
-      let g = (d[l + 1]! - d[l]!) / (2 * e[l]!);
-      let r = Math.hypot(g, 1);
-      g = d[m]! - d[l]! + e[l]! / (g + (g >= 0 ? r : -r));
-      let s = 1, c = 1, p = 0;
-      let i = m - 1;
-      let underflow = false;
-      for (; i >= l; i--) {
-        const f = s * e[i]!;
-        const b = c * e[i]!;
-        r = Math.hypot(f, g);
-        e[i + 1] = r;
-        if (r === 0) {
-          // Recover from underflow: the block splits here.
-          d[i + 1]! -= p;
-          e[m] = 0;
-          underflow = true;
-          break;
-        }
-        s = f / r;
-        c = g / r;
-        g = d[i + 1]! - p;
-        r = (d[i]! - g) * s + 2 * c * b;
-        p = s * r;
-        d[i + 1] = g + p;
-        g = c * r - b;
-        // Rotate eigenvector columns i and i+1.
-        const ci = i * n, ci1 = ci + n;
-        for (let k = 0; k < n; k++) {
-          const zi = z[ci + k]!;
-          const zi1 = z[ci1 + k]!;
-          z[ci1 + k] = s * zi + c * zi1;
-          z[ci + k] = c * zi - s * zi1;
-        }
-      }
-      if (underflow) continue;
-      d[l]! -= p;
-      e[l] = g;
-      e[m] = 0;
-    }
-  }
-}
 
 /**
  * All eigenpairs of T = tridiag(d, e) (e[i] = T[i+1, i], e[n-1] ignored): on return d holds the eigenvalues
@@ -144,7 +86,8 @@ function* divideConquer(d: Float64Array, e: Float64Array, lo: number, hi: number
     el[s - 1] = 0;
     const zl = new Float64Array(s * s);
     for (let i = 0; i < s; i++) zl[i + i * s] = 1;
-    tridiagonalQl(dl, el, s, zl, shapes);
+    const failed = tridiagonalQl(dl, el, s, zl, s);
+    if (failed >= 0) throw new KernelError('eigh', 'cpu', shapes, `QL iteration did not converge for eigenvalue ${failed}`);
     for (let j = 0; j < s; j++) z.set(zl.subarray(j * s, j * s + s), lo + (lo + j) * ld);
     return;
   }
