@@ -29,7 +29,7 @@ import { fixedDesign } from '../mixed/fixed-design.js';
 import { DataError, type ContrastDefaults, type DataInput, type FrameColumn } from '../mixed/model-frame.js';
 import { backSolveInPlace, cholInPlace, cholInverseInto, forwardSolveInPlace } from '../small-linalg.js';
 import { MEAN_FUNCTIONS, type GeeFamily, type MeanFunctions } from './family.js';
-import { buildClusters, checkAlpha, pairCorrelation, whitenClusterInPlace, type Clusters, type CorStr } from './working-correlation.js';
+import { buildClusters, checkAlpha, pairCorrelations, whitenClusterInPlace, type Clusters, type CorStr } from './working-correlation.js';
 
 export interface GeeOptions {
   /** default 'gaussian' */
@@ -191,6 +191,7 @@ function alphaStep(pb: Problem, t: RowTerms, phi: number, alpha: number): number
   const { start, time } = clusters;
   let h = 0;
   let g = 0;
+  const pc = pairCorrelations(corstr, alpha, clusters.maxDistance);
   for (let c = 0; c + 1 < start.length; c++) {
     const s = start[c]!;
     const e = start[c + 1]!;
@@ -212,11 +213,14 @@ function alphaStep(pb: Problem, t: RowTerms, phi: number, alpha: number): number
       continue;
     }
     for (let a = s; a < e; a++) {
+      const wa = wt[a]!;
+      const za = t.pr[a]! / phi;
       for (let b = a + 1; b < e; b++) {
-        const { rho, e: d } = pairCorrelation(corstr, alpha, Math.abs(time[b]! - time[a]!));
-        const ww = wt[a]! * wt[b]!;
+        const dist = Math.abs(time[b]! - time[a]!);
+        const d = pc.e[dist]!;
+        const ww = wa * wt[b]!;
         h += ww * d * d;
-        g += ww * d * ((t.pr[a]! * t.pr[b]!) / phi - rho);
+        g += ww * d * (za * t.pr[b]! - pc.rho[dist]!);
       }
     }
   }
@@ -287,6 +291,7 @@ function sandwich(pb: Problem, beta: Float64Array, phi: number, alpha: number): 
   const dRow = new Float64Array(p);
   const { start, time } = clusters;
   const x = pb.x;
+  const pc = pairCorrelations(corstr, alpha, clusters.maxDistance);
   // D_j = dScale_j x_j; gv_j = V'(mu_j) / sqrt(V(mu_j))
   const gv = (q: number) => fam.varianceMu(t.mu[q]!) / Math.sqrt(fam.variance(t.mu[q]!));
   for (let c = 0; c + 1 < start.length; c++) {
@@ -338,7 +343,9 @@ function sandwich(pb: Problem, beta: Float64Array, phi: number, alpha: number): 
       } else {
         for (let i = s; i < e; i++) {
           for (let j = i + 1; j < e; j++) {
-            const { rho, e: d } = pairCorrelation(corstr, alpha, Math.abs(time[j]! - time[i]!));
+            const dist = Math.abs(time[j]! - time[i]!);
+            const rho = pc.rho[dist]!;
+            const d = pc.e[dist]!;
             const ww = wt[i]! * wt[j]!;
             const z = (t.pr[i]! * t.pr[j]!) / phi;
             F += ww * d * d;

@@ -28,6 +28,8 @@ export interface Clusters {
   /** the id level of each cluster */
   labels: string[];
   maxSize: number;
+  /** largest wave distance within a cluster */
+  maxDistance: number;
 }
 
 /**
@@ -54,6 +56,7 @@ export function buildClusters(idCodes: Int32Array, idLevels: readonly string[], 
   }
   const time = new Float64Array(n);
   let maxSize = 0;
+  let maxDistance = 0;
   for (let c = 0; c < labels.length; c++) {
     const s = start[c]!;
     const e = start[c + 1]!;
@@ -66,8 +69,9 @@ export function buildClusters(idCodes: Int32Array, idLevels: readonly string[], 
         if (j > s && time[j] === time[j - 1]) throw new DataError(`id ${labels[c]}: wave ${waveLevels![waveCodes[order[j]!]!]} occurs more than once in the cluster (waves must be distinct within a cluster)`);
       }
     } else for (let j = s; j < e; j++) time[j] = j - s + 1;
+    maxDistance = Math.max(maxDistance, time[e - 1]! - time[s]!);
   }
-  return { order, start: Int32Array.from(start), time, labels, maxSize };
+  return { order, start: Int32Array.from(start), time, labels, maxSize, maxDistance };
 }
 
 /** Throws a NumericError when R(alpha) is not positive definite for a cluster of `maxSize` rows. */
@@ -106,10 +110,15 @@ export function whitenClusterInPlace(buf: Float64Array, k: number, s: number, e:
 }
 
 /**
- * rho_jk = R_jk(alpha) and its derivative E_jk = d rho_jk / d alpha for wave distance d = |t_j - t_k| (geepack's
- * cor_rho_ar1: 1 at d = 1, d alpha^(d - 1) otherwise; exchangeable: alpha and 1).
+ * rho(d) = R_jk(alpha) and E(d) = d rho / d alpha for every wave distance d = |t_j - t_k| in 0..maxDistance
+ * (geepack's cor_rho_ar1: E = 1 at d = 1, d alpha^(d - 1) otherwise; exchangeable: alpha and 1). Cost O(maxDistance).
  */
-export function pairCorrelation(corstr: CorStr, alpha: number, d: number): { rho: number; e: number } {
-  if (corstr === 'exchangeable') return { rho: alpha, e: 1 };
-  return { rho: alpha ** d, e: d === 1 ? 1 : d * alpha ** (d - 1) };
+export function pairCorrelations(corstr: CorStr, alpha: number, maxDistance: number): { rho: Float64Array; e: Float64Array } {
+  const rho = new Float64Array(maxDistance + 1);
+  const e = new Float64Array(maxDistance + 1);
+  for (let d = 0; d <= maxDistance; d++) {
+    rho[d] = corstr === 'exchangeable' ? alpha : alpha ** d;
+    e[d] = corstr === 'exchangeable' || d === 1 ? 1 : d * alpha ** (d - 1);
+  }
+  return { rho, e };
 }
