@@ -13,6 +13,8 @@
  */
 import { f64Matrix, type F64Matrix } from '../kernels/matrix.js';
 import type { SnpFilterResult } from './snp-filter.js';
+import type { PackedBlock } from '../src/io/genotype-source.js';
+import { CODE_DOSAGE_OR_3 } from '../src/io/packed-codes.js';
 import type { GenotypeBlock, SnpInfo } from './types.js';
 
 /** One block as the scan consumes it: the SNPs and the filter verdict with the mean-imputed kept columns. */
@@ -29,6 +31,10 @@ interface StoredBlock {
   /** Mean-imputed dosages, n x kept, otherwise. */
   imputed?: F64Matrix;
 }
+
+/** The store's code (dosage, 3 missing) of each byte of four PackedBlock codes. */
+const STORE_CODE = CODE_DOSAGE_OR_3;
+const STORE_BYTE = Uint8Array.from({ length: 256 }, (_, b) => [0, 1, 2, 3].reduce((s, t) => s | (STORE_CODE[(b >> (2 * t)) & 3]! << (2 * t)), 0));
 
 /** Bytes of one SNP's 2-bit codes over n individuals. */
 function bytesPerSnp(n: number): number {
@@ -110,7 +116,48 @@ export class GenotypeStore {
       }
       entry.imputed = imputed;
     }
-    this.bytes += hard ? codes.length : 8 * n * kept.length;
+    this.keep(entry, hard ? codes.length : 8 * n * kept.length);
+  }
+
+  /**
+   * Keeps a block of 2-bit codes (a PackedBlock: ceil(N / 4) bytes per SNP over all N individuals, coding of
+   * src/io/packed-codes.ts) with its verdict (SnpFilter.applyCounts over `rows`): the kept SNPs' codes
+   * translated to the store's (a table lookup per byte when `rows` is every individual, else one lookup per
+   * individual). Holds exactly what {@link add} holds for the same genotypes as f64 dosages. O(n kept).
+   */
+  addCodes(block: PackedBlock, verdict: SnpFilterResult): void {
+    if (this.overBudget) return;
+    const rows = this.rows;
+    const n = rows.length;
+    const kept = verdict.keptIndex;
+    const m = block.snps.length;
+    if (m !== verdict.status.length) throw new RangeError(`GenotypeStore.addCodes: block has ${m} SNPs, verdict ${verdict.status.length}`);
+    const inBytes = m === 0 ? 0 : block.codes.length / m;
+    const stride = bytesPerSnp(n);
+    const codes = new Uint8Array(stride * kept.length);
+    const all = inBytes === stride && rows.every((i, r) => i === r);
+    // The store's last byte holds 0 past n (PackedBlock's unused fields are 0 too, which translate to 2).
+    const tail = n & 3 ? (1 << (2 * (n & 3))) - 1 : 0xff;
+    for (let k = 0; k < kept.length; k++) {
+      const from = kept[k]! * inBytes;
+      const at = k * stride;
+      if (all) {
+        for (let b = 0; b < stride; b++) codes[at + b] = STORE_BYTE[block.codes[from + b]!]!;
+        codes[at + stride - 1]! &= tail;
+      } else {
+        for (let r = 0; r < n; r++) {
+          const i = rows[r]!;
+          codes[at + (r >> 2)]! |= STORE_CODE[(block.codes[from + (i >> 2)]! >> ((i & 3) << 1)) & 3]! << ((r & 3) << 1);
+        }
+      }
+    }
+    const { kept: keptFlags, status, af, nMiss, keptIndex } = verdict;
+    this.keep({ snps: block.snps, verdict: { kept: keptFlags, status, af, nMiss, keptIndex }, codes }, codes.length);
+  }
+
+  /** Holds `entry` (`bytes` of genotypes), or drops everything once over budget. */
+  private keep(entry: StoredBlock, bytes: number): void {
+    this.bytes += bytes;
     if (this.bytes > this.budgetBytes) {
       this.overBudget = true;
       this.stored = [];

@@ -22,9 +22,11 @@ import { SyrkInt8Accumulator } from '../kernels/cpu/syrk-int8.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../kernels/matrix.js';
 import { getFlag } from '../src/flags.js';
 import { checkKeep } from '../src/io/genotype-blocks.js';
+import { CODE_DOSAGE } from '../src/io/packed-codes.js';
 import type { GenotypeStore } from './genotype-store.js';
-import type { SnpFilter } from './snp-filter.js';
-import type { GenotypeSource } from './types.js';
+import { F64Columns, PackedColumns, type BlockColumns } from './kinship-columns.js';
+import type { SnpFilter, SnpFilterResult } from './snp-filter.js';
+import type { GenotypeSource, SnpInfo } from './types.js';
 
 export type KinshipMode = 'centered' | 'standardized';
 
@@ -96,15 +98,40 @@ export async function computeKinship(source: GenotypeSource, opts: KinshipOption
   const blockSize = opts.blockSize ?? 4096;
   const groups = new Map<string, GramAccumulator>();
   const pool = commonPool(opts.threads ?? getFlag('threads'));
-  for await (const block of source.blocks(blockSize)) {
-    const verdict = opts.filter.apply(block.dosages, opts.filterRows, { impute: false });
-    opts.store?.add(block, verdict);
-    if (verdict.keptIndex.length === 0) continue;
-    const byChr = opts.loco ? groupByChromosome(verdict.keptIndex, (j) => block.snps[j]!.chr) : new Map([['', Array.from(verdict.keptIndex)]]);
+  const N = source.samples.length;
+  const add = async (columns: BlockColumns, verdict: SnpFilterResult, snps: readonly SnpInfo[]): Promise<void> => {
+    if (verdict.keptIndex.length === 0) return;
+    const byChr = opts.loco ? groupByChromosome(verdict.keptIndex, (j) => snps[j]!.chr) : new Map([['', Array.from(verdict.keptIndex)]]);
     for (const [chr, cols] of byChr) {
       let acc = groups.get(chr);
-      if (!acc) groups.set(chr, (acc = new GramAccumulator(source.samples.length, rows, opts.mode, opts.backend, pool)));
-      await acc.add(block.dosages, cols);
+      if (!acc) groups.set(chr, (acc = new GramAccumulator(N, rows ? rows.length : N, opts.mode, opts.backend, pool)));
+      await acc.add(columns, cols);
+    }
+  };
+  if (source.packedBlocks) {
+    // Hard calls as 2-bit codes: counts, filter and staging from byte tables, no f64 dosages.
+    const n = opts.filterRows.length;
+    checkKeep(opts.filterRows, N, 'computeKinship filterRows');
+    for await (const block of source.packedBlocks(blockSize)) {
+      const columns = new PackedColumns(block.codes, block.snps.length, N, rows);
+      const filterRows = opts.filterRows;
+      const verdict = opts.filter.applyCounts(columns.countsOver(filterRows), n, (j, mean, out) => {
+        for (let r = 0; r < n; r++) {
+          const v = CODE_DOSAGE[columns.code(j, filterRows[r]!)]!;
+          out[r] = v === v ? v : mean;
+        }
+      });
+      opts.store?.addCodes(block, verdict);
+      await add(columns, verdict, block.snps);
+    }
+  } else {
+    const out = rows ?? Int32Array.from({ length: N }, (_, i) => i);
+    const outPos = new Int32Array(N).fill(-1);
+    out.forEach((i, a) => (outPos[i] = a));
+    for await (const block of source.blocks(blockSize)) {
+      const verdict = opts.filter.apply(block.dosages, opts.filterRows, { impute: false });
+      opts.store?.add(block, verdict);
+      await add(new F64Columns(block.dosages, out, outPos), verdict, block.snps);
     }
   }
   const used = [...groups.values()].reduce((s, g) => s + g.nSnps, 0);
@@ -130,12 +157,6 @@ export async function computeKinship(source: GenotypeSource, opts: KinshipOption
  */
 class GramAccumulator {
   nSnps = 0;
-  /** Rows of K (the output individuals). */
-  private readonly n: number;
-  /** Position of each of the N individuals among the output rows (-1: not one). */
-  private readonly outPos: Int32Array;
-  /** The output individuals (indices into the N). */
-  private readonly rows: Int32Array;
   private readonly centered: boolean;
   /** Sum of G~ G~^T (exact int32: on the backend's device when it has int8Gram, else the pool's helper threads). */
   private integer: Int8Gram | undefined;
@@ -148,33 +169,27 @@ class GramAccumulator {
   constructor(
     /** Individuals in the genotype blocks (N). */
     private readonly total: number,
-    /** Output individuals (indices into the N), or all. */
-    rows: Int32Array | undefined,
+    /** Rows of K (the output individuals). */
+    private readonly n: number,
     mode: KinshipMode,
     private readonly backend: Backend,
     private readonly pool: GemmPool,
   ) {
-    this.rows = rows ?? Int32Array.from({ length: total }, (_, i) => i);
-    const n = this.rows.length;
-    this.n = n;
-    this.outPos = new Int32Array(total).fill(-1);
-    this.rows.forEach((i, a) => (this.outPos[i] = a));
     this.centered = mode === 'centered';
     this.v = new Float64Array(this.centered ? n : 0);
   }
 
   /**
-   * Adds columns `cols` of the N x m block `x` (NaN missing). One pass over each column's N values gives GEMMA's
-   * moments (PlinkKin: mean over non-missing, population variance with imputed values, missing count, whether
-   * every value is 0, 1 or 2) and, for the output rows, stages G~ (missing -> 0) and the codes (missing -> 3);
-   * a column that then takes the integer path keeps them, and adds mu^2 to sum mu^2 and, at its missing rows,
-   * to v; the others are centred in f64. O(N) per SNP plus O(1) per missing genotype.
+   * Adds columns `cols` of a block (f64 dosages or 2-bit codes, see gwas/kinship-columns.ts). Per column, GEMMA's
+   * moments over all N (PlinkKin: mean over non-missing, population variance with imputed values, missing
+   * count, whether every value is 0, 1 or 2) and, for the output rows, G~ (missing -> 0) and the codes
+   * (missing -> 3) staged; a column that then takes the integer path keeps them, and adds mu^2 to sum mu^2 and,
+   * at its missing rows, to v; the others are centred in f64. O(N) per SNP plus O(1) per missing genotype.
    */
-  async add(x: F64Matrix, cols: readonly number[]): Promise<void> {
+  async add(columns: BlockColumns, cols: readonly number[]): Promise<void> {
     const n = this.n, total = this.total;
-    const data = x.data;
-    const outPos = this.outPos;
-    const g = new Int8Array(this.centered ? n * cols.length : 0);
+    const ld = columns.ld;
+    const g = new Int8Array(this.centered ? ld * cols.length : 0);
     const codes = new Uint8Array(g.length);
     const tableA = new Float64Array(4 * cols.length);
     const tableB = new Float64Array(4 * cols.length);
@@ -185,33 +200,9 @@ class GramAccumulator {
     const floatCols: { j: number; mean: number; scale: number }[] = [];
     let k = 0;
     for (const j of cols) {
-      const col = j * x.ld;
-      const at = k * n;
-      const stage = this.centered;
-      let sum = 0, sumSq = 0, miss = 0;
-      let hardCall = true;
       colMiss.length = 0;
-      for (let i = 0; i < total; i++) {
-        const v = data[col + i]!;
-        const o = outPos[i]!;
-        if (v !== v) {
-          miss++;
-          if (stage && o >= 0) {
-            g[at + o] = 0;
-            codes[at + o] = 3;
-            colMiss.push(o);
-          }
-          continue;
-        }
-        sum += v;
-        sumSq += v * v;
-        if (v !== 0 && v !== 1 && v !== 2) hardCall = false;
-        if (stage && o >= 0) {
-          g[at + o] = v;
-          codes[at + o] = v;
-        }
-      }
-      const mean = sum / (total - miss);
+      const { sum, sumSq, miss, hardCall } = columns.stage(j, this.centered, g, codes, k * ld, colMiss);
+    const mean = sum / (total - miss);
       const variance = (sumSq + mean * mean * miss) / total - mean * mean;
       this.nSnps++;
       if (!(this.centered && miss <= total / 8 && hardCall)) {
@@ -237,21 +228,14 @@ class GramAccumulator {
       const list = new Int32Array(missRow.length);
       for (let e = 0; e < missRow.length; e++) list[count[missRow[e]!]!++] = missCol[e]!;
       this.sums ??= new CodedColumnSums(n, n);
-      this.sums.add({ codes: codes.subarray(0, k * n), k, tableA, tableB, start, list });
+      this.sums.add({ codes: codes.subarray(0, k * ld), ld, k, tableA, tableB, start, list });
       this.integer ??= this.backend.int8Gram?.(n) ?? new SyrkInt8Accumulator(n, this.pool);
-      await this.integer.add({ rows: n, cols: k, ld: n, data: g.subarray(0, k * n) });
+      await this.integer.add({ rows: n, cols: k, ld, data: g.subarray(0, k * ld) });
     }
     if (floatCols.length > 0) {
       // z = (x - mu) [/ sd], missing -> 0 (the imputed mean).
       const z = f64Matrix(n, floatCols.length);
-      const rows = this.rows;
-      floatCols.forEach(({ j, mean, scale }, c) => {
-        const col = j * x.ld;
-        for (let i = 0; i < n; i++) {
-          const d = data[col + rows[i]!]!;
-          z.data[c * n + i] = Number.isNaN(d) ? 0 : (d - mean) * scale;
-        }
-      });
+      floatCols.forEach(({ j, mean, scale }, c) => columns.center(j, mean, scale, z.data, c * n));
       this.float = await this.backend.syrk(z, this.float ? { beta: 1, c: this.float } : {});
     }
   }

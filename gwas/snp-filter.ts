@@ -115,11 +115,8 @@ export class SnpFilter {
       af[j] = freq;
       nMiss[j] = miss;
       // Step 2: the filters, in GEMMA's order; the r^2 filter sees the mean-imputed, uncentred SNP.
-      let s = 0;
-      if (miss === n || miss / n > this.miss) s = 1;
-      else if (this.maf !== -1 && (freq < this.maf || freq > 1 - this.maf)) s = 2;
-      else if (!poly) s = 3;
-      else if (x) {
+      let s = this.decide(freq, miss, poly, n);
+      if (s === 0 && x) {
         imputeColumn(data, col, rows, 2 * freq, x, 0, n);
         if (this.r2OnCovariates(x) > this.r2) s = 4;
       }
@@ -132,6 +129,60 @@ export class SnpFilter {
     const kept = new Uint8Array(m);
     for (const j of keptCols) kept[j] = 1;
     return { kept, status, af, nMiss, keptIndex: Int32Array.from(keptCols), imputed };
+  }
+
+  /**
+   * The verdict of {@link apply} (imputed matrix empty) for SNPs given by their code counts over the n analysed
+   * individuals: counts[4 j + c] genotypes of SNP j with code c (0: dosage 2, 1: missing, 2: dosage 1, 3:
+   * dosage 0; the coding of src/io/packed-codes.ts). The sums are exact integers, so af and every decision are
+   * apply's to the bit. `impute(j, mean, out)` writes SNP j's analysed dosages, missing -> mean, into out[0, n);
+   * it is called only with covariates (the r^2 filter). O(m) plus O(n c) per SNP reaching the r^2 filter.
+   */
+  applyCounts(counts: Int32Array, n: number, impute: (j: number, mean: number, out: Float64Array) => void): SnpFilterResult {
+    if (this.w && this.w.rows !== n) throw new RangeError(`SnpFilter.applyCounts: ${n} analysed individuals but the covariates have ${this.w.rows} rows`);
+    const m = counts.length >> 2;
+    const af = new Float64Array(m);
+    const nMiss = new Int32Array(m);
+    const status = new Uint8Array(m);
+    const kept = new Uint8Array(m);
+    const x = this.w ? new Float64Array(n) : undefined;
+    const keptCols: number[] = [];
+    for (let j = 0; j < m; j++) {
+      const v = this.statusFromCounts(counts[4 * j]!, counts[4 * j + 1]!, counts[4 * j + 2]!, counts[4 * j + 3]!, n);
+      let s = v.status;
+      af[j] = v.af;
+      nMiss[j] = counts[4 * j + 1]!;
+      if (s === 0 && x) {
+        impute(j, 2 * v.af, x);
+        if (this.r2OnCovariates(x) > this.r2) s = 4;
+      }
+      status[j] = s;
+      if (s === 0) {
+        keptCols.push(j);
+        kept[j] = 1;
+      }
+    }
+    return { kept, status, af, nMiss, keptIndex: Int32Array.from(keptCols), imputed: f64Matrix(n, 0) };
+  }
+
+  /**
+   * The missing, maf and monomorphic filters of {@link applyCounts} for one SNP (code counts c0..c3 over n
+   * analysed individuals, coding as there) and its allele1 frequency; status 0 still has the r^2 filter ahead.
+   */
+  statusFromCounts(c0: number, c1: number, c2: number, c3: number, n: number): { status: number; af: number } {
+    const af = (2 * c0 + c2) / (2 * (n - c1));
+    return { status: this.decide(af, c1, (c0 > 0 ? 1 : 0) + (c2 > 0 ? 1 : 0) + (c3 > 0 ? 1 : 0) >= 2, n), af };
+  }
+
+  /**
+   * GEMMA's filters but the r^2 one, in order, for one SNP (allele1 frequency, missing count, whether two
+   * non-missing values differ, over n analysed): the SNP_STATUS index (0: the r^2 filter decides).
+   */
+  private decide(freq: number, miss: number, poly: boolean, n: number): number {
+    if (miss === n || miss / n > this.miss) return 1;
+    if (this.maf !== -1 && (freq < this.maf || freq > 1 - this.maf)) return 2;
+    if (!poly) return 3;
+    return 0;
   }
 
   /** x'W (W'W)^-1 W'x / x'x for the uncentred x. O(n c + c^2). */

@@ -15,6 +15,7 @@
  * the kinship operator from Z'Q (gwas/biobank/kinship-operator.ts), where it costs nothing extra.
  */
 import type { Packed2Matrix } from '../../kernels/packed2.js';
+import { countCodes } from '../../src/io/packed-codes.js';
 import { SNP_STATUS, type SnpFilter } from '../snp-filter.js';
 import type { GenotypeSource, SnpInfo } from '../types.js';
 
@@ -181,21 +182,6 @@ class StoreBuilder {
   }
 }
 
-/** CODE_COUNT[k][b]: how many of the four 2-bit codes of byte b equal k. */
-const CODE_COUNT = [0, 1, 2, 3].map((k) => Uint8Array.from({ length: 256 }, (_, b) => [0, 1, 2, 3].filter((t) => ((b >> (2 * t)) & 3) === k).length));
-
-/**
- * The filters of gwas/snp-filter.ts from code counts over n analysed individuals (c0: two copies of allele1,
- * c1 missing, c2 one copy, c3 none): 1 missing, 2 maf, 3 monomorphic, 0 kept (collinearity is left to the caller).
- */
-export function filterFromCounts(c0: number, c1: number, c2: number, c3: number, n: number, filter: SnpFilter): { status: number; af: number } {
-  const af = (2 * c0 + c2) / (2 * (n - c1));
-  if (c1 === n || c1 / n > filter.miss) return { status: 1, af };
-  if (filter.maf !== -1 && (af < filter.maf || af > 1 - filter.maf)) return { status: 2, af };
-  if ((c0 > 0 ? 1 : 0) + (c2 > 0 ? 1 : 0) + (c3 > 0 ? 1 : 0) < 2) return { status: 3, af };
-  return { status: 0, af };
-}
-
 /** Sources with packed hard calls (PLINK .bed, PGEN without dosages): their codes, in blocks of about 16 MiB. */
 async function packCodes(source: GenotypeSource, rows: Int32Array, filter: SnpFilter, onProgress?: (done: number) => void): Promise<PackedGenotypes> {
   const N = source.samples.length;
@@ -206,6 +192,7 @@ async function packCodes(source: GenotypeSource, rows: Int32Array, filter: SnpFi
   const readSnps = Math.max(1, Math.floor((16 * 2 ** 20) / bps));
   const store = new StoreBuilder(n);
   const col = new Uint8Array(out);
+  const cnt = new Int32Array(4);
   // Padding of the last output byte: code 1 (missing, value 0) past n.
   const padMask = n % 4 === 0 ? 0 : 0xff & ~((1 << (2 * (n % 4))) - 1);
   const padCodes = 0x55 & padMask;
@@ -226,16 +213,9 @@ async function packCodes(source: GenotypeSource, rows: Int32Array, filter: SnpFi
         if (padMask) col[out - 1]! |= padCodes;
       }
       // Step: counts (the padding counted as missing, then taken off), the filters.
-      let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
-      for (let b = 0; b < out; b++) {
-        const v = col[b]!;
-        c0 += CODE_COUNT[0]![v]!;
-        c1 += CODE_COUNT[1]![v]!;
-        c2 += CODE_COUNT[2]![v]!;
-        c3 += CODE_COUNT[3]![v]!;
-      }
-      c1 -= 4 * out - n;
-      const verdict = filterFromCounts(c0, c1, c2, c3, n, filter);
+      countCodes(col, 0, out, cnt, 0);
+      const c0 = cnt[0]!, c1 = cnt[1]! - (4 * out - n), c2 = cnt[2]!, c3 = cnt[3]!;
+      const verdict = filter.statusFromCounts(c0, c1, c2, c3, n);
       if (verdict.status !== 0) {
         store.drop(verdict.status);
         continue;

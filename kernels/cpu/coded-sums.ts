@@ -19,8 +19,10 @@ import { wasm, type WasmMemory, type WasmModule } from './wasm/runtime.js';
 
 /** One block of codes with its tables and per-output-column lists. */
 export interface CodedBlock {
-  /** Codes 0..3, n x k column-major (element (i, j) at codes[i + j n]). */
+  /** Codes 0..3, n x k column-major (element (i, j) at codes[i + j ld]). */
   codes: Uint8Array;
+  /** Column stride of `codes` (>= n; default n). */
+  ld?: number;
   /** Columns in the block. */
   k: number;
   /** 4 k entries: column j decodes code c to tableA[4 j + c] (the addends of W). */
@@ -82,7 +84,9 @@ export class CodedColumnSums {
       throw new KernelError('syrk', 'cpu', `codes ${n}x${k}, W ${n}x${outCols}`, detail);
     };
     if (!Number.isInteger(k) || k < 0) fail('k must be a non-negative integer');
-    if (b.codes.length < n * k) fail(`codes has ${b.codes.length} entries, needs ${n * k}`);
+    const ld = b.ld ?? n;
+    if (!(Number.isInteger(ld) && ld >= n)) fail(`ld ${ld} must be an integer >= n`);
+    if (k > 0 && b.codes.length < ld * (k - 1) + n) fail(`codes has ${b.codes.length} entries, needs ${ld * (k - 1) + n}`);
     if (b.tableA.length < 4 * k || b.tableB.length < 4 * k) fail(`tables need ${4 * k} entries`);
     if (b.start.length !== outCols + 1) fail(`start must have ${outCols + 1} entries`);
     const entries = b.start[outCols]!;
@@ -108,7 +112,7 @@ export class CodedColumnSums {
     if (newW) new Float64Array(buf, this.wPtr, nPad * outCols).fill(0); // it may hold an earlier block's staging
     const codes = new Uint8Array(buf, codesPtr, nPad * k);
     for (let j = 0; j < k; j++) {
-      const col = b.codes.subarray(j * n, j * n + n);
+      const col = b.codes.subarray(j * ld, j * ld + n);
       for (let i = 0; i < n; i++) if (col[i]! > 3) fail(`code ${col[i]} at (${i}, ${j}) is above 3`);
       codes.set(col, j * nPad);
       codes.fill(0, j * nPad + n, (j + 1) * nPad);

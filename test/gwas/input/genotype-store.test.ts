@@ -3,6 +3,7 @@ import { GenotypeStore } from '../../../gwas/genotype-store.js';
 import { SnpFilter } from '../../../gwas/snp-filter.js';
 import type { GenotypeBlock } from '../../../gwas/types.js';
 import { f64Matrix } from '../../../kernels/matrix.js';
+import { packCodes } from '../../helpers/packed-codes.js';
 import { rng } from '../../helpers/random.js';
 
 /** N x m dosages: hard calls, or fractional values, with ~3% missing (NaN) and a monomorphic column. */
@@ -83,5 +84,20 @@ describe('GenotypeStore (the kinship pass kept for the scan)', () => {
     expect(small.heldBytes).toBe(0);
     expect(() => [...small.drain()]).toThrow(/went over its budget/);
     expect(() => new GenotypeStore(rows, -1)).toThrow(/budget must be >= 0/);
+  });
+
+  it('2-bit codes (addCodes, the kinship pass of a .bed/PGEN) hold and drain what add holds, for every row set', () => {
+    const filter = new SnpFilter({ miss: 0.1 });
+    const b = block(81, 30, 8, false);
+    const all = Int32Array.from({ length: 81 }, (_, i) => i);
+    for (const r of [rows, rows39, all, all.subarray(0, 80)]) {
+      const viaF64 = new GenotypeStore(r, 1 << 20);
+      const viaCodes = new GenotypeStore(r, 1 << 20);
+      const verdict = filter.apply(b.dosages, r, { impute: false });
+      viaF64.add(b, verdict);
+      viaCodes.addCodes({ start: 0, snps: b.snps, codes: packCodes(b.dosages) }, verdict);
+      expect(viaCodes.heldBytes).toBe(viaF64.heldBytes);
+      expect([...viaCodes.drain()]).toEqual([...viaF64.drain()]);
+    }
   });
 });

@@ -13,6 +13,7 @@ import { loadAnalysisInputs } from '../../../gwas/inputs.js';
 import { computeKinship, locoKinship } from '../../../gwas/kinship.js';
 import { SnpFilter } from '../../../gwas/snp-filter.js';
 import type { GenotypeSource } from '../../../gwas/types.js';
+import { packCodes } from '../../helpers/packed-codes.js';
 import { rng } from '../../helpers/random.js';
 import { SIM_PREFIX } from './sim-fixtures.js';
 
@@ -34,6 +35,11 @@ const BEFORE = {
   loco: ['a542e4bdaeb6c8af', '143e17a32d1110ca', '54c10d57c250a691', '9d9c3a36fcfda781', '6efe0804ef1f2f2d', '6010b3b7050d2e02'],
 };
 
+/** The same source read only through f64 blocks (its packedBlocks hidden). */
+function f64Only(src: GenotypeSource): GenotypeSource {
+  return { describe: src.describe, samples: src.samples, nSnps: src.nSnps, snps: src.snps, blocks: (bs, keep, range) => src.blocks(bs, keep, range) };
+}
+
 describe('exact kinship: bit-identical to the kinship before the relaxed-SIMD Gram', () => {
   for (const [threads, blockSize] of [[1, 300], [2, 4096], [2, 77]] as const) {
     test(`data/sim (1.2% missing), ${threads} thread(s), blocks of ${blockSize}: K, K over rows, LOCO`, async () => {
@@ -45,10 +51,20 @@ describe('exact kinship: bit-identical to the kinship before the relaxed-SIMD Gr
       expect([sha(loco.k), ...[...loco.chromosomes!.keys()].map((c) => sha(locoKinship(loco, c)))]).toEqual(BEFORE.loco);
     });
   }
+  test('data/sim read as f64 dosages instead of 2-bit codes: the same K, K over rows and LOCO bits', async () => {
+    const inputs = await loadAnalysisInputs({ bfile: SIM_PREFIX });
+    expect(inputs.source.packedBlocks).toBeDefined(); // the tests above took the codes path
+    const source = f64Only(inputs.source);
+    const base = { mode: 'centered' as const, filter: new SnpFilter(), filterRows: inputs.samples.indices, backend: await cpu(), blockSize: 500, threads: 2 };
+    expect(sha((await computeKinship(source, base)).k)).toBe(BEFORE.all);
+    expect(sha((await computeKinship(source, { ...base, rows: inputs.samples.indices })).k)).toBe(BEFORE.rows);
+    const loco = await computeKinship(source, { ...base, loco: true });
+    expect([sha(loco.k), ...[...loco.chromosomes!.keys()].map((c) => sha(locoKinship(loco, c)))]).toEqual(BEFORE.loco);
+  });
 });
 
-/** An in-memory hard-call source: N x m dosages 0/1/2 with missing rate `miss` (NaN). */
-function memorySource(N: number, m: number, miss: number, seed: number): GenotypeSource {
+/** An in-memory hard-call source: N x m dosages 0/1/2 with missing rate `miss` (NaN); with `packed`, packedBlocks too. */
+function memorySource(N: number, m: number, miss: number, seed: number, packed = false): GenotypeSource {
   const u = rng(seed);
   const g = new Float64Array(N * m);
   for (let j = 0; j < m; j++) {
@@ -56,7 +72,7 @@ function memorySource(N: number, m: number, miss: number, seed: number): Genotyp
     for (let i = 0; i < N; i++) g[i + j * N] = u() < miss ? Number.NaN : (u() < p ? 1 : 0) + (u() < p ? 1 : 0);
   }
   const snps = Array.from({ length: m }, (_, j) => ({ chr: String(1 + (j % 3)), rs: `s${j}`, ps: j, allele1: 'A', allele0: 'G' }));
-  return {
+  const source: GenotypeSource = {
     describe: 'memory',
     samples: Array.from({ length: N }, (_, i) => `i${i}`),
     nSnps: m,
@@ -66,6 +82,13 @@ function memorySource(N: number, m: number, miss: number, seed: number): Genotyp
         const k = Math.min(blockSize, m - s);
         yield { start: s, snps: snps.slice(s, s + k), dosages: f64Matrix(N, k, g.slice(s * N, (s + k) * N)), hardCalls: true };
       }
+    },
+  };
+  if (!packed) return source;
+  return {
+    ...source,
+    async *packedBlocks(blockSize) {
+      for await (const b of source.blocks(blockSize)) yield { start: b.start, snps: b.snps, codes: packCodes(b.dosages) };
     },
   };
 }
@@ -113,18 +136,39 @@ async function scalarKinship(src: GenotypeSource, filter: SnpFilter, filterRows:
 }
 
 describe('exact kinship: equals the scalar loops of its formula bit for bit', () => {
-  test('5% missing, output rows a subset, ragged blocks, 1 and 2 threads', async () => {
-    const src = memorySource(83, 310, 0.05, 11);
-    const filter = new SnpFilter({ miss: 0.1 }); // at most 8 of 83 missing: every kept SNP takes the integer path
-    const filterRows = Int32Array.from({ length: 83 }, (_, i) => i);
-    const rows = filterRows.filter((i) => i % 5 !== 2);
-    const ref = await scalarKinship(src, filter, filterRows, rows);
-    expect(ref.used).toBeGreaterThan(250);
-    const want = sha(ref.k);
-    for (const [threads, blockSize] of [[1, 310], [2, 64], [2, 17]] as const) {
-      const got = await computeKinship(src, { mode: 'centered', filter, filterRows, rows, backend: await cpu(), threads, blockSize });
-      expect(got.nSnps).toBe(ref.used);
-      expect(sha(got.k)).toBe(want);
+  for (const packed of [false, true]) {
+    test(`5% missing, output rows a subset, ragged blocks, 1 and 2 threads (${packed ? '2-bit codes' : 'f64 dosages'})`, async () => {
+      const src = memorySource(83, 310, 0.05, 11, packed);
+      const filter = new SnpFilter({ miss: 0.1 }); // at most 8 of 83 missing: every kept SNP takes the integer path
+      const filterRows = Int32Array.from({ length: 83 }, (_, i) => i);
+      const rows = filterRows.filter((i) => i % 5 !== 2);
+      const ref = await scalarKinship(src, filter, filterRows, rows);
+      expect(ref.used).toBeGreaterThan(250);
+      const want = sha(ref.k);
+      for (const [threads, blockSize] of [[1, 310], [2, 64], [2, 17]] as const) {
+        const got = await computeKinship(src, { mode: 'centered', filter, filterRows, rows, backend: await cpu(), threads, blockSize });
+        expect(got.nSnps).toBe(ref.used);
+        expect(sha(got.k)).toBe(want);
+      }
+    });
+  }
+});
+
+describe('exact kinship: 2-bit codes and f64 dosages give the same bits', () => {
+  test('both modes, LOCO, filters over a subset (N = 83, not a multiple of 4), output rows a subset', async () => {
+    const packed = memorySource(83, 240, 0.15, 5, true); // up to 15% missing: some SNPs take the f64 path
+    const plain = f64Only(packed);
+    const filterRows = Int32Array.from({ length: 83 }, (_, i) => i).filter((i) => i % 7 !== 3);
+    const rows = filterRows.filter((i) => i % 3 !== 1);
+    for (const mode of ['centered', 'standardized'] as const) {
+      for (const opts of [{}, { rows }, { loco: true }]) {
+        const base = { mode, filter: new SnpFilter({ miss: 0.2 }), filterRows, backend: await cpu(), blockSize: 37, threads: 2, ...opts };
+        const a = await computeKinship(packed, base);
+        const b = await computeKinship(plain, base);
+        expect(a.nSnps).toBe(b.nSnps);
+        expect(sha(a.k)).toBe(sha(b.k));
+        for (const c of b.chromosomes?.keys() ?? []) expect(sha(locoKinship(a, c))).toBe(sha(locoKinship(b, c)));
+      }
     }
   });
 });

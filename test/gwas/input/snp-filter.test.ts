@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { f64FromRows, f64Matrix } from '../../../kernels/matrix.js';
 import { loadAnalysisInputs, type AnalysisInputOptions } from '../../../gwas/inputs.js';
 import { SNP_STATUS, SnpFilter } from '../../../gwas/snp-filter.js';
+import { codeOf } from '../../helpers/packed-codes.js';
 import { GOLDEN, hasMouse, MOUSE_DIR, MOUSE_PREFIX, readAssoc, SIM, SIM_PREFIX } from './sim-fixtures.js';
 
 /** Runs the filter over every block of the inputs' analysed individuals, like a scan does. */
@@ -105,5 +106,29 @@ describe('SNP filter rules on small cases', () => {
   test('linearly dependent covariates are rejected with the shape', () => {
     const w = f64FromRows([[1, 2], [1, 2], [1, 2]]);
     expect(() => new SnpFilter({ covariates: w })).toThrow(/linearly dependent.*3x2/);
+  });
+});
+
+describe('SnpFilter.applyCounts (code counts of a .bed/PGEN) decides as apply', () => {
+  test('data/sim with covariates (r^2 filter), analysed individuals a subset', async () => {
+    const inputs = await loadAnalysisInputs({ bfile: SIM_PREFIX, covar: join(SIM, 'sim.covar.txt') });
+    const filter = new SnpFilter({ covariates: inputs.design.w });
+    const rows = inputs.samples.indices;
+    const n = rows.length;
+    let compared = 0;
+    for await (const block of inputs.source.blocks(300)) {
+      const x = block.dosages;
+      const counts = new Int32Array(4 * x.cols);
+      for (let j = 0; j < x.cols; j++) for (const i of rows) counts[4 * j + codeOf(x.data[i + j * x.ld]!)]!++;
+      const got = filter.applyCounts(counts, n, (j, mean, out) => {
+        for (let r = 0; r < n; r++) {
+          const v = x.data[rows[r]! + j * x.ld]!;
+          out[r] = v === v ? v : mean;
+        }
+      });
+      expect(got).toEqual(filter.apply(x, rows, { impute: false }));
+      compared += x.cols;
+    }
+    expect(compared).toBe(inputs.source.nSnps);
   });
 });
