@@ -9,9 +9,9 @@
  */
 import type { ArrowColumnSpec } from '../src/io/arrow-batch.js';
 import { openArrowTable, type ArrowTableSink } from '../src/io/arrow-output.js';
-import { openAtomic, type AtomicFile } from '../src/io/atomic-file.js';
 import type { BinaryNullSummary } from '../src/lmm/binary/null-model.js';
 import type { BinaryAssocColumns } from '../src/lmm/binary/score-test.js';
+import { TsvOutput } from '../src/io/tsv-output.js';
 import { allocAssocColumns } from '../src/lmm/snp/assoc.js';
 import { formatFixed, formatSci } from './gemma-format.js';
 import type { ResultBatch } from './scan-stream.js';
@@ -57,41 +57,31 @@ export async function writeBinaryArrowBatch(w: ArrowTableSink, b: ResultBatch<Bi
 
 /** Tab-separated results for one phenotype: header, then one line per SNP. */
 export class BinaryTsvWriter {
-  private lines: string[] = [];
-  private constructor(private readonly file: AtomicFile) {}
+  private constructor(private readonly out: TsvOutput) {}
 
   static async open(path: string): Promise<BinaryTsvWriter> {
-    const w = new BinaryTsvWriter(await openAtomic(path));
-    await w.file.write(`${['chr', 'rs', 'ps', 'n_miss', 'allele1', 'allele0', 'af', ...STAT_COLUMNS].join('\t')}\n`);
-    return w;
+    return new BinaryTsvWriter(await TsvOutput.open(path, ['chr', 'rs', 'ps', 'n_miss', 'allele1', 'allele0', 'af', ...STAT_COLUMNS]));
   }
 
   async write(b: ResultBatch<BinaryAssocColumns>): Promise<void> {
     const a = b.assoc;
     for (let j = 0; j < b.snps.length; j++) {
       const s = b.snps[j]!;
-      this.lines.push([
+      this.out.push([
         s.chr, s.rs, s.ps, b.nMiss[j], s.allele1, s.allele0, formatFixed(b.af[j]!, 3), a.nCases[j], a.nControls[j],
         formatFixed(a.afCases[j]!, 4), formatFixed(a.afControls[j]!, 4), formatSci(a.beta[j]!, 6), formatSci(a.se[j]!, 6),
         formatSci(a.p[j]!, 6), a.log10p[j]!.toFixed(4), a.log10pNormal[j]!.toFixed(4), a.method[j], a.status[j],
       ].join('\t'));
     }
-    if (this.lines.length >= 4096) await this.flush();
-  }
-
-  private async flush(): Promise<void> {
-    if (this.lines.length === 0) return;
-    await this.file.write(`${this.lines.join('\n')}\n`);
-    this.lines = [];
+    await this.out.flushIfFull();
   }
 
   async close(): Promise<void> {
-    await this.flush();
-    await this.file.commit();
+    await this.out.close();
   }
 
   async abort(): Promise<void> {
-    await this.file.abort();
+    await this.out.abort();
   }
 }
 

@@ -6,7 +6,8 @@
  */
 import type { ArrowColumnSpec } from '../src/io/arrow-batch.js';
 import { openArrowTable, type ArrowTableSink } from '../src/io/arrow-output.js';
-import { openAtomic, type AtomicFile } from '../src/io/atomic-file.js';
+import { openAtomic } from '../src/io/atomic-file.js';
+import { TsvOutput } from '../src/io/tsv-output.js';
 import type { TestSelection } from '../src/lmm/snp/assoc.js';
 import type { NullModel } from '../src/lmm/snp/null-model.js';
 import { formatFixed, formatSci } from './gemma-format.js';
@@ -34,15 +35,12 @@ const GEMMA_NAMES: Record<string, string> = {
 
 /** Writes GEMMA's assoc.txt for one phenotype: header, then one line per SNP (tab-separated, GEMMA's formats). */
 export class GemmaTsvWriter {
-  private lines: string[] = [];
-  private constructor(private readonly file: AtomicFile, private readonly mode: 1 | 2 | 3 | 4) {}
+  private constructor(private readonly out: TsvOutput, private readonly mode: 1 | 2 | 3 | 4) {}
 
   static async open(path: string, tests: TestSelection): Promise<GemmaTsvWriter> {
     const mode = gemmaMode(tests);
-    const w = new GemmaTsvWriter(await openAtomic(path), mode);
     const header = ['chr', 'rs', 'ps', 'n_miss', 'allele1', 'allele0', 'af', ...GEMMA_STATS[mode].map((k) => GEMMA_NAMES[k]!)];
-    await w.file.write(`${header.join('\t')}\n`);
-    return w;
+    return new GemmaTsvWriter(await TsvOutput.open(path, header), mode);
   }
 
   async write(b: ResultBatch): Promise<void> {
@@ -51,24 +49,17 @@ export class GemmaTsvWriter {
       const s = b.snps[j]!;
       let line = `${s.chr}\t${s.rs}\t${s.ps}\t${b.nMiss[j]}\t${s.allele1}\t${s.allele0}\t${formatFixed(b.af[j]!, 3)}`;
       for (const c of cols) line += `\t${formatSci(c[j]!, 6)}`;
-      this.lines.push(line);
+      this.out.push(line);
     }
-    if (this.lines.length >= 4096) await this.flush();
-  }
-
-  private async flush(): Promise<void> {
-    if (this.lines.length === 0) return;
-    await this.file.write(`${this.lines.join('\n')}\n`);
-    this.lines = [];
+    await this.out.flushIfFull();
   }
 
   async close(): Promise<void> {
-    await this.flush();
-    await this.file.commit();
+    await this.out.close();
   }
 
   async abort(): Promise<void> {
-    await this.file.abort();
+    await this.out.abort();
   }
 }
 

@@ -7,7 +7,7 @@
  * does). GENPOS is 0: the scan keeps no genetic map (BOLT prints the .bim's cM / 100). A1FREQ is the allele1
  * frequency and F_MISS the missing fraction over the analysed individuals. Written atomically.
  */
-import { openAtomic, type AtomicFile } from '../../src/io/atomic-file.js';
+import { TsvOutput } from '../../src/io/tsv-output.js';
 import type { ResultBatch } from '../scan.js';
 
 export const BOLT_COLUMNS = ['SNP', 'CHR', 'BP', 'GENPOS', 'ALLELE1', 'ALLELE0', 'A1FREQ', 'F_MISS', 'BETA', 'SE', 'CHISQ_BOLT_LMM_INF', 'P_BOLT_LMM_INF'] as const;
@@ -44,14 +44,11 @@ export function formatBoltP(log10p: number): string {
 
 /** Writes one phenotype's statistics in BOLT-LMM's layout (chi2 = (beta / se)^2, which is exact for these statistics). */
 export class BoltTsvWriter {
-  private lines: string[] = [];
-  private constructor(private readonly file: AtomicFile, private readonly n: number) {}
+  private constructor(private readonly out: TsvOutput, private readonly n: number) {}
 
   /** @param n analysed individuals (F_MISS = n_miss / n) */
   static async open(path: string, n: number): Promise<BoltTsvWriter> {
-    const w = new BoltTsvWriter(await openAtomic(path), n);
-    await w.file.write(`${BOLT_COLUMNS.join('\t')}\n`);
-    return w;
+    return new BoltTsvWriter(await TsvOutput.open(path, BOLT_COLUMNS), n);
   }
 
   async write(b: ResultBatch): Promise<void> {
@@ -60,26 +57,19 @@ export class BoltTsvWriter {
       const s = b.snps[j]!;
       const z = a.beta[j]! / a.se[j]!;
       const chi2 = a.status[j] === 'ok' ? z * z : NaN;
-      this.lines.push([
+      this.out.push([
         s.rs, s.chr, s.ps, 0, s.allele1, s.allele0, formatG(b.af[j]!), formatG(b.nMiss[j]! / this.n),
         formatG(a.beta[j]!), formatG(a.se[j]!), formatG(chi2), formatBoltP(a.log10pWald[j]!),
       ].join('\t'));
     }
-    if (this.lines.length >= 4096) await this.flush();
-  }
-
-  private async flush(): Promise<void> {
-    if (this.lines.length === 0) return;
-    await this.file.write(`${this.lines.join('\n')}\n`);
-    this.lines = [];
+    await this.out.flushIfFull();
   }
 
   async close(): Promise<void> {
-    await this.flush();
-    await this.file.commit();
+    await this.out.close();
   }
 
   async abort(): Promise<void> {
-    await this.file.abort();
+    await this.out.abort();
   }
 }
