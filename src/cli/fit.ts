@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { readTable } from '../io/csv.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import {
-  anova, anovaType3, confint, DataError, FormulaError, fit, formatComparison, formatConfint, formatSummary, formatType3, parseCorrelation, parseWeights, predict,
+  anova, anovaType3, confint, DataError, FormulaError, fit, formatComparison, formatConfint, formatMarginal, formatSummary, marginalEffects, formatType3, parseCorrelation, parseWeights, predict,
   simulate, summaryJson, type ConfintMethod, type ContrastDefaults, type ContrastKind, type CorrelationSpec, type DdfMethod, type Family, type LaplaceMode,
   type VarianceSpec,
 } from '../lmm/mixed/index.js';
@@ -36,6 +36,7 @@ interface FitCliOptions {
   simulateOut?: string;
   seed: string;
   json?: string;
+  marginal?: boolean;
   method: string;
   id?: string;
   corstr: string;
@@ -76,6 +77,7 @@ function checkOptions(o: FitCliOptions): {
   if (!['gaussian', 'binomial', 'poisson'].includes(o.family)) throw new UsageError(`--family ${o.family}: expected gaussian, binomial or poisson`);
   if (!['satterthwaite', 'kenward-roger', 'residual'].includes(o.df)) throw new UsageError(`--df ${o.df}: expected satterthwaite, kenward-roger or residual`);
   if (!['glmer', 'exact'].includes(o.laplace)) throw new UsageError(`--laplace ${o.laplace}: expected glmer or exact`);
+  if (o.marginal && o.family === 'gaussian') throw new UsageError('--marginal: population-averaged effects are for --family binomial or poisson (with the identity link they equal the conditional ones)');
   if (o.anova && o.family !== 'gaussian') throw new UsageError('--anova: F tests need --family gaussian (a linear mixed model)');
   const ci = o.confint === undefined ? null : o.confint === true ? 'profile' : o.confint === 'wald' || o.confint === 'Wald' ? 'Wald' : o.confint === 'profile' ? 'profile' : undefined;
   if (ci === undefined) throw new UsageError(`--confint ${String(o.confint)}: expected profile or wald`);
@@ -113,11 +115,12 @@ export function registerFit(program: Command): void {
     .option('--confint [method]', "confidence intervals: profile (likelihood, lme4's default; gaussian) or wald", undefined)
     .option('--level <p>', 'confidence level of --confint', '0.95')
     .option('--predict <newdata>', 'predict for the rows of NEWDATA (CSV with the predictors and grouping factors); with --predict-out')
-    .option('--predict-out <file>', 'CSV of predictions: fit (conditional; new levels at the population value), population, se_population, mu / mu_population (GLMM), new_levels')
+    .option('--predict-out <file>', 'CSV of predictions: fit (conditional; new levels at the population value), population, se_population, mu / mu_population (GLMM), mu_marginal (GLMM with --marginal), new_levels')
     .option('--simulate <n>', 'simulate N response vectors from the fit (new random effects each time, as lme4 simulate); with --simulate-out')
     .option('--simulate-out <file>', 'CSV of simulated responses: one row per observation, columns sim_1..sim_N')
     .option('--seed <n>', 'random seed of --simulate', '1')
     .option('--json <file>', 'also write the fit as JSON (fixef, varcorr, REMLcrit, deviance, logLik, AIC, BIC, ..., and anova, comparison, confint when asked)')
+    .option('--marginal', 'GLMM: population-averaged (marginal) coefficients beside the conditional ones, and mu_marginal in --predict-out (means integrated over the random effects)')
     .option('--method <method>', 'lmm (mixed model, lme4) | gee (generalized estimating equations, geepack geeglm: formula without random terms, with --id)', 'lmm')
     .option('--id <column>', 'gee: the column identifying the clusters (rows need not be contiguous)')
     .option('--corstr <structure>', 'gee: working correlation independence | exchangeable | ar1', 'independence')
@@ -149,6 +152,11 @@ async function runFit(o: FitCliOptions): Promise<void> {
     const model = fit(table, o.formula, fitOptions);
     process.stdout.write(formatSummary(model));
     Object.assign(json, summaryJson(model));
+    if (o.marginal) {
+      const me = marginalEffects(model);
+      process.stdout.write(`\n${formatMarginal(me)}`);
+      json.marginal = me.rows;
+    }
     if (o.anova) {
       const rows = anovaType3(model);
       process.stdout.write(`\n${formatType3(rows, o.df === 'residual' ? 'residual' : "Satterthwaite's")}`);
@@ -167,8 +175,11 @@ async function runFit(o: FitCliOptions): Promise<void> {
     if (o.predict) {
       const pr = withFile(o.predict, () => predict(model, newdata!));
       const glmm = pr.mu !== null;
-      const header = ['fit', 'population', 'se_population', ...(glmm ? ['mu', 'mu_population'] : []), 'new_levels'];
-      const rows = Array.from(pr.fit, (f, i) => [f, pr.population[i]!, pr.sePopulation[i]!, ...(glmm ? [pr.mu![i]!, pr.muPopulation![i]!] : []), pr.newLevels[i]!.join(';')]);
+      const marginal = glmm && o.marginal === true;
+      const header = ['fit', 'population', 'se_population', ...(glmm ? ['mu', 'mu_population'] : []), ...(marginal ? ['mu_marginal'] : []), 'new_levels'];
+      const rows = Array.from(pr.fit, (f, i) => [
+        f, pr.population[i]!, pr.sePopulation[i]!, ...(glmm ? [pr.mu![i]!, pr.muPopulation![i]!] : []), ...(marginal ? [pr.muMarginal![i]!] : []), pr.newLevels[i]!.join(';'),
+      ]);
       outputs.push([o.predictOut!, csv(header, rows)]);
     }
     if (opts.nsim > 0) {

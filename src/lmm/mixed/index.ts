@@ -15,7 +15,7 @@ export { r2Nakagawa } from './r2.js';
 export type { VarianceExplained } from './r2.js';
 export { splitWithinBetween } from './within-between.js';
 export type { WithinBetween } from './within-between.js';
-export { formatSummary, formatType3, formatComparison, formatConfint, summaryJson } from './summary.js';
+export { formatSummary, formatType3, formatComparison, formatConfint, formatMarginal, summaryJson } from './summary.js';
 export { parseFormula, FormulaError } from './formula.js';
 export type { ParsedFormula, RandomTerm, Term, TermList, Response, ContrastKind, CodingStep } from './formula.js';
 export { DataError } from './model-frame.js';
@@ -26,3 +26,5 @@ export type { CorrelationSpec, VarianceSpec, ResidualSpec, ResidualParameters, C
 export type { ContrastMatrix } from './contrasts.js';
 export { fixedDesign } from './fixed-design.js';
 export type { FixedDesign } from './fixed-design.js';
+export { marginalEffects, marginalMeans } from './marginal.js';
+export type { MarginalEffects, MarginalRow } from './marginal.js';

@@ -5,10 +5,12 @@
  *   population   eta0 = offset + x' beta                             (re.form = NA),
  * with the standard error of the fixed part se(eta0) = sqrt(x' C x), C = vcov(beta) (the uncertainty of b is not
  * included, as in lme4), and for GLMMs the response scale mu = g^-1(eta) (logit^-1, exp). Factor predictors are
- * coded with the fit's levels and contrasts. O(rows * (p^2 + sum_k p_k)).
+ * coded with the fit's levels and contrasts; for GLMMs also the population-averaged mean E[mu] over the random
+ * effects (src/lmm/mixed/marginal.ts). O(rows * (p^2 + sum_k p_k^2)).
  */
 import { modelMatrix } from './design.js';
 import { DataError, newDataFrame, type DataInput } from './model-frame.js';
+import { addTermVariance, marginalMeans, termFactors } from './marginal.js';
 import type { MixedModel } from './model.js';
 
 /** One prediction per row of the new data (NaN where a used column is missing). */
@@ -22,6 +24,8 @@ export interface Predictions {
   /** GLMMs: fit and population on the response scale */
   mu: Float64Array | null;
   muPopulation: Float64Array | null;
+  /** GLMMs: the marginal mean, g^{-1} integrated over the random effects' distribution */
+  muMarginal: Float64Array | null;
   /** per row, the grouping factors whose level the fit has not seen (predicted at the population level) */
   newLevels: string[][];
 }
@@ -57,10 +61,14 @@ export function predict(model: MixedModel, newdata: DataInput): Predictions {
     sePopulation[i] = Math.sqrt(Math.max(v, 0));
     eta[k] = e;
   }
+  const etaPopulation = Float64Array.from(eta);
+  const v = new Float64Array(n);
+  const factors = termFactors(model);
   // random effects: each term's z row times b of the row's level
   let off = 0;
-  for (const t of mi.terms) {
+  for (const [ti, t] of mi.terms.entries()) {
     const z = modelMatrix(t.source.design, frame);
+    addTermVariance(v, n, t.p, factors[ti]!, (k, r) => z.x.data[k + r * n]!);
     const index = new Map(t.levels.map((l, j) => [l, j]));
     const parts = t.source.group.map((g) => groups.get(g)!);
     for (let k = 0; k < n; k++) {
@@ -75,10 +83,17 @@ export function predict(model: MixedModel, newdata: DataInput): Predictions {
     off += t.levels.length * t.p;
   }
   for (let k = 0; k < n; k++) fit[frame.rowIndex[k]!] = eta[k]!;
+  let muMarginal: Float64Array | null = null;
+  if (model.family !== 'gaussian') {
+    const { mu } = marginalMeans(model.family, etaPopulation, v);
+    muMarginal = new Float64Array(nAll).fill(Number.NaN);
+    for (let k = 0; k < n; k++) muMarginal[frame.rowIndex[k]!] = mu[k]!;
+  }
   const inv = model.family === 'binomial' ? (e: number) => 1 / (1 + Math.exp(-e)) : model.family === 'poisson' ? Math.exp : null;
   return {
     fit, population, sePopulation, newLevels,
     mu: inv ? fit.map(inv) : null,
     muPopulation: inv ? population.map(inv) : null,
+    muMarginal,
   };
 }

@@ -3,8 +3,10 @@
  */
 import type { AnovaRow } from './anova.js';
 import type { ConfintMethod, ConfintRow } from './confint.js';
+import type { MarginalEffects } from './marginal.js';
 import type { MixedModel } from './model.js';
 import type { Type3Row } from './type3.js';
+import { normalSurvival } from '../../stats/distributions.js';
 
 /** R-like significant-digit formatting (5 significant digits, exponent for tiny or huge values). */
 const fmt = (v: number): string => {
@@ -123,4 +125,16 @@ export function formatConfint(rows: ConfintRow[], method: ConfintMethod, level: 
   const pct = (q: number) => `${String(Number((100 * q).toPrecision(3)))} %`;
   const body = rows.map((r) => [r.parm, Number.isNaN(r.lower) ? 'NA' : fmt(r.lower), Number.isNaN(r.upper) ? 'NA' : fmt(r.upper)]);
   return `${method === 'profile' ? 'Profile likelihood' : 'Wald'} confidence intervals\n${table(['', pct(a), pct(1 - a)], body)}\n`;
+}
+
+/**
+ * The conditional (subject-specific) coefficients beside the marginal (population-averaged) ones, with the
+ * delta-method standard error and Wald z test of the marginal coefficient.
+ */
+export function formatMarginal(m: MarginalEffects): string {
+  const rows = m.rows.map((r) => {
+    const z = r.marginal / r.se;
+    return [r.term, fmt(r.conditional), fmt(r.conditionalSe), fmt(r.marginal), fmt(r.se), z.toFixed(3), pFmt(2 * normalSurvival(Math.abs(z)))];
+  });
+  return `Marginal (population-averaged) effects, integrated over the random effects:\n${table(['', 'Conditional', 'Std. Error', 'Marginal', 'Std. Error', 'z value', 'Pr(>|z|)'], rows)}\n`;
 }
