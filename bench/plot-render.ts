@@ -12,11 +12,10 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { openAtomic } from '../src/io/atomic-file.js';
 import { manhattanPlot, qqPlot, volcanoPlot, type PlotFormat } from '../src/plot/index.js';
-import { median } from '../src/bench/measure.js';
+import { gitCommit, median, xorshiftUniforms } from '../src/bench/measure.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => (args.includes(name) ? args[args.indexOf(name) + 1]! : def);
@@ -40,37 +39,12 @@ interface PlotRecord {
   code?: string;
 }
 
-/** Deterministic uniform(0, 1) stream (xorshift32), shared with R through a raw f64 file. */
-function uniforms(n: number, seed: number): Float64Array {
-  const out = new Float64Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    out[i] = (s + 0.5) / 4294967296;
-  }
-  return out;
-}
-
-function commitId(): string | null {
-  const cwd = dirname(fileURLToPath(import.meta.url));
-  try {
-    const git = (...a: string[]) => execFileSync('git', a, { cwd, stdio: ['ignore', 'pipe', 'ignore'], encoding: 'utf8' }).trim();
-    return git('status', '--porcelain', '--untracked-files=no') === '' ? git('rev-parse', '--short', 'HEAD') : `${git('rev-parse', '--short', 'HEAD')}-dirty`;
-  } catch {
-    return null;
-  }
-}
-
 async function main(): Promise<void> {
   const loadBefore = os.loadavg();
   const dir = mkdtempSync(join(scratch, 'gpulmm-plot-bench-'));
   try {
     // 22 chromosomes of equal SNP counts; p uniform with 2,000 strong signals (p = 10^-8 .. 10^-30).
-    const u = uniforms(N, 2024);
+    const u = xorshiftUniforms(N, 2024);
     const p = Float64Array.from(u);
     for (let k = 0; k < 2000; k++) p[Math.floor(u[k]! * N)] = 10 ** -(8 + 22 * u[N - 1 - k]!);
     writeFileSync(join(dir, 'p.f64'), p);
@@ -156,7 +130,7 @@ async function main(): Promise<void> {
       load_after: os.loadavg(),
       node: process.version,
       r_version: rVersion,
-      commit: commitId(),
+      commit: gitCommit(),
       machine: { platform: os.platform(), arch: os.arch(), cpu: os.cpus()[0]?.model.trim() ?? 'unknown', logical_cores: os.availableParallelism(), total_memory_gib: Math.round((os.totalmem() / 2 ** 30) * 10) / 10 },
       date: new Date().toISOString(),
       command: `node dist/bench/plot-render.js ${args.join(' ')}`,

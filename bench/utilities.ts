@@ -12,8 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ArrowStreamWriter } from '../src/io/arrow-stream.js';
 import { openAtomic } from '../src/io/atomic-file.js';
@@ -22,7 +21,7 @@ import { readLines } from '../src/io/lines.js';
 import { manhattanPlot, qqPlot } from '../src/plot/index.js';
 import { chi2Log10Survival, fLog10Survival, tLog10Survival2 } from '../src/stats/distributions.js';
 import { benjaminiHochberg, genomicInflation } from '../src/stats/multiple-testing.js';
-import { median } from '../src/bench/measure.js';
+import { gitCommit, median, xorshiftUniforms } from '../src/bench/measure.js';
 
 /** One committed measurement. */
 interface UtilityRecord {
@@ -60,36 +59,11 @@ const N_TAIL = 200_000;
 const N_P = 1_000_000;
 const N_ROWS = quick ? 50_000 : 200_000;
 
-/** Deterministic uniform(0, 1) stream (xorshift32) so both runs see the same inputs. */
-function uniforms(n: number, seed: number): Float64Array {
-  const out = new Float64Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    out[i] = (s + 0.5) / 4294967296;
-  }
-  return out;
-}
-
-function commitId(): string | null {
-  const cwd = dirname(fileURLToPath(import.meta.url));
-  try {
-    const git = (...a: string[]) => execFileSync('git', a, { cwd, stdio: ['ignore', 'pipe', 'ignore'], encoding: 'utf8' }).trim();
-    return git('status', '--porcelain', '--untracked-files=no') === '' ? git('rev-parse', '--short', 'HEAD') : `${git('rev-parse', '--short', 'HEAD')}-dirty`;
-  } catch {
-    return null;
-  }
-}
-
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(os.tmpdir(), 'gpulmm-bench-'));
   try {
     // Inputs shared with R.
-    const u = uniforms(N_P, 12345);
+    const u = xorshiftUniforms(N_P, 12345);
     const stat = Float64Array.from(u.subarray(0, N_TAIL), (v) => 10 ** (5 * v - 2)); // 0.01 .. 1000
     const tstat = Float64Array.from(u.subarray(0, N_TAIL), (v) => 10 ** (3 * v - 1.5)); // 0.03 .. 30
     const p = Float64Array.from(u, (v) => v * v);
@@ -173,7 +147,7 @@ async function main(): Promise<void> {
     const base = {
       node: process.version,
       r_version: rVersion,
-      commit: commitId(),
+      commit: gitCommit(),
       machine: { platform: os.platform(), arch: os.arch(), cpu: os.cpus()[0]?.model.trim() ?? 'unknown', logical_cores: os.availableParallelism(), total_memory_gib: Math.round((os.totalmem() / 2 ** 30) * 10) / 10 },
     };
     for (const c of cases) {

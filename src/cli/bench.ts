@@ -3,13 +3,11 @@
  * f64 oracle on the same inputs, prints a table on stdout and optionally writes the records as a JSON array
  * (atomically). Progress goes to stderr. The harness and the op catalogue live in src/bench/.
  */
-import { execFileSync } from 'node:child_process';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { OP_NAMES, type Backend, type BackendName, type OpName } from '../../kernels/backend.js';
 import { createBackend } from '../../kernels/select.js';
 import { runBenchmarks, withReference, type BenchCase, type BenchRecord } from '../bench/harness.js';
+import { gitCommit } from '../bench/measure.js';
 import { runReferenceR } from '../bench/reference.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { UsageError } from '../errors.js';
@@ -141,25 +139,13 @@ async function planCases(opts: BenchOptions, backends: Backend[], log: (s: strin
   return [...cases.values()].sort((x, y) => opts.ops.indexOf(x.op) - opts.ops.indexOf(y.op) || x.n - y.n);
 }
 
-/** `git rev-parse --short HEAD` of the checkout this code runs from, `-dirty` when tracked files changed. */
-function currentCommit(): string | null {
-  const cwd = dirname(fileURLToPath(import.meta.url));
-  const git = (...args: string[]): string => execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'ignore'], encoding: 'utf8' }).trim();
-  try {
-    const head = git('rev-parse', '--short', 'HEAD');
-    return git('status', '--porcelain', '--untracked-files=no') === '' ? head : `${head}-dirty`;
-  } catch {
-    return null;
-  }
-}
-
 /** Runs the benchmarks described by `opts`; writes the JSON file when asked; returns the records. */
 export async function runBench(opts: BenchOptions, log: (s: string) => void = (s) => process.stderr.write(`${s}\n`)): Promise<BenchRecord[]> {
   const backends = await openBackends(opts, log);
   try {
     const cases = await planCases(opts, backends, log);
     if (cases.length === 0) throw new UsageError('nothing to run: no requested backend supports the requested ops');
-    const commit = currentCommit();
+    const commit = gitCommit();
     let records = await runBenchmarks(cases, { quick: opts.quick, maxCheckN: opts.maxCheckN, commit, log });
     if (opts.referenceR) {
       log(`reference: timing ${cases.length} cases in R ...`);
