@@ -21,12 +21,17 @@ export interface BlockColumns {
   /** Column stride (>= the output rows) of the staged G~ and codes. */
   readonly ld: number;
   /**
+   * The block as 2-bit codes over exactly the output rows (column j at data[j bytesPerCol]), when it is one:
+   * G~ is then code_table[code] with {@link G_OF_CODE}, and need not be staged.
+   */
+  readonly coded?: { data: Uint8Array; bytesPerCol: number };
+  /**
    * Moments of block column j over all N individuals; with `stage`, also, over the output rows o, G~
-   * (dosage, missing -> 0) into g[at + o], the code (dosage, missing -> 3) into codes[at + o] and each missing
+   * (dosage, missing -> 0) into g[at + o] (when g is given), the code (dosage, missing -> 3) into codes[at + o] and each missing
    * output row, ascending, onto `missing` (the values at the output rows must then be hard calls, or the
    * staged values are meaningless: the caller checks `hardCall`). O(N).
    */
-  stage(j: number, stage: boolean, g: Int8Array, codes: Uint8Array, at: number, missing: number[]): ColumnMoments;
+  stage(j: number, stage: boolean, g: Int8Array | undefined, codes: Uint8Array, at: number, missing: number[]): ColumnMoments;
   /** z[at + o] = (x - mean) scale over the output rows o, missing -> 0. O(output rows). */
   center(j: number, mean: number, scale: number, z: Float64Array, at: number): void;
 }
@@ -43,7 +48,7 @@ export class F64Columns implements BlockColumns {
     this.ld = rows.length;
   }
 
-  stage(j: number, stage: boolean, g: Int8Array, codes: Uint8Array, at: number, missing: number[]): ColumnMoments {
+  stage(j: number, stage: boolean, g: Int8Array | undefined, codes: Uint8Array, at: number, missing: number[]): ColumnMoments {
     const { data } = this.x;
     const col = j * this.x.ld;
     const outPos = this.outPos;
@@ -55,7 +60,7 @@ export class F64Columns implements BlockColumns {
       if (v !== v) {
         miss++;
         if (stage && o >= 0) {
-          g[at + o] = 0;
+          if (g) g[at + o] = 0;
           codes[at + o] = 3;
           missing.push(o);
         }
@@ -65,7 +70,7 @@ export class F64Columns implements BlockColumns {
       sumSq += v * v;
       if (v !== 0 && v !== 1 && v !== 2) hardCall = false;
       if (stage && o >= 0) {
-        g[at + o] = v;
+        if (g) g[at + o] = v;
         codes[at + o] = v;
       }
     }
@@ -83,8 +88,8 @@ export class F64Columns implements BlockColumns {
   }
 }
 
-/** G~ of each 2-bit code (missing -> 0) and the staged code (the dosage, missing -> 3). */
-const G_OF_CODE = [2, 0, 1, 0] as const;
+/** G~ of each 2-bit code (missing -> 0), and the staged code (the dosage, missing -> 3). */
+export const G_OF_CODE = [2, 0, 1, 0] as const;
 const STAGED_OF_CODE = CODE_DOSAGE_OR_3;
 /** Per byte of four codes: G~ and the staged codes as four little-endian bytes, and a bit per missing field. */
 const G_WORD = Uint32Array.from({ length: 256 }, (_, b) => fieldWord(b, G_OF_CODE));
@@ -112,7 +117,8 @@ export class PackedColumns implements BlockColumns {
   private readonly bytes: number;
   /** The output rows, or undefined for all N in order. */
   private readonly rows: Int32Array | undefined;
-  private words: { g: Uint32Array; codes: Uint32Array } | undefined;
+  readonly coded: { data: Uint8Array; bytesPerCol: number } | undefined;
+  private words: { g: Uint32Array | undefined; codes: Uint32Array } | undefined;
 
   constructor(
     private readonly codes: Uint8Array,
@@ -123,6 +129,7 @@ export class PackedColumns implements BlockColumns {
     this.bytes = Math.ceil(nSamples / 4);
     this.rows = rows && rows.length !== nSamples ? rows : undefined; // ascending: N of them are all, in order
     this.ld = this.rows ? this.rows.length : LITTLE_ENDIAN ? 4 * this.bytes : nSamples;
+    this.coded = this.rows ? undefined : { data: codes, bytesPerCol: this.bytes };
     this.counts = new Int32Array(4 * snps);
     const pad = 4 * this.bytes - nSamples; // padding fields read as code 0
     for (let j = 0; j < snps; j++) {
@@ -149,7 +156,7 @@ export class PackedColumns implements BlockColumns {
     return (this.codes[j * this.bytes + (i >> 2)]! >> ((i & 3) << 1)) & 3;
   }
 
-  stage(j: number, stage: boolean, g: Int8Array, codes: Uint8Array, at: number, missing: number[]): ColumnMoments {
+  stage(j: number, stage: boolean, g: Int8Array | undefined, codes: Uint8Array, at: number, missing: number[]): ColumnMoments {
     const c0 = this.counts[4 * j]!, miss = this.counts[4 * j + 1]!, c2 = this.counts[4 * j + 2]!;
     if (stage) {
       const src = this.codes, base = j * this.bytes;
@@ -158,7 +165,7 @@ export class PackedColumns implements BlockColumns {
         const n = this.nSamples;
         for (let b = 0, a = at >> 2; b < this.bytes; b++, a++) {
           const v = src[base + b]!;
-          w.g[a] = G_WORD[v]!;
+          if (w.g) w.g[a] = G_WORD[v]!;
           w.codes[a] = STAGED_WORD[v]!;
           const m = MISSING_FIELDS[v]!;
           if (m !== 0) for (let t = 0; t < 4; t++) if (m & (1 << t) && 4 * b + t < n) missing.push(4 * b + t);
@@ -169,7 +176,7 @@ export class PackedColumns implements BlockColumns {
         for (let o = 0; o < n; o++) {
           const i = rows ? rows[o]! : o;
           const c = (src[base + (i >> 2)]! >> ((i & 3) << 1)) & 3;
-          g[at + o] = G_OF_CODE[c as 0 | 1 | 2 | 3];
+          if (g) g[at + o] = G_OF_CODE[c as 0 | 1 | 2 | 3];
           codes[at + o] = STAGED_OF_CODE[c as 0 | 1 | 2 | 3];
           if (c === 1) missing.push(o);
         }
@@ -186,9 +193,9 @@ export class PackedColumns implements BlockColumns {
   }
 
   /** 32-bit views of the staging arrays (word-aligned: `at` is a multiple of the stride 4 ceil(N / 4)). */
-  private wordViews(g: Int8Array, codes: Uint8Array): { g: Uint32Array; codes: Uint32Array } {
-    if (this.words?.g.buffer !== g.buffer || this.words.codes.buffer !== codes.buffer) {
-      this.words = { g: new Uint32Array(g.buffer, g.byteOffset, g.length >> 2), codes: new Uint32Array(codes.buffer, codes.byteOffset, codes.length >> 2) };
+  private wordViews(g: Int8Array | undefined, codes: Uint8Array): { g: Uint32Array | undefined; codes: Uint32Array } {
+    if (this.words?.g?.buffer !== g?.buffer || this.words?.codes.buffer !== codes.buffer) {
+      this.words = { g: g && new Uint32Array(g.buffer, g.byteOffset, g.length >> 2), codes: new Uint32Array(codes.buffer, codes.byteOffset, codes.length >> 2) };
     }
     return this.words;
   }

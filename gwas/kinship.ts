@@ -24,7 +24,7 @@ import { getFlag } from '../src/flags.js';
 import { checkKeep } from '../src/io/genotype-blocks.js';
 import { CODE_DOSAGE } from '../src/io/packed-codes.js';
 import type { GenotypeStore } from './genotype-store.js';
-import { F64Columns, PackedColumns, type BlockColumns } from './kinship-columns.js';
+import { F64Columns, G_OF_CODE, PackedColumns, type BlockColumns } from './kinship-columns.js';
 import type { SnpFilter, SnpFilterResult } from './snp-filter.js';
 import type { GenotypeSource, SnpInfo } from './types.js';
 
@@ -189,8 +189,12 @@ class GramAccumulator {
   async add(columns: BlockColumns, cols: readonly number[]): Promise<void> {
     const n = this.n, total = this.total;
     const ld = columns.ld;
-    const g = new Int8Array(this.centered ? ld * cols.length : 0);
-    const codes = new Uint8Array(g.length);
+    // 2-bit codes over the output rows go to the Gram as they are (no staged G~) where it takes them (cpu).
+    const takesCodes = this.integer ? this.integer.addCodes !== undefined : this.backend.int8Gram === undefined;
+    const coded = this.centered && takesCodes ? columns.coded : undefined;
+    const intCols: number[] = [];
+    const g = coded ? undefined : new Int8Array(this.centered ? ld * cols.length : 0);
+    const codes = new Uint8Array(this.centered ? ld * cols.length : 0);
     const tableA = new Float64Array(4 * cols.length);
     const tableB = new Float64Array(4 * cols.length);
     const missRow: number[] = [];
@@ -219,6 +223,7 @@ class GramAccumulator {
         missCol.push(k);
         count[o + 1]!++;
       }
+      intCols.push(j);
       k++;
     }
     if (k > 0) {
@@ -230,7 +235,8 @@ class GramAccumulator {
       this.sums ??= new CodedColumnSums(n, n);
       this.sums.add({ codes: codes.subarray(0, k * ld), ld, k, tableA, tableB, start, list });
       this.integer ??= this.backend.int8Gram?.(n) ?? new SyrkInt8Accumulator(n, this.pool);
-      await this.integer.add({ rows: n, cols: k, ld, data: g.subarray(0, k * ld) });
+      if (coded) await this.integer.addCodes!({ rows: n, bytesPerCol: coded.bytesPerCol, data: coded.data, cols: intCols, table: G_OF_CODE });
+      else await this.integer.add({ rows: n, cols: k, ld, data: g!.subarray(0, k * ld) });
     }
     if (floatCols.length > 0) {
       // z = (x - mu) [/ sd], missing -> 0 (the imputed mean).

@@ -160,6 +160,20 @@ export class UnsupportedOpError extends KernelError {
   override name = 'UnsupportedOpError';
 }
 
+/**
+ * An n x k int8 matrix given as 2-bit codes: column p is bytesPerCol bytes at data[cols[p] bytesPerCol], row i's
+ * code in bits 2 (i & 3) of its byte i >> 2, and X[i, p] = table[code].
+ */
+export interface Coded2Block {
+  readonly rows: number;
+  readonly bytesPerCol: number;
+  readonly data: Uint8Array;
+  /** The columns of `data` that are X's, in order (k of them). */
+  readonly cols: ArrayLike<number>;
+  /** Value of codes 0..3 (integers in [-128, 127]). */
+  readonly table: readonly number[];
+}
+
 /** C = sum_b X_b X_b^T over n x k_b blocks of bytes, exact (see Backend.int8Gram). */
 export interface Int8Gram {
   readonly n: number;
@@ -167,6 +181,8 @@ export interface Int8Gram {
   readonly cols: number;
   /** Adds X X^T; `x` may be reused once this resolves. Calls must not overlap. */
   add(x: Int8Matrix): Promise<void>;
+  /** Optional: adds X X^T for X given as 2-bit codes (the same sums as `add` of the decoded X). */
+  addCodes?(x: Coded2Block): Promise<void>;
   /** The sums: for i >= j, C[i, j] = sum over the parts p of parts[p][i + j ld]. Ends the accumulation. */
   lowerSums(): Promise<{ parts: Int32Array[]; ld: number }>;
 }

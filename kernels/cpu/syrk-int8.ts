@@ -15,7 +15,7 @@
  * Centred kinship from it (X with per-column means mu, W = X - 1 mu^T):
  *   W W^T = X X^T - (X mu) 1^T - 1 (X mu)^T + (mu . mu) 1 1^T.
  */
-import { KernelError } from '../backend.js';
+import { KernelError, type Coded2Block } from '../backend.js';
 import { f64Matrix, type F64Matrix, type Int8Matrix } from '../matrix.js';
 import type { GemmPool } from './pool.js';
 import { relaxedSimdAvailable, wasm, type WasmMemory, type WasmModule } from './wasm/runtime.js';
@@ -165,18 +165,74 @@ export class SyrkInt8Accumulator {
    * for a bad shape, a Uint8 value above 127, or an int32 overflow (the block is then not added).
    */
   async add(x: Int8Matrix): Promise<void> {
-    const pool = this.pool;
-    if (this.cRegions === 1 || !pool) return this.addOnThisThread(x);
+    if (this.cRegions === 1 || !this.pool) return this.addOnThisThread(x);
     const kPad = this.check(x);
     if (kPad === 0) return;
-    if (this.nPad * kPad > this.bufferBytes) {
+    await this.enqueue(kPad, 0, (pPtr) => packPanels(x, new Int8Array(this.memory.buffer, pPtr, this.nPad * kPad), kPad, this.failure(x)), x.cols, this.failure(x));
+  }
+
+  /**
+   * {@link add} for X given as 2-bit codes (the same sums as adding the decoded X): the codes are copied into
+   * this accumulator's memory and decoded straight into the row panels by the kernel's `unpack2` (a table
+   * lookup per 16 values), with no int8 copy of X. Rejects with KernelError for a bad shape or table.
+   */
+  async addCodes(x: Coded2Block): Promise<void> {
+    const { rows: n, bytesPerCol: bpc, data, cols, table } = x;
+    const k = cols.length;
+    const fail = (detail: string): never => {
+      throw new KernelError('syrk', 'cpu', `X ${n}x${k} 2-bit`, detail);
+    };
+    if (n !== this.n) fail(`X must have ${this.n} rows`);
+    if (!(Number.isInteger(bpc) && bpc >= Math.ceil(n / 4))) fail(`${bpc} bytes per column cannot hold ${n} 2-bit codes`);
+    if (table.length !== 4 || !table.every((v) => Number.isInteger(v) && v >= -128 && v <= 127)) fail(`table must hold four integers in [-128, 127], got ${table.join(', ')}`);
+    for (let p = 0; p < k; p++) if (!(Number.isInteger(cols[p]) && cols[p]! >= 0 && (cols[p]! + 1) * bpc <= data.length)) fail(`column ${cols[p]} is not in data (${data.length} bytes)`);
+    const kPad = n === 0 ? 0 : Math.ceil(k / GROUP_BYTES) * GROUP_BYTES;
+    if (kPad === 0) return;
+    const colsAt = align16(data.length);
+    const staging = colsAt + 4 * kPad;
+    const fill = (pPtr: number): { min: number; max: number } => {
+      const buf = this.memory.buffer;
+      const src = this.stagingPtr();
+      new Uint8Array(buf, src, data.length).set(data);
+      const offsets = new Int32Array(buf, src + colsAt, kPad);
+      for (let p = 0; p < kPad; p++) offsets[p] = cols[p < k ? p : 0]! * bpc;
+      const R = PANEL_ROWS, G = GROUP_BYTES;
+      const packed = new Int8Array(buf, pPtr, this.nPad * kPad);
+      packed.fill(0, (this.panels - 1) * R * kPad); // rows past n (in the last panel) stay 0
+      const word = (table[0]! & 255) | ((table[1]! & 255) << 8) | ((table[2]! & 255) << 16) | ((table[3]! & 255) << 24);
+      (this.exportsHere().unpack2 as (...a: number[]) => void)(src, src + colsAt, kPad / G, n, word, pPtr, kPad);
+      if (k < kPad) {
+        // The padding columns of the last group (decoded from column 0) back to 0.
+        const g = kPad / G - 1;
+        for (let i = 0; i < n; i++) packed.fill(0, Math.floor(i / R) * R * kPad + g * G * R + G * (i % R) + (k % G), Math.floor(i / R) * R * kPad + g * G * R + G * (i % R) + G);
+      }
+      return { min: Math.min(0, ...table), max: Math.max(0, ...table) };
+    };
+    if (this.cRegions === 1 || !this.pool) {
+      if (this.inFlight.some((p) => p !== undefined)) throw new Error('SyrkInt8Accumulator: addCodes without helpers after add() on helper threads');
+      this.reserve(kPad, staging);
+      const packed = this.packWith(0, kPad, k, fill, fail);
+      const cPtr = (this.cRegions - 1) * this.cBytes;
+      for (const cuts of this.chunkCuts) syrk8Slice(this.exportsHere(), ...this.args(packed, new Int32Array(1), cuts, cPtr));
+      return;
+    }
+    await this.enqueue(kPad, staging, fill, k, fail);
+  }
+
+  /**
+   * Packs a block of depth kPad (k real columns) with `fill` into the next buffer and hands it to the helpers
+   * (growing the memory first when the buffers or `staging` bytes after them do not fit, with nothing in flight).
+   */
+  private async enqueue(kPad: number, staging: number, fill: (pPtr: number) => { min: number; max: number }, k: number, fail: (detail: string) => never): Promise<void> {
+    const pool = this.pool!;
+    if (this.nPad * kPad > this.bufferBytes || this.stagingPtr() + staging > this.memory.buffer.byteLength) {
       await this.drain(); // the helpers must be done before the memory grows
-      this.reserve(kPad);
+      this.reserve(kPad, staging);
     }
     const b = this.nextBuffer;
     this.nextBuffer ^= 1;
     await this.finish(b);
-    const packed = this.pack(x, b, kPad);
+    const packed = this.packWith(b, kPad, k, fill, fail);
     // Chunks of slice t on helper thread t (the caller may take some over in finish()).
     const next = new Int32Array(new SharedArrayBuffer(4 * this.chunkCuts.length));
     const parts = this.chunkCuts.map((cuts, t) => pool.runSyrk8(t, syrkInt8Module(), this.memory, this.args(packed, next.subarray(t, t + 1), cuts, 0)));
@@ -185,13 +241,18 @@ export class SyrkInt8Accumulator {
     this.inFlight[b] = { ...packed, next, done };
   }
 
+  /** Where staged input goes: after the two packed buffers. */
+  private stagingPtr(): number {
+    return this.cRegions * this.cBytes + 2 * this.bufferBytes;
+  }
+
   /** {@link add} on the calling thread, synchronously (for callers without a pool). */
   addOnThisThread(x: Int8Matrix): void {
     if (this.inFlight.some((p) => p !== undefined)) throw new Error('SyrkInt8Accumulator: addOnThisThread after add() on helper threads');
     const kPad = this.check(x);
     if (kPad === 0) return;
     this.reserve(kPad);
-    const packed = this.pack(x, 0, kPad);
+    const packed = this.packWith(0, kPad, x.cols, (pPtr) => packPanels(x, new Int8Array(this.memory.buffer, pPtr, this.nPad * kPad), kPad, this.failure(x)), this.failure(x));
     const cPtr = (this.cRegions - 1) * this.cBytes;
     for (const cuts of this.chunkCuts) syrk8Slice(this.exportsHere(), ...this.args(packed, new Int32Array(1), cuts, cPtr));
   }
@@ -237,25 +298,22 @@ export class SyrkInt8Accumulator {
     };
   }
 
-  /** Grows the memory to hold two packed buffers of depth kPad (nothing may be in flight). */
-  private reserve(kPad: number): void {
-    const need = this.nPad * kPad;
-    if (need <= this.bufferBytes) return;
-    const pages = Math.ceil((this.cRegions * this.cBytes + 2 * need) / 65536) - this.memory.buffer.byteLength / 65536;
+  /** Grows the memory to hold two packed buffers of depth kPad and `staging` bytes after them (nothing may be in flight). */
+  private reserve(kPad: number, staging = 0): void {
+    this.bufferBytes = Math.max(this.bufferBytes, this.nPad * kPad);
+    const pages = Math.ceil((this.stagingPtr() + staging) / 65536) - this.memory.buffer.byteLength / 65536;
     if (pages > 0) this.memory.grow(pages);
-    this.bufferBytes = need;
   }
 
-  /** Packs `x` into buffer b, checks the running int32 bound, picks the block's kernel variant. */
-  private pack(x: Int8Matrix, b: number, kPad: number): PackedBlock {
-    const fail = this.failure(x);
+  /** Packs a block into buffer b with `fill` (which returns its least and largest value), checks the running int32 bound, picks the block's kernel variant. */
+  private packWith(b: number, kPad: number, k: number, fill: (pPtr: number) => { min: number; max: number }, fail: (detail: string) => never): PackedBlock {
     const pPtr = this.cRegions * this.cBytes + b * this.bufferBytes;
-    const { min, max } = packPanels(x, new Int8Array(this.memory.buffer, pPtr, this.nPad * kPad), kPad, fail);
+    const { min, max } = fill(pPtr);
     const maxAbs = Math.max(this.maxAbs, max, -min);
-    const bound = (this.k + x.cols) * maxAbs * maxAbs;
+    const bound = (this.k + k) * maxAbs * maxAbs;
     if (bound >= 2 ** 31) fail(`k * max|x|^2 = ${bound} over all blocks overflows int32 accumulation`);
     this.maxAbs = maxAbs;
-    this.k += x.cols;
+    this.k += k;
     return { pPtr, kPad, ...variantFor(min, max) };
   }
 
@@ -294,6 +352,10 @@ export class SyrkInt8Accumulator {
     }
     return out;
   }
+}
+
+function align16(bytes: number): number {
+  return Math.ceil(bytes / 16) * 16;
 }
 
 /**

@@ -123,6 +123,15 @@ export class Code {
   i32Eq(): this { this.bytes.push(0x46); return this; }
   i32LtS(): this { this.bytes.push(0x48); return this; }
   f64ConvertI32S(): this { this.bytes.push(0xb7); return this; }
+  i32x4Splat(): this { return this.simd(0x11); }
+  i8x16Splat(): this { return this.simd(0x0f); }
+  /** Lane l = a[b[l]] for b[l] < 16, else 0 (stack: a, b). */
+  i8x16Swizzle(): this { return this.simd(0x0e); }
+  /** Every byte lane shifted right (logical) by an i32 count mod 8 (stack: v, count). */
+  i8x16ShrU(): this { return this.simd(0x6d); }
+  v128And(): this { return this.simd(0x4e); }
+  /** Replaces byte lane `lane` of a vector with the byte at an address (stack: address, v). */
+  v128Load8Lane(lane: number, offset = 0): this { this.simd(0x54).mem(0, offset); this.bytes.push(lane); return this; }
   /** Pops c, b, a: a when c is non-zero, else b. */
   select(): this { this.bytes.push(0x1b); return this; }
 

@@ -11,6 +11,8 @@
  *   (genotype dosages 0..2 allow 4095 groups per call). Node 20's baseline compiler (Liftoff) miscompiles the
  *   accumulating i32x4.relaxed_dot_i8x16_i7x16_add_s (it drops the addend), so that instruction is not used.
  *
+ * A third export, `unpack2`, packs 2-bit coded columns into that layout (see its comment).
+ *
  * Export signature `(pPtr, kPad, g0, groups, qi0, qi1, qj0, qj1, cPtr, ldcBytes)`: rows of X (k values each,
  * zero padded to kPad, a multiple of 16) are packed in panels of R = 3 rows interleaved in 16-byte groups
  * (panel q, group g, row r at pPtr + q*R*kPad + g*16R + 16r). For every pair of panels qi in [qi0, qi1),
@@ -96,6 +98,56 @@ function syrk8(relaxed: boolean): Code {
 }
 
 /**
+ * `unpack2(src, colsPtr, groups, n, table, dst, kPad)`: packs 2-bit coded columns into the panels above.
+ * Column p (p < 16 groups) is ceil(n / 4) bytes at src + cols[p] (cols: int32 at colsPtr), row i's code in bits
+ * 2 (i & 3) of its byte i >> 2, and decodes to byte t of `table` (an i32: four int8 values, code 0 lowest).
+ * For each group of 16 columns, one byte of each column is gathered into a vector (16 lane loads), and each of
+ * its four rows is shifted, masked and looked up (i8x16.swizzle) into the row's 16-byte group: rows 0..n-1 of
+ * the panels at dst are written (columns past the block's k and rows past n are left to the caller).
+ * Cost per row and group: 10 instructions, plus 80 per four rows for the gather.
+ */
+function unpack2(): Code {
+  const R = PANEL_ROWS, G = GROUP_BYTES;
+  const SRC = 0, COLS = 1, GROUPS = 2, N = 3, TABLE = 4, DST = 5, KPAD = 6;
+  const c = new Code(7);
+  const g = c.local(I32), i = c.local(I32), d = c.local(I32), r3 = c.local(I32), b = c.local(I32), jump = c.local(I32);
+  const v = c.local(V128), tbl = c.local(V128), three = c.local(V128);
+  const ptr: number[] = [];
+  for (let s = 0; s < G; s++) ptr.push(c.local(I32));
+  c.get(TABLE).i32x4Splat().set(tbl);
+  c.i32(3).i8x16Splat().set(three);
+  c.get(KPAD).i32(R).i32Mul().i32(R * G).i32Sub().set(jump); // from past row R-1 of a panel to row 0 of the next
+  c.i32(0).set(g);
+  c.block().loop(); // groups
+  c.get(g).get(GROUPS).i32GeS().brIf(1);
+  for (let s = 0; s < G; s++) c.get(SRC).get(COLS).get(g).i32(6).i32Shl().i32Add().i32Load(4 * s).i32Add().set(ptr[s]!);
+  c.get(DST).get(g).i32(R * G).i32Mul().i32Add().set(d);
+  c.i32(0).set(r3);
+  c.i32(0).set(i);
+  c.block().loop(); // rows
+  c.get(i).get(N).i32GeS().brIf(1);
+  // Every fourth row: byte i / 4 of the 16 columns.
+  c.block();
+  c.get(i).i32(3).i32And().brIf(0);
+  c.get(i).i32(2).i32ShrU().set(b);
+  for (let s = 0; s < G; s++) c.get(ptr[s]!).get(b).i32Add().get(v).v128Load8Lane(s).set(v);
+  c.end();
+  c.get(d).get(tbl).get(v).get(i).i32(3).i32And().i32(1).i32Shl().i8x16ShrU().get(three).v128And().i8x16Swizzle().v128Store();
+  c.get(d).i32(G).i32Add().set(d);
+  c.get(r3).i32(1).i32Add().set(r3);
+  c.block();
+  c.get(r3).i32(R).i32LtS().brIf(0);
+  c.i32(0).set(r3);
+  c.get(d).get(jump).i32Add().set(d);
+  c.end();
+  c.get(i).i32(1).i32Add().set(i).br(0);
+  c.end().end();
+  c.get(g).i32(1).i32Add().set(g).br(0);
+  c.end().end();
+  return c;
+}
+
+/**
  * Module bytes exporting `syrk8`, and `syrk8r` when `relaxed` (the runtime must then accept relaxed SIMD);
  * it imports `env.memory` (a shared memory when `shared`, for worker threads).
  */
@@ -103,5 +155,6 @@ export function syrkInt8KernelBytes(shared: boolean, relaxed: boolean): Uint8Arr
   const params: ValType[] = [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
   const fns: WasmFunction[] = [{ name: 'syrk8', params, code: syrk8(false) }];
   if (relaxed) fns.push({ name: 'syrk8r', params, code: syrk8(true) });
+  fns.push({ name: 'unpack2', params: [I32, I32, I32, I32, I32, I32, I32], code: unpack2() });
   return assemble(fns, { minPages: 1, maxPages: 65536, shared });
 }

@@ -80,3 +80,41 @@ describe('SyrkInt8Accumulator (sum of X_b X_b^T over blocks, on helper threads)'
     expect((await acc.result()).data[0]).toBe(100_000 * 110 * 110);
   });
 });
+
+describe('SyrkInt8Accumulator.addCodes (X as 2-bit codes, decoded into the panels by the kernel)', () => {
+  for (const [n, threads] of [[1, 1], [7, 2], [50, 1], [83, 2], [161, 3]] as const) {
+    it(`n=${n}, ${threads} thread(s): equals add() of the decoded X, mixed with add() blocks`, async () => {
+      const u = rng(13 * n + threads);
+      const bpc = Math.ceil(n / 4) + 1; // a spare byte per column
+      const tables = [[2, 0, 1, 0], [-3, 7, 0, 5], [0, 0, 0, 1]];
+      const viaCodes = new SyrkInt8Accumulator(n, poolOf(threads));
+      const viaBytes = new SyrkInt8Accumulator(n, poolOf(threads));
+      for (const [b, m] of [17, 5, 40, 1, 33].entries()) {
+        const data = Uint8Array.from({ length: bpc * m }, () => Math.floor(u() * 256));
+        const cols = Array.from({ length: m }, (_, j) => j).filter(() => u() < 0.8);
+        const table = tables[b % tables.length]!;
+        const x = Int8Array.from({ length: n * cols.length }, (_, e) => {
+          const i = e % n, p = Math.floor(e / n);
+          return table[(data[cols[p]! * bpc + (i >> 2)]! >> (2 * (i & 3))) & 3]!;
+        });
+        if (b === 3) {
+          await viaCodes.add({ rows: n, cols: cols.length, ld: n, data: x.slice() }); // the two paths interleave
+        } else {
+          await viaCodes.addCodes({ rows: n, bytesPerCol: bpc, data, cols, table });
+          data.fill(0xaa); // copied before addCodes resolved
+        }
+        await viaBytes.add({ rows: n, cols: cols.length, ld: n, data: x });
+      }
+      expect(viaCodes.cols).toBe(viaBytes.cols);
+      expect((await viaCodes.result()).data).toEqual((await viaBytes.result()).data);
+    });
+  }
+
+  it('rejects a bad table, a column outside the data and a wrong row count', async () => {
+    const acc = new SyrkInt8Accumulator(10);
+    const data = new Uint8Array(9);
+    await expect(acc.addCodes({ rows: 10, bytesPerCol: 3, data, cols: [0], table: [0, 1, 200, 0] })).rejects.toThrow(/four integers in \[-128, 127\]/);
+    await expect(acc.addCodes({ rows: 10, bytesPerCol: 3, data, cols: [3], table: [0, 1, 2, 0] })).rejects.toThrow(/column 3 is not in data/);
+    await expect(acc.addCodes({ rows: 11, bytesPerCol: 3, data, cols: [0], table: [0, 1, 2, 0] })).rejects.toThrow(/must have 10 rows/);
+  });
+});
