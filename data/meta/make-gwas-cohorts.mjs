@@ -14,7 +14,7 @@
 //   cohort 3: BOLT-LMM table (SNP CHR BP GENPOS ALLELE1 ALLELE0 A1FREQ F_MISS BETA SE P_BOLT_LMM_INF), X as "X"
 //   (more cohorts cycle through the three layouts)
 // and per cohort: variants missing (5%), effect/other allele order swapped (30%: beta and af flipped), reported on the
-// other strand (complemented alleles, non-ambiguous SNPs; 1%, 'test' rates 5%), mismatched alleles (0.1%, 'test' 3%),
+// other strand (complemented alleles: for a strand-ambiguous SNP this reads as swapped labels; 1%, 'test' rates 5%), mismatched alleles (0.1%, 'test' 3%),
 // failed fits with beta and se NA (0.1%, 'test' 2%). Deterministic for a seed (data/random.mjs).
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { once } from 'node:events';
@@ -111,8 +111,7 @@ for (let c = 0; c < nCohorts; c++) {
       f = 1 - f;
     }
     const snp = e.length === 1 && o.length === 1;
-    const ambiguous = snp && COMP[e] === o;
-    if (snp && !ambiguous && unif() < rates.strand) {
+    if (snp && unif() < rates.strand) {
       e = COMP[e];
       o = COMP[o];
     }

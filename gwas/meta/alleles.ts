@@ -43,3 +43,18 @@ export function matchAlleles(refE: string, refO: string, e: string, o: string): 
   if (ce === refO && co === refE) return SWAP_STRAND;
   return NONE;
 }
+
+/** What to do with strand-ambiguous SNPs: align by labels (flagged), resolve by allele frequency, or drop. */
+export type AmbiguousPolicy = 'keep' | 'af' | 'drop';
+
+/**
+ * Strand of a strand-ambiguous SNP from allele frequencies (as EasyQC and the GWAS-SSF harmonisers do): `refAf` is
+ * the reference cohort's frequency of its effect allele, `af` this cohort's frequency of the allele whose label matched
+ * it (already 1 - f for swapped labels). +1 when both lie on the same side of 0.5 (the labels name the same strand),
+ * -1 when on opposite sides (the other strand: effect and other allele exchange), 0 when either is missing or has a
+ * minor allele frequency above `maxMaf` (too close to 0.5 to tell). O(1).
+ */
+export function ambiguousOrientation(refAf: number, af: number, maxMaf: number): 1 | -1 | 0 {
+  if (!(Math.min(refAf, 1 - refAf) <= maxMaf && Math.min(af, 1 - af) <= maxMaf)) return 0;
+  return (refAf - 0.5) * (af - 0.5) < 0 ? -1 : 1;
+}

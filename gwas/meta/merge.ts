@@ -4,18 +4,23 @@
  * the records at one position are aligned to the first cohort's alleles (alleles.ts) and combined (src/lmm/meta/ivw.ts).
  * Memory: one block per cohort plus one output batch, whatever the number of variants.
  *
- * Per record, in order: a non-finite beta or se, or se <= 0, is skipped (`invalid`); a strand-ambiguous SNP is
- * skipped when `ambiguous` is 'drop' (`ambiguousDropped`), else kept and flagged; a record matching a variant already
+ * Per record, in order: a non-finite beta or se, or se <= 0, is skipped (`invalid`); a strand-ambiguous SNP is skipped
+ * when `ambiguous` is 'drop' (`ambiguousDropped`), else kept and flagged; with 'af', one that matches an earlier
+ * cohort's variant by its labels is put on that cohort's strand by the allele frequencies (alleles.ts
+ * ambiguousOrientation: opposite sides of 0.5 flip it, `strandFlipped`), and skipped when either frequency is missing
+ * or its minor allele frequency exceeds `ambiguousMaxMaf` (`ambiguousUnresolved`); a record matching a variant already
  * given by an earlier cohort at this position joins it (beta and allele frequency flipped for swapped alleles:
- * `swapped`; `strandFlipped` when matched through complements); a second record of one cohort for one variant is
- * skipped (`duplicates`); a record whose alleles match none of the earlier cohorts' variants at its position is
- * skipped (`mismatched`) when it has no id or the id of one of them; with another id (a multi-allelic site whose
- * variants are named, as METAL tells markers apart by name), or at a position no earlier cohort has, it starts a
- * new variant. Chromosome names are compared without a `chr` prefix, 23/24/25/26 as X/Y/XY/MT.
+ * `swapped`; `strandFlipped` when matched through complements). When several variants at the position match (at a
+ * multi-allelic site G/A on the other strand is C/T), the record takes the one with its id, then one matched by labels
+ * over one matched through complements, then one its cohort has not given yet; a record matching by labels only
+ * variants its cohort has already given is skipped (`duplicates`); a record whose alleles match none of the earlier
+ * cohorts' variants at its position is skipped (`mismatched`) when it has no id or the id of one of them; with another
+ * id (a multi-allelic site whose variants are named, as METAL tells markers apart by name), or at a position no earlier
+ * cohort has, it starts a new variant. Chromosome names are compared without a `chr` prefix, 23/24/25/26 as X/Y/XY/MT.
  */
 import type { SumstatBlock } from '../../src/io/sumstats.js';
 import { allocIvwColumns, ivwInto, type IvwColumns } from '../../src/lmm/meta/ivw.js';
-import { isStrandAmbiguous, matchAlleles } from './alleles.js';
+import { ambiguousOrientation, isStrandAmbiguous, matchAlleles, type AmbiguousPolicy } from './alleles.js';
 
 /** Counts of one cohort's records by what happened to them. */
 export interface CohortCounts {
@@ -24,17 +29,20 @@ export interface CohortCounts {
   invalid: number;
   ambiguousDropped: number;
   ambiguousKept: number;
+  ambiguousUnresolved: number;
   duplicates: number;
   mismatched: number;
   swapped: number;
   strandFlipped: number;
 }
 
-export const newCounts = (): CohortCounts => ({ read: 0, used: 0, invalid: 0, ambiguousDropped: 0, ambiguousKept: 0, duplicates: 0, mismatched: 0, swapped: 0, strandFlipped: 0 });
+export const newCounts = (): CohortCounts => ({ read: 0, used: 0, invalid: 0, ambiguousDropped: 0, ambiguousKept: 0, ambiguousUnresolved: 0, duplicates: 0, mismatched: 0, swapped: 0, strandFlipped: 0 });
 
 export interface MergeOptions {
-  /** strand-ambiguous SNPs: kept (aligned by label, flagged) or dropped */
-  ambiguous: 'keep' | 'drop';
+  /** strand-ambiguous SNPs: kept (aligned by label, flagged), resolved by allele frequency, or dropped */
+  ambiguous: AmbiguousPolicy;
+  /** with ambiguous 'af': the largest minor allele frequency that tells the strand (default 0.4) */
+  ambiguousMaxMaf?: number;
   /** variants in fewer cohorts are not output (default 1) */
   minCohorts: number;
   /** output batch size (default 32768) */
@@ -138,6 +146,12 @@ class Cursor {
   key(): number {
     return this.block ? this.keys[this.i]! : Infinity;
   }
+
+  /** Stops reading (closes the input when the merge ends early). */
+  async close(): Promise<void> {
+    this.block = null;
+    await this.it.return?.();
+  }
 }
 
 /** Sorts one cohort's records in memory (stable, by the merge's key) and yields them in blocks: for unsorted inputs. */
@@ -208,164 +222,187 @@ function finished(b: MetaBatch): MetaBatch {
 export async function* mergeCohorts(inputs: AsyncIterable<SumstatBlock>[], chroms: Chromosomes, counts: CohortCounts[], options: MergeOptions): AsyncGenerator<MetaBatch> {
   const nc = inputs.length;
   const cursors = inputs.map((src, c) => new Cursor(src[Symbol.asyncIterator](), chroms, c));
-  for (const cur of cursors) await cur.load();
-  const batchRows = options.batchRows ?? 32768;
-  const dropAmbiguous = options.ambiguous === 'drop';
-  const minCohorts = Math.max(1, options.minCohorts);
-  const upper = new Map<string, string>();
-  const up = (s: string) => {
-    let u = upper.get(s);
-    if (u === undefined) {
-      u = s.toUpperCase();
-      if (upper.size < 1 << 16) upper.set(s, u);
-    }
-    return u;
-  };
-  // per-position variant slots (reused)
-  const maxV = 64;
-  const vE: string[] = new Array(maxV);
-  const vO: string[] = new Array(maxV);
-  const vFirst = new Int32Array(maxV);
-  const vId: string[] = new Array(maxV);
-  const vChr: string[] = new Array(maxV);
-  const vPos = new Float64Array(maxV);
-  const vBeta = new Float64Array(maxV * nc);
-  const vSe = new Float64Array(maxV * nc);
-  const vAf = new Float64Array(maxV * nc);
-  const vN = new Float64Array(maxV * nc);
-  const vHas = new Uint8Array(maxV * nc);
-  const bScratch = new Float64Array(nc);
-  const sScratch = new Float64Array(nc);
-  let out = allocBatch(batchRows);
-
-  const emit = (v: number): void => {
-    let m = 0;
-    let afSum = 0;
-    let afW = 0;
-    let nSum = 0;
-    let nKnown = true;
-    let afAny = false;
-    let dir = '';
-    let nWeighted = true;
-    for (let c = 0; c < nc; c++) if (vHas[v * nc + c] && !(vN[v * nc + c]! > 0)) nWeighted = false;
-    for (let c = 0; c < nc; c++) {
-      const j = v * nc + c;
-      if (!vHas[j]) {
-        dir += '?';
-        continue;
+  try {
+    for (const cur of cursors) await cur.load();
+    const batchRows = options.batchRows ?? 32768;
+    const dropAmbiguous = options.ambiguous === 'drop';
+    const byAf = options.ambiguous === 'af';
+    const maxMaf = options.ambiguousMaxMaf ?? 0.4;
+    const minCohorts = Math.max(1, options.minCohorts);
+    const upper = new Map<string, string>();
+    const up = (s: string) => {
+      let u = upper.get(s);
+      if (u === undefined) {
+        u = s.toUpperCase();
+        if (upper.size < 1 << 16) upper.set(s, u);
       }
-      const b = vBeta[j]!;
-      bScratch[m] = b;
-      sScratch[m] = vSe[j]!;
-      m++;
-      dir += b > 0 ? '+' : b < 0 ? '-' : '0';
-      const n = vN[j]!;
-      if (n > 0) nSum += n;
-      else nKnown = false;
-      const af = vAf[j]!;
-      if (af === af) {
-        const w = nWeighted ? n : 1;
-        afSum += w * af;
-        afW += w;
-        afAny = true;
+      return u;
+    };
+    // per-position variant slots (reused)
+    const maxV = 64;
+    const vE: string[] = new Array(maxV);
+    const vO: string[] = new Array(maxV);
+    const vFirst = new Int32Array(maxV);
+    const vId: string[] = new Array(maxV);
+    const vChr: string[] = new Array(maxV);
+    const vPos = new Float64Array(maxV);
+    const vBeta = new Float64Array(maxV * nc);
+    const vSe = new Float64Array(maxV * nc);
+    const vAf = new Float64Array(maxV * nc);
+    const vN = new Float64Array(maxV * nc);
+    const vHas = new Uint8Array(maxV * nc);
+    const bScratch = new Float64Array(nc);
+    const sScratch = new Float64Array(nc);
+    let out = allocBatch(batchRows);
+
+    const emit = (v: number): void => {
+      let m = 0;
+      let afSum = 0;
+      let afW = 0;
+      let nSum = 0;
+      let nKnown = true;
+      let afAny = false;
+      let dir = '';
+      let nWeighted = true;
+      for (let c = 0; c < nc; c++) if (vHas[v * nc + c] && !(vN[v * nc + c]! > 0)) nWeighted = false;
+      for (let c = 0; c < nc; c++) {
+        const j = v * nc + c;
+        if (!vHas[j]) {
+          dir += '?';
+          continue;
+        }
+        const b = vBeta[j]!;
+        bScratch[m] = b;
+        sScratch[m] = vSe[j]!;
+        m++;
+        dir += b > 0 ? '+' : b < 0 ? '-' : '0';
+        const n = vN[j]!;
+        if (n > 0) nSum += n;
+        else nKnown = false;
+        const af = vAf[j]!;
+        if (af === af) {
+          const w = nWeighted ? n : 1;
+          afSum += w * af;
+          afW += w;
+          afAny = true;
+        }
       }
-    }
-    if (m < minCohorts) return;
-    const r = out.length++;
-    out.chr[r] = vChr[v]!;
-    out.rs[r] = vId[v]!;
-    out.ps[r] = vPos[v]!;
-    out.allele1[r] = vE[v]!;
-    out.allele0[r] = vO[v]!;
-    out.nCohorts[r] = m;
-    out.direction[r] = dir;
-    out.af[r] = afAny ? afSum / afW : NaN;
-    out.n[r] = nKnown ? nSum : NaN;
-    out.ambiguous[r] = isStrandAmbiguous(vE[v]!, vO[v]!);
-    ivwInto(out.ivw, r, bScratch, sScratch, m);
-  };
+      if (m < minCohorts) return;
+      const r = out.length++;
+      out.chr[r] = vChr[v]!;
+      out.rs[r] = vId[v]!;
+      out.ps[r] = vPos[v]!;
+      out.allele1[r] = vE[v]!;
+      out.allele0[r] = vO[v]!;
+      out.nCohorts[r] = m;
+      out.direction[r] = dir;
+      out.af[r] = afAny ? afSum / afW : NaN;
+      out.n[r] = nKnown ? nSum : NaN;
+      out.ambiguous[r] = isStrandAmbiguous(vE[v]!, vO[v]!);
+      ivwInto(out.ivw, r, bScratch, sScratch, m);
+    };
 
-  /** no match at a position an earlier cohort has: a mismatch, unless the record names another variant (a different id) */
-  const mismatch = (nv: number, c: number, id: string): boolean => {
-    if (nv === 0 || vFirst[0]! >= c) return false;
-    if (id === '' || id === '.') return true;
-    for (let u = 0; u < nv; u++) if (vFirst[u]! < c && vId[u] === id) return true;
-    return false;
-  };
+    /** no match at a position an earlier cohort has: a mismatch, unless the record names another variant (a different id) */
+    const mismatch = (nv: number, c: number, id: string): boolean => {
+      if (nv === 0 || vFirst[0]! >= c) return false;
+      if (id === '' || id === '.') return true;
+      for (let u = 0; u < nv; u++) if (vFirst[u]! < c && vId[u] === id) return true;
+      return false;
+    };
 
-  for (;;) {
-    let minKey = Infinity;
-    for (const cur of cursors) {
-      const k = cur.key();
-      if (k < minKey) minKey = k;
-    }
-    if (minKey === Infinity) break;
-    let nv = 0;
-    for (let c = 0; c < nc; c++) {
-      const cur = cursors[c]!;
-      const cnt = counts[c]!;
-      while (cur.block && cur.keys[cur.i] === minKey) {
-        const b = cur.block;
-        const i = cur.i;
-        cnt.read++;
-        const beta = b.beta[i]!;
-        const se = b.se[i]!;
-        if (!(Number.isFinite(beta) && se > 0 && se < Infinity)) cnt.invalid++;
-        else {
-          const e = up(b.effect[i]!);
-          const o = up(b.other[i]!);
-          const amb = isStrandAmbiguous(e, o);
-          if (amb && dropAmbiguous) cnt.ambiguousDropped++;
+    for (;;) {
+      let minKey = Infinity;
+      for (const cur of cursors) {
+        const k = cur.key();
+        if (k < minKey) minKey = k;
+      }
+      if (minKey === Infinity) break;
+      let nv = 0;
+      for (let c = 0; c < nc; c++) {
+        const cur = cursors[c]!;
+        const cnt = counts[c]!;
+        while (cur.block && cur.keys[cur.i] === minKey) {
+          const b = cur.block;
+          const i = cur.i;
+          cnt.read++;
+          const beta = b.beta[i]!;
+          const se = b.se[i]!;
+          if (!(Number.isFinite(beta) && se > 0 && se < Infinity)) cnt.invalid++;
           else {
-            let v = -1;
-            let sign: 1 | -1 = 1;
-            let strand = false;
-            for (let u = 0; u < nv; u++) {
-              const mt = matchAlleles(vE[u]!, vO[u]!, e, o);
-              if (mt.sign !== 0) {
-                v = u;
-                sign = mt.sign;
-                strand = mt.strand;
-                break;
-              }
-            }
-            if (v >= 0 && vHas[v * nc + c]) cnt.duplicates++;
-            else if (v < 0 && mismatch(nv, c, b.id[i]!)) cnt.mismatched++;
-            else if (v < 0 && nv === maxV) cnt.duplicates++;
+            const e = up(b.effect[i]!);
+            const o = up(b.other[i]!);
+            const amb = isStrandAmbiguous(e, o);
+            if (amb && dropAmbiguous) cnt.ambiguousDropped++;
             else {
-              if (v < 0) {
-                v = nv++;
-                vE[v] = e;
-                vO[v] = o;
-                vFirst[v] = c;
-                vId[v] = b.id[i]!;
-                vChr[v] = chroms.get(b.chr[i]!).name;
-                vPos[v] = b.pos[i]!;
-                vHas.fill(0, v * nc, v * nc + nc);
+              // the best-matching variant at this position (module comment)
+              let v = -1;
+              let best = 0;
+              let sign: 1 | -1 = 1;
+              let strand = false;
+              const id = b.id[i]!;
+              const named = id !== '' && id !== '.';
+              for (let u = 0; u < nv; u++) {
+                const mt = matchAlleles(vE[u]!, vO[u]!, e, o);
+                if (mt.sign === 0 || (mt.strand && vHas[u * nc + c])) continue;
+                const score = (named && vId[u] === id ? 4 : 0) + (mt.strand ? 0 : 2) + (vHas[u * nc + c] ? 0 : 1);
+                if (score > best) {
+                  best = score;
+                  v = u;
+                  sign = mt.sign;
+                  strand = mt.strand;
+                }
               }
-              const j = v * nc + c;
-              vHas[j] = 1;
-              vBeta[j] = sign * beta;
-              vSe[j] = se;
-              const af = b.af[i]!;
-              vAf[j] = sign < 0 ? 1 - af : af;
-              vN[j] = b.n[i]!;
-              cnt.used++;
-              if (sign < 0) cnt.swapped++;
-              if (strand) cnt.strandFlipped++;
-              if (amb) cnt.ambiguousKept++;
+              let orient = 1;
+              if (amb && byAf && v >= 0) {
+                const af = b.af[i]!;
+                orient = ambiguousOrientation(vAf[v * nc + vFirst[v]!]!, sign < 0 ? 1 - af : af, maxMaf);
+                if (orient < 0) {
+                  sign = sign < 0 ? 1 : -1;
+                  strand = true;
+                }
+              }
+              if (orient === 0) cnt.ambiguousUnresolved++;
+              else if (v >= 0 && vHas[v * nc + c]) cnt.duplicates++;
+              else if (v < 0 && mismatch(nv, c, b.id[i]!)) cnt.mismatched++;
+              else if (v < 0 && nv === maxV) cnt.duplicates++;
+              else {
+                if (v < 0) {
+                  v = nv++;
+                  vE[v] = e;
+                  vO[v] = o;
+                  vFirst[v] = c;
+                  vId[v] = b.id[i]!;
+                  vChr[v] = chroms.get(b.chr[i]!).name;
+                  vPos[v] = b.pos[i]!;
+                  vHas.fill(0, v * nc, v * nc + nc);
+                }
+                const j = v * nc + c;
+                vHas[j] = 1;
+                vBeta[j] = sign * beta;
+                vSe[j] = se;
+                const af = b.af[i]!;
+                vAf[j] = sign < 0 ? 1 - af : af;
+                vN[j] = b.n[i]!;
+                cnt.used++;
+                if (sign < 0) cnt.swapped++;
+                if (strand) cnt.strandFlipped++;
+                if (amb) cnt.ambiguousKept++;
+              }
             }
           }
+          cur.i++;
+          if (cur.i >= b.length) await cur.load();
         }
-        cur.i++;
-        if (cur.i >= b.length) await cur.load();
+      }
+      for (let v = 0; v < nv; v++) emit(v);
+      if (out.length >= batchRows - maxV) {
+        yield finished(out);
+        out = allocBatch(batchRows);
       }
     }
-    for (let v = 0; v < nv; v++) emit(v);
-    if (out.length >= batchRows - maxV) {
-      yield finished(out);
-      out = allocBatch(batchRows);
-    }
+    if (out.length > 0) yield finished(out);
+  } finally {
+    // an error or a consumer that stops early: close every input
+    for (const cur of cursors) await cur.close();
   }
-  if (out.length > 0) yield finished(out);
 }

@@ -8,6 +8,7 @@
  * q i2 p_het ambiguous. allele1 is the effect allele (the first cohort's), beta/se/p the inverse-variance fixed
  * effect, *_re the DerSimonian-Laird random effects, q / i2 / p_het Cochran's Q, I^2 (percent) and its p-value.
  */
+import { InputError } from '../../src/errors.js';
 import { openArrowTable, checkArrowOutput, type ArrowTableSink } from '../../src/io/arrow-output.js';
 import type { ArrowColumnSpec } from '../../src/io/arrow-batch.js';
 import { writeFileAtomic } from '../../src/io/atomic-file.js';
@@ -15,13 +16,16 @@ import { openSumstats, type SumstatSource } from '../../src/io/sumstats.js';
 import { TextOutput } from '../../src/io/text-output.js';
 import { manhattanPlot, qqPlot, type PlotFormat } from '../../src/plot/index.js';
 import { genomicInflation } from '../../src/stats/multiple-testing.js';
+import type { AmbiguousPolicy } from './alleles.js';
 import { Chromosomes, mergeCohorts, newCounts, sortedBlocks, UnsortedInputError, type CohortCounts, type MetaBatch } from './merge.js';
 
 export interface GwasMetaOptions {
   inputs: string[];
   /** phenotype to take from inputs holding several (Arrow outputs of multi-phenotype scans) */
   pheno?: string;
-  ambiguous: 'keep' | 'drop';
+  ambiguous: AmbiguousPolicy;
+  /** with ambiguous 'af': the largest minor allele frequency that tells the strand (default 0.4) */
+  ambiguousMaxMaf?: number;
   minCohorts: number;
   out?: string;
   tsv?: string;
@@ -151,7 +155,7 @@ export async function runGwasMeta(o: GwasMetaOptions): Promise<GwasMetaReport> {
       let variants = 0;
       let ambiguous = 0;
       const top: TopHit[] = [];
-      for await (const b of mergeCohorts(inputs, chroms, counts, { ambiguous: o.ambiguous, minCohorts: o.minCohorts })) {
+      for await (const b of mergeCohorts(inputs, chroms, counts, { ambiguous: o.ambiguous, ambiguousMaxMaf: o.ambiguousMaxMaf, minCohorts: o.minCohorts })) {
         if (tsv) await tsv.write(tsvLines(b));
         if (arrow) await arrow.write(arrowBatch(b));
         for (let i = 0; i < b.length; i++) {
@@ -190,6 +194,9 @@ export async function runGwasMeta(o: GwasMetaOptions): Promise<GwasMetaReport> {
     } catch (e) {
       await tsv?.abort();
       await arrow?.abort();
+      if (e instanceof UnsortedInputError && tsv?.inPlace) {
+        throw new InputError(sources[e.cohort]!.path, e.line, undefined, `not sorted by chromosome and position: sort it, or write the TSV to a file instead of ${tsv.path} (an unsorted input is sorted in memory and the meta-analysis starts again, which a stream cannot take back)`);
+      }
       if (e instanceof UnsortedInputError && !sortInMemory.has(e.cohort)) {
         sortInMemory.add(e.cohort);
         o.onMessage?.(`${sources[e.cohort]!.path} is not sorted by chromosome and position (line ${e.line}): sorting it in memory and starting again`);

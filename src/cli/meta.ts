@@ -10,6 +10,7 @@ import { formatRma, rma, rmaJson, rmaPredict, studyData, TAU2_METHODS, type Meta
 import { InputError, UsageError } from '../errors.js';
 import { checkMetaOutputs, runGwasMeta, type GwasMetaReport } from '../../gwas/meta/run.js';
 import { PLOT_FORMATS, type PlotFormat } from '../plot/index.js';
+import type { AmbiguousPolicy } from '../../gwas/meta/alleles.js';
 import { action } from './command.js';
 import { createProgress } from './progress.js';
 
@@ -27,7 +28,8 @@ interface MetaCliOptions {
   json?: string;
   gwas?: string[];
   pheno?: string;
-  ambiguous: 'keep' | 'drop';
+  ambiguous: AmbiguousPolicy;
+  ambiguousMaf: string;
   minCohorts: string;
   out?: string;
   tsv?: string;
@@ -52,7 +54,8 @@ export function registerMeta(program: Command): void {
     .option('--predict-out <file>', 'CSV of the fitted value of each study with its confidence and prediction interval')
     .option('--json <file>', 'also write the fit as JSON (coefficients, tau2, I2, H2, Q tests, fit statistics, predictions); with --gwas, the per-cohort counts and summary')
     .option('--pheno <name>', '--gwas: the phenotype to take from Arrow results of a multi-phenotype scan')
-    .addOption(new Option('--ambiguous <policy>', '--gwas: strand-ambiguous A/T and C/G SNPs: keep (aligned by allele labels as METAL does, flagged in the ambiguous column) or drop').choices(['keep', 'drop']).default('keep'))
+    .addOption(new Option('--ambiguous <policy>', '--gwas: strand-ambiguous A/T and C/G SNPs: keep (aligned by allele labels as METAL does, flagged in the ambiguous column), af (put on the first cohort\'s strand by allele frequency; dropped when a frequency is missing or the MAF exceeds --ambiguous-maf) or drop').choices(['keep', 'af', 'drop']).default('keep'))
+    .option('--ambiguous-maf <x>', '--gwas --ambiguous af: the largest minor allele frequency that tells the strand', '0.4')
     .option('--min-cohorts <n>', '--gwas: output only variants found in at least n cohorts', '1')
     .option('--out <path>', '--gwas: Arrow output: FILE.arrows (stream), FILE.arrow (file) or DIR/ (dataset partitioned by chr=)')
     .option('--tsv <file>', '--gwas: tab-separated output (gzip when FILE ends in .gz)')
@@ -121,13 +124,15 @@ async function runGwas(o: MetaCliOptions): Promise<void> {
   }
   if (o.gwas!.length < 2) throw new UsageError(`--gwas: ${o.gwas!.length} file given; a meta-analysis needs 2 or more`);
   const minCohorts = Number(o.minCohorts);
+  const ambiguousMaxMaf = Number(o.ambiguousMaf);
+  if (!(ambiguousMaxMaf >= 0 && ambiguousMaxMaf < 0.5)) throw new UsageError(`--ambiguous-maf ${o.ambiguousMaf}: expected a number in [0, 0.5)`);
   if (!(Number.isInteger(minCohorts) && minCohorts >= 1 && minCohorts <= o.gwas!.length)) throw new UsageError(`--min-cohorts ${o.minCohorts}: expected an integer in [1, ${o.gwas!.length}]`);
   if (!o.out && !o.tsv && !o.plot && !o.json) throw new UsageError('--gwas: nothing would be written; give --out, --tsv, --plot or --json');
   await checkMetaOutputs(o, '--out');
   const progress = createProgress({ label: 'meta', unit: 'variants' });
   let last = 0;
   const report = await runGwasMeta({
-    inputs: o.gwas!, pheno: o.pheno, ambiguous: o.ambiguous, minCohorts, out: o.out, tsv: o.tsv, plot: o.plot, plotFormat: o.plotFormat,
+    inputs: o.gwas!, pheno: o.pheno, ambiguous: o.ambiguous, ambiguousMaxMaf, minCohorts, out: o.out, tsv: o.tsv, plot: o.plot, plotFormat: o.plotFormat,
     onProgress: (n) => {
       progress.tick(n - last);
       last = n;
@@ -146,7 +151,7 @@ function formatGwasReport(r: GwasMetaReport): string {
     const k = c.counts;
     out.push(`cohort ${i + 1}: ${c.path} (${c.format}${c.sortedInMemory ? ', sorted in memory' : ''}): ${k.read} variants read, ${k.used} used` +
       ` (${k.swapped} with effect/other alleles swapped, ${k.strandFlipped} on the other strand${k.ambiguousKept ? `, ${k.ambiguousKept} strand-ambiguous kept` : ''});` +
-      ` dropped: ${k.invalid} without beta/se, ${k.mismatched} with mismatched alleles, ${k.duplicates} duplicates${k.ambiguousDropped ? `, ${k.ambiguousDropped} strand-ambiguous` : ''}`);
+      ` dropped: ${k.invalid} without beta/se, ${k.mismatched} with mismatched alleles, ${k.duplicates} duplicates${k.ambiguousDropped ? `, ${k.ambiguousDropped} strand-ambiguous` : ''}${k.ambiguousUnresolved ? `, ${k.ambiguousUnresolved} strand-ambiguous with allele frequencies that do not tell the strand` : ''}`);
   });
   const by = r.byCohortCount.map((n, m) => (m > 0 ? `${n} in ${m}` : '')).filter((x) => x).join(', ');
   out.push(`${r.variants} variants meta-analysed (${by} cohort${r.byCohortCount.length > 2 ? 's' : ''}); ${r.ambiguous} strand-ambiguous (flagged)`);

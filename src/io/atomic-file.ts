@@ -259,7 +259,11 @@ function temporarySink(path: string, target: string, tempPath: string, fh: FileH
       if (publishNow || !run) await publish();
       else run.defer({ publish, discard: () => removeTemporary(tempPath) });
     },
-    abort: remove,
+    async abort() {
+      await remove();
+      // nothing is left: the run may open the path again (a driver that starts over)
+      currentRun()?.releaseOutput(path);
+    },
   };
 }
 
@@ -382,6 +386,7 @@ export async function openAtomicDir(path: string, replaceable: (existing: string
     state = 'aborted';
     await rm(tempPath, { recursive: true, force: true });
     untrackTemporary(tempPath);
+    run?.releaseOutput(path);
   };
   const publish = async (): Promise<void> => {
     try {

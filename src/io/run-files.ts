@@ -59,6 +59,12 @@ export class RunFiles {
     this.outputs.push({ path, id });
   }
 
+  /** Gives up the claim on an output that was aborted before it was committed: the run may open it again. */
+  releaseOutput(path: string): void {
+    const k = this.outputs.findIndex((o) => o.path === path);
+    if (k >= 0) this.outputs.splice(k, 1);
+  }
+
   /** UsageError when `path` (an output about to be replaced) is an input of this run. */
   checkOutput(path: string, id: FileIdentity): void {
     const input = this.inputs.find((i) => sameFile(i.id, id));

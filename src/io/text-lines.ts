@@ -161,6 +161,8 @@ async function* gzipChunks(path: string): AsyncGenerator<TextChunk> {
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     throw new InputError(path, undefined, undefined, err.code?.startsWith('Z_') ? `corrupt gzip data: ${err.message}` : `cannot read: ${err.code ?? err.message}`);
+  } finally {
+    raw.destroy(); // a reader that stops early (a header) closes the file now, not at garbage collection
   }
 }
 

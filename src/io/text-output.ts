@@ -39,6 +39,11 @@ export class TextOutput {
     return this.file.path;
   }
 
+  /** Whether the text goes straight to its destination (a standard stream, a device or FIFO): what is written stays. */
+  get inPlace(): boolean {
+    return this.file.tempPath === this.file.path;
+  }
+
   /** Appends `text` (UTF-8); resolves when the compressed bytes produced so far are handed to the file. */
   async write(text: string): Promise<void> {
     if (!this.gzip) return this.put(Buffer.from(text, 'utf8'));

@@ -15,7 +15,7 @@ import { EXIT_CODES } from '../../../src/errors.js';
 import { ArrowStreamWriter } from '../../../src/io/arrow-stream.js';
 import { ArrowDatasetWriter } from '../../../src/io/arrow-dataset.js';
 import { readArrowTable } from '../../../src/io/arrow-batch.js';
-import { isStrandAmbiguous, matchAlleles } from '../../../gwas/meta/alleles.js';
+import { ambiguousOrientation, isStrandAmbiguous, matchAlleles } from '../../../gwas/meta/alleles.js';
 import { runCommand } from '../../helpers/cli.js';
 
 const dir = new URL('../../../data/meta/gwas/', import.meta.url).pathname;
@@ -24,7 +24,9 @@ interface GoldenVariant {
   chr: string; ps: number; allele1: string; allele0: string; n_cohorts: number; direction: string;
   beta: number; se: number; p: number; q: number; beta_re?: number; se_re?: number; p_re?: number; tau2?: number; i2?: number; p_het?: number;
 }
-const golden = JSON.parse(readFileSync(join(dir, 'golden.json'), 'utf8')) as { counts: Record<string, number>[]; variants: GoldenVariant[] };
+interface Golden { counts: Record<string, number>[]; variants: GoldenVariant[] }
+const readGolden = (file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8')) as Golden;
+const golden = readGolden('golden.json');
 const run = (args: string[]) => runCommand(registerMeta, 'meta', args);
 const tmp = () => mkdtempSync(join(tmpdir(), 'gpulmm-gwas-meta-'));
 
@@ -47,13 +49,25 @@ describe('allele alignment', () => {
     expect(isStrandAmbiguous('A', 'T') && isStrandAmbiguous('G', 'C')).toBe(true);
     expect(isStrandAmbiguous('A', 'G') || isStrandAmbiguous('A', 'AT')).toBe(false);
   });
+  it('strand of an ambiguous SNP from allele frequencies', () => {
+    expect(ambiguousOrientation(0.2, 0.25, 0.4)).toBe(1);
+    expect(ambiguousOrientation(0.2, 0.8, 0.4)).toBe(-1);
+    expect(ambiguousOrientation(0.9, 0.05, 0.4)).toBe(-1);
+    expect(ambiguousOrientation(0.2, 0.45, 0.4)).toBe(0);
+    expect(ambiguousOrientation(0.58, 0.1, 0.4)).toBe(0);
+    expect(ambiguousOrientation(NaN, 0.1, 0.4)).toBe(0);
+  });
 });
 
 describe('gpulmm meta --gwas', () => {
-  it('matches metafor per variant (FE and DL) and the golden alignment counts', async () => {
+  it.each([
+    ['golden.json', 'keep'],
+    ['golden-af.json', 'af'],
+  ])('matches metafor per variant (FE and DL) and the alignment counts of %s (--ambiguous %s)', async (file, policy) => {
+    const golden = readGolden(file);
     const d = tmp();
     const json = join(d, 'r.json');
-    const r = await run(['--gwas', ...cohorts, '--tsv', join(d, 'm.tsv'), '--json', json]);
+    const r = await run(['--gwas', ...cohorts, '--tsv', join(d, 'm.tsv'), '--json', json, '--ambiguous', policy]);
     expect(r.code).toBe(0);
     const rows = readTsv(join(d, 'm.tsv'));
     expect(rows).toHaveLength(golden.variants.length);
@@ -78,7 +92,7 @@ describe('gpulmm meta --gwas', () => {
     }
     const rep = JSON.parse(readFileSync(json, 'utf8'));
     rep.cohorts.forEach((c: { counts: Record<string, number> }, i: number) => {
-      for (const k of ['used', 'invalid', 'mismatched', 'swapped', 'strandFlipped', 'duplicates']) expect(c.counts[k], `cohort ${i + 1} ${k}`).toBe(golden.counts[i]![k]);
+      for (const k of ['used', 'invalid', 'mismatched', 'swapped', 'strandFlipped', 'duplicates', 'ambiguousUnresolved']) expect(c.counts[k], `cohort ${i + 1} ${k}`).toBe(golden.counts[i]![k]);
     });
     expect(r.stdout).toMatch(/cohort 2: .*cohort2\.tsv\.gz \(ssf\): \d+ variants read/);
   });
@@ -128,6 +142,25 @@ describe('gpulmm meta --gwas', () => {
     for await (const b of t.batches) n += (b.ps as Int32Array).length;
     expect(n).toBe(golden.variants.length);
     expect(readFileSync(join(d, 'u.fe.manhattan.svg'), 'utf8')).toMatch(/^<\?xml|^<svg/);
+  });
+
+  it('a multi-allelic site: a record takes the variant with its id over one its alleles match on the other strand', async () => {
+    const d = tmp();
+    const head = 'chr\trs\tps\tallele1\tallele0\tbeta\tse\n';
+    // G/A is C/T on the other strand, but rs2 is another variant of the site (cohort a's second record); cohort b's
+    // rs2 G/T matches neither (a mismatch, as METAL finds by name), and its second rs1 is a duplicate
+    const a = join(d, 'a.tsv');
+    writeFileSync(a, `${head}3\trs1\t100\tC\tT\t0.1\t0.1\n3\trs2\t100\tG\tA\t-0.2\t0.1\n`);
+    const b = join(d, 'b.tsv');
+    writeFileSync(b, `${head}3\trs1\t100\tT\tC\t-0.3\t0.1\n3\trs2\t100\tG\tT\t0.4\t0.1\n3\trs1\t100\tC\tT\t0.5\t0.1\n`);
+    const tsv = join(d, 'm.tsv');
+    const json = join(d, 'm.json');
+    expect((await run(['--gwas', a, b, '--tsv', tsv, '--json', json])).code).toBe(0);
+    const rows = readTsv(tsv);
+    expect(rows.map((x) => [x.rs, x.allele1, x.allele0, x.n_cohorts, x.direction])).toEqual([['rs1', 'C', 'T', '2', '++'], ['rs2', 'G', 'A', '1', '-?']]);
+    expect(Number(rows[0]!.beta)).toBeCloseTo(0.2, 12);
+    const counts = JSON.parse(readFileSync(json, 'utf8')).cohorts.map((c: { counts: Record<string, number> }) => [c.counts.used, c.counts.mismatched, c.counts.duplicates, c.counts.swapped]);
+    expect(counts).toEqual([[2, 0, 0, 0], [1, 1, 1, 1]]);
   });
 
   it('--ambiguous drop and --min-cohorts', async () => {
