@@ -18,6 +18,7 @@ import { arrowOutputKind, arrowSiblingPath } from '../io/arrow-output.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { VERSION } from '../version.js';
 import { createProgress } from './progress.js';
+import { analysedSnpsLine, commitAllOrNone } from './scan-outputs.js';
 
 export type TraitChoice = 'auto' | 'quantitative' | 'binary';
 
@@ -86,7 +87,7 @@ export async function runBinaryGwas(a: BinaryGwasArgs): Promise<void> {
   const tsvs = new Map<string, BinaryTsvWriter>();
   const report = new ScanReport({ wald: false, lrt: false, score: true });
   const methods = new Map<string, number>();
-  try {
+  await commitAllOrNone(() => [...tsvs.values(), arrow], async () => {
     if (a.tsv) for (const p of phenotypes) tsvs.set(p.name, await BinaryTsvWriter.open(several ? a.tsvPath(a.tsv, p.name) : a.tsv));
     for await (const b of scan.batches) {
       if (arrow) await writeBinaryArrowBatch(arrow, b, withPheno);
@@ -98,13 +99,7 @@ export async function runBinaryGwas(a: BinaryGwasArgs): Promise<void> {
       }
     }
     progress.done();
-    for (const w of tsvs.values()) await w.close();
-    if (arrow) await arrow.close();
-  } catch (e) {
-    await arrow?.abort();
-    for (const w of tsvs.values()) await w.abort();
-    throw e;
-  }
+  });
   if (a.out) {
     const json = { tool: meta.tool, command: meta.command, trait: 'binary', null_model: Object.fromEntries(scan.nullModels) };
     await writeFileAtomic(arrowSiblingPath(a.out, '.json'), `${JSON.stringify(json, null, 2)}\n`);
@@ -114,7 +109,7 @@ export async function runBinaryGwas(a: BinaryGwasArgs): Promise<void> {
   const lines: string[] = [];
   lines.push(`binary trait (${phenotypes.map((p, k) => `${p.name}: ${a.codings[k]}`).join(', ')}): logistic mixed model, score test with SPA, Firth below p ${a.firthP}`);
   lines.push(`analysed individuals: ${s.nAnalysed} of ${s.nIndividuals}; covariates (intercept included): ${s.c}`);
-  lines.push(`analysed SNPs: ${s.nTested} of ${s.nSnps}${Object.keys(s.dropped).length ? ` (dropped: ${Object.entries(s.dropped).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`);
+  lines.push(analysedSnpsLine(s));
   for (const [key, nm] of scan.nullModels) {
     if (!a.loco || !several) lines.push(`null model${several || a.loco ? ` [${key}]` : ''}:`, ...describeBinaryNullModel(nm).map((l) => `  ${l}`));
   }

@@ -17,6 +17,7 @@ import { UsageError } from '../errors.js';
 import { getFlag } from '../flags.js';
 import { VERSION } from '../version.js';
 import { createProgress, type Progress } from './progress.js';
+import { analysedSnpsLine, commitAllOrNone } from './scan-outputs.js';
 
 /** The options of `gpulmm gwas` the biobank mode reads. */
 export interface BiobankCliOptions {
@@ -106,7 +107,7 @@ export async function runBiobankGwas(o: BiobankCliOptions, inputs: AnalysisInput
   let arrow: ArrowTableSink | undefined;
   const tsvs = new Map<string, { write(b: Parameters<GemmaTsvWriter['write']>[0]): Promise<void>; close(): Promise<void>; abort(): Promise<void> }>();
   const report = new ScanReport(WALD);
-  try {
+  await commitAllOrNone(() => [...tsvs.values(), arrow], async () => {
     if (o.out) arrow = await openArrowTable(o.out, { columns: arrowColumns(withPheno), metadata: { ...meta, 'gpulmm.biobank_model': JSON.stringify(Object.fromEntries(models)) }, partitionBy: ['pheno', 'chr'] });
     if (o.tsv) {
       for (const p of phenotypes) {
@@ -122,13 +123,7 @@ export async function runBiobankGwas(o: BiobankCliOptions, inputs: AnalysisInput
       }
     }
     bar?.progress.done();
-    for (const w of tsvs.values()) await w.close();
-    if (arrow) await arrow.close();
-  } catch (e) {
-    await arrow?.abort();
-    for (const w of tsvs.values()) await w.abort();
-    throw e;
-  }
+  });
   if (o.out) {
     const f = await openAtomic(arrowSiblingPath(o.out, '.json'));
     try {
@@ -147,7 +142,7 @@ export async function runBiobankGwas(o: BiobankCliOptions, inputs: AnalysisInput
     const s = scan.summary;
     const tag = groups.size > 1 ? ` [${[...scan.models.keys()].join(', ')}]` : '';
     lines.push(`analysed individuals${tag}: ${s.nAnalysed} of ${s.nIndividuals}; covariates (intercept included): ${s.c}`);
-    lines.push(`analysed SNPs${tag}: ${s.nTested} of ${s.nSnps}${Object.keys(s.dropped).length ? ` (dropped: ${Object.entries(s.dropped).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`);
+    lines.push(analysedSnpsLine(s, tag));
     if (s.rounded > 0) lines.push(`note: ${s.rounded} fractional dosages were rounded to hard calls for the kinship and the tests`);
     for (const [pheno, m] of scan.models) lines.push(...describeBiobankModel(m).map((l) => `${several ? `[${pheno}] ` : ''}${l}`));
     if (!s.lanczosConverged) lines.push(`warning: the Lanczos quadratures were still changing after ${s.lanczosSteps} steps; h2 may be imprecise`);

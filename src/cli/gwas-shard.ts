@@ -44,6 +44,7 @@ import { chooseTrait } from './gwas-binary.js';
 import type { Merger } from './merge.js';
 import type { PlanCliOptions, PlannedAnalysis } from './plan.js';
 import { createProgress } from './progress.js';
+import { commitAllOrNone } from './scan-outputs.js';
 
 /** gwas options naming input files, and the files (role, path) each stands for. */
 const PATH_OPTIONS: Record<string, (v: string) => { role: string; path: string }[]> = {
@@ -320,7 +321,7 @@ export const mergeGwas: Merger = async (_planPath, plan, shards, out, o) => {
   const report = new ScanReport(setup.tests);
   let rows = 0;
   let ssf: SsfOutputs | undefined;
-  try {
+  await commitAllOrNone(() => [...tsvs.values(), ssf, arrow], async () => {
     if (o.tsv) for (const p of phenos) tsvs.set(p, await GemmaTsvWriter.open(several ? tsvPath(join(out, 'gwas.assoc.txt'), p) : join(out, 'gwas.assoc.txt'), setup.tests));
     if (o.ssf) {
       const test = setup.tests.wald ? 'wald' : 'score';
@@ -336,15 +337,7 @@ export const mergeGwas: Merger = async (_planPath, plan, shards, out, o) => {
         rows += b.snps.length;
       }
     }
-    for (const w of tsvs.values()) await w.close();
-    await ssf?.close();
-    await arrow.close();
-  } catch (e) {
-    await arrow.abort();
-    for (const w of tsvs.values()) await w.abort();
-    await ssf?.abort();
-    throw e;
-  }
+  });
   const reports = report.reports();
   if (o.plot) await report.writePlots(join(out, 'gwas'), reports, several, g.plotFormat);
   await writeFileAtomic(join(out, 'summary.json'), `${JSON.stringify({ tool: TOOL, plan: plan.hash, null: shards[0]?.nullHash ?? null, shards: shards.length, rows, phenotypes: reports }, null, 2)}\n`);

@@ -27,6 +27,7 @@ import { action } from './command.js';
 import { createProgress } from './progress.js';
 import { addGenotypeOptions, describeSkipped, genotypeInput, type GenotypeCliOptions } from './genotype-options.js';
 import { chooseTrait, runBinaryGwas, type TraitChoice } from './gwas-binary.js';
+import { analysedSnpsLine, commitAllOrNone } from './scan-outputs.js';
 import { runBiobankGwas } from './gwas-biobank.js';
 
 /**
@@ -264,7 +265,7 @@ async function runGwas(o: GwasCliOptions, cmd?: Command): Promise<void> {
   /** Analysed individuals per phenotype when missingness patterns are analysed separately. */
   const nAnalysedOf = new Map((scan.summary.patterns ?? []).flatMap((q) => q.phenotypes.map((p) => [p, q.nAnalysed] as const)));
   let ssf: SsfOutputs | undefined;
-  try {
+  await commitAllOrNone(() => [...tsvs.values(), ssf, arrow], async () => {
     if (o.tsv) for (const p of phenotypes) tsvs.set(p.name, await GemmaTsvWriter.open(several ? tsvPath(o.tsv, p.name) : o.tsv, tests));
     if (o.ssf) {
       const test = tests.wald ? 'wald' : 'score';
@@ -277,15 +278,7 @@ async function runGwas(o: GwasCliOptions, cmd?: Command): Promise<void> {
       report.add(b);
     }
     progress.done();
-    for (const w of tsvs.values()) await w.close();
-    await ssf?.close();
-    if (arrow) await arrow.close();
-  } catch (e) {
-    await arrow?.abort();
-    for (const w of tsvs.values()) await w.abort();
-    await ssf?.abort();
-    throw e;
-  }
+  });
   if (o.out) await writeNullModelJson(arrowSiblingPath(o.out, '.json'), scan.nullModels, { tool: meta.tool, command: meta.command });
 
   // Step 3: summary (and plots).
@@ -296,7 +289,7 @@ async function runGwas(o: GwasCliOptions, cmd?: Command): Promise<void> {
   if (!separate && several && inputs.samples.counts.missingPhenotype > 0 && phenotypes.some((p) => inputs.samples.indices.length < p.values.filter((v) => !Number.isNaN(v)).length)) {
     lines.push(`  (phenotypes missing for different individuals are analysed on those with every one; --pheno-missing separate analyses each on its own)`);
   }
-  lines.push(`analysed SNPs: ${s.nTested} of ${s.nSnps}${Object.keys(s.dropped).length ? ` (dropped: ${Object.entries(s.dropped).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`);
+  lines.push(analysedSnpsLine(s));
   const skipped = describeSkipped(source);
   if (skipped) lines.push(skipped);
   for (const [key, nm] of scan.nullModels) {
