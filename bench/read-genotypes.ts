@@ -6,7 +6,8 @@
  * plink2's .afreq).
  *
  * With --packed (hard-call sources: .bed, PGEN without dosages) the packed blocks are counted instead, four
- * genotypes per byte through two 256-entry tables, as plink2 counts its 2-bit arrays.
+ * genotypes per byte through one 256-entry table (countCodes, what the kinship pass counts with), as plink2
+ * counts its 2-bit arrays.
  *
  *   node dist/bench/read-genotypes.js --bfile P | --bgen F [--bgen-ref last|first] | --pfile P | --vcf F
  *        [--packed] [--block-size N] [--freq-out FILE]
@@ -14,6 +15,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { genotypeFiles, openGenotypes, type GenotypeInputOptions } from '../gwas/genotype-input.js';
+import { countCodes } from '../src/io/packed-codes.js';
 
 const { values } = parseArgs({
   options: {
@@ -43,35 +45,17 @@ const freq = new Float64Array(source.nSnps);
 const obs = new Float64Array(source.nSnps);
 if (values.packed) {
   if (!source.packedBlocks) throw new Error(`${source.describe}: no packed blocks (not a hard-call source)`);
-  // COPIES[b] / CALLED[b]: allele1 copies and called genotypes among the four codes of byte b.
-  const copiesOf = [2, 0, 1, 0];
-  const COPIES = new Uint8Array(256);
-  const CALLED = new Uint8Array(256);
-  for (let b = 0; b < 256; b++) for (let k = 0; k < 4; k++) {
-    const c = (b >> (2 * k)) & 3;
-    COPIES[b]! += copiesOf[c]!;
-    CALLED[b]! += c === 1 ? 0 : 1;
-  }
+  // Code counts per SNP through the product's byte table (src/io/packed-codes.ts): the unused fields of the last
+  // byte read as code 0 (two copies), taken off.
   const n = source.samples.length;
   const bps = Math.ceil(n / 4);
-  const full = n >> 2;
+  const counts = new Int32Array(4);
   for await (const b of source.packedBlocks(Number(values['block-size']))) {
-    const codes = b.codes;
     for (let j = 0; j < b.snps.length; j++) {
-      let s = 0;
-      let called = 0;
-      const at = j * bps;
-      for (let k = at, end = at + full; k < end; k++) {
-        const v = codes[k]!;
-        s += COPIES[v]!;
-        called += CALLED[v]!;
-      }
-      for (let i = 4 * full; i < n; i++) {
-        const c = (codes[at + full]! >> (2 * (i & 3))) & 3;
-        s += copiesOf[c]!;
-        called += c === 1 ? 0 : 1;
-      }
-      freq[b.start + j] = s / (2 * called);
+      countCodes(b.codes, j * bps, bps, counts, 0);
+      const c0 = counts[0]! - (4 * bps - n);
+      const called = n - counts[1]!;
+      freq[b.start + j] = (2 * c0 + counts[2]!) / (2 * called);
       obs[b.start + j] = 2 * called;
     }
   }

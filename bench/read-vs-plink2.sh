@@ -7,6 +7,7 @@
 # Records wall and cpu seconds (medians), SNPs/s over the whole command (open included), our throughput over
 # plink2's, the largest |frequency - plink2's| and the load average. Writes bench/results/read-vs-plink2-cpu2.json
 # (override with OUT=...). Data are made once under $DATA_DIR (default /tmp/gpulmm-read-bench).
+# ONLY="bed bed-packed ..." runs only those cases (then write to another OUT).
 # Usage: npm run build && flock /work/bench.lock bash bench/read-vs-plink2.sh [REPS] [N] [M]    (needs plink2)
 set -euo pipefail
 REPS=${1:-3}
@@ -41,6 +42,7 @@ CASES=(
 for r in $(seq 1 "$REPS"); do
   for c in "${CASES[@]}"; do
     IFS='|' read -r name theirs ours <<< "$c"
+    [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $name "* ]] || continue
     # shellcheck disable=SC2086
     /usr/bin/time -f "%e %U %S" -o "$WORK/t" plink2 $theirs --nonfounders --freq cols=chrom,pos,ref,alt,altfreq,nobs --out "$WORK/$name" >/dev/null 2>&1
     echo "$name plink2 $(cat "$WORK/t")" >> "$WORK/times.txt"
@@ -85,7 +87,7 @@ for (const [name, c] of Object.entries(cases)) c.target_throughput_ratio = targe
 const rec = {
   benchmark: 'read-vs-plink2', dataset: `data/simulate/cohort.mjs --n ${n} --m ${m} (hard calls, 2% missing), converted by plink2`,
   op: 'open + read every SNP + ALT frequency per SNP (plink2 --freq --nonfounders: its own reading, PGEN/.bed directly, BGEN and VCF through its import)',
-  command: `flock /work/bench.lock bash bench/read-vs-plink2.sh ${reps} ${n} ${m}`, reps: Number(reps), snps, samples: Number(n),
+  command: `${process.env.ONLY ? `ONLY="${process.env.ONLY}" ` : ''}flock /work/bench.lock bash bench/read-vs-plink2.sh ${reps} ${n} ${m}`, reps: Number(reps), snps, samples: Number(n),
   reference: execSync('plink2 --version').toString().trim(),
   cases, load_average_before: loadBefore, load_average_after: fs.readFileSync('/proc/loadavg', 'utf8').trim(),
   adapter: { vendor: 'cpu', device: os.cpus()[0]?.model ?? 'unknown', cores: os.availableParallelism() },
