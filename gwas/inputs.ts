@@ -6,6 +6,7 @@
 import { f64Matrix, type F64Matrix } from '../kernels/matrix.js';
 import { checkRowCount, covariateDesign, readCovariateFile, readPhenotypeFile, type CovariateDesign } from '../src/io/gemma-tables.js';
 import { InputError } from '../src/errors.js';
+import { checkModelVariable } from '../src/stats/numeric-guards.js';
 import { PgenSource } from '../src/io/pgen.js';
 import { RegionView } from '../src/io/region-view.js';
 import { famPhenotype, PlinkSource } from '../src/io/plink.js';
@@ -63,6 +64,7 @@ export async function loadAnalysisInputs(opts: AnalysisInputOptions): Promise<An
     if (p.every((v) => Number.isNaN(v))) {
       throw new InputError(opts.pheno ?? fam?.path ?? source.describe, undefined, undefined, `phenotype ${phenoCols[k]} is missing (NA${phenoTable ? '' : ' or -9'}) for every individual`);
     }
+    checkModelVariable(p, `${opts.pheno ?? fam?.path ?? source.describe}: phenotype ${phenoCols[k]}`);
   });
 
   const covTable = opts.covar ? await readCovariateFile(opts.covar) : undefined;

@@ -63,7 +63,12 @@ export class ScanReport {
     const topTest = this.testNames[0]!;
     for (const [pheno, k] of this.kept) {
       const lambdaGc: PhenoReport['lambdaGc'] = {};
-      for (const t of this.testNames) lambdaGc[t] = genomicInflation(Float64Array.from(k.log10[t]!, (v) => Math.pow(10, v)));
+      for (const t of this.testNames) {
+        // a phenotype whose every SNP test is NaN (all monomorphic among its individuals, say) has no lambda_GC:
+        // NaN, printed as "no finite p-values" (a per-phenotype status, not a failure of the whole scan)
+        const p = Float64Array.from(k.log10[t]!, (v) => Math.pow(10, v));
+        lambdaGc[t] = p.some((v) => !Number.isNaN(v)) ? genomicInflation(p) : NaN;
+      }
       const main = k.log10[topTest]!;
       const order = [...main.keys()].filter((i) => Number.isFinite(main[i]!)).sort((a, b) => main[a]! - main[b]!).slice(0, 5);
       out.push({ pheno, nTested: k.chr.length, lambdaGc, topTest, top: order.map((i) => ({ chr: k.chr[i]!, rs: k.rs[i]!, ps: k.ps[i]!, p: Math.pow(10, main[i]!) })) });
@@ -76,7 +81,7 @@ export class ScanReport {
     const lines: string[] = [];
     for (const r of reports) {
       const tag = several ? `[${r.pheno}] ` : '';
-      for (const t of this.testNames) lines.push(`${tag}lambda_GC (${t}) = ${r.lambdaGc[t]!.toFixed(4)}`);
+      for (const t of this.testNames) lines.push(`${tag}lambda_GC (${t}) = ${Number.isNaN(r.lambdaGc[t]!) ? 'NA (no finite p-values)' : r.lambdaGc[t]!.toFixed(4)}`);
       lines.push(`${tag}top hits (${r.topTest}):`);
       for (const h of r.top) lines.push(`  ${h.chr}\t${h.rs}\t${h.ps}\tp ${h.p.toExponential(2)}`);
     }

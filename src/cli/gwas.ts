@@ -84,9 +84,10 @@ const TESTS: Record<GwasCliOptions['test'], TestSelection> = {
   all: { wald: true, lrt: true, score: true },
 };
 
-const num = (name: string) => (raw: string): number => {
+const num = (name: string, lo = -Infinity, hi = Infinity) => (raw: string): number => {
   const v = Number(raw);
-  if (!Number.isFinite(v)) throw new UsageError(`--${name} ${raw}: expected a number`);
+  if (raw.trim() === '' || !Number.isFinite(v)) throw new UsageError(`--${name} ${raw}: expected a number`);
+  if (v < lo || v > hi) throw new UsageError(`--${name} ${raw}: expected a number in [${lo}, ${hi}]`);
   return v;
 };
 const int = (name: string) => (raw: string): number => {
@@ -105,8 +106,8 @@ export function registerGwas(program: Command): void {
     .option('--kinship <file>', 'kinship matrix over all individuals (GEMMA cXX/sXX text)')
     .option('--grm <mode>', 'kinship computed from the genotypes: centered (GEMMA -gk 1) or standardized (-gk 2)', 'centered')
     .option('--test <test>', 'wald | lrt | score | all (GEMMA -lmm 1/2/3/4)', 'all')
-    .option('--maf <x>', 'minimum allele frequency', num('maf'), 0.01)
-    .option('--miss <x>', 'maximum missing rate per SNP', num('miss'), 0.05)
+    .option('--maf <x>', 'minimum allele frequency', num('maf', 0, 0.5), 0.01)
+    .option('--miss <x>', 'maximum missing rate per SNP', num('miss', 0, 1), 0.05)
     .option('--keep <file>', 'analyse only these sample IDs (one IID, or FID IID, per line)')
     .option('--loco', 'leave-one-chromosome-out: test each chromosome against the kinship without it')
     .option('--vc <mode>', 'exact (per-SNP lambda, GEMMA) or fixed (null-model variance components, EMMAX/P3D)', 'exact')

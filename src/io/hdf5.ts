@@ -36,6 +36,28 @@ export function h5Error(file: string, path: string, detail: string): InputError 
   return new InputError(file, undefined, undefined, path === '' ? detail : `${path}: ${detail}`);
 }
 
+/**
+ * Runs an h5wasm call on `file`: libhdf5's own errors (a truncated or corrupt file fails only when the damaged
+ * part is reached, e.g. "name not defined!") become an InputError naming the file and the HDF5 path.
+ */
+function h5Call<T>(file: string, path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    const why = err instanceof Error ? err.message.replace(/^error - /, '') : String(err);
+    throw h5Error(file, path, `cannot be read (${why}): the file is truncated or corrupt`);
+  }
+}
+
+/** The path each open file was given as, by h5wasm file id (entities carry the id, not the name). */
+const fileNames = new Map<bigint, string>();
+
+/** The file an entity belongs to, as the caller named it. */
+function fileOf(e: H5Group | H5Dataset): string {
+  return fileNames.get(e.file_id) ?? 'HDF5 file';
+}
+
 const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /** True when the HDF5 superblock signature is at offset 0, 512, 1024, 2048... (the spec's user-block sizes). */
@@ -58,7 +80,9 @@ export async function openH5(file: string): Promise<H5File> {
   if (!hasHdf5Signature(file)) throw new InputError(file, undefined, undefined, 'not an HDF5 file (no HDF5 signature)');
   const h5 = await loadH5wasm();
   try {
-    return new h5.File(file, 'r');
+    const f = new h5.File(file, 'r');
+    fileNames.set(f.file_id, file);
+    return f;
   } catch (err) {
     throw new InputError(file, undefined, undefined, `not a readable HDF5 file (${err instanceof Error ? err.message : String(err)})`);
   }
@@ -74,16 +98,19 @@ export function isDataset(e: H5Entity): e is H5Dataset {
 
 /** The value of attribute `name` of e, or undefined. */
 export function attr(e: H5Group | H5Dataset, name: string): unknown {
-  const a = e.attrs[name];
-  return a === undefined ? undefined : a.value;
+  return h5Call(fileOf(e), `${e.path}@${name}`, () => {
+    const a = e.attrs[name];
+    return a === undefined ? undefined : a.value;
+  });
 }
 
 /** True when g has a member `name` (a/b/c walks levels). */
 export function has(g: H5Group, name: string): boolean {
   let cur: H5Entity = g;
   for (const part of name.split('/')) {
-    if (!isGroup(cur) || !cur.keys().includes(part)) return false;
-    cur = cur.get(part);
+    const p: H5Entity = cur;
+    if (!isGroup(p) || !h5Call(fileOf(p), p.path, () => p.keys()).includes(part)) return false;
+    cur = h5Call(fileOf(p), `${p.path}/${part}`, () => p.get(part));
   }
   return true;
 }
@@ -92,8 +119,9 @@ export function has(g: H5Group, name: string): boolean {
 export function child(file: string, g: H5Group, name: string): H5Entity {
   let cur: H5Entity = g;
   for (const part of name.split('/')) {
-    if (!isGroup(cur) || !cur.keys().includes(part)) throw h5Error(file, '', `${g.path === '/' ? '' : g.path}/${name} not found`);
-    cur = cur.get(part);
+    const p: H5Entity = cur;
+    if (!isGroup(p) || !h5Call(file, p.path, () => p.keys()).includes(part)) throw h5Error(file, '', `${g.path === '/' ? '' : g.path}/${name} not found`);
+    cur = h5Call(file, `${p.path}/${part}`, () => p.get(part));
   }
   return cur;
 }
@@ -116,7 +144,7 @@ type AnyTyped = CountArray | BigInt64Array | BigUint64Array;
 
 /** A dataset's values (or a slice of its first dimension) as a typed array or strings. */
 function values(file: string, ds: H5Dataset, range?: readonly [number, number]): AnyTyped | string[] {
-  const v = (range ? ds.slice([[range[0], range[1]]]) : ds.value) as unknown;
+  const v = h5Call(file, ds.path, () => (range ? ds.slice([[range[0], range[1]]]) : ds.value)) as unknown;
   if (Array.isArray(v)) return v.map((s) => String(s));
   if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return v as AnyTyped;
   if (typeof v === 'string') return [v];

@@ -66,7 +66,7 @@ export function joinCells(
   });
   columns.set(key, [...barcodes]);
   return {
-    table: { columns, nCells: barcodes.length, source },
+    table: { columns, nCells: barcodes.length, source, lineOf: (cell) => parsed.lineNos[rowForCell[cell] ?? -1] },
     present: Int32Array.from(rowForCell.flatMap((r, j) => (r < 0 ? [] : [j]))),
     missing: missingIdx.length,
     missingExamples,

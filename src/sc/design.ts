@@ -14,6 +14,8 @@ export interface CellTable {
   readonly source: string;
   /** How a column is named inside the source, for messages: 'obs/' for an .h5ad (default 'column '). */
   readonly columnPrefix?: string;
+  /** 1-based line of the source that holds a cell's metadata (for messages), when the source is a text table. */
+  readonly lineOf?: (cell: number) => number | undefined;
 }
 
 /** Thrown for a design that cannot be analysed as asked (bad levels, too few cells...). */
@@ -86,6 +88,40 @@ export function sortedLevels(values: Iterable<string>): string[] {
   const lv = [...new Set(values)];
   const numeric = lv.every((v) => v.trim() !== '' && Number.isFinite(Number(v)));
   return numeric ? lv.sort((a, b) => Number(a) - Number(b)) : lv.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * The sorted levels of a covariate that is not all numbers, after two checks that keep a typo from turning a
+ * numeric covariate into one dummy column per cell (a design as wide as the data, fitted for every gene):
+ * a column whose values are mostly numbers (more than half of the analysed cells) with a few that are not is an
+ * InputError naming the first such value, its cell and (for a text table) its line; a categorical with a level
+ * for more than half of the analysed cells is a DesignError. Cost O(n).
+ */
+function checkCategorical(table: CellTable, name: string, keep: readonly number[], vals: readonly string[]): string[] {
+  const isNumber = (v: string): boolean => v.trim() !== '' && Number.isFinite(Number(v));
+  let numbers = 0;
+  let first = -1;
+  vals.forEach((v, r) => {
+    if (isNumber(v)) numbers++;
+    else if (first < 0) first = r;
+  });
+  const where = `${table.columnPrefix ?? 'column '}${name}`;
+  if (numbers * 2 > vals.length) {
+    const cell = keep[first]!;
+    const line = table.lineOf?.(cell);
+    throw new InputError(
+      table.source,
+      line,
+      undefined,
+      `${where}: "${vals[first]}" (cell ${cell + 1}) is not a number, while ${numbers} of the ${vals.length} analysed cells have numbers there: ` +
+        `correct it, or leave it empty (NA) to drop the cell`,
+    );
+  }
+  const levels = sortedLevels(vals);
+  if (levels.length * 2 > vals.length) {
+    throw new DesignError(`covariate ${name}: ${levels.length} distinct values among ${vals.length} cells; a categorical covariate needs far fewer levels than cells`);
+  }
+  return levels;
 }
 
 /**
@@ -190,7 +226,8 @@ export function buildDesign(table: CellTable, subset: Int32Array, opts: DesignOp
       names.push(covNames[c]!);
       builders.push((i) => Number(col[i]!));
     } else {
-      for (const lv of sortedLevels(vals).slice(1)) {
+      const levels = checkCategorical(table, covNames[c]!, keep, vals);
+      for (const lv of levels.slice(1)) {
         names.push(`${covNames[c]}${lv}`);
         builders.push((i) => (col[i] === lv ? 1 : 0));
       }

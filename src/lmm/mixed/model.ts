@@ -10,7 +10,7 @@ import { estimateLmm, type LmmCriterion } from './lmm.js';
 import { buildModelFrame, DataError, type ContrastDefaults, type DataInput, type ModelFrame } from './model-frame.js';
 import { formatResidualSpec, parseCorrelation, parseWeights, residualColumns, ResidualStructure, type CorrelationSpec, type ResidualParameters, type ResidualSpec, type VarianceSpec } from './residual.js';
 import { satterthwaiteDf } from './satterthwaite.js';
-import { checkModelVariable } from '../numeric-guards.js';
+import { checkModelVariable } from '../../stats/numeric-guards.js';
 import { NumericError } from '../../errors.js';
 import type { F64Matrix } from '../../../kernels/matrix.js';
 import type { BlockedPls } from './pls.js';

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { registerFit } from '../../../src/cli/fit.js';
 import { EXIT_CODES, NumericError } from '../../../src/errors.js';
 import { minimizeModelBased } from '../../../src/lmm/mixed/optimizer.js';
-import { checkModelVariable } from '../../../src/lmm/numeric-guards.js';
+import { checkModelVariable } from '../../../src/stats/numeric-guards.js';
 import { runCommand } from '../../helpers/cli.js';
 
 const dyestuff = new URL('../../../data/lme4/Dyestuff.csv', import.meta.url).pathname;
