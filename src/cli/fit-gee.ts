@@ -6,8 +6,9 @@
 import { readTable } from '../io/csv.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { CORSTRS, fitGee, formatGee, geeJson, type CorStr, type GeeFamily } from '../lmm/gee/index.js';
-import { DataError, FormulaError, type ContrastDefaults } from '../lmm/mixed/index.js';
+import type { ContrastDefaults } from '../lmm/mixed/index.js';
 import { UsageError } from '../errors.js';
+import { modelDataError } from './model-errors.js';
 
 export interface GeeCliOptions {
   data: string;
@@ -42,8 +43,7 @@ export async function runGee(o: GeeCliOptions & Record<string, unknown>, contras
   try {
     fit = fitGee(table, o.formula, { family: o.family, id: opts.id, corstr: opts.corstr, waves: o.waves ?? null, contrasts, tolerance: opts.tolerance });
   } catch (e) {
-    if (e instanceof FormulaError || e instanceof DataError) throw new UsageError(`${o.data}: ${e.message}`);
-    throw e;
+    throw modelDataError(o.data, e) ?? e;
   }
   process.stdout.write(formatGee(fit));
   if (o.json) await writeFileAtomic(o.json, `${JSON.stringify(geeJson(fit), null, 2)}\n`);

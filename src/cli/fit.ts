@@ -8,11 +8,12 @@ import type { Command } from 'commander';
 import { readTable } from '../io/csv.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import {
-  anova, anovaType3, confint, DataError, FormulaError, fit, formatComparison, formatConfint, formatMarginal, formatSummary, marginalEffects, formatType3, parseCorrelation, parseWeights, predict,
+  anova, anovaType3, confint, FormulaError, fit, formatComparison, formatConfint, formatMarginal, formatSummary, marginalEffects, formatType3, parseCorrelation, parseWeights, predict,
   simulate, summaryJson, type ConfintMethod, type ContrastDefaults, type ContrastKind, type CorrelationSpec, type DdfMethod, type Family, type LaplaceMode,
   type VarianceSpec,
 } from '../lmm/mixed/index.js';
 import { UsageError } from '../errors.js';
+import { modelDataError } from './model-errors.js';
 import { action } from './command.js';
 import { runGee, type GeeCliOptions } from './fit-gee.js';
 
@@ -144,8 +145,7 @@ async function runFit(o: FitCliOptions): Promise<void> {
     try {
       return fn();
     } catch (e) {
-      if (e instanceof FormulaError || e instanceof DataError) throw new UsageError(`${file}: ${e.message}`);
-      throw e;
+      throw modelDataError(file, e) ?? e;
     }
   };
   withFile(o.data, () => {

@@ -4,7 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { readTable, numericColumn, columnIndex, stringColumn, type Table } from '../io/csv.js';
-import { writeFileAtomic } from '../io/atomic-file.js';
+import { fileIdentity, writeFileAtomic } from '../io/atomic-file.js';
 import { DataError, FormulaError } from '../lmm/mixed/index.js';
 import { formatRma, rma, rmaJson, rmaPredict, studyData, TAU2_METHODS, type MetaTest, type Tau2Method } from '../lmm/meta/index.js';
 import { InputError, UsageError } from '../errors.js';
@@ -123,6 +123,11 @@ async function runGwas(o: MetaCliOptions): Promise<void> {
     if (v !== undefined) throw new UsageError(`${flag} goes with --data, not --gwas`);
   }
   if (o.gwas!.length < 2) throw new UsageError(`--gwas: ${o.gwas!.length} file given; a meta-analysis needs 2 or more`);
+  const ids = await Promise.all(o.gwas!.map(fileIdentity));
+  ids.forEach((a, i) => {
+    const j = ids.findIndex((b) => (a.inode !== undefined && a.inode === b.inode) || a.real === b.real);
+    if (j < i) throw new UsageError(`--gwas: ${o.gwas![i]} is the same file as ${o.gwas![j]}: give each cohort once`);
+  });
   const minCohorts = Number(o.minCohorts);
   const ambiguousMaxMaf = Number(o.ambiguousMaf);
   if (!(ambiguousMaxMaf >= 0 && ambiguousMaxMaf < 0.5)) throw new UsageError(`--ambiguous-maf ${o.ambiguousMaf}: expected a number in [0, 0.5)`);

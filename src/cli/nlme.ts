@@ -7,10 +7,10 @@
 import type { Command } from 'commander';
 import { readTable } from '../io/csv.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
-import { DataError, FormulaError } from '../lmm/mixed/index.js';
 import { ExpressionError, formatNlmeSummary, nlmeFit, nlmeJson, type CovarianceKind } from '../lmm/nonlinear/index.js';
 import { PlsError } from '../lmm/mixed/pls.js';
 import { NumericError, UsageError } from '../errors.js';
+import { modelDataError } from './model-errors.js';
 import { action } from './command.js';
 
 interface NlmeCliOptions {
@@ -75,7 +75,9 @@ async function runNlme(o: NlmeCliOptions): Promise<void> {
   try {
     model = nlmeFit(table, o.model, { fixed: o.fixed, random: o.random, covariance: o.cov as CovarianceKind, start, REML: o.reml === true, maxIter, tolerance });
   } catch (e) {
-    if (e instanceof ExpressionError || e instanceof FormulaError || e instanceof DataError) throw new UsageError(`${o.data}: ${e.message}`);
+    const mapped = modelDataError(o.data, e);
+    if (mapped) throw mapped;
+    if (e instanceof ExpressionError) throw new UsageError(`${o.data}: ${e.message}`);
     if (e instanceof PlsError) throw new NumericError(`${o.data}: the nonlinear model cannot be fitted: ${e.message}`);
     throw e;
   }

@@ -5,10 +5,11 @@
  * Each file is written under a temporary name and renamed when complete; a failed write leaves nothing that
  * looks like a result.
  */
-import { renameSync, rmSync } from 'node:fs';
+import { renameSync } from 'node:fs';
 import path from 'node:path';
 import type { CountBlock } from './count-blocks.js';
 import { loadH5wasm, type H5Dataset, type H5File, type H5Group } from './hdf5.js';
+import { removeTemporary, trackTemporary, untrackTemporary } from './run-files.js';
 
 /** An obs column: a categorical (codes into categories, -1 missing) or numbers. */
 export type ObsColumn = { readonly name: string; readonly categories: readonly string[]; readonly codes: Int8Array | Int16Array | Int32Array } | { readonly name: string; readonly numbers: Float64Array };
@@ -120,11 +121,12 @@ abstract class BlockWriter implements CountMatrixWriter {
       this.finish();
       this.f.close();
     } catch (err) {
-      rmSync(this.tmp, { force: true });
+      removeTemporary(this.tmp);
       throw err;
     }
     this.finished = true;
     renameSync(this.tmp, this.file);
+    untrackTemporary(this.tmp);
   }
 
   abort(): void {
@@ -133,7 +135,7 @@ abstract class BlockWriter implements CountMatrixWriter {
     try {
       this.f.close();
     } finally {
-      rmSync(this.tmp, { force: true });
+      removeTemporary(this.tmp);
     }
   }
 }
@@ -143,11 +145,12 @@ async function inTempFile(file: string, build: (f: H5File, tmp: string) => Count
   const h5 = await loadH5wasm();
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   const f = new h5.File(tmp, 'w');
+  trackTemporary(tmp); // removed on SIGINT/SIGTERM, at exit, or if the run fails (see run-files.ts)
   try {
     return build(f, tmp);
   } catch (err) {
     f.close();
-    rmSync(tmp, { force: true });
+    removeTemporary(tmp);
     throw err;
   }
 }

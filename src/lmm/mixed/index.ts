@@ -18,7 +18,7 @@ export type { WithinBetween } from './within-between.js';
 export { formatSummary, formatType3, formatComparison, formatConfint, formatMarginal, summaryJson } from './summary.js';
 export { parseFormula, FormulaError } from './formula.js';
 export type { ParsedFormula, RandomTerm, Term, TermList, Response, ContrastKind, CodingStep } from './formula.js';
-export { DataError } from './model-frame.js';
+export { DataError, DataValueError } from './model-frame.js';
 export type { DataInput, ContrastDefaults } from './model-frame.js';
 export { contrastMatrix } from './contrasts.js';
 export { parseCorrelation, parseWeights } from './residual.js';

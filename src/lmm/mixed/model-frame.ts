@@ -30,6 +30,11 @@ export class DataError extends Error {
   override name = 'DataError';
 }
 
+/** A DataError about the values of the table itself (a bad value on a line, no complete row), not about the model asked of it. */
+export class DataValueError extends DataError {
+  override name = 'DataValueError';
+}
+
 type RawColumn = (number | string | null)[];
 
 function isMissing(v: number | string | null | undefined): boolean {
@@ -253,7 +258,7 @@ export function buildModelFrame(
   for (let i = 0, k = 0; i < nAll; i++) if (missing[i] === 0) keep[k++] = i;
   const dropped = nAll - n;
   if (dropped > 0) messages.push(`dropped ${dropped} row${dropped === 1 ? '' : 's'} with missing values in the model's columns`);
-  if (n === 0) throw new DataError('no complete rows: every row has a missing value in a column the formula uses');
+  if (n === 0) throw new DataValueError('no complete rows: every row has a missing value in a column the formula uses');
 
   // each raw column is parsed as numbers, and coded as a factor, at most once (kept rows only)
   const parsed = new Map<string, { values: Float64Array; bad: number }>();
@@ -281,7 +286,7 @@ export function buildModelFrame(
     const { values, bad } = parseNumeric(name);
     if (bad >= 0) {
       const i = keep[bad]!;
-      throw new DataError(`${role} column '${name}' must be numeric: found '${raw.get(name)![i]}' at ${lineOf(i)}`);
+      throw new DataValueError(`${role} column '${name}' must be numeric: found '${raw.get(name)![i]}' at ${lineOf(i)}`);
     }
     return values;
   };
@@ -421,7 +426,7 @@ export function newDataFrame(data: DataInput, f: ParsedFormula, fitted: ModelFra
   const numeric = (name: string, role: string): Float64Array =>
     Float64Array.from(keep, (i) => {
       const v = toNumber(raw.get(name)![i]!);
-      if (!Number.isFinite(v)) throw new DataError(`new data: ${role} column '${name}' must be numeric: found '${raw.get(name)![i]}' at ${lineOf(i)}`);
+      if (!Number.isFinite(v)) throw new DataValueError(`new data: ${role} column '${name}' must be numeric: found '${raw.get(name)![i]}' at ${lineOf(i)}`);
       return v;
     });
   const columns = new Map<string, FrameColumn>();

@@ -19,6 +19,7 @@
  * Cost per iteration: one theta optimisation (~50-200 PLS factorisations of one term with q columns) and
  * a few PNLS steps, each one evaluation of f with its K derivatives, O(n (K nodes + q^2) + groups q^3).
  */
+import { checkModelVariable } from '../../stats/numeric-guards.js';
 import { f64Matrix, type F64Matrix } from '../../../kernels/matrix.js';
 import { tSurvival2 } from '../../stats/distributions.js';
 import { groupCodes, modelMatrix, type ReTerm } from '../mixed/design.js';
@@ -190,6 +191,7 @@ export function nlmeFit(data: DataInput, model: string, options: NlmeOptions): N
   const L = g.levels.length;
   if (L < 2) throw new DataError(`nlme: grouping factor '${group}' has ${L} level; random effects need at least 2`);
   const y = frame.y;
+  checkModelVariable(y, `response ${response}`);
   if (n <= p) throw new DataError(`nlme: ${n} observations for ${p} fixed effects`);
 
   // starting values
