@@ -11,32 +11,16 @@ import { arrowColumns, GemmaTsvWriter, writeArrowBatch } from '../../gwas/scan-o
 import { ScanReport } from '../../gwas/scan-report.js';
 import type { PhenotypeInput } from '../../gwas/scan.js';
 import { openAtomic } from '../io/atomic-file.js';
-import type { PlotFormat } from '../plot/index.js';
 import { arrowOutputKind, arrowSiblingPath, openArrowTable, type ArrowTableSink } from '../io/arrow-output.js';
 import { UsageError } from '../errors.js';
 import { getFlag } from '../flags.js';
 import { VERSION } from '../version.js';
+import type { GwasCliOptions } from './gwas.js';
 import { createProgress, type Progress } from './progress.js';
 import { analysedSnpsLine, commitAllOrNone } from './scan-outputs.js';
 
 /** The options of `gpulmm gwas` the biobank mode reads. */
-export interface BiobankCliOptions {
-  keep?: string;
-  maf: number;
-  miss: number;
-  out?: string;
-  tsv?: string;
-  tsvFormat: 'gemma' | 'bolt';
-  plot?: string;
-  plotFormat?: PlotFormat;
-  verbose?: boolean;
-  h2Probes: number;
-  calibrationSnps: number;
-  cgTol: number;
-  seed: number;
-  h2?: number;
-  calibration: 'mean' | 'bolt';
-}
+export type BiobankCliOptions = Pick<GwasCliOptions, 'keep' | 'maf' | 'miss' | 'out' | 'tsv' | 'tsvFormat' | 'plot' | 'plotFormat' | 'verbose' | 'h2Probes' | 'calibrationSnps' | 'cgTol' | 'seed' | 'h2' | 'calibration'>;
 
 const WALD = { wald: true, lrt: false, score: false };
 const PHASE_LABEL: Record<BiobankPhase, { label: string; unit: string }> = {
