@@ -48,18 +48,20 @@ golden <- function(out_file, ambiguous) {
       if (is.na(r$beta) || is.na(r$se) || r$se <= 0) { counts[[c]]["invalid"] <- counts[[c]]["invalid"] + 1; next }
       key <- paste(r$chr, r$pos, sep = ":")
       vs <- variants[[key]]
-      # of the variants at this position whose alleles match (same, swapped, or either on the other strand), the one
-      # with this record's id, then a match by labels, then one this cohort has not given yet, then the first;
-      # a variant this cohort has already given counts only when matched by labels (a duplicate)
+      # a record whose id names a variant at this position is matched against that variant only; otherwise, of the
+      # variants whose alleles match (same, swapped, or either on the other strand), a match by labels, then one this
+      # cohort has not given yet, then the first; a variant this cohort has already given counts only when matched
+      # by labels (a duplicate)
       hit <- 0; sign <- 1; strand <- FALSE; best <- -1
       fe <- flip(r$ea); fo <- flip(r$oa)
-      for (k in seq_along(vs)) {
+      named <- Filter(function(k) vs[[k]]$id == r$id, seq_along(vs))
+      for (k in if (length(named) > 0) named[1] else seq_along(vs)) {
         v <- vs[[k]]
         m <- if (r$ea == v$ea && r$oa == v$oa) c(1, 0) else if (r$ea == v$oa && r$oa == v$ea) c(-1, 0)
              else if (!is.na(fe) && !is.na(fo) && fe == v$ea && fo == v$oa) c(1, 1)
              else if (!is.na(fe) && !is.na(fo) && fe == v$oa && fo == v$ea) c(-1, 1) else NULL
         if (is.null(m) || (m[2] == 1 && !is.na(v$beta[c]))) next
-        score <- 100 * (v$id == r$id) + 10 * (m[2] == 0) + is.na(v$beta[c])
+        score <- 10 * (m[2] == 0) + is.na(v$beta[c])
         if (score > best) { best <- score; hit <- k; sign <- m[1]; strand <- m[2] == 1 }
       }
       amb <- nchar(r$ea) == 1 && !is.na(flip(r$ea)) && flip(r$ea) == r$oa

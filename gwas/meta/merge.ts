@@ -10,13 +10,14 @@
  * ambiguousOrientation: opposite sides of 0.5 flip it, `strandFlipped`), and skipped when either frequency is missing
  * or its minor allele frequency exceeds `ambiguousMaxMaf` (`ambiguousUnresolved`); a record matching a variant already
  * given by an earlier cohort at this position joins it (beta and allele frequency flipped for swapped alleles:
- * `swapped`; `strandFlipped` when matched through complements). When several variants at the position match (at a
- * multi-allelic site G/A on the other strand is C/T), the record takes the one with its id, then one matched by labels
- * over one matched through complements, then one its cohort has not given yet; a record matching by labels only
- * variants its cohort has already given is skipped (`duplicates`); a record whose alleles match none of the earlier
- * cohorts' variants at its position is skipped (`mismatched`) when it has no id or the id of one of them; with another
- * id (a multi-allelic site whose variants are named, as METAL tells markers apart by name), or at a position no earlier
- * cohort has, it starts a new variant. Chromosome names are compared without a `chr` prefix, 23/24/25/26 as X/Y/XY/MT.
+ * `swapped`; `strandFlipped` when matched through complements). A record whose id names a variant at its position is
+ * matched against that variant only (at a multi-allelic site G/A on the other strand is C/T); otherwise, of the
+ * variants it matches, it takes one matched by labels over one matched through complements, then one its cohort has not
+ * given yet; a record matching by labels only a variant its cohort has already given is skipped (`duplicates`); a
+ * record whose alleles match none of the earlier cohorts' variants at its position is skipped (`mismatched`) when it
+ * has no id or the id of one of them; with another id (a multi-allelic site whose variants are named, as METAL tells
+ * markers apart by name), or at a position no earlier cohort has, it starts a new variant. Chromosome names are
+ * compared without a `chr` prefix, 23/24/25/26 as X/Y/XY/MT.
  */
 import type { SumstatBlock } from '../../src/io/sumstats.js';
 import { allocIvwColumns, ivwInto, type IvwColumns } from '../../src/lmm/meta/ivw.js';
@@ -340,11 +341,12 @@ export async function* mergeCohorts(inputs: AsyncIterable<SumstatBlock>[], chrom
               let sign: 1 | -1 = 1;
               let strand = false;
               const id = b.id[i]!;
-              const named = id !== '' && id !== '.';
-              for (let u = 0; u < nv; u++) {
+              let only = -1; // the variant the record's id names, if any
+              if (id !== '' && id !== '.') for (let u = 0; u < nv && only < 0; u++) if (vId[u] === id) only = u;
+              for (let u = only < 0 ? 0 : only; u < (only < 0 ? nv : only + 1); u++) {
                 const mt = matchAlleles(vE[u]!, vO[u]!, e, o);
                 if (mt.sign === 0 || (mt.strand && vHas[u * nc + c])) continue;
-                const score = (named && vId[u] === id ? 4 : 0) + (mt.strand ? 0 : 2) + (vHas[u * nc + c] ? 0 : 1);
+                const score = (mt.strand ? 1 : 3) + (vHas[u * nc + c] ? 0 : 1);
                 if (score > best) {
                   best = score;
                   v = u;

@@ -144,7 +144,7 @@ describe('gpulmm meta --gwas', () => {
     expect(readFileSync(join(d, 'u.fe.manhattan.svg'), 'utf8')).toMatch(/^<\?xml|^<svg/);
   });
 
-  it('a multi-allelic site: a record takes the variant with its id over one its alleles match on the other strand', async () => {
+  it('a multi-allelic site: a record is matched to the variant its id names, else by labels over complements', async () => {
     const d = tmp();
     const head = 'chr\trs\tps\tallele1\tallele0\tbeta\tse\n';
     // G/A is C/T on the other strand, but rs2 is another variant of the site (cohort a's second record); cohort b's
@@ -161,6 +161,16 @@ describe('gpulmm meta --gwas', () => {
     expect(Number(rows[0]!.beta)).toBeCloseTo(0.2, 12);
     const counts = JSON.parse(readFileSync(json, 'utf8')).cohorts.map((c: { counts: Record<string, number> }) => [c.counts.used, c.counts.mismatched, c.counts.duplicates, c.counts.swapped]);
     expect(counts).toEqual([[2, 0, 0, 0], [1, 1, 1, 1]]);
+    // cohort c's rs1 C/A is G/T on the other strand, but its id names rs1 (C/T): a mismatch, and rs2 G/T still joins rs2
+    const a2 = join(d, 'a2.tsv');
+    writeFileSync(a2, `${head}3\trs1\t100\tC\tT\t0.1\t0.1\n3\trs2\t100\tG\tT\t0.2\t0.1\n`);
+    const c = join(d, 'c.tsv');
+    writeFileSync(c, `${head}3\trs1\t100\tC\tA\t0.9\t0.1\n3\trs2\t100\tG\tT\t0.4\t0.1\n`);
+    expect((await run(['--gwas', a2, c, '--tsv', tsv, '--json', json])).code).toBe(0);
+    const rows2 = readTsv(tsv);
+    expect(rows2.map((x) => [x.rs, x.n_cohorts, x.direction])).toEqual([['rs1', '1', '+?'], ['rs2', '2', '++']]);
+    expect(Number(rows2[1]!.beta)).toBeCloseTo(0.3, 12);
+    expect(JSON.parse(readFileSync(json, 'utf8')).cohorts[1].counts).toMatchObject({ used: 1, mismatched: 1, strandFlipped: 0 });
   });
 
   it('--ambiguous drop and --min-cohorts', async () => {
