@@ -165,6 +165,7 @@ class GramAccumulator {
   private readonly v: Float64Array;
   private sumMu2 = 0;
   private float: F64Matrix | undefined;
+  private codes = new Uint8Array(0);
 
   constructor(
     /** Individuals in the genotype blocks (N). */
@@ -194,7 +195,7 @@ class GramAccumulator {
     const coded = this.centered && takesCodes ? columns.coded : undefined;
     const intCols: number[] = [];
     const g = coded ? undefined : new Int8Array(this.centered ? ld * cols.length : 0);
-    const codes = new Uint8Array(this.centered ? ld * cols.length : 0);
+    const codes = this.stagedCodes(this.centered ? ld * cols.length : 0);
     const tableA = new Float64Array(4 * cols.length);
     const tableB = new Float64Array(4 * cols.length);
     const missRow: number[] = [];
@@ -244,6 +245,12 @@ class GramAccumulator {
       floatCols.forEach(({ j, mean, scale }, c) => columns.center(j, mean, scale, z.data, c * n));
       this.float = await this.backend.syrk(z, this.float ? { beta: 1, c: this.float } : {});
     }
+  }
+
+  /** A buffer of at least `bytes` for the staged codes, reused from block to block (CodedColumnSums.add copies them). */
+  private stagedCodes(bytes: number): Uint8Array {
+    if (this.codes.length < bytes) this.codes = new Uint8Array(bytes);
+    return this.codes;
   }
 
   /**

@@ -112,10 +112,15 @@ export class CodedColumnSums {
     if (newW) new Float64Array(buf, this.wPtr, nPad * outCols).fill(0); // it may hold an earlier block's staging
     const codes = new Uint8Array(buf, codesPtr, nPad * k);
     for (let j = 0; j < k; j++) {
-      const col = b.codes.subarray(j * ld, j * ld + n);
-      for (let i = 0; i < n; i++) if (col[i]! > 3) fail(`code ${col[i]} at (${i}, ${j}) is above 3`);
-      codes.set(col, j * nPad);
+      codes.set(b.codes.subarray(j * ld, j * ld + n), j * nPad);
       codes.fill(0, j * nPad + n, (j + 1) * nPad);
+    }
+    // Codes above 3, four at a time (codesPtr and nPad are multiples of 16).
+    const words = new Uint32Array(buf, codesPtr, (nPad * k) >> 2);
+    let high = 0;
+    for (let e = 0; e < words.length; e++) high |= words[e]!;
+    if (high & 0xfcfcfcfc) {
+      for (let j = 0; j < k; j++) for (let i = 0; i < n; i++) if (codes[j * nPad + i]! > 3) fail(`code ${codes[j * nPad + i]} at (${i}, ${j}) is above 3`);
     }
     new Float64Array(buf, tA, 4 * k).set(b.tableA.subarray(0, 4 * k));
     new Float64Array(buf, tB, 4 * k).set(b.tableB.subarray(0, 4 * k));
