@@ -25,6 +25,7 @@ import { tSurvival2 } from '../../stats/distributions.js';
 import { groupCodes, modelMatrix, type ReTerm } from '../mixed/design.js';
 import { parseFormula, type TermList } from '../mixed/formula.js';
 import { profiledDeviance } from '../mixed/lmm.js';
+import type { FixefRow } from '../mixed/model.js';
 import { buildModelFrame, DataError, type DataInput, type FrameColumn, type ModelFrame } from '../mixed/model-frame.js';
 import { minimizeModelBased } from '../mixed/optimizer.js';
 import { BlockedPls, PlsError, thetaToFactors } from '../mixed/pls.js';
@@ -53,15 +54,11 @@ export interface NlmeOptions {
   tolerance?: number;
 }
 
-/** A fixed effect: estimate, standard error (nlme's summary: ML ones scaled by sqrt(N / (N - p))), containment df, t and p. */
-export interface NlmeFixefRow {
-  term: string;
-  estimate: number;
-  se: number;
-  df: number;
-  t: number;
-  p: number;
-}
+/**
+ * A fixed effect: the linear mixed model's row (term, estimate, se, df, t, p) as nlme's summary gives it: ML
+ * standard errors scaled by sqrt(N / (N - p)), containment df.
+ */
+export type NlmeFixefRow = FixefRow;
 
 /** A fitted nonlinear mixed model. */
 export interface NlmeModel {
