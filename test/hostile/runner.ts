@@ -97,7 +97,7 @@ export function scFixture(dir: string): string {
 }
 
 /** Every entry under `dir` (hidden ones too): relative path -> content hash, or the entry's kind. */
-function snapshot(dir: string): Map<string, string> {
+export function snapshot(dir: string): Map<string, string> {
   const out = new Map<string, string>();
   const walk = (d: string): void => {
     for (const name of readdirSync(d)) {
