@@ -4,16 +4,16 @@
  * the records at one position are aligned to the first cohort's alleles (alleles.ts) and combined (src/lmm/meta/ivw.ts).
  * Memory: one block per cohort plus one output batch, whatever the number of variants.
  *
- * Per record, in order: a non-finite beta or se, or se <= 0, is skipped (`invalid`); a strand-ambiguous SNP is skipped
- * when `ambiguous` is 'drop' (`ambiguousDropped`), else kept and flagged; with 'af', one that matches an earlier
- * cohort's variant by its labels is put on that cohort's strand by the allele frequencies (alleles.ts
- * ambiguousOrientation: opposite sides of 0.5 flip it, `strandFlipped`), and skipped when either frequency is missing
- * or its minor allele frequency exceeds `ambiguousMaxMaf` (`ambiguousUnresolved`); a record matching a variant already
- * given by an earlier cohort at this position joins it (beta and allele frequency flipped for swapped alleles:
- * `swapped`; `strandFlipped` when matched through complements). A record whose id names a variant at its position is
- * matched against that variant only (at a multi-allelic site G/A on the other strand is C/T); otherwise, of the
- * variants it matches, it takes one matched by labels over one matched through complements, then one its cohort has not
- * given yet; a record matching by labels only a variant its cohort has already given is skipped (`duplicates`); a
+ * Per record, in order: a missing (non-finite) beta or se is skipped (`invalid`; the reader refuses se <= 0); a
+ * strand-ambiguous SNP is skipped when `ambiguous` is 'drop' (`ambiguousDropped`), else kept and flagged; with 'af',
+ * one that matches an earlier cohort's variant by its labels is put on that cohort's strand by the allele frequencies
+ * (alleles.ts ambiguousOrientation: opposite sides of 0.5 flip it, `strandFlipped`), and skipped when either frequency
+ * is missing or its minor allele frequency exceeds `ambiguousMaxMaf` (`ambiguousUnresolved`); a record matching a
+ * variant already given by an earlier cohort at this position joins it (beta and allele frequency flipped for swapped
+ * alleles: `swapped`; `strandFlipped` when matched through complements). A record whose id names a variant at its
+ * position is matched against that variant only (at a multi-allelic site G/A on the other strand is C/T); otherwise, of
+ * the variants it matches, it takes one matched by labels over one matched through complements, then one its cohort has
+ * not given yet; a record matching by labels only a variant its cohort has already given is skipped (`duplicates`); a
  * record whose alleles match none of the earlier cohorts' variants at its position is skipped (`mismatched`) when it
  * has no id or the id of one of them; with another id (a multi-allelic site whose variants are named, as METAL tells
  * markers apart by name), or at a position no earlier cohort has, it starts a new variant. Chromosome names are

@@ -15,7 +15,7 @@
  *   af          af effect_allele_frequency a1freq eaf freq1 (optional)
  *   n           n (optional)
  * Missing numbers ('', NA, nan, inf) read as NaN (the caller decides what to skip); anything else that is not a
- * number is an InputError naming file:line:column. Memory: one block (~1 MiB of text, or one Arrow batch).
+ * number, and a standard error <= 0, is an InputError naming file:line:column (Arrow: the row). Memory: one block (~1 MiB of text, or one Arrow batch).
  */
 import { isAscii } from 'node:buffer';
 import { readdir, stat } from 'node:fs/promises';
@@ -207,7 +207,9 @@ async function* textBlocks(path: string, compression: Awaited<ReturnType<typeof 
       out.effect[k] = intern(alleleIntern, fields[3]!);
       out.other[k] = intern(alleleIntern, fields[4]!);
       out.beta[k] = numberField(fields[5]!, path, lineNo, at.beta!, 'beta');
-      out.se[k] = numberField(fields[6]!, path, lineNo, at.se!, 'standard error');
+      const se = numberField(fields[6]!, path, lineNo, at.se!, 'standard error');
+      if (se <= 0) throw new InputError(path, lineNo, at.se! + 1, `expected a standard error > 0, got "${fields[6]}"`);
+      out.se[k] = se;
       if (at.af! >= 0) out.af[k] = numberField(fields[7]!, path, lineNo, at.af!, 'allele frequency');
       if (at.n! >= 0) out.n[k] = numberField(fields[8]!, path, lineNo, at.n!, 'sample size');
       out.line[k] = lineNo;
@@ -248,6 +250,7 @@ function arrowBlock(path: string, batch: ArrowBatch, at: Record<string, string |
     out.effect[k] = ea[i] ?? '';
     out.other[k] = oa[i] ?? '';
     out.beta[k] = beta[i]!;
+    if (se[i]! <= 0) throw new InputError(path, undefined, undefined, `row ${rowBase + i + 1}: expected a standard error > 0 in column "${at.se}", got ${se[i]}`);
     out.se[k] = se[i]!;
     if (af) out.af[k] = af[i]!;
     if (n) out.n[k] = n[i]!;

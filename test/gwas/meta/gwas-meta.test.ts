@@ -184,7 +184,7 @@ describe('gpulmm meta --gwas', () => {
     expect(r.stdout).toMatch(/dropped: .*, [1-9]\d* strand-ambiguous/);
   });
 
-  it('bad input: missing column, non-numeric beta (file:line:column), too few files, conflicting options', async () => {
+  it('bad input: missing column, non-numeric beta and se <= 0 (file:line:column), too few files, conflicting options', async () => {
     const d = tmp();
     const noSe = join(d, 'nose.tsv');
     writeFileSync(noSe, 'chr\tps\tallele1\tallele0\tbeta\n1\t100\tA\tG\t0.1\n');
@@ -196,6 +196,11 @@ describe('gpulmm meta --gwas', () => {
     const b = await run(['--gwas', badBeta, cohorts[1]!, '--tsv', join(d, 'y.tsv')]);
     expect(b.code).toBe(EXIT_CODES.input);
     expect(b.stderr).toMatch(/bad\.tsv:3:5: expected a number in the beta column, got "x1"/);
+    const zeroSe = join(d, 'zero.tsv');
+    writeFileSync(zeroSe, 'chr\tps\tallele1\tallele0\tbeta\tse\n1\t100\tA\tG\t0.1\tNA\n1\t200\tA\tG\t0.1\t0\n');
+    const z = await run(['--gwas', zeroSe, cohorts[1]!, '--tsv', join(d, 'w.tsv')]);
+    expect(z.code).toBe(EXIT_CODES.input);
+    expect(z.stderr).toMatch(/zero\.tsv:3:6: expected a standard error > 0, got "0"/);
     expect((await run(['--gwas', cohorts[0]!, '--tsv', join(d, 'z.tsv')])).code).toBe(EXIT_CODES.usage);
     expect((await run(['--gwas', ...cohorts, '--mods', 'x', '--tsv', join(d, 'z.tsv')])).code).toBe(EXIT_CODES.usage);
     expect((await run(['--gwas', ...cohorts])).stderr).toMatch(/nothing would be written/);
