@@ -12,7 +12,7 @@
  */
 import type { GenotypeBlock, GenotypeSource, SnpInfo, SnpRange } from './genotype-source.js';
 import { InputError } from '../errors.js';
-import { BlockBuilder, checkBlockArgs, type MultiallelicMode, type SkippedVariants } from './genotype-blocks.js';
+import { blockBuilderFor, type MultiallelicMode, type SkippedVariants } from './genotype-blocks.js';
 import { bgzfBlocks } from './text-lines.js';
 import { inRegion, type GenomicRegion } from './region.js';
 import { readTextIndex, regionChunks, type Chunk } from './tabix.js';
@@ -239,12 +239,10 @@ export class BcfSource implements GenotypeSource {
    * range's first record. Cost O(record bytes) per record; memory one record and one block.
    */
   async *blocks(blockSize: number, keep?: Int32Array, range?: SnpRange): AsyncIterable<GenotypeBlock> {
-    const nInd = this.samples.length;
-    const r = checkBlockArgs(this.describe, nInd, this.nSnps, blockSize, keep, range);
-    if (r.start === r.end) return;
+    const builder = blockBuilderFor(this, blockSize, keep, range);
+    if (!builder) return;
+    const { range: r, rows } = builder;
     const w = this.where;
-    const rows = keep ? keep.length : nInd;
-    const builder = new BlockBuilder(this.snps, blockSize, rows, r);
     let maxAlt = 1;
     for (let j = r.start; j < r.end; j++) maxAlt = Math.max(maxAlt, w.nAlt[j]!);
     const values = new Float64Array(rows * maxAlt);

@@ -21,7 +21,7 @@ import type { GenotypeBlock, GenotypeSource, SnpInfo, SnpRange } from './genotyp
 import { InputError } from '../errors.js';
 import { FileWindow } from './file-window.js';
 import { readNonEmptyLines, splitFields } from './gemma-tables.js';
-import { BlockBuilder, checkBlockArgs, type MultiallelicMode, type SkippedVariants } from './genotype-blocks.js';
+import { blockBuilderFor, type MultiallelicMode, type SkippedVariants } from './genotype-blocks.js';
 import { zstdDecompressor } from './zstd.js';
 import { readBgi } from './bgen-index.js';
 import { inRegion, type GenomicRegion } from './region.js';
@@ -213,10 +213,10 @@ export class BgenSource implements GenotypeSource {
    * memory: the read window, one decompressed variant and one nKeep x blockSize f64 matrix.
    */
   async *blocks(blockSize: number, keep?: Int32Array, range?: SnpRange): AsyncIterable<GenotypeBlock> {
+    const builder = blockBuilderFor(this, blockSize, keep, range);
+    if (!builder) return;
+    const r = builder.range;
     const nInd = this.samples.length;
-    const r = checkBlockArgs(this.describe, nInd, this.nSnps, blockSize, keep, range);
-    if (r.start === r.end) return;
-    const builder = new BlockBuilder(this.snps, blockSize, keep ? keep.length : nInd, r);
     const win = await FileWindow.open(this.path, 8 << 20);
     const decompress = await payloadReader(this.header);
     const decoder = new ProbabilityDecoder(this.path, this.header, nInd);

@@ -8,7 +8,7 @@ import type { GenotypeBlock, GenotypeSource, SnpInfo, SnpRange } from './genotyp
 import { InputError } from '../errors.js';
 import { GEMMA_SEP, readNonEmptyLines, splitFields } from './gemma-tables.js';
 import { readLines } from './lines.js';
-import { BlockBuilder, checkBlockArgs } from './genotype-blocks.js';
+import { blockBuilderFor } from './genotype-blocks.js';
 
 /** Position and chromosome of a SNP from the annotation file (GEMMA: NA -> ps -9, chr "-9"). */
 export interface SnpAnnotation {
@@ -92,11 +92,10 @@ export class BimbamSource implements GenotypeSource {
    * lines before the range are skipped, not parsed). O(file bytes) per pass.
    */
   async *blocks(blockSize: number, keep?: Int32Array, range?: SnpRange): AsyncIterable<GenotypeBlock> {
+    const builder = blockBuilderFor(this, blockSize, keep, range);
+    if (!builder) return;
+    const { range: r, rows } = builder;
     const nInd = this.samples.length;
-    const r = checkBlockArgs(this.describe, nInd, this.nSnps, blockSize, keep, range);
-    if (r.start === r.end) return;
-    const rows = keep ? keep.length : nInd;
-    const builder = new BlockBuilder(this.snps, blockSize, rows, r);
     const bounds = new Int32Array(2 * (nInd + 3));
     let snp = 0;
     for await (const { line, lineNo } of readLines(this.genoPath)) {

@@ -3,7 +3,7 @@
  * SNP columns into blocks (individuals x SNPs, f64, column-major), so a reader only decodes one SNP at a time into
  * the column it is given. Memory: one nKeep x blockSize f64 matrix per block.
  */
-import type { GenotypeBlock, SnpInfo, SnpRange } from './genotype-source.js';
+import type { GenotypeBlock, GenotypeSource, SnpInfo, SnpRange } from './genotype-source.js';
 import { f64Matrix, type F64Matrix } from '../../kernels/matrix.js';
 
 /** What a reader does with variants of more than two alleles: one SNP per non-REF allele, or none. */
@@ -43,6 +43,16 @@ export function checkBlockArgs(what: string, nInd: number, nSnps: number, blockS
 }
 
 /**
+ * Starts `source.blocks(blockSize, keep, range)`: checks the arguments (checkBlockArgs) and returns the
+ * BlockBuilder of the SNPs to read (its `range`, nKeep `rows`), or undefined when the range is empty.
+ */
+export function blockBuilderFor(source: Pick<GenotypeSource, 'describe' | 'samples' | 'nSnps' | 'snps'>, blockSize: number, keep?: Int32Array, range?: SnpRange): BlockBuilder | undefined {
+  const nInd = source.samples.length;
+  const r = checkBlockArgs(source.describe, nInd, source.nSnps, blockSize, keep, range);
+  return r.start === r.end ? undefined : new BlockBuilder(source.snps, blockSize, keep ? keep.length : nInd, r);
+}
+
+/**
  * Collects decoded SNP columns into GenotypeBlocks of `blockSize` SNPs over the range [range.start, range.end):
  * a reader asks {@link BlockBuilder.column} for the offset of the next SNP's column in {@link BlockBuilder.data},
  * writes the nKeep dosages there, and calls {@link BlockBuilder.commit}, which returns a finished block every
@@ -60,7 +70,8 @@ export class BlockBuilder {
     private readonly snps: readonly SnpInfo[],
     private readonly blockSize: number,
     rows: number,
-    private readonly range: SnpRange,
+    /** The SNPs [start, end) of the source the blocks cover. */
+    readonly range: SnpRange,
   ) {
     this.rows = rows;
     this.next = range.start;

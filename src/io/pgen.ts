@@ -22,7 +22,7 @@ import type { GenotypeBlock, GenotypeSource, PackedBlock, SnpInfo, SnpRange } fr
 import { InputError } from '../errors.js';
 import { FileWindow } from './file-window.js';
 import { splitFields } from './gemma-tables.js';
-import { BlockBuilder, checkBlockArgs, type MultiallelicMode, type SkippedVariants } from './genotype-blocks.js';
+import { blockBuilderFor, checkBlockArgs, type MultiallelicMode, type SkippedVariants } from './genotype-blocks.js';
 import { readLines } from './lines.js';
 import type { FamFile } from './plink.js';
 
@@ -234,11 +234,8 @@ export class PgenSource implements GenotypeSource {
    * calls. Cost O(record bytes + nInd) per variant; memory the read window, two 2-bit arrays and the block.
    */
   async *blocks(blockSize: number, keep?: Int32Array, range?: SnpRange): AsyncIterable<GenotypeBlock> {
-    const nInd = this.samples.length;
-    const r = checkBlockArgs(this.describe, nInd, this.nSnps, blockSize, keep, range);
-    if (r.start === r.end) return;
-    const rows = keep ? keep.length : nInd;
-    const builder = new BlockBuilder(this.snps, blockSize, rows, r);
+    const builder = blockBuilderFor(this, blockSize, keep, range);
+    if (!builder) return;
     const win = await FileWindow.open(this.pgenPath, 8 << 20);
     const decoder = new RecordDecoder(this.pgenPath, this.index, win, keep);
     const w = this.where;

@@ -5,7 +5,7 @@
  * blocks. Indices of the view's blocks and ranges count the region's SNPs only.
  */
 import type { GenotypeBlock, GenotypeSource, SnpInfo, SnpRange } from './genotype-source.js';
-import { BlockBuilder, checkBlockArgs } from './genotype-blocks.js';
+import { blockBuilderFor } from './genotype-blocks.js';
 import type { FamFile } from './plink.js';
 import { inRegion, regionText, type GenomicRegion } from './region.js';
 
@@ -35,9 +35,9 @@ export class RegionView implements GenotypeSource {
 
   /** Streams the region's SNPs (their `range`), reading each run of consecutive base SNPs with one range read. */
   async *blocks(blockSize: number, keep?: Int32Array, range?: SnpRange): AsyncIterable<GenotypeBlock> {
-    const r = checkBlockArgs(this.describe, this.samples.length, this.nSnps, blockSize, keep, range);
-    if (r.start === r.end) return;
-    const builder = new BlockBuilder(this.snps, blockSize, keep ? keep.length : this.samples.length, r);
+    const builder = blockBuilderFor(this, blockSize, keep, range);
+    if (!builder) return;
+    const r = builder.range;
     for (let k = r.start; k < r.end; ) {
       let end = k + 1;
       while (end < r.end && this.index[end] === this.index[end - 1]! + 1) end++;

@@ -18,7 +18,7 @@
  */
 import type { GenotypeBlock, GenotypeSource, SnpInfo, SnpRange } from './genotype-source.js';
 import { InputError } from '../errors.js';
-import { BlockBuilder, checkBlockArgs, type MultiallelicMode, type SkippedVariants } from './genotype-blocks.js';
+import { blockBuilderFor, type MultiallelicMode, type SkippedVariants } from './genotype-blocks.js';
 import { lineBatches, textCompression, type LineBatch, type TextCompression } from './text-lines.js';
 import { inRegion, type GenomicRegion } from './region.js';
 import { readTextIndex, regionChunks } from './tabix.js';
@@ -84,12 +84,11 @@ export class VcfSource implements GenotypeSource {
    * read); memory the read-ahead, one line and one nKeep x blockSize f64 matrix.
    */
   async *blocks(blockSize: number, keep?: Int32Array, range?: SnpRange): AsyncIterable<GenotypeBlock> {
+    const builder = blockBuilderFor(this, blockSize, keep, range);
+    if (!builder) return;
+    const { range: r, rows } = builder;
     const nInd = this.samples.length;
-    const r = checkBlockArgs(this.describe, nInd, this.nSnps, blockSize, keep, range);
-    if (r.start === r.end) return;
     const w = this.where;
-    const rows = keep ? keep.length : nInd;
-    const builder = new BlockBuilder(this.snps, blockSize, rows, r);
     const parser = new RecordParser(this.path, nInd, this.field, keep);
     const start = this.compression === 'gzip' ? undefined : { virtualOffset: w.offset[r.start]!, lineNo: w.lineNo[r.start]! };
     let maxAlt = 1;
