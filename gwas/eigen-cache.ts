@@ -17,7 +17,7 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Backend, EighResult } from '../kernels/backend.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../kernels/matrix.js';
-import { openAtomic } from '../src/io/atomic-file.js';
+import { openAtomic, outputError } from '../src/io/atomic-file.js';
 import { canonicalJson } from '../src/io/content-hash.js';
 import { zeroSmallEigenvaluesInPlace } from '../src/lmm/snp/null-model.js';
 
@@ -95,7 +95,9 @@ export async function storeEigen(dir: string, key: string, eig: EighResult): Pro
   const n = eig.values.length;
   const u = eig.vectors;
   if (u.rows !== n || u.cols !== n) throw new RangeError(`storeEigen: ${n} eigenvalues but eigenvectors ${shapeOf(u)}`);
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true }).catch((e: unknown) => {
+    throw outputError(dir, e, 'cannot create the eigen cache directory');
+  });
   const payload = new Float64Array(n + n * n);
   payload.set(eig.values);
   for (let j = 0; j < n; j++) payload.set(u.data.subarray(j * u.ld, j * u.ld + n), n + j * n);

@@ -2,6 +2,7 @@
  * `gpulmm gwas`: GEMMA 0.98.5-exact LMM association scan (-gk then -lmm 1/2/3/4 in one command), streamed to an
  * Arrow (`--out`), GEMMA's assoc.txt (`--tsv`) and Manhattan/QQ plots (`--plot`, `--plot-format`); see gwas/scan.ts.
  */
+import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { GemmaTsvWriter, describeNullModel, openArrowOutput, writeArrowBatch, writeNullModelJson } from '../../gwas/scan-output.js';
 import { ScanReport } from '../../gwas/scan-report.js';
@@ -233,6 +234,9 @@ async function runGwas(o: GwasCliOptions, cmd?: Command): Promise<void> {
   const tests = testsOf(o);
   if (o.ssf) checkSsfOption(o.ssf, tests);
   const genoFiles = genotypeFiles(genotypes);
+  if (o.eigenCache && (await stat(o.eigenCache).catch(() => undefined))?.isDirectory() === false) {
+    throw new UsageError(`--eigen-cache ${o.eigenCache}: exists and is not a directory`);
+  }
   const eigenCache = o.eigenCache
     ? {
         dir: o.eigenCache,

@@ -235,6 +235,38 @@ const cases: HostileCase[] = [
   { name: '--max-memory 12Q', kind: 'bad-option', command: 'gwas', setup: (d) => (simCohort(d), gwasArgs(d, '--max-memory', '12Q', '--tsv', join(d, 'o.txt'))), code: usage, message: ['--max-memory'] },
   { name: '--bfile and --vcf together', kind: 'conflicting-options', command: 'gwas', setup: (d) => (simCohort(d), gwasArgs(d, '--vcf', join(d, 'x.vcf'), '--tsv', join(d, 'o.txt'))), code: usage, message: ['--bfile', '--vcf'] },
 
+  { name: '--eigen-cache is a file', kind: 'bad-output-path', command: 'gwas', setup: (d) => (simCohort(d), writeFileSync(join(d, 'ec'), ''), gwasArgs(d, '--eigen-cache', join(d, 'ec'), '--tsv', join(d, 'o.txt'))), code: usage, message: ['--eigen-cache', /not a directory/] },
+  { name: '--pheno-col 5 of a 2-column file', kind: 'bad-option', command: 'gwas', setup: (d) => (simCohort(d), gwasArgs(d, '--pheno-col', '5', '--tsv', join(d, 'o.txt'))), code: input, message: ['sim.pheno.txt', /phenotype column 5/] },
+  { name: 'covariate "nan" on line 3', kind: 'malformed-text', command: 'gwas', setup: (d) => (simCohort(d), editLines(join(d, 'sim.covar.txt'), (l, i) => (i === 2 ? l.replace(/\s\S+/, ' nan') : l)), gwasArgs(d, '--covar', join(d, 'sim.covar.txt'), '--tsv', join(d, 'o.txt'))), code: input, message: ['sim.covar.txt:3:2', /'nan'/] },
+  {
+    name: 'BGEN header claiming 2^31-1 samples',
+    kind: 'huge-or-degenerate',
+    command: 'gwas',
+    setup: (d) => {
+      const [b] = copyData(d, 'formats/sim.b8.bgen', 'sim/sim.pheno.txt');
+      const bytes = readFileSync(b!);
+      bytes.writeUInt32LE(0x7fffffff, 12);
+      writeFileSync(b!, bytes);
+      return ['--backend', 'cpu', '--bgen', b!, '--pheno', join(d, 'sim.pheno.txt'), '--tsv', join(d, 'o.txt')];
+    },
+    code: input,
+    message: ['sim.b8.bgen', /byte \d+/, /2147483647/],
+  },
+  {
+    name: 'BGEN header claiming 2^31-1 variants',
+    kind: 'huge-or-degenerate',
+    command: 'gwas',
+    setup: (d) => {
+      const [b] = copyData(d, 'formats/sim.b8.bgen', 'sim/sim.pheno.txt');
+      const bytes = readFileSync(b!);
+      bytes.writeUInt32LE(0x7fffffff, 8);
+      writeFileSync(b!, bytes);
+      return ['--backend', 'cpu', '--bgen', b!, '--pheno', join(d, 'sim.pheno.txt'), '--tsv', join(d, 'o.txt')];
+    },
+    code: input,
+    message: ['sim.b8.bgen', /truncated/, /2147483647/],
+  },
+
   // ---- grm
   { name: '--out = the .bed', kind: 'output-is-input', command: 'grm', setup: (d) => (simCohort(d), ['--backend', 'cpu', '--bfile', join(d, 'sim'), '--out', join(d, 'sim.bed')]), code: usage, message: ['sim.bed', /input/] },
   { name: '--out = the keep file', kind: 'output-is-input', command: 'grm', setup: (d) => (simCohort(d), writeFileSync(join(d, 'keep.txt'), 'F001_1\nF001_2\n'), ['--backend', 'cpu', '--bfile', join(d, 'sim'), '--keep', join(d, 'keep.txt'), '--out', join(d, 'keep.txt')]), code: usage, message: ['keep.txt', /input/] },
@@ -245,6 +277,14 @@ const cases: HostileCase[] = [
     setup: (d) => (simCohort(d), ['--backend', 'cpu', '--bfile', join(d, 'sim'), '--out', '/dev/null']),
     code: 0,
     check: () => expect(statSync('/dev/null').isCharacterDevice()).toBe(true),
+  },
+  {
+    name: '--out /dev/stdout goes to the standard output',
+    kind: 'special-output',
+    command: 'grm',
+    setup: (d) => (simCohort(d), ['--backend', 'cpu', '--bfile', join(d, 'sim'), '--out', '/dev/stdout']),
+    code: 0,
+    check: (_d, run) => expect(run.stdout.trimEnd().split('\n').length).toBe(350),
   },
   { name: '--out is a directory', kind: 'bad-output-path', command: 'grm', setup: (d) => (simCohort(d), ['--backend', 'cpu', '--bfile', join(d, 'sim'), '--out', d]), code: usage, message: [/is a directory/] },
   { name: '--format bogus', kind: 'bad-option', command: 'grm', setup: (d) => (simCohort(d), ['--backend', 'cpu', '--bfile', join(d, 'sim'), '--format', 'bogus', '--out', join(d, 'k.txt')]), code: usage, message: ['--format'] },
