@@ -11,7 +11,8 @@ import type { ArrowColumnSpec } from '../src/io/arrow-batch.js';
 import { openArrowTable, type ArrowTableSink } from '../src/io/arrow-output.js';
 import type { BinaryNullSummary } from '../src/lmm/binary/null-model.js';
 import type { BinaryAssocColumns } from '../src/lmm/binary/score-test.js';
-import { TsvOutput } from '../src/io/tsv-output.js';
+import type { AtomicFile } from '../src/io/atomic-file.js';
+import { TsvWriter } from '../src/io/tsv-output.js';
 import { allocAssocColumns } from '../src/lmm/snp/assoc.js';
 import { formatFixed, formatSci } from './gemma-format.js';
 import type { ResultBatch } from './scan-stream.js';
@@ -56,32 +57,25 @@ export async function writeBinaryArrowBatch(w: ArrowTableSink, b: ResultBatch<Bi
 }
 
 /** Tab-separated results for one phenotype: header, then one line per SNP. */
-export class BinaryTsvWriter {
-  private constructor(private readonly out: TsvOutput) {}
-
-  static async open(path: string): Promise<BinaryTsvWriter> {
-    return new BinaryTsvWriter(await TsvOutput.open(path, ['chr', 'rs', 'ps', 'n_miss', 'allele1', 'allele0', 'af', ...STAT_COLUMNS]));
+export class BinaryTsvWriter extends TsvWriter<ResultBatch<BinaryAssocColumns>> {
+  private constructor(file: AtomicFile) {
+    super(file);
   }
 
-  async write(b: ResultBatch<BinaryAssocColumns>): Promise<void> {
+  static async open(path: string): Promise<BinaryTsvWriter> {
+    return new BinaryTsvWriter(await TsvWriter.openWithHeader(path, ['chr', 'rs', 'ps', 'n_miss', 'allele1', 'allele0', 'af', ...STAT_COLUMNS]));
+  }
+
+  protected formatRows(b: ResultBatch<BinaryAssocColumns>, rows: string[]): void {
     const a = b.assoc;
     for (let j = 0; j < b.snps.length; j++) {
       const s = b.snps[j]!;
-      this.out.push([
+      rows.push([
         s.chr, s.rs, s.ps, b.nMiss[j], s.allele1, s.allele0, formatFixed(b.af[j]!, 3), a.nCases[j], a.nControls[j],
         formatFixed(a.afCases[j]!, 4), formatFixed(a.afControls[j]!, 4), formatSci(a.beta[j]!, 6), formatSci(a.se[j]!, 6),
         formatSci(a.p[j]!, 6), a.log10p[j]!.toFixed(4), a.log10pNormal[j]!.toFixed(4), a.method[j], a.status[j],
       ].join('\t'));
     }
-    await this.out.flushIfFull();
-  }
-
-  async close(): Promise<void> {
-    await this.out.close();
-  }
-
-  async abort(): Promise<void> {
-    await this.out.abort();
   }
 }
 

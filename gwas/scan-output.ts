@@ -6,8 +6,8 @@
  */
 import type { ArrowColumnSpec } from '../src/io/arrow-batch.js';
 import { openArrowTable, type ArrowTableSink } from '../src/io/arrow-output.js';
-import { openAtomic } from '../src/io/atomic-file.js';
-import { TsvOutput } from '../src/io/tsv-output.js';
+import { openAtomic, type AtomicFile } from '../src/io/atomic-file.js';
+import { TsvWriter } from '../src/io/tsv-output.js';
 import type { TestSelection } from '../src/lmm/snp/assoc.js';
 import type { NullModel } from '../src/lmm/snp/null-model.js';
 import { formatFixed, formatSci } from './gemma-format.js';
@@ -34,32 +34,25 @@ const GEMMA_NAMES: Record<string, string> = {
 };
 
 /** Writes GEMMA's assoc.txt for one phenotype: header, then one line per SNP (tab-separated, GEMMA's formats). */
-export class GemmaTsvWriter {
-  private constructor(private readonly out: TsvOutput, private readonly mode: 1 | 2 | 3 | 4) {}
+export class GemmaTsvWriter extends TsvWriter<ResultBatch> {
+  private constructor(file: AtomicFile, private readonly mode: 1 | 2 | 3 | 4) {
+    super(file);
+  }
 
   static async open(path: string, tests: TestSelection): Promise<GemmaTsvWriter> {
     const mode = gemmaMode(tests);
     const header = ['chr', 'rs', 'ps', 'n_miss', 'allele1', 'allele0', 'af', ...GEMMA_STATS[mode].map((k) => GEMMA_NAMES[k]!)];
-    return new GemmaTsvWriter(await TsvOutput.open(path, header), mode);
+    return new GemmaTsvWriter(await TsvWriter.openWithHeader(path, header), mode);
   }
 
-  async write(b: ResultBatch): Promise<void> {
+  protected formatRows(b: ResultBatch, rows: string[]): void {
     const cols = GEMMA_STATS[this.mode].map((k) => b.assoc[k] as Float64Array);
     for (let j = 0; j < b.snps.length; j++) {
       const s = b.snps[j]!;
       let line = `${s.chr}\t${s.rs}\t${s.ps}\t${b.nMiss[j]}\t${s.allele1}\t${s.allele0}\t${formatFixed(b.af[j]!, 3)}`;
       for (const c of cols) line += `\t${formatSci(c[j]!, 6)}`;
-      this.out.push(line);
+      rows.push(line);
     }
-    await this.out.flushIfFull();
-  }
-
-  async close(): Promise<void> {
-    await this.out.close();
-  }
-
-  async abort(): Promise<void> {
-    await this.out.abort();
   }
 }
 

@@ -7,7 +7,8 @@
  * does). GENPOS is 0: the scan keeps no genetic map (BOLT prints the .bim's cM / 100). A1FREQ is the allele1
  * frequency and F_MISS the missing fraction over the analysed individuals. Written atomically.
  */
-import { TsvOutput } from '../../src/io/tsv-output.js';
+import type { AtomicFile } from '../../src/io/atomic-file.js';
+import { TsvWriter } from '../../src/io/tsv-output.js';
 import type { ResultBatch } from '../scan.js';
 
 export const BOLT_COLUMNS = ['SNP', 'CHR', 'BP', 'GENPOS', 'ALLELE1', 'ALLELE0', 'A1FREQ', 'F_MISS', 'BETA', 'SE', 'CHISQ_BOLT_LMM_INF', 'P_BOLT_LMM_INF'] as const;
@@ -43,33 +44,26 @@ export function formatBoltP(log10p: number): string {
 }
 
 /** Writes one phenotype's statistics in BOLT-LMM's layout (chi2 = (beta / se)^2, which is exact for these statistics). */
-export class BoltTsvWriter {
-  private constructor(private readonly out: TsvOutput, private readonly n: number) {}
+export class BoltTsvWriter extends TsvWriter<ResultBatch> {
+  private constructor(file: AtomicFile, private readonly n: number) {
+    super(file);
+  }
 
   /** @param n analysed individuals (F_MISS = n_miss / n) */
   static async open(path: string, n: number): Promise<BoltTsvWriter> {
-    return new BoltTsvWriter(await TsvOutput.open(path, BOLT_COLUMNS), n);
+    return new BoltTsvWriter(await TsvWriter.openWithHeader(path, BOLT_COLUMNS), n);
   }
 
-  async write(b: ResultBatch): Promise<void> {
+  protected formatRows(b: ResultBatch, rows: string[]): void {
     const a = b.assoc;
     for (let j = 0; j < b.snps.length; j++) {
       const s = b.snps[j]!;
       const z = a.beta[j]! / a.se[j]!;
       const chi2 = a.status[j] === 'ok' ? z * z : NaN;
-      this.out.push([
+      rows.push([
         s.rs, s.chr, s.ps, 0, s.allele1, s.allele0, formatG(b.af[j]!), formatG(b.nMiss[j]! / this.n),
         formatG(a.beta[j]!), formatG(a.se[j]!), formatG(chi2), formatBoltP(a.log10pWald[j]!),
       ].join('\t'));
     }
-    await this.out.flushIfFull();
-  }
-
-  async close(): Promise<void> {
-    await this.out.close();
-  }
-
-  async abort(): Promise<void> {
-    await this.out.abort();
   }
 }

@@ -1,32 +1,32 @@
 /**
- * A tab-separated text output written atomically (atomic-file.ts): a header row, then rows appended as lines and
- * handed to the file 4096 or more at a time (one write per batch of rows, not per row). Nothing stands at the path
- * until close(); abort() leaves nothing. Memory: the rows waiting, at most one caller's batch past 4096.
+ * Tab-separated text outputs written atomically (atomic-file.ts), one batch of rows at a time: a header row, then
+ * each batch's rows as lines, handed to the file 4096 or more at a time (one write per batch of rows, not per
+ * row). Nothing stands at the path until close(); abort() leaves nothing. Memory: the rows waiting, at most one
+ * batch past 4096. A writer of one layout extends {@link TsvWriter} with the formatting of its rows.
  */
 import { openAtomic, type AtomicFile } from './atomic-file.js';
 
 /** Rows waiting before a write. */
 const FLUSH_LINES = 4096;
 
-/** Header, rows (`push`, then `flushIfFull` after each batch), `close` commits, `abort` removes. */
-export class TsvOutput {
+/** Rows of batches B, formatted by the subclass (`formatRows`); `close` commits, `abort` removes. */
+export abstract class TsvWriter<B> {
   private lines: string[] = [];
-  private constructor(private readonly file: AtomicFile) {}
+  protected constructor(private readonly file: AtomicFile) {}
 
-  /** Opens `path` (through a temporary name) and writes the header row `columns`. */
-  static async open(path: string, columns: readonly string[]): Promise<TsvOutput> {
-    const out = new TsvOutput(await openAtomic(path));
-    await out.file.write(`${columns.join('\t')}\n`);
-    return out;
+  /** Opens `path` (through a temporary name) with the header row `columns` written, for a subclass's constructor. */
+  protected static async openWithHeader(path: string, columns: readonly string[]): Promise<AtomicFile> {
+    const file = await openAtomic(path);
+    await file.write(`${columns.join('\t')}\n`);
+    return file;
   }
 
-  /** Appends one row, already tab-separated, without its newline. */
-  push(line: string): void {
-    this.lines.push(line);
-  }
+  /** Appends the rows of `batch` to `rows`: one string per row, tab-separated, without its newline. */
+  protected abstract formatRows(batch: B, rows: string[]): void;
 
-  /** Writes the waiting rows when there are 4096 or more (call after each batch of push). */
-  async flushIfFull(): Promise<void> {
+  /** Appends the rows of one batch; writes the waiting rows when there are 4096 or more. */
+  async write(batch: B): Promise<void> {
+    this.formatRows(batch, this.lines);
     if (this.lines.length >= FLUSH_LINES) await this.flush();
   }
 
