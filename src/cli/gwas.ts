@@ -85,11 +85,22 @@ const TESTS: Record<GwasCliOptions['test'], TestSelection> = {
   all: { wald: true, lrt: true, score: true },
 };
 
-const num = (name: string, lo = -Infinity, hi = Infinity) => (raw: string): number => {
+/** A number option; `open` excludes the bounds. */
+const num = (name: string, lo = -Infinity, hi = Infinity, open = false) => (raw: string): number => {
   const v = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(v)) throw new UsageError(`--${name} ${raw}: expected a number`);
-  if (v < lo || v > hi) throw new UsageError(`--${name} ${raw}: expected a number in [${lo}, ${hi}]`);
+  if (open ? !(v > lo && v < hi) : v < lo || v > hi) throw new UsageError(`--${name} ${raw}: expected a number in ${open ? '(' : '['}${lo}, ${hi}${open ? ')' : ']'}`);
   return v;
+};
+/** --pheno-col: `all`, or distinct 1-based columns `K[,K...]` (checked here, kept as given). */
+const phenoColsArg = (raw: string): string => {
+  if (raw === 'all') return raw;
+  const cols = raw.split(',').map((c) => Number(c.trim()));
+  const bad = raw.split(',').find((c, k) => c.trim() === '' || !Number.isInteger(cols[k]) || cols[k]! < 1);
+  if (bad !== undefined) throw new UsageError(`--pheno-col ${raw}: "${bad}" is not a column number (1-based), expected K, a list 1,2,3 or all`);
+  const twice = cols.find((c, k) => cols.indexOf(c) !== k);
+  if (twice !== undefined) throw new UsageError(`--pheno-col ${raw}: column ${twice} is given twice`);
+  return raw;
 };
 const int = (name: string) => (raw: string): number => {
   const v = Number(raw);
@@ -102,7 +113,7 @@ export function registerGwas(program: Command): void {
     .command('gwas')
     .description('Exact LMM association scan (GEMMA 0.98.5 -lmm semantics): kinship, eigendecomposition, per-SNP Wald/LRT/score'))
     .option('--pheno <file>', 'phenotypes, one row per individual in genotype order (GEMMA -p); default: .fam column 6')
-    .option('--pheno-col <cols>', 'phenotype column(s): K (1-based, GEMMA -n), a list 1,2,3 or all', '1')
+    .option('--pheno-col <cols>', 'phenotype column(s): K (1-based, GEMMA -n), a list 1,2,3 or all', phenoColsArg, '1')
     .option('--covar <file>', 'covariates (GEMMA -c); an intercept is appended when no column is constant')
     .option('--kinship <file>', 'kinship matrix over all individuals (GEMMA cXX/sXX text)')
     .option('--grm <mode>', 'kinship computed from the genotypes: centered (GEMMA -gk 1) or standardized (-gk 2)', 'centered')
@@ -126,15 +137,15 @@ export function registerGwas(program: Command): void {
     .option('--max-memory <size>', `memory the scan may use, e.g. 8G or 512M (default ${DEFAULT_MEMORY_FRACTION * 100}% of the machine's): picks the block size and whether genotypes are kept between passes; a scan that cannot fit stops before it starts`)
     .option('--verbose', 'print the memory plan before the heavy work, and the time and peak memory per stage')
     .option('--trait <kind>', 'auto | quantitative | binary: binary (case/control: 0/1, PLINK 1/2, or the words control/case) runs the logistic mixed model with SPA score tests; auto picks binary for two-valued phenotypes', 'auto')
-    .option('--firth-p <x>', 'binary traits: SNPs with p below this get Firth logistic regression beta and se (0 disables)', num('firth-p'), 0.05)
+    .option('--firth-p <x>', 'binary traits: SNPs with p below this get Firth logistic regression beta and se (0 disables)', num('firth-p', 0, 1), 0.05)
     .option('--mode <mode>', `exact (eigendecomposition, GEMMA) | biobank (matrix-free BOLT-LMM-inf: no n x n matrix, LOCO) | auto (biobank from ${BIOBANK_AUTO_MIN_N} analysed individuals)`, 'auto')
     .option('--tsv-format <fmt>', "--tsv layout: gemma (assoc.txt) or bolt (BOLT-LMM's stats file; biobank mode)", 'gemma')
     .option('--h2-probes <n>', 'biobank: random probes of the stochastic REML log-determinant (up to 4x more are added while its Monte Carlo error is large)', int('h2-probes'), 10)
     .option('--calibration-snps <n>', 'biobank: SNPs whose prospective statistic calibrates the LOCO statistic (BOLT --numCalibSnps)', int('calibration-snps'), 30)
-    .option('--cg-tol <x>', 'biobank: relative residual of the conjugate-gradient solves (BOLT --CGtol)', num('cg-tol'), 5e-4)
+    .option('--cg-tol <x>', 'biobank: relative residual of the conjugate-gradient solves (BOLT --CGtol)', num('cg-tol', 0, 1, true), 5e-4)
     .option('--seed <n>', 'biobank: seed of the probes and of the calibration SNPs', int('seed'), 1)
     .option('--calibration <rule>', 'biobank: calibration factor from the calibration SNPs: mean (of the prospective/retrospective ratios) or bolt (BOLT-LMM 2.4: ratio of sums, or of medians)', 'mean')
-    .option('--h2 <x>', 'biobank: h2 (BOLT-LMM scale) fixed instead of estimated by REML', num('h2'))
+    .option('--h2 <x>', 'biobank: h2 (BOLT-LMM scale) fixed instead of estimated by REML', num('h2', 0, 1, true))
     .option('--plan <plan.json>', 'run one shard of a plan made by gpulmm plan (analysis options come from the plan; with --shard, --null, --out)')
     .option('--shard <k>', 'the shard of --plan to run (0-based)', (raw: string) => {
       const v = Number(raw);

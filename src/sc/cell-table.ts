@@ -1,6 +1,7 @@
 /**
  * Joins cell metadata (a table with a barcode column) onto the columns of a count matrix.
  */
+import { InputError } from '../errors.js';
 import type { CellTable } from './design.js';
 
 /** A parsed delimited table, as src/io/csv.ts `readTable` returns it. */
@@ -22,7 +23,7 @@ export interface JoinedCells {
   readonly missingExamples: readonly string[];
 }
 
-/** Thrown when the metadata cannot be joined (no barcode column, duplicates, missing barcodes under 'error'). */
+/** Thrown when the metadata cannot be joined (no barcode column, missing barcodes under 'error'); a duplicate barcode is an InputError. */
 export class CellJoinError extends Error {
   override name = 'CellJoinError';
 }
@@ -31,7 +32,7 @@ export class CellJoinError extends Error {
  * Aligns metadata rows with `barcodes` (the count-matrix columns) through column `barcodeColumn`.
  * Matrix barcodes without metadata: `onMissing` 'error' throws (naming how many and a few examples);
  * 'drop' leaves those cells out of `present` and gives them empty values. Metadata rows without a
- * matrix column are ignored. Duplicate barcodes in the metadata are an error naming both lines. Cost O(cells).
+ * matrix column are ignored. Duplicate barcodes in the metadata are an InputError naming both lines. Cost O(cells).
  */
 export function joinCells(
   barcodes: readonly string[],
@@ -47,7 +48,7 @@ export function joinCells(
     const b = row[kc] ?? '';
     const prev = rowOf.get(b);
     if (prev !== undefined) {
-      throw new CellJoinError(`${source}:${parsed.lineNos[r]}: barcode "${b}" already on line ${parsed.lineNos[prev]}`);
+      throw new InputError(source, parsed.lineNos[r], undefined, `barcode "${b}" already on line ${parsed.lineNos[prev]}`);
     }
     rowOf.set(b, r);
   });

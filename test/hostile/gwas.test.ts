@@ -233,6 +233,10 @@ const cases: HostileCase[] = [
   { name: '--region 1:900-100', kind: 'bad-option', command: 'gwas', setup: (d) => (simCohort(d), gwasArgs(d, '--region', '1:900-100', '--tsv', join(d, 'o.txt'))), code: usage, message: ['--region'] },
   { name: 'unknown option', kind: 'bad-option', command: 'gwas', setup: (d) => (simCohort(d), gwasArgs(d, '--no-such-option', '--tsv', join(d, 'o.txt'))), code: usage, message: ['--no-such-option'] },
   { name: '--max-memory 12Q', kind: 'bad-option', command: 'gwas', setup: (d) => (simCohort(d), gwasArgs(d, '--max-memory', '12Q', '--tsv', join(d, 'o.txt'))), code: usage, message: ['--max-memory'] },
+  { name: '--pheno-col 1,1', kind: 'bad-option', command: 'gwas', setup: (d) => (simCohort(d), gwasArgs(d, '--pheno-col', '1,1', '--tsv', join(d, 'o.txt'))), code: usage, message: ['--pheno-col', /given twice/] },
+  { name: '--pheno-col 0', kind: 'bad-option', command: 'gwas', setup: (d) => (simCohort(d), gwasArgs(d, '--pheno-col', '0', '--tsv', join(d, 'o.txt'))), code: usage, message: ['--pheno-col', /1-based/] },
+  { name: '--h2 5 (biobank)', kind: 'bad-option', command: 'gwas', setup: (d) => (simCohort(d), gwasArgs(d, '--mode', 'biobank', '--h2', '5', '--tsv', join(d, 'o.txt'))), code: usage, message: ['--h2 5', /\(0, 1\)/] },
+  { name: '--firth-p 7', kind: 'bad-option', command: 'gwas', setup: (d) => (simCohort(d), gwasArgs(d, '--firth-p', '7', '--tsv', join(d, 'o.txt'))), code: usage, message: ['--firth-p 7'] },
   { name: '--bfile and --vcf together', kind: 'conflicting-options', command: 'gwas', setup: (d) => (simCohort(d), gwasArgs(d, '--vcf', join(d, 'x.vcf'), '--tsv', join(d, 'o.txt'))), code: usage, message: ['--bfile', '--vcf'] },
 
   { name: '--eigen-cache is a file', kind: 'bad-output-path', command: 'gwas', setup: (d) => (simCohort(d), writeFileSync(join(d, 'ec'), ''), gwasArgs(d, '--eigen-cache', join(d, 'ec'), '--tsv', join(d, 'o.txt'))), code: usage, message: ['--eigen-cache', /not a directory/] },

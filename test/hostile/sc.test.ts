@@ -46,7 +46,7 @@ const cases: HostileCase[] = [
   { name: 'empty cells file', kind: 'empty', command: 'scde', setup: (d) => { const t = scFixture(d); writeFileSync(join(t, 'cells.csv'), ''); return scde(t, '--tsv', join(d, 'o.tsv')); }, code: input, message: ['cells.csv'] },
   { name: 'cells file with CRLF line endings', kind: 'crlf-bom', command: 'scde', setup: (d) => { const t = scFixture(d); toCrlf(join(t, 'cells.csv')); return scde(t, '--tsv', join(d, 'o.tsv')); }, code: 0, outputs: ['o.tsv'] },
   { name: 'cells file with a byte-order mark', kind: 'crlf-bom', command: 'scde', setup: (d) => { const t = scFixture(d); addBom(join(t, 'cells.csv')); return scde(t, '--tsv', join(d, 'o.tsv')); }, code: 0, outputs: ['o.tsv'] },
-  { name: 'duplicate barcode in the cells file', kind: 'cross-file', command: 'scde', setup: (d) => { const t = scFixture(d); editLines(join(t, 'cells.csv'), (l, i) => (i === 5 ? l.replace(/^[^,]+/, 'C0000-D01') : l)); return scde(t, '--tsv', join(d, 'o.tsv')); }, code: usage, message: ['cells.csv:6', 'C0000-D01'] },
+  { name: 'duplicate barcode in the cells file', kind: 'cross-file', command: 'scde', setup: (d) => { const t = scFixture(d); editLines(join(t, 'cells.csv'), (l, i) => (i === 5 ? l.replace(/^[^,]+/, 'C0000-D01') : l)); return scde(t, '--tsv', join(d, 'o.tsv')); }, code: input, message: ['cells.csv:6', 'C0000-D01', /already on line 2/] },
 
   // ---- counts
   { name: '--counts is a file', kind: 'missing-or-directory', command: 'scde', setup: (d) => { const t = scFixture(d); return scde(t, '--tsv', join(d, 'o.tsv')).map((a) => (a === t ? join(t, 'matrix.mtx') : a)); }, code: input, message: ['matrix.mtx'] },
