@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { createBackend } from '../../kernels/select.js';
 import type { BackendChoice } from '../../kernels/backend.js';
 import { loadAnalysisInputs } from '../../gwas/inputs.js';
-import { computeKinship, KINSHIP_MODES, type KinshipMode } from '../../gwas/kinship.js';
+import { computeKinship, KINSHIP_BLOCK_SNPS, KINSHIP_MODES, type KinshipMode } from '../../gwas/kinship.js';
 import { describeSelection } from '../../gwas/samples.js';
 import { SnpFilter } from '../../gwas/snp-filter.js';
 import { getFlag, setFlags } from '../flags.js';
@@ -76,7 +76,7 @@ async function runGrm(opts: GrmCliOptions): Promise<void> {
       filter: new SnpFilter({ ...filter, covariates: inputs.design.w }),
       filterRows: inputs.samples.indices,
       backend,
-      blockSize: getFlag('blockSize'),
+      blockSize: blockSize ?? Math.min(getFlag('blockSize'), KINSHIP_BLOCK_SNPS), // --block-size as given, else the kinship's block
     });
     const t2 = performance.now();
     await writeKinship(opts.out, result.k, opts.format);
