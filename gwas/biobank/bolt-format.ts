@@ -8,26 +8,14 @@
  * frequency and F_MISS the missing fraction over the analysed individuals. Written atomically.
  */
 import type { AtomicFile } from '../../src/io/atomic-file.js';
+import { formatG } from '../../src/io/format-g.js';
 import { TsvWriter } from '../../src/io/tsv-output.js';
 import type { ResultBatch } from '../scan.js';
 
 export const BOLT_COLUMNS = ['SNP', 'CHR', 'BP', 'GENPOS', 'ALLELE1', 'ALLELE0', 'A1FREQ', 'F_MISS', 'BETA', 'SE', 'CHISQ_BOLT_LMM_INF', 'P_BOLT_LMM_INF'] as const;
 
-/** C printf("%g", x): 6 significant digits, trailing zeros dropped, exponent form below 1e-4 or from 1e6. */
-export function formatG(x: number): string {
-  if (!Number.isFinite(x)) return Number.isNaN(x) ? 'nan' : x > 0 ? 'inf' : '-inf';
-  if (x === 0) return Object.is(x, -0) ? '-0' : '0';
-  const e = Math.floor(Math.log10(Math.abs(Number(x.toPrecision(6)))));
-  if (e < -4 || e >= 6) {
-    const [m, ex] = x.toExponential(5).split('e') as [string, string];
-    const mant = m.includes('.') ? m.replace(/0+$/, '').replace(/\.$/, '') : m;
-    const sign = ex[0] === '-' ? '-' : '+';
-    const digits = ex.replace(/^[+-]/, '');
-    return `${mant}e${sign}${digits.padStart(2, '0')}`;
-  }
-  const s = x.toFixed(Math.max(0, 5 - e));
-  return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
-}
+/** C printf("%g", x): 6 significant digits (src/io/format-g.ts). */
+const g6 = (x: number): string => formatG(x, 6);
 
 /** BOLT's p-value text from log10 p: "%.1E" of p, e.g. 6.9E-01, 3.2E-310. */
 export function formatBoltP(log10p: number): string {
@@ -61,8 +49,8 @@ export class BoltTsvWriter extends TsvWriter<ResultBatch> {
       const z = a.beta[j]! / a.se[j]!;
       const chi2 = a.status[j] === 'ok' ? z * z : NaN;
       rows.push([
-        s.rs, s.chr, s.ps, 0, s.allele1, s.allele0, formatG(b.af[j]!), formatG(b.nMiss[j]! / this.n),
-        formatG(a.beta[j]!), formatG(a.se[j]!), formatG(chi2), formatBoltP(a.log10pWald[j]!),
+        s.rs, s.chr, s.ps, 0, s.allele1, s.allele0, g6(b.af[j]!), g6(b.nMiss[j]! / this.n),
+        g6(a.beta[j]!), g6(a.se[j]!), g6(chi2), formatBoltP(a.log10pWald[j]!),
       ].join('\t'));
     }
   }
