@@ -11,7 +11,8 @@ import { PgenSource } from '../src/io/pgen.js';
 import { RegionView } from '../src/io/region-view.js';
 import { famPhenotype, PlinkSource } from '../src/io/plink.js';
 import { genotypeFormat, openGenotypes, type GenotypeInputOptions } from './genotype-input.js';
-import { readKeepFile, selectSamples, type SampleSelection } from './samples.js';
+import { findDuplicateSnpIds } from '../src/io/snp-ids.js';
+import { keepAbsentWarning, readKeepFile, selectSamples, type SampleSelection } from './samples.js';
 import { choleskyOfGram } from './snp-filter.js';
 import type { GenotypeSource } from './types.js';
 
@@ -39,6 +40,11 @@ export interface AnalysisInputs {
   design: CovariateDesign;
   /** Phenotypes of the analysed individuals: n x (#phenotypes). */
   y: F64Matrix;
+  /**
+   * What the inputs got away with, one line each, for the caller to show: keep-list IDs absent from the
+   * genotype file, SNP IDs used at more than one position.
+   */
+  warnings: string[];
 }
 
 /** Loads and cross-checks every per-individual input, then selects the analysed individuals (GEMMA's rule). */
@@ -81,5 +87,13 @@ export async function loadAnalysisInputs(opts: AnalysisInputOptions): Promise<An
   }
   const y = f64Matrix(samples.indices.length, phenotypes.length);
   phenotypes.forEach((p, k) => samples.indices.forEach((i, r) => (y.data[r + k * y.ld] = p[i]!)));
-  return { source, phenoCols, phenotypes, covariates: covTable?.values, samples, design, y };
+  const warnings: string[] = [];
+  const absent = keep ? keepAbsentWarning(samples, keep.path) : undefined;
+  if (absent) warnings.push(absent);
+  const dup = findDuplicateSnpIds(source.snps);
+  if (dup.first) {
+    const at = (j: number) => `${source.snps[j]!.chr}:${source.snps[j]!.ps}`;
+    warnings.push(`${source.describe}: ${dup.count} SNP${dup.count === 1 ? ' reuses the ID' : 's reuse the IDs'} of SNPs at other positions (first: '${dup.first.id}' at ${at(dup.first.a)} and ${at(dup.first.b)}); they are analysed as separate SNPs`);
+  }
+  return { source, phenoCols, phenotypes, covariates: covTable?.values, samples, design, y, warnings };
 }

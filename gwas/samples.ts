@@ -22,6 +22,8 @@ export interface SampleSelection {
     notKept: number;
     analysed: number;
   };
+  /** IDs of the keep list that are no individual of the genotype file (PLINK ignores them too), with their lines. */
+  keepAbsent?: { ids: string[]; lineNos: number[] };
 }
 
 export interface SampleInputs {
@@ -31,7 +33,7 @@ export interface SampleInputs {
   phenotypes: readonly Float64Array[];
   /** Covariates, ids.length x c, NaN missing (omit for none). */
   covariates?: F64Matrix;
-  /** IDs to keep (from {@link readKeepFile}); every one must exist in `ids`. */
+  /** IDs to keep (from {@link readKeepFile}); those absent from `ids` are listed in the selection's keepAbsent. */
   keep?: KeepList;
 }
 
@@ -65,13 +67,20 @@ export function selectSamples(inputs: SampleInputs): SampleSelection {
   }
   if (covariates && covariates.rows !== n) throw new RangeError(`selectSamples: covariates have ${covariates.rows} rows, expected ${n}`);
   let kept: Set<string> | undefined;
+  const absent = { ids: [] as string[], lineNos: [] as number[] };
   if (keep) {
     const known = new Set(ids);
     kept = new Set();
     keep.ids.forEach((id, r) => {
-      if (!known.has(id)) throw new InputError(keep.path, keep.lineNos[r], undefined, `sample '${id}' is not an individual of the genotype file`);
-      kept!.add(id);
+      if (known.has(id)) kept!.add(id);
+      else {
+        absent.ids.push(id);
+        absent.lineNos.push(keep.lineNos[r]!);
+      }
     });
+    if (kept.size === 0) {
+      throw new InputError(keep.path, undefined, undefined, `none of its ${keep.ids.length} sample IDs is an individual of the genotype file (first: '${keep.ids[0]}' on line ${keep.lineNos[0]}): expected IIDs (or FID IID) of the genotype file`);
+    }
   }
   const counts = { total: n, missingPhenotype: 0, missingCovariate: 0, notKept: 0, analysed: 0 };
   const chosen: number[] = [];
@@ -95,7 +104,19 @@ export function selectSamples(inputs: SampleInputs): SampleSelection {
     throw new RangeError(`no individual has every selected phenotype${covariates ? ' and covariate' : ''} present${kept ? ' and is in the keep list' : ''} (${describeCounts(counts)})`);
   }
   const indices = Int32Array.from(chosen);
-  return { indices, ids: chosen.map((i) => ids[i]!), counts };
+  return { indices, ids: chosen.map((i) => ids[i]!), counts, ...(absent.ids.length ? { keepAbsent: absent } : {}) };
+}
+
+/**
+ * The warning for keep-list IDs absent from the genotype file (they select nobody), or undefined when there are
+ * none: `keep.txt: 3 of its 40 sample IDs are not individuals of the genotype file and are ignored (line 7: 'x', ...)`.
+ */
+export function keepAbsentWarning(s: SampleSelection, keepPath: string): string | undefined {
+  const a = s.keepAbsent;
+  if (!a) return undefined;
+  const shown = a.ids.slice(0, 3).map((id, k) => `line ${a.lineNos[k]}: '${id}'`).join(', ');
+  const n = a.ids.length;
+  return `${keepPath}: ${n} sample ID${n === 1 ? ' is not an individual' : 's are not individuals'} of the genotype file and ${n === 1 ? 'is' : 'are'} ignored (${shown}${n > 3 ? ', ...' : ''})`;
 }
 
 function rowHasNaN(m: F64Matrix, i: number): boolean {

@@ -31,6 +31,8 @@ export interface ScanKinship {
   k: F64Matrix;
   /** Rows (and columns) of `k` that are the analysed individuals, ascending. */
   rows: Int32Array;
+  /** The file a given K was read from (as the user named it), for messages; absent for a computed K. */
+  describe?: string;
   /** The computing pass's result (SNP count, per-chromosome Grams with loco); absent for a given K. */
   computed?: KinshipResult;
   /** The kinship pass's filtered genotypes, when every block fitted the budget: the stream reads these instead. */
@@ -50,7 +52,7 @@ export async function scanKinship(source: GenotypeSource, samples: ScanSamples, 
     const k = input.matrix;
     if (k.rows !== N || k.cols !== N) throw new RangeError(`kinship ${input.describe} is ${k.rows}x${k.cols}, expected ${N}x${N} (one row per individual of ${source.describe})`);
     if (opts.loco) throw new RangeError('--loco needs the kinship computed from the genotypes (--grm), not a kinship file');
-    return { k, rows: samples.rows, seconds: (performance.now() - t0) / 1000 };
+    return { k, rows: samples.rows, describe: input.describe, seconds: (performance.now() - t0) / 1000 };
   }
   let store: GenotypeStore | undefined = opts.storeBytes > 0 ? new GenotypeStore(samples.rows, opts.storeBytes) : undefined;
   const computed = await computeKinship(source, {

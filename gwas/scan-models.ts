@@ -12,6 +12,7 @@
  */
 import type { Backend, EighResult } from '../kernels/backend.js';
 import { f64Matrix, type F64Matrix } from '../kernels/matrix.js';
+import { NumericError } from '../src/errors.js';
 import { fitNullModel, type NullModel, type RotatedInputs } from '../src/lmm/snp/null-model.js';
 import { cachedEigen, decomposeKinship, eigenCacheKey, hashSampleIds } from './eigen-cache.js';
 import { centerInPlace, locoKinship, restrictAndCenter } from './kinship.js';
@@ -105,6 +106,39 @@ export function centredKinship(kin: ScanKinship, chr: string | null, consume = f
     return k;
   }
   return restrictAndCenter(kin.k, kin.rows);
+}
+
+/**
+ * Smallest eigenvalue of K_c, relative to its largest, that is still rounding: a kinship is positive
+ * semi-definite (a Gram matrix X X' / m, restricted and centred), so an eigenvalue below
+ * -KINSHIP_NEGATIVE_TOLERANCE x d_max comes from the matrix, not from the 10 significant digits of GEMMA's text
+ * (perturbation <= n x 5e-10 x max |K_ij|, far below it for any n a text kinship is used with).
+ */
+export const KINSHIP_NEGATIVE_TOLERANCE = 1e-6;
+
+/**
+ * Refuses a kinship that is not positive semi-definite beyond rounding: NumericError naming `describe` (the
+ * kinship file) and the smallest eigenvalue d_min of K_c when d_min < -KINSHIP_NEGATIVE_TOLERANCE x max(d_max, 0),
+ * or when every eigenvalue is zero or negative (K_c carries no relatedness at all). `values`: the eigenvalues of
+ * K_c (any order). O(n).
+ */
+export function checkKinshipSpectrum(values: Float64Array, describe: string): void {
+  let min = Infinity, max = -Infinity, negative = 0;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (!(max > 0)) {
+    throw new NumericError(`kinship ${describe}: no positive eigenvalue after restriction to the analysed individuals and centring (largest ${max}): it describes no relatedness; expected a positive semi-definite matrix (a GRM, e.g. gpulmm grm)`);
+  }
+  const limit = -KINSHIP_NEGATIVE_TOLERANCE * max;
+  if (min >= limit) return;
+  for (const v of values) if (v < limit) negative++;
+  throw new NumericError(
+    `kinship ${describe} is not positive semi-definite: smallest eigenvalue ${min.toPrecision(6)} (largest ${max.toPrecision(6)}; ` +
+      `${negative} below -${KINSHIP_NEGATIVE_TOLERANCE.toExponential()} x the largest, beyond rounding) after restriction to the analysed individuals and centring; ` +
+      'expected a kinship/GRM (e.g. from gpulmm grm or GEMMA -gk)',
+  );
 }
 
 /**

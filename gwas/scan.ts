@@ -32,7 +32,7 @@ import type { KeepList, SampleSelection } from './samples.js';
 import { DEFAULT_MEMORY_FRACTION, planScanMemory, type ScanMemoryPlan } from './memory-model.js';
 import { scanKinship, type KinshipInput, type ScanKinship } from './scan-kinship.js';
 import { lmmStreamGroups, nullModelKey, releaseLmmModels } from './scan-lmm-tests.js';
-import { centredKinship, decomposeCentredKinship, fitEigenModels, fitWhitenedModels, locoChromosomes, type EigenCacheOptions, type EigenModels, type KinshipEigen, type ScanModels } from './scan-models.js';
+import { centredKinship, checkKinshipSpectrum, decomposeCentredKinship, fitEigenModels, fitWhitenedModels, locoChromosomes, type EigenCacheOptions, type EigenModels, type KinshipEigen, type ScanModels } from './scan-models.js';
 import { phenotypePatterns, scanSamples, type PhenotypeInput, type ScanSamples } from './scan-samples.js';
 import { streamScan, type ResultBatch } from './scan-stream.js';
 import { hashSampleIds } from './eigen-cache.js';
@@ -231,7 +231,7 @@ function anyPhenotype(phenotypes: readonly PhenotypeInput[]): PhenotypeInput {
  * K itself is shared, only the rows differ (positions within `all` for a computed K, file indices for a given K).
  */
 function restrictKinship(kin: ScanKinship, all: ScanSamples, pattern: ScanSamples): ScanKinship {
-  if (!kin.computed) return { k: kin.k, rows: pattern.rows, seconds: 0 };
+  if (!kin.computed) return { k: kin.k, rows: pattern.rows, ...(kin.describe !== undefined ? { describe: kin.describe } : {}), seconds: 0 };
   const at = new Map<number, number>();
   all.rows.forEach((i, pos) => at.set(i, pos));
   return { k: kin.k, rows: Int32Array.from(pattern.rows, (i) => at.get(i)!), computed: kin.computed, seconds: 0 };
@@ -257,6 +257,7 @@ export async function buildModels(
     kc = undefined;
     const eig = await pending;
     timings.eigh += eig.seconds;
+    if (kin.describe !== undefined) checkKinshipSpectrum(eig.values, kin.describe);
     return { kc: kept, eig };
   };
   const fit = async (eig: KinshipEigen): Promise<EigenModels> => {

@@ -9,6 +9,7 @@ import { CORSTRS, fitGee, formatGee, geeJson, type CorStr, type GeeFamily } from
 import type { ContrastDefaults } from '../lmm/mixed/index.js';
 import { UsageError } from '../errors.js';
 import { modelDataError } from './model-errors.js';
+import { parseNumberOption, OPEN_UNIT } from './option-values.js';
 
 export interface GeeCliOptions {
   data: string;
@@ -31,8 +32,7 @@ export function checkGeeOptions(o: GeeCliOptions & Record<string, unknown>): { c
   if (!['gaussian', 'binomial', 'poisson'].includes(o.family)) throw new UsageError(`--family ${o.family}: expected gaussian, binomial or poisson`);
   if (!o.id) throw new UsageError('--method gee needs --id COLUMN, the column identifying the clusters (subjects)');
   if (!(CORSTRS as readonly string[]).includes(o.corstr)) throw new UsageError(`--corstr ${o.corstr}: expected ${CORSTRS.join(', ')}`);
-  const tolerance = Number(o.tolerance);
-  if (!(tolerance > 0 && tolerance < 1)) throw new UsageError(`--tolerance ${o.tolerance}: expected a number in (0, 1)`);
+  const tolerance = parseNumberOption(o.tolerance, '--tolerance', OPEN_UNIT);
   return { corstr: o.corstr as CorStr, tolerance, id: o.id };
 }
 

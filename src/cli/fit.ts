@@ -16,6 +16,7 @@ import { UsageError } from '../errors.js';
 import { modelDataError } from './model-errors.js';
 import { action } from './command.js';
 import { runGee, type GeeCliOptions } from './fit-gee.js';
+import { parseNumberOption, OPEN_UNIT } from './option-values.js';
 
 interface FitCliOptions {
   data: string;
@@ -83,14 +84,11 @@ function checkOptions(o: FitCliOptions): {
   const ci = o.confint === undefined ? null : o.confint === true ? 'profile' : o.confint === 'wald' || o.confint === 'Wald' ? 'Wald' : o.confint === 'profile' ? 'profile' : undefined;
   if (ci === undefined) throw new UsageError(`--confint ${String(o.confint)}: expected profile or wald`);
   if (ci === 'profile' && o.family !== 'gaussian') throw new UsageError('--confint profile: implemented for --family gaussian; use --confint wald for GLMMs');
-  const level = Number(o.level);
-  if (!(level > 0 && level < 1)) throw new UsageError(`--level ${o.level}: expected a number in (0, 1)`);
+  const level = parseNumberOption(o.level, '--level', OPEN_UNIT);
   if ((o.predict === undefined) !== (o.predictOut === undefined)) throw new UsageError('--predict NEWDATA and --predict-out FILE go together');
   if ((o.simulate === undefined) !== (o.simulateOut === undefined)) throw new UsageError('--simulate N and --simulate-out FILE go together');
-  const nsim = o.simulate === undefined ? 0 : Number(o.simulate);
-  if (o.simulate !== undefined && !(Number.isInteger(nsim) && nsim >= 1 && nsim <= 1e6)) throw new UsageError(`--simulate ${o.simulate}: expected an integer in [1, 1000000]`);
-  const seed = Number(o.seed);
-  if (!(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) throw new UsageError(`--seed ${o.seed}: expected an integer in [0, 2^32)`);
+  const nsim = o.simulate === undefined ? 0 : parseNumberOption(o.simulate, '--simulate', { integer: true, min: 1, max: 1e6 });
+  const seed = parseNumberOption(o.seed, '--seed', { integer: true, min: 0, max: 2 ** 32, maxExclusive: true });
   const correlation = parseStructure('--correlation', o.correlation, parseCorrelation);
   const weights = parseStructure('--weights', o.weights, parseWeights);
   if ((correlation || weights) && o.family !== 'gaussian') throw new UsageError('--correlation / --weights: residual structures need --family gaussian');

@@ -11,8 +11,8 @@ import { describeSelection } from '../../gwas/samples.js';
 import { SnpFilter } from '../../gwas/snp-filter.js';
 import { getFlag, setFlags } from '../flags.js';
 import { writeKinship, type KinshipFormat } from '../io/kinship-file.js';
-import { UsageError } from '../errors.js';
 import { action } from './command.js';
+import { parseNumberOption, POSITIVE_INT, PROBABILITY } from './option-values.js';
 import { addGenotypeOptions, describeSkipped, genotypeInput, type GenotypeCliOptions } from './genotype-options.js';
 
 interface GrmCliOptions extends GenotypeCliOptions {
@@ -28,12 +28,6 @@ interface GrmCliOptions extends GenotypeCliOptions {
   backend?: BackendChoice;
   blockSize?: string;
   verbose?: boolean;
-}
-
-function parseNumber(raw: string, flag: string, lo: number, hi: number): number {
-  const v = Number(raw);
-  if (!(v >= lo && v <= hi)) throw new UsageError(`${flag} ${raw}: expected a number in [${lo}, ${hi}]`);
-  return v;
 }
 
 export function registerGrm(program: Command): void {
@@ -57,17 +51,16 @@ export function registerGrm(program: Command): void {
 
 async function runGrm(opts: GrmCliOptions): Promise<void> {
   const genotypes = genotypeInput(opts);
-  const phenoCol = Number(opts.phenoCol);
-  if (!Number.isInteger(phenoCol) || phenoCol < 1) throw new UsageError(`--pheno-col ${opts.phenoCol}: expected a positive integer`);
-  const blockSize = opts.blockSize === undefined ? undefined : Number(opts.blockSize);
-  if (blockSize !== undefined && !(Number.isInteger(blockSize) && blockSize >= 1)) throw new UsageError(`--block-size ${opts.blockSize}: expected a positive integer`);
+  const phenoCol = parseNumberOption(opts.phenoCol, '--pheno-col', POSITIVE_INT);
+  const blockSize = opts.blockSize === undefined ? undefined : parseNumberOption(opts.blockSize, '--block-size', POSITIVE_INT);
   setFlags({ backend: opts.backend, blockSize });
-  const filter = { maf: parseNumber(opts.maf, '--maf', 0, 0.5), miss: parseNumber(opts.miss, '--miss', 0, 1) };
+  const filter = { maf: parseNumberOption(opts.maf, '--maf', { min: 0, max: 0.5 }), miss: parseNumberOption(opts.miss, '--miss', PROBABILITY) };
 
   const t0 = performance.now();
   // Without a phenotype file or .fam/.psam (BIMBAM, BGEN, VCF): every individual decides the SNP filters.
   const usePheno = opts.bfile !== undefined || opts.pfile !== undefined || opts.pheno !== undefined;
   const inputs = await loadAnalysisInputs({ ...genotypes, ...(opts.pheno ? { pheno: opts.pheno } : {}), ...(opts.covar ? { covar: opts.covar } : {}), ...(opts.keep ? { keep: opts.keep } : {}), phenoCols: usePheno ? [phenoCol] : [] });
+  for (const w of inputs.warnings) process.stderr.write(`gpulmm grm: warning: ${w}\n`);
   const backend = await createBackend(getFlag('backend'));
   try {
     const t1 = performance.now();

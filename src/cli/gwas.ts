@@ -3,7 +3,7 @@
  * Arrow (`--out`), GEMMA's assoc.txt (`--tsv`) and Manhattan/QQ plots (`--plot`, `--plot-format`); see gwas/scan.ts.
  */
 import { stat } from 'node:fs/promises';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { GemmaTsvWriter, describeNullModel, openArrowOutput, writeArrowBatch, writeNullModelJson } from '../../gwas/scan-output.js';
 import { ScanReport } from '../../gwas/scan-report.js';
 import { ssfSoftware, SsfOutputs } from '../../gwas/ssf-output.js';
@@ -25,6 +25,7 @@ import { formatBytes, parseSize } from '../memory.js';
 import { DEFAULT_MEMORY_FRACTION, describeMemoryPlan, type ScanMemoryPlan } from '../../gwas/memory-model.js';
 import { UsageError } from '../errors.js';
 import { action } from './command.js';
+import { numberOption, OPEN_UNIT, POSITIVE_INT, PROBABILITY } from './option-values.js';
 import { createProgress } from './progress.js';
 import { addGenotypeOptions, describeSkipped, genotypeInput, type GenotypeCliOptions } from './genotype-options.js';
 import { chooseTrait, runBinaryGwas, type TraitChoice } from './gwas-binary.js';
@@ -85,13 +86,6 @@ const TESTS: Record<GwasCliOptions['test'], TestSelection> = {
   all: { wald: true, lrt: true, score: true },
 };
 
-/** A number option; `open` excludes the bounds. */
-const num = (name: string, lo = -Infinity, hi = Infinity, open = false) => (raw: string): number => {
-  const v = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(v)) throw new UsageError(`--${name} ${raw}: expected a number`);
-  if (open ? !(v > lo && v < hi) : v < lo || v > hi) throw new UsageError(`--${name} ${raw}: expected a number in ${open ? '(' : '['}${lo}, ${hi}${open ? ')' : ']'}`);
-  return v;
-};
 /** --pheno-col: `all`, or distinct 1-based columns `K[,K...]` (checked here, kept as given). */
 const phenoColsArg = (raw: string): string => {
   if (raw === 'all') return raw;
@@ -102,12 +96,6 @@ const phenoColsArg = (raw: string): string => {
   if (twice !== undefined) throw new UsageError(`--pheno-col ${raw}: column ${twice} is given twice`);
   return raw;
 };
-const int = (name: string) => (raw: string): number => {
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${name} ${raw}: expected a positive integer`);
-  return v;
-};
-
 export function registerGwas(program: Command): void {
   addGenotypeOptions(program
     .command('gwas')
@@ -116,16 +104,16 @@ export function registerGwas(program: Command): void {
     .option('--pheno-col <cols>', 'phenotype column(s): K (1-based, GEMMA -n), a list 1,2,3 or all', phenoColsArg, '1')
     .option('--covar <file>', 'covariates (GEMMA -c); an intercept is appended when no column is constant')
     .option('--kinship <file>', 'kinship matrix over all individuals (GEMMA cXX/sXX text)')
-    .option('--grm <mode>', 'kinship computed from the genotypes: centered (GEMMA -gk 1) or standardized (-gk 2)', 'centered')
+    .addOption(new Option('--grm <mode>', 'kinship computed from the genotypes: centered (GEMMA -gk 1) or standardized (-gk 2); not with --kinship').default('centered').conflicts('kinship'))
     .option('--test <test>', 'wald | lrt | score | all (GEMMA -lmm 1/2/3/4)', 'all')
-    .option('--maf <x>', 'minimum allele frequency', num('maf', 0, 0.5), 0.01)
-    .option('--miss <x>', 'maximum missing rate per SNP', num('miss', 0, 1), 0.05)
+    .option('--maf <x>', 'minimum allele frequency', numberOption('--maf', { min: 0, max: 0.5, special: [{ value: -1, meaning: 'no filter' }] }), 0.01)
+    .option('--miss <x>', 'maximum missing rate per SNP', numberOption('--miss', PROBABILITY), 0.05)
     .option('--keep <file>', 'analyse only these sample IDs (one IID, or FID IID, per line)')
     .option('--loco', 'leave-one-chromosome-out: test each chromosome against the kinship without it')
     .option('--vc <mode>', 'exact (per-SNP lambda, GEMMA) or fixed (null-model variance components, EMMAX/P3D)', 'exact')
     .option('--backend <name>', 'auto | cpu | webgpu | gpujs')
-    .option('--threads <n>', 'cpu worker threads', int('threads'))
-    .option('--block-size <n>', 'SNPs per streamed block', int('block-size'))
+    .option('--threads <n>', 'cpu worker threads', numberOption('--threads', POSITIVE_INT))
+    .option('--block-size <n>', 'SNPs per streamed block', numberOption('--block-size', POSITIVE_INT))
     .option('--eigen-cache <dir>', 'reuse eigendecompositions stored in DIR (keyed by a fingerprint of the inputs)')
     .option('--out <path>', 'Arrow output: DIR/ = IPC file dataset (DIR/pheno=P/chr=C/part-0.arrow, read as one table by polars scan_ipc, pyarrow.dataset, R open_dataset), FILE.arrow = one IPC file, FILE.arrows = IPC stream; null model JSON in the schema metadata and in the .json sidecar (DIR.json, FILE.json)')
     .option('--tsv <file>', "GEMMA's assoc.txt layout for the chosen test")
@@ -137,15 +125,15 @@ export function registerGwas(program: Command): void {
     .option('--max-memory <size>', `memory the scan may use, e.g. 8G or 512M (default ${DEFAULT_MEMORY_FRACTION * 100}% of the machine's): picks the block size and whether genotypes are kept between passes; a scan that cannot fit stops before it starts`)
     .option('--verbose', 'print the memory plan before the heavy work, and the time and peak memory per stage')
     .option('--trait <kind>', 'auto | quantitative | binary: binary (case/control: 0/1, PLINK 1/2, or the words control/case) runs the logistic mixed model with SPA score tests; auto picks binary for two-valued phenotypes', 'auto')
-    .option('--firth-p <x>', 'binary traits: SNPs with p below this get Firth logistic regression beta and se (0 disables)', num('firth-p', 0, 1), 0.05)
+    .option('--firth-p <x>', 'binary traits: SNPs with p below this get Firth logistic regression beta and se (0 disables)', numberOption('--firth-p', PROBABILITY), 0.05)
     .option('--mode <mode>', `exact (eigendecomposition, GEMMA) | biobank (matrix-free BOLT-LMM-inf: no n x n matrix, LOCO) | auto (biobank from ${BIOBANK_AUTO_MIN_N} analysed individuals)`, 'auto')
     .option('--tsv-format <fmt>', "--tsv layout: gemma (assoc.txt) or bolt (BOLT-LMM's stats file; biobank mode)", 'gemma')
-    .option('--h2-probes <n>', 'biobank: random probes of the stochastic REML log-determinant (up to 4x more are added while its Monte Carlo error is large)', int('h2-probes'), 10)
-    .option('--calibration-snps <n>', 'biobank: SNPs whose prospective statistic calibrates the LOCO statistic (BOLT --numCalibSnps)', int('calibration-snps'), 30)
-    .option('--cg-tol <x>', 'biobank: relative residual of the conjugate-gradient solves (BOLT --CGtol)', num('cg-tol', 0, 1, true), 5e-4)
-    .option('--seed <n>', 'biobank: seed of the probes and of the calibration SNPs', int('seed'), 1)
+    .option('--h2-probes <n>', 'biobank: random probes of the stochastic REML log-determinant (up to 4x more are added while its Monte Carlo error is large)', numberOption('--h2-probes', POSITIVE_INT), 10)
+    .option('--calibration-snps <n>', 'biobank: SNPs whose prospective statistic calibrates the LOCO statistic (BOLT --numCalibSnps)', numberOption('--calibration-snps', POSITIVE_INT), 30)
+    .option('--cg-tol <x>', 'biobank: relative residual of the conjugate-gradient solves (BOLT --CGtol)', numberOption('--cg-tol', OPEN_UNIT), 5e-4)
+    .option('--seed <n>', 'biobank: seed of the probes and of the calibration SNPs', numberOption('--seed', POSITIVE_INT), 1)
     .option('--calibration <rule>', 'biobank: calibration factor from the calibration SNPs: mean (of the prospective/retrospective ratios) or bolt (BOLT-LMM 2.4: ratio of sums, or of medians)', 'mean')
-    .option('--h2 <x>', 'biobank: h2 (BOLT-LMM scale) fixed instead of estimated by REML', num('h2', 0, 1, true))
+    .option('--h2 <x>', 'biobank: h2 (BOLT-LMM scale) fixed instead of estimated by REML', numberOption('--h2', OPEN_UNIT))
     .option('--plan <plan.json>', 'run one shard of a plan made by gpulmm plan (analysis options come from the plan; with --shard, --null, --out)')
     .option('--shard <k>', 'the shard of --plan to run (0-based)', (raw: string) => {
       const v = Number(raw);
@@ -190,6 +178,7 @@ export async function prepareGwas(o: GwasCliOptions): Promise<GwasSetup> {
     ...(o.pheno ? { pheno: o.pheno } : {}), phenoCols: o.phenoCol === 'all' ? 'all' : o.phenoCol.split(',').map((c) => Number(c.trim())),
     ...(o.covar ? { covar: o.covar } : {}), ...(o.keep ? { keep: o.keep } : {}),
   });
+  for (const w of inputs.warnings) process.stderr.write(`gpulmm gwas: warning: ${w}\n`);
   const phenotypes: PhenotypeInput[] = inputs.phenotypes.map((values, k) => ({ name: `p${inputs.phenoCols[k]}`, values }));
   const kinship = async (): Promise<KinshipInput> =>
     o.kinship ? { matrix: await readKinship(o.kinship, inputs.source.samples.length), describe: o.kinship } : { mode: o.grm };
@@ -235,7 +224,6 @@ async function runGwas(o: GwasCliOptions, cmd?: Command): Promise<void> {
     if (o.ssf) throw new UsageError('--ssf: GWAS-SSF is written for quantitative traits only (binary traits: use --out or --tsv)');
     if (separate) throw new UsageError('--pheno-missing separate: binary traits are analysed on the individuals with every phenotype');
     if (o.vc !== 'exact') throw new UsageError('--vc fixed applies to quantitative traits: a binary trait always uses the logistic mixed model');
-    if (!(o.firthP >= 0 && o.firthP <= 1)) throw new UsageError(`--firth-p ${o.firthP}: expected a p-value threshold in [0, 1]`);
     return runBinaryGwas({
       source, phenotypes, codings, ...(covariates ? { covariates } : {}), ...(o.keep ? { keep: await readKeepFile(o.keep) } : {}),
       kinship, kinshipName: o.kinship ?? o.grm, maf: o.maf, miss: o.miss, loco: !!o.loco, firthP: o.firthP,

@@ -12,6 +12,7 @@ import { checkMetaOutputs, runGwasMeta, type GwasMetaReport } from '../../gwas/m
 import { PLOT_FORMATS, type PlotFormat } from '../plot/index.js';
 import type { AmbiguousPolicy } from '../../gwas/meta/alleles.js';
 import { action } from './command.js';
+import { parseNumberOption, OPEN_UNIT } from './option-values.js';
 import { createProgress } from './progress.js';
 
 interface MetaCliOptions {
@@ -72,8 +73,7 @@ function checkOptions(o: MetaCliOptions): { method: Tau2Method; test: MetaTest; 
   const method = o.method.toUpperCase() as Tau2Method;
   if (!TAU2_METHODS.includes(method)) throw new UsageError(`--method ${o.method}: expected one of ${TAU2_METHODS.join(', ')}`);
   if (o.vi !== undefined && o.sei !== undefined) throw new UsageError('--vi and --sei: give one of them');
-  const level = Number(o.level);
-  if (!(level > 0 && level < 1)) throw new UsageError(`--level ${o.level}: expected a number in (0, 1)`);
+  const level = parseNumberOption(o.level, '--level', OPEN_UNIT);
   return { method, test: o.test as MetaTest, level };
 }
 
@@ -128,10 +128,8 @@ async function runGwas(o: MetaCliOptions): Promise<void> {
     const j = ids.findIndex((b) => (a.inode !== undefined && a.inode === b.inode) || a.real === b.real);
     if (j < i) throw new UsageError(`--gwas: ${o.gwas![i]} is the same file as ${o.gwas![j]}: give each cohort once`);
   });
-  const minCohorts = Number(o.minCohorts);
-  const ambiguousMaxMaf = Number(o.ambiguousMaf);
-  if (!(ambiguousMaxMaf >= 0 && ambiguousMaxMaf < 0.5)) throw new UsageError(`--ambiguous-maf ${o.ambiguousMaf}: expected a number in [0, 0.5)`);
-  if (!(Number.isInteger(minCohorts) && minCohorts >= 1 && minCohorts <= o.gwas!.length)) throw new UsageError(`--min-cohorts ${o.minCohorts}: expected an integer in [1, ${o.gwas!.length}]`);
+  const minCohorts = parseNumberOption(o.minCohorts, '--min-cohorts', { integer: true, min: 1, max: o.gwas!.length });
+  const ambiguousMaxMaf = parseNumberOption(o.ambiguousMaf, '--ambiguous-maf', { min: 0, max: 0.5, maxExclusive: true });
   if (!o.out && !o.tsv && !o.plot && !o.json) throw new UsageError('--gwas: nothing would be written; give --out, --tsv, --plot or --json');
   await checkMetaOutputs(o, '--out');
   const progress = createProgress({ label: 'meta', unit: 'variants' });

@@ -12,6 +12,7 @@ import { PlsError } from '../lmm/mixed/pls.js';
 import { NumericError, UsageError } from '../errors.js';
 import { modelDataError } from './model-errors.js';
 import { action } from './command.js';
+import { parseNumberOption, OPEN_UNIT, POSITIVE_INT } from './option-values.js';
 
 interface NlmeCliOptions {
   data: string;
@@ -65,10 +66,8 @@ export function registerNlme(program: Command): void {
 
 async function runNlme(o: NlmeCliOptions): Promise<void> {
   if (!['symm', 'diag'].includes(o.cov)) throw new UsageError(`--cov ${o.cov}: expected symm or diag`);
-  const maxIter = Number(o.maxIter);
-  if (!(Number.isInteger(maxIter) && maxIter >= 1)) throw new UsageError(`--max-iter ${o.maxIter}: expected a positive integer`);
-  const tolerance = Number(o.tolerance);
-  if (!(tolerance > 0 && tolerance < 1)) throw new UsageError(`--tolerance ${o.tolerance}: expected a number in (0, 1)`);
+  const maxIter = parseNumberOption(o.maxIter, '--max-iter', POSITIVE_INT);
+  const tolerance = parseNumberOption(o.tolerance, '--tolerance', OPEN_UNIT);
   const start = parseStart(o.start);
   const table = await readTable(o.data);
   let model;

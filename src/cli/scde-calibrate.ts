@@ -13,6 +13,7 @@ import { DEFAULT_MIN_FRAC, SCDE_METHODS, type ScdeMethod } from '../sc/scde.js';
 import { VERSION } from '../version.js';
 import { UsageError } from '../errors.js';
 import { action } from './command.js';
+import { parseNumberOption, OPEN_UNIT, POSITIVE_INT, PROBABILITY } from './option-values.js';
 import { asUserError } from './scde.js';
 
 interface CalibrateCliOptions {
@@ -57,8 +58,9 @@ export function registerScdeCalibrate(program: Command): void {
         const methods = opts.methods.split(',').map((m) => m.trim()) as ScdeMethod[];
         const bad = methods.filter((m) => !(SCDE_METHODS as readonly string[]).includes(m));
         if (bad.length > 0) throw new UsageError(`--methods: unknown ${bad.join(', ')} (expected ${SCDE_METHODS.join(', ')})`);
-        const alpha = Number(opts.alpha);
-        if (!(alpha > 0 && alpha < 1)) throw new UsageError(`--alpha ${opts.alpha}: expected a number in (0, 1)`);
+        const alpha = parseNumberOption(opts.alpha, '--alpha', OPEN_UNIT);
+        const minFrac = parseNumberOption(opts.minFrac, '--min-frac', PROBABILITY);
+        const maxSplits = opts.maxSplits === undefined ? undefined : parseNumberOption(opts.maxSplits, '--max-splits', POSITIVE_INT);
         const t0 = performance.now();
         try {
           const input = await loadScdeInput({ countsDir: opts.counts, cellsFile: opts.cells });
@@ -68,9 +70,9 @@ export function registerScdeCalibrate(program: Command): void {
             celltypeValue: opts.celltypeValue,
             methods,
             alpha,
-            minFrac: Number(opts.minFrac),
+            minFrac,
             pseudobulkNorm: opts.pseudobulkNorm,
-            maxSplits: opts.maxSplits === undefined ? undefined : Number(opts.maxSplits),
+            maxSplits,
             onSplit: (m) => process.stderr.write(`${m}\n`),
           });
           const seconds = (performance.now() - t0) / 1000;

@@ -20,6 +20,7 @@ import type { Backend, BackendChoice } from '../../kernels/backend.js';
 import { createBackend } from '../../kernels/select.js';
 import { getFlag, setFlags } from '../flags.js';
 import { action } from './command.js';
+import { parseNumberOption, POSITIVE_INT, PROBABILITY } from './option-values.js';
 import { createProgress } from './progress.js';
 
 /** The options of `gpulmm scde`, as commander parses them. */
@@ -138,12 +139,10 @@ export async function prepareScdeRun(opts: ScdeCliOptions): Promise<ScdeRun> {
   }
   if ([opts.counts, opts.h5, opts.h5ad].filter((x) => x !== undefined).length !== 1) throw new UsageError('give exactly one of --counts DIR, --h5 FILE or --h5ad FILE');
   if (opts.h5ad === undefined && opts.cells === undefined) throw new UsageError(`${opts.counts !== undefined ? '--counts' : '--h5'} needs --cells FILE (cell metadata with a barcode column)`);
-  const minFrac = Number(opts.minFrac);
-  if (!(minFrac >= 0 && minFrac <= 1)) throw new UsageError(`--min-frac ${opts.minFrac}: expected a number in [0, 1]`);
+  const minFrac = parseNumberOption(opts.minFrac, '--min-frac', PROBABILITY);
   const maxMemory = parseByteSize(opts.maxMemory);
   if (!(maxMemory > 0)) throw new UsageError(`--max-memory ${opts.maxMemory}: expected a size such as 3G or 512M`);
-  const blockEntries = Number(opts.blockEntries);
-  if (!(Number.isInteger(blockEntries) && blockEntries >= 1)) throw new UsageError(`--block-entries ${opts.blockEntries}: expected a positive integer`);
+  const blockEntries = parseNumberOption(opts.blockEntries, '--block-entries', POSITIVE_INT);
   const methodList = opts.method.split(',').map((m) => m.trim()) as ScdeMethod[];
   const bad = methodList.filter((m) => !(SCDE_METHODS as readonly string[]).includes(m));
   if (bad.length > 0) throw new UsageError(`--method: unknown ${bad.join(', ')} (expected ${SCDE_METHODS.join(', ')})`);

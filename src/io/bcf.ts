@@ -10,6 +10,7 @@
  * Opening reads every record's shared part (the per-sample bytes are decompressed but skipped) and remembers its
  * virtual offset, so blocks and SNP ranges seek; with a CSI index a region reads only its chunks.
  */
+import { checkUniqueSampleIds } from './sample-ids.js';
 import type { GenotypeBlock, GenotypeSource, SnpInfo, SnpRange } from './genotype-source.js';
 import { InputError } from '../errors.js';
 import { blockBuilderFor, type MultiallelicMode, type SkippedVariants } from './genotype-blocks.js';
@@ -188,6 +189,7 @@ function parseHeaderText(path: string, text: string): Omit<BcfHeader, 'firstReco
     } else if (line.startsWith('#CHROM')) samples = line.replace(/\0+$/, '').split('\t').slice(9);
   }
   if (!samples || samples.length === 0) throw new InputError(path, undefined, undefined, 'the header names no samples: a sites-only BCF has no genotypes');
+  checkUniqueSampleIds(samples, path, () => ({}));
   return { samples, contigs, strings, declaresDs };
 }
 

@@ -15,6 +15,7 @@
  * the integers, so hard calls give exactly 0, 1 and 2. A missing sample (ploidy byte bit 7) or ploidy 0 gives NaN.
  * The factor 2 / Z puts haploid calls on the diploid 0..2 scale (plink2's convention for haploid genotypes).
  */
+import { checkUniqueSampleIds } from './sample-ids.js';
 import { promisify } from 'node:util';
 import { inflate, inflateSync } from 'node:zlib';
 import type { GenotypeBlock, GenotypeSource, SnpInfo, SnpRange } from './genotype-source.js';
@@ -104,14 +105,17 @@ async function readHeader(win: FileWindow): Promise<{ header: BgenHeader; ids?: 
   if (at + lsi > firstVariant) throw InputError.atByte(path, at, `sample identifier block of ${lsi} bytes overlaps the first variant at byte ${firstVariant}`);
   const block = await win.view(at, lsi, 'the sample identifier block');
   const ids: string[] = new Array(n);
+  const idAt: number[] = new Array(n);
   let p = 8;
   for (let i = 0; i < n; i++) {
     if (p + 2 > lsi) throw InputError.atByte(path, at + p, `sample identifier block ends after ${i} of ${n} IDs`);
     const len = block.readUInt16LE(p);
     if (p + 2 + len > lsi) throw InputError.atByte(path, at + p, `sample identifier block ends inside ID ${i + 1} of ${n}`);
     ids[i] = block.toString('utf8', p + 2, p + 2 + len);
+    idAt[i] = at + p;
     p += 2 + len;
   }
+  checkUniqueSampleIds(ids, path, (k) => ({ byteOffset: idAt[k]! }));
   return { header, ids };
 }
 
@@ -570,11 +574,14 @@ export async function readSampleFile(path: string): Promise<string[]> {
   if (head[0] !== 'ID_1' && head[0] !== 'ID' && head[0] !== 'ID_2') throw new InputError(path, lines[0]!.lineNo, 1, `expected the header of an Oxford .sample file (ID_1 ID_2 missing ...), found '${head[0]}'`);
   if (types[0] !== '0') throw new InputError(path, lines[1]!.lineNo, 1, `expected the column-type line (0 0 0 ...), found '${types[0]}'`);
   const col = head.indexOf('ID_2') >= 0 ? head.indexOf('ID_2') : 0;
-  return lines.slice(2).map(({ line, lineNo }) => {
+  const rows = lines.slice(2);
+  const ids = rows.map(({ line, lineNo }) => {
     const f = splitFields(line, /[ \t]+/);
     if (f.length <= col) throw new InputError(path, lineNo, undefined, `expected at least ${col + 1} columns, found ${f.length}`);
     return f[col]!;
   });
+  checkUniqueSampleIds(ids, path, (k) => ({ line: rows[k]!.lineNo, column: col + 1 }));
+  return ids;
 }
 
 /**

@@ -143,6 +143,20 @@ export function remapMinor(block: CountBlock, newIndex: Int32Array): CountBlock 
 }
 
 /**
+ * Every value of a count matrix is a count: a finite number >= 0 (a negative or non-finite value means the file
+ * holds something else, e.g. scaled data, or is corrupt). InputError naming `file`, the values' `field` and the
+ * element index `firstEntry + k` of the first bad value. O(values.length).
+ */
+export function checkCountValues(values: CountArray, file: string, field: string, firstEntry: number): void {
+  for (let k = 0; k < values.length; k++) {
+    const v = values[k]!;
+    if (!(v >= 0 && v !== Number.POSITIVE_INFINITY)) {
+      throw new InputError(file, undefined, undefined, `${field}[${firstEntry + k}] = ${v}: expected a count (a finite number >= 0); give the raw counts (e.g. layers/counts or raw/X of an .h5ad)`);
+    }
+  }
+}
+
+/**
  * Reads a whole source into an in-memory genes x cells CSC matrix (values widened to f64, cells bucketed when
  * the source is gene-major; genes ascending within a cell). Non-finite values are an InputError naming the
  * element. Cost O(nnz) time, 16 bytes per entry (twice while bucketing a gene-major source).

@@ -51,6 +51,7 @@ export async function readTable(path: string, options: ReadTableOptions = {}): P
   const accept = (fields: string[], lineNo: number) => {
     if (!header) {
       if (hasHeader) {
+        checkUniqueNames(fields, path, lineNo);
         header = fields;
         headerLineNo = lineNo;
         return;
@@ -97,6 +98,17 @@ export async function readTable(path: string, options: ReadTableOptions = {}): P
   if (partial && pending) throw new InputError(path, pending.lineNo, undefined, 'quoted field is not closed before the end of the file');
   if (!header) throw new InputError(path, undefined, undefined, 'empty table: no header or rows');
   return { path, header, rows, lineNos, headerLineNo };
+}
+
+/** A column name given twice is ambiguous (which one does a formula or an option mean?): InputError at the second. */
+function checkUniqueNames(names: readonly string[], path: string, lineNo: number): void {
+  const first = new Map<string, number>();
+  names.forEach((name, j) => {
+    if (name === '') return;
+    const i = first.get(name);
+    if (i !== undefined) throw new InputError(path, lineNo, j + 1, `column name '${name}' appears twice in the header (columns ${i + 1} and ${j + 1}): expected unique column names`);
+    first.set(name, j);
+  });
 }
 
 function isBlank(line: string): boolean {

@@ -4,7 +4,7 @@
  * datasets (AnnData dense X). Only one block's slices are in memory at a time; indptr (one offset per major) is
  * read whole.
  */
-import { blockRanges, remapMinor, type BlockMajor, type CountBlock, type CountSource } from './count-blocks.js';
+import { blockRanges, checkCountValues, remapMinor, type BlockMajor, type CountBlock, type CountSource } from './count-blocks.js';
 import { elementBytes, h5Error, isIntegerDataset, readIndexSlice, readNumbers, readValueSlice, type H5Dataset, type H5File } from './hdf5.js';
 
 /** Where a compressed sparse matrix is and how to read it. */
@@ -61,7 +61,9 @@ export function h5SparseSource(spec: H5SparseSpec): CountSource {
         }
         const ptr = new Int32Array(b - a + 1);
         for (let m = 1; m <= b - a; m++) ptr[m] = indptr[a + m]! - s;
-        const block: CountBlock = { major, start: a, count: b - a, ptr, minor, values: readValueSlice(file, data, s, e), firstEntry: s };
+        const values = readValueSlice(file, data, s, e);
+        checkCountValues(values, file, data.path.replace(/^\//, ''), s);
+        const block: CountBlock = { major, start: a, count: b - a, ptr, minor, values, firstEntry: s };
         yield spec.geneOf ? remapMinor(block, spec.geneOf) : block;
       }
     },
@@ -100,6 +102,7 @@ export function h5DenseSource(file: string, h5: H5File, ds: H5Dataset, nCells: n
         for (let c = 0; c < b - a; c++) {
           for (let g = 0; g < nGenes; g++) {
             const v = Number(x[c * nGenes + g]!);
+            if (v !== 0 && !(v > 0 && v !== Number.POSITIVE_INFINITY)) checkCountValues(Float64Array.of(v), file, ds.path.replace(/^\//, ''), (a + c) * nGenes + g);
             if (v !== 0) {
               minor[k] = g;
               values[k++] = v;

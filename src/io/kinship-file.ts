@@ -34,19 +34,34 @@ export type KinshipFormat = 'gemma' | 'binary';
 /** Relative asymmetry |K_ij - K_ji| / max(|K_ij|, |K_ji|, 1e-300) above which a kinship is rejected. */
 const SYMMETRY_TOLERANCE = 1e-6;
 
-/** Throws an InputError (naming `path` and the line of row i) unless k is square and symmetric. O(n^2). */
-export function checkKinship(k: F64Matrix, path: string, expectedN?: number, lineOfRow: (i: number) => number | undefined = () => undefined): void {
+/**
+ * Where entry (i, j) (0-based) of a kinship sits in its file: the text's line and 1-based column, or the binary
+ * format's byte offset.
+ */
+export type KinshipEntryLocation = (i: number, j: number) => { line?: number; column?: number; byteOffset?: number };
+
+/**
+ * Throws an InputError naming `path` and where the entry is (line and column, or byte offset) unless k is
+ * square, of the expected size, finite everywhere (a NaN or an infinity, diagonal included) and symmetric.
+ * O(n^2).
+ */
+export function checkKinship(k: F64Matrix, path: string, expectedN?: number, where: KinshipEntryLocation = () => ({})): void {
   if (k.rows !== k.cols) throw new InputError(path, undefined, undefined, `kinship must be square, found ${shapeOf(k)}`);
   if (expectedN !== undefined && k.rows !== expectedN) {
     throw new InputError(path, undefined, undefined, `kinship is ${k.rows} x ${k.rows} but the genotype file has ${expectedN} individuals: expected ${expectedN} x ${expectedN}`);
   }
+  const fail = (i: number, j: number, message: string): never => {
+    const at = where(i, j);
+    throw new InputError(path, at.line, at.column, message, at.byteOffset);
+  };
   for (let j = 0; j < k.cols; j++) {
-    for (let i = j + 1; i < k.rows; i++) {
+    for (let i = j; i < k.rows; i++) {
       const a = k.data[i + j * k.ld]!;
       const b = k.data[j + i * k.ld]!;
-      if (!Number.isFinite(a)) throw new InputError(path, lineOfRow(i), j + 1, `kinship entry (${i + 1}, ${j + 1}) is not a finite number: ${a}`);
+      if (!Number.isFinite(a)) fail(i, j, `kinship entry K[${i + 1},${j + 1}] is ${a}: expected a finite number`);
+      if (!Number.isFinite(b)) fail(j, i, `kinship entry K[${j + 1},${i + 1}] is ${b}: expected a finite number`);
       if (Math.abs(a - b) > SYMMETRY_TOLERANCE * Math.max(Math.abs(a), Math.abs(b), 1e-300)) {
-        throw new InputError(path, lineOfRow(i), j + 1, `kinship is not symmetric: K[${i + 1},${j + 1}] = ${a} but K[${j + 1},${i + 1}] = ${b}`);
+        fail(i, j, `kinship is not symmetric: K[${i + 1},${j + 1}] = ${a} but K[${j + 1},${i + 1}] = ${b}`);
       }
     }
   }
@@ -65,7 +80,10 @@ export async function readKinshipText(path: string, expectedN?: number): Promise
       throw new InputError(path, lineNo, undefined, `kinship row ${rows.length + 1} has ${f.length} values, expected ${n} (${why})`);
     }
     if (rows.length >= n) throw new InputError(path, lineNo, undefined, `kinship has more than ${n} rows: expected an ${n} x ${n} matrix`);
-    rows.push(Float64Array.from(f, (v, j) => parseNumberField(v, path, lineNo, j + 1, 'kinship entry')));
+    rows.push(Float64Array.from(f, (v, j) => {
+      if (v === 'NA') throw new InputError(path, lineNo, j + 1, `kinship entry K[${rows.length + 1},${j + 1}] is NA: a kinship has no missing entries`);
+      return parseNumberField(v, path, lineNo, j + 1, 'kinship entry');
+    }));
     lineNos.push(lineNo);
   }
   const n = rows.length === 0 ? 0 : rows[0]!.length;
@@ -76,7 +94,7 @@ export async function readKinshipText(path: string, expectedN?: number): Promise
   rows.forEach((r, i) => {
     for (let j = 0; j < n; j++) k.data[i + j * n] = r[j]!;
   });
-  checkKinship(k, path, expectedN, (i) => lineNos[i]);
+  checkKinship(k, path, expectedN, (i, j) => ({ line: lineNos[i]!, column: j + 1 }));
   return k;
 }
 
@@ -94,7 +112,7 @@ export async function readKinshipBinary(path: string, expectedN?: number): Promi
   const data = new Float64Array(n * n);
   Buffer.from(data.buffer).set(bytes.subarray(HEADER_BYTES));
   const k = f64Matrix(n, n, data);
-  checkKinship(k, path, expectedN);
+  checkKinship(k, path, expectedN, (i, j) => ({ byteOffset: HEADER_BYTES + 8 * (i + j * n) }));
   return k;
 }
 

@@ -316,6 +316,7 @@ class MtxParser {
         const text = buf.toString('latin1', s, i);
         value = Number(text);
         if (!Number.isFinite(value)) throw new CountsInputError(this.file, this.lineNo, `value "${text}" is not a finite number`);
+        if (value < 0) throw new CountsInputError(this.file, this.lineNo, `value ${text} of entry (${r}, ${c}) is negative: expected a count (>= 0)`);
         if (h.field === 'integer' && !(Number.isInteger(value) && Math.abs(value) <= 2 ** 31 - 1)) {
           throw new CountsInputError(this.file, this.lineNo, `value "${text}" is not a 32-bit integer (the banner says field integer)`);
         }

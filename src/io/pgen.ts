@@ -18,6 +18,7 @@
  * block or a SNP range starts at its first record's offset (after decoding the LD base record when the first
  * record depends on one). Errors name the file and line or byte offset.
  */
+import { checkUniqueSampleIds } from './sample-ids.js';
 import type { GenotypeBlock, GenotypeSource, PackedBlock, SnpInfo, SnpRange } from './genotype-source.js';
 import { InputError } from '../errors.js';
 import { FileWindow } from './file-window.js';
@@ -108,6 +109,7 @@ export async function readPsam(path: string): Promise<FamFile> {
     fam.phenotypeFields.push(phenoCols.map((c) => f[c] ?? ''));
     fam.lineNos.push(lineNo);
   }
+  checkUniqueSampleIds(fam.fid.map((fid, k) => (fidCol >= 0 ? `${fid} ${fam.iid[k]!}` : fam.iid[k]!)), path, (k) => ({ line: fam.lineNos[k]! }), fidCol >= 0 ? 'sample ID (FID IID)' : 'sample ID');
   return fam;
 }
 

@@ -12,6 +12,7 @@ import { InputError } from '../errors.js';
 import { caseControlWord, readNonEmptyLines, splitFields } from './gemma-tables.js';
 import { checkBlockArgs } from './genotype-blocks.js';
 import { openInput } from './input-file.js';
+import { checkUniqueSampleIds } from './sample-ids.js';
 
 /** The three leading bytes of a PLINK 1 `.bed`; the third (0x01) marks SNP-major order. */
 export const BED_MAGIC: readonly number[] = [0x6c, 0x1b, 0x01];
@@ -52,7 +53,7 @@ export async function readBim(path: string): Promise<SnpInfo[]> {
   return snps;
 }
 
-/** Reads a `.fam`: FID IID father mother sex phenotype [more phenotypes...]. */
+/** Reads a `.fam`: FID IID father mother sex phenotype [more phenotypes...]. InputError for a repeated FID IID pair. */
 export async function readFam(path: string): Promise<FamFile> {
   const fam: FamFile = { path, fid: [], iid: [], phenotypeFields: [], lineNos: [] };
   for (const { line, lineNo } of await readNonEmptyLines(path)) {
@@ -65,6 +66,7 @@ export async function readFam(path: string): Promise<FamFile> {
     fam.phenotypeFields.push(f.slice(5));
     fam.lineNos.push(lineNo);
   }
+  checkUniqueSampleIds(fam.fid.map((fid, k) => `${fid} ${fam.iid[k]!}`), path, (k) => ({ line: fam.lineNos[k]! }), 'sample ID (FID IID)');
   return fam;
 }
 
@@ -229,5 +231,46 @@ export async function openPlink(prefix: string): Promise<PlinkSource> {
         `3 + ${snps.length} x ${bps} = ${expected} bytes, but it is ${size} bytes (${Number.isInteger(holds) ? holds : holds.toFixed(2)} SNPs)`,
     );
   }
+  await checkBedPadding(paths, nInd, snps);
   return new PlinkSource(paths.bed, fam, snps);
+}
+
+/** Bytes of SNP records read by {@link checkBedPadding} (its whole cost: one read of at most this many bytes). */
+const PADDING_CHECK_BYTES = 1 << 20;
+
+/**
+ * Cross-checks the `.fam` against the `.bed` where the file size cannot: when nInd is not a multiple of 4, the
+ * last byte of each SNP record holds 4 - nInd mod 4 unused 2-bit slots that PLINK (1.9 and 2) writes as 0. A
+ * `.fam` missing a row (or a `.bed` written for more individuals) keeps ceil(nInd / 4), hence the size, but those
+ * slots then hold the genotypes of the individuals the `.fam` lost, non-zero for the first SNP where one of them
+ * is not homozygous for allele1. Reads the first min(#SNPs, 1 MiB / ceil(nInd / 4)) records; InputError naming
+ * the `.bed` (byte offset of the first offending byte), the `.fam` and the count of individuals the `.bed` holds
+ * at least.
+ */
+async function checkBedPadding(paths: { bed: string; fam: string }, nInd: number, snps: readonly SnpInfo[]): Promise<void> {
+  const used = nInd & 3;
+  if (used === 0 || snps.length === 0) return;
+  const bps = bedBytesPerSnp(nInd);
+  const count = Math.min(snps.length, Math.max(1, Math.floor(PADDING_CHECK_BYTES / bps)));
+  const buf = Buffer.alloc(count * bps);
+  const handle = await open(paths.bed, 'r');
+  try {
+    await handle.read(buf, 0, buf.length, BED_MAGIC.length);
+  } finally {
+    await handle.close();
+  }
+  const padding = (0xff << (2 * used)) & 0xff;
+  for (let j = 0; j < count; j++) {
+    const at = (j + 1) * bps - 1;
+    const bits = buf[at]! & padding;
+    if (bits === 0) continue;
+    const held = 4 * (bps - 1) + ((31 - Math.clz32(bits)) >> 1) + 1; // through the highest non-zero slot
+    throw InputError.atByte(
+      paths.bed,
+      BED_MAGIC.length + at,
+      `SNP ${j + 1} (${snps[j]!.rs}) has genotypes beyond the ${nInd} individuals of ${paths.fam}: the unused bits of the last ` +
+        `byte of each SNP record, which PLINK writes as 0, are 0x${bits.toString(16).padStart(2, '0')}, so this .bed holds at least ${held} individuals ` +
+        `(same file size for ${4 * (bps - 1) + 1} to ${4 * bps}); expected the .fam written with this .bed (is a row missing?)`,
+    );
+  }
 }

@@ -16,6 +16,7 @@
  * line number and virtual offset (see text-lines.ts), so a block or a SNP range of a bgzipped or plain VCF seeks
  * to its first record; a gzip (not bgzip) VCF is read from the start. Errors name the file, line and column.
  */
+import { checkUniqueSampleIds } from './sample-ids.js';
 import type { GenotypeBlock, GenotypeSource, SnpInfo, SnpRange } from './genotype-source.js';
 import { InputError } from '../errors.js';
 import { blockBuilderFor, type MultiallelicMode, type SkippedVariants } from './genotype-blocks.js';
@@ -400,6 +401,7 @@ export async function openVcf(path: string, opts: VcfOptions = {}): Promise<VcfS
       if (cols[c] !== name) throw new InputError(path, lineNo, c + 1, `expected header column '${name}', found '${cols[c]}'`);
     });
     samples = cols.slice(9);
+    checkUniqueSampleIds(samples, path, (k) => ({ line: lineNo, column: 10 + k }));
     return true;
   };
   /** Lists the SNPs of one record line (CHROM POS ID REF ALT), if in the region. */

@@ -23,17 +23,21 @@ describe('analysed individuals (GEMMA rule)', () => {
     expect(bimbam.samples.counts.analysed).toBeLessThan(Number(logValue(join(GOLDEN, 'bimbam_lmm4_covar_n2.log.txt.gz'), 'number of analyzed individuals')));
   });
 
-  test('keep list (IID or FID IID) restricts; an unknown ID names the keep file and line', async () => {
+  test('keep list (IID or FID IID) restricts; unknown IDs are ignored with a warning naming the keep file, count and lines (PLINK); none known is an error', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'keep.txt'), 'F001 F001_1\nF001_2\nU001\n');
     const s = await loadAnalysisInputs({ bfile: SIM_PREFIX, keep: join(dir, 'keep.txt') });
     expect(s.samples.ids).toEqual(['F001_1', 'F001_2', 'U001']);
     expect(s.samples.counts.notKept).toBe(337);
-    writeFileSync(join(dir, 'bad.txt'), 'F001_1\nnobody\n');
-    const err = await loadAnalysisInputs({ bfile: SIM_PREFIX, keep: join(dir, 'bad.txt') }).catch((e: unknown) => e);
+    expect(s.warnings).toEqual([]);
+    writeFileSync(join(dir, 'bad.txt'), 'F001_1\nnobody\nU001\nnoone\n');
+    const partly = await loadAnalysisInputs({ bfile: SIM_PREFIX, keep: join(dir, 'bad.txt') });
+    expect(partly.samples.ids).toEqual(['F001_1', 'U001']);
+    expect(partly.warnings).toEqual([`${join(dir, 'bad.txt')}: 2 sample IDs are not individuals of the genotype file and are ignored (line 2: 'nobody', line 4: 'noone')`]);
+    writeFileSync(join(dir, 'none.txt'), 'nobody\nnoone\n');
+    const err = await loadAnalysisInputs({ bfile: SIM_PREFIX, keep: join(dir, 'none.txt') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);
-    expect((err as InputError).line).toBe(2);
-    expect((err as InputError).message).toMatch(/bad\.txt:2: sample 'nobody' is not an individual/);
+    expect((err as InputError).message).toMatch(/none\.txt: none of its 2 sample IDs is an individual of the genotype file \(first: 'nobody' on line 1\)/);
     await expect(readKeepFile(join(dir, 'missing.txt'))).rejects.toThrow(/missing\.txt: cannot open/);
   });
 

@@ -1,0 +1,92 @@
+/**
+ * A count matrix holds counts (issue 17): a negative or non-finite value in a 10x .mtx, a 10x HDF5 or an .h5ad is an
+ * InputError naming the file and the line (text) or the element (HDF5), whatever the method, and scde exits with the
+ * input code leaving nothing behind.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import h5wasm from 'h5wasm/node';
+import { describe, expect, it } from 'vitest';
+import { registerScde } from '../../src/cli/scde.js';
+import { InputError } from '../../src/errors.js';
+import { openScdeInput } from '../../src/sc/load-input.js';
+import { runCommand } from '../helpers/cli.js';
+import { FIXTURE_DIR } from './fixture.js';
+
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'gpulmm-counts-'));
+
+/** The fixture's 10x directory with its first entry's value replaced by `value`; returns the dir and that line. */
+function fixtureWith(value: string): { dir: string; line: number } {
+  const dir = path.join(tmp(), 'in');
+  mkdirSync(dir);
+  const mtx = readFileSync(path.join(FIXTURE_DIR, 'matrix.mtx'), 'utf8').split('\n');
+  const at = mtx.findIndex((l, i) => i > 2 && l.trim() !== '' && !l.startsWith('%'));
+  mtx[at] = mtx[at]!.replace(/ (\d+)$/, ` ${value}`);
+  writeFileSync(path.join(dir, 'matrix.mtx'), mtx.join('\n'));
+  for (const f of ['features.tsv', 'barcodes.tsv', 'cells.csv']) copyFileSync(path.join(FIXTURE_DIR, f), path.join(dir, f));
+  return { dir, line: at + 1 };
+}
+
+/** A tiny .h5ad: csr X (4 cells x 2 genes, 5 float entries `data`). */
+async function tinyH5ad(file: string, data: number[]): Promise<void> {
+  await h5wasm.ready;
+  const f = new h5wasm.File(file, 'w');
+  const x = f.create_group('X');
+  x.create_attribute('encoding-type', 'csr_matrix', null, 'S');
+  x.create_attribute('shape', new BigInt64Array([4n, 2n]));
+  x.create_dataset({ name: 'data', data: new Float32Array(data) });
+  x.create_dataset({ name: 'indices', data: new Int32Array([0, 1, 1, 0, 1]) });
+  x.create_dataset({ name: 'indptr', data: new BigInt64Array([0n, 2n, 3n, 4n, 5n]) });
+  const obs = f.create_group('obs');
+  obs.create_attribute('_index', '_index', null, 'S');
+  obs.create_dataset({ name: '_index', data: ['c0', 'c1', 'c2', 'c3'], dtype: 'S' });
+  const v = f.create_group('var');
+  v.create_attribute('_index', '_index', null, 'S');
+  v.create_dataset({ name: '_index', data: ['g0', 'g1'], dtype: 'S' });
+  f.close();
+}
+
+async function readAll(file: string): Promise<void> {
+  const input = await openScdeInput({ h5ad: file, cellsFile: undefined });
+  try {
+    for await (const _ of input.source.blocks(1000)) void _;
+  } finally {
+    input.close();
+  }
+}
+
+describe('count matrices hold counts', () => {
+  it('a negative count in matrix.mtx: exit 3 naming the file, line and entry, for a method that needs no integers; no output', async () => {
+    const { dir, line } = fixtureWith('-3');
+    const out = path.dirname(dir);
+    const r = await runCommand(registerScde, 'scde', ['--counts', dir, '--cells', path.join(dir, 'cells.csv'), '--donor', 'donor', '--condition', 'group', '--method', 'lmm', '--tsv', path.join(out, 'res.tsv')]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`${path.join(dir, 'matrix.mtx')}:${line}: value -3 of entry (`);
+    expect(r.stderr).toMatch(/is negative: expected a count \(>= 0\)/);
+    expect(readdirSync(out)).toEqual(['in']);
+  });
+
+  it('non-finite values in matrix.mtx name the line', async () => {
+    for (const v of ['nan', 'inf', '-Infinity']) {
+      const { dir, line } = fixtureWith(v);
+      const r = await runCommand(registerScde, 'scde', ['--counts', dir, '--cells', path.join(dir, 'cells.csv'), '--donor', 'donor', '--condition', 'group', '--method', 'welch', '--tsv', path.join(dir, 'res.tsv')]);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain(`matrix.mtx:${line}: value "${v}" is not a finite number`);
+    }
+  });
+
+  it('.h5ad X with a negative or NaN value: InputError naming the element', async () => {
+    const dir = tmp();
+    const neg = path.join(dir, 'neg.h5ad');
+    await tinyH5ad(neg, [1, 2, -1.5, 4, 5]);
+    await expect(readAll(neg)).rejects.toThrow(InputError);
+    await expect(readAll(neg)).rejects.toThrow(/neg\.h5ad: X\/data\[2\] = -1\.5: expected a count \(a finite number >= 0\)/);
+    const nan = path.join(dir, 'nan.h5ad');
+    await tinyH5ad(nan, [1, 2, 3, Number.NaN, 5]);
+    await expect(readAll(nan)).rejects.toThrow(/nan\.h5ad: X\/data\[3\] = NaN: expected a count/);
+    const ok = path.join(dir, 'ok.h5ad');
+    await tinyH5ad(ok, [1, 2, 0.5, 4, 5]); // normalised (non-integer) values are fine for the methods that take them
+    await expect(readAll(ok)).resolves.toBeUndefined();
+  });
+});
