@@ -4,8 +4,8 @@
  * denied`), and that notes the file as an input of the current run (run-files.ts), so that no output of the run
  * can replace it.
  */
-import { closeSync, fstatSync, openSync, readFileSync, type ReadStream, type Stats } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readFileSync, statSync, type ReadStream, type Stats } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { InputError } from '../errors.js';
 import { fileIdentity, fileIdentitySync } from './atomic-file.js';
 import { currentRun } from './run-files.js';
@@ -28,8 +28,15 @@ export function cannotOpen(path: string, e: unknown): InputError {
   return new InputError(path, undefined, undefined, `cannot open: ${why}`);
 }
 
+/**
+ * A directory, a pipe (FIFO, e.g. the shell's `<(...)`) or a socket is refused: readers seek, and several read a
+ * file more than once, which a pipe cannot give (it failed with ESPIPE). Devices (/dev/null: empty) are read.
+ */
 function checkRegular(path: string, st: Stats): void {
   if (st.isDirectory()) throw new InputError(path, undefined, undefined, 'cannot open: is a directory, expected a file (EISDIR)');
+  if (st.isFIFO() || st.isSocket()) {
+    throw new InputError(path, undefined, undefined, `cannot read: is a ${st.isFIFO() ? 'pipe (FIFO)' : 'socket'}, expected a file: inputs are read by position and some more than once; save it to a file first`);
+  }
 }
 
 /** Notes `path` as an input of the current run (UsageError if the run writes it). No-op outside a run. */
@@ -46,6 +53,10 @@ export function noteInputSync(path: string): void {
 
 /** Opens `path` for reading: InputError naming it when it is missing, a directory or unreadable; noted as an input. */
 export async function openInput(path: string): Promise<FileHandle> {
+  // stat first: opening a pipe that no one writes would block for ever
+  checkRegular(path, await stat(path).catch((e: unknown) => {
+    throw cannotOpen(path, e);
+  }));
   const fh = await open(path, 'r').catch((e: unknown) => {
     throw cannotOpen(path, e);
   });
@@ -63,6 +74,7 @@ export async function openInput(path: string): Promise<FileHandle> {
 export function openInputSync(path: string): number {
   let fd: number;
   try {
+    checkRegular(path, statSync(path));
     fd = openSync(path, 'r');
   } catch (e) {
     throw cannotOpen(path, e);

@@ -1,5 +1,5 @@
 /** Hostile inputs of `gpulmm gwas` and `gpulmm grm` (see runner.ts for what every case asserts). */
-import { closeSync, constants, linkSync, mkdirSync, openSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, linkSync, mkdirSync, openSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -108,6 +108,9 @@ const cases: HostileCase[] = [
   { name: 'no .bed', kind: 'missing-or-directory', command: 'gwas', setup: (d) => (simCohort(d), ['--bfile', join(d, 'nosuch'), '--pheno', join(d, 'sim.pheno.txt'), '--tsv', join(d, 'o.txt')]), code: input, message: ['nosuch.bim', /no such file/] },
   { name: '--pheno is a directory', kind: 'missing-or-directory', command: 'gwas', setup: (d) => (simCohort(d), mkdirSync(join(d, 'p')), ['--bfile', join(d, 'sim'), '--pheno', join(d, 'p'), '--tsv', join(d, 'o.txt')]), code: input, message: [/\/p\b/, /is a directory/] },
   { name: '--kinship is a directory', kind: 'missing-or-directory', command: 'gwas', setup: (d) => (simCohort(d), mkdirSync(join(d, 'k')), gwasArgs(d, '--kinship', join(d, 'k'), '--tsv', join(d, 'o.txt'))), code: input, message: [/\/k\b/, /is a directory/] },
+  { name: '--pheno is a FIFO that no one writes (no hang)', kind: 'missing-or-directory', command: 'gwas', setup: (d) => (simCohort(d), mkfifo(join(d, 'p.fifo')), ['--bfile', join(d, 'sim'), '--pheno', join(d, 'p.fifo'), '--tsv', join(d, 'o.txt')]), code: input, message: ['p.fifo', /is a pipe/] },
+  { name: 'the .bed is a FIFO', kind: 'missing-or-directory', command: 'gwas', setup: (d) => { simCohort(d); rmSync(join(d, 'sim.bed')); mkfifo(join(d, 'sim.bed')); return gwasArgs(d, '--tsv', join(d, 'o.txt')); }, code: input, message: ['sim.bed', /is a pipe/] },
+  { name: '--pheno /dev/null (empty)', kind: 'empty', command: 'gwas', setup: (d) => (simCohort(d), ['--bfile', join(d, 'sim'), '--pheno', '/dev/null', '--tsv', join(d, 'o.txt')]), code: input, message: ['/dev/null', /no rows/] },
   { name: 'empty phenotype file', kind: 'empty', command: 'gwas', setup: (d) => (simCohort(d), writeFileSync(join(d, 'sim.pheno.txt'), ''), gwasArgs(d, '--tsv', join(d, 'o.txt'))), code: input, message: ['sim.pheno.txt'] },
   { name: 'empty .fam', kind: 'empty', command: 'gwas', setup: (d) => (simCohort(d), writeFileSync(join(d, 'sim.fam'), ''), gwasArgs(d, '--tsv', join(d, 'o.txt'))), code: input, message: ['sim.fam'] },
   { name: 'empty .bed', kind: 'empty', command: 'gwas', setup: (d) => (simCohort(d), writeFileSync(join(d, 'sim.bed'), ''), gwasArgs(d, '--tsv', join(d, 'o.txt'))), code: input, message: ['sim.bed'] },

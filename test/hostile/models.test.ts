@@ -1,7 +1,7 @@
 /** Hostile inputs of `gpulmm fit`, `meta`, `nlme` and `bench` (see runner.ts for what every case asserts). */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { addBom, editLines, toCrlf } from './edit.js';
+import { addBom, editLines, mkfifo, toCrlf } from './edit.js';
 import { copyData, EXIT_CODES, hostileCases, type HostileCase } from './runner.js';
 
 const { usage, input, numeric } = EXIT_CODES;
@@ -21,6 +21,7 @@ const cases: HostileCase[] = [
   { name: '--json /dev/null', kind: 'special-output', command: 'fit', setup: (d) => fit(sleep(d), '--json', '/dev/null'), code: 0 },
   { name: 'data file missing', kind: 'missing-or-directory', command: 'fit', setup: (d) => fit(join(d, 'nosuch.csv')), code: input, message: ['nosuch.csv', /no such file/] },
   { name: 'data is a directory', kind: 'missing-or-directory', command: 'fit', setup: (d) => fit(d), code: input, message: [/is a directory/] },
+  { name: 'data is a FIFO', kind: 'missing-or-directory', command: 'fit', setup: (d) => (mkfifo(join(d, 'd.csv')), fit(join(d, 'd.csv'))), code: input, message: ['d.csv', /is a pipe/] },
   { name: 'empty data file', kind: 'empty', command: 'fit', setup: (d) => { const f = sleep(d); writeFileSync(f, ''); return fit(f); }, code: input, message: ['sleepstudy.csv'] },
   { name: 'header only', kind: 'empty', command: 'fit', setup: (d) => { const f = sleep(d); editLines(f, (l, i) => (i === 0 ? l : null)); return fit(f); }, code: input, message: ['sleepstudy.csv'] },
   { name: 'CRLF line endings', kind: 'crlf-bom', command: 'fit', setup: (d) => { const f = sleep(d); toCrlf(f); return fit(f, '--json', join(d, 'o.json')); }, code: 0, outputs: ['o.json'] },
