@@ -31,13 +31,15 @@ export interface CohortCounts {
   ambiguousDropped: number;
   ambiguousKept: number;
   ambiguousUnresolved: number;
+  /** records without a position (the reader leaves them out) */
+  unplaced: number;
   duplicates: number;
   mismatched: number;
   swapped: number;
   strandFlipped: number;
 }
 
-export const newCounts = (): CohortCounts => ({ read: 0, used: 0, invalid: 0, ambiguousDropped: 0, ambiguousKept: 0, ambiguousUnresolved: 0, duplicates: 0, mismatched: 0, swapped: 0, strandFlipped: 0 });
+export const newCounts = (): CohortCounts => ({ read: 0, used: 0, invalid: 0, ambiguousDropped: 0, ambiguousKept: 0, ambiguousUnresolved: 0, unplaced: 0, duplicates: 0, mismatched: 0, swapped: 0, strandFlipped: 0 });
 
 export interface MergeOptions {
   /** strand-ambiguous SNPs: kept (aligned by label, flagged), resolved by allele frequency, or dropped */
@@ -113,7 +115,7 @@ class Cursor {
   keys = new Float64Array(0);
   i = 0;
   private last = -Infinity;
-  constructor(private readonly it: AsyncIterator<SumstatBlock>, private readonly chroms: Chromosomes, private readonly cohort: number) {}
+  constructor(private readonly it: AsyncIterator<SumstatBlock>, private readonly chroms: Chromosomes, private readonly cohort: number, private readonly counts: CohortCounts) {}
 
   /** Loads the next non-empty block (block = null at the end). */
   async load(): Promise<void> {
@@ -124,6 +126,8 @@ class Cursor {
         return;
       }
       const b = r.value;
+      this.counts.read += b.unplaced;
+      this.counts.unplaced += b.unplaced;
       if (b.length === 0) continue;
       if (this.keys.length < b.length) this.keys = new Float64Array(b.length);
       let lastRaw = '';
@@ -158,7 +162,12 @@ class Cursor {
 /** Sorts one cohort's records in memory (stable, by the merge's key) and yields them in blocks: for unsorted inputs. */
 export async function* sortedBlocks(blocks: AsyncIterable<SumstatBlock>, chroms: Chromosomes, size = 65536): AsyncGenerator<SumstatBlock> {
   const all: SumstatBlock[] = [];
-  for await (const b of blocks) all.push(b);
+  let unplaced = 0;
+  for await (const b of blocks) {
+    all.push(b);
+    unplaced += b.unplaced;
+  }
+  if (unplaced > 0 && all.every((b) => b.length === 0)) yield { ...all[0]!, unplaced };
   const total = all.reduce((s, b) => s + b.length, 0);
   const keys = new Float64Array(total);
   const where = new Int32Array(total * 2);
@@ -176,7 +185,7 @@ export async function* sortedBlocks(blocks: AsyncIterable<SumstatBlock>, chroms:
     const m = rows.length;
     const out: SumstatBlock = {
       length: m, chr: new Array(m), pos: new Float64Array(m), id: new Array(m), effect: new Array(m), other: new Array(m), beta: new Float64Array(m),
-      se: new Float64Array(m), af: new Float64Array(m), n: new Float64Array(m), line: new Float64Array(m),
+      se: new Float64Array(m), af: new Float64Array(m), n: new Float64Array(m), line: new Float64Array(m), unplaced: start === 0 ? unplaced : 0,
     };
     rows.forEach((row, j) => {
       const b = all[where[2 * row]!]!;
@@ -222,7 +231,7 @@ function finished(b: MetaBatch): MetaBatch {
  */
 export async function* mergeCohorts(inputs: AsyncIterable<SumstatBlock>[], chroms: Chromosomes, counts: CohortCounts[], options: MergeOptions): AsyncGenerator<MetaBatch> {
   const nc = inputs.length;
-  const cursors = inputs.map((src, c) => new Cursor(src[Symbol.asyncIterator](), chroms, c));
+  const cursors = inputs.map((src, c) => new Cursor(src[Symbol.asyncIterator](), chroms, c, counts[c]!));
   try {
     for (const cur of cursors) await cur.load();
     const batchRows = options.batchRows ?? 32768;

@@ -195,11 +195,12 @@ export async function runGwasMeta(o: GwasMetaOptions): Promise<GwasMetaReport> {
       await tsv?.abort();
       await arrow?.abort();
       if (e instanceof UnsortedInputError && tsv?.inPlace) {
-        throw new InputError(sources[e.cohort]!.path, e.line, undefined, `not sorted by chromosome and position: sort it, or write the TSV to a file instead of ${tsv.path} (an unsorted input is sorted in memory and the meta-analysis starts again, which a stream cannot take back)`);
+        throw new InputError(sources[e.cohort]!.path, sources[e.cohort]!.format.startsWith('arrow') ? undefined : e.line, undefined, `not sorted by chromosome and position: sort it, or write the TSV to a file instead of ${tsv.path} (an unsorted input is sorted in memory and the meta-analysis starts again, which a stream cannot take back)`);
       }
       if (e instanceof UnsortedInputError && !sortInMemory.has(e.cohort)) {
         sortInMemory.add(e.cohort);
-        o.onMessage?.(`${sources[e.cohort]!.path} is not sorted by chromosome and position (line ${e.line}): sorting it in memory and starting again`);
+        const where = sources[e.cohort]!.format.startsWith('arrow') ? `row ${e.line} of its part` : `line ${e.line}`;
+        o.onMessage?.(`${sources[e.cohort]!.path} is not sorted by chromosome and position (${where}): sorting it in memory and starting again`);
         continue;
       }
       throw e;

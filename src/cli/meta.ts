@@ -154,7 +154,7 @@ function formatGwasReport(r: GwasMetaReport): string {
     const k = c.counts;
     out.push(`cohort ${i + 1}: ${c.path} (${c.format}${c.sortedInMemory ? ', sorted in memory' : ''}): ${k.read} variants read, ${k.used} used` +
       ` (${k.swapped} with effect/other alleles swapped, ${k.strandFlipped} on the other strand${k.ambiguousKept ? `, ${k.ambiguousKept} strand-ambiguous kept` : ''});` +
-      ` dropped: ${k.invalid} without beta/se, ${k.mismatched} with mismatched alleles, ${k.duplicates} duplicates${k.ambiguousDropped ? `, ${k.ambiguousDropped} strand-ambiguous` : ''}${k.ambiguousUnresolved ? `, ${k.ambiguousUnresolved} strand-ambiguous with allele frequencies that do not tell the strand` : ''}`);
+      ` dropped: ${k.unplaced ? `${k.unplaced} without a position, ` : ''}${k.invalid} without beta/se, ${k.mismatched} with mismatched alleles, ${k.duplicates} duplicates${k.ambiguousDropped ? `, ${k.ambiguousDropped} strand-ambiguous` : ''}${k.ambiguousUnresolved ? `, ${k.ambiguousUnresolved} strand-ambiguous with allele frequencies that do not tell the strand` : ''}`);
   });
   const by = r.byCohortCount.map((n, m) => (m > 0 ? `${n} in ${m}` : '')).filter((x) => x).join(', ');
   out.push(`${r.variants} variants meta-analysed (${by} cohort${r.byCohortCount.length > 2 ? 's' : ''}); ${r.ambiguous} strand-ambiguous (flagged)`);

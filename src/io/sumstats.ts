@@ -14,7 +14,8 @@
  *   se          se standard_error stderr
  *   af          af effect_allele_frequency a1freq eaf freq1 (optional)
  *   n           n (optional)
- * Missing numbers ('', NA, nan, inf) read as NaN (the caller decides what to skip); anything else that is not a
+ * A record without a position (NA, or negative as GEMMA's -9 for unplaced SNPs) is left out and counted in its
+ * block's `unplaced`. Missing numbers ('', NA, nan, inf) read as NaN (the caller decides what to skip); anything else that is not a
  * number, and a standard error <= 0, is an InputError naming file:line:column (Arrow: the row). Memory: one block (~1 MiB of text, or one Arrow batch).
  */
 import { isAscii } from 'node:buffer';
@@ -40,6 +41,8 @@ export interface SumstatBlock {
   n: Float64Array;
   /** 1-based line (text) or row (Arrow) of each variant, for messages */
   line: Float64Array;
+  /** records of this stretch of the input left out for having no position (NA, or negative as GEMMA's -9) */
+  unplaced: number;
 }
 
 export type SumstatFormat = 'gemma' | 'bolt' | 'ssf' | 'table' | 'arrow' | 'arrow-dataset';
@@ -93,7 +96,7 @@ function emptyBlock(length: number): SumstatBlock {
   return {
     length, chr: new Array<string>(length), pos: new Float64Array(length), id: new Array<string>(length), effect: new Array<string>(length),
     other: new Array<string>(length), beta: new Float64Array(length), se: new Float64Array(length), af: new Float64Array(length).fill(NaN),
-    n: new Float64Array(length).fill(NaN), line: new Float64Array(length),
+    n: new Float64Array(length).fill(NaN), line: new Float64Array(length), unplaced: 0,
   };
 }
 
@@ -199,9 +202,13 @@ async function* textBlocks(path: string, compression: Awaited<ReturnType<typeof 
         if (parts.length < lastUsed + 1) throw new InputError(path, lineNo, undefined, `${parts.length} fields, expected ${nCols} (as the header)`);
         for (let col = 0; col <= lastUsed; col++) if (slotOf[col]! >= 0) fields[slotOf[col]!] = parts[col]!;
       }
-      out.chr[k] = intern(chrIntern, fields[0]!);
       const pos = numberField(fields[1]!, path, lineNo, at.pos!, 'position');
-      if (!(Number.isInteger(pos) && pos >= 0)) throw new InputError(path, lineNo, at.pos! + 1, `expected a base-pair position (a whole number >= 0), got "${fields[1]}"`);
+      if (!(pos >= 0)) {
+        out.unplaced++;
+        continue;
+      }
+      if (!Number.isInteger(pos)) throw new InputError(path, lineNo, at.pos! + 1, `expected a base-pair position (a whole number), got "${fields[1]}"`);
+      out.chr[k] = intern(chrIntern, fields[0]!);
       out.pos[k] = pos;
       out.id[k] = at.id! >= 0 ? fields[2]! : '';
       out.effect[k] = intern(alleleIntern, fields[3]!);
@@ -215,7 +222,7 @@ async function* textBlocks(path: string, compression: Awaited<ReturnType<typeof 
       out.line[k] = lineNo;
       k++;
     }
-    if (k > 0) yield k === out.length ? out : truncate(out, k);
+    if (k > 0 || out.unplaced > 0) yield k === out.length ? out : truncate(out, k);
   }
 }
 
@@ -223,18 +230,29 @@ function truncate(b: SumstatBlock, k: number): SumstatBlock {
   return {
     length: k, chr: b.chr.slice(0, k), pos: b.pos.subarray(0, k), id: b.id.slice(0, k), effect: b.effect.slice(0, k), other: b.other.slice(0, k),
     beta: b.beta.subarray(0, k), se: b.se.subarray(0, k), af: b.af.subarray(0, k), n: b.n.subarray(0, k), line: b.line.subarray(0, k),
+    unplaced: b.unplaced,
   };
 }
 
 // ---- Arrow ----
 
+/** Rows of an Arrow batch. */
+const batchRows = (batch: ArrowBatch): number => (Object.values(batch)[0] as { length: number } | undefined)?.length ?? 0;
+
 /** Converts one Arrow batch (with `chr` possibly given by the partition) to a block, keeping rows of the chosen phenotype. */
 function arrowBlock(path: string, batch: ArrowBatch, at: Record<string, string | null>, rowBase: number, chrValue: string | null, keep: (i: number) => boolean): SumstatBlock {
   const col = (role: string) => (at[role] ? batch[at[role]!] : undefined);
-  const len = (Object.values(batch)[0] as { length: number } | undefined)?.length ?? 0;
+  const len = batchRows(batch);
   const rows: number[] = [];
-  for (let i = 0; i < len; i++) if (keep(i)) rows.push(i);
+  const posCol = col('pos') as Float64Array | Int32Array;
+  let unplaced = 0;
+  for (let i = 0; i < len; i++) {
+    if (!keep(i)) continue;
+    if (posCol[i]! >= 0) rows.push(i);
+    else unplaced++;
+  }
   const out = emptyBlock(rows.length);
+  out.unplaced = unplaced;
   const chr = col('chr') as readonly (string | null)[] | undefined;
   const num = (role: string) => col(role) as Float64Array | Int32Array | undefined;
   const str = (role: string) => col(role) as readonly (string | null)[] | undefined;
@@ -244,7 +262,7 @@ function arrowBlock(path: string, batch: ArrowBatch, at: Record<string, string |
   rows.forEach((i, k) => {
     out.chr[k] = chrValue ?? chr![i] ?? '';
     const p = pos[i]!;
-    if (!(Number.isInteger(p) && p >= 0)) throw new InputError(path, undefined, undefined, `row ${rowBase + i + 1}: expected a base-pair position, got ${p}`);
+    if (!Number.isInteger(p)) throw new InputError(path, undefined, undefined, `row ${rowBase + i + 1}: expected a base-pair position (a whole number), got ${p}`);
     out.pos[k] = p;
     out.id[k] = id?.[i] ?? '';
     out.effect[k] = ea[i] ?? '';
@@ -299,9 +317,9 @@ async function openArrowFile(path: string, pheno: string | undefined): Promise<S
     for await (const batch of t.batches) {
       const ph = hasPheno ? (batch.pheno as readonly (string | null)[]) : null;
       const b = arrowBlock(path, batch, roles, rowBase, null, (i) => (ph ? accept(ph[i] ?? null) : true));
-      rowBase += (Object.values(batch)[0] as { length: number } | undefined)?.length ?? 0;
-      kept += b.length;
-      if (b.length > 0) yield b;
+      rowBase += batchRows(batch);
+      kept += b.length + b.unplaced;
+      if (b.length > 0 || b.unplaced > 0) yield b;
     }
     if (hasPheno && pheno !== undefined && kept === 0) throw new UsageError(`--pheno ${pheno}: ${path} has no rows of that phenotype`);
   }
@@ -356,8 +374,8 @@ async function openDataset(dir: string, pheno: string | undefined): Promise<Sums
       let rowBase = 0;
       for await (const batch of t.batches) {
         const b = arrowBlock(f.file, batch, r, rowBase, f.parts.chr ?? null, () => true);
-        rowBase += b.length;
-        if (b.length > 0) yield b;
+        rowBase += batchRows(batch);
+        if (b.length > 0 || b.unplaced > 0) yield b;
       }
     }
   }

@@ -163,14 +163,17 @@ describe('gpulmm meta --gwas', () => {
     expect(counts).toEqual([[2, 0, 0, 0], [1, 1, 1, 1]]);
     // cohort c's rs1 C/A is G/T on the other strand, but its id names rs1 (C/T): a mismatch, and rs2 G/T still joins rs2
     const a2 = join(d, 'a2.tsv');
-    writeFileSync(a2, `${head}3\trs1\t100\tC\tT\t0.1\t0.1\n3\trs2\t100\tG\tT\t0.2\t0.1\n`);
+    // (and GEMMA's unplaced SNPs, position -9 or NA, are left out and counted)
+    writeFileSync(a2, `${head}-9\trs8\t-9\tA\tG\t0.1\t0.1\n3\trs1\t100\tC\tT\t0.1\t0.1\n3\trs2\t100\tG\tT\t0.2\t0.1\n3\trs9\tNA\tA\tG\t0.1\t0.1\n`);
     const c = join(d, 'c.tsv');
     writeFileSync(c, `${head}3\trs1\t100\tC\tA\t0.9\t0.1\n3\trs2\t100\tG\tT\t0.4\t0.1\n`);
     expect((await run(['--gwas', a2, c, '--tsv', tsv, '--json', json])).code).toBe(0);
     const rows2 = readTsv(tsv);
     expect(rows2.map((x) => [x.rs, x.n_cohorts, x.direction])).toEqual([['rs1', '1', '+?'], ['rs2', '2', '++']]);
     expect(Number(rows2[1]!.beta)).toBeCloseTo(0.3, 12);
-    expect(JSON.parse(readFileSync(json, 'utf8')).cohorts[1].counts).toMatchObject({ used: 1, mismatched: 1, strandFlipped: 0 });
+    const rep2 = JSON.parse(readFileSync(json, 'utf8'));
+    expect(rep2.cohorts[0].counts).toMatchObject({ read: 4, used: 2, unplaced: 2 });
+    expect(rep2.cohorts[1].counts).toMatchObject({ used: 1, mismatched: 1, strandFlipped: 0 });
   });
 
   it('--ambiguous drop and --min-cohorts', async () => {
