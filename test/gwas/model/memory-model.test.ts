@@ -7,6 +7,7 @@ import { registerGwas } from '../../../src/cli/gwas.js';
 import { EXIT_CODES, ResourceError } from '../../../src/errors.js';
 import { formatBytes, parseSize, peakRssBytes, resetPeakRss } from '../../../src/memory.js';
 import { runCommand } from '../../helpers/cli.js';
+import { expectThrown } from '../../helpers/errors.js';
 
 const SHAPE: ScanShape = { N: 5000, n: 5000, m: 50000, phenotypes: 1, threads: 2, kinship: 'centered', locoChromosomes: 0, vc: 'exact' };
 const PLAN = { blockSize: 4096, storeCapBytes: 2 ** 31 };
@@ -45,16 +46,10 @@ describe('memory model', () => {
     const small = planScanMemory(small500, { blockSize: 4096, storeCapBytes: 0, limitBytes: limit });
     expect(small.blockSize).toBe(512);
     expect(small.peakBytes).toBeLessThanOrEqual(limit);
-    let err: unknown;
-    try {
-      planScanMemory(SHAPE, { ...PLAN, limitBytes: decBytes - 1, limitName: '--max-memory' });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ResourceError);
-    expect((err as Error).message).toContain(`needs ${formatBytes(decBytes)}`);
-    expect((err as Error).message).toContain(`but ${formatBytes(decBytes - 1)} is available (--max-memory)`);
-    expect((err as Error).message).toMatch(/decompositions stage: eigh workspace and U/);
+    const err = expectThrown(() => planScanMemory(SHAPE, { ...PLAN, limitBytes: decBytes - 1, limitName: '--max-memory' }), ResourceError);
+    expect(err.message).toContain(`needs ${formatBytes(decBytes)}`);
+    expect(err.message).toContain(`but ${formatBytes(decBytes - 1)} is available (--max-memory)`);
+    expect(err.message).toMatch(/decompositions stage: eigh workspace and U/);
   });
 
   it('parses sizes and tracks the peak resident set', () => {

@@ -3,6 +3,7 @@ import { NotPositiveDefiniteError } from '../../../kernels/backend.js';
 import { cpuPotrf, cpuPotrs, cpuTrsm } from '../../../kernels/cpu/index.js';
 import { f64FromRows, f64Matrix, type F64Matrix } from '../../../kernels/matrix.js';
 import { maxRelErr, randomMatrix, randomSpd } from '../../helpers/random.js';
+import { expectThrown } from '../../helpers/errors.js';
 import { get, refGemm, withLd } from './reference.js';
 
 /** Well-conditioned triangular test matrix: off-diagonal N(0, 1/n), diagonal |d| >= 2 (ignored by unit-diagonal solves), the
@@ -50,16 +51,10 @@ describe('cpuPotrf', () => {
 
   it('throws NotPositiveDefiniteError naming the column and pivot', () => {
     const a = f64FromRows([[4, 2, 0], [2, 1, 0], [0, 0, 1]]);
-    let err: unknown;
-    try {
-      cpuPotrf(a);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(NotPositiveDefiniteError);
-    expect((err as NotPositiveDefiniteError).column).toBe(1);
-    expect((err as NotPositiveDefiniteError).pivot).toBe(0);
-    expect((err as Error).message).toMatch(/potrf on cpu \(A 3x3\): matrix is not positive definite: pivot 0 at column 1/);
+    const err = expectThrown(() => cpuPotrf(a), NotPositiveDefiniteError);
+    expect(err.column).toBe(1);
+    expect(err.pivot).toBe(0);
+    expect(err.message).toMatch(/potrf on cpu \(A 3x3\): matrix is not positive definite: pivot 0 at column 1/);
     const big = randomSpd(90, 3);
     big.data[80 + 80 * 90] = -50;
     expect(() => cpuPotrf(big)).toThrow(/at column 80/);

@@ -1,6 +1,7 @@
 /** Factor codings: contrast matrices as R's contr.* build them, formula syntax, labels (R's deparse) and errors. */
 import { describe, expect, it } from 'vitest';
 import { contrastMatrix, DataError, fit, FormulaError, parseFormula } from '../../../src/lmm/mixed/index.js';
+import { expectThrown } from '../../helpers/errors.js';
 
 const cols = (kind: Parameters<typeof contrastMatrix>[0], k: number) => {
   const m = contrastMatrix(kind, Array.from({ length: k }, (_, i) => `l${i + 1}`));
@@ -49,15 +50,9 @@ describe('factor-coding syntax', () => {
       ['y ~ factor("x") + (1 | g)', 11, /needs a column name/],
     ];
     for (const [text, pos, msg] of cases) {
-      let err: unknown;
-      try {
-        parseFormula(text);
-      } catch (e) {
-        err = e;
-      }
-      expect(err, text).toBeInstanceOf(FormulaError);
-      expect((err as FormulaError).position, text).toBe(pos);
-      expect((err as FormulaError).message, text).toMatch(msg);
+      const err = expectThrown(() => parseFormula(text), FormulaError, text);
+      expect(err.position, text).toBe(pos);
+      expect(err.message, text).toMatch(msg);
     }
   });
   it('data errors: an unknown reference level, relevel of an ordered factor', () => {

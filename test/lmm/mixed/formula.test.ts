@@ -1,6 +1,7 @@
 /** Formula parsing and term expansion against R's terms() / lme4's findbars conventions. */
 import { describe, expect, it } from 'vitest';
 import { FormulaError, parseFormula } from '../../../src/lmm/mixed/index.js';
+import { expectThrown } from '../../helpers/errors.js';
 
 const labels = (f: ReturnType<typeof parseFormula>) => f.fixed.terms.map((t) => t.map((v) => v.label).join(':'));
 
@@ -48,15 +49,9 @@ describe('parseFormula', () => {
       ['y ~ 2 + x', 4],
     ];
     for (const [text, pos] of cases) {
-      let err: unknown;
-      try {
-        parseFormula(text);
-      } catch (e) {
-        err = e;
-      }
-      expect(err, text).toBeInstanceOf(FormulaError);
-      expect((err as FormulaError).position, text).toBe(pos);
-      expect((err as FormulaError).message).toContain(`position ${pos + 1}`);
+      const err = expectThrown(() => parseFormula(text), FormulaError, text);
+      expect(err.position, text).toBe(pos);
+      expect(err.message).toContain(`position ${pos + 1}`);
     }
   });
 });
