@@ -1,18 +1,16 @@
 // The 2-bit packed products on WebGPU (kernels/webgpu/packed2.ts, f32) against the f64 plain-loop oracle on ragged
 // shapes (rows not a multiple of 16 or 256, several column blocks, column groups left out), and the biobank scan
 // with its products on WebGPU against the cpu one on the same cohort.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { biobankScan } from '../../../gwas/biobank/scan.js';
 import { loadAnalysisInputs } from '../../../gwas/inputs.js';
 import { f64Matrix, type F64Matrix } from '../../../kernels/matrix.js';
 import { packed2FromCodes, packed2ZtvReference, packed2ZuReference } from '../../../kernels/packed2.js';
-import { GpuContext } from '../../../kernels/webgpu/context.js';
-import { acquireDevice, releaseDevice, type SharedDevice } from '../../../kernels/webgpu/device.js';
 import { createWebGpuBackend } from '../../../kernels/webgpu/backend.js';
 import { WebGpuPacked2 } from '../../../kernels/webgpu/packed2.js';
 import { randomMatrix, rng } from '../../helpers/random.js';
 import { simulateCohort } from '../../gwas/biobank/cohort.js';
-import { info } from './setup.js';
+import { info, useGpuContext } from './setup.js';
 
 /** max |a - b| / max |b|. */
 function relErr(a: F64Matrix, b: F64Matrix): number {
@@ -26,13 +24,7 @@ function relErr(a: F64Matrix, b: F64Matrix): number {
 }
 
 describe.skipIf(!info.available)('webgpu packed2 products', () => {
-  let shared: SharedDevice;
-  let ctx: GpuContext;
-  beforeAll(async () => {
-    shared = await acquireDevice();
-    ctx = new GpuContext(shared);
-  });
-  afterAll(() => releaseDevice(shared));
+  const context = useGpuContext();
 
   for (const [k, c] of [{ rows: 37, cols: 9, b: 1 }, { rows: 301, cols: 150, b: 6 }, { rows: 1030, cols: 70, b: 9 }].entries()) {
     it(`ztv and the masked normal product match the f64 oracle to f32 rounding (${c.rows} x ${c.cols}, B = ${c.b})`, async () => {
@@ -40,7 +32,7 @@ describe.skipIf(!info.available)('webgpu packed2 products', () => {
       const codes = Uint8Array.from({ length: c.rows * c.cols }, () => Math.floor(u() * 4));
       const tables = Float64Array.from({ length: 4 * c.cols }, () => u() * 2 - 1);
       const z = packed2FromCodes(codes, c.rows, c.cols, 64);
-      const gpu = new WebGpuPacked2(ctx, z);
+      const gpu = new WebGpuPacked2(context(), z);
       const v = randomMatrix(c.rows, c.b, 50 + k);
       const ztv = packed2ZtvReference(z, tables, v);
       expect(relErr(await gpu.ztv(tables, v), ztv)).toBeLessThan(1e-5);

@@ -2,12 +2,32 @@
  * Shared set-up of the WebGPU tests: whether an adapter exists (the files skip, with the reason printed,
  * only when none does), the error bounds the f32 kernels are held to, and well-conditioned inputs.
  */
+import { afterAll, beforeAll } from 'vitest';
 import { webGpuBackendInfo } from '../../../kernels/webgpu/backend.js';
+import { GpuContext } from '../../../kernels/webgpu/context.js';
+import { acquireDevice, releaseDevice, type SharedDevice } from '../../../kernels/webgpu/device.js';
 import { f64Matrix, type F64Matrix } from '../../../kernels/matrix.js';
 import { randomMatrix, rng } from '../../helpers/random.js';
 
 export const info = await webGpuBackendInfo();
 if (!info.available) console.warn(`webgpu tests skipped: ${info.reason}`);
+
+/**
+ * For the tests of the calling describe block: a GpuContext on the shared device, acquired before them and
+ * released after them. Returns its getter (valid inside the tests).
+ */
+export function useGpuContext(): () => GpuContext {
+  let shared: SharedDevice | undefined;
+  let ctx: GpuContext | undefined;
+  beforeAll(async () => {
+    shared = await acquireDevice();
+    ctx = new GpuContext(shared);
+  });
+  afterAll(() => {
+    if (shared) releaseDevice(shared);
+  });
+  return () => ctx!;
+}
 
 /** Unit roundoff of f32. */
 export const U32 = 2 ** -24;

@@ -5,8 +5,6 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KernelError, type Backend } from '../../../kernels/backend.js';
 import { createCpuBackend, cpuSyrkInt8 } from '../../../kernels/cpu/index.js';
-import { GpuContext } from '../../../kernels/webgpu/context.js';
-import { acquireDevice, releaseDevice, type SharedDevice } from '../../../kernels/webgpu/device.js';
 import { createWebGpuBackend } from '../../../kernels/webgpu/backend.js';
 import { WebGpuSyrkInt8Accumulator } from '../../../kernels/webgpu/syrk-int8.js';
 import { loadAnalysisInputs } from '../../../gwas/inputs.js';
@@ -14,7 +12,7 @@ import { computeKinship } from '../../../gwas/kinship.js';
 import { SnpFilter } from '../../../gwas/snp-filter.js';
 import { rng } from '../../helpers/random.js';
 import { SIM_PREFIX } from '../../gwas/input/sim-fixtures.js';
-import { info } from './setup.js';
+import { info, useGpuContext } from './setup.js';
 
 /** n x k bytes in [lo, hi], column-major with ld = n. */
 function bytes(n: number, k: number, lo: number, hi: number, seed: number): Int8Array {
@@ -36,13 +34,7 @@ function full(sums: { parts: Int32Array[]; ld: number }, n: number): Float64Arra
 }
 
 describe.skipIf(!info.available)('webgpu int8 Gram', () => {
-  let shared: SharedDevice;
-  let ctx: GpuContext;
-  beforeAll(async () => {
-    shared = await acquireDevice();
-    ctx = new GpuContext(shared);
-  });
-  afterAll(() => releaseDevice(shared));
+  const context = useGpuContext();
 
   for (const packedDot of [true, false]) {
     for (const [n, tilesPerSegment] of [[1, undefined], [37, undefined], [130, 2], [200, undefined]] as const) {
@@ -51,7 +43,7 @@ describe.skipIf(!info.available)('webgpu int8 Gram', () => {
         const k = blocks.reduce((a, b) => a + b, 0);
         const all = bytes(n, k, 0, 2, n + (packedDot ? 1 : 0));
         all.fill(-3, 5 * n, 6 * n); // one signed column (any int8 works, not only dosages)
-        const acc = new WebGpuSyrkInt8Accumulator(ctx, n, { packedDot, tilesPerSegment });
+        const acc = new WebGpuSyrkInt8Accumulator(context(), n, { packedDot, tilesPerSegment });
         let p0 = 0;
         for (const kb of blocks) {
           await acc.add({ rows: n, cols: kb, ld: n, data: all.subarray(p0 * n, (p0 + kb) * n) });
@@ -64,7 +56,7 @@ describe.skipIf(!info.available)('webgpu int8 Gram', () => {
   }
 
   it('checks the int32 bound, shapes, and use after lowerSums', async () => {
-    const acc = new WebGpuSyrkInt8Accumulator(ctx, 3);
+    const acc = new WebGpuSyrkInt8Accumulator(context(), 3);
     await expect(acc.add({ rows: 3, cols: 140_000, ld: 3, data: new Int8Array(420_000).fill(-127) })).rejects.toThrow(/overflows int32 accumulation/);
     await expect(acc.add({ rows: 4, cols: 1, ld: 4, data: new Int8Array(4) })).rejects.toThrow(KernelError);
     await acc.lowerSums();
