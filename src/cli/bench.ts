@@ -12,6 +12,7 @@ import { runReferenceR } from '../bench/reference.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { UsageError } from '../errors.js';
 import { action } from './command.js';
+import { parseNumberOption, POSITIVE_INT } from './option-values.js';
 
 const BACKENDS: readonly BackendName[] = ['cpu', 'webgpu', 'gpujs'];
 const DEFAULT_OPS: readonly OpName[] = ['gemm', 'syrk', 'potrf', 'eigh'];
@@ -59,11 +60,8 @@ function splitList(raw: string): string[] {
   return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
 }
 
-function positiveInt(what: string, s: string): number {
-  const v = Number(s);
-  if (!/^\d+$/.test(s) || !Number.isSafeInteger(v) || v < 1) throw new UsageError(`${what}: '${s}' is not a positive integer`);
-  return v;
-}
+/** A positive integer (at most 2^53 - 1) of a list option. */
+const positiveInt = (flag: string, s: string): number => parseNumberOption(s, flag, { ...POSITIVE_INT, max: Number.MAX_SAFE_INTEGER });
 
 /** Validates the command-line options; throws UsageError naming the bad value and what was expected. */
 export function parseBenchOptions(raw: RawBenchOptions): BenchOptions {

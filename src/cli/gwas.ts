@@ -25,7 +25,7 @@ import { formatBytes, parseSize } from '../memory.js';
 import { DEFAULT_MEMORY_FRACTION, describeMemoryPlan, type ScanMemoryPlan } from '../../gwas/memory-model.js';
 import { UsageError } from '../errors.js';
 import { action } from './command.js';
-import { numberOption, OPEN_UNIT, POSITIVE_INT, PROBABILITY } from './option-values.js';
+import { numberOption, OPEN_UNIT, POSITIVE_INT, PROBABILITY, SHARD_NUMBER } from './option-values.js';
 import { createProgress } from './progress.js';
 import { addGenotypeOptions, describeSkipped, genotypeInput, type GenotypeCliOptions } from './genotype-options.js';
 import { chooseTrait, runBinaryGwas, type TraitChoice } from './gwas-binary.js';
@@ -135,11 +135,7 @@ export function registerGwas(program: Command): void {
     .option('--calibration <rule>', 'biobank: calibration factor from the calibration SNPs: mean (of the prospective/retrospective ratios) or bolt (BOLT-LMM 2.4: ratio of sums, or of medians)', 'mean')
     .option('--h2 <x>', 'biobank: h2 (BOLT-LMM scale) fixed instead of estimated by REML', numberOption('--h2', OPEN_UNIT))
     .option('--plan <plan.json>', 'run one shard of a plan made by gpulmm plan (analysis options come from the plan; with --shard, --null, --out)')
-    .option('--shard <k>', 'the shard of --plan to run (0-based)', (raw: string) => {
-      const v = Number(raw);
-      if (!Number.isInteger(v) || v < 0) throw new UsageError(`--shard ${raw}: expected a shard number (0, 1, ...)`);
-      return v;
-    })
+    .option('--shard <k>', 'the shard of --plan to run (0-based)', numberOption('--shard', SHARD_NUMBER))
     .option('--null <null.json>', 'with --plan: the null models made by gpulmm null')
     .action(action('gwas', runGwas));
 }

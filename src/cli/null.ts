@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { readPlan } from '../shard/plan.js';
 import { action } from './command.js';
+import { numberOption, POSITIVE_INT } from './option-values.js';
 import type { NullCliOptions } from './gwas-shard.js';
 
 export function registerNull(program: Command): void {
@@ -16,11 +17,7 @@ export function registerNull(program: Command): void {
     .requiredOption('--plan <plan.json>', 'the plan (gpulmm plan ... gwas ...)')
     .requiredOption('--out <dir>', 'directory for null.json and the model files')
     .option('--backend <name>', 'auto | cpu | webgpu | gpujs (default: the plan\'s, else auto)')
-    .option('--threads <n>', 'cpu worker threads', (raw: string) => {
-      const v = Number(raw);
-      if (!Number.isInteger(v) || v < 1) throw new UsageError(`--threads ${raw}: expected a positive integer`);
-      return v;
-    })
+    .option('--threads <n>', 'cpu worker threads', numberOption('--threads', POSITIVE_INT))
     .option('--verbose', 'print the time spent per stage')
     .option('--check', 'compute nothing: exit 0 when DIR holds this plan\'s complete null models, else 1 (for rerun scripts)')
     .action(

@@ -57,3 +57,5 @@ export function numberOption(flag: string, rule: NumberRule = {}): (raw: string)
 export const POSITIVE_INT: NumberRule = { integer: true, min: 1 };
 export const PROBABILITY: NumberRule = { min: 0, max: 1 };
 export const OPEN_UNIT: NumberRule = { min: 0, max: 1, minExclusive: true, maxExclusive: true };
+/** A shard of a plan: 0, 1, ... */
+export const SHARD_NUMBER: NumberRule = { integer: true, min: 0 };

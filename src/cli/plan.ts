@@ -14,6 +14,7 @@ import { fingerprintInputs, makePlan, shortHash, writePlan, type PlanJobs, type 
 import { runLayout, sbatchScripts } from '../shard/sbatch.js';
 import { VERSION } from '../version.js';
 import { action } from './command.js';
+import { numberOption, POSITIVE_INT } from './option-values.js';
 
 /** The options of `gpulmm plan`. */
 export interface PlanCliOptions {
@@ -49,11 +50,7 @@ const PLANNERS: Record<string, () => Promise<Planner>> = {
   scde: async () => (await import('./scde-shard.js')).planScde,
 };
 
-const positiveInt = (flag: string) => (raw: string): number => {
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < 1) throw new UsageError(`${flag} ${raw}: expected a positive integer`);
-  return v;
-};
+const positiveInt = (flag: string) => numberOption(flag, POSITIVE_INT);
 
 export function registerPlan(program: Command): void {
   // Options after the analysis command's name belong to it (gpulmm plan --out p.json gwas --bfile x ...).

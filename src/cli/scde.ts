@@ -20,7 +20,7 @@ import type { Backend, BackendChoice } from '../../kernels/backend.js';
 import { createBackend } from '../../kernels/select.js';
 import { getFlag, setFlags } from '../flags.js';
 import { action } from './command.js';
-import { parseNumberOption, POSITIVE_INT, PROBABILITY } from './option-values.js';
+import { numberOption, parseNumberOption, POSITIVE_INT, PROBABILITY, SHARD_NUMBER } from './option-values.js';
 import { createProgress } from './progress.js';
 
 /** The options of `gpulmm scde`, as commander parses them. */
@@ -101,11 +101,7 @@ export function registerScde(program: Command): void {
     .option('--plot <prefix>', 'volcano plot per cell type: <prefix>.<celltype>.volcano.png (.<celltype>.<method>.volcano.png with several methods)')
     .addOption(new Option('--plot-format <fmt>', 'png | svg | pdf (points as a raster, axes and text as vectors in svg/pdf)').choices([...PLOT_FORMATS]).default('png'))
     .option('--plan <plan.json>', 'run one shard (cell type x gene chunk) of a plan made by gpulmm plan (analysis options come from the plan; with --shard, --out)')
-    .option('--shard <k>', 'the shard of --plan to run (0-based)', (raw: string) => {
-      const v = Number(raw);
-      if (!Number.isInteger(v) || v < 0) throw new UsageError(`--shard ${raw}: expected a shard number (0, 1, ...)`);
-      return v;
-    })
+    .option('--shard <k>', 'the shard of --plan to run (0-based)', numberOption('--shard', SHARD_NUMBER))
     .action(
       action('scde', async (opts: ScdeCliOptions, cmd?: Command) => {
         try {

@@ -11,6 +11,7 @@
  * bucketed by cell within the block and may revisit a cell, and the source says so (completeMajors = false)
  * through {@link MajorsIncompleteError} on the first out-of-order entry.
  */
+import { checkUniqueSampleIds } from './sample-ids.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createGunzip, gunzipSync } from 'node:zlib';
@@ -117,6 +118,7 @@ export async function openTenx(dir: string): Promise<TenxDir> {
     if (b === '') throw new CountsInputError(bc, i + 1, 'empty barcode');
     return b;
   });
+  checkUniqueSampleIds(barcodes, bc, (k) => ({ line: k + 1 }), 'barcode');
   const header = await readMtxHeader(mtx);
   if (header.nRows !== ids.length) throw new CountsInputError(feat, null, `${ids.length} features but ${path.basename(mtx)} has ${header.nRows} rows`);
   if (header.nCols !== barcodes.length) throw new CountsInputError(bc, null, `${barcodes.length} barcodes but ${path.basename(mtx)} has ${header.nCols} columns`);

@@ -1,6 +1,6 @@
 /**
- * Sample IDs must name one individual each: PLINK (1.9 and 2) refuses a sample list with a repeated ID, and so
- * does gpulmm, since `--keep`, phenotype joins and the eigen cache identify individuals by their ID.
+ * Sample IDs must name one individual (or cell) each: PLINK (1.9 and 2) refuses a sample list with a repeated ID,
+ * and so does gpulmm, since `--keep`, phenotype and cell-metadata joins and the eigen cache go by ID.
  */
 import { InputError, type InputLocation } from '../errors.js';
 
@@ -19,7 +19,7 @@ export function checkUniqueSampleIds(ids: readonly string[], path: string, where
     }
     const at = where(k);
     const before = where(i);
-    const prior = before.line !== undefined ? `line ${before.line}` : before.byteOffset !== undefined ? `byte ${before.byteOffset}` : `sample ${i + 1}`;
-    throw new InputError(path, at.line, at.column, `duplicate ${what} '${id}' (samples ${i + 1} and ${k + 1}; first on ${prior}): each sample needs its own ID`, at.byteOffset);
+    const prior = before.line !== undefined ? `; first on line ${before.line}` : before.byteOffset !== undefined ? `; first at byte ${before.byteOffset}` : '';
+    throw new InputError(path, at.line, at.column, `duplicate ${what} '${id}' (entries ${i + 1} and ${k + 1}${prior}): each needs its own ID`, at.byteOffset);
   });
 }

@@ -9,6 +9,7 @@
  * so they never enter library sizes). The Cell Ranger 2 layout (one group per genome with genes/gene_names) and
  * any other layout are refused with an error naming what was found.
  */
+import { checkUniqueSampleIds } from './sample-ids.js';
 import { featureMap, GENE_EXPRESSION } from './mtx.js';
 import type { CountSource } from './count-blocks.js';
 import { h5SparseSource } from './h5-matrix.js';
@@ -59,6 +60,7 @@ export async function openTenxH5(file: string): Promise<TenxH5> {
     }
     const barcodes = readStrings(file, childDataset(file, m, 'barcodes'));
     if (barcodes.length !== nCells) throw h5Error(file, '/matrix/barcodes', `${barcodes.length} barcodes, but /matrix/shape says ${nCells}`);
+    checkUniqueSampleIds(barcodes, file, () => ({}), 'barcode in /matrix/barcodes');
     const { geneOf, kept } = featureMap(types);
     if (kept.length === 0) throw h5Error(file, '/matrix/features/feature_type', `no "${GENE_EXPRESSION}" features (types: ${[...new Set(types)].join(', ')})`);
     const source = h5SparseSource({

@@ -3,6 +3,7 @@
  * joined on barcodes, or the .h5ad's obs). {@link openScdeInput} leaves the counts in the file, to be streamed
  * block by block; {@link loadScdeInput} reads them into memory.
  */
+import { checkUniqueSampleIds } from '../io/sample-ids.js';
 import { collectCounts, type CountSource } from '../io/count-blocks.js';
 import { readTable } from '../io/csv.js';
 import { openH5ad, readH5ad } from '../io/h5ad.js';
@@ -42,8 +43,10 @@ function checkOne(opts: LoadOptions): void {
   if (opts.h5ad === undefined && opts.cellsFile === undefined) throw new Error('10x counts need cell metadata: --cells FILE with a barcode column');
 }
 
-/** Joins `cellsFile` onto the barcodes. */
+/** Joins `cellsFile` onto the barcodes (which must then be unique: 10x files are checked when read). */
 async function joinTable(barcodes: readonly string[], opts: LoadOptions): Promise<JoinedCells> {
+  // An .h5ad's obs may repeat names (anndata allows it); joined by barcode they would be ambiguous.
+  if (opts.h5ad !== undefined) checkUniqueSampleIds(barcodes, opts.h5ad, () => ({}), 'cell name in the obs index');
   return joinCells(barcodes, await readTable(opts.cellsFile!), opts.cellsFile!, { barcodeColumn: opts.barcodeColumn, onMissing: opts.onMissing });
 }
 

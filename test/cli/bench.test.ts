@@ -66,8 +66,8 @@ describe('gpulmm bench', () => {
   it.each([
     [['--ops', 'gemm,nope'], /--ops: unknown op 'nope'/],
     [['--backend', 'tpu'], /--backend: unknown backend 'tpu'/],
-    [['--sizes', '64,big'], /--sizes: 'big' is not a positive integer/],
-    [['--sizes', '0'], /--sizes: '0' is not a positive integer/],
+    [['--sizes', '64,big'], /--sizes big: expected an integer in \[1, 9007199254740991\]/],
+    [['--sizes', '0'], /--sizes 0: expected an integer in \[1, /],
     [['--backend', 'all,cpu'], /'all' cannot be combined/],
     [['--reference', 'matlab'], /--reference: unknown reference 'matlab'/],
   ])('rejects %j with a clear error and a non-zero exit', async (args, message) => {

@@ -76,6 +76,16 @@ describe('count matrices hold counts', () => {
     }
   });
 
+  it('a barcode twice in barcodes.tsv: exit 3 naming the file and both lines', async () => {
+    const { dir } = fixtureWith('7');
+    const bc = readFileSync(path.join(dir, 'barcodes.tsv'), 'utf8').split('\n');
+    bc[5] = bc[1]!;
+    writeFileSync(path.join(dir, 'barcodes.tsv'), bc.join('\n'));
+    const r = await runCommand(registerScde, 'scde', ['--counts', dir, '--cells', path.join(dir, 'cells.csv'), '--donor', 'donor', '--condition', 'group', '--method', 'welch', '--tsv', path.join(dir, 'res.tsv')]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`${path.join(dir, 'barcodes.tsv')}:6: duplicate barcode '${bc[1]}' (entries 2 and 6; first on line 2)`);
+  });
+
   it('.h5ad X with a negative or NaN value: InputError naming the element', async () => {
     const dir = tmp();
     const neg = path.join(dir, 'neg.h5ad');

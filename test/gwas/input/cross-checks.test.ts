@@ -65,7 +65,7 @@ describe('.fam against .bed', () => {
     expect(e).toBeInstanceOf(InputError);
     expect(e.file).toBe(`${prefix}.fam`);
     expect(e.line).toBe(10);
-    expect(e.message).toMatch(/duplicate sample ID \(FID IID\) '\S+ \S+' \(samples 3 and 10; first on line 3\)/);
+    expect(e.message).toMatch(/duplicate sample ID \(FID IID\) '\S+ \S+' \(entries 3 and 10; first on line 3\): each needs its own ID/);
   });
 });
 
@@ -77,7 +77,7 @@ describe('repeated IDs in other sample lists', () => {
     const e = (await rejection(openVcf(path))) as InputError;
     expect(e).toBeInstanceOf(InputError);
     expect([e.line, e.column]).toEqual([2, 12]);
-    expect(e.message).toMatch(/duplicate sample ID 'a' \(samples 1 and 3/);
+    expect(e.message).toMatch(/duplicate sample ID 'a' \(entries 1 and 3; first on line 2\)/);
   });
 
   test('Oxford .sample file', async () => {
