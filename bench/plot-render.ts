@@ -13,9 +13,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { openAtomic } from '../src/io/atomic-file.js';
+import { writeFileAtomic } from '../src/io/atomic-file.js';
 import { manhattanPlot, qqPlot, volcanoPlot, type PlotFormat } from '../src/plot/index.js';
-import { gitCommit, median, xorshiftUniforms } from '../src/bench/measure.js';
+import { gitCommit, machineInfo, median, xorshiftUniforms } from '../src/bench/measure.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => (args.includes(name) ? args[args.indexOf(name) + 1]! : def);
@@ -131,16 +131,14 @@ async function main(): Promise<void> {
       node: process.version,
       r_version: rVersion,
       commit: gitCommit(),
-      machine: { platform: os.platform(), arch: os.arch(), cpu: os.cpus()[0]?.model.trim() ?? 'unknown', logical_cores: os.availableParallelism(), total_memory_gib: Math.round((os.totalmem() / 2 ** 30) * 10) / 10 },
+      machine: machineInfo(),
       date: new Date().toISOString(),
       command: `node dist/bench/plot-render.js ${args.join(' ')}`,
       records,
     };
     process.stdout.write(`${JSON.stringify({ ...summary, records: undefined }, null, 1)}\n`);
     if (jsonOut) {
-      const f = await openAtomic(jsonOut);
-      await f.write(`${JSON.stringify(summary, null, 2)}\n`);
-      await f.commit();
+      await writeFileAtomic(jsonOut, `${JSON.stringify(summary, null, 2)}\n`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -15,13 +15,13 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ArrowStreamWriter } from '../src/io/arrow-stream.js';
-import { openAtomic } from '../src/io/atomic-file.js';
+import { openAtomic, writeFileAtomic } from '../src/io/atomic-file.js';
 import { numericColumn, readTable } from '../src/io/csv.js';
 import { readLines } from '../src/io/lines.js';
 import { manhattanPlot, qqPlot } from '../src/plot/index.js';
 import { chi2Log10Survival, fLog10Survival, tLog10Survival2 } from '../src/stats/distributions.js';
 import { benjaminiHochberg, genomicInflation } from '../src/stats/multiple-testing.js';
-import { gitCommit, median, xorshiftUniforms } from '../src/bench/measure.js';
+import { gitCommit, machineInfo, median, xorshiftUniforms, type MachineInfo } from '../src/bench/measure.js';
 
 /** One committed measurement. */
 interface UtilityRecord {
@@ -39,7 +39,7 @@ interface UtilityRecord {
   node: string;
   r_version: string | null;
   commit: string | null;
-  machine: { platform: string; arch: string; cpu: string; logical_cores: number; total_memory_gib: number };
+  machine: MachineInfo;
   date: string;
 }
 
@@ -148,7 +148,7 @@ async function main(): Promise<void> {
       node: process.version,
       r_version: rVersion,
       commit: gitCommit(),
-      machine: { platform: os.platform(), arch: os.arch(), cpu: os.cpus()[0]?.model.trim() ?? 'unknown', logical_cores: os.availableParallelism(), total_memory_gib: Math.round((os.totalmem() / 2 ** 30) * 10) / 10 },
+      machine: machineInfo(),
     };
     for (const c of cases) {
       await c.run(); // warm-up
@@ -165,9 +165,7 @@ async function main(): Promise<void> {
       process.stdout.write(`${c.op.padEnd(40)} n=${String(c.n).padStart(8)}  ${m.toFixed(4)} s${rm !== null ? `   R ${rm.toFixed(4)} s   x${(rm / m).toFixed(2)}` : ''}\n`);
     }
     if (jsonOut) {
-      const f = await openAtomic(jsonOut);
-      await f.write(`${JSON.stringify(records, null, 2)}\n`);
-      await f.commit();
+      await writeFileAtomic(jsonOut, `${JSON.stringify(records, null, 2)}\n`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

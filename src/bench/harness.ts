@@ -6,12 +6,11 @@
  * What is timed: one Backend call as a caller sees it, from F64Matrix in to F64Matrix out. For the f32 GPU
  * backends that includes the f64 -> f32 conversion, the upload, the launches, the read-back and the widening.
  */
-import os from 'node:os';
 import Benchmark from 'benchmark';
 import type { AdapterInfo, Backend, BackendName, OpName, Precision } from '../../kernels/backend.js';
 import { BENCH_OPS, maxRelErr } from './kernels.js';
 import type { ReferenceRun } from './reference.js';
-import { median } from './measure.js';
+import { machineInfo, median, type MachineInfo } from './measure.js';
 
 /** One measurement. Field names are the committed record format (bench/README.md). */
 export interface BenchRecord {
@@ -34,7 +33,7 @@ export interface BenchRecord {
   /** Samples benchmark.js took (each the mean of `count` calls) and their relative margin of error (%). */
   samples: number;
   rme_percent: number | null;
-  machine: { platform: string; arch: string; cpu: string; logical_cores: number; total_memory_gib: number };
+  machine: MachineInfo;
   date: string;
   quick: boolean;
   /** The reference tool's median at the same (op, n) in the same run, and reference_median_s / median_s
@@ -69,7 +68,7 @@ export interface HarnessOptions {
 export async function runBenchmarks(cases: readonly BenchCase[], opts: HarnessOptions): Promise<BenchRecord[]> {
   const records: BenchRecord[] = [];
   const total = cases.reduce((s, c) => s + c.backends.length, 0);
-  const machine = describeMachine();
+  const machine = machineInfo();
   let done = 0;
   for (const c of cases) {
     const spec = BENCH_OPS[c.op];
@@ -158,16 +157,6 @@ function time(call: () => Promise<unknown>, quick: boolean): Promise<Timing> {
   });
 }
 
-function describeMachine(): BenchRecord['machine'] {
-  return {
-    platform: os.platform(),
-    arch: os.arch(),
-    cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
-    logical_cores: os.availableParallelism(),
-    total_memory_gib: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-  };
-}
-
 function fmt(x: number): string {
   return x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toPrecision(3);
 }
@@ -177,7 +166,7 @@ function fmt(x: number): string {
  * and on every gpulmm record at the same (op, n) its reference median and the ratio to it.
  */
 export function withReference(records: BenchRecord[], ref: ReferenceRun, opts: Pick<HarnessOptions, 'quick' | 'commit'>): BenchRecord[] {
-  const machine = describeMachine();
+  const machine = machineInfo();
   const out = records.map((r) => {
     const t = ref.timings.find((x) => x.op === r.op && x.n === r.n);
     return t && r.median_s !== null ? { ...r, reference_median_s: t.median_s, vs_reference: t.median_s / r.median_s } : r;

@@ -1,5 +1,6 @@
 /** Small helpers shared by the bench scripts: medians, CPU time, the commit a record names, reproducible inputs. */
 import { execFileSync } from 'node:child_process';
+import os from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,6 +16,26 @@ export function median(v: readonly number[]): number {
 export function cpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
+}
+
+/** The machine a record was measured on (field names are the committed record format, bench/README.md). */
+export interface MachineInfo {
+  platform: string;
+  arch: string;
+  cpu: string;
+  logical_cores: number;
+  total_memory_gib: number;
+}
+
+/** This machine: OS platform, architecture, the first CPU's model, logical cores, memory in GiB (1 decimal). */
+export function machineInfo(): MachineInfo {
+  return {
+    platform: os.platform(),
+    arch: os.arch(),
+    cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
+    logical_cores: os.availableParallelism(),
+    total_memory_gib: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+  };
 }
 
 /** `git rev-parse --short HEAD` of the checkout this code runs from, `-dirty` when tracked files changed; null outside git. */
