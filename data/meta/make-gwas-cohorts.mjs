@@ -10,7 +10,7 @@
 // beta ~ N(true, se^2), se = 1/sqrt(2 n af (1 - af)), in its own layout and allele conventions:
 //   cohort 1: gpulmm/GEMMA assoc.txt (chr rs ps n_miss allele1 allele0 af beta se logl_H1 l_remle p_wald), X as "X"
 //   cohort 2: GWAS-SSF .tsv.gz (chromosome base_pair_location effect_allele other_allele beta standard_error
-//             effect_allele_frequency p_value rsid n), X as 23
+//             effect_allele_frequency p_value rsid n), X as 23, missing values as #NA
 //   cohort 3: BOLT-LMM table (SNP CHR BP GENPOS ALLELE1 ALLELE0 A1FREQ F_MISS BETA SE P_BOLT_LMM_INF), X as "X"
 //   (more cohorts cycle through the three layouts)
 // and per cohort: variants missing (5%), effect/other allele order swapped (30%: beta and af flipped), reported on the
@@ -70,7 +70,7 @@ const variants = [];
   }
 }
 
-const fmt = (x) => (Number.isFinite(x) ? x.toPrecision(7) : 'NA');
+const fmt = (x, na = 'NA') => (Number.isFinite(x) ? x.toPrecision(7) : na);
 /** two-sided normal p of z (Abramowitz-Stegun 7.1.26 erfc is enough for a generated p column) */
 function pNorm2(z) {
   const x = Math.abs(z) / Math.SQRT2;
@@ -123,7 +123,7 @@ for (let c = 0; c < nCohorts; c++) {
     const p = Number.isFinite(beta) ? pNorm2(beta / sev) : NaN;
     const chr = layout === 'ssf' && v.chr === 'X' ? '23' : v.chr;
     if (layout === 'gemma') buf += `${chr}\t${v.id}\t${v.pos}\t0\t${e}\t${o}\t${f.toFixed(3)}\t${fmt(beta)}\t${fmt(sev)}\t-1000\t1\t${fmt(p)}\n`;
-    else if (layout === 'ssf') buf += `${chr}\t${v.pos}\t${e}\t${o}\t${fmt(beta)}\t${fmt(sev)}\t${f.toFixed(4)}\t${fmt(p)}\t${v.id}\t${n}\n`;
+    else if (layout === 'ssf') buf += `${chr}\t${v.pos}\t${e}\t${o}\t${fmt(beta, '#NA')}\t${fmt(sev, '#NA')}\t${f.toFixed(4)}\t${fmt(p, '#NA')}\t${v.id}\t${n}\n`;
     else buf += `${v.id}\t${chr}\t${v.pos}\t0\t${e}\t${o}\t${f.toFixed(4)}\t0\t${fmt(beta)}\t${fmt(sev)}\t${fmt(p)}\n`;
     if (buf.length > 1 << 20) {
       if (!sink.write(buf)) await once(sink, 'drain');

@@ -14,9 +14,10 @@
  *   se          se standard_error stderr
  *   af          af effect_allele_frequency a1freq eaf freq1 (optional)
  *   n           n (optional)
- * A record without a position (NA, or negative as GEMMA's -9 for unplaced SNPs) is left out and counted in its
- * block's `unplaced`. Missing numbers ('', NA, nan, inf) read as NaN (the caller decides what to skip); anything else that is not a
- * number, and a standard error <= 0, is an InputError naming file:line:column (Arrow: the row). Memory: one block (~1 MiB of text, or one Arrow batch).
+ * Ids '', '.', NA and #NA name nothing (read as ''). A record without a position (NA, or negative as GEMMA's -9 for
+ * unplaced SNPs) is left out and counted in its block's `unplaced`. Missing numbers ('', NA, nan, inf) read as NaN
+ * (the caller decides what to skip); anything else that is not a number, and a standard error <= 0, is an InputError
+ * naming file:line:column (Arrow: the row). Memory: one block (~1 MiB of text, or one Arrow batch).
  */
 import { isAscii } from 'node:buffer';
 import { readdir, stat } from 'node:fs/promises';
@@ -68,7 +69,9 @@ const ALIASES: Record<string, readonly string[]> = {
   n: ['n'],
 };
 const REQUIRED = ['chr', 'pos', 'effect', 'other', 'beta', 'se'] as const;
-const NUMERIC_NA = new Set(['', 'na', 'nan', '-nan', 'inf', '-inf', 'infinity', '-infinity', '.']);
+const NUMERIC_NA = new Set(['', 'na', '#na', 'nan', '-nan', 'inf', '-inf', 'infinity', '-infinity', '.']);
+/** A variant id that names nothing (GWAS-SSF writes #NA, GEMMA and PLINK '.'): read as ''. */
+const noId = (s: string | null | undefined): string => (s == null || s === '.' || s === 'NA' || s === '#NA' ? '' : s);
 
 /** Index of each role's column in `names` (-1 when absent); InputError listing the names tried for a missing required one. */
 function findColumns(path: string, line: number | undefined, names: readonly string[], skip: readonly string[] = []): Record<string, number> {
@@ -210,7 +213,7 @@ async function* textBlocks(path: string, compression: Awaited<ReturnType<typeof 
       if (!Number.isInteger(pos)) throw new InputError(path, lineNo, at.pos! + 1, `expected a base-pair position (a whole number), got "${fields[1]}"`);
       out.chr[k] = intern(chrIntern, fields[0]!);
       out.pos[k] = pos;
-      out.id[k] = at.id! >= 0 ? fields[2]! : '';
+      out.id[k] = at.id! >= 0 ? noId(fields[2]) : '';
       out.effect[k] = intern(alleleIntern, fields[3]!);
       out.other[k] = intern(alleleIntern, fields[4]!);
       out.beta[k] = numberField(fields[5]!, path, lineNo, at.beta!, 'beta');
@@ -264,7 +267,7 @@ function arrowBlock(path: string, batch: ArrowBatch, at: Record<string, string |
     const p = pos[i]!;
     if (!Number.isInteger(p)) throw new InputError(path, undefined, undefined, `row ${rowBase + i + 1}: expected a base-pair position (a whole number), got ${p}`);
     out.pos[k] = p;
-    out.id[k] = id?.[i] ?? '';
+    out.id[k] = noId(id?.[i]);
     out.effect[k] = ea[i] ?? '';
     out.other[k] = oa[i] ?? '';
     out.beta[k] = beta[i]!;
