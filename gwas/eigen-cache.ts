@@ -13,11 +13,11 @@
  * A missing, stale (other key) or corrupt (size, magic, checksum) entry is recomputed and rewritten.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Backend, EighResult } from '../kernels/backend.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../kernels/matrix.js';
-import { openAtomic, outputError } from '../src/io/atomic-file.js';
+import { makeDirectories, openAtomic, outputError } from '../src/io/atomic-file.js';
 import { canonicalJson } from '../src/io/content-hash.js';
 import { zeroSmallEigenvaluesInPlace } from '../src/lmm/snp/null-model.js';
 
@@ -95,7 +95,7 @@ export async function storeEigen(dir: string, key: string, eig: EighResult): Pro
   const n = eig.values.length;
   const u = eig.vectors;
   if (u.rows !== n || u.cols !== n) throw new RangeError(`storeEigen: ${n} eigenvalues but eigenvectors ${shapeOf(u)}`);
-  await mkdir(dir, { recursive: true }).catch((e: unknown) => {
+  await makeDirectories(dir).catch((e: unknown) => {
     throw outputError(dir, e, 'cannot create the eigen cache directory');
   });
   const payload = new Float64Array(n + n * n);

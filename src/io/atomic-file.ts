@@ -66,6 +66,24 @@ function hiddenSibling(path: string, suffix: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.${suffix}`);
 }
 
+/**
+ * `mkdir -p dir`, one level at a time from the deepest existing ancestor. (Node's recursive mkdir loops for ever
+ * where mkdir fails with ENOENT under a parent that exists, e.g. anywhere under /proc.) Errors are the system's.
+ */
+export async function makeDirectories(dir: string): Promise<void> {
+  const missing: string[] = [];
+  let d = resolve(dir);
+  while (!(await stat(d).catch(() => undefined))) {
+    missing.push(d);
+    const up = dirname(d);
+    if (up === d) break;
+    d = up;
+  }
+  for (const m of missing.reverse()) await mkdir(m).catch((e: unknown) => {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  });
+}
+
 /** The identity of a path for the run's input/output checks (see run-files.ts); the path need not exist. */
 export async function fileIdentity(path: string): Promise<FileIdentity> {
   const st = await stat(path).catch(() => undefined);
@@ -179,7 +197,7 @@ export async function openAtomic(path: string, options: OpenAtomicOptions = {}):
   const tempPath = hiddenSibling(dest.target, 'tmp');
   let fh: FileHandle;
   try {
-    await mkdir(dirname(dest.target), { recursive: true });
+    await makeDirectories(dirname(dest.target));
     fh = await open(tempPath, 'wx');
   } catch (e) {
     throw outputError(path, e, 'cannot create');
@@ -374,7 +392,8 @@ export async function openAtomicDir(path: string, replaceable: (existing: string
   run?.claimOutput(path, await fileIdentity(target));
   const tempPath = hiddenSibling(target, 'tmp');
   try {
-    await mkdir(tempPath, { recursive: true });
+    await makeDirectories(dirname(tempPath));
+    await mkdir(tempPath);
   } catch (e) {
     throw outputError(target, e, 'cannot create');
   }

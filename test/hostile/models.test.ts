@@ -1,5 +1,5 @@
 /** Hostile inputs of `gpulmm fit`, `meta`, `nlme` and `bench` (see runner.ts for what every case asserts). */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addBom, editLines, mkfifo, toCrlf } from './edit.js';
 import { copyData, EXIT_CODES, hostileCases, type HostileCase } from './runner.js';
@@ -19,6 +19,22 @@ const cases: HostileCase[] = [
   { name: '--json = the data file', kind: 'output-is-input', command: 'fit', setup: (d) => { const f = sleep(d); return fit(f, '--json', f); }, code: usage, message: ['sleepstudy.csv', /input of this run/] },
   { name: '--json is a directory', kind: 'bad-output-path', command: 'fit', setup: (d) => fit(sleep(d), '--json', d), code: usage, message: [/is a directory/] },
   { name: '--json /dev/null', kind: 'special-output', command: 'fit', setup: (d) => fit(sleep(d), '--json', '/dev/null'), code: 0 },
+  { name: '--json under /proc (mkdir fails with ENOENT: no endless retry)', kind: 'bad-output-path', command: 'fit', setup: (d) => fit(sleep(d), '--json', '/proc/gpulmm-nosuch/x.json'), code: usage, message: ['/proc/gpulmm-nosuch/x.json', /cannot create/] },
+  { name: '--json /dev/full (disk full)', kind: 'special-output', command: 'fit', setup: (d) => fit(sleep(d), '--json', '/dev/full'), code: EXIT_CODES.resource, message: ['/dev/full', /no space left/] },
+  { name: 'data path through a regular file', kind: 'missing-or-directory', command: 'fit', setup: (d) => fit(join(sleep(d), 'x.csv')), code: input, message: ['sleepstudy.csv/x.csv', /not a directory/] },
+  {
+    name: 'unreadable data file (chmod 000)',
+    kind: 'missing-or-directory',
+    command: 'fit',
+    skip: process.getuid?.() === 0 ? 'running as root, who reads a chmod 000 file' : undefined,
+    setup: (d) => {
+      const f = sleep(d);
+      chmodSync(f, 0);
+      return fit(f);
+    },
+    code: input,
+    message: ['sleepstudy.csv', /permission denied/],
+  },
   { name: 'data file missing', kind: 'missing-or-directory', command: 'fit', setup: (d) => fit(join(d, 'nosuch.csv')), code: input, message: ['nosuch.csv', /no such file/] },
   { name: 'data is a directory', kind: 'missing-or-directory', command: 'fit', setup: (d) => fit(d), code: input, message: [/is a directory/] },
   { name: 'data is a FIFO', kind: 'missing-or-directory', command: 'fit', setup: (d) => (mkfifo(join(d, 'd.csv')), fit(join(d, 'd.csv'))), code: input, message: ['d.csv', /is a pipe/] },

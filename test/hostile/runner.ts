@@ -66,6 +66,8 @@ export interface HostileCase {
   message?: (RegExp | string)[];
   /** Files (relative to the case directory) a successful run writes. */
   outputs?: string[];
+  /** Why the case cannot run here (it is then reported as skipped with this reason), or undefined. */
+  skip?: string;
   /** Further assertions after the run. */
   check?: (dir: string, run: CommandRun) => void | Promise<void>;
 }
@@ -125,7 +127,7 @@ export function hostileCases(title: string, cases: readonly HostileCase[]): void
   });
   describe(title, () => {
     for (const c of cases) {
-      it(`${c.command}: ${c.name} -> exit ${c.code}`, async () => {
+      it.skipIf(c.skip !== undefined)(`${c.command}: ${c.name} -> exit ${c.code}${c.skip ? ` (skipped: ${c.skip})` : ''}`, async () => {
         const dir = mkdtempSync(join(tmpdir(), 'gpulmm-hostile-'));
         dirs.push(dir);
         const args = await c.setup(dir);
