@@ -21,6 +21,7 @@ import { commonPool, type GemmPool } from '../kernels/cpu/pool.js';
 import { SyrkInt8Accumulator } from '../kernels/cpu/syrk-int8.js';
 import { f64Matrix, shapeOf, type F64Matrix } from '../kernels/matrix.js';
 import { getFlag } from '../src/flags.js';
+import { NumericError } from '../src/errors.js';
 import { checkKeep } from '../src/io/genotype-blocks.js';
 import { CODE_DOSAGE } from '../src/io/packed-codes.js';
 import type { GenotypeStore } from './genotype-store.js';
@@ -138,7 +139,7 @@ export async function computeKinship(source: GenotypeSource, opts: KinshipOption
     }
   }
   const used = [...groups.values()].reduce((s, g) => s + g.nSnps, 0);
-  if (used === 0) throw new RangeError(`kinship: no SNP of ${source.describe} passes the SNP filters (maf ${opts.filter.maf}, miss ${opts.filter.miss})`);
+  if (used === 0) throw new NumericError(`kinship: no SNP of ${source.describe} passes the SNP filters (maf ${opts.filter.maf}, miss ${opts.filter.miss}): nothing to estimate relatedness from`);
   if (!opts.loco) return { mode: opts.mode, k: await groups.get('')!.result(1 / used), nSnps: used };
   const chromosomes = new Map<string, ChromosomeGram>();
   for (const [chr, g] of groups) chromosomes.set(chr, { gram: await g.result(1), nSnps: g.nSnps });

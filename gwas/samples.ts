@@ -3,7 +3,7 @@
  * phenotype and every covariate present, optionally restricted to a `--keep` list of sample IDs.
  */
 import type { F64Matrix } from '../kernels/matrix.js';
-import { InputError } from '../src/errors.js';
+import { InputError, NumericError } from '../src/errors.js';
 import { readNonEmptyLines, splitFields } from '../src/io/gemma-tables.js';
 
 /** The analysed individuals and why the others were left out (for messages). */
@@ -101,7 +101,7 @@ export function selectSamples(inputs: SampleInputs): SampleSelection {
   }
   counts.analysed = chosen.length;
   if (chosen.length === 0) {
-    throw new RangeError(`no individual has every selected phenotype${covariates ? ' and covariate' : ''} present${kept ? ' and is in the keep list' : ''} (${describeCounts(counts)})`);
+    throw new NumericError(`no individual has every selected phenotype${covariates ? ' and covariate' : ''} present${kept ? ' and is in the keep list' : ''} (${describeCounts(counts)})`);
   }
   const indices = Int32Array.from(chosen);
   return { indices, ids: chosen.map((i) => ids[i]!), counts, ...(absent.ids.length ? { keepAbsent: absent } : {}) };

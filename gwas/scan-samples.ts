@@ -5,6 +5,7 @@
  * and the SNP filter evaluated on them. Plain data apart from the filter (rebuilt from W and the thresholds),
  * cheap (O(N (p + c)) plus the c x c Cholesky of W'W), so a shard recomputes it rather than storing it.
  */
+import { NumericError } from '../src/errors.js';
 import { type F64Matrix } from '../kernels/matrix.js';
 import { covariateDesign } from '../src/io/gemma-tables.js';
 import { selectSamples, type KeepList, type SampleSelection } from './samples.js';
@@ -49,7 +50,7 @@ export interface ScanSamples {
 
 /**
  * Stage 1: selects the analysed individuals (every phenotype and covariate present, in the keep list), builds
- * W and the SNP filter. Throws RangeError when no phenotype is given or n - c - 1 < 1.
+ * W and the SNP filter. Throws RangeError when no phenotype is given, NumericError when n - c - 1 < 1.
  */
 export function scanSamples(opts: ScanSamplesOptions): ScanSamples {
   if (opts.phenotypes.length === 0) throw new RangeError('gwasScan: no phenotype selected');
@@ -58,7 +59,7 @@ export function scanSamples(opts: ScanSamplesOptions): ScanSamples {
   const n = rows.length;
   const w = covariateDesign(opts.covariates, rows).w;
   const c = w.cols;
-  if (n - c - 1 < 1) throw new RangeError(`gwasScan: ${n} analysed individuals and ${c} covariates leave no residual degrees of freedom`);
+  if (n - c - 1 < 1) throw new NumericError(`${n} analysed individual${n === 1 ? '' : 's'} and ${c} covariate${c === 1 ? '' : 's'} (intercept included) leave no residual degrees of freedom: a scan needs at least ${c + 2} individuals with every phenotype and covariate`);
   const filter = new SnpFilter({ ...(opts.maf !== undefined ? { maf: opts.maf } : {}), ...(opts.miss !== undefined ? { miss: opts.miss } : {}), ...(opts.r2 !== undefined ? { r2: opts.r2 } : {}), covariates: w });
   const phenotypes = opts.phenotypes.map((p) => ({ name: p.name, y: Float64Array.from(rows, (i) => p.values[i]!) }));
   return { selection, rows, n, w, c, phenotypes, filter };

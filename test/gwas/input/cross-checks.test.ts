@@ -162,6 +162,27 @@ describe('kinship files', () => {
     expect(r.stderr).toContain(`${path}:1: kinship row 1 has 2 values, expected 350 (the genotype file has 350 individuals)`);
   });
 
+  test('a kinship computed from no SNP (every SNP filtered out): exit 4 naming the genotype file and the filters', async () => {
+    const r = await gwas(['--region', '9', '--tsv', join(tempDir(), 'o.txt')]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/kinship: no SNP of \S+sim\.bed \(region 9:1-\) passes the SNP filters \(maf 0\.01, miss 0\.05\)/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  test('a keep list leaving nobody with a phenotype, or too few for one residual degree of freedom: exit 4, no stack trace', async () => {
+    const dir = tempDir();
+    const fam = readFileSync(`${SIM_PREFIX}.fam`, 'utf8').trim().split('\n').map((l) => l.split(/\s+/));
+    writeFileSync(join(dir, 'na.txt'), `${fam.filter((f) => f[5] === 'NA' || f[5] === '-9').map((f) => f[1]).join('\n')}\n`);
+    const none = await gwas(['--keep', join(dir, 'na.txt'), '--tsv', join(dir, 'o.txt')]);
+    expect(none.code).toBe(4);
+    expect(none.stderr).toMatch(/no individual has every selected phenotype present and is in the keep list \(0 of 350 individuals analysed/);
+    writeFileSync(join(dir, 'two.txt'), `${fam.filter((f) => f[5] !== 'NA' && f[5] !== '-9').slice(0, 2).map((f) => f[1]).join('\n')}\n`);
+    const two = await gwas(['--keep', join(dir, 'two.txt'), '--tsv', join(dir, 'o.txt')]);
+    expect(two.code).toBe(4);
+    expect(two.stderr).toMatch(/2 analysed individuals and 1 covariate \(intercept included\) leave no residual degrees of freedom: a scan needs at least 3/);
+    for (const r of [none, two]) expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   test('--kinship and --grm together: usage error naming both (exit 2)', async () => {
     const r = await gwas(['--kinship', 'k.txt', '--grm', 'standardized', '--tsv', join(tempDir(), 'o.txt')]);
     expect(r.code).toBe(2);
