@@ -16,28 +16,9 @@ import { openTenxH5 } from '../../src/io/tenx-h5.js';
 import { openScdeInput } from '../../src/sc/load-input.js';
 import { planScde } from '../../src/sc/scde.js';
 import { runScdeStream } from '../../src/sc/scde-stream.js';
-import { FIXTURE_DIR } from './fixture.js';
+import { FIXTURE_DIR, tinyH5ad } from './fixture.js';
 
 const DATA = path.join(FIXTURE_DIR, '..');
-
-/** A tiny .h5ad (csr X, 4 cells x 2 genes, 5 entries) with `obsRows` obs rows and the given float data. */
-async function tinyH5ad(file: string, obsRows: number, data = [1, 2, 3, 4, 5]): Promise<void> {
-  await h5wasm.ready;
-  const f = new h5wasm.File(file, 'w');
-  const x = f.create_group('X');
-  x.create_attribute('encoding-type', 'csr_matrix', null, 'S');
-  x.create_attribute('shape', new BigInt64Array([4n, 2n]));
-  x.create_dataset({ name: 'data', data: new Float32Array(data) });
-  x.create_dataset({ name: 'indices', data: new Int32Array([0, 1, 1, 0, 1]) });
-  x.create_dataset({ name: 'indptr', data: new BigInt64Array([0n, 2n, 3n, 4n, 5n]) });
-  const obs = f.create_group('obs');
-  obs.create_attribute('_index', '_index', null, 'S');
-  obs.create_dataset({ name: '_index', data: Array.from({ length: obsRows }, (_, i) => `c${i}`), dtype: 'S' });
-  const v = f.create_group('var');
-  v.create_attribute('_index', '_index', null, 'S');
-  v.create_dataset({ name: '_index', data: ['g0', 'g1'], dtype: 'S' });
-  f.close();
-}
 
 async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
   const program = new Command().exitOverride();

@@ -6,13 +6,12 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import h5wasm from 'h5wasm/node';
 import { describe, expect, it } from 'vitest';
 import { registerScde } from '../../src/cli/scde.js';
 import { InputError } from '../../src/errors.js';
 import { openScdeInput } from '../../src/sc/load-input.js';
 import { runCommand } from '../helpers/cli.js';
-import { FIXTURE_DIR } from './fixture.js';
+import { FIXTURE_DIR, tinyH5ad } from './fixture.js';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'gpulmm-counts-'));
 
@@ -26,25 +25,6 @@ function fixtureWith(value: string): { dir: string; line: number } {
   writeFileSync(path.join(dir, 'matrix.mtx'), mtx.join('\n'));
   for (const f of ['features.tsv', 'barcodes.tsv', 'cells.csv']) copyFileSync(path.join(FIXTURE_DIR, f), path.join(dir, f));
   return { dir, line: at + 1 };
-}
-
-/** A tiny .h5ad: csr X (4 cells x 2 genes, 5 float entries `data`). */
-async function tinyH5ad(file: string, data: number[]): Promise<void> {
-  await h5wasm.ready;
-  const f = new h5wasm.File(file, 'w');
-  const x = f.create_group('X');
-  x.create_attribute('encoding-type', 'csr_matrix', null, 'S');
-  x.create_attribute('shape', new BigInt64Array([4n, 2n]));
-  x.create_dataset({ name: 'data', data: new Float32Array(data) });
-  x.create_dataset({ name: 'indices', data: new Int32Array([0, 1, 1, 0, 1]) });
-  x.create_dataset({ name: 'indptr', data: new BigInt64Array([0n, 2n, 3n, 4n, 5n]) });
-  const obs = f.create_group('obs');
-  obs.create_attribute('_index', '_index', null, 'S');
-  obs.create_dataset({ name: '_index', data: ['c0', 'c1', 'c2', 'c3'], dtype: 'S' });
-  const v = f.create_group('var');
-  v.create_attribute('_index', '_index', null, 'S');
-  v.create_dataset({ name: '_index', data: ['g0', 'g1'], dtype: 'S' });
-  f.close();
 }
 
 async function readAll(file: string): Promise<void> {
@@ -89,14 +69,14 @@ describe('count matrices hold counts', () => {
   it('.h5ad X with a negative or NaN value: InputError naming the element', async () => {
     const dir = tmp();
     const neg = path.join(dir, 'neg.h5ad');
-    await tinyH5ad(neg, [1, 2, -1.5, 4, 5]);
+    await tinyH5ad(neg, 4, [1, 2, -1.5, 4, 5]);
     await expect(readAll(neg)).rejects.toThrow(InputError);
     await expect(readAll(neg)).rejects.toThrow(/neg\.h5ad: X\/data\[2\] = -1\.5: expected a count \(a finite number >= 0\)/);
     const nan = path.join(dir, 'nan.h5ad');
-    await tinyH5ad(nan, [1, 2, 3, Number.NaN, 5]);
+    await tinyH5ad(nan, 4, [1, 2, 3, Number.NaN, 5]);
     await expect(readAll(nan)).rejects.toThrow(/nan\.h5ad: X\/data\[3\] = NaN: expected a count/);
     const ok = path.join(dir, 'ok.h5ad');
-    await tinyH5ad(ok, [1, 2, 0.5, 4, 5]); // normalised (non-integer) values are fine for the methods that take them
+    await tinyH5ad(ok, 4, [1, 2, 0.5, 4, 5]); // normalised (non-integer) values are fine for the methods that take them
     await expect(readAll(ok)).resolves.toBeUndefined();
   });
 });
