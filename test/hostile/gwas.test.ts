@@ -274,6 +274,13 @@ const cases: HostileCase[] = [
     message: ['sim.b8.bgen', /truncated/, /2147483647/],
   },
 
+  // ---- cross-file checks (issue 17's second part: src/io/sample-ids.ts, gwas/inputs.ts, gwas/scan-models.ts)
+  { name: '.fam one row short of the .bed (same .bed size)', kind: 'cross-file', command: 'gwas', setup: (d) => (simCohort(d), editLines(join(d, 'sim.fam'), (l, i) => (i === 100 ? null : l)), ['--backend', 'cpu', '--bfile', join(d, 'sim'), '--tsv', join(d, 'o.txt')]), code: input, message: ['sim.fam', 'sim.bed'] },
+  { name: 'an individual twice in the .fam', kind: 'cross-file', command: 'gwas', setup: (d) => (simCohort(d), editLines(join(d, 'sim.fam'), (l, i) => (i === 7 ? l.replace(/^\S+ \S+/, 'F001 F001_1') : l)), gwasArgs(d, '--tsv', join(d, 'o.txt'))), code: input, message: ['sim.fam:8', 'F001_1'] },
+  { name: '--kinship with --grm', kind: 'conflicting-options', command: 'gwas', setup: (d) => (simCohort(d), gwasArgs(d, '--kinship', kinship(d), '--grm', 'centered', '--tsv', join(d, 'o.txt'))), code: usage, message: ['--kinship', '--grm'] },
+  { name: 'a negative definite kinship', kind: 'cross-file', command: 'gwas', setup: (d) => (simCohort(d), gwasArgs(d, '--kinship', kinship(d, (r) => r.forEach((row, i) => (row[i] = '-1'))), '--tsv', join(d, 'o.txt'), '--out', join(d, 'o.arrows'))), code: numeric, message: ['k.txt', /eigenvalue/] },
+  { name: '--keep with no individual of the genotype file', kind: 'cross-file', command: 'gwas', setup: (d) => (simCohort(d), writeFileSync(join(d, 'keep.txt'), 'nobody\nnoone\n'), gwasArgs(d, '--keep', join(d, 'keep.txt'), '--tsv', join(d, 'o.txt'))), code: input, message: ['keep.txt'] },
+
   // ---- grm
   { name: '--out = the .bed', kind: 'output-is-input', command: 'grm', setup: (d) => (simCohort(d), ['--backend', 'cpu', '--bfile', join(d, 'sim'), '--out', join(d, 'sim.bed')]), code: usage, message: ['sim.bed', /input/] },
   { name: '--out = the keep file', kind: 'output-is-input', command: 'grm', setup: (d) => (simCohort(d), writeFileSync(join(d, 'keep.txt'), 'F001_1\nF001_2\n'), ['--backend', 'cpu', '--bfile', join(d, 'sim'), '--keep', join(d, 'keep.txt'), '--out', join(d, 'keep.txt')]), code: usage, message: ['keep.txt', /input/] },

@@ -52,6 +52,8 @@ const cases: HostileCase[] = [
   { name: 'a formula with an unclosed parenthesis', kind: 'bad-option', command: 'fit', setup: (d) => ['--data', sleep(d), '--formula', 'Reaction ~ Days + (1 | Subject'], code: usage, message: ['sleepstudy.csv', /formula error at position 31/] },
   { name: '--family bogus', kind: 'bad-option', command: 'fit', setup: (d) => fit(sleep(d), '--family', 'bogus'), code: usage, message: ['--family', 'bogus'] },
 
+  { name: 'two columns of the same name', kind: 'malformed-text', command: 'fit', setup: (d) => { const f = sleep(d); editLines(f, (l, i) => (i === 0 ? l.replace('"Days"', '"Reaction"') : l)); return fit(f); }, code: input, message: ['sleepstudy.csv:1', 'Reaction'] },
+
   // ---- meta
   { name: '--json = the data file', kind: 'output-is-input', command: 'meta', setup: (d) => { const f = bcg(d); return ['--data', f, '--json', f]; }, code: usage, message: ['bcg.csv', /input/] },
   { name: '--json and --predict-out the same file', kind: 'outputs-collide', command: 'meta', setup: (d) => ['--data', bcg(d), '--json', join(d, 'o'), '--predict-out', join(d, 'o')], code: usage, message: [/twice/] },
@@ -61,6 +63,8 @@ const cases: HostileCase[] = [
   { name: '--data and --gwas together', kind: 'conflicting-options', command: 'meta', setup: (d) => ['--data', bcg(d), '--gwas', join(d, 'a.txt'), join(d, 'b.txt')], code: usage, message: ['--data', '--gwas'] },
   { name: '--gwas: the same file twice', kind: 'cross-file', command: 'meta', setup: (d) => { const f = join(d, 'a.assoc.txt'); writeFileSync(f, 'chr\trs\tps\tn_miss\tallele1\tallele0\taf\tbeta\tse\tlogl_H1\tl_remle\tp_wald\n1\trs1\t100\t0\tA\tG\t0.3\t0.1\t0.05\t-10\t1\t0.04\n'); return ['--gwas', f, f, '--tsv', join(d, 'o.tsv')]; }, code: usage, message: ['a.assoc.txt', /same file/] },
   { name: '--gwas: --tsv = an input', kind: 'output-is-input', command: 'meta', setup: (d) => { const f = join(d, 'a.assoc.txt'); const g = join(d, 'b.assoc.txt'); for (const x of [f, g]) writeFileSync(x, 'chr\trs\tps\tn_miss\tallele1\tallele0\taf\tbeta\tse\tlogl_H1\tl_remle\tp_wald\n1\trs1\t100\t0\tA\tG\t0.3\t0.1\t0.05\t-10\t1\t0.04\n'); return ['--gwas', f, g, '--tsv', g]; }, code: usage, message: ['b.assoc.txt', /input/] },
+
+  { name: 'a column named twice', kind: 'malformed-text', command: 'meta', setup: (d) => { const f = bcg(d); editLines(f, (l, i) => (i === 0 ? l.replace('"sei"', '"vi"') : l)); return ['--data', f]; }, code: input, message: ['bcg.csv:1', 'vi'] },
 
   // ---- nlme
   { name: '--json = the data file', kind: 'output-is-input', command: 'nlme', setup: (d) => { const f = orange(d); return nlme(f, '--json', f); }, code: usage, message: ['Orange.csv', /input/] },

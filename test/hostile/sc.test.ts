@@ -62,12 +62,17 @@ const cases: HostileCase[] = [
   { name: '--h5 is a directory', kind: 'missing-or-directory', command: 'scde', setup: (d) => { mkdirSync(join(d, 'x.h5')); return ['--h5', join(d, 'x.h5'), '--cells', join(d, 'x.h5'), '--donor', 'donor', '--condition', 'group', '--tsv', join(d, 'o.tsv')]; }, code: input, message: ['x.h5', /is a directory/] },
   { name: 'empty .h5', kind: 'empty', command: 'scde', setup: (d) => { const t = scFixture(d); writeFileSync(join(d, 'x.h5'), ''); return ['--h5', join(d, 'x.h5'), '--cells', join(t, 'cells.csv'), '--donor', 'donor', '--condition', 'group', '--tsv', join(d, 'o.tsv')]; }, code: input, message: ['x.h5'] },
 
+  { name: 'a negative count in matrix.mtx', kind: 'malformed-text', command: 'scde', setup: (d) => { const t = scFixture(d); editLines(join(t, 'matrix.mtx'), (l, i) => (i === 20 ? l.replace(/\S+$/, '-3') : l)); return scde(t, '--tsv', join(d, 'o.tsv')); }, code: input, message: ['matrix.mtx:21', /-3/] },
+  { name: 'a column named twice in the cells file', kind: 'malformed-text', command: 'scde', setup: (d) => { const t = scFixture(d); editLines(join(t, 'cells.csv'), (l, i) => (i === 0 ? l.replace('treat', 'donor') : l)); return scde(t, '--tsv', join(d, 'o.tsv')); }, code: input, message: ['cells.csv:1', 'donor'] },
+
   // ---- options
   { name: '--min-frac 2', kind: 'bad-option', command: 'scde', setup: (d) => { const t = scFixture(d); return scde(t, '--tsv', join(d, 'o.tsv'), '--min-frac', '2'); }, code: usage, message: ['--min-frac'] },
   { name: '--method bogus', kind: 'bad-option', command: 'scde', setup: (d) => { const t = scFixture(d); return scde(t, '--tsv', join(d, 'o.tsv')).map((a) => (a === 'welch' ? 'bogus' : a)); }, code: usage, message: ['--method', 'bogus'] },
   { name: '--counts and --h5ad together', kind: 'conflicting-options', command: 'scde', setup: (d) => { const t = scFixture(d); return scde(t, '--tsv', join(d, 'o.tsv'), '--h5ad', join(d, 'x.h5ad')); }, code: usage, message: ['--counts', '--h5ad'] },
   { name: '--contrast with an unknown level', kind: 'bad-option', command: 'scde', setup: (d) => { const t = scFixture(d); return scde(t, '--tsv', join(d, 'o.tsv'), '--contrast', 'nosuch:ctrl'); }, code: usage, message: ['--contrast', 'nosuch'] },
   { name: 'scde-calibrate --alpha 2', kind: 'bad-option', command: 'scde-calibrate', setup: (d) => { const t = scFixture(d); return calibrate(t, '--alpha', '2'); }, code: usage, message: ['--alpha'] },
+  { name: 'scde-calibrate --max-splits 0 (printed NaN)', kind: 'bad-option', command: 'scde-calibrate', setup: (d) => { const t = scFixture(d); return calibrate(t, '--max-splits', '0'); }, code: usage, message: ['--max-splits'] },
+  { name: 'scde-calibrate --max-splits abc', kind: 'bad-option', command: 'scde-calibrate', setup: (d) => { const t = scFixture(d); return calibrate(t, '--max-splits', 'abc'); }, code: usage, message: ['--max-splits', 'abc'] },
   { name: 'scde-calibrate --methods bogus', kind: 'bad-option', command: 'scde-calibrate', setup: (d) => { const t = scFixture(d); return calibrate(t, '--methods', 'bogus'); }, code: usage, message: ['bogus'] },
 ];
 
