@@ -43,6 +43,11 @@ golden <- function(out_file, ambiguous) {
   for (c in seq_along(cohorts)) {
     d <- cohorts[[c]]
     d$chr[d$chr == "23"] <- "X"
+    # at each position, the records whose id names an earlier cohort's variant there go first
+    earlier_ids <- unlist(lapply(names(variants), function(key) paste(key, vapply(variants[[key]], function(v) v$id, ""))))
+    names_earlier <- paste(paste(d$chr, d$pos, sep = ":"), d$id) %in% earlier_ids
+    key <- paste(d$chr, d$pos, sep = ":")
+    d <- d[order(match(key, key), !names_earlier, seq_len(nrow(d))), ]
     for (i in seq_len(nrow(d))) {
       r <- d[i, ]
       if (is.na(r$beta) || is.na(r$se) || r$se <= 0) { counts[[c]]["invalid"] <- counts[[c]]["invalid"] + 1; next }
@@ -51,7 +56,7 @@ golden <- function(out_file, ambiguous) {
       # a record whose id names a variant at this position is matched against that variant only; otherwise, of the
       # variants whose alleles match (same, swapped, or either on the other strand), a match by labels, then one this
       # cohort has not given yet, then the first; a variant this cohort has already given counts only when matched
-      # by labels (a duplicate)
+      # by labels with the same id (a duplicate)
       hit <- 0; sign <- 1; strand <- FALSE; best <- -1
       fe <- flip(r$ea); fo <- flip(r$oa)
       named <- Filter(function(k) vs[[k]]$id == r$id, seq_along(vs))
@@ -60,7 +65,10 @@ golden <- function(out_file, ambiguous) {
         m <- if (r$ea == v$ea && r$oa == v$oa) c(1, 0) else if (r$ea == v$oa && r$oa == v$ea) c(-1, 0)
              else if (!is.na(fe) && !is.na(fo) && fe == v$ea && fo == v$oa) c(1, 1)
              else if (!is.na(fe) && !is.na(fo) && fe == v$oa && fo == v$ea) c(-1, 1) else NULL
-        if (is.null(m) || (m[2] == 1 && !is.na(v$beta[c]))) next
+        # a variant this cohort already gave: only the same record again (a duplicate: same labels and id)
+        if (is.null(m) || (!is.na(v$beta[c]) && (m[2] == 1 || v$id != r$id))) next
+        # two different rsIDs name two variants
+        if (v$id != r$id && grepl("^rs[0-9]+$", v$id) && grepl("^rs[0-9]+$", r$id)) next
         score <- 10 * (m[2] == 0) + is.na(v$beta[c])
         if (score > best) { best <- score; hit <- k; sign <- m[1]; strand <- m[2] == 1 }
       }

@@ -11,13 +11,15 @@
  * is missing or its minor allele frequency exceeds `ambiguousMaxMaf` (`ambiguousUnresolved`); a record matching a
  * variant already given by an earlier cohort at this position joins it (beta and allele frequency flipped for swapped
  * alleles: `swapped`; `strandFlipped` when matched through complements). A record whose id names a variant at its
- * position is matched against that variant only (at a multi-allelic site G/A on the other strand is C/T); otherwise, of
- * the variants it matches, it takes one matched by labels over one matched through complements, then one its cohort has
- * not given yet; a record matching by labels only a variant its cohort has already given is skipped (`duplicates`); a
- * record whose alleles match none of the earlier cohorts' variants at its position is skipped (`mismatched`) when it
- * has no id or the id of one of them; with another id (a multi-allelic site whose variants are named, as METAL tells
- * markers apart by name), or at a position no earlier cohort has, it starts a new variant. Chromosome names are
- * compared without a `chr` prefix, 23/24/25/26 as X/Y/XY/MT.
+ * position is matched against that variant only, and such records are placed before the other records of their cohort
+ * at that position (at a multi-allelic site G/A on the other strand is C/T: ids keep the variants apart, as METAL's
+ * marker names do); otherwise, of the variants it matches (a variant named by another rsID never matches), it takes one
+ * matched by labels over one matched through complements, then one its cohort has not given yet; a record matching by
+ * labels a variant its cohort has already given, with the same id or none, is skipped (`duplicates`); a record whose
+ * alleles match none of the earlier cohorts' variants at its position is skipped (`mismatched`) when it has no id or
+ * the id of one of them; with another id (a multi-allelic site whose variants are named, as METAL tells markers apart
+ * by name), or at a position no earlier cohort has, it starts a new variant. Chromosome names are compared without a
+ * `chr` prefix, 23/24/25/26 as X/Y/XY/MT.
  */
 import type { SumstatBlock } from '../../src/io/sumstats.js';
 import { allocIvwColumns, ivwInto, type IvwColumns } from '../../src/lmm/meta/ivw.js';
@@ -80,6 +82,7 @@ export class UnsortedInputError extends Error {
 }
 
 const TWO31 = 2 ** 31;
+const RSID = /^rs\d+$/;
 const SPECIAL: Record<string, string> = { '23': 'X', '24': 'Y', '25': 'XY', '26': 'MT', M: 'MT' };
 const SPECIAL_RANK: Record<string, number> = { X: 23, Y: 24, XY: 25, MT: 26 };
 
@@ -315,10 +318,80 @@ export async function* mergeCohorts(inputs: AsyncIterable<SumstatBlock>[], chrom
     /** no match at a position an earlier cohort has: a mismatch, unless the record names another variant (a different id) */
     const mismatch = (nv: number, c: number, id: string): boolean => {
       if (nv === 0 || vFirst[0]! >= c) return false;
-      if (id === '' || id === '.') return true;
+      if (id === '') return true;
       for (let u = 0; u < nv; u++) if (vFirst[u]! < c && vId[u] === id) return true;
       return false;
     };
+
+    let nv = 0;
+    /** Places record i of block b (cohort c; beta and se valid) on a variant at this position (module comment). */
+    const place = (b: SumstatBlock, i: number, c: number, e: string, o: string, amb: boolean): void => {
+      const cnt = counts[c]!;
+      let v = -1;
+      let best = 0;
+      let sign: 1 | -1 = 1;
+      let strand = false;
+      const id = b.id[i]!;
+      const named = id !== '';
+      let only = -1; // the variant the record's id names, if any
+      if (named) for (let u = 0; u < nv && only < 0; u++) if (vId[u] === id) only = u;
+      for (let u = only < 0 ? 0 : only; u < (only < 0 ? nv : only + 1); u++) {
+        const mt = matchAlleles(vE[u]!, vO[u]!, e, o);
+        const given = vHas[u * nc + c] === 1;
+        // a variant this cohort already gave: only the same record again (a duplicate: same labels, same or no id)
+        if (mt.sign === 0 || (given && (mt.strand || (named && vId[u] !== id && vId[u] !== '')))) continue;
+        // two different rsIDs name two variants (other ids, e.g. chr:pos, may be another cohort's names for it)
+        if (only < 0 && named && RSID.test(id) && RSID.test(vId[u]!)) continue;
+        const score = (mt.strand ? 1 : 3) + (given ? 0 : 1);
+        if (score > best) {
+          best = score;
+          v = u;
+          sign = mt.sign;
+          strand = mt.strand;
+        }
+      }
+      let orient = 1;
+      if (amb && byAf && v >= 0) {
+        const af = b.af[i]!;
+        orient = ambiguousOrientation(vAf[v * nc + vFirst[v]!]!, sign < 0 ? 1 - af : af, maxMaf);
+        if (orient < 0) {
+          sign = sign < 0 ? 1 : -1;
+          strand = true;
+        }
+      }
+      if (orient === 0) cnt.ambiguousUnresolved++;
+      else if (v >= 0 && vHas[v * nc + c]) cnt.duplicates++;
+      else if (v < 0 && mismatch(nv, c, id)) cnt.mismatched++;
+      else if (v < 0 && nv === maxV) cnt.duplicates++;
+      else {
+        if (v < 0) {
+          v = nv++;
+          vE[v] = e;
+          vO[v] = o;
+          vFirst[v] = c;
+          vId[v] = id;
+          vChr[v] = chroms.get(b.chr[i]!).name;
+          vPos[v] = b.pos[i]!;
+          vHas.fill(0, v * nc, v * nc + nc);
+        }
+        const j = v * nc + c;
+        vHas[j] = 1;
+        vBeta[j] = sign * b.beta[i]!;
+        vSe[j] = b.se[i]!;
+        const af = b.af[i]!;
+        vAf[j] = sign < 0 ? 1 - af : af;
+        vN[j] = b.n[i]!;
+        cnt.used++;
+        if (sign < 0) cnt.swapped++;
+        if (strand) cnt.strandFlipped++;
+        if (amb) cnt.ambiguousKept++;
+      }
+    };
+    // one cohort's valid records at the current position (they may span two blocks)
+    const recBlock: SumstatBlock[] = [];
+    let recIdx = new Int32Array(16);
+    const recE: string[] = [];
+    const recO: string[] = [];
 
     for (;;) {
       let minKey = Infinity;
@@ -327,82 +400,50 @@ export async function* mergeCohorts(inputs: AsyncIterable<SumstatBlock>[], chrom
         if (k < minKey) minKey = k;
       }
       if (minKey === Infinity) break;
-      let nv = 0;
+      nv = 0;
       for (let c = 0; c < nc; c++) {
         const cur = cursors[c]!;
         const cnt = counts[c]!;
+        let nr = 0;
         while (cur.block && cur.keys[cur.i] === minKey) {
           const b = cur.block;
           const i = cur.i;
           cnt.read++;
-          const beta = b.beta[i]!;
           const se = b.se[i]!;
-          if (!(Number.isFinite(beta) && se > 0 && se < Infinity)) cnt.invalid++;
+          if (!(Number.isFinite(b.beta[i]!) && se > 0 && se < Infinity)) cnt.invalid++;
           else {
             const e = up(b.effect[i]!);
             const o = up(b.other[i]!);
-            const amb = isStrandAmbiguous(e, o);
-            if (amb && dropAmbiguous) cnt.ambiguousDropped++;
+            if (dropAmbiguous && isStrandAmbiguous(e, o)) cnt.ambiguousDropped++;
             else {
-              // the best-matching variant at this position (module comment)
-              let v = -1;
-              let best = 0;
-              let sign: 1 | -1 = 1;
-              let strand = false;
-              const id = b.id[i]!;
-              let only = -1; // the variant the record's id names, if any
-              if (id !== '' && id !== '.') for (let u = 0; u < nv && only < 0; u++) if (vId[u] === id) only = u;
-              for (let u = only < 0 ? 0 : only; u < (only < 0 ? nv : only + 1); u++) {
-                const mt = matchAlleles(vE[u]!, vO[u]!, e, o);
-                if (mt.sign === 0 || (mt.strand && vHas[u * nc + c])) continue;
-                const score = (mt.strand ? 1 : 3) + (vHas[u * nc + c] ? 0 : 1);
-                if (score > best) {
-                  best = score;
-                  v = u;
-                  sign = mt.sign;
-                  strand = mt.strand;
-                }
+              if (nr === recIdx.length) {
+                const next = new Int32Array(nr * 2);
+                next.set(recIdx);
+                recIdx = next;
               }
-              let orient = 1;
-              if (amb && byAf && v >= 0) {
-                const af = b.af[i]!;
-                orient = ambiguousOrientation(vAf[v * nc + vFirst[v]!]!, sign < 0 ? 1 - af : af, maxMaf);
-                if (orient < 0) {
-                  sign = sign < 0 ? 1 : -1;
-                  strand = true;
-                }
-              }
-              if (orient === 0) cnt.ambiguousUnresolved++;
-              else if (v >= 0 && vHas[v * nc + c]) cnt.duplicates++;
-              else if (v < 0 && mismatch(nv, c, b.id[i]!)) cnt.mismatched++;
-              else if (v < 0 && nv === maxV) cnt.duplicates++;
-              else {
-                if (v < 0) {
-                  v = nv++;
-                  vE[v] = e;
-                  vO[v] = o;
-                  vFirst[v] = c;
-                  vId[v] = b.id[i]!;
-                  vChr[v] = chroms.get(b.chr[i]!).name;
-                  vPos[v] = b.pos[i]!;
-                  vHas.fill(0, v * nc, v * nc + nc);
-                }
-                const j = v * nc + c;
-                vHas[j] = 1;
-                vBeta[j] = sign * beta;
-                vSe[j] = se;
-                const af = b.af[i]!;
-                vAf[j] = sign < 0 ? 1 - af : af;
-                vN[j] = b.n[i]!;
-                cnt.used++;
-                if (sign < 0) cnt.swapped++;
-                if (strand) cnt.strandFlipped++;
-                if (amb) cnt.ambiguousKept++;
-              }
+              recBlock[nr] = b;
+              recIdx[nr] = i;
+              recE[nr] = e;
+              recO[nr] = o;
+              nr++;
             }
           }
           cur.i++;
           if (cur.i >= b.length) await cur.load();
+        }
+        if (nr === 1) place(recBlock[0]!, recIdx[0]!, c, recE[0]!, recO[0]!, isStrandAmbiguous(recE[0]!, recO[0]!));
+        else if (nr > 1) {
+          // records whose id names an earlier cohort's variant first, so that another record cannot take that variant
+          const namesEarlier = (r: number) => {
+            const id = recBlock[r]!.id[recIdx[r]!]!;
+            if (id === '') return false;
+            for (let u = 0; u < nv; u++) if (vId[u] === id) return true;
+            return false;
+          };
+          const first = Array.from({ length: nr }, (_, r) => namesEarlier(r));
+          for (const pass of [true, false]) {
+            for (let r = 0; r < nr; r++) if (first[r] === pass) place(recBlock[r]!, recIdx[r]!, c, recE[r]!, recO[r]!, isStrandAmbiguous(recE[r]!, recO[r]!));
+          }
         }
       }
       for (let v = 0; v < nv; v++) emit(v);

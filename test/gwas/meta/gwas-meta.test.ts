@@ -174,6 +174,16 @@ describe('gpulmm meta --gwas', () => {
     const rep2 = JSON.parse(readFileSync(json, 'utf8'));
     expect(rep2.cohorts[0].counts).toMatchObject({ read: 4, used: 2, unplaced: 2 });
     expect(rep2.cohorts[1].counts).toMatchObject({ used: 1, mismatched: 1, strandFlipped: 0 });
+    // a record that names a variant is placed before the others of its cohort there: e's v0 A/C (T/G on the other
+    // strand) cannot take v1 from e's own v1 T/G, and becomes a variant of its own; f's rs7 T/G never joins rs5 T/G
+    const a3 = join(d, 'a3.tsv');
+    writeFileSync(a3, `${head}3\tv1\t100\tT\tG\t0.1\t0.1\n3\trs5\t200\tT\tG\t0.1\t0.1\n`);
+    const e = join(d, 'e.tsv');
+    writeFileSync(e, `${head}3\tv0\t100\tA\tC\t0.7\t0.1\n3\tv1\t100\tT\tG\t0.3\t0.1\n3\trs7\t200\tT\tG\t0.4\t0.1\n`);
+    expect((await run(['--gwas', a3, e, '--tsv', tsv])).code).toBe(0);
+    expect(readTsv(tsv).map((x) => [x.rs, x.ps, x.allele1, x.n_cohorts, x.beta])).toEqual([
+      ['v1', '100', 'T', '2', '0.200000'], ['v0', '100', 'A', '1', '0.700000'], ['rs5', '200', 'T', '1', '0.100000'], ['rs7', '200', 'T', '1', '0.400000'],
+    ]);
   });
 
   it('--ambiguous drop and --min-cohorts', async () => {
