@@ -13,6 +13,7 @@ import { checkKinshipSpectrum } from '../../../gwas/scan-models.js';
 import { readTable } from '../../../src/io/csv.js';
 import { readKinship, writeKinship } from '../../../src/io/kinship-file.js';
 import { openPlink } from '../../../src/io/plink.js';
+import { readPsam } from '../../../src/io/pgen.js';
 import { readSampleFile } from '../../../src/io/bgen.js';
 import { openVcf } from '../../../src/io/vcf.js';
 import { findDuplicateSnpIds } from '../../../src/io/snp-ids.js';
@@ -78,6 +79,18 @@ describe('repeated IDs in other sample lists', () => {
     expect(e).toBeInstanceOf(InputError);
     expect([e.line, e.column]).toEqual([2, 12]);
     expect(e.message).toMatch(/duplicate sample ID 'a' \(entries 1 and 3; first on line 2\)/);
+  });
+
+  test('.psam: FID IID pairs with a FID column, IIDs without', async () => {
+    const dir = tempDir();
+    const withFid = join(dir, 'a.psam');
+    writeFileSync(withFid, '#FID\tIID\tSEX\nf1\ti1\t1\nf2\ti1\t2\nf1\ti1\t1\n');
+    const e1 = (await rejection(readPsam(withFid))) as InputError;
+    expect(e1.line).toBe(4);
+    expect(e1.message).toMatch(/duplicate sample ID \(FID IID\) 'f1 i1' \(entries 1 and 3; first on line 2\)/);
+    const iidOnly = join(dir, 'b.psam');
+    writeFileSync(iidOnly, '#IID\tSEX\ni1\t1\ni2\t2\ni2\t1\n');
+    expect(((await rejection(readPsam(iidOnly))) as InputError).message).toMatch(/b\.psam:4: duplicate sample ID 'i2' \(entries 2 and 3/);
   });
 
   test('Oxford .sample file', async () => {
