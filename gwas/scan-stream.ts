@@ -9,7 +9,9 @@
  * lmmStreamGroups (scan-lmm-tests.ts); another model (a logistic mixed model, ...) supplies its own groups with
  * its own result type R. A SNP index range restricts the stream to a slice of the file (a shard).
  */
+import { commonPool } from '../kernels/cpu/pool.js';
 import { f64Matrix, type F64Matrix } from '../kernels/matrix.js';
+import { collectGarbage } from '../src/memory.js';
 import type { AssocColumns } from '../src/lmm/snp/assoc.js';
 import type { FilteredBlock, GenotypeStore } from './genotype-store.js';
 import type { ScanSamples } from './scan-samples.js';
@@ -104,6 +106,19 @@ async function transformColumns<R>(group: StreamGroup<R>, x: F64Matrix): Promise
   return f64Matrix(xt.rows, x.cols, xt.data.subarray(0, xt.ld * (x.cols - 1) + xt.rows), xt.ld);
 }
 
+/**
+ * A finished block's shared buffers (the product's packed operand and result, which the helper threads saw) are
+ * freed only once every thread that saw them has collected its garbage. Helpers that only run the small per-SNP
+ * tests may not collect for the whole scan, which then keeps every block it ever rotated (n = 5,000 x 50,000
+ * SNPs: 4.7 GB of RSS in the stream against the planned 0.8 GB). A full collection per block on this thread and,
+ * queued behind their tasks and not awaited, on the helpers (milliseconds each) keeps the stream at the planned
+ * blocks in flight.
+ */
+function releaseBlockBuffers(): void {
+  void commonPool().collectGarbage();
+  collectGarbage();
+}
+
 /** Stage 4: streams the SNPs through the groups' transforms and tests (lazily: nothing runs until iterated). */
 export function streamScan<R = AssocColumns>(opts: ScanStreamOptions<R>): ScanStream<R> {
   const { source, samples, groups } = opts;
@@ -195,6 +210,7 @@ export function streamScan<R = AssocColumns>(opts: ScanStreamOptions<R>): ScanSt
       opts.onProgress?.(done, end - start);
       // Keep one block in flight: yield the previous block's results now.
       while (inFlight.length > 1) yield* await oldest();
+      releaseBlockBuffers();
       tRead = now();
     }
     while (inFlight.length > 0) yield* await oldest();
