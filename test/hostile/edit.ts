@@ -15,6 +15,13 @@ export function scribble(file: string, share: number, length = 256): void {
   writeFileSync(file, b);
 }
 
+/** Sets the little-endian 32-bit word at byte `offset` (a binary header field). */
+export function setUint32(file: string, offset: number, value: number): void {
+  const b = readFileSync(file);
+  b.writeUInt32LE(value, offset);
+  writeFileSync(file, b);
+}
+
 /** Rewrites the text lines of a file: `fn(line, index)` returns the new line (or null to drop it). */
 export function editLines(file: string, fn: (line: string, i: number) => string | null): void {
   const text = readFileSync(file, 'utf8');

@@ -3,8 +3,8 @@ import { closeSync, constants, linkSync, mkdirSync, openSync, readFileSync, rmSy
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { addBom, editLines, mkfifo, scribble, toCrlf, truncateTo } from './edit.js';
-import { copyData, EXIT_CODES, hostileCases, simCohort, type HostileCase } from './runner.js';
+import { addBom, editLines, mkfifo, scribble, setUint32, toCrlf, truncateTo } from './edit.js';
+import { copyData, EXIT_CODES, hostileCases, simCohort, type CaseKind, type HostileCase } from './runner.js';
 
 const { usage, input, numeric } = EXIT_CODES;
 
@@ -23,6 +23,20 @@ function kinship(dir: string, edit: (rows: string[][]) => void = () => undefined
   writeFileSync(file, rows.map((r) => r.join('\t')).join('\n') + '\n');
   return file;
 }
+
+/** A genotype file of data/formats copied, mangled by `mangle`, and scanned with sim.pheno.txt: an InputError. */
+const formatCase = (name: string, kind: CaseKind, flag: string, rel: string, mangle: (file: string) => void, message: (RegExp | string)[]): HostileCase => ({
+  name,
+  kind,
+  command: 'gwas',
+  setup: (d) => {
+    const [f] = copyData(d, `formats/${rel}`, 'sim/sim.pheno.txt');
+    mangle(f!);
+    return ['--backend', 'cpu', flag, f!, '--pheno', join(d, 'sim.pheno.txt'), '--tsv', join(d, 'o.txt')];
+  },
+  code: input,
+  message,
+});
 
 /** gwas --tsv to a FIFO that a reader drains: written in place (the FIFO stays a FIFO) with the whole table. */
 function fifoCase(): HostileCase {
@@ -54,30 +68,8 @@ const cases: HostileCase[] = [
   { name: '--tsv = the phenotype file', kind: 'output-is-input', command: 'gwas', setup: (d) => (simCohort(d), gwasArgs(d, '--tsv', join(d, 'sim.pheno.txt'))), code: usage, message: ['sim.pheno.txt', /is an input of this run/] },
   { name: '--out = the .bed', kind: 'output-is-input', command: 'gwas', setup: (d) => (simCohort(d), gwasArgs(d, '--out', join(d, 'sim.bed'))), code: usage, message: ['sim.bed', /not an earlier gpulmm dataset/] },
   { name: '--tsv = the .fam', kind: 'output-is-input', command: 'gwas', setup: (d) => (simCohort(d), gwasArgs(d, '--tsv', join(d, 'sim.fam'))), code: usage, message: ['sim.fam', /input/] },
-  {
-    name: '--tsv = the covariate file through a symbolic link',
-    kind: 'output-is-input',
-    command: 'gwas',
-    setup: (d) => {
-      simCohort(d);
-      symlinkSync(join(d, 'sim.covar.txt'), join(d, 'link.txt'));
-      return gwasArgs(d, '--covar', join(d, 'sim.covar.txt'), '--tsv', join(d, 'link.txt'));
-    },
-    code: usage,
-    message: ['link.txt', /input of this run \(given as .*sim\.covar\.txt\)/],
-  },
-  {
-    name: '--tsv = the phenotype file through a hard link',
-    kind: 'output-is-input',
-    command: 'gwas',
-    setup: (d) => {
-      simCohort(d);
-      linkSync(join(d, 'sim.pheno.txt'), join(d, 'hard.txt'));
-      return gwasArgs(d, '--tsv', join(d, 'hard.txt'));
-    },
-    code: usage,
-    message: ['hard.txt', /input of this run/],
-  },
+  { name: '--tsv = the covariate file through a symbolic link', kind: 'output-is-input', command: 'gwas', setup: (d) => (simCohort(d), symlinkSync(join(d, 'sim.covar.txt'), join(d, 'link.txt')), gwasArgs(d, '--covar', join(d, 'sim.covar.txt'), '--tsv', join(d, 'link.txt'))), code: usage, message: ['link.txt', /input of this run \(given as .*sim\.covar\.txt\)/] },
+  { name: '--tsv = the phenotype file through a hard link', kind: 'output-is-input', command: 'gwas', setup: (d) => (simCohort(d), linkSync(join(d, 'sim.pheno.txt'), join(d, 'hard.txt')), gwasArgs(d, '--tsv', join(d, 'hard.txt'))), code: usage, message: ['hard.txt', /input of this run/] },
   {
     name: '--tsv = the kinship file',
     kind: 'output-is-input',
@@ -118,78 +110,12 @@ const cases: HostileCase[] = [
   // ---- truncated and corrupt binaries
   { name: 'truncated .bed', kind: 'truncated-or-corrupt', command: 'gwas', setup: (d) => (simCohort(d), truncateTo(join(d, 'sim.bed'), 0.5), gwasArgs(d, '--tsv', join(d, 'o.txt'))), code: input, message: ['sim.bed', /bytes/] },
   { name: '.bed with a bad magic number', kind: 'truncated-or-corrupt', command: 'gwas', setup: (d) => (simCohort(d), scribble(join(d, 'sim.bed'), 0, 3), gwasArgs(d, '--tsv', join(d, 'o.txt'))), code: input, message: ['sim.bed'] },
-  {
-    name: 'truncated BGEN (zlib)',
-    kind: 'truncated-or-corrupt',
-    command: 'gwas',
-    setup: (d) => {
-      const [b] = copyData(d, 'formats/sim.b8.bgen', 'sim/sim.pheno.txt');
-      truncateTo(b!, 0.6);
-      return ['--backend', 'cpu', '--bgen', b!, '--pheno', join(d, 'sim.pheno.txt'), '--tsv', join(d, 'o.txt')];
-    },
-    code: input,
-    message: ['sim.b8.bgen', /byte \d+/],
-  },
-  {
-    name: 'corrupt BGEN zlib block',
-    kind: 'truncated-or-corrupt',
-    command: 'gwas',
-    setup: (d) => {
-      const [b] = copyData(d, 'formats/sim.b8.bgen', 'sim/sim.pheno.txt');
-      scribble(b!, 0.5, 64);
-      return ['--backend', 'cpu', '--bgen', b!, '--pheno', join(d, 'sim.pheno.txt'), '--tsv', join(d, 'o.txt')];
-    },
-    code: input,
-    message: ['sim.b8.bgen', /byte \d+/],
-  },
-  {
-    name: 'truncated BGEN (zstd)',
-    kind: 'truncated-or-corrupt',
-    command: 'gwas',
-    setup: (d) => {
-      const [b] = copyData(d, 'formats/sim.b13.bgen', 'sim/sim.pheno.txt');
-      truncateTo(b!, 0.4);
-      return ['--backend', 'cpu', '--bgen', b!, '--pheno', join(d, 'sim.pheno.txt'), '--tsv', join(d, 'o.txt')];
-    },
-    code: input,
-    message: ['sim.b13.bgen', /byte \d+/],
-  },
-  {
-    name: 'corrupt BGEN zstd block',
-    kind: 'truncated-or-corrupt',
-    command: 'gwas',
-    setup: (d) => {
-      const [b] = copyData(d, 'formats/sim.b13.bgen', 'sim/sim.pheno.txt');
-      scribble(b!, 0.5, 64);
-      return ['--backend', 'cpu', '--bgen', b!, '--pheno', join(d, 'sim.pheno.txt'), '--tsv', join(d, 'o.txt')];
-    },
-    code: input,
-    message: ['sim.b13.bgen', /byte \d+/],
-  },
-  {
-    name: 'truncated .vcf.gz',
-    kind: 'truncated-or-corrupt',
-    command: 'gwas',
-    setup: (d) => {
-      const [v] = copyData(d, 'formats/sim.vcf.gz', 'sim/sim.pheno.txt');
-      truncateTo(v!, 0.5);
-      return ['--backend', 'cpu', '--vcf', v!, '--pheno', join(d, 'sim.pheno.txt'), '--tsv', join(d, 'o.txt')];
-    },
-    code: input,
-    message: ['sim.vcf.gz'],
-  },
-  {
-    name: 'corrupt .vcf.gz block',
-    kind: 'truncated-or-corrupt',
-    command: 'gwas',
-    setup: (d) => {
-      const [v] = copyData(d, 'formats/sim.vcf.gz', 'sim/sim.pheno.txt');
-      scribble(v!, 0.5, 64);
-      return ['--backend', 'cpu', '--vcf', v!, '--pheno', join(d, 'sim.pheno.txt'), '--tsv', join(d, 'o.txt')];
-    },
-    code: input,
-    message: ['sim.vcf.gz'],
-  },
+  formatCase('truncated BGEN (zlib)', 'truncated-or-corrupt', '--bgen', 'sim.b8.bgen', (f) => truncateTo(f, 0.6), ['sim.b8.bgen', /byte \d+/]),
+  formatCase('corrupt BGEN zlib block', 'truncated-or-corrupt', '--bgen', 'sim.b8.bgen', (f) => scribble(f, 0.5, 64), ['sim.b8.bgen', /byte \d+/]),
+  formatCase('truncated BGEN (zstd)', 'truncated-or-corrupt', '--bgen', 'sim.b13.bgen', (f) => truncateTo(f, 0.4), ['sim.b13.bgen', /byte \d+/]),
+  formatCase('corrupt BGEN zstd block', 'truncated-or-corrupt', '--bgen', 'sim.b13.bgen', (f) => scribble(f, 0.5, 64), ['sim.b13.bgen', /byte \d+/]),
+  formatCase('truncated .vcf.gz', 'truncated-or-corrupt', '--vcf', 'sim.vcf.gz', (f) => truncateTo(f, 0.5), ['sim.vcf.gz']),
+  formatCase('corrupt .vcf.gz block', 'truncated-or-corrupt', '--vcf', 'sim.vcf.gz', (f) => scribble(f, 0.5, 64), ['sim.vcf.gz']),
 
   // ---- text: CRLF, BOM, malformed values, long lines
   { name: 'phenotype file with CRLF line endings is read as LF', kind: 'crlf-bom', command: 'gwas', setup: (d) => (simCohort(d), toCrlf(join(d, 'sim.pheno.txt')), gwasArgs(d, '--tsv', join(d, 'o.txt'))), code: 0, outputs: ['o.txt'] },
@@ -245,34 +171,8 @@ const cases: HostileCase[] = [
   { name: '--eigen-cache is a file', kind: 'bad-output-path', command: 'gwas', setup: (d) => (simCohort(d), writeFileSync(join(d, 'ec'), ''), gwasArgs(d, '--eigen-cache', join(d, 'ec'), '--tsv', join(d, 'o.txt'))), code: usage, message: ['--eigen-cache', /not a directory/] },
   { name: '--pheno-col 5 of a 2-column file', kind: 'bad-option', command: 'gwas', setup: (d) => (simCohort(d), gwasArgs(d, '--pheno-col', '5', '--tsv', join(d, 'o.txt'))), code: input, message: ['sim.pheno.txt', /phenotype column 5/] },
   { name: 'covariate "nan" on line 3', kind: 'malformed-text', command: 'gwas', setup: (d) => (simCohort(d), editLines(join(d, 'sim.covar.txt'), (l, i) => (i === 2 ? l.replace(/\s\S+/, ' nan') : l)), gwasArgs(d, '--covar', join(d, 'sim.covar.txt'), '--tsv', join(d, 'o.txt'))), code: input, message: ['sim.covar.txt:3:2', /'nan'/] },
-  {
-    name: 'BGEN header claiming 2^31-1 samples',
-    kind: 'huge-or-degenerate',
-    command: 'gwas',
-    setup: (d) => {
-      const [b] = copyData(d, 'formats/sim.b8.bgen', 'sim/sim.pheno.txt');
-      const bytes = readFileSync(b!);
-      bytes.writeUInt32LE(0x7fffffff, 12);
-      writeFileSync(b!, bytes);
-      return ['--backend', 'cpu', '--bgen', b!, '--pheno', join(d, 'sim.pheno.txt'), '--tsv', join(d, 'o.txt')];
-    },
-    code: input,
-    message: ['sim.b8.bgen', /byte \d+/, /2147483647/],
-  },
-  {
-    name: 'BGEN header claiming 2^31-1 variants',
-    kind: 'huge-or-degenerate',
-    command: 'gwas',
-    setup: (d) => {
-      const [b] = copyData(d, 'formats/sim.b8.bgen', 'sim/sim.pheno.txt');
-      const bytes = readFileSync(b!);
-      bytes.writeUInt32LE(0x7fffffff, 8);
-      writeFileSync(b!, bytes);
-      return ['--backend', 'cpu', '--bgen', b!, '--pheno', join(d, 'sim.pheno.txt'), '--tsv', join(d, 'o.txt')];
-    },
-    code: input,
-    message: ['sim.b8.bgen', /truncated/, /2147483647/],
-  },
+  formatCase('BGEN header claiming 2^31-1 samples', 'huge-or-degenerate', '--bgen', 'sim.b8.bgen', (f) => setUint32(f, 12, 0x7fffffff), ['sim.b8.bgen', /byte \d+/, /2147483647/]),
+  formatCase('BGEN header claiming 2^31-1 variants', 'huge-or-degenerate', '--bgen', 'sim.b8.bgen', (f) => setUint32(f, 8, 0x7fffffff), ['sim.b8.bgen', /truncated/, /2147483647/]),
 
   // ---- cross-file checks (issue 17's second part: src/io/sample-ids.ts, gwas/inputs.ts, gwas/scan-models.ts)
   { name: '.fam one row short of the .bed (same .bed size)', kind: 'cross-file', command: 'gwas', setup: (d) => (simCohort(d), editLines(join(d, 'sim.fam'), (l, i) => (i === 100 ? null : l)), ['--backend', 'cpu', '--bfile', join(d, 'sim'), '--tsv', join(d, 'o.txt')]), code: input, message: ['sim.fam', 'sim.bed'] },
