@@ -3,7 +3,7 @@
 # a GEMMA assoc.txt, a GWAS-SSF .tsv.gz and a BOLT table with swapped alleles, strand flips, mismatches, failed
 # fits), `gpulmm meta --gwas` writing what a scan writes (TSV, Arrow stream, Manhattan and QQ plots of the fixed- and
 # random-effects p), side by side with METAL (SCHEME STDERR + ANALYZE HETEROGENEITY, when $METAL names its binary;
-# built from github.com/statgen/METAL) and, for correctness and the per-variant cost of a scripted reference, R's
+# built from github.com/statgen/METAL at ab5d191 (2020-05-05): cmake -DCMAKE_BUILD_TYPE=Release .. && make) and, for correctness and the per-variant cost of a scripted reference, R's
 # metafor rma(FE) + rma(DL) loop (data/meta/make-gwas-golden.R, which aligns alleles itself) on the first SUB lines of
 # each cohort. Records wall / cpu seconds (median of REPS), peak RSS, load average before and after, and the
 # largest differences from METAL (all shared markers) and from metafor (the subsample) in
