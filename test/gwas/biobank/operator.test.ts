@@ -11,7 +11,7 @@ import { packGenotypes } from '../../../gwas/biobank/packed-genotypes.js';
 import { orthonormalBasis } from '../../../gwas/biobank/scan.js';
 import { loadAnalysisInputs } from '../../../gwas/inputs.js';
 import { SnpFilter } from '../../../gwas/snp-filter.js';
-import { randomMatrix } from '../../helpers/random.js';
+import { maxRelErr, randomMatrix } from '../../helpers/random.js';
 import { simulateCohort } from './cohort.js';
 
 describe('KinshipOperator', async () => {
@@ -66,15 +66,6 @@ describe('KinshipOperator', async () => {
     cols.forEach((j, q) => zc.data.set(x.data.subarray(j * n, (j + 1) * n), q * n));
     return cpuGemm(zc, zc, { transB: true, alpha: 1 / cols.length });
   };
-  const relErr = (a: F64Matrix, b: F64Matrix): number => {
-    let d = 0;
-    let s = 0;
-    for (let i = 0; i < a.data.length; i++) {
-      d = Math.max(d, Math.abs(a.data[i]! - b.data[i]!));
-      s = Math.max(s, Math.abs(b.data[i]!));
-    }
-    return d / s;
-  };
 
   it('packs the filtered SNPs with their chromosome and code counts', () => {
     expect(store.matrix.rows).toBe(n);
@@ -111,7 +102,7 @@ describe('KinshipOperator', async () => {
     for (let b = 0; b < 4; b++) {
       const kd = kernelWithout(exclude[b] === ALL_CHROMOSOMES ? -1 : exclude[b]!);
       const want = project(cpuGemm(kd, f64Matrix(n, 1, v.data.slice(b * n, (b + 1) * n))));
-      expect(relErr(f64Matrix(n, 1, got.data.slice(b * n, (b + 1) * n)), want)).toBeLessThan(1e-12);
+      expect(maxRelErr(f64Matrix(n, 1, got.data.slice(b * n, (b + 1) * n)), want)).toBeLessThan(1e-12);
     }
   });
 
@@ -123,7 +114,7 @@ describe('KinshipOperator', async () => {
     for (const j of [0, 57, store.matrix.cols - 1]) {
       const sz = project(f64Matrix(n, 1, x.data.slice(j * n, (j + 1) * n)));
       const got = op.snpColumn(j);
-      expect(relErr(got, sz)).toBeLessThan(1e-12);
+      expect(maxRelErr(got, sz)).toBeLessThan(1e-12);
       expect(op.projNorm2[j]).toBeCloseTo(sz.data.reduce((s, v) => s + v * v, 0), 9);
     }
   });

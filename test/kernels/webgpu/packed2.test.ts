@@ -4,24 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import { biobankScan } from '../../../gwas/biobank/scan.js';
 import { loadAnalysisInputs } from '../../../gwas/inputs.js';
-import { f64Matrix, type F64Matrix } from '../../../kernels/matrix.js';
+import { f64Matrix } from '../../../kernels/matrix.js';
 import { packed2FromCodes, packed2ZtvReference, packed2ZuReference } from '../../../kernels/packed2.js';
 import { createWebGpuBackend } from '../../../kernels/webgpu/backend.js';
 import { WebGpuPacked2 } from '../../../kernels/webgpu/packed2.js';
-import { randomMatrix, rng } from '../../helpers/random.js';
+import { maxRelErr, randomMatrix, rng } from '../../helpers/random.js';
 import { simulateCohort } from '../../gwas/biobank/cohort.js';
 import { info, useGpuContext } from './setup.js';
-
-/** max |a - b| / max |b|. */
-function relErr(a: F64Matrix, b: F64Matrix): number {
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < b.data.length; i++) {
-    d = Math.max(d, Math.abs(a.data[i]! - b.data[i]!));
-    s = Math.max(s, Math.abs(b.data[i]!));
-  }
-  return d / s;
-}
 
 describe.skipIf(!info.available)('webgpu packed2 products', () => {
   const context = useGpuContext();
@@ -35,15 +24,15 @@ describe.skipIf(!info.available)('webgpu packed2 products', () => {
       const gpu = new WebGpuPacked2(context(), z);
       const v = randomMatrix(c.rows, c.b, 50 + k);
       const ztv = packed2ZtvReference(z, tables, v);
-      expect(relErr(await gpu.ztv(tables, v), ztv)).toBeLessThan(1e-5);
+      expect(maxRelErr(await gpu.ztv(tables, v), ztv)).toBeLessThan(1e-5);
       const j0 = Math.floor(c.cols / 3);
-      expect(relErr(await gpu.ztv(tables, v, j0, c.cols - 1), packed2ZtvReference(z, tables, v, j0, c.cols - 1))).toBeLessThan(1e-5);
+      expect(maxRelErr(await gpu.ztv(tables, v, j0, c.cols - 1), packed2ZtvReference(z, tables, v, j0, c.cols - 1))).toBeLessThan(1e-5);
       const groups = Int32Array.from({ length: c.cols }, (_, j) => j % 3);
       const exclude = Array.from({ length: c.b }, (_, b) => (b % 4 === 3 ? -1 : b % 4));
       const scale = Array.from({ length: c.b }, (_, b) => 1 / (b + 2));
       const masked = f64Matrix(c.cols, c.b);
       for (let b = 0; b < c.b; b++) for (let j = 0; j < c.cols; j++) masked.data[j + b * c.cols] = groups[j] === exclude[b] ? 0 : ztv.data[j + b * c.cols]! * scale[b]!;
-      expect(relErr(await gpu.normal(tables, v, groups, exclude, scale), packed2ZuReference(z, tables, masked))).toBeLessThan(1e-5);
+      expect(maxRelErr(await gpu.normal(tables, v, groups, exclude, scale), packed2ZuReference(z, tables, masked))).toBeLessThan(1e-5);
       await gpu.dispose();
       await expect(gpu.ztv(tables, v)).rejects.toThrow(/after dispose/);
     });
