@@ -99,7 +99,7 @@ function checkOptions(o: FitCliOptions): {
 export function registerFit(program: Command): void {
   program
     .command('fit')
-    .description('fit a linear or generalized linear mixed model with an lme4 formula, e.g. "y ~ x + (x | g)"')
+    .description('Fit a linear or generalized linear mixed model with an lme4 formula, e.g. "y ~ x + (x | g)"')
     .requiredOption('--data <file>', 'CSV (or tab/whitespace separated) table with a header row')
     .requiredOption('--formula <formula>', 'lme4 formula: y ~ fixed + (terms | group), cbind(s, f) for binomial counts; factors: factor(x, levels = c("b", "a")), relevel(x, "ref"), ordered(x), C(x, sum)')
     .option('--family <family>', 'gaussian | binomial | poisson', 'gaussian')

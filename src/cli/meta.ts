@@ -41,7 +41,7 @@ interface MetaCliOptions {
 export function registerMeta(program: Command): void {
   program
     .command('meta')
-    .description('random-effects meta-analysis and meta-regression of study estimates (as metafor::rma), or of GWAS results per variant (--gwas)')
+    .description('Random-effects meta-analysis and meta-regression of study estimates (as metafor::rma), or of GWAS results per variant (--gwas)')
     .option('--data <file>', 'CSV (or tab/whitespace separated) table of studies: one row per study, with a header row')
     .option('--gwas <files...>', 'GWAS results to combine per variant (2 or more): gpulmm/GEMMA assoc.txt, BOLT table, GWAS-SSF .tsv.gz, gpulmm Arrow (.arrows, .arrow, dataset DIR/), each sorted by chromosome and position (else sorted in memory)')
     .option('--yi <col>', 'column of the estimates (log odds ratios, mean differences, ...)', 'yi')

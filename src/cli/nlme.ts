@@ -49,7 +49,7 @@ export function parseStart(raw: string): number[] | Record<string, number> {
 export function registerNlme(program: Command): void {
   program
     .command('nlme')
-    .description('fit a nonlinear mixed-effects model (nlme, Lindstrom-Bates), e.g. a one-compartment PK model with SSfol')
+    .description('Fit a nonlinear mixed-effects model (nlme, Lindstrom-Bates), e.g. a one-compartment PK model with SSfol')
     .requiredOption('--data <file>', 'CSV (or tab/whitespace separated) table with a header row')
     .requiredOption('--model <formula>', 'response ~ expression: + - * / ^, exp log sqrt sin cos tan abs expm1 log1p, or SSfol(Dose, time, lKe, lKa, lCl), SSlogis(x, Asym, xmid, scal), SSasymp(x, Asym, R0, lrc), SSbiexp(x, A1, lrc1, A2, lrc2)')
     .requiredOption('--fixed <formula>', 'fixed effects of parameters (repeatable): "lKe + lKa + lCl ~ 1", or "lCl ~ Wt" for a covariate on a parameter', (v: string, prev: string[] = []) => [...prev, v])
