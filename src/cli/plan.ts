@@ -5,7 +5,6 @@
  * so the plan accepts exactly what `gpulmm gwas` / `gpulmm scde` accept, minus their outputs (the merge writes
  * those).
  */
-import { chmod } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
@@ -94,8 +93,7 @@ async function runPlan(command: string, args: string[], o: PlanCliOptions): Prom
     const files = sbatchScripts(plan, layout, words, o.jobThreads, resolve(o.emitSbatch));
     for (const [name, text] of Object.entries(files)) {
       const path = join(o.emitSbatch, name);
-      await writeFileAtomic(path, text);
-      await chmod(path, 0o755);
+      await writeFileAtomic(path, text, { mode: 0o755 });
     }
     lines.push(`sbatch scripts: ${join(o.emitSbatch, 'submit.sh')} submits ${Object.keys(files).filter((f) => f.endsWith('.sbatch')).join(', ')}`);
   }

@@ -50,6 +50,8 @@ export interface OpenAtomicOptions {
    * `now`: at commit, even inside a run (entries of a cache that outlives the run).
    */
   publish?: 'run' | 'now';
+  /** Permission bits of a new regular file, e.g. 0o755 for a script (default: 0o666 less the umask). */
+  mode?: number;
 }
 
 const BUFFER_BYTES = 1 << 20;
@@ -205,7 +207,7 @@ export async function openAtomic(path: string, options: OpenAtomicOptions = {}):
   trackTemporary(tempPath, () => fh.close());
   removeStaleTemporaries(dest.target);
   const publishNow = options.publish === 'now' || !run;
-  return new BufferedFile(path, tempPath, temporarySink(path, dest.target, tempPath, fh, publishNow));
+  return new BufferedFile(path, tempPath, temporarySink(path, dest.target, tempPath, fh, publishNow, options.mode));
 }
 
 /** Writes to the process's stdout or stderr (awaiting 'drain' when the stream asks for it); nothing to close. */
@@ -242,7 +244,7 @@ function specialSink(path: string, fh: FileHandle): Sink {
 }
 
 /** The temporary of an atomic file: fsynced and renamed onto `target` at commit (or when the run succeeds). */
-function temporarySink(path: string, target: string, tempPath: string, fh: FileHandle, publishNow: boolean): Sink {
+function temporarySink(path: string, target: string, tempPath: string, fh: FileHandle, publishNow: boolean, mode: number | undefined): Sink {
   const remove = async (): Promise<void> => {
     await fh.close().catch(() => undefined);
     await unlink(tempPath).catch(() => undefined);
@@ -267,6 +269,7 @@ function temporarySink(path: string, target: string, tempPath: string, fh: FileH
     },
     async commit() {
       try {
+        if (mode !== undefined) await fh.chmod(mode);
         await fh.sync();
         await fh.close();
       } catch (e) {

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -8,6 +8,7 @@ import { contentFingerprint, FULL_HASH_MAX_BYTES } from '../../src/io/content-ha
 import { makePlan, planHash, readPlan, verifyPlanInputs, writePlan, type ShardPlan } from '../../src/shard/plan.js';
 import { runLayout, sbatchScripts } from '../../src/shard/sbatch.js';
 import { checkShardSet, formatIds, missingShards, type ShardFileInfo } from '../../src/shard/shard-set.js';
+import { gpulmm, simCopy } from './helpers.js';
 
 const snps = (chrs: [string, number][]) => chrs.flatMap(([chr, n]) => Array.from({ length: n }, (_, i) => ({ chr, rs: `${chr}_${i}`, ps: i, allele1: 'A', allele0: 'G' })));
 
@@ -124,6 +125,15 @@ describe('the shard set a merge accepts', () => {
 });
 
 describe('sbatch scripts', () => {
+  test('gpulmm plan --emit-sbatch writes the four scripts executable (without a cluster)', async () => {
+    const dir = simCopy();
+    const out = join(dir, 'sb');
+    const r = await gpulmm('plan', ['--out', join(dir, 'run', 'plan.json'), '--shards', '2', '--emit-sbatch', out, 'gwas', '--bfile', join(dir, 'sim'), '--test', 'wald']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['merge.sbatch', 'null.sbatch', 'shards.sbatch', 'submit.sh']);
+    for (const f of readdirSync(out)) expect(statSync(join(out, f)).mode & 0o777, f).toBe(0o755);
+  });
+
   const plan = makePlan({ tool: 't', command: 'gwas', args: [], workdir: '/w', inputs: [], options: {}, shards: [{ id: 0 }, { id: 1 }], summary: {}, jobs: { gpu: true, sbatch: ['--partition=gpu', '--time=1:00:00'] } });
   const files = sbatchScripts(plan, runLayout('/w', '/w/run/plan.json', '/w/run'), ['/usr/bin/node', '/opt/gpulmm/main.js'], 2, '/w/sb');
 
