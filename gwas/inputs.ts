@@ -56,7 +56,7 @@ export async function loadAnalysisInputs(opts: AnalysisInputOptions): Promise<An
 
   // Phenotypes: the phenotype file, else the .fam (PLINK 1) or .psam (PLINK 2) columns.
   const fam = source instanceof PlinkSource || source instanceof PgenSource || source instanceof RegionView ? source.fam : undefined;
-  const available = phenoTable ? phenoTable.values.cols : fam ? Math.min(...fam.phenotypeFields.map((f) => f.length)) : 0;
+  const available = phenoTable ? phenoTable.values.cols : fam ? fam.phenotypeFields.reduce((least, f) => Math.min(least, f.length), Infinity) : 0;
   const phenoCols = opts.phenoCols === 'all' ? Array.from({ length: available }, (_, k) => k + 1) : (opts.phenoCols ?? (available > 0 ? [1] : []));
   const phenotypes = phenoCols.map((col) => {
     if (!Number.isInteger(col) || col < 1 || (phenoTable && col > available)) {

@@ -93,3 +93,22 @@ describe("GEMMA's intercept rule", () => {
     expect(covariateDesign(f64FromRows([[9], [2], [2]]), Int32Array.from([1, 2])).intercept).toBe('all-constant');
   });
 });
+
+describe('biobank-sized sample files', () => {
+  test('a .fam of 200,000 individuals loads (phenotype columns counted without spreading an n-long array)', async () => {
+    const dir = tempDir();
+    const n = 200_000;
+    const bytesPerSnp = Math.ceil(n / 4);
+    const bed = new Uint8Array(3 + 2 * bytesPerSnp);
+    bed.set([0x6c, 0x1b, 0x01]);
+    bed.fill(0b11111111, 3); // every genotype homozygous for allele 2
+    const prefix = join(dir, 'big');
+    writeFileSync(`${prefix}.bed`, bed);
+    writeFileSync(`${prefix}.bim`, '1\trs1\t0\t1\tA\tG\n1\trs2\t0\t2\tC\tT\n');
+    writeFileSync(`${prefix}.fam`, Array.from({ length: n }, (_, i) => `f${i} i${i} 0 0 1 ${(i % 7) / 7}`).join('\n') + '\n');
+    const inputs = await loadAnalysisInputs({ bfile: prefix });
+    expect(inputs.phenotypes.length).toBe(1);
+    expect(inputs.phenotypes[0]!.length).toBe(n);
+    expect(inputs.phenotypes[0]![8]).toBeCloseTo(1 / 7, 12);
+  });
+});
